@@ -1,0 +1,303 @@
+"""The command line: a thin layer over app/services, for admins, scheduled jobs and tests.
+
+``safecase`` with no subcommand opens the desktop app. Every subcommand reads passwords as one
+line each from standard input when it is not a terminal, and prompts otherwise. Messages are
+one line on standard error; exit codes are 0 done, 1 failed, 2 usage, 3 sign-in refused,
+4 store damaged or tampered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from app import __version__, paths
+from app.crypto.device import DeviceSecrets
+from app.crypto.kdf import Argon2Params
+from app.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    InvalidInput,
+    SafecaseError,
+)
+from app.services import accounts, audit, backup, demo
+from app.services.session import Session
+
+log = logging.getLogger("safecase.cli")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see 'safecase {self.prog.partition(' ')[2]} --help'.)")
+
+
+@dataclass
+class Context:
+    """What the commands need from outside; tests pass their own."""
+
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    device: Callable[[], DeviceSecrets] = DeviceSecrets
+    # None calibrates Argon2id on this machine (never below the RFC 9106 floor).
+    kdf: Argon2Params | None = None
+
+    def secret(self, prompt: str, *, confirm: bool = False) -> str:
+        """Read one password: a line of standard input, or a prompt at a terminal."""
+        if not self.stdin.isatty():
+            line = self.stdin.readline()
+            if not line:
+                raise InvalidInput(f"Expected {prompt.rstrip(': ').lower()} on standard input.")
+            return line.rstrip("\r\n")
+        value = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Type it again: ") != value:
+            raise InvalidInput("The two passwords differ; nothing was changed.")
+        return value
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stdout)
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="safecase", description="Safecase case records.")
+    parser.add_argument("--version", action="version", version=f"Safecase {__version__}")
+    parser.add_argument("--store", type=Path, help="the store to open in the desktop app")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    def command(name: str, help_text: str, *, store: bool = True, user: bool = True) -> _Parser:
+        p: _Parser = sub.add_parser(name, help=help_text, description=help_text)
+        if store:
+            p.add_argument("--store", type=Path, required=True, help="the store file")
+        if user:
+            p.add_argument("--user", required=True, help="your username")
+        return p
+
+    p = command("init", "Create a new store and print its recovery key once.", user=False)
+    p.add_argument("--admin", required=True, help="the first admin's username")
+    p.add_argument("--service", default="Safecase", help="the service's name")
+    p.add_argument(
+        "--password-only",
+        action="store_true",
+        help="no keyring on this machine: slots use the password alone (with a warning)",
+    )
+
+    user = sub.add_parser("user", help="Manage users (admins).")
+    user_sub = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    for name, text in (
+        ("add", "Add a user; reads your password, then theirs."),
+        ("passwd", "Change your own password; reads the current one, then the new one."),
+        ("reset", "Give a user a one-time password to change at next sign-in."),
+        ("disable", "Stop a user signing in."),
+        ("enable", "Let a disabled user sign in again."),
+        ("list", "List users and their roles."),
+    ):
+        p = user_sub.add_parser(name, help=text, description=text)
+        p.add_argument("--store", type=Path, required=True, help="the store file")
+        p.add_argument("--user", required=True, help="your username")
+        if name == "add":
+            p.add_argument("--new", required=True, help="the new user's username")
+            p.add_argument("--role", required=True, help="caseworker, manager, admin or dpo")
+        elif name in ("reset", "disable", "enable"):
+            p.add_argument("--name", required=True, help="the user to change")
+
+    keys = sub.add_parser("keys", help="Key management (admins).")
+    keys_sub = keys.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = keys_sub.add_parser("rotate", help="Give the store a new data key.")
+    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--user", required=True)
+
+    p = command("demo", "Add synthetic demo accounts (never real people).")
+    p.add_argument("--seed", type=int, default=1)
+
+    aud = sub.add_parser("audit", help="The audit trail.")
+    aud_sub = aud.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = aud_sub.add_parser("verify", help="Check the audit trail's hash chain.")
+    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--user", required=True)
+
+    p = command("backup", "Write a backup that the recovery key can restore.")
+    p.add_argument("--out", type=Path, required=True, help="the backup file to write")
+
+    p = command("restore", "Rebuild a store from a backup with the recovery key.", user=False)
+    p.add_argument("--backup", type=Path, required=True)
+    p.add_argument("--admin", required=True, help="the admin who will sign in afterwards")
+    p.add_argument("--password-only", action="store_true")
+
+    p = command(
+        "recover",
+        "Open a store with its recovery key and set an admin's password here.",
+        user=False,
+    )
+    p.add_argument("--admin", required=True)
+    p.add_argument("--password-only", action="store_true")
+    return parser
+
+
+def _sign_in(ctx: Context, args: argparse.Namespace, password: str) -> Session:
+    session = accounts.sign_in(args.store, args.user, password, device=ctx.device())
+    if session.password_only:
+        print(
+            "Warning: this store is not tied to this computer's keyring; "
+            "its protection rests on passwords alone.",
+            file=ctx.stderr,
+        )
+    return session
+
+
+def _device_or_none(ctx: Context, password_only: bool) -> DeviceSecrets | None:
+    return None if password_only else ctx.device()
+
+
+def _run(ctx: Context, args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "init":
+        password = ctx.secret("Password for the first admin: ", confirm=True)
+        session, recovery = accounts.create_store(
+            args.store,
+            service_name=args.service,
+            admin_name=args.admin,
+            password=password,
+            device=_device_or_none(ctx, args.password_only),
+            kdf=ctx.kdf,
+        )
+        accounts.sign_out(session)
+        ctx.say("Store created. Its recovery key, shown this once:")
+        ctx.say("")
+        ctx.say("    " + recovery)
+        ctx.say("")
+        ctx.say("Print it or write it down and keep it locked away from the computer.")
+        if args.password_only:
+            print("Warning: this store uses passwords alone, with no keyring.", file=ctx.stderr)
+        return EXIT_OK
+    if command == "restore":
+        recovery = ctx.secret("Recovery key: ")
+        password = ctx.secret(f"New password for {args.admin}: ", confirm=True)
+        session, waiting = accounts.restore(
+            args.backup,
+            args.store,
+            recovery,
+            admin_name=args.admin,
+            new_password=password,
+            device=_device_or_none(ctx, args.password_only),
+        )
+        accounts.sign_out(session)
+        ctx.say(f"Store restored. {waiting} other user(s) need a password reset to sign in.")
+        return EXIT_OK
+    if command == "recover":
+        recovery = ctx.secret("Recovery key: ")
+        password = ctx.secret(f"New password for {args.admin}: ", confirm=True)
+        session = accounts.recover(
+            args.store,
+            recovery,
+            admin_name=args.admin,
+            new_password=password,
+            device=_device_or_none(ctx, args.password_only),
+        )
+        accounts.sign_out(session)
+        ctx.say("The store is open on this computer again with the new password.")
+        return EXIT_OK
+
+    password = ctx.secret("Your password: ")
+    session = _sign_in(ctx, args, password)
+    try:
+        return _signed_in(ctx, args, session, password)
+    finally:
+        accounts.sign_out(session)
+
+
+def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, password: str) -> int:
+    command, action = args.command, getattr(args, "action", None)
+    if command == "user" and action == "passwd":
+        new = ctx.secret("New password: ", confirm=True)
+        accounts.change_password(session, password, new)
+        ctx.say("Password changed.")
+    elif command == "user" and action == "add":
+        roles = accounts.parse_roles(args.role)
+        new = ctx.secret(f"Password for {args.new}: ", confirm=True)
+        user_id = accounts.add_user(session, args.new, new, roles)
+        ctx.say(f"User added (id {user_id}).")
+    elif command == "user" and action == "reset":
+        one_time = ctx.secret(f"One-time password for {args.name}: ", confirm=True)
+        accounts.reset_password(session, args.name, one_time)
+        ctx.say("Password reset; it must be changed at the next sign-in.")
+    elif command == "user" and action in ("disable", "enable"):
+        accounts.set_disabled(session, args.name, action == "disable")
+        ctx.say(f"User {action}d.")
+    elif command == "user" and action == "list":
+        for user in accounts.list_users(session):
+            state = "disabled" if user.disabled else "enabled"
+            names = ",".join(sorted(r.value for r in user.roles))
+            ctx.say(f"{user.id}\t{user.username}\t{names}\t{state}")
+    elif command == "keys":
+        kept = accounts.rotate_keys(session)
+        ctx.say(f"New data key in place; {kept} user(s) keep access.")
+    elif command == "demo":
+        added = demo.add_demo_accounts(session, args.seed)
+        ctx.say(f"Added {len(added)} synthetic demo account(s):")
+        for account in added:
+            names = ",".join(sorted(r.value for r in account.roles))
+            ctx.say(f"  {account.username}\t{names}\t{account.password}")
+    elif command == "audit":
+        result = audit.verify(session)
+        if not result.ok:
+            print(
+                f"Checked {result.checked} entries; the chain is broken at entry "
+                f"{result.first_broken}.",
+                file=ctx.stderr,
+            )
+            return EXIT_FAILED
+        ctx.say(f"Checked {result.checked} entries; the audit trail is intact.")
+    elif command == "backup":
+        size = backup.backup(session, args.out)
+        ctx.say(f"Backup written ({size:,} bytes).")
+    else:
+        raise UsageError("Unknown command.")
+    return EXIT_OK
+
+
+def run(argv: Sequence[str], ctx: Context | None = None) -> int:
+    """Run one command line and return its exit code. Never raises, never prints a traceback."""
+    ctx = ctx or Context()
+    try:
+        args = _parser().parse_args(list(argv))
+        if args.command is None:
+            from app.ui.app import run_app
+
+            return run_app(args.store or paths.default_store())
+        return _run(ctx, args)
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    except UsageError as exc:
+        print(f"safecase: {exc}", file=ctx.stderr)
+        return EXIT_USAGE
+    except SafecaseError as exc:
+        print(f"safecase: {exc}", file=ctx.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("safecase: stopped; nothing more was changed.", file=ctx.stderr)
+        return EXIT_FAILED
+    except Exception as exc:
+        log.debug("unexpected error", exc_info=True)
+        print(
+            f"safecase: an unexpected problem stopped this ({type(exc).__name__}). "
+            "Please report it; no personal data was shown.",
+            file=ctx.stderr,
+        )
+        return EXIT_FAILED
+
+
+def main() -> NoReturn:
+    sys.exit(run(sys.argv[1:]))

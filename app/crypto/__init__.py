@@ -1,0 +1,1 @@
+"""Keys, key slots, the device secret and the encrypted connection. Nothing else touches keys."""

@@ -1,0 +1,541 @@
+"""An open store: the SQLCipher connection plus the keys its slot unlocked.
+
+One store is one SQLCipher file (``cases.safecase``), a key-slot file beside it
+(``cases.safecase.keys``) and, while open, a lock file (``cases.safecase.lock``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import secrets
+import struct
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import sqlcipher3
+
+from app.crypto import slots as slotlib
+from app.crypto.connection import Connection, connect, integrity_errors, set_raw_key, zero
+from app.crypto.device import DeviceSecrets
+from app.crypto.files import StoreLock, atomic_write, os_error
+from app.crypto.kdf import Argon2Params
+from app.crypto.recovery import format_recovery_key, new_recovery_key, parse_recovery_key
+from app.crypto.slots import Payload, Slot, SlotFile, SlotLocked
+from app.errors import (
+    DamagedStore,
+    MissingDeviceSecret,
+    PermissionDenied,
+    SafecaseError,
+    SignInDelayed,
+    StoreExists,
+    StoreNotFound,
+    WrongPassword,
+    WrongRecoveryKey,
+)
+
+log = logging.getLogger("safecase.crypto")
+
+BACKUP_MAGIC = b"SAFECASE-BACKUP\x00"
+FREE_FAILURES = 5
+MAX_DELAY_SECONDS = 15 * 60
+
+
+def sign_in_delay(failures: int) -> int:
+    """Seconds to wait after ``failures`` wrong passwords in a row.
+
+    None for the first five, then 2, 4, 8 ... seconds, never more than 15 minutes.
+    """
+    if failures <= FREE_FAILURES:
+        return 0
+    return int(min(2 ** (failures - FREE_FAILURES), MAX_DELAY_SECONDS))
+
+
+def keys_path(store: Path) -> Path:
+    return store.with_name(store.name + ".keys")
+
+
+def _pending_path(store: Path) -> Path:
+    return store.with_name(store.name + ".keys.pending")
+
+
+def _lock_path(store: Path) -> Path:
+    return store.with_name(store.name + ".lock")
+
+
+def store_files(store: Path) -> list[Path]:
+    """Every file that makes up a store on disk."""
+    return [
+        store,
+        keys_path(store),
+        _pending_path(store),
+        store.with_name(store.name + "-wal"),
+        store.with_name(store.name + "-shm"),
+    ]
+
+
+@dataclass
+class Created:
+    vault: Vault
+    recovery_key: str
+    admin_slot_id: str
+
+
+class Vault:
+    """An unlocked store. Close it to checkpoint, close the connection and zero the keys."""
+
+    def __init__(
+        self,
+        path: Path,
+        conn: Connection,
+        slots: SlotFile,
+        slot_id: str,
+        payload: Payload,
+        lock: StoreLock,
+        device: DeviceSecrets | None,
+    ) -> None:
+        self.path = path
+        self.conn = conn
+        self.slots = slots
+        self.slot_id = slot_id
+        self._payload = payload
+        self._lock = lock
+        self._device = device
+        self.closed = False
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def can_backup(self) -> bool:
+        return self._payload.backup_key is not None
+
+    @property
+    def must_change(self) -> bool:
+        slot = self.slots.get(self.slot_id)
+        return bool(slot and slot.must_change)
+
+    @property
+    def password_only(self) -> bool:
+        slot = self.slots.get(self.slot_id)
+        return bool(slot and slot.kind == slotlib.USER and not slot.device_bound)
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the file, close the connection and forget the keys."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlcipher3.DatabaseError as exc:
+            log.warning("checkpoint on close failed: %s", type(exc).__name__)
+        finally:
+            self.conn.close()
+            self._payload.zero()
+            self._lock.release()
+
+    # -- slots ---------------------------------------------------------------------------------
+
+    def _device_secret(self) -> bytes | None:
+        if self._device is None:
+            return None
+        secret = self._device.get()
+        if secret is None:
+            raise MissingDeviceSecret()
+        return secret
+
+    def _payload_for(self, admin: bool) -> Payload:
+        if admin:
+            if self._payload.backup_key is None:
+                raise PermissionDenied("Only an admin can give another user the admin role.")
+            return Payload(bytearray(self._payload.data_key), bytearray(self._payload.backup_key))
+        return self._payload.without_backup_key()
+
+    def write_user_slot(
+        self,
+        username: str,
+        password: str,
+        *,
+        admin: bool,
+        kdf: Argon2Params,
+        must_change: bool = False,
+        slot_id: str | None = None,
+    ) -> str:
+        """Create (or replace, when ``slot_id`` is given) the slot for one user."""
+        device_secret = self._device_secret()
+        effective_kdf = kdf if device_secret is not None else kdf.strengthened()
+        slot = slotlib.make_slot(
+            self.slots,
+            kind=slotlib.USER,
+            payload=self._payload_for(admin),
+            slot_id=slot_id,
+            username=username,
+            password=password,
+            kdf=effective_kdf,
+            device_secret=device_secret,
+            must_change=must_change,
+        )
+        updated = self.slots.copy()
+        updated.put(slot)
+        updated.save(keys_path(self.path))
+        self.slots = updated
+        return slot.id
+
+    def check_password(self, slot_id: str, password: str) -> bool:
+        slot = self.slots.get(slot_id)
+        if slot is None:
+            return False
+        kek = slotlib.derive_kek(slot, password=password, device_secret=self._device_secret())
+        try:
+            slotlib.open_private_key(slot, kek, self.slots.store_id)
+        except SlotLocked:
+            return False
+        return True
+
+    def remove_slot(self, slot_id: str) -> None:
+        updated = self.slots.copy()
+        updated.slots = [s for s in updated.slots if s.id != slot_id]
+        updated.save(keys_path(self.path))
+        self.slots = updated
+
+    def take_failed_sign_ins(self) -> list[dict[str, object]]:
+        """Failed sign-ins recorded before the store was open, cleared once handed over."""
+        if not self.slots.failed_sign_ins:
+            return []
+        pending = list(self.slots.failed_sign_ins)
+        updated = self.slots.copy()
+        updated.failed_sign_ins = []
+        updated.save(keys_path(self.path))
+        self.slots = updated
+        return pending
+
+    def rotate(self, keep: dict[str, bool]) -> None:
+        """Give the store a new data key; only the recovery slot and ``keep``'s slots survive.
+
+        ``keep`` maps each remaining user slot to whether it is an admin's. The pending slot
+        file is written first, then the store is rekeyed, then the slot files are swapped: a
+        crash at any point leaves a slot file that opens the store.
+        """
+        new_key = bytearray(secrets.token_bytes(32))
+        backup_key = self._payload.backup_key
+        new_payload = Payload(new_key, bytearray(backup_key) if backup_key else None)
+        pending = self.slots.copy()
+        pending.generation += 1
+        survivors: list[Slot] = []
+        for slot in pending.slots:
+            if slot.kind == slotlib.RECOVERY:
+                payload = new_payload
+            elif slot.id in keep:
+                payload = new_payload if keep[slot.id] else new_payload.without_backup_key()
+            else:
+                continue
+            survivors.append(slotlib.resealed(slot, payload, pending.store_id, pending.generation))
+        pending.slots = survivors
+        pending.save(_pending_path(self.path))
+        try:
+            set_raw_key(self.conn, new_key, rekey=True)
+        except sqlcipher3.DatabaseError:
+            _pending_path(self.path).unlink(missing_ok=True)
+            raise
+        os.replace(_pending_path(self.path), keys_path(self.path))
+        self.slots = pending
+        self._payload.zero()
+        self._payload = new_payload
+
+    # -- backups -------------------------------------------------------------------------------
+
+    def write_backup(self, out: Path) -> int:
+        """Write one backup file at ``out``; returns its size in bytes.
+
+        The copy inside is keyed with the backup key, which only admin and recovery slots
+        unlock, and carries the slot file so a restore on another machine can find the recovery
+        slot. It is checked before the file is put in place.
+        """
+        if self._payload.backup_key is None:
+            raise PermissionDenied("Only an admin can make a backup.")
+        folder = out.parent
+        if not folder.is_dir():
+            raise SafecaseError("The folder for the backup does not exist. Choose another.")
+        fd, tmp_name = tempfile.mkstemp(prefix=".safecase-copy-", dir=folder)
+        os.close(fd)
+        copy_path = Path(tmp_name)
+        copy_path.unlink()
+        try:
+            target = cast(Connection, sqlcipher3.connect(str(copy_path), isolation_level=None))
+            try:
+                set_raw_key(target, self._payload.backup_key)
+                self.conn.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE").fetchall()
+                problems = integrity_errors(target)
+            finally:
+                target.close()
+            if problems:
+                raise DamagedStore("The backup copy failed its check; the backup was not written.")
+            header = json.dumps(
+                {
+                    "format": 1,
+                    "made": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "slots": self.slots.to_bytes().decode("utf-8"),
+                }
+            ).encode("utf-8")
+            atomic_write(
+                out,
+                _backup_chunks(header, copy_path),
+            )
+        except sqlcipher3.DatabaseError as exc:
+            from app.crypto.connection import classify
+
+            raise (classify(exc) or exc) from None
+        except OSError as exc:
+            raise os_error(exc) from None
+        finally:
+            for extra in (copy_path, *store_files(copy_path)[3:]):
+                extra.unlink(missing_ok=True)
+        return out.stat().st_size
+
+
+def _backup_chunks(header: bytes, copy_path: Path) -> Iterator[bytes]:
+    yield BACKUP_MAGIC + struct.pack(">I", len(header)) + header
+    with open(copy_path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            yield chunk
+
+
+# -- creating and opening --------------------------------------------------------------------
+
+
+def _acquire(path: Path) -> StoreLock:
+    lock = StoreLock(_lock_path(path))
+    lock.acquire()
+    return lock
+
+
+def create(
+    path: Path,
+    username: str,
+    password: str,
+    *,
+    kdf: Argon2Params,
+    device: DeviceSecrets | None,
+) -> Created:
+    """Make a new, empty store with one admin slot and the recovery slot.
+
+    ``device`` None makes a password-only store (every slot uses the stronger cost).
+    The caller creates the schema on the returned connection.
+    """
+    if any(p.exists() for p in store_files(path)):
+        raise StoreExists()
+    if not path.parent.is_dir():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(exc) from None
+    device_secret = device.get_or_create() if device is not None else None
+    lock = _acquire(path)
+    payload = Payload(bytearray(secrets.token_bytes(32)), bytearray(secrets.token_bytes(32)))
+    recovery = new_recovery_key()
+    slots = SlotFile.new()
+    try:
+        conn = connect(path, payload.data_key)
+        recovery_slot = slotlib.make_slot(
+            slots, kind=slotlib.RECOVERY, payload=payload, recovery_key=recovery
+        )
+        admin_slot = slotlib.make_slot(
+            slots,
+            kind=slotlib.USER,
+            payload=payload,
+            username=username,
+            password=password,
+            kdf=kdf if device_secret is not None else kdf.strengthened(),
+            device_secret=device_secret,
+        )
+        slots.slots = [recovery_slot, admin_slot]
+        slots.save(keys_path(path))
+    except BaseException:
+        lock.release()
+        for leftover in store_files(path):
+            leftover.unlink(missing_ok=True)
+        raise
+    vault = Vault(path, conn, slots, admin_slot.id, payload, lock, device)
+    return Created(vault, format_recovery_key(recovery), admin_slot.id)
+
+
+def _open_payload(
+    path: Path,
+    slots: SlotFile,
+    slot: Slot,
+    private_key: object,
+) -> tuple[Connection, SlotFile, Payload]:
+    """Unseal ``slot``'s payload and open the store; fall back to a pending rotation."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    assert isinstance(private_key, X25519PrivateKey)
+    payload = slotlib.unseal(slot, private_key, slots.store_id, slots.generation)
+    pending_path = _pending_path(path)
+    try:
+        conn = connect(path, payload.data_key)
+    except DamagedStore:
+        payload.zero()
+        if not pending_path.exists():
+            raise
+        # A rotation stopped after the rekey but before the slot files were swapped.
+        pending = SlotFile.load(pending_path)
+        pending_slot = pending.get(slot.id)
+        if pending_slot is None:
+            raise
+        payload = slotlib.unseal(pending_slot, private_key, pending.store_id, pending.generation)
+        conn = connect(path, payload.data_key)
+        os.replace(pending_path, keys_path(path))
+        return conn, pending, payload
+    pending_path.unlink(missing_ok=True)
+    return conn, slots, payload
+
+
+def open_with_password(
+    path: Path,
+    username: str,
+    password: str,
+    *,
+    device: DeviceSecrets | None,
+    clock: Callable[[], float] = time.time,
+) -> Vault:
+    """Open the store as ``username``; wrong passwords are counted and slowed down."""
+    if not path.exists():
+        raise StoreNotFound()
+    lock = _acquire(path)
+    try:
+        slots = SlotFile.load(keys_path(path))
+        slot = slots.find_user(username)
+        if slot is None:
+            _record_failure(path, slots, None, clock())
+            raise WrongPassword()
+        wait = slot.last_failure + sign_in_delay(slot.failures) - clock()
+        if wait > 0:
+            raise SignInDelayed(math.ceil(wait))
+        device_secret = None
+        if slot.device_bound:
+            if device is None:
+                raise MissingDeviceSecret()
+            device_secret = device.get()
+            if device_secret is None:
+                raise MissingDeviceSecret()
+        kek = slotlib.derive_kek(slot, password=password, device_secret=device_secret)
+        try:
+            private_key = slotlib.open_private_key(slot, kek, slots.store_id)
+        except SlotLocked:
+            _record_failure(path, slots, slot, clock())
+            raise WrongPassword() from None
+        conn, slots, payload = _open_payload(path, slots, slot, private_key)
+        if slot.failures:
+            slots = slots.copy()
+            opened = slots.get(slot.id)
+            if opened is not None:
+                opened.failures, opened.last_failure = 0, 0.0
+            slots.save(keys_path(path))
+    except BaseException:
+        lock.release()
+        raise
+    return Vault(path, conn, slots, slot.id, payload, lock, device if device_secret else None)
+
+
+def _record_failure(path: Path, slots: SlotFile, slot: Slot | None, now: float) -> None:
+    updated = slots.copy()
+    if slot is not None:
+        target = updated.get(slot.id)
+        if target is not None:
+            target.failures += 1
+            target.last_failure = now
+    updated.failed_sign_ins.append(
+        {"slot": slot.id if slot else slotlib.UNKNOWN_SLOT, "at": round(now, 3)}
+    )
+    updated.save(keys_path(path))
+
+
+def open_with_recovery(path: Path, recovery_key: str, *, device: DeviceSecrets | None) -> Vault:
+    """Open the store with the recovery key alone (no password, no device secret)."""
+    if not path.exists():
+        raise StoreNotFound()
+    key = parse_recovery_key(recovery_key)
+    lock = _acquire(path)
+    try:
+        slots = SlotFile.load(keys_path(path))
+        slot = slots.recovery_slot()
+        try:
+            private_key = slotlib.open_private_key(
+                slot, slotlib.derive_kek(slot, recovery_key=key), slots.store_id
+            )
+        except SlotLocked:
+            raise WrongRecoveryKey() from None
+        conn, slots, payload = _open_payload(path, slots, slot, private_key)
+    except BaseException:
+        lock.release()
+        raise
+    return Vault(path, conn, slots, slot.id, payload, lock, device)
+
+
+def restore_backup(
+    backup: Path, path: Path, recovery_key: str, *, device: DeviceSecrets | None
+) -> Vault:
+    """Rebuild a store at ``path`` from ``backup`` with the recovery key.
+
+    The store gets a new data key, and its slot file keeps only the recovery slot: the caller
+    enrols the admin who is restoring it. ``device`` None makes it a password-only store.
+    """
+    if any(p.exists() for p in store_files(path)):
+        raise StoreExists()
+    key = parse_recovery_key(recovery_key)
+    try:
+        with open(backup, "rb") as handle:
+            if handle.read(len(BACKUP_MAGIC)) != BACKUP_MAGIC:
+                raise DamagedStore("That file is not a Safecase backup.")
+            (length,) = struct.unpack(">I", handle.read(4))
+            header = json.loads(handle.read(length))
+            old_slots = SlotFile.from_bytes(header["slots"].encode("utf-8"))
+            slot = old_slots.recovery_slot()
+            try:
+                private_key = slotlib.open_private_key(
+                    slot, slotlib.derive_kek(slot, recovery_key=key), old_slots.store_id
+                )
+            except SlotLocked:
+                raise WrongRecoveryKey("That recovery key does not open this backup.") from None
+            old = slotlib.unseal(slot, private_key, old_slots.store_id, old_slots.generation)
+            if old.backup_key is None:
+                raise DamagedStore("The backup's key file is damaged.")
+            if device is not None:
+                device.get_or_create()
+            lock = _acquire(path)
+            try:
+                atomic_write(path, iter(lambda: handle.read(1 << 20), b""))
+            except BaseException:
+                lock.release()
+                raise
+    except FileNotFoundError:
+        raise SafecaseError("There is no backup file at that place.") from None
+    except (ValueError, KeyError, struct.error):
+        raise DamagedStore("The backup file is damaged.") from None
+    try:
+        conn = connect(path, old.backup_key)
+        if integrity_errors(conn):
+            conn.close()
+            raise DamagedStore("The backup file is damaged.")
+        payload = Payload(bytearray(secrets.token_bytes(32)), bytearray(old.backup_key))
+        set_raw_key(conn, payload.data_key, rekey=True)
+        slots = SlotFile(store_id=old_slots.store_id, lookup_salt=secrets.token_bytes(32))
+        slots.slots = [
+            slotlib.make_slot(slots, kind=slotlib.RECOVERY, payload=payload, recovery_key=key)
+        ]
+        slots.save(keys_path(path))
+    except BaseException:
+        lock.release()
+        for leftover in store_files(path):
+            leftover.unlink(missing_ok=True)
+        raise
+    finally:
+        old.zero()
+        zero(bytearray(key))
+    return Vault(path, conn, slots, slots.slots[0].id, payload, lock, device)

@@ -1,0 +1,103 @@
+"""Errors a user can meet, each with one clear sentence and a command-line exit code.
+
+Everything that is not one of these is a bug: the command line and the window show a short
+apology without personal data, never a traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_SIGN_IN = 3
+EXIT_DAMAGED = 4
+
+
+class SafecaseError(Exception):
+    """An error the user can act on. ``str(error)`` is the sentence to show."""
+
+    exit_code = EXIT_FAILED
+    default_message = "Safecase could not finish that."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+
+
+class SignInRefused(SafecaseError):
+    exit_code = EXIT_SIGN_IN
+
+
+class WrongPassword(SignInRefused):
+    default_message = "The username or password is wrong. Check them and try again."
+
+
+class WrongRecoveryKey(SignInRefused):
+    default_message = "That recovery key does not open this store. Check it and try again."
+
+
+class RecoveryKeyMistyped(SignInRefused):
+    default_message = "The recovery key is mistyped. Check it against the printed copy."
+
+
+class SignInDelayed(SignInRefused):
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        super().__init__(f"Too many wrong passwords. Wait {seconds} seconds before trying again.")
+
+
+class AccountDisabled(SignInRefused):
+    default_message = "This account is disabled. Ask an admin to re-enable it."
+
+
+class MissingDeviceSecret(SignInRefused):
+    default_message = (
+        "This computer does not hold the key for this store. "
+        "Open it with the recovery key, or on the computer where it was set up."
+    )
+
+
+class KeyringUnavailable(SafecaseError):
+    default_message = (
+        "No secure keyring is available on this computer. "
+        "Unlock or install the system keyring, or ask an admin about a password-only store."
+    )
+
+
+class DamagedStore(SafecaseError):
+    exit_code = EXIT_DAMAGED
+    default_message = (
+        "The store is damaged or has been tampered with. "
+        "Restore it from a backup with the recovery key."
+    )
+
+
+class NewerStore(SafecaseError):
+    default_message = (
+        "This store was made by a newer version of Safecase. Update Safecase to open it."
+    )
+
+
+class DiskFull(SafecaseError):
+    default_message = "The disk is full. Free some space and try again; nothing was changed."
+
+
+class StoreLocked(SafecaseError):
+    default_message = (
+        "The store is open in another copy of Safecase. Close that copy and try again."
+    )
+
+
+class StoreNotFound(SafecaseError):
+    default_message = "There is no store at that place. Check the path, or create one with init."
+
+
+class StoreExists(SafecaseError):
+    default_message = "A store already exists at that place; nothing was changed."
+
+
+class PermissionDenied(SafecaseError):
+    default_message = "Your role does not allow that."
+
+
+class InvalidInput(SafecaseError):
+    exit_code = EXIT_USAGE

@@ -1,0 +1,26 @@
+"""Store-wide settings kept inside the encrypted store (never in QSettings)."""
+
+from __future__ import annotations
+
+from app.crypto.connection import Connection
+from app.models.db import read
+
+SERVICE_NAME = "service_name"
+IDLE_LOCK_MINUTES = "idle_lock_minutes"
+KDF = "kdf"
+PASSWORD_ONLY = "password_only"
+
+DEFAULTS = {IDLE_LOCK_MINUTES: "5", PASSWORD_ONLY: "0"}
+
+
+def get(conn: Connection, key: str) -> str | None:
+    rows = read(conn, "SELECT value FROM settings WHERE key = ?", (key,))
+    return str(rows[0][0]) if rows else DEFAULTS.get(key)
+
+
+def put(conn: Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -1,0 +1,23 @@
+"""Where Safecase keeps its default store: the user's data folder for this operating system."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+STORE_NAME = "cases.safecase"
+
+
+def data_folder() -> Path:
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / "Safecase"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "Safecase"
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "safecase"
+
+
+def default_store() -> Path:
+    return data_folder() / STORE_NAME

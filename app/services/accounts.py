@@ -1,0 +1,410 @@
+"""Creating a store, signing in and out, and managing users, passwords and keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from zxcvbn import zxcvbn
+
+from app.crypto import vault as vaultlib
+from app.crypto.device import DeviceSecrets
+from app.crypto.kdf import Argon2Params, calibrate
+from app.crypto.slots import UNKNOWN_SLOT
+from app.crypto.vault import Vault
+from app.errors import AccountDisabled, InvalidInput, SafecaseError
+from app.models import settings, users
+from app.models.db import transaction
+from app.models.schema import migrate
+from app.models.users import Role, User
+from app.services import audit
+from app.services.session import Session, utc_now
+
+MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def password_problem(password: str, username: str, service_name: str = "") -> str | None:
+    """Why ``password`` is not good enough, or None when it is (NIST SP 800-63B-4).
+
+    At least 12 characters and hard to guess, judged by zxcvbn with the username and the
+    service's name as words an attacker would try first. No composition rules.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
+    hints = [w for w in (username, service_name, "safecase") if w]
+    hints += service_name.split()
+    if zxcvbn(password[:100], user_inputs=hints)["score"] < MIN_PASSWORD_SCORE:
+        return "That password is too easy to guess. Try a few unrelated words together."
+    return None
+
+
+def check_password(password: str, username: str, service_name: str = "") -> None:
+    problem = password_problem(password, username, service_name)
+    if problem:
+        raise InvalidInput(problem)
+
+
+def check_username(username: str) -> str:
+    name = username.strip()
+    if not USERNAME.match(name):
+        raise InvalidInput(
+            "A username is 2 to 64 letters, digits, dots, dashes or underscores, "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def parse_roles(text: str) -> frozenset[Role]:
+    try:
+        roles = frozenset(Role(part.strip().lower()) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InvalidInput(
+            "Roles are caseworker, manager, admin or dpo, separated by commas."
+        ) from None
+    if not roles:
+        raise InvalidInput("Give the user at least one role.")
+    return roles
+
+
+def _kdf(conn_value: str | None) -> Argon2Params:
+    if not conn_value:
+        return calibrate()
+    return Argon2Params.from_json(json.loads(conn_value))
+
+
+def _service_name(session: Session) -> str:
+    return settings.get(session.conn, settings.SERVICE_NAME) or ""
+
+
+# -- creating and signing in -----------------------------------------------------------------
+
+
+def create_store(
+    path: Path,
+    *,
+    service_name: str,
+    admin_name: str,
+    password: str,
+    device: DeviceSecrets | None,
+    kdf: Argon2Params | None = None,
+) -> tuple[Session, str]:
+    """Make a new store with its first admin. Returns the session and the recovery key.
+
+    ``device`` None makes a password-only store: every slot then uses the stronger cost and
+    each sign-in carries a warning. ``kdf`` None calibrates Argon2id on this machine.
+    """
+    service = service_name.strip()
+    if not service:
+        raise InvalidInput("Give the service's name.")
+    name = check_username(admin_name)
+    check_password(password, name, service)
+    params = kdf or calibrate()
+    created = vaultlib.create(path, name, password, kdf=params, device=device)
+    v = created.vault
+    try:
+        migrate(v.conn)
+        with transaction(v.conn):
+            settings.put(v.conn, settings.SERVICE_NAME, service)
+            settings.put(v.conn, settings.KDF, json.dumps(params.to_json()))
+            settings.put(v.conn, settings.PASSWORD_ONLY, "1" if device is None else "0")
+            user_id = users.insert(
+                v.conn, name, frozenset({Role.ADMIN}), created.admin_slot_id, utc_now()
+            )
+            audit.record(v.conn, user_id, audit.STORE_CREATED)
+            audit.record(v.conn, user_id, audit.USER_ADDED, f"user:{user_id}", "roles=admin")
+    except BaseException:
+        v.close()
+        for leftover in vaultlib.store_files(path):
+            leftover.unlink(missing_ok=True)
+        raise
+    session = Session(v, user_id, name, frozenset({Role.ADMIN}), password_only=device is None)
+    return session, created.recovery_key
+
+
+def _start_session(v: Vault) -> Session:
+    """Bring the schema up to date, write pending failures and the sign-in to the trail."""
+    try:
+        migrate(v.conn)
+        failures = v.take_failed_sign_ins()
+        user = users.by_slot(v.conn, v.slot_id)
+        with transaction(v.conn):
+            for failure in failures:
+                slot = str(failure.get("slot", UNKNOWN_SLOT))
+                owner = users.by_slot(v.conn, slot) if slot != UNKNOWN_SLOT else None
+                at = dt.datetime.fromtimestamp(float(str(failure.get("at", 0))), dt.UTC)
+                audit.record(
+                    v.conn,
+                    None,
+                    audit.SIGN_IN_FAILED,
+                    f"user:{owner.id}" if owner else "user:unknown",
+                    at=at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                )
+            if user is None or user.disabled:
+                audit.record(
+                    v.conn,
+                    None,
+                    audit.SIGN_IN_FAILED,
+                    f"user:{user.id}" if user else "user:unknown",
+                    "account disabled",
+                )
+            else:
+                audit.record(v.conn, user.id, audit.SIGN_IN, f"user:{user.id}")
+        if user is None or user.disabled:
+            raise AccountDisabled()
+    except BaseException:
+        v.close()
+        raise
+    return Session(
+        v,
+        user.id,
+        user.username,
+        user.roles,
+        must_change_password=v.must_change,
+        password_only=v.password_only,
+    )
+
+
+def sign_in(
+    path: Path,
+    username: str,
+    password: str,
+    *,
+    device: DeviceSecrets | None,
+    clock: Callable[[], float] = time.time,
+) -> Session:
+    """Open the store as ``username``. Raises a SignInRefused error with a clear sentence."""
+    v = vaultlib.open_with_password(path, username, password, device=device, clock=clock)
+    return _start_session(v)
+
+
+def recover(
+    path: Path,
+    recovery_key: str,
+    *,
+    admin_name: str,
+    new_password: str,
+    device: DeviceSecrets | None,
+) -> Session:
+    """Open the store with the recovery key and give ``admin_name`` a new password here.
+
+    For a new laptop, or a keyring that lost its device secret. Other users' slots may need a
+    password reset afterwards, since their device secret was on the old machine.
+    """
+    v = vaultlib.open_with_recovery(path, recovery_key, device=device)
+    return _enrol_recovered_admin(v, admin_name, new_password, audit.PASSWORD_RESET)
+
+
+def _enrol_recovered_admin(v: Vault, admin_name: str, new_password: str, action: str) -> Session:
+    try:
+        migrate(v.conn)
+        user = users.by_name(v.conn, admin_name)
+        if user is None or not user.is_admin or user.disabled:
+            raise InvalidInput("Name an enabled admin account of this store.")
+        service = settings.get(v.conn, settings.SERVICE_NAME) or ""
+        check_password(new_password, user.username, service)
+        kdf = _kdf(settings.get(v.conn, settings.KDF))
+        slot_id = v.write_user_slot(
+            user.username, new_password, admin=True, kdf=kdf, slot_id=user.slot_id
+        )
+        with transaction(v.conn):
+            users.set_slot(v.conn, user.id, slot_id)
+            audit.record(v.conn, user.id, action, f"user:{user.id}", "by recovery key")
+            audit.record(v.conn, user.id, audit.SIGN_IN, f"user:{user.id}")
+    except BaseException:
+        v.close()
+        raise
+    v.slot_id = slot_id
+    return Session(v, user.id, user.username, user.roles, password_only=v.password_only)
+
+
+def restore(
+    backup: Path,
+    path: Path,
+    recovery_key: str,
+    *,
+    admin_name: str,
+    new_password: str,
+    device: DeviceSecrets | None,
+) -> tuple[Session, int]:
+    """Rebuild a store at ``path`` from a backup; returns the session and how many other
+    users need a password reset before they can sign in here."""
+    v = vaultlib.restore_backup(backup, path, recovery_key, device=device)
+    try:
+        migrate(v.conn)
+        with transaction(v.conn):
+            v.conn.execute("UPDATE users SET slot_id = NULL")
+    except BaseException:
+        v.close()
+        raise
+    session = _enrol_recovered_admin(v, admin_name, new_password, audit.STORE_RESTORED)
+    waiting = sum(1 for u in users.all_users(session.conn) if not u.disabled and not u.slot_id)
+    return session, waiting
+
+
+def sign_out(session: Session) -> None:
+    if not session.active:
+        return
+    with transaction(session.conn):
+        audit.record(session.conn, session.user_id, audit.SIGN_OUT, f"user:{session.user_id}")
+    session.vault.close()
+
+
+def lock(session: Session) -> None:
+    """Close the store at once (idle or quick lock); signing in again reopens it."""
+    if not session.active:
+        return
+    with transaction(session.conn):
+        audit.record(session.conn, session.user_id, audit.LOCK, f"user:{session.user_id}")
+    session.vault.close()
+
+
+# -- passwords -------------------------------------------------------------------------------
+
+
+def change_password(session: Session, old_password: str, new_password: str) -> None:
+    """Change the signed-in user's own password; the old one stops working at once."""
+    if not session.active:
+        raise SafecaseError("The store is locked. Sign in again to go on.")
+    v = session.vault
+    if not v.check_password(v.slot_id, old_password):
+        raise InvalidInput("The current password is wrong.")
+    if new_password == old_password:
+        raise InvalidInput("Choose a new password that differs from the current one.")
+    check_password(new_password, session.username, _service_name(session))
+    kdf = _kdf(settings.get(session.conn, settings.KDF))
+    v.write_user_slot(
+        session.username,
+        new_password,
+        admin=Role.ADMIN in session.roles,
+        kdf=kdf,
+        slot_id=v.slot_id,
+    )
+    with transaction(session.conn):
+        audit.record(
+            session.conn, session.user_id, audit.PASSWORD_CHANGED, f"user:{session.user_id}"
+        )
+    session.must_change_password = False
+
+
+# -- users (admins) --------------------------------------------------------------------------
+
+
+def _user(session: Session, username: str) -> User:
+    user = users.by_name(session.conn, username)
+    if user is None:
+        raise InvalidInput("There is no user with that name.")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    session.require(Role.ADMIN)
+    return users.all_users(session.conn)
+
+
+def add_user(session: Session, username: str, password: str, roles: frozenset[Role]) -> int:
+    """Add a user who signs in with ``password``; returns the new user's id."""
+    session.require(Role.ADMIN)
+    name = check_username(username)
+    if users.by_name(session.conn, name) is not None:
+        raise InvalidInput("A user with that name already exists.")
+    if not roles:
+        raise InvalidInput("Give the user at least one role.")
+    check_password(password, name, _service_name(session))
+    kdf = _kdf(settings.get(session.conn, settings.KDF))
+    slot_id = session.vault.write_user_slot(name, password, admin=Role.ADMIN in roles, kdf=kdf)
+    try:
+        with transaction(session.conn):
+            user_id = users.insert(session.conn, name, roles, slot_id, session.now())
+            audit.record(
+                session.conn,
+                session.user_id,
+                audit.USER_ADDED,
+                f"user:{user_id}",
+                "roles=" + users.encode_roles(roles),
+            )
+    except BaseException:
+        session.vault.remove_slot(slot_id)
+        raise
+    return user_id
+
+
+def reset_password(session: Session, username: str, one_time_password: str) -> None:
+    """Give a user a one-time password that must be changed at their next sign-in."""
+    session.require(Role.ADMIN)
+    user = _user(session, username)
+    check_password(one_time_password, user.username, _service_name(session))
+    kdf = _kdf(settings.get(session.conn, settings.KDF))
+    slot_id = session.vault.write_user_slot(
+        user.username,
+        one_time_password,
+        admin=user.is_admin,
+        kdf=kdf,
+        must_change=True,
+        slot_id=user.slot_id,
+    )
+    with transaction(session.conn):
+        users.set_slot(session.conn, user.id, slot_id)
+        audit.record(session.conn, session.user_id, audit.PASSWORD_RESET, f"user:{user.id}")
+
+
+def set_disabled(session: Session, username: str, disabled: bool) -> None:
+    session.require(Role.ADMIN)
+    user = _user(session, username)
+    if disabled and user.id == session.user_id:
+        raise InvalidInput("You cannot disable your own account.")
+    with transaction(session.conn):
+        users.set_disabled(session.conn, user.id, disabled)
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.USER_DISABLED if disabled else audit.USER_ENABLED,
+            f"user:{user.id}",
+        )
+
+
+def rotate_keys(session: Session) -> int:
+    """Give the store a new data key (after a leaver or a suspected compromise).
+
+    Every enabled user keeps access; disabled users' slots are removed. Returns the number of
+    user slots kept.
+    """
+    session.require(Role.ADMIN)
+    everyone = users.all_users(session.conn)
+    keep = {u.slot_id: u.is_admin for u in everyone if u.slot_id and not u.disabled}
+    session.vault.rotate(keep)
+    with transaction(session.conn):
+        for user in everyone:
+            if user.slot_id and user.disabled:
+                users.set_slot(session.conn, user.id, None)
+        audit.record(session.conn, session.user_id, audit.KEYS_ROTATED, "", f"slots={len(keep)}")
+    return len(keep)
+
+
+# -- settings --------------------------------------------------------------------------------
+
+
+def idle_lock_minutes(session: Session) -> int:
+    value = settings.get(session.conn, settings.IDLE_LOCK_MINUTES)
+    return int(value or 5)
+
+
+def service_name(session: Session) -> str:
+    return _service_name(session)
+
+
+def set_idle_lock_minutes(session: Session, minutes: int) -> None:
+    session.require(Role.ADMIN)
+    if not 1 <= minutes <= 60:
+        raise InvalidInput("Idle lock is between 1 and 60 minutes.")
+    with transaction(session.conn):
+        settings.put(session.conn, settings.IDLE_LOCK_MINUTES, str(minutes))
+        audit.record(session.conn, session.user_id, audit.SETTINGS_CHANGED, "setting:idle_lock")

@@ -1,0 +1,92 @@
+"""Recording and checking the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.crypto.connection import Connection
+from app.models import audit as audit_model
+from app.models.db import transaction
+from app.models.users import Role
+from app.services.session import Session, utc_now
+
+# The actions the trail records. Details name ids and counts, never personal data.
+SIGN_IN = "sign_in"
+SIGN_IN_FAILED = "sign_in_failed"
+SIGN_OUT = "sign_out"
+LOCK = "lock"
+STORE_CREATED = "store_created"
+USER_ADDED = "user_added"
+USER_DISABLED = "user_disabled"
+USER_ENABLED = "user_enabled"
+PASSWORD_CHANGED = "password_changed"
+PASSWORD_RESET = "password_reset"
+KEYS_ROTATED = "keys_rotated"
+BACKUP_MADE = "backup_made"
+STORE_RESTORED = "store_restored"
+SETTINGS_CHANGED = "settings_changed"
+AUDIT_VERIFIED = "audit_verified"
+
+READERS = (Role.MANAGER, Role.ADMIN, Role.DPO)
+
+
+def record(
+    conn: Connection,
+    user_id: int | None,
+    action: str,
+    record_id: str = "",
+    detail: str = "",
+    at: str | None = None,
+) -> int:
+    """Append one entry; call inside the transaction that does the work."""
+    return audit_model.append(conn, at or utc_now(), user_id, action, record_id, detail)
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    first_broken: int | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken is None
+
+
+def check_chain(conn: Connection) -> Verification:
+    """Walk the chain; report the id of the first entry that is missing or does not match."""
+    expected_id, prev = 1, audit_model.GENESIS
+    checked = 0
+    for entry in audit_model.walk(conn):
+        if entry.id != expected_id:
+            return Verification(checked, expected_id)
+        digest = audit_model.entry_hash(
+            entry.id, entry.at, entry.user_id, entry.action, entry.record, entry.detail, prev
+        )
+        if entry.prev_hash != prev or entry.hash != digest:
+            return Verification(checked, entry.id)
+        checked += 1
+        expected_id, prev = entry.id + 1, entry.hash
+    head_id, head_hash = audit_model.head(conn)
+    if head_id != checked or head_hash != prev:
+        # Entries after the last one found have been removed.
+        return Verification(checked, checked + 1)
+    return Verification(checked, None)
+
+
+def verify(session: Session) -> Verification:
+    session.require(*READERS)
+    result = check_chain(session.conn)
+    with transaction(session.conn):
+        record(
+            session.conn,
+            session.user_id,
+            AUDIT_VERIFIED,
+            detail=f"checked={result.checked} broken={result.first_broken or 0}",
+        )
+    return result
+
+
+def recent(session: Session, limit: int = 200) -> list[audit_model.Entry]:
+    session.require(*READERS)
+    last, _ = audit_model.head(session.conn)
+    return audit_model.entries(session.conn, after_id=max(0, last - limit), limit=limit)

@@ -1,0 +1,52 @@
+"""The signed-in Session that every service call takes, and the role check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.crypto.connection import Connection
+from app.crypto.vault import Vault
+from app.errors import PermissionDenied, SafecaseError
+from app.models.users import Role
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Session:
+    """One user's use of one open store, from sign-in to sign-out or lock."""
+
+    vault: Vault
+    user_id: int
+    username: str
+    roles: frozenset[Role]
+    must_change_password: bool = False
+    password_only: bool = False
+    now: Callable[[], str] = field(default=utc_now)
+
+    @property
+    def conn(self) -> Connection:
+        if self.vault.closed:
+            raise SafecaseError("The store is locked. Sign in again to go on.")
+        return self.vault.conn
+
+    @property
+    def active(self) -> bool:
+        return not self.vault.closed
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def require(self, *roles: Role) -> None:
+        """Refuse the call unless the user holds one of ``roles``."""
+        if self.vault.closed:
+            raise SafecaseError("The store is locked. Sign in again to go on.")
+        if not self.has(*roles):
+            names = " or ".join(r.value for r in roles)
+            raise PermissionDenied(f"Only a user with the {names} role can do that.")
+        if self.must_change_password:
+            raise PermissionDenied("Change your password before doing anything else.")
