@@ -309,6 +309,16 @@ def _backup_chunks(header: bytes, copy_path: Path) -> Iterator[bytes]:
 # -- creating and opening --------------------------------------------------------------------
 
 
+def _make_room_for(path: Path) -> None:
+    """Refuse to overwrite a store; create the folder a new one goes in."""
+    if any(p.exists() for p in store_files(path)):
+        raise StoreExists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_error(exc) from None
+
+
 def _acquire(path: Path) -> StoreLock:
     lock = StoreLock(_lock_path(path))
     lock.acquire()
@@ -328,13 +338,7 @@ def create(
     ``device`` None makes a password-only store (every slot uses the stronger cost).
     The caller creates the schema on the returned connection.
     """
-    if any(p.exists() for p in store_files(path)):
-        raise StoreExists()
-    if not path.parent.is_dir():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise os_error(exc) from None
+    _make_room_for(path)
     device_secret = device.get_or_create() if device is not None else None
     lock = _acquire(path)
     payload = Payload(bytearray(secrets.token_bytes(32)), bytearray(secrets.token_bytes(32)))
@@ -358,7 +362,7 @@ def create(
         slots.save(keys_path(path))
     except BaseException:
         lock.release()
-        for leftover in store_files(path):
+        for leftover in (*store_files(path), _lock_path(path)):
             leftover.unlink(missing_ok=True)
         raise
     vault = Vault(path, conn, slots, admin_slot.id, payload, lock, device)
@@ -486,8 +490,7 @@ def restore_backup(
     The store gets a new data key, and its slot file keeps only the recovery slot: the caller
     enrols the admin who is restoring it. ``device`` None makes it a password-only store.
     """
-    if any(p.exists() for p in store_files(path)):
-        raise StoreExists()
+    _make_room_for(path)
     key = parse_recovery_key(recovery_key)
     try:
         with open(backup, "rb") as handle:
@@ -532,7 +535,7 @@ def restore_backup(
         slots.save(keys_path(path))
     except BaseException:
         lock.release()
-        for leftover in store_files(path):
+        for leftover in (*store_files(path), _lock_path(path)):
             leftover.unlink(missing_ok=True)
         raise
     finally:

@@ -200,6 +200,13 @@ def recover(
     password reset afterwards, since their device secret was on the old machine.
     """
     v = vaultlib.open_with_recovery(path, recovery_key, device=device)
+    try:
+        if device is not None:
+            # The new slot is made on this machine, so it may need this machine's secret.
+            device.get_or_create()
+    except BaseException:
+        v.close()
+        raise
     return _enrol_recovered_admin(v, admin_name, new_password, audit.PASSWORD_RESET)
 
 

@@ -1,0 +1,65 @@
+"""The benchmark runs end to end on tiny sizes and reports every figure (no timing thresholds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.crypto.kdf import Argon2Params
+from bench.__main__ import parse_args
+from bench.runner import SAFECASE, SQLITE, Config, format_table, run, write_json
+from tests.helpers import MemoryKeyring
+
+TINY_KDF = Argon2Params(memory_kib=256, time_cost=1, parallelism=1)
+OPERATIONS = {"insert", "full_read", "point_lookup", "range_lookup"}
+
+
+def test_benchmark_reports_every_figure(keyring: MemoryKeyring, tmp_path: Path) -> None:
+    config = Config(
+        rows=300,
+        seed=7,
+        rounds=2,
+        point_lookups=50,
+        range_lookups=10,
+        unlock_runs=2,
+        connect_runs=2,
+        kdf=TINY_KDF,
+    )
+    result = run(config)
+
+    assert result.unlock.kdf == TINY_KDF
+    for timing in (result.unlock.unlock, result.unlock.sign_in, result.unlock.argon2id):
+        assert len(timing.samples_ms) == 2
+        assert timing.median_ms > 0 and timing.max_ms >= timing.median_ms
+    assert result.unlock.connect.median_ms > 0
+
+    assert {op.key for op in result.operations} == OPERATIONS
+    for op in result.operations:
+        assert op.ops > 0
+        assert op.rate(SAFECASE) > 0 and op.rate(SQLITE) > 0
+        assert op.ratio(SAFECASE, SQLITE) > 0
+        assert len(op.seconds[SAFECASE]) == len(op.seconds[SQLITE]) == 2
+        assert op.check[SAFECASE] == op.check[SQLITE]
+    assert result.peak_rss_mib is None or result.peak_rss_mib > 0
+
+    # The benchmark brings its own keyring: the pinned (test) backend is never written.
+    assert keyring.values == {}
+
+    table = format_table(result)
+    for op in result.operations:
+        assert op.label in table
+    assert "sign_in + sign_out" in table and "Peak RSS" in table
+
+    saved = json.loads(write_json(result, tmp_path / "latest.json").read_text())
+    assert set(saved["throughput"]) == OPERATIONS
+    for figures in saved["throughput"].values():
+        assert figures["safecase_ops_per_s"] > 0 and figures["sqlite3_ops_per_s"] > 0
+        assert figures["ratio_safecase_time_over_sqlite3_time"] > 0
+    assert saved["unlock"]["argon2id"] == {"memory_kib": 256, "time_cost": 1, "parallelism": 1}
+
+
+def test_options() -> None:
+    assert parse_args([]) == Config()
+    quick = parse_args(["--quick", "--seed", "3"])
+    assert quick.rows < Config().rows and quick.seed == 3 and quick.kdf is None
+    assert parse_args(["--rows", "1234"]).rows == 1234
