@@ -299,5 +299,16 @@ def run(argv: Sequence[str], ctx: Context | None = None) -> int:
         return EXIT_FAILED
 
 
+def _no_core_dumps() -> None:
+    """A crash must not leave the process's memory, keys included, on disk."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        log.info("core dumps could not be turned off on this system")
+
+
 def main() -> NoReturn:
+    _no_core_dumps()
     sys.exit(run(sys.argv[1:]))

@@ -20,9 +20,16 @@ from pathlib import Path
 from typing import cast
 
 import sqlcipher3
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app.crypto import slots as slotlib
-from app.crypto.connection import Connection, connect, integrity_errors, set_raw_key, zero
+from app.crypto.connection import (
+    Connection,
+    classify,
+    connect,
+    integrity_errors,
+    set_raw_key,
+)
 from app.crypto.device import DeviceSecrets
 from app.crypto.files import StoreLock, atomic_write, os_error
 from app.crypto.kdf import Argon2Params
@@ -288,8 +295,6 @@ class Vault:
                 _backup_chunks(header, copy_path),
             )
         except sqlcipher3.DatabaseError as exc:
-            from app.crypto.connection import classify
-
             raise (classify(exc) or exc) from None
         except OSError as exc:
             raise os_error(exc) from None
@@ -373,12 +378,9 @@ def _open_payload(
     path: Path,
     slots: SlotFile,
     slot: Slot,
-    private_key: object,
+    private_key: X25519PrivateKey,
 ) -> tuple[Connection, SlotFile, Payload]:
     """Unseal ``slot``'s payload and open the store; fall back to a pending rotation."""
-    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
-    assert isinstance(private_key, X25519PrivateKey)
     payload = slotlib.unseal(slot, private_key, slots.store_id, slots.generation)
     pending_path = _pending_path(path)
     try:
@@ -521,11 +523,12 @@ def restore_backup(
         raise SafecaseError("There is no backup file at that place.") from None
     except (ValueError, KeyError, struct.error):
         raise DamagedStore("The backup file is damaged.") from None
+    conn: Connection | None = None
     try:
         conn = connect(path, old.backup_key)
         if integrity_errors(conn):
-            conn.close()
             raise DamagedStore("The backup file is damaged.")
+        # The restored store gets a data key of its own; the backup key stays as it was.
         payload = Payload(bytearray(secrets.token_bytes(32)), bytearray(old.backup_key))
         set_raw_key(conn, payload.data_key, rekey=True)
         slots = SlotFile(store_id=old_slots.store_id, lookup_salt=secrets.token_bytes(32))
@@ -534,11 +537,12 @@ def restore_backup(
         ]
         slots.save(keys_path(path))
     except BaseException:
+        if conn is not None:
+            conn.close()
         lock.release()
         for leftover in (*store_files(path), _lock_path(path)):
             leftover.unlink(missing_ok=True)
         raise
     finally:
         old.zero()
-        zero(bytearray(key))
     return Vault(path, conn, slots, slots.slots[0].id, payload, lock, device)
