@@ -129,7 +129,18 @@ def _parser() -> _Parser:
     p.add_argument("--user", required=True)
 
     p = command("backup", "Write a backup that the recovery key can restore.")
-    p.add_argument("--out", type=Path, required=True, help="the backup file to write")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the backup file to write, or a folder to keep dated generations in",
+    )
+    p.add_argument(
+        "--keep",
+        type=int,
+        default=backup.DEFAULT_GENERATIONS,
+        help="with a folder: how many generations to keep (default 7)",
+    )
 
     p = command("restore", "Rebuild a store from a backup with the recovery key.", user=False)
     p.add_argument("--backup", type=Path, required=True)
@@ -260,6 +271,9 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
             )
             return EXIT_FAILED
         ctx.say(f"Checked {result.checked} entries; the audit trail is intact.")
+    elif command == "backup" and args.out.is_dir():
+        written, removed = backup.backup_to_folder(session, args.out, args.keep)
+        ctx.say(f"Backup written: {written.name}; {len(removed)} older generation(s) removed.")
     elif command == "backup":
         size = backup.backup(session, args.out)
         ctx.say(f"Backup written ({size:,} bytes).")

@@ -123,3 +123,22 @@ def test_recover_on_a_new_laptop_sets_a_new_password(store: StoreCopy) -> None:
         store.path, ADMIN, "new-laptop-cobalt-ridge", device=DeviceSecrets(store.keyring)
     )
     accounts.sign_out(again)
+
+
+def test_a_backup_folder_keeps_the_newest_generations(store: StoreCopy, tmp_path: Path) -> None:
+    import datetime as dt
+
+    folder = tmp_path / "generations"
+    folder.mkdir()
+    session = accounts.sign_in(store.path, ADMIN, ADMIN_PW, device=DeviceSecrets(store.keyring))
+    start = dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.UTC)
+    for day in range(5):
+        backup.backup_to_folder(session, folder, keep=3, now=start + dt.timedelta(days=day))
+    accounts.sign_out(session)
+    names = [p.name for p in backup.generations(folder)]
+    assert names == [
+        "safecase-20261103-020000.backup",
+        "safecase-20261104-020000.backup",
+        "safecase-20261105-020000.backup",
+    ]
+    assert sorted(p.name for p in folder.iterdir()) == names  # no temporary files left
