@@ -46,6 +46,9 @@ PRAGMAS = (
     "foreign_keys = ON",
     "trusted_schema = OFF",
     "cipher_log_level = NONE",
+    # Decrypting a page costs far more than reading it: keep the working set decrypted in
+    # memory (64 MiB at most) while the store is open. Locking closes the connection.
+    "cache_size = -65536",
 )
 
 
