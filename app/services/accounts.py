@@ -257,21 +257,24 @@ def restore(
     return session, waiting
 
 
-def sign_out(session: Session) -> None:
+def _close(session: Session, action: str) -> None:
+    """Record the sign-out or lock, then close the store even if the record failed."""
     if not session.active:
         return
-    with transaction(session.conn):
-        audit.record(session.conn, session.user_id, audit.SIGN_OUT, f"user:{session.user_id}")
-    session.vault.close()
+    try:
+        with transaction(session.conn):
+            audit.record(session.conn, session.user_id, action, f"user:{session.user_id}")
+    finally:
+        session.vault.close()
+
+
+def sign_out(session: Session) -> None:
+    _close(session, audit.SIGN_OUT)
 
 
 def lock(session: Session) -> None:
     """Close the store at once (idle or quick lock); signing in again reopens it."""
-    if not session.active:
-        return
-    with transaction(session.conn):
-        audit.record(session.conn, session.user_id, audit.LOCK, f"user:{session.user_id}")
-    session.vault.close()
+    _close(session, audit.LOCK)
 
 
 # -- passwords -------------------------------------------------------------------------------

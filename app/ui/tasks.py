@@ -20,8 +20,18 @@ log = logging.getLogger("safecase.ui")
 _running: set[Task] = set()
 
 
+class _Outcome:
+    """What a run produced: the one object that crosses from the worker to the main thread."""
+
+    __slots__ = ("ok", "value")
+
+    def __init__(self, ok: bool, value: object) -> None:
+        self.ok = ok
+        self.value = value
+
+
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[[], Any], report: Callable[[bool, object], None]) -> None:
+    def __init__(self, fn: Callable[[], Any], report: Callable[[_Outcome], None]) -> None:
         super().__init__()
         self._fn = fn
         self._report = report
@@ -30,9 +40,9 @@ class _Runnable(QRunnable):
         try:
             result = self._fn()
         except BaseException as exc:  # handed to the main thread, which decides what to show
-            self._report(False, exc)
+            self._report(_Outcome(False, exc))
         else:
-            self._report(True, result)
+            self._report(_Outcome(True, result))
         finally:
             self._fn = _finished
 
@@ -48,7 +58,7 @@ class Task(QObject):
     failed = Signal(object)
     # Emitted from the worker thread; the connection to ``_deliver`` (a slot of this object,
     # which lives on the main thread) is queued, so delivery happens on the main thread.
-    _done = Signal(bool, object)
+    _done = Signal(object)
 
     def __init__(self, fn: Callable[[], Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,18 +71,22 @@ class Task(QObject):
             raise RuntimeError("a task runs once")
         self.running = True
         _running.add(self)
-        runnable = _Runnable(self._fn, self._done.emit)
+        runnable = _Runnable(self._fn, self._report)
         self._fn = None
         (pool or QThreadPool.globalInstance()).start(runnable)
 
-    @Slot(bool, object)
-    def _deliver(self, ok: bool, value: object) -> None:
+    def _report(self, outcome: _Outcome) -> None:
+        """Called on the worker thread."""
+        self._done.emit(outcome)
+
+    @Slot(object)
+    def _deliver(self, outcome: _Outcome) -> None:
         self.running = False
         _running.discard(self)
-        if ok:
-            self.succeeded.emit(value)
+        if outcome.ok:
+            self.succeeded.emit(outcome.value)
         else:
-            self.failed.emit(value)
+            self.failed.emit(outcome.value)
 
 
 def run_in_background(

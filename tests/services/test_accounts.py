@@ -279,3 +279,21 @@ def test_nothing_works_after_lock(store: StoreCopy) -> None:
     with pytest.raises(Exception, match="locked"):
         accounts.list_users(session)
     accounts.sign_out(sign_in(store, ADMIN))
+
+
+def test_lock_closes_the_store_even_when_the_audit_entry_cannot_be_written(
+    store: StoreCopy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.errors import DiskFull
+
+    session = sign_in(store, CASEWORKER)
+
+    def disk_full(*args: object, **kwargs: object) -> int:
+        raise DiskFull()
+
+    monkeypatch.setattr(audit, "record", disk_full)
+    with pytest.raises(DiskFull):
+        accounts.lock(session)
+    assert not session.active
+    monkeypatch.undo()
+    accounts.sign_out(sign_in(store, CASEWORKER))

@@ -1,0 +1,427 @@
+"""First run: create the store and its first admin, then show the recovery key once."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+from PySide6.QtCore import QDate, QLocale, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QFontDatabase, QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.crypto.device import DeviceSecrets
+from app.crypto.kdf import Argon2Params
+from app.errors import InvalidInput, KeyringUnavailable, SafecaseError
+from app.services import accounts
+from app.services.session import Session
+from app.ui.errors import error_sentence, log_unexpected
+from app.ui.i18n import translate
+from app.ui.tasks import Task, run_in_background
+from app.ui.widgets import add_row, heading, line_edit, message_label, paragraph, set_message
+
+log = logging.getLogger("safecase.ui")
+
+GROUPS_PER_ROW = 5
+
+PrintDocument = Callable[[QTextDocument, QWidget], bool]
+
+
+def key_rows(recovery_key: str) -> str:
+    """The recovery key laid out for reading aloud or copying by hand: five groups a line."""
+    groups = recovery_key.split("-")
+    rows = [groups[i : i + GROUPS_PER_ROW] for i in range(0, len(groups), GROUPS_PER_ROW)]
+    return "\n".join("  ".join(row) for row in rows)
+
+
+def build_key_document(service_name: str, recovery_key: str, day: QDate) -> QTextDocument:
+    """The printed page: the service's name, the date and the key. Nothing else."""
+    title = translate("FirstRunWindow", "Safecase recovery key")
+    service_line = translate("FirstRunWindow", "Service: {name}").format(name=service_name)
+    date_line = translate("FirstRunWindow", "Printed on {date}").format(
+        date=QLocale().toString(day, QLocale.FormatType.LongFormat)
+    )
+    advice = translate(
+        "FirstRunWindow",
+        "This key opens the store if a password or this computer is lost. "
+        "Keep it locked away, apart from the computer.",
+    )
+    key_html = "<br>".join(html.escape(row) for row in key_rows(recovery_key).split("\n"))
+    document = QTextDocument()
+    document.setHtml(
+        f"<h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(service_line)}<br>{html.escape(date_line)}</p>"
+        f'<p style="font-family: monospace; font-size: 20pt">{key_html}</p>'
+        f"<p>{html.escape(advice)}</p>"
+    )
+    return document
+
+
+def print_with_dialog(document: QTextDocument, parent: QWidget) -> bool:
+    """Ask the user for a printer and print ``document``; False when they cancel."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setDocName(translate("FirstRunWindow", "Safecase recovery key"))
+    dialog = QPrintDialog(printer, parent)
+    dialog.setWindowTitle(translate("FirstRunWindow", "Print the recovery key"))
+    if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+        return False
+    document.print_(printer)
+    return True
+
+
+class FirstRunWindow(QWidget):
+    """Two pages: the set-up form, then the recovery key shown this once."""
+
+    store_created = Signal(object)  # the new admin's Session; the receiver owns it
+    finished = Signal(str)  # the first admin's username, once the key is stored
+
+    def __init__(
+        self,
+        store_path: Path,
+        *,
+        kdf: Argon2Params | None = None,
+        device_factory: Callable[[], DeviceSecrets] = DeviceSecrets,
+        print_document: PrintDocument = print_with_dialog,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._store_path = store_path
+        self._kdf = kdf
+        self._device_factory = device_factory
+        self._print_document = print_document
+        self._task: Task | None = None
+        self._recovery_key: str | None = None
+        self._service_name = ""
+        self._admin_name = ""
+        self._offer_password_only = False
+
+        self.setWindowTitle(translate("FirstRunWindow", "Safecase"))
+        self.pages = QStackedWidget()
+        self.pages.setAccessibleName(translate("FirstRunWindow", "Set-up steps"))
+        self.pages.addWidget(self._build_form_page())
+        self.pages.addWidget(self._build_key_page())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+        self._wire()
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _build_form_page(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(translate("FirstRunWindow", "Create the store"))
+        self.service_field = line_edit(translate("FirstRunWindow", "Service name"))
+        self.admin_field = line_edit(translate("FirstRunWindow", "First admin's username"))
+        self.password_field = line_edit(translate("FirstRunWindow", "Password"), password=True)
+        self.confirm_field = line_edit(translate("FirstRunWindow", "Password again"), password=True)
+        self.problem_label = message_label(translate("FirstRunWindow", "Set-up problem"))
+        self.password_only_box = QCheckBox(
+            translate("FirstRunWindow", "Create a password-only store (less safe)")
+        )
+        self.password_only_box.setAccessibleName(
+            translate("FirstRunWindow", "Create a password-only store (less safe)")
+        )
+        self.password_only_box.setToolTip(
+            translate(
+                "FirstRunWindow",
+                "The store will not be tied to this computer, so a copy of it can be attacked "
+                "with passwords alone.",
+            )
+        )
+        self.password_only_box.setVisible(False)
+        self.status_label = message_label(translate("FirstRunWindow", "Status"), "status")
+        self.create_button = QPushButton(translate("FirstRunWindow", "&Create the store"))
+        self.create_button.setAccessibleName(translate("FirstRunWindow", "Create the store"))
+        self.create_button.setDefault(True)
+
+        form = QFormLayout()
+        add_row(form, translate("FirstRunWindow", "&Service name"), self.service_field)
+        add_row(form, translate("FirstRunWindow", "&First admin's username"), self.admin_field)
+        add_row(form, translate("FirstRunWindow", "&Password"), self.password_field)
+        add_row(form, translate("FirstRunWindow", "Password &again"), self.confirm_field)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status_label)
+        buttons.addStretch(1)
+        buttons.addWidget(self.create_button)
+
+        layout = QVBoxLayout(page)
+        layout.addWidget(heading(translate("FirstRunWindow", "Set up Safecase")))
+        layout.addWidget(
+            paragraph(
+                translate(
+                    "FirstRunWindow",
+                    "Create the encrypted store for your service on this computer. "
+                    "You will be its first admin.",
+                )
+            )
+        )
+        layout.addLayout(form)
+        layout.addWidget(
+            paragraph(
+                translate(
+                    "FirstRunWindow",
+                    "Choose a password of at least 12 characters; a few unrelated words "
+                    "together work well.",
+                )
+            )
+        )
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.password_only_box)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+
+        QWidget.setTabOrder(self.service_field, self.admin_field)
+        QWidget.setTabOrder(self.admin_field, self.password_field)
+        QWidget.setTabOrder(self.password_field, self.confirm_field)
+        QWidget.setTabOrder(self.confirm_field, self.password_only_box)
+        QWidget.setTabOrder(self.password_only_box, self.create_button)
+        return page
+
+    def _build_key_page(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(translate("FirstRunWindow", "Recovery key"))
+        self.key_label = QLabel()
+        self.key_label.setObjectName("recoveryKey")
+        self.key_label.setAccessibleName(translate("FirstRunWindow", "Recovery key"))
+        self.key_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.key_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # Not selectable: on X11 a selection is offered to every program (the primary
+        # selection), which would put the key on a clipboard without the user asking.
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        key_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        key_font.setPointSize(max(key_font.pointSize(), 10) * 2)
+        self.key_label.setFont(key_font)
+
+        self.print_button = QPushButton(translate("FirstRunWindow", "&Print the key…"))
+        self.print_button.setAccessibleName(translate("FirstRunWindow", "Print the key"))
+        self.stored_box = QCheckBox(translate("FirstRunWindow", "I have &stored it safely"))
+        self.stored_box.setAccessibleName(translate("FirstRunWindow", "I have stored it safely"))
+        self.finish_button = QPushButton(translate("FirstRunWindow", "&Finish"))
+        self.finish_button.setAccessibleName(translate("FirstRunWindow", "Finish"))
+        self.finish_button.setEnabled(False)
+        self.key_note = message_label(translate("FirstRunWindow", "Reminder"))
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.print_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.finish_button)
+
+        layout = QVBoxLayout(page)
+        layout.addWidget(heading(translate("FirstRunWindow", "Your recovery key")))
+        layout.addWidget(
+            paragraph(
+                translate(
+                    "FirstRunWindow",
+                    "This key opens the store if a password is forgotten or this computer is "
+                    "lost. It is shown only now. Print it or write it down, and keep it locked "
+                    "away from the computer.",
+                )
+            )
+        )
+        layout.addWidget(self.key_label)
+        layout.addWidget(self.stored_box)
+        layout.addWidget(self.key_note)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+
+        QWidget.setTabOrder(self.print_button, self.stored_box)
+        QWidget.setTabOrder(self.stored_box, self.finish_button)
+        return page
+
+    def _wire(self) -> None:
+        for field in (self.service_field, self.admin_field, self.password_field):
+            field.textChanged.connect(self._check_password)
+            field.returnPressed.connect(self.submit)
+        self.confirm_field.textChanged.connect(self._check_password)
+        self.confirm_field.returnPressed.connect(self.submit)
+        self.create_button.clicked.connect(self.submit)
+        self.print_button.clicked.connect(self.print_key)
+        self.stored_box.toggled.connect(self.finish_button.setEnabled)
+        self.finish_button.clicked.connect(self.finish)
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None
+
+    # -- the form ------------------------------------------------------------------------------
+
+    def _password_problem(self) -> str | None:
+        password = self.password_field.text()
+        if not password:
+            return None
+        problem = accounts.password_problem(
+            password, self.admin_field.text().strip(), self.service_field.text().strip()
+        )
+        if problem:
+            return translate("errors", problem)
+        confirm = self.confirm_field.text()
+        if confirm and confirm != password:
+            return translate("FirstRunWindow", "The two passwords differ.")
+        return None
+
+    def _check_password(self) -> None:
+        """Say what is wrong with the password while it is typed, before Create is pressed."""
+        if self._task is None:
+            set_message(self.problem_label, self._password_problem())
+
+    def _form_problem(self) -> str | None:
+        if not self.service_field.text().strip():
+            return translate("FirstRunWindow", "Give the service's name.")
+        try:
+            accounts.check_username(self.admin_field.text())
+        except InvalidInput as exc:
+            return error_sentence(exc)
+        if not self.password_field.text():
+            return translate("FirstRunWindow", "Choose a password.")
+        problem = self._password_problem()
+        if problem:
+            return problem
+        if self.confirm_field.text() != self.password_field.text():
+            return translate("FirstRunWindow", "The two passwords differ.")
+        return None
+
+    def submit(self) -> None:
+        """Create the store in the background with what the form holds."""
+        if self._task is not None or self.pages.currentIndex() != 0:
+            return
+        problem = self._form_problem()
+        if problem:
+            set_message(self.problem_label, problem)
+            return
+        service = self.service_field.text().strip()
+        admin = self.admin_field.text().strip()
+        password = self.password_field.text()
+        password_only = self._offer_password_only and self.password_only_box.isChecked()
+        path, kdf, device_factory = self._store_path, self._kdf, self._device_factory
+
+        def create() -> tuple[Session, str]:
+            device = None if password_only else device_factory()
+            return accounts.create_store(
+                path,
+                service_name=service,
+                admin_name=admin,
+                password=password,
+                device=device,
+                kdf=kdf,
+            )
+
+        self._service_name, self._admin_name = service, admin
+        self._set_busy(True)
+        self._task = run_in_background(create, on_success=self._created, on_failure=self._failed)
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in (
+            self.service_field,
+            self.admin_field,
+            self.password_field,
+            self.confirm_field,
+            self.password_only_box,
+            self.create_button,
+        ):
+            widget.setEnabled(not busy)
+        set_message(
+            self.status_label,
+            translate("FirstRunWindow", "Creating the store…") if busy else None,
+        )
+        if busy:
+            set_message(self.problem_label, None)
+
+    def _failed(self, error: object) -> None:
+        self._task = None
+        self._set_busy(False)
+        if isinstance(error, KeyringUnavailable):
+            set_message(
+                self.problem_label,
+                translate(
+                    "FirstRunWindow",
+                    "This computer's keyring is not available, so the store cannot be tied "
+                    "to this computer: unlock the keyring and try again, or tick the box below.",
+                ),
+            )
+            self._offer_password_only = True
+            self.password_only_box.setVisible(True)
+            self.password_only_box.setFocus()
+            return
+        if not isinstance(error, BaseException):
+            error = RuntimeError("task failed without an exception")
+        if not isinstance(error, SafecaseError):
+            log_unexpected(error)
+        set_message(self.problem_label, error_sentence(error))
+        self.password_field.setFocus()
+
+    def _created(self, result: object) -> None:
+        self._task = None
+        self._set_busy(False)
+        session, recovery_key = cast(tuple[Session, str], result)
+        self.password_field.clear()
+        self.confirm_field.clear()
+        self.store_created.emit(session)
+        self._show_key(recovery_key)
+
+    # -- the recovery key ----------------------------------------------------------------------
+
+    def _show_key(self, recovery_key: str) -> None:
+        self._recovery_key = recovery_key
+        self.key_label.setText(key_rows(recovery_key))
+        self.stored_box.setChecked(False)
+        self.finish_button.setEnabled(False)
+        self.pages.setCurrentIndex(1)
+        self.print_button.setFocus()
+
+    @property
+    def showing_key(self) -> bool:
+        return self._recovery_key is not None
+
+    def key_document(self) -> QTextDocument:
+        if self._recovery_key is None:
+            raise RuntimeError("the recovery key is no longer shown")
+        return build_key_document(self._service_name, self._recovery_key, QDate.currentDate())
+
+    def print_key(self) -> None:
+        if self._recovery_key is None:
+            return
+        document = self.key_document()
+        try:
+            self._print_document(document, self)
+        finally:
+            document.clear()
+
+    def _clear_key(self) -> None:
+        self._recovery_key = None
+        self.key_label.clear()
+
+    def finish(self) -> None:
+        if not self.stored_box.isChecked() or self._recovery_key is None:
+            return
+        self._clear_key()
+        self.finished.emit(self._admin_name)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._task is not None:
+            event.ignore()  # the store is being created; wait for it
+            return
+        if self._recovery_key is not None and not self.stored_box.isChecked():
+            set_message(
+                self.key_note,
+                translate(
+                    "FirstRunWindow",
+                    "The key is shown only now: store it and tick the box before closing.",
+                ),
+            )
+            event.ignore()
+            return
+        self._clear_key()
+        super().closeEvent(event)
