@@ -25,6 +25,7 @@ from app.errors import (
     EXIT_OK,
     EXIT_USAGE,
     InvalidInput,
+    KeyringUnavailable,
     SafecaseError,
 )
 from app.services import accounts, audit, backup, demo
@@ -176,14 +177,20 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
     command = args.command
     if command == "init":
         password = ctx.secret("Password for the first admin: ", confirm=True)
-        session, recovery = accounts.create_store(
-            args.store,
-            service_name=args.service,
-            admin_name=args.admin,
-            password=password,
-            device=_device_or_none(ctx, args.password_only),
-            kdf=ctx.kdf,
-        )
+        try:
+            session, recovery = accounts.create_store(
+                args.store,
+                service_name=args.service,
+                admin_name=args.admin,
+                password=password,
+                device=_device_or_none(ctx, args.password_only),
+                kdf=ctx.kdf,
+            )
+        except KeyringUnavailable:
+            raise KeyringUnavailable(
+                "No secure keyring is available on this computer; unlock the system keyring, "
+                "or run init with --password-only if your service's policy allows it."
+            ) from None
         accounts.sign_out(session)
         ctx.say("Store created. Its recovery key, shown this once:")
         ctx.say("")

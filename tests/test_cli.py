@@ -233,3 +233,20 @@ def test_the_installed_command_runs_with_the_real_key_cost(tmp_path: Path) -> No
     )
     assert refused.returncode == EXIT_SIGN_IN
     assert "Traceback" not in refused.stderr and refused.stderr.count("\n") == 1
+
+
+def test_init_without_a_keyring_points_at_password_only(tmp_path: Path) -> None:
+    from keyring.backends import fail
+
+    out, err = io.StringIO(), io.StringIO()
+    ctx = Context(
+        stdin=io.StringIO("ember-falcon-quartz-river\n"),
+        stdout=out,
+        stderr=err,
+        device=lambda: DeviceSecrets(fail.Keyring()),
+        kdf=TEST_KDF,
+    )
+    code = run(["init", "--store", str(tmp_path / "c.safecase"), "--admin", "ops"], ctx)
+    assert code == EXIT_FAILED
+    assert "--password-only" in err.getvalue()
+    assert list(tmp_path.iterdir()) == []
