@@ -1,7 +1,7 @@
 """The two stores under test, and the unlock measurements.
 
 Nothing here touches the operating system's keyring or the user's data folder: the device
-secret lives in ``BenchKeyring`` (a dictionary) and every file lives in a folder the caller
+secret lives in ``MemoryKeyring`` (a dictionary) and every file lives in a folder the caller
 made with ``tempfile.TemporaryDirectory``.
 """
 
@@ -14,11 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from keyring.backend import KeyringBackend
-
 from app.crypto.connection import PRAGMAS, connect, zero
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params, argon2id
+from app.crypto.memory_keyring import MemoryKeyring
 from app.crypto.slots import SlotFile
 from app.crypto.vault import keys_path
 from app.models.schema import migrate
@@ -30,25 +29,6 @@ ADMIN_NAME = "bench-admin"
 
 # The same settings Safecase gives every connection, less the cipher-only ones.
 PLAIN_PRAGMAS = tuple(p for p in PRAGMAS if not p.startswith("cipher_"))
-
-
-class BenchKeyring(KeyringBackend):
-    """A keyring that lives in one dictionary, so the benchmark never reaches the OS keyring."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
 
 
 def synthetic_passphrase() -> str:
@@ -73,7 +53,7 @@ def create_store(folder: Path, kdf: Argon2Params | None) -> BenchStore:
     """Create a store in ``folder``; ``kdf`` None calibrates Argon2id as the product does."""
     path = folder / "bench.safecase"
     password = synthetic_passphrase()
-    device = DeviceSecrets(BenchKeyring())
+    device = DeviceSecrets(MemoryKeyring())
     session, _recovery = accounts.create_store(
         path,
         service_name=SERVICE_NAME,

@@ -6,10 +6,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from keyring.backend import KeyringBackend
-
 from app.crypto.kdf import Argon2Params
+from app.crypto.memory_keyring import MemoryKeyring
 from app.crypto.vault import keys_path
+
+__all__ = ["MemoryKeyring", "StoreCopy", "copy_store"]
 
 # Far below the product's floor, on purpose: tests pass it explicitly to stay fast.
 TEST_KDF = Argon2Params(memory_kib=256, time_cost=1, parallelism=1)
@@ -19,25 +20,6 @@ CASEWORKER, CASEWORKER_PW = "cole", "maple-thistle-orbit-19"
 MANAGER, MANAGER_PW = "mina", "copper-willow-fjord-83"
 DPO, DPO_PW = "dora", "granite-heron-velvet-26"
 SERVICE = "Northfield IDVA"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in one dictionary; never the operating system's."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
 
 
 @dataclass

@@ -18,12 +18,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from keyring.backend import KeyringBackend
 from PySide6.QtCore import QEventLoop, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
+from app.crypto.memory_keyring import MemoryKeyring
 from app.ui.app import SafecaseApp, load_style, qt_message_handler
 
 # A tiny Argon2id cost, far below the product's floor: this store holds nothing and is deleted.
@@ -32,25 +32,6 @@ SERVICE = "Demo Service"
 ADMIN = "demo-admin"
 PASSWORD = "lantern-orchard-pebble-58"
 WAIT_SECONDS = 60
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring kept in one dictionary for the length of this script."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
