@@ -20,6 +20,8 @@ from tests.helpers import (
     ADMIN,
     ADMIN_PW,
     CASEWORKER,
+    CASEWORKER2,
+    CASEWORKER2_PW,
     CASEWORKER_PW,
     DPO,
     DPO_PW,
@@ -62,6 +64,7 @@ def template_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreCo
         kdf=TEST_KDF,
     )
     accounts.add_user(session, CASEWORKER, CASEWORKER_PW, frozenset({Role.CASEWORKER}))
+    accounts.add_user(session, CASEWORKER2, CASEWORKER2_PW, frozenset({Role.CASEWORKER}))
     accounts.add_user(session, MANAGER, MANAGER_PW, frozenset({Role.MANAGER}))
     accounts.add_user(session, DPO, DPO_PW, frozenset({Role.DPO}))
     accounts.sign_out(session)

@@ -17,6 +17,7 @@ TEST_KDF = Argon2Params(memory_kib=256, time_cost=1, parallelism=1)
 
 ADMIN, ADMIN_PW = "ada", "quiet-harbour-lantern-47"
 CASEWORKER, CASEWORKER_PW = "cole", "maple-thistle-orbit-19"
+CASEWORKER2, CASEWORKER2_PW = "cara", "lichen-otter-summit-72"
 MANAGER, MANAGER_PW = "mina", "copper-willow-fjord-83"
 DPO, DPO_PW = "dora", "granite-heron-velvet-26"
 SERVICE = "Northfield IDVA"

@@ -53,7 +53,253 @@ def _v1(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+def _no_update(conn: Connection, table: str) -> None:
+    conn.execute(
+        f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+           BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
+    )
+
+
+def _v2(conn: Connection) -> None:
+    """Case records: people, cases, safe contact, consent, sharing, notes, risk, search."""
+    conn.execute("CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT")
+    conn.execute("INSERT INTO teams (id, name) VALUES (1, 'Team')")
+    conn.execute("ALTER TABLE users ADD COLUMN team_id INTEGER NOT NULL DEFAULT 1")
+    conn.execute(
+        """CREATE TABLE people (
+            id                   INTEGER PRIMARY KEY,
+            given_name           TEXT NOT NULL,
+            family_name          TEXT NOT NULL,
+            aliases              TEXT NOT NULL DEFAULT '[]',
+            date_of_birth        TEXT,
+            gender               TEXT NOT NULL DEFAULT '',
+            sexuality            TEXT NOT NULL DEFAULT '',
+            ethnicity            TEXT NOT NULL DEFAULT '',
+            language             TEXT NOT NULL DEFAULT '',
+            interpreter_needed   INTEGER NOT NULL DEFAULT 0,
+            disabilities         TEXT NOT NULL DEFAULT '',
+            address              TEXT NOT NULL DEFAULT '',
+            postcode             TEXT NOT NULL DEFAULT '',
+            address_confidential INTEGER NOT NULL DEFAULT 0,
+            phones               TEXT NOT NULL DEFAULT '[]',
+            email                TEXT NOT NULL DEFAULT '',
+            health_notes         TEXT NOT NULL DEFAULT '',
+            organisation         TEXT NOT NULL DEFAULT '',
+            job_title            TEXT NOT NULL DEFAULT '',
+            restricted           INTEGER NOT NULL DEFAULT 0,
+            restriction_reason   TEXT NOT NULL DEFAULT '',
+            created_at           TEXT NOT NULL,
+            updated_at           TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE cases (
+            id                  INTEGER PRIMARY KEY,
+            reference           TEXT NOT NULL UNIQUE,
+            status              TEXT NOT NULL CHECK (status IN ('referral', 'open', 'closed')),
+            referral_date       TEXT NOT NULL,
+            referral_source     TEXT NOT NULL DEFAULT '',
+            referrer_id         INTEGER REFERENCES people(id),
+            allocated_user_id   INTEGER REFERENCES users(id),
+            team_id             INTEGER NOT NULL DEFAULT 1 REFERENCES teams(id),
+            opened_date         TEXT,
+            closed_date         TEXT,
+            closed_reason       TEXT NOT NULL DEFAULT '',
+            risk_level          TEXT CHECK (risk_level IN ('standard', 'medium', 'high')),
+            marac_referral_date TEXT,
+            marac_meeting_date  TEXT,
+            other_services      TEXT NOT NULL DEFAULT '',
+            needs_assessment    TEXT NOT NULL DEFAULT '',
+            safety_plan         TEXT NOT NULL DEFAULT '',
+            next_review         TEXT,
+            legal_hold_reason   TEXT NOT NULL DEFAULT '',
+            legal_hold_review   TEXT,
+            client_name         TEXT NOT NULL DEFAULT '',
+            created_at          TEXT NOT NULL,
+            updated_at          TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX cases_allocated ON cases (allocated_user_id, reference)")
+    conn.execute("CREATE INDEX cases_team ON cases (team_id, reference)")
+    conn.execute("CREATE INDEX cases_status ON cases (status, closed_date)")
+    conn.execute(
+        """CREATE TABLE case_people (
+            case_id   INTEGER NOT NULL REFERENCES cases(id),
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            role      TEXT NOT NULL CHECK (role IN ('client', 'alleged_perpetrator', 'child',
+                                                    'household_member', 'professional')),
+            PRIMARY KEY (case_id, person_id, role)
+        ) STRICT, WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX case_people_person ON case_people (person_id, role)")
+    conn.execute(
+        """CREATE TABLE safe_contacts (
+            case_id        INTEGER NOT NULL REFERENCES cases(id),
+            person_id      INTEGER NOT NULL REFERENCES people(id),
+            safe_number    TEXT NOT NULL DEFAULT '',
+            method         TEXT NOT NULL DEFAULT '',
+            safe_times     TEXT NOT NULL DEFAULT '',
+            voicemail_ok   INTEGER NOT NULL DEFAULT 0,
+            text_ok        INTEGER NOT NULL DEFAULT 0,
+            letters_ok     INTEGER NOT NULL DEFAULT 0,
+            code_word      TEXT NOT NULL DEFAULT '',
+            do_not_contact INTEGER NOT NULL DEFAULT 0,
+            safe_people    TEXT NOT NULL DEFAULT '',
+            unsafe_people  TEXT NOT NULL DEFAULT '',
+            last_checked   TEXT,
+            updated_by     INTEGER NOT NULL REFERENCES users(id),
+            updated_at     TEXT NOT NULL,
+            PRIMARY KEY (case_id, person_id)
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE consents (
+            id          INTEGER PRIMARY KEY,
+            person_id   INTEGER NOT NULL REFERENCES people(id),
+            purpose     TEXT NOT NULL,
+            target      TEXT NOT NULL DEFAULT '',
+            state       TEXT NOT NULL CHECK (state IN ('given', 'refused', 'withdrawn',
+                                                       'not_asked')),
+            decided_on  TEXT NOT NULL,
+            how         TEXT,
+            given_by    TEXT NOT NULL,
+            recorded_by INTEGER NOT NULL REFERENCES users(id),
+            recorded_at TEXT NOT NULL,
+            review_date TEXT,
+            note        TEXT NOT NULL DEFAULT ''
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX consents_person ON consents (person_id, purpose, target, id)")
+    conn.execute(
+        """CREATE TABLE shares (
+            id                   INTEGER PRIMARY KEY,
+            case_id              INTEGER NOT NULL REFERENCES cases(id),
+            direction            TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            shared_at            TEXT NOT NULL,
+            organisation         TEXT NOT NULL,
+            recipient_category   TEXT NOT NULL,
+            data_categories      TEXT NOT NULL,
+            purpose              TEXT NOT NULL,
+            method               TEXT NOT NULL DEFAULT '',
+            lawful_basis         TEXT NOT NULL,
+            court_reference      TEXT NOT NULL DEFAULT '',
+            reason               TEXT NOT NULL DEFAULT '',
+            person_told          INTEGER NOT NULL,
+            not_told_reason      TEXT NOT NULL DEFAULT '',
+            consulted_manager_id INTEGER REFERENCES users(id),
+            approval             TEXT NOT NULL,
+            review_due           TEXT NOT NULL DEFAULT '',
+            recorded_by          INTEGER NOT NULL REFERENCES users(id),
+            recorded_at          TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX shares_case ON shares (case_id, shared_at)")
+    conn.execute("CREATE INDEX shares_approval ON shares (approval, review_due)")
+    conn.execute(
+        """CREATE TABLE share_people (
+            share_id  INTEGER NOT NULL REFERENCES shares(id),
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            PRIMARY KEY (share_id, person_id)
+        ) STRICT, WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX share_people_person ON share_people (person_id)")
+    conn.execute(
+        """CREATE TABLE share_reviews (
+            id          INTEGER PRIMARY KEY,
+            share_id    INTEGER NOT NULL REFERENCES shares(id),
+            outcome     TEXT NOT NULL CHECK (outcome IN ('approved', 'not_approved')),
+            note        TEXT NOT NULL DEFAULT '',
+            reviewed_by INTEGER NOT NULL REFERENCES users(id),
+            reviewed_at TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX share_reviews_share ON share_reviews (share_id)")
+    conn.execute(
+        """CREATE TABLE notes (
+            id          INTEGER PRIMARY KEY,
+            case_id     INTEGER NOT NULL REFERENCES cases(id),
+            kind        TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            body        TEXT NOT NULL,
+            author_id   INTEGER NOT NULL REFERENCES users(id),
+            created_at  TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX notes_case ON notes (case_id, occurred_at)")
+    conn.execute(
+        """CREATE TABLE note_revisions (
+            id         INTEGER PRIMARY KEY,
+            note_id    INTEGER NOT NULL REFERENCES notes(id),
+            kind       TEXT NOT NULL CHECK (kind IN ('correction', 'disputed')),
+            body       TEXT NOT NULL DEFAULT '',
+            reason     TEXT NOT NULL,
+            changed_by INTEGER NOT NULL REFERENCES users(id),
+            changed_at TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX note_revisions_note ON note_revisions (note_id, id)")
+    conn.execute(
+        """CREATE TABLE dash_assessments (
+            id                  INTEGER PRIMARY KEY,
+            case_id             INTEGER NOT NULL REFERENCES cases(id),
+            person_id           INTEGER NOT NULL REFERENCES people(id),
+            completed_on        TEXT NOT NULL,
+            answers             TEXT NOT NULL,
+            sources             TEXT NOT NULL DEFAULT '{}',
+            yes_count           INTEGER NOT NULL,
+            score_level         TEXT NOT NULL,
+            judgement_level     TEXT,
+            judgement_reason    TEXT NOT NULL DEFAULT '',
+            police_callouts_12m INTEGER NOT NULL DEFAULT 0,
+            level               TEXT NOT NULL,
+            marac_reasons       TEXT NOT NULL DEFAULT '[]',
+            recorded_by         INTEGER NOT NULL REFERENCES users(id),
+            recorded_at         TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX dash_case ON dash_assessments (case_id, completed_on)")
+    conn.execute(
+        """CREATE TABLE break_glass (
+            id      INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            reason  TEXT NOT NULL,
+            at      TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX break_glass_at ON break_glass (at)")
+    conn.execute("CREATE INDEX break_glass_case ON break_glass (case_id)")
+    # The search index: one row per searchable text, its owner in search_rows (same rowid).
+    conn.execute(
+        """CREATE TABLE search_rows (
+            id        INTEGER PRIMARY KEY,
+            case_id   INTEGER NOT NULL,
+            person_id INTEGER,
+            note_id   INTEGER,
+            kind      TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX search_rows_case ON search_rows (case_id)")
+    conn.execute("CREATE INDEX search_rows_person ON search_rows (person_id)")
+    conn.execute("CREATE INDEX search_rows_note ON search_rows (note_id)")
+    conn.execute(
+        "CREATE VIRTUAL TABLE search_index USING fts5("
+        "text, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    for table in (
+        "notes",
+        "note_revisions",
+        "consents",
+        "shares",
+        "share_people",
+        "share_reviews",
+        "dash_assessments",
+        "break_glass",
+    ):
+        _no_update(conn, table)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -23,6 +23,7 @@ class User:
     roles: frozenset[Role]
     slot_id: str | None
     disabled: bool
+    team_id: int = 1
 
     @property
     def is_admin(self) -> bool:
@@ -40,10 +41,11 @@ def _row(row: tuple[object, ...]) -> User:
         roles=frozenset(Role(r) for r in str(row[2]).split(",") if r),
         slot_id=None if row[3] is None else str(row[3]),
         disabled=bool(row[4]),
+        team_id=int(str(row[5])) if len(row) > 5 else 1,
     )
 
 
-_COLUMNS = "id, username, roles, slot_id, disabled"
+_COLUMNS = "id, username, roles, slot_id, disabled, team_id"
 
 
 def by_name(conn: Connection, username: str) -> User | None:
@@ -81,3 +83,8 @@ def set_slot(conn: Connection, user_id: int, slot_id: str | None) -> None:
 
 def set_disabled(conn: Connection, user_id: int, disabled: bool) -> None:
     conn.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id))
+
+
+def clear_slots(conn: Connection) -> None:
+    """Forget every user's slot (a restored store starts with the recovery slot alone)."""
+    conn.execute("UPDATE users SET slot_id = NULL")

@@ -170,6 +170,7 @@ def _start_session(v: Vault) -> Session:
         user.roles,
         must_change_password=v.must_change,
         password_only=v.password_only,
+        team_id=user.team_id,
     )
 
 
@@ -248,7 +249,7 @@ def restore(
     try:
         migrate(v.conn)
         with transaction(v.conn):
-            v.conn.execute("UPDATE users SET slot_id = NULL")
+            users.clear_slots(v.conn)
     except BaseException:
         v.close()
         raise

@@ -26,6 +26,9 @@ class Session:
     roles: frozenset[Role]
     must_change_password: bool = False
     password_only: bool = False
+    team_id: int = 1
+    # Cases opened this session by break-glass (reason given, audited, listed for managers).
+    break_glass: set[int] = field(default_factory=set)
     now: Callable[[], str] = field(default=utc_now)
 
     @property

@@ -47,7 +47,7 @@ def test_backup_then_restore_on_a_new_machine_round_trips_every_row(
         new_password="new-laptop-cobalt-ridge",
         device=DeviceSecrets(new_machine),
     )
-    assert waiting == 3  # the other users need a reset before signing in here
+    assert waiting == 4  # the other users need a reset before signing in here
     after = _rows(restored.conn)
     assert after["users"] == before["users"]
     assert after["settings"] == before["settings"]

@@ -1,0 +1,122 @@
+"""The search index (FTS5, inside the encrypted store) over names, aliases, references,
+phone numbers, postcodes and note text.
+
+Each indexed text has a row in ``search_rows`` saying which case, person or note it came from;
+the FTS5 row shares its rowid, so rows can be found and removed by owner without scanning.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.crypto.connection import Connection
+from app.models.db import read
+from app.models.records import Person
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def phone_digits(text: str) -> str:
+    digits = re.sub(r"\D", "", text)
+    return "0" + digits[2:] if digits.startswith("44") and len(digits) > 11 else digits
+
+
+def person_text(person: Person) -> str:
+    d = person.details
+    parts = [d.given_name, d.family_name, *d.aliases, *(phone_digits(p) for p in d.phones)]
+    if d.postcode:
+        parts += [d.postcode, d.postcode.replace(" ", "")]
+    return " ".join(p for p in parts if p)
+
+
+def _add(
+    conn: Connection,
+    text: str,
+    kind: str,
+    case_id: int,
+    person_id: int | None = None,
+    note_id: int | None = None,
+) -> None:
+    cur = conn.execute(
+        "INSERT INTO search_rows (case_id, person_id, note_id, kind) VALUES (?, ?, ?, ?)",
+        (case_id, person_id, note_id, kind),
+    )
+    conn.execute("INSERT INTO search_index (rowid, text) VALUES (?, ?)", (cur.lastrowid, text))
+
+
+def _remove(conn: Connection, where: str, params: tuple[object, ...]) -> None:
+    conn.execute(
+        f"DELETE FROM search_index WHERE rowid IN (SELECT id FROM search_rows WHERE {where})",
+        params,
+    )
+    conn.execute(f"DELETE FROM search_rows WHERE {where}", params)
+
+
+def index_case(conn: Connection, case_id: int, reference: str) -> None:
+    _add(conn, reference, "reference", case_id)
+
+
+def index_person(conn: Connection, case_id: int, person: Person) -> None:
+    _remove(conn, "case_id = ? AND person_id = ?", (case_id, person.id))
+    _add(conn, person_text(person), "person", case_id, person_id=person.id)
+
+
+def reindex_person(conn: Connection, person: Person, case_ids: list[int]) -> None:
+    _remove(conn, "person_id = ?", (person.id,))
+    for case_id in case_ids:
+        _add(conn, person_text(person), "person", case_id, person_id=person.id)
+
+
+def unindex_person(conn: Connection, case_id: int, person_id: int) -> None:
+    _remove(conn, "case_id = ? AND person_id = ?", (case_id, person_id))
+
+
+def index_note(conn: Connection, case_id: int, note_id: int, body: str) -> None:
+    _remove(conn, "note_id = ?", (note_id,))
+    _add(conn, body, "note", case_id, note_id=note_id)
+
+
+def fts_query(text: str) -> str:
+    """Turn what a user typed into an FTS5 query: every word must match as a prefix.
+
+    A run of digits, spaces and + is read as one phone number.
+    """
+    stripped = text.strip()
+    if re.fullmatch(r"[\d\s()+-]{6,}", stripped):
+        words = [phone_digits(stripped)]
+    else:
+        words = _WORD.findall(stripped.lower())
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def matching_cases(
+    conn: Connection, text: str, where: str, params: tuple[object, ...], limit: int = 50
+) -> list[tuple[int, str]]:
+    """Cases with a text matching ``text`` that pass the access condition ``where`` on ``c``,
+    best match first, as (case id, what matched)."""
+    query = fts_query(text)
+    if not query:
+        return []
+    rows = read(
+        conn,
+        "SELECT r.case_id, min(search_index.rank), group_concat(DISTINCT r.kind) "
+        "FROM search_index JOIN search_rows r ON r.id = search_index.rowid "
+        f"JOIN cases c ON c.id = r.case_id WHERE search_index MATCH ? AND ({where}) "
+        "GROUP BY r.case_id ORDER BY min(search_index.rank) LIMIT ?",
+        (query, *params, limit),
+    )
+    return [(int(str(r[0])), str(r[2])) for r in rows]
+
+
+def count_matching_cases(conn: Connection, text: str) -> set[int]:
+    """Every case with a matching text, whoever may open it (for the duplicate warning)."""
+    query = fts_query(text)
+    if not query:
+        return set()
+    rows = read(
+        conn,
+        "SELECT DISTINCT r.case_id FROM search_index JOIN search_rows r "
+        "ON r.id = search_index.rowid WHERE search_index MATCH ? AND r.kind = 'person'",
+        (query,),
+    )
+    return {int(str(r[0])) for r in rows}

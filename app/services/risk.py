@@ -1,0 +1,121 @@
+"""Recording DASH risk assessments and MARAC referrals (the rules are in app/models/risk.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.errors import InvalidInput
+from app.models import cases as case_model
+from app.models import risk as risk_model
+from app.models.db import transaction
+from app.models.records import Answer, DashResult, RiskLevel
+from app.services import access, audit
+from app.services.session import Session
+
+
+def assess(
+    answers: dict[int, Answer],
+    *,
+    judgement: RiskLevel | None,
+    judgement_reason: str,
+    police_callouts_12m: int,
+    incident_on: dt.date,
+    last_marac_referral: dt.date | None,
+) -> tuple[int, RiskLevel, RiskLevel, tuple[str, ...]]:
+    """Score a checklist: (yes count, score level, final level, MARAC reasons).
+
+    Refuses an incomplete checklist, a judgement without a reason, and a judgement that would
+    lower the level the answers give.
+    """
+    expected = set(range(1, len(risk_model.QUESTIONS) + 1))
+    if set(answers) != expected:
+        missing = len(expected - set(answers))
+        raise InvalidInput(f"Answer every question ({missing} not answered yet).")
+    if police_callouts_12m < 0:
+        raise InvalidInput("The number of police call-outs cannot be negative.")
+    yes = risk_model.yes_count(answers)
+    scored = risk_model.score_level(yes)
+    if judgement is not None:
+        if not judgement_reason.strip():
+            raise InvalidInput("Give the reason for your professional judgement.")
+        if judgement.rank < scored.rank:
+            if scored is RiskLevel.HIGH:
+                raise InvalidInput("Professional judgement cannot lower a score of 14 or more.")
+            raise InvalidInput("Professional judgement can raise the risk level, not lower it.")
+    reasons = risk_model.marac_reasons(
+        yes=yes,
+        judgement=judgement,
+        police_callouts_12m=police_callouts_12m,
+        incident_on=incident_on,
+        last_marac_referral=last_marac_referral,
+    )
+    return yes, scored, risk_model.final_level(scored, judgement), reasons
+
+
+def record_dash(
+    session: Session,
+    case_id: int,
+    person_id: int,
+    answers: dict[int, Answer],
+    *,
+    completed_on: dt.date,
+    sources: dict[int, str] | None = None,
+    judgement: RiskLevel | None = None,
+    judgement_reason: str = "",
+    police_callouts_12m: int = 0,
+    incident_on: dt.date | None = None,
+) -> DashResult:
+    """Record a completed checklist for the person at risk on a case, and set the case's risk
+    level from it. The result says whether a MARAC referral is due, and why."""
+    case = access.require_open_case(session, case_id)
+    access.refuse_if_client_restricted(session, case_id)
+    if person_id not in {m.person.id for m in case_model.members(session.conn, case_id)}:
+        raise InvalidInput("That person is not on this case.")
+    if completed_on > dt.date.today():
+        raise InvalidInput("The checklist's date is in the future; check it.")
+    clean_sources = {q: s.strip() for q, s in (sources or {}).items() if s.strip()}
+    yes, scored, level, reasons = assess(
+        answers,
+        judgement=judgement,
+        judgement_reason=judgement_reason,
+        police_callouts_12m=police_callouts_12m,
+        incident_on=incident_on or completed_on,
+        last_marac_referral=case.marac_referral_date,
+    )
+    result = DashResult(
+        id=0,
+        case_id=case_id,
+        person_id=person_id,
+        completed_on=completed_on,
+        answers=dict(answers),
+        sources=clean_sources,
+        yes_count=yes,
+        score_level=scored,
+        judgement_level=judgement,
+        judgement_reason=judgement_reason.strip(),
+        police_callouts_12m=police_callouts_12m,
+        level=level,
+        marac_reasons=reasons,
+    )
+    now = session.now()
+    with transaction(session.conn):
+        dash_id = risk_model.insert(session.conn, result, session.user_id, now)
+        case_model.set_fields(session.conn, case_id, now, risk_level=level.value)
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.DASH_RECORDED,
+            f"case:{case_id}",
+            f"dash:{dash_id} yes={yes} level={level.value} marac={'yes' if reasons else 'no'}",
+        )
+    return DashResult(**{**result.__dict__, "id": dash_id})
+
+
+def record_marac_referral(session: Session, case_id: int, referred_on: dt.date) -> None:
+    """Record that the case was referred to MARAC (the repeat rule counts from this date)."""
+    access.require_open_case(session, case_id)
+    if referred_on > dt.date.today():
+        raise InvalidInput("The referral date is in the future; check it.")
+    with transaction(session.conn):
+        case_model.set_fields(session.conn, case_id, session.now(), marac_referral_date=referred_on)
+        audit.record(session.conn, session.user_id, audit.MARAC_REFERRED, f"case:{case_id}")
