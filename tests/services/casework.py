@@ -1,0 +1,63 @@
+"""Helpers for tests of the case-record services: sign in as someone, make a synthetic case."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+
+from app.crypto.device import DeviceSecrets
+from app.models import cases as case_model
+from app.models.records import CaseDetails, PersonDetails
+from app.services import accounts, cases
+from app.services.session import Session
+from tests.helpers import (
+    ADMIN,
+    ADMIN_PW,
+    CASEWORKER,
+    CASEWORKER2,
+    CASEWORKER2_PW,
+    CASEWORKER_PW,
+    DPO,
+    DPO_PW,
+    MANAGER,
+    MANAGER_PW,
+    StoreCopy,
+)
+
+PASSWORDS = {
+    ADMIN: ADMIN_PW,
+    CASEWORKER: CASEWORKER_PW,
+    CASEWORKER2: CASEWORKER2_PW,
+    MANAGER: MANAGER_PW,
+    DPO: DPO_PW,
+}
+TODAY = dt.date.today()
+A_MONTH_AGO = TODAY - dt.timedelta(days=30)
+
+
+@contextlib.contextmanager
+def signed_in(store: StoreCopy, user: str) -> Iterator[Session]:
+    session = accounts.sign_in(
+        store.path, user, PASSWORDS[user], device=DeviceSecrets(store.keyring)
+    )
+    try:
+        yield session
+    finally:
+        accounts.sign_out(session)
+
+
+def person(given: str = "Robin", family: str = "Ashdown", **kw: object) -> PersonDetails:
+    return PersonDetails(given_name=given, family_name=family, **kw)  # type: ignore[arg-type]
+
+
+def new_case(
+    session: Session, client: PersonDetails | None = None, referral: dt.date = A_MONTH_AGO
+) -> tuple[int, int]:
+    """A case at referral stage for a synthetic client; returns (case id, client id)."""
+    case_id = cases.create_referral(
+        session, client or person(), CaseDetails(referral_date=referral, referral_source="GP")
+    )
+    client_id = case_model.client_id(session.conn, case_id)
+    assert client_id is not None
+    return case_id, client_id
