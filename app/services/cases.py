@@ -93,8 +93,9 @@ def find_matches(session: Session, details: PersonDetails) -> MatchReport:
     name = f"{details.given_name} {details.family_name}".strip()
     probes = [name] if name else []
     probes += [p for p in details.phones if p.strip()]
-    if details.postcode.strip() and name:
-        probes.append(details.postcode)
+    if details.postcode.strip() and details.family_name.strip():
+        # A postcode alone would match the neighbours: pair it with the family name.
+        probes.append(f"{details.family_name} {details.postcode}")
     for probe in probes:
         found |= search_model.count_matching_cases(session.conn, probe)
     if not found:
