@@ -84,6 +84,7 @@ def require_person(session: Session, person_id: int) -> list[int]:
 
 def refuse_if_restricted(session: Session, person_ids: list[int]) -> None:
     """Processing of a restricted person's data is read-only until the restriction is lifted."""
+    session.require(*CASE_ROLES)
     if people_model.any_restricted(session.conn, person_ids):
         raise PermissionDenied(
             "Processing of this person's record is restricted; it is read-only until a "

@@ -66,7 +66,9 @@ def _check(record: ShareRecord) -> None:
 
 
 def consent_gaps(session: Session, record: ShareRecord) -> dict[int, ConsentState]:
-    """The people on this share whose consent to ``recipient`` is not given, with its state."""
+    """The people on this share whose consent to ``recipient`` is not given, with its state
+    (the record-a-share dialog shows it before anything is recorded)."""
+    access.require_case(session, record.case_id)
     roles: dict[int, set[CaseRole]] = {}
     for member in case_model.members(session.conn, record.case_id):
         roles.setdefault(member.person.id, set()).add(member.role)

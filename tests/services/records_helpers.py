@@ -1,0 +1,81 @@
+"""Small helpers for the case-record service tests: signing in as a named test user and
+making people and cases with as little typing as possible."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.crypto.device import DeviceSecrets
+from app.crypto.memory_keyring import MemoryKeyring
+from app.models import audit as audit_model
+from app.models import users as user_model
+from app.models.records import CaseDetails, PersonDetails
+from app.services import accounts, cases
+from app.services.session import Session
+from tests.helpers import (
+    ADMIN,
+    ADMIN_PW,
+    CASEWORKER,
+    CASEWORKER2,
+    CASEWORKER2_PW,
+    CASEWORKER_PW,
+    DPO,
+    DPO_PW,
+    MANAGER,
+    MANAGER_PW,
+)
+
+PASSWORDS = {
+    ADMIN: ADMIN_PW,
+    CASEWORKER: CASEWORKER_PW,
+    CASEWORKER2: CASEWORKER2_PW,
+    MANAGER: MANAGER_PW,
+    DPO: DPO_PW,
+}
+
+TODAY = dt.date.today()
+
+
+@contextmanager
+def signed_in(path: Path, keyring: MemoryKeyring, username: str) -> Iterator[Session]:
+    """Sign in as one of the test users; always signs out, so the next user can sign in."""
+    session = accounts.sign_in(path, username, PASSWORDS[username], device=DeviceSecrets(keyring))
+    try:
+        yield session
+    finally:
+        if session.active:
+            accounts.sign_out(session)
+
+
+def user_id(session: Session, username: str) -> int:
+    user = user_model.by_name(session.conn, username)
+    assert user is not None, f"test user {username} is missing from the template store"
+    return user.id
+
+
+def person(given: str, family: str, **fields: object) -> PersonDetails:
+    return PersonDetails(given_name=given, family_name=family, **fields)  # type: ignore[arg-type]
+
+
+def referral(days_ago: int = 30, **fields: object) -> CaseDetails:
+    return CaseDetails(
+        referral_date=TODAY - dt.timedelta(days=days_ago),
+        referral_source=str(fields.pop("referral_source", "police")),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def new_case(session: Session, client: PersonDetails, allocate_to: int | None = None) -> int:
+    """A referral with ``client``; a manager's is allocated to ``allocate_to``."""
+    return cases.create_referral(session, client, referral(), allocate_to=allocate_to)
+
+
+def audit_head(session: Session) -> int:
+    return audit_model.head(session.conn)[0]
+
+
+def audit_since(session: Session, after_id: int) -> list[audit_model.Entry]:
+    return audit_model.entries(session.conn, after_id=after_id, limit=10_000)

@@ -1,0 +1,544 @@
+"""Every public case-record service function, called as every role.
+
+DESIGN.md's role table: a caseworker creates cases, reads and writes the cases allocated to
+them, records consent and sharing; a manager reaches all the team's cases, allocates, closes,
+reopens, places and lifts legal holds and restrictions, reviews shares made without consent
+and reads the break-glass log; the admin and the DPO reach no case content at all.
+
+Each row names a function, the roles allowed to call it, and the call. The records the call
+needs are built once per module (as the manager and as the allocated caseworker) and copied for
+each test, so every call starts from the same store. A refused call must raise
+PermissionDenied and leave no trace in the audit trail; an allowed call must succeed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from app.crypto.memory_keyring import MemoryKeyring
+from app.errors import PermissionDenied
+from app.models import cases as case_model
+from app.models.records import (
+    Answer,
+    CaseRole,
+    CaseStatus,
+    ConsentHow,
+    ConsentPurpose,
+    ConsentState,
+    Direction,
+    LawfulBasis,
+    NoteKind,
+    RecipientCategory,
+    SafeContact,
+    ShareApproval,
+    ShareRecord,
+)
+from app.models.users import Role
+from app.services import access, cases, consent, notes, risk, search, sharing
+from app.services.session import Session
+from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy, copy_store
+from tests.services.records_helpers import (
+    TODAY,
+    audit_head,
+    new_case,
+    person,
+    referral,
+    signed_in,
+    user_id,
+)
+
+SERVICE_MODULES: tuple[ModuleType, ...] = (cases, consent, sharing, notes, risk, search, access)
+
+USER_FOR_ROLE = {
+    Role.ADMIN: ADMIN,
+    Role.CASEWORKER: CASEWORKER,
+    Role.MANAGER: MANAGER,
+    Role.DPO: DPO,
+}
+ROLES = tuple(USER_FOR_ROLE)
+
+CASE_WORK = frozenset({Role.CASEWORKER, Role.MANAGER})
+MANAGERS = frozenset({Role.MANAGER})
+CASEWORKERS = frozenset({Role.CASEWORKER})
+EVERY_ROLE = frozenset(ROLES)
+
+# Functions that take no Session: they compute from their arguments and cannot reach the store.
+PURE = {"cases.check_person", "consent.age_on", "sharing.parse_when", "risk.assess"}
+
+ALL_NO = {q: Answer.NO for q in range(1, 25)}
+
+
+# -- the records every call works on ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    path: Path
+    keyring: MemoryKeyring
+    caseworker: int  # user ids
+    manager: int
+    case: int  # at referral stage, allocated to CASEWORKER, under a legal hold
+    client: int
+    household: int  # a second person on ``case``
+    note: int  # on ``case``
+    share: int  # on ``case``, made without consent or a manager: awaiting review
+    closed_case: int  # allocated to CASEWORKER
+    closed_client: int
+    restricted_case: int  # allocated to CASEWORKER, its client restricted
+    restricted_client: int
+    other_case: int  # allocated to CASEWORKER2
+
+
+def _client_of(session: Session, case_id: int) -> int:
+    client = cases.contact_rules(session, case_id).client_id
+    assert client is not None
+    return client
+
+
+def _hour_ago() -> dt.datetime:
+    return dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+
+
+@pytest.fixture(scope="module")
+def world(template_store: StoreCopy, tmp_path_factory: pytest.TempPathFactory) -> World:
+    path = copy_store(template_store.path, tmp_path_factory.mktemp("roles-world"))
+    keyring = template_store.keyring
+    with signed_in(path, keyring, MANAGER) as s:
+        worker, worker2 = user_id(s, CASEWORKER), user_id(s, CASEWORKER2)
+        case = new_case(s, person("Jo", "Thornbury", phones=("07700 900123",)), worker)
+        client = _client_of(s, case)
+        household = cases.add_person(s, case, person("Lee", "Thornbury"), CaseRole.HOUSEHOLD_MEMBER)
+        cases.place_legal_hold(s, case, "Family court proceedings", TODAY + dt.timedelta(60))
+        closed_case = new_case(s, person("Ros", "Alder"), worker)
+        closed_client = _client_of(s, closed_case)
+        cases.close_case(s, closed_case, TODAY, "Support completed")
+        restricted_case = new_case(s, person("Bo", "Cedar"), worker)
+        restricted_client = _client_of(s, restricted_case)
+        cases.restrict_person(s, restricted_client, "Objection to processing under review")
+        other_case = new_case(s, person("Ann", "Birch"), worker2)
+        manager = s.user_id
+    with signed_in(path, keyring, CASEWORKER) as s:
+        note = notes.add_note(s, case, NoteKind.VISIT, "Home visit, plan reviewed", _hour_ago())
+        share = sharing.record_share(
+            s,
+            ShareRecord(
+                case_id=case,
+                direction=Direction.OUT,
+                shared_at=_hour_ago().isoformat(),
+                organisation="Northfield Police",
+                recipient_category=RecipientCategory.POLICE,
+                person_ids=(client,),
+                data_categories=("risks",),
+                purpose="Immediate risk to life",
+                method="phone",
+                lawful_basis=LawfulBasis.VITAL_INTERESTS,
+                reason="Threat to kill reported overnight, no manager on duty",
+                person_told=False,
+                not_told_reason="Telling her now would raise the risk",
+            ),
+        )
+        assert share.approval is ShareApproval.AWAITING_REVIEW
+    return World(
+        path=path,
+        keyring=keyring,
+        caseworker=worker,
+        manager=manager,
+        case=case,
+        client=client,
+        household=household,
+        note=note,
+        share=share.id,
+        closed_case=closed_case,
+        closed_client=closed_client,
+        restricted_case=restricted_case,
+        restricted_client=restricted_client,
+        other_case=other_case,
+    )
+
+
+@pytest.fixture
+def fresh(world: World, keyring: MemoryKeyring, tmp_path: Path) -> World:
+    """A copy of the world for one test, its device secret in this test's keyring."""
+    keyring.values.update(world.keyring.values)
+    path = copy_store(world.path, tmp_path / "store")
+    return World(**{**world.__dict__, "path": path, "keyring": keyring})
+
+
+# -- checks on what an allowed call returned ----------------------------------------------------
+
+
+def _visible_cases(session: Session) -> set[int]:
+    where, params = access.condition(session)
+    sql = f"SELECT c.id FROM cases c WHERE {where}"  # noqa: S608 - built by access, not input
+    return {int(r[0]) for r in session.conn.execute(sql, params).fetchall()}
+
+
+def _check_condition(result: Any, role: Role, w: World) -> None:
+    mine = {w.case, w.closed_case, w.restricted_case}
+    expected = {
+        Role.CASEWORKER: mine,
+        Role.MANAGER: mine | {w.other_case},
+        Role.ADMIN: set(),
+        Role.DPO: set(),
+    }[role]
+    assert result == expected, f"{role.value} reaches cases {result}, expected {expected}"
+
+
+def _check_may_open(result: Any, role: Role, w: World) -> None:
+    assert result is (role in CASE_WORK), f"may_open as {role.value} gave {result}"
+
+
+def _has_case(result: Any, role: Role, w: World) -> None:
+    assert w.case in {item.id for item in result}, "the allocated case is missing"
+
+
+def _check_matches(result: Any, role: Role, w: World) -> None:
+    assert [s.id for s in result.visible] == [w.case] and result.hidden == 0
+
+
+def _check_view(result: Any, role: Role, w: World) -> None:
+    assert result.case.id == w.case
+    assert {m.person.id for m in result.members} == {w.client, w.household}
+
+
+def _has_note(result: Any, role: Role, w: World) -> None:
+    assert w.note in {note.id for note in result}, "the case's note is missing"
+
+
+def _check_search(result: Any, role: Role, w: World) -> None:
+    assert [hit.case.id for hit in result] == [w.case]
+
+
+def _check_awaiting(result: Any, role: Role, w: World) -> None:
+    assert [share.id for share in result] == [w.share]
+
+
+def _check_gaps(result: Any, role: Role, w: World) -> None:
+    assert result == {w.client: ConsentState.NOT_ASKED}
+
+
+def _check_closed(result: Any, role: Role, w: World) -> None:
+    assert result is None
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+Call = Callable[[Session, World], Any]
+Check = Callable[[Any, Role, World], None]
+
+
+@dataclass(frozen=True)
+class Row:
+    function: Callable[..., Any]
+    allowed: frozenset[Role]
+    call: Call
+    check: Check | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.function.__module__.rsplit('.', 1)[-1]}.{self.function.__name__}"
+
+
+def _share_in(w: World) -> ShareRecord:
+    return ShareRecord(
+        case_id=w.case,
+        direction=Direction.IN,
+        shared_at=_hour_ago().isoformat(),
+        organisation="Hillside Surgery",
+        recipient_category=RecipientCategory.GP,
+        person_ids=(w.client,),
+        data_categories=("health",),
+        purpose="Referral background",
+        method="secure email",
+        lawful_basis=LawfulBasis.PUBLIC_TASK,
+    )
+
+
+def _share_out(w: World) -> ShareRecord:
+    return ShareRecord(
+        case_id=w.case,
+        direction=Direction.OUT,
+        shared_at=_hour_ago().isoformat(),
+        organisation="Northfield Housing",
+        recipient_category=RecipientCategory.HOUSING,
+        person_ids=(w.client,),
+        data_categories=("address",),
+        purpose="Emergency rehousing",
+        method="phone",
+        lawful_basis=LawfulBasis.CONSENT,
+    )
+
+
+def _may_open(s: Session, w: World) -> bool:
+    case = case_model.get(s.conn, w.case)
+    assert case is not None
+    return access.may_open(s, case)
+
+
+TABLE: tuple[Row, ...] = (
+    # cases
+    Row(
+        cases.find_matches,
+        CASE_WORK,
+        lambda s, w: cases.find_matches(s, person("Jo", "Thornbury")),
+        _check_matches,
+    ),
+    Row(
+        cases.create_referral,
+        CASE_WORK,
+        lambda s, w: cases.create_referral(s, person("Di", "Ash"), referral()),
+    ),
+    Row(cases.open_case, CASE_WORK, lambda s, w: cases.open_case(s, w.case), _check_view),
+    Row(cases.contact_rules, CASE_WORK, lambda s, w: cases.contact_rules(s, w.case)),
+    Row(cases.list_cases, CASE_WORK, lambda s, w: cases.list_cases(s), _has_case),
+    Row(cases.update_case, CASE_WORK, lambda s, w: cases.update_case(s, w.case, referral(20))),
+    Row(
+        cases.add_person,
+        CASE_WORK,
+        lambda s, w: cases.add_person(s, w.case, person("Kit", "Thornbury"), CaseRole.CHILD),
+    ),
+    Row(
+        cases.link_person,
+        CASE_WORK,
+        lambda s, w: cases.link_person(s, w.case, w.closed_client, CaseRole.HOUSEHOLD_MEMBER),
+    ),
+    Row(
+        cases.remove_person,
+        CASE_WORK,
+        lambda s, w: cases.remove_person(s, w.case, w.household, CaseRole.HOUSEHOLD_MEMBER),
+    ),
+    Row(cases.get_person, CASE_WORK, lambda s, w: cases.get_person(s, w.client)),
+    Row(
+        cases.update_person,
+        CASE_WORK,
+        lambda s, w: cases.update_person(
+            s, w.client, person("Jo", "Thornbury", phones=("07700 900456",))
+        ),
+    ),
+    Row(
+        cases.set_safe_contact,
+        CASE_WORK,
+        lambda s, w: cases.set_safe_contact(
+            s, w.case, SafeContact(w.client, safe_number="07700 900456", text_ok=True)
+        ),
+    ),
+    Row(cases.allocate, MANAGERS, lambda s, w: cases.allocate(s, w.case, w.caseworker)),
+    Row(cases.open_referral, CASE_WORK, lambda s, w: cases.open_referral(s, w.case, TODAY)),
+    Row(
+        cases.close_case,
+        MANAGERS,
+        lambda s, w: cases.close_case(s, w.case, TODAY, "Support completed"),
+    ),
+    Row(cases.reopen_case, MANAGERS, lambda s, w: cases.reopen_case(s, w.closed_case)),
+    Row(
+        cases.place_legal_hold,
+        MANAGERS,
+        lambda s, w: cases.place_legal_hold(
+            s, w.case, "Domestic homicide review", TODAY + dt.timedelta(90)
+        ),
+    ),
+    Row(cases.lift_legal_hold, MANAGERS, lambda s, w: cases.lift_legal_hold(s, w.case)),
+    Row(
+        cases.restrict_person,
+        MANAGERS,
+        lambda s, w: cases.restrict_person(s, w.client, "Accuracy contested"),
+    ),
+    Row(
+        cases.lift_restriction,
+        MANAGERS,
+        lambda s, w: cases.lift_restriction(s, w.restricted_client, person_told=True),
+    ),
+    # consent
+    Row(
+        consent.record_consent,
+        CASE_WORK,
+        lambda s, w: consent.record_consent(
+            s,
+            w.case,
+            w.client,
+            ConsentPurpose.SHARING,
+            "police",
+            ConsentState.GIVEN,
+            decided_on=TODAY,
+            how=ConsentHow.VERBAL,
+        ),
+    ),
+    Row(consent.current, CASE_WORK, lambda s, w: consent.current(s, w.case, w.client)),
+    Row(consent.history, CASE_WORK, lambda s, w: consent.history(s, w.case, w.client)),
+    Row(
+        consent.sharing_state,
+        CASE_WORK,
+        lambda s, w: consent.sharing_state(s, w.case, w.client, RecipientCategory.POLICE),
+    ),
+    # sharing
+    Row(
+        sharing.consent_gaps,
+        CASE_WORK,
+        lambda s, w: sharing.consent_gaps(s, _share_out(w)),
+        _check_gaps,
+    ),
+    Row(sharing.record_share, CASE_WORK, lambda s, w: sharing.record_share(s, _share_in(w))),
+    Row(sharing.review_share, MANAGERS, lambda s, w: sharing.review_share(s, w.share, True, "")),
+    Row(
+        sharing.awaiting_review, MANAGERS, lambda s, w: sharing.awaiting_review(s), _check_awaiting
+    ),
+    Row(sharing.shares, CASE_WORK, lambda s, w: sharing.shares(s, w.case)),
+    # notes
+    Row(
+        notes.add_note,
+        CASE_WORK,
+        lambda s, w: notes.add_note(
+            s, w.case, NoteKind.CALL, "Rang on the safe number", _hour_ago()
+        ),
+    ),
+    Row(
+        notes.record_refused_request,
+        CASE_WORK,
+        lambda s, w: notes.record_refused_request(
+            s,
+            w.case,
+            NoteKind.RECTIFICATION_REFUSED,
+            "Asked to remove the visit note; refused, it is accurate",
+            _hour_ago(),
+        ),
+    ),
+    Row(
+        notes.correct_note,
+        CASE_WORK,
+        lambda s, w: notes.correct_note(
+            s, w.note, "Home visit, safety plan reviewed", "Clearer wording"
+        ),
+    ),
+    Row(
+        notes.mark_disputed,
+        CASE_WORK,
+        lambda s, w: notes.mark_disputed(s, w.note, "Says the visit was cut short"),
+    ),
+    Row(notes.history, CASE_WORK, lambda s, w: notes.history(s, w.note)),
+    Row(notes.timeline, CASE_WORK, lambda s, w: notes.timeline(s, w.case), _has_note),
+    # risk
+    Row(
+        risk.record_dash,
+        CASE_WORK,
+        lambda s, w: risk.record_dash(s, w.case, w.client, ALL_NO, completed_on=TODAY),
+    ),
+    Row(
+        risk.record_marac_referral,
+        CASE_WORK,
+        lambda s, w: risk.record_marac_referral(s, w.case, TODAY),
+    ),
+    # search
+    Row(search.search, CASE_WORK, lambda s, w: search.search(s, "Thornbury"), _check_search),
+    # access
+    Row(access.condition, EVERY_ROLE, lambda s, w: _visible_cases(s), _check_condition),
+    Row(access.may_open, EVERY_ROLE, _may_open, _check_may_open),
+    Row(access.require_case, CASE_WORK, lambda s, w: access.require_case(s, w.case)),
+    Row(access.require_open_case, CASE_WORK, lambda s, w: access.require_open_case(s, w.case)),
+    Row(access.require_person, CASE_WORK, lambda s, w: access.require_person(s, w.client)),
+    # The two restriction guards say only "restricted or not", and only to case roles.
+    Row(
+        access.refuse_if_restricted,
+        CASE_WORK,
+        lambda s, w: access.refuse_if_restricted(s, [w.client]),
+        _check_closed,
+    ),
+    Row(
+        access.refuse_if_client_restricted,
+        CASE_WORK,
+        lambda s, w: access.refuse_if_client_restricted(s, w.case),
+        _check_closed,
+    ),
+    Row(
+        access.break_glass,
+        CASEWORKERS,
+        lambda s, w: access.break_glass(
+            s, w.other_case, "Her worker is off sick and she rang in crisis"
+        ),
+    ),
+    Row(access.break_glass_log, MANAGERS, lambda s, w: access.break_glass_log(s)),
+)
+
+
+# -- the tests ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "role"),
+    [pytest.param(row, role, id=f"{row.name}-{role.value}") for row in TABLE for role in ROLES],
+)
+def test_role(fresh: World, row: Row, role: Role) -> None:
+    with signed_in(fresh.path, fresh.keyring, USER_FOR_ROLE[role]) as session:
+        if role in row.allowed:
+            result = row.call(session, fresh)
+            if row.check is not None:
+                row.check(result, role, fresh)
+        else:
+            before = audit_head(session)
+            try:
+                result = row.call(session, fresh)
+            except PermissionDenied:
+                pass
+            else:
+                pytest.fail(
+                    f"{row.name} as {role.value} was allowed and returned {result!r:.120}; "
+                    "DESIGN.md's role table says PermissionDenied"
+                )
+            assert audit_head(session) == before, (
+                f"{row.name} was refused to {role.value} but still wrote to the audit trail"
+            )
+
+
+def test_refused_change_leaves_the_case_as_it_was(fresh: World) -> None:
+    """A refused call does no work: what the admin tried is not there when the worker looks."""
+    with signed_in(fresh.path, fresh.keyring, ADMIN) as session:
+        with pytest.raises(PermissionDenied):
+            cases.close_case(session, fresh.case, TODAY, "Closing it")
+        with pytest.raises(PermissionDenied):
+            notes.add_note(session, fresh.case, NoteKind.NOTE, "Admin was here", _hour_ago())
+    with signed_in(fresh.path, fresh.keyring, CASEWORKER) as session:
+        view = cases.open_case(session, fresh.case)
+    assert view.case.status is CaseStatus.REFERRAL
+    assert [note.id for note in view.notes] == [fresh.note]
+
+
+def _public_functions() -> dict[str, Callable[..., Any]]:
+    found: dict[str, Callable[..., Any]] = {}
+    for module in SERVICE_MODULES:
+        short = module.__name__.rsplit(".", 1)[-1]
+        for name, obj in inspect.getmembers(module, inspect.isfunction):
+            if not name.startswith("_") and obj.__module__ == module.__name__:
+                found[f"{short}.{name}"] = obj
+    return found
+
+
+def test_every_public_service_function_has_a_role_row() -> None:
+    public = _public_functions()
+    rows = [row.name for row in TABLE]
+    assert len(rows) == len(set(rows)), "a function has two rows in the role table"
+    missing = sorted(set(public) - set(rows) - PURE)
+    assert not missing, f"public service functions with no row in the role table: {missing}"
+    stale = sorted((set(rows) | PURE) - set(public))
+    assert not stale, f"the role table names functions that no longer exist: {stale}"
+    assert not set(rows) & PURE
+
+
+def test_functions_left_out_of_the_table_cannot_reach_the_store() -> None:
+    """Only functions without a Session may go without a role row; every row's function
+    takes the Session first."""
+    public = _public_functions()
+    for name in sorted(PURE):
+        params = inspect.signature(public[name]).parameters.values()
+        assert all(p.name != "session" and "Session" not in str(p.annotation) for p in params), (
+            f"{name} takes a session, so it needs a row in the role table"
+        )
+    for row in TABLE:
+        first = next(iter(inspect.signature(row.function).parameters))
+        assert first == "session", f"{row.name} does not take the session first"
