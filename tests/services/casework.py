@@ -7,7 +7,9 @@ import datetime as dt
 from collections.abc import Iterator
 
 from app.crypto.device import DeviceSecrets
+from app.models import audit as audit_model
 from app.models import cases as case_model
+from app.models import users as user_model
 from app.models.records import CaseDetails, PersonDetails
 from app.services import accounts, cases
 from app.services.session import Session
@@ -38,13 +40,42 @@ A_MONTH_AGO = TODAY - dt.timedelta(days=30)
 
 @contextlib.contextmanager
 def signed_in(store: StoreCopy, user: str) -> Iterator[Session]:
+    """Sign in as one of the test users; always signs out, so the next user can sign in."""
     session = accounts.sign_in(
         store.path, user, PASSWORDS[user], device=DeviceSecrets(store.keyring)
     )
     try:
         yield session
     finally:
-        accounts.sign_out(session)
+        if session.active:
+            accounts.sign_out(session)
+
+
+def user_id(session: Session, username: str) -> int:
+    user = user_model.by_name(session.conn, username)
+    assert user is not None, f"test user {username} is missing from the template store"
+    return user.id
+
+
+def referral(days_ago: int = 30, **fields: object) -> CaseDetails:
+    return CaseDetails(
+        referral_date=TODAY - dt.timedelta(days=days_ago),
+        referral_source=str(fields.pop("referral_source", "police")),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def new_referral(session: Session, client: PersonDetails, allocate_to: int | None = None) -> int:
+    """A referral with ``client``; a manager's is allocated to ``allocate_to``."""
+    return cases.create_referral(session, client, referral(), allocate_to=allocate_to)
+
+
+def audit_head(session: Session) -> int:
+    return audit_model.head(session.conn)[0]
+
+
+def audit_since(session: Session, after_id: int) -> list[audit_model.Entry]:
+    return audit_model.entries(session.conn, after_id=after_id, limit=10_000)
 
 
 def person(given: str = "Robin", family: str = "Ashdown", **kw: object) -> PersonDetails:

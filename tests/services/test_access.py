@@ -23,11 +23,11 @@ from app.models.records import (
 from app.services import access, audit, cases, consent, notes, search, sharing
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy
-from tests.services.records_helpers import (
+from tests.services.casework import (
     TODAY,
     audit_head,
     audit_since,
-    new_case,
+    new_referral,
     person,
     signed_in,
 )
@@ -52,10 +52,12 @@ def _hour_ago() -> dt.datetime:
 
 @pytest.fixture
 def pair(store: StoreCopy) -> Pair:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
-        mine = new_case(s, person("Jo", "Thornbury", phones=("07700 900123",)))
-    with signed_in(store.path, store.keyring, CASEWORKER2) as s:
-        theirs = new_case(s, person("Sam", "Redfern", phones=("07700 900999",), postcode="LS6 3AB"))
+    with signed_in(store, CASEWORKER) as s:
+        mine = new_referral(s, person("Jo", "Thornbury", phones=("07700 900123",)))
+    with signed_in(store, CASEWORKER2) as s:
+        theirs = new_referral(
+            s, person("Sam", "Redfern", phones=("07700 900999",), postcode="LS6 3AB")
+        )
         view = cases.open_case(s, theirs)
         note = notes.add_note(
             s, theirs, NoteKind.VISIT, "Talked about the refuge in Harrogate", _hour_ago()
@@ -112,7 +114,7 @@ REFUSED: dict[str, Callable[[Session, Pair], Any]] = {
 def test_caseworker_is_refused_a_case_allocated_to_someone_else(
     store: StoreCopy, pair: Pair, action: str
 ) -> None:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         before = audit_head(s)
         try:
             result = REFUSED[action](s, pair)
@@ -129,11 +131,11 @@ def test_caseworker_is_refused_a_case_allocated_to_someone_else(
 def test_refused_changes_leave_the_other_workers_case_untouched(
     store: StoreCopy, pair: Pair
 ) -> None:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         for action in ("add_note", "record_consent", "record_share"):
             with pytest.raises(PermissionDenied):
                 REFUSED[action](s, pair)
-    with signed_in(store.path, store.keyring, CASEWORKER2) as s:
+    with signed_in(store, CASEWORKER2) as s:
         view = cases.open_case(s, pair.theirs)
     assert [n.id for n in view.notes] == [pair.their_note]
     assert view.consents == ()
@@ -144,19 +146,19 @@ def test_refused_changes_leave_the_other_workers_case_untouched(
 def test_search_never_returns_a_case_allocated_to_someone_else(
     store: StoreCopy, pair: Pair, text: str
 ) -> None:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         assert search.search(s, text) == []
         assert search.search(s, pair.their_reference) == []
         # The search itself works: the caseworker's own case is found by its client's name.
         assert [h.case.id for h in search.search(s, "Thornbury")] == [pair.mine]
-    with signed_in(store.path, store.keyring, CASEWORKER2) as s:
+    with signed_in(store, CASEWORKER2) as s:
         assert [h.case.id for h in search.search(s, text)] == [pair.theirs]
 
 
 def test_break_glass_opens_the_case_for_the_rest_of_the_session(
     store: StoreCopy, pair: Pair
 ) -> None:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         worker_id = s.user_id
         with pytest.raises(PermissionDenied):
             cases.open_case(s, pair.theirs)
@@ -177,11 +179,11 @@ def test_break_glass_opens_the_case_for_the_rest_of_the_session(
         assert not [e for e in trail if "crisis" in e.detail or "crisis" in e.record], (
             "the break-glass reason is free text and must stay out of the audit trail"
         )
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         with pytest.raises(PermissionDenied):
             cases.open_case(s, pair.theirs)
         assert search.search(s, "Redfern") == []
-    with signed_in(store.path, store.keyring, MANAGER) as s:
+    with signed_in(store, MANAGER) as s:
         log = access.break_glass_log(s)
     assert [(e.user_id, e.username, e.case_id, e.reference, e.reason) for e in log] == [
         (worker_id, CASEWORKER, pair.theirs, pair.their_reference, REASON)
@@ -192,20 +194,20 @@ def test_break_glass_opens_the_case_for_the_rest_of_the_session(
 def test_break_glass_without_a_real_reason_is_refused(
     store: StoreCopy, pair: Pair, reason: str
 ) -> None:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         head = audit_head(s)
         with pytest.raises(InvalidInput):
             access.break_glass(s, pair.theirs, reason)
         with pytest.raises(PermissionDenied):
             cases.open_case(s, pair.theirs)
         assert audit_since(s, head) == []
-    with signed_in(store.path, store.keyring, MANAGER) as s:
+    with signed_in(store, MANAGER) as s:
         assert access.break_glass_log(s) == []
 
 
 def test_manager_lists_every_case_in_the_team(store: StoreCopy, pair: Pair) -> None:
-    with signed_in(store.path, store.keyring, MANAGER) as s:
-        unallocated = new_case(s, person("Ali", "Moss"))
+    with signed_in(store, MANAGER) as s:
+        unallocated = new_referral(s, person("Ali", "Moss"))
         listed = cases.list_cases(s)
     assert {(c.id, c.worker) for c in listed} == {
         (pair.mine, CASEWORKER),
@@ -216,15 +218,15 @@ def test_manager_lists_every_case_in_the_team(store: StoreCopy, pair: Pair) -> N
 
 
 def test_caseworker_lists_only_their_own_cases(store: StoreCopy, pair: Pair) -> None:
-    with signed_in(store.path, store.keyring, MANAGER) as s:
-        new_case(s, person("Ali", "Moss"))
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, MANAGER) as s:
+        new_referral(s, person("Ali", "Moss"))
+    with signed_in(store, CASEWORKER) as s:
         assert [c.id for c in cases.list_cases(s)] == [pair.mine]
-    with signed_in(store.path, store.keyring, CASEWORKER2) as s:
+    with signed_in(store, CASEWORKER2) as s:
         assert [c.id for c in cases.list_cases(s)] == [pair.theirs]
 
 
 @pytest.mark.parametrize("user", [ADMIN, DPO])
 def test_admin_and_dpo_cannot_list_cases(store: StoreCopy, pair: Pair, user: str) -> None:
-    with signed_in(store.path, store.keyring, user) as s, pytest.raises(PermissionDenied):
+    with signed_in(store, user) as s, pytest.raises(PermissionDenied):
         cases.list_cases(s)

@@ -45,10 +45,10 @@ from app.models.users import Role
 from app.services import access, cases, consent, notes, risk, search, sharing
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy, copy_store
-from tests.services.records_helpers import (
+from tests.services.casework import (
     TODAY,
     audit_head,
-    new_case,
+    new_referral,
     person,
     referral,
     signed_in,
@@ -83,6 +83,11 @@ ALL_NO = {q: Answer.NO for q in range(1, 25)}
 class World:
     path: Path
     keyring: MemoryKeyring
+
+    @property
+    def store(self) -> StoreCopy:
+        return StoreCopy(self.path, self.keyring, "")
+
     caseworker: int  # user ids
     manager: int
     case: int  # at referral stage, allocated to CASEWORKER, under a legal hold
@@ -111,21 +116,22 @@ def _hour_ago() -> dt.datetime:
 def world(template_store: StoreCopy, tmp_path_factory: pytest.TempPathFactory) -> World:
     path = copy_store(template_store.path, tmp_path_factory.mktemp("roles-world"))
     keyring = template_store.keyring
-    with signed_in(path, keyring, MANAGER) as s:
+    store = StoreCopy(path, keyring, "")
+    with signed_in(store, MANAGER) as s:
         worker, worker2 = user_id(s, CASEWORKER), user_id(s, CASEWORKER2)
-        case = new_case(s, person("Jo", "Thornbury", phones=("07700 900123",)), worker)
+        case = new_referral(s, person("Jo", "Thornbury", phones=("07700 900123",)), worker)
         client = _client_of(s, case)
         household = cases.add_person(s, case, person("Lee", "Thornbury"), CaseRole.HOUSEHOLD_MEMBER)
         cases.place_legal_hold(s, case, "Family court proceedings", TODAY + dt.timedelta(60))
-        closed_case = new_case(s, person("Ros", "Alder"), worker)
+        closed_case = new_referral(s, person("Ros", "Alder"), worker)
         closed_client = _client_of(s, closed_case)
         cases.close_case(s, closed_case, TODAY, "Support completed")
-        restricted_case = new_case(s, person("Bo", "Cedar"), worker)
+        restricted_case = new_referral(s, person("Bo", "Cedar"), worker)
         restricted_client = _client_of(s, restricted_case)
         cases.restrict_person(s, restricted_client, "Objection to processing under review")
-        other_case = new_case(s, person("Ann", "Birch"), worker2)
+        other_case = new_referral(s, person("Ann", "Birch"), worker2)
         manager = s.user_id
-    with signed_in(path, keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         note = notes.add_note(s, case, NoteKind.VISIT, "Home visit, plan reviewed", _hour_ago())
         share = sharing.record_share(
             s,
@@ -475,7 +481,7 @@ TABLE: tuple[Row, ...] = (
     [pytest.param(row, role, id=f"{row.name}-{role.value}") for row in TABLE for role in ROLES],
 )
 def test_role(fresh: World, row: Row, role: Role) -> None:
-    with signed_in(fresh.path, fresh.keyring, USER_FOR_ROLE[role]) as session:
+    with signed_in(fresh.store, USER_FOR_ROLE[role]) as session:
         if role in row.allowed:
             result = row.call(session, fresh)
             if row.check is not None:
@@ -498,12 +504,12 @@ def test_role(fresh: World, row: Row, role: Role) -> None:
 
 def test_refused_change_leaves_the_case_as_it_was(fresh: World) -> None:
     """A refused call does no work: what the admin tried is not there when the worker looks."""
-    with signed_in(fresh.path, fresh.keyring, ADMIN) as session:
+    with signed_in(fresh.store, ADMIN) as session:
         with pytest.raises(PermissionDenied):
             cases.close_case(session, fresh.case, TODAY, "Closing it")
         with pytest.raises(PermissionDenied):
             notes.add_note(session, fresh.case, NoteKind.NOTE, "Admin was here", _hour_ago())
-    with signed_in(fresh.path, fresh.keyring, CASEWORKER) as session:
+    with signed_in(fresh.store, CASEWORKER) as session:
         view = cases.open_case(session, fresh.case)
     assert view.case.status is CaseStatus.REFERRAL
     assert [note.id for note in view.notes] == [fresh.note]

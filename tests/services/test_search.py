@@ -14,10 +14,10 @@ from app.models.records import NoteKind
 from app.services import audit, cases, notes, search
 from app.services.session import Session
 from tests.helpers import CASEWORKER, CASEWORKER2, MANAGER, StoreCopy
-from tests.services.records_helpers import (
+from tests.services.casework import (
     audit_head,
     audit_since,
-    new_case,
+    new_referral,
     person,
     signed_in,
 )
@@ -42,8 +42,8 @@ class Records:
 
 @pytest.fixture
 def records(store: StoreCopy) -> Records:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
-        mine = new_case(s, JO)
+    with signed_in(store, CASEWORKER) as s:
+        mine = new_referral(s, JO)
         notes.add_note(
             s,
             mine,
@@ -54,8 +54,8 @@ def records(store: StoreCopy) -> Records:
         view = cases.open_case(s, mine)
         client = view.contact.client_id
         assert client is not None
-    with signed_in(store.path, store.keyring, CASEWORKER2) as s:
-        theirs = new_case(s, SAM)
+    with signed_in(store, CASEWORKER2) as s:
+        theirs = new_referral(s, SAM)
     return Records(mine, client, view.case.reference, theirs)
 
 
@@ -84,7 +84,7 @@ def _ids(session: Session, text: str) -> list[int]:
 )
 def test_search_finds_the_case(store: StoreCopy, records: Records, text: str, kind: str) -> None:
     typed = records.my_reference if text == "<reference>" else text
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         hits = search.search(s, typed)
     assert [h.case.id for h in hits] == [records.mine], f"{typed!r} did not find the case"
     assert kind in hits[0].matched, f"{typed!r} matched {hits[0].matched}, expected {kind}"
@@ -93,7 +93,7 @@ def test_search_finds_the_case(store: StoreCopy, records: Records, text: str, ki
 
 
 def test_search_finds_nothing_for_an_unknown_word(store: StoreCopy, records: Records) -> None:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         assert search.search(s, "Zebedee") == []
         assert search.search(s, "07700 900000") == []
 
@@ -101,16 +101,16 @@ def test_search_finds_nothing_for_an_unknown_word(store: StoreCopy, records: Rec
 def test_a_shared_surname_shows_each_caseworker_only_their_own_case(
     store: StoreCopy, records: Records
 ) -> None:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         assert _ids(s, "Thornbury") == [records.mine]
         assert _ids(s, "Thorn") == [records.mine]
         assert _ids(s, "07700 900999") == []  # the other worker's client's phone
         assert _ids(s, "LS6 3AB") == []
-    with signed_in(store.path, store.keyring, CASEWORKER2) as s:
+    with signed_in(store, CASEWORKER2) as s:
         assert _ids(s, "Thornbury") == [records.theirs]
         assert _ids(s, "Harrogate") == []  # a word from the other worker's note
         assert _ids(s, records.my_reference) == []
-    with signed_in(store.path, store.keyring, MANAGER) as s:
+    with signed_in(store, MANAGER) as s:
         assert sorted(_ids(s, "Thornbury")) == sorted([records.mine, records.theirs])
 
 
@@ -118,7 +118,7 @@ def test_the_search_audit_records_the_count_never_the_text(
     store: StoreCopy, records: Records
 ) -> None:
     typed = ["Thornbury", "Zebedee", "+44 7700 900123"]
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         head = audit_head(s)
         counts = [len(search.search(s, text)) for text in typed]
         entries = audit_since(s, head)
@@ -138,7 +138,7 @@ def test_the_search_audit_records_the_count_never_the_text(
 
 def test_duplicate_check_counts_a_case_it_may_not_show(store: StoreCopy, records: Records) -> None:
     new_referral = dataclasses.replace(SAM, phones=("+44 7700 900999",), postcode="")
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         head = audit_head(s)
         report = cases.find_matches(s, new_referral)
         trail = audit_since(s, head)
@@ -148,7 +148,7 @@ def test_duplicate_check_counts_a_case_it_may_not_show(store: StoreCopy, records
     for entry in trail:
         text = f"{entry.record} {entry.detail}".lower()
         assert "thornbury" not in text and "900999" not in text
-    with signed_in(store.path, store.keyring, MANAGER) as s:
+    with signed_in(store, MANAGER) as s:
         report = cases.find_matches(s, new_referral)
     assert [c.id for c in report.visible] == [records.theirs]
     assert report.visible[0].client_name == "Sam Thornbury"
@@ -158,7 +158,7 @@ def test_duplicate_check_counts_a_case_it_may_not_show(store: StoreCopy, records
 def test_duplicate_check_shows_the_workers_own_match_and_ignores_strangers(
     store: StoreCopy, records: Records
 ) -> None:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         own = cases.find_matches(s, person("Jo", "Thornbury"))
         stranger = cases.find_matches(s, person("Priya", "Okafor", phones=("07700 900444",)))
     assert [c.id for c in own.visible] == [records.mine] and own.hidden == 0
@@ -168,7 +168,7 @@ def test_duplicate_check_shows_the_workers_own_match_and_ignores_strangers(
 def test_a_changed_phone_number_is_found_and_the_old_one_is_not(
     store: StoreCopy, records: Records
 ) -> None:
-    with signed_in(store.path, store.keyring, CASEWORKER) as s:
+    with signed_in(store, CASEWORKER) as s:
         assert _ids(s, "07700 900123") == [records.mine]
         current = cases.get_person(s, records.my_client)
         cases.update_person(
@@ -181,7 +181,7 @@ def test_a_changed_phone_number_is_found_and_the_old_one_is_not(
         # The rest of the person's details still find the case.
         assert _ids(s, "Marsh") == [records.mine]
         assert _ids(s, "ls62qt") == [records.mine]
-    with signed_in(store.path, store.keyring, CASEWORKER2) as s:
+    with signed_in(store, CASEWORKER2) as s:
         # The duplicate check no longer matches the old number either.
         old = cases.find_matches(s, dataclasses.replace(JO, given_name="", family_name=""))
         new = cases.find_matches(s, person("", "", phones=("07700 900555",)))
