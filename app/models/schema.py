@@ -299,7 +299,118 @@ def _v2(conn: Connection) -> None:
         _no_update(conn, table)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+def _v3(conn: Connection) -> None:
+    """Retention: review decisions on due cases, and the destruction log (no personal data)."""
+    conn.execute(
+        """CREATE TABLE retention_decisions (
+            id          INTEGER PRIMARY KEY,
+            case_id     INTEGER NOT NULL REFERENCES cases(id),
+            decision    TEXT NOT NULL CHECK (decision IN ('approve', 'extend')),
+            reason      TEXT NOT NULL,
+            review_date TEXT,
+            decided_by  INTEGER NOT NULL REFERENCES users(id),
+            decided_at  TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX retention_decisions_case ON retention_decisions (case_id, id)")
+    conn.execute(
+        """CREATE TABLE destruction_log (
+            id           INTEGER PRIMARY KEY,
+            run_id       TEXT NOT NULL,
+            reference    TEXT NOT NULL,
+            closed_date  TEXT,
+            due_date     TEXT NOT NULL,
+            rule         TEXT NOT NULL,
+            reason       TEXT NOT NULL DEFAULT '',
+            approved_by  INTEGER REFERENCES users(id),
+            approved_at  TEXT,
+            destroyed_by INTEGER NOT NULL REFERENCES users(id),
+            destroyed_at TEXT NOT NULL,
+            counts       TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX destruction_log_run ON destruction_log (run_id)")
+    _no_update(conn, "destruction_log")
+
+
+def _v4(conn: Connection) -> None:
+    """The rights-request register (subject access and the other rights) and SAR packs."""
+    conn.execute(
+        """CREATE TABLE rights_requests (
+            id                    INTEGER PRIMARY KEY,
+            reference             TEXT NOT NULL UNIQUE,
+            kind                  TEXT NOT NULL CHECK (kind IN ('access', 'rectification',
+                                      'erasure', 'restriction', 'objection', 'portability')),
+            requester             TEXT NOT NULL,
+            subject_person_id     INTEGER REFERENCES people(id),
+            subject_note          TEXT NOT NULL DEFAULT '',
+            by_agent              INTEGER NOT NULL DEFAULT 0,
+            authority_seen        INTEGER NOT NULL DEFAULT 0,
+            received_on           TEXT NOT NULL,
+            identity_confirmed_on TEXT,
+            due_on                TEXT,
+            extended_to           TEXT,
+            extension_told_on     TEXT,
+            status                TEXT NOT NULL DEFAULT 'open'
+                                      CHECK (status IN ('open', 'closed')),
+            outcome               TEXT NOT NULL DEFAULT '',
+            refusal_reason        TEXT NOT NULL DEFAULT '',
+            responded_on          TEXT,
+            created_by            INTEGER NOT NULL REFERENCES users(id),
+            created_at            TEXT NOT NULL,
+            updated_at            TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX rights_requests_subject ON rights_requests (subject_person_id)")
+    conn.execute("CREATE INDEX rights_requests_open ON rights_requests (status, due_on)")
+    conn.execute(
+        """CREATE TABLE rights_pauses (
+            id         INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES rights_requests(id),
+            from_date  TEXT NOT NULL,
+            to_date    TEXT,
+            reason     TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX rights_pauses_request ON rights_pauses (request_id)")
+    conn.execute(
+        """CREATE TABLE redactions (
+            id         INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES rights_requests(id),
+            item       TEXT NOT NULL,
+            start      INTEGER NOT NULL,
+            end        INTEGER NOT NULL,
+            action     TEXT NOT NULL CHECK (action IN ('redact', 'disclose')),
+            code       TEXT NOT NULL,
+            reason     TEXT NOT NULL DEFAULT '',
+            decided_by INTEGER NOT NULL REFERENCES users(id),
+            decided_at TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX redactions_request ON redactions (request_id, item)")
+    conn.execute(
+        """CREATE TABLE sar_signoffs (
+            id         INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES rights_requests(id),
+            signed_by  INTEGER NOT NULL REFERENCES users(id),
+            signed_at  TEXT NOT NULL,
+            note       TEXT NOT NULL DEFAULT ''
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE sar_exports (
+            id          INTEGER PRIMARY KEY,
+            request_id  INTEGER NOT NULL REFERENCES rights_requests(id),
+            exported_by INTEGER NOT NULL REFERENCES users(id),
+            exported_at TEXT NOT NULL,
+            manifest    TEXT NOT NULL
+        ) STRICT"""
+    )
+    for table in ("redactions", "sar_signoffs", "sar_exports"):
+        _no_update(conn, table)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

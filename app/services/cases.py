@@ -170,6 +170,19 @@ def create_referral(
     return case_id
 
 
+def team(session: Session) -> list[user_model.User]:
+    """The enabled caseworkers and managers of the user's team (to allocate a case to, or to
+    name the manager a share was decided with)."""
+    session.require(*access.CASE_ROLES)
+    return [
+        u
+        for u in user_model.all_users(session.conn)
+        if u.team_id == session.team_id
+        and not u.disabled
+        and u.roles & {Role.CASEWORKER, Role.MANAGER}
+    ]
+
+
 def _require_team_worker(session: Session, user_id: int) -> None:
     user = user_model.by_id(session.conn, user_id)
     if user is None or user.disabled or user.team_id != session.team_id:

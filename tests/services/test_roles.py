@@ -231,6 +231,11 @@ def _check_gaps(result: Any, role: Role, w: World) -> None:
     assert result == {w.client: ConsentState.NOT_ASKED}
 
 
+def _check_team(result: Any, role: Role, w: World) -> None:
+    names = {u.username for u in result}
+    assert names == {CASEWORKER, CASEWORKER2, MANAGER}, names
+
+
 def _check_closed(result: Any, role: Role, w: World) -> None:
     assert result is None
 
@@ -377,6 +382,7 @@ TABLE: tuple[Row, ...] = (
             how=ConsentHow.VERBAL,
         ),
     ),
+    Row(cases.team, CASE_WORK, lambda s, w: cases.team(s), _check_team),
     Row(consent.current, CASE_WORK, lambda s, w: consent.current(s, w.case, w.client)),
     Row(consent.history, CASE_WORK, lambda s, w: consent.history(s, w.case, w.client)),
     Row(
