@@ -104,3 +104,16 @@ def head(conn: Connection) -> tuple[int, str]:
         return 0, GENESIS
     entry_id, _, digest = str(rows[0][0]).partition(":")
     return int(entry_id), digest
+
+
+def for_case(conn: Connection, case_id: int, limit: int = 500) -> list[Entry]:
+    """The entries about one case, newest first: the case itself, and people added to or
+    removed from it."""
+    rows = read(
+        conn,
+        f"SELECT {_COLUMNS} FROM audit WHERE record = ? UNION "
+        f"SELECT {_COLUMNS} FROM audit WHERE record LIKE 'person:%' AND detail LIKE ? "
+        "ORDER BY id DESC LIMIT ?",
+        (f"case:{case_id}", f"case:{case_id} %", limit),
+    )
+    return [_entry(r) for r in rows]

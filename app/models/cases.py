@@ -57,11 +57,15 @@ def _case(row: tuple[object, ...]) -> Case:
 
 
 def next_reference(conn: Connection, year: int) -> str:
+    """The next free reference for ``year``; a destroyed case's reference is never reused, so
+    the destruction log always names one case."""
     prefix = f"SC-{year}-"
     rows = read(
         conn,
-        "SELECT reference FROM cases WHERE reference >= ? AND reference < ? "
-        "ORDER BY reference DESC LIMIT 1",
+        "SELECT max(reference) FROM (SELECT max(reference) AS reference FROM cases "
+        "WHERE reference >= ?1 AND reference < ?2 UNION ALL SELECT max(reference) "
+        "FROM destruction_log WHERE reference >= ?1 AND reference < ?2) HAVING max(reference) "
+        "IS NOT NULL",
         (prefix, f"SC-{year}."),
     )
     number = int(str(rows[0][0]).rsplit("-", 1)[1]) + 1 if rows else 1
@@ -144,6 +148,7 @@ def set_fields(conn: Connection, case_id: int, now: str, **fields: object) -> No
         "legal_hold_reason",
         "legal_hold_review",
         "client_name",
+        "marac_due",
     }
     unknown = set(fields) - allowed
     if unknown:
@@ -277,6 +282,18 @@ def safe_contact(conn: Connection, case_id: int, person_id: int) -> SafeContact 
 # -- lists ------------------------------------------------------------------------------------
 
 
+# Sortable case-list columns: the SQL for each (never taken from input).
+SORT_KEYS = {
+    "reference": "c.reference",
+    "client": "c.client_name",
+    "worker": "COALESCE(u.username, '')",
+    "status": "c.status",
+    "risk": "CASE c.risk_level WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
+    "WHEN 'standard' THEN 1 ELSE 0 END",
+    "next_review": "COALESCE(c.next_review, '9999-12-31')",
+}
+
+
 def summaries(
     conn: Connection,
     *,
@@ -284,17 +301,31 @@ def summaries(
     params: tuple[object, ...],
     after_reference: str = "",
     limit: int = 100,
+    order_by: str = "reference",
+    descending: bool = False,
+    after_key: object = None,
 ) -> list[CaseSummary]:
-    """Case-list rows in reference order, a page at a time (keyset paging).
+    """Case-list rows a page at a time, by keyset paging on (sort key, reference).
 
-    ``where`` is an access condition on ``c`` built by the services, never from input.
+    ``where`` is an access condition on ``c`` built by the services, never from input. The
+    next page starts after the last row's ``sort_key(row)`` and reference.
     """
+    key = SORT_KEYS[order_by]
+    if order_by == "reference":
+        after_key = after_reference
+    direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+    page = ""
+    page_params: tuple[object, ...] = ()
+    if after_reference:
+        page = f" AND ({key}, c.reference) {compare} (?, ?)"
+        page_params = (after_key, after_reference)
     rows = read(
         conn,
         "SELECT c.id, c.reference, c.client_name, COALESCE(u.username, ''), c.status, "
-        "c.risk_level, c.next_review FROM cases c LEFT JOIN users u ON u.id = c.allocated_user_id "
-        f"WHERE ({where}) AND c.reference > ? ORDER BY c.reference LIMIT ?",
-        (*params, after_reference, limit),
+        "c.risk_level, c.next_review, c.marac_due FROM cases c "
+        "LEFT JOIN users u ON u.id = c.allocated_user_id "
+        f"WHERE ({where}){page} ORDER BY {key} {direction}, c.reference {direction} LIMIT ?",
+        (*params, *page_params, limit),
     )
     return [
         CaseSummary(
@@ -305,9 +336,23 @@ def summaries(
             status=CaseStatus(str(r[4])),
             risk_level=RiskLevel(str(r[5])) if r[5] else None,
             next_review=parse_date(r[6]),
+            marac_due=bool(r[7]),
         )
         for r in rows
     ]
+
+
+def sort_key(summary: CaseSummary, order_by: str) -> object:
+    """The value ``summaries`` pages on for ``order_by``, taken from a row already shown."""
+    risk_rank = {"high": 3, "medium": 2, "standard": 1}
+    return {
+        "reference": summary.reference,
+        "client": summary.client_name,
+        "worker": summary.worker,
+        "status": summary.status.value,
+        "risk": risk_rank.get(summary.risk_level.value if summary.risk_level else "", 0),
+        "next_review": summary.next_review.isoformat() if summary.next_review else "9999-12-31",
+    }[order_by]
 
 
 def reachable_cases_of(

@@ -332,6 +332,7 @@ class CaseSummary:
     status: CaseStatus
     risk_level: RiskLevel | None
     next_review: dt.date | None
+    marac_due: bool = False
 
 
 @dataclass(frozen=True)

@@ -309,10 +309,18 @@ def _v3(conn: Connection) -> None:
             reason      TEXT NOT NULL,
             review_date TEXT,
             decided_by  INTEGER NOT NULL REFERENCES users(id),
-            decided_at  TEXT NOT NULL
+            decided_at  TEXT NOT NULL,
+            closed_date TEXT,
+            due_date    TEXT
         ) STRICT"""
     )
     conn.execute("CREATE INDEX retention_decisions_case ON retention_decisions (case_id, id)")
+    # Deleting a person checks every table that points at people: index those columns.
+    conn.execute("CREATE INDEX dash_person ON dash_assessments (person_id)")
+    conn.execute("CREATE INDEX safe_contacts_person ON safe_contacts (person_id)")
+    conn.execute("CREATE INDEX cases_referrer ON cases (referrer_id)")
+    # FTS5 keeps a deleted row's words in its index until a merge unless told otherwise.
+    conn.execute("INSERT INTO search_index (search_index, rank) VALUES ('secure-delete', 1)")
     conn.execute(
         """CREATE TABLE destruction_log (
             id           INTEGER PRIMARY KEY,
@@ -330,6 +338,7 @@ def _v3(conn: Connection) -> None:
         ) STRICT"""
     )
     conn.execute("CREATE INDEX destruction_log_run ON destruction_log (run_id)")
+    conn.execute("CREATE INDEX destruction_log_reference ON destruction_log (reference)")
     _no_update(conn, "destruction_log")
 
 
@@ -394,7 +403,8 @@ def _v4(conn: Connection) -> None:
             request_id INTEGER NOT NULL REFERENCES rights_requests(id),
             signed_by  INTEGER NOT NULL REFERENCES users(id),
             signed_at  TEXT NOT NULL,
-            note       TEXT NOT NULL DEFAULT ''
+            note       TEXT NOT NULL DEFAULT '',
+            pack_sha256 TEXT NOT NULL DEFAULT ''
         ) STRICT"""
     )
     conn.execute(
@@ -410,7 +420,21 @@ def _v4(conn: Connection) -> None:
         _no_update(conn, table)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
+def _v5(conn: Connection) -> None:
+    """Case lists: a MARAC-due flag and an index per sortable column; the audit by record."""
+    conn.execute("ALTER TABLE cases ADD COLUMN marac_due INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        "UPDATE cases SET marac_due = 1 WHERE id IN (SELECT d.case_id FROM dash_assessments d "
+        "WHERE d.marac_reasons != '[]' AND d.id = (SELECT max(id) FROM dash_assessments "
+        "WHERE case_id = d.case_id)) AND (marac_referral_date IS NULL OR marac_referral_date < "
+        "(SELECT max(completed_on) FROM dash_assessments WHERE case_id = cases.id))"
+    )
+    for column in ("client_name", "status", "risk_level", "next_review", "marac_due"):
+        conn.execute(f"CREATE INDEX cases_by_{column} ON cases ({column}, reference)")
+    conn.execute("CREATE INDEX audit_record ON audit (record)")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -116,6 +116,17 @@ def break_glass(session: Session, case_id: int, reason: str) -> None:
     session.break_glass.add(case_id)
 
 
+def break_glass_by_reference(session: Session, reference: str, reason: str) -> int:
+    """Break-glass for a case known only by its reference (it is not in the user's lists);
+    returns the case id."""
+    session.require(Role.CASEWORKER)
+    case = case_model.by_reference(session.conn, reference.strip().upper())
+    if case is None:
+        raise InvalidInput("There is no case with that reference.")
+    break_glass(session, case.id, reason)
+    return case.id
+
+
 def break_glass_log(session: Session, limit: int = 200) -> list[BreakGlassEntry]:
     """Recent break-glass openings, newest first, for managers."""
     session.require(Role.MANAGER)

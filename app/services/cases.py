@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from app.errors import InvalidInput, PermissionDenied
+from app.models import audit as audit_model
 from app.models import cases as case_model
 from app.models import consent as consent_model
 from app.models import notes as note_model
@@ -194,8 +195,14 @@ def _require_team_worker(session: Session, user_id: int) -> None:
 # -- the case screen ----------------------------------------------------------------------------
 
 
-def open_case(session: Session, case_id: int, *, note_limit: int = 200) -> CaseView:
-    """Everything the case screen shows, in one call; the view is recorded in the audit."""
+def open_case(
+    session: Session, case_id: int, *, note_limit: int = 200, record_view: bool = True
+) -> CaseView:
+    """Everything the case screen shows, in one call; the view is recorded in the audit.
+
+    ``record_view`` False is for refreshing a case already open on screen after the user's
+    own change (the change itself is audited), so one view is not recorded many times.
+    """
     case = access.require_case(session, case_id)
     conn = session.conn
     members = tuple(case_model.members(conn, case_id))
@@ -213,8 +220,9 @@ def open_case(session: Session, case_id: int, *, note_limit: int = 200) -> CaseV
         allocated_worker=worker.username if worker else "",
         break_glass=case_id in session.break_glass,
     )
-    with transaction(conn):
-        audit.record(conn, session.user_id, audit.CASE_VIEWED, _case_line(case_id))
+    if record_view:
+        with transaction(conn):
+            audit.record(conn, session.user_id, audit.CASE_VIEWED, _case_line(case_id))
     return view
 
 
@@ -225,6 +233,13 @@ def _contact_rules(session: Session, case_id: int, members: tuple[CaseMember, ..
     client = clients[0].person
     rules = case_model.safe_contact(session.conn, case_id, client.id)
     return ContactRules(case_id, client.id, client.name, rules, client.restricted)
+
+
+def history(session: Session, case_id: int, limit: int = 500) -> list[audit_model.Entry]:
+    """This case's audit entries, newest first, for its managers (the History tab)."""
+    session.require(Role.MANAGER)
+    access.require_case(session, case_id)
+    return audit_model.for_case(session.conn, case_id, limit)
 
 
 def contact_rules(session: Session, case_id: int) -> ContactRules:
@@ -239,10 +254,20 @@ def list_cases(
     status: CaseStatus | None = None,
     risk: RiskLevel | None = None,
     worker_id: int | None = None,
+    marac_due: bool | None = None,
+    order_by: str = "reference",
+    descending: bool = False,
     after_reference: str = "",
+    after_key: object = None,
     limit: int = 100,
 ) -> list[CaseSummary]:
-    """The cases this user may open, in reference order, a page at a time."""
+    """The cases this user may open, a page at a time, sorted by ``order_by`` (one of
+    ``case_model.SORT_KEYS``). For the next page pass the last row's reference and
+    ``case_model.sort_key(row, order_by)``."""
+    if order_by not in case_model.SORT_KEYS:
+        raise InvalidInput(
+            "Cases can be sorted by reference, client, worker, status, risk or next review."
+        )
     session.require(*access.CASE_ROLES)
     where, params = access.condition(session)
     clauses, extra = [f"({where})"], list(params)
@@ -255,11 +280,17 @@ def list_cases(
     if worker_id is not None:
         clauses.append("c.allocated_user_id = ?")
         extra.append(worker_id)
+    if marac_due is not None:
+        clauses.append("c.marac_due = ?")
+        extra.append(int(marac_due))
     return case_model.summaries(
         session.conn,
         where=" AND ".join(clauses),
         params=tuple(extra),
         after_reference=after_reference,
+        after_key=after_key,
+        order_by=order_by,
+        descending=descending,
         limit=limit,
     )
 

@@ -100,7 +100,9 @@ def record_dash(
     now = session.now()
     with transaction(session.conn):
         dash_id = risk_model.insert(session.conn, result, session.user_id, now)
-        case_model.set_fields(session.conn, case_id, now, risk_level=level.value)
+        case_model.set_fields(
+            session.conn, case_id, now, risk_level=level.value, marac_due=int(bool(reasons))
+        )
         audit.record(
             session.conn,
             session.user_id,
@@ -117,5 +119,7 @@ def record_marac_referral(session: Session, case_id: int, referred_on: dt.date) 
     if referred_on > dt.date.today():
         raise InvalidInput("The referral date is in the future; check it.")
     with transaction(session.conn):
-        case_model.set_fields(session.conn, case_id, session.now(), marac_referral_date=referred_on)
+        case_model.set_fields(
+            session.conn, case_id, session.now(), marac_referral_date=referred_on, marac_due=0
+        )
         audit.record(session.conn, session.user_id, audit.MARAC_REFERRED, f"case:{case_id}")

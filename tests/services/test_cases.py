@@ -178,3 +178,57 @@ def test_bad_person_details_are_refused_and_nothing_is_saved(
 def test_a_future_referral_date_is_refused(store: StoreCopy) -> None:
     with signed_in(store, CASEWORKER) as s, pytest.raises(InvalidInput, match="future"):
         new_case(s, referral=TODAY + dt.timedelta(days=3))
+
+
+def test_case_lists_sort_and_page_by_any_column(store: StoreCopy) -> None:
+    from app.models import cases as case_model
+
+    names = ["Yara Quill", "Abe Stone", "Mo Birch", "Lu Fenn", "Cy Dale"]
+    with signed_in(store, MANAGER) as m:
+        for name in names:
+            given, family = name.split()
+            new_case(m, person(given, family))
+        for order, descending in (("client", False), ("client", True), ("reference", True)):
+            seen: list[str] = []
+            after_ref, after_key = "", None
+            while page := cases.list_cases(
+                m,
+                order_by=order,
+                descending=descending,
+                after_reference=after_ref,
+                after_key=after_key,
+                limit=2,
+            ):
+                seen += [c.client_name if order == "client" else c.reference for c in page]
+                after_ref, after_key = page[-1].reference, case_model.sort_key(page[-1], order)
+            assert seen == sorted(seen, reverse=descending)
+            assert len(seen) == len(names)
+        with pytest.raises(InvalidInput, match="sorted by"):
+            cases.list_cases(m, order_by="date_of_birth")
+
+
+def test_marac_due_until_the_referral_is_recorded(store: StoreCopy) -> None:
+    from app.services import risk
+    from tests.models.test_risk import answers
+
+    with signed_in(store, CASEWORKER) as s:
+        high, client = new_case(s, person("Di", "Vance"))
+        new_case(s, person("Al", "Moor"))
+        risk.record_dash(s, high, client, answers(15), completed_on=TODAY)
+        due = cases.list_cases(s, marac_due=True)
+        assert [c.id for c in due] == [high] and due[0].marac_due
+        risk.record_marac_referral(s, high, TODAY)
+        assert cases.list_cases(s, marac_due=True) == []
+
+
+def test_a_case_history_for_its_manager(store: StoreCopy) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        case_id, _ = new_case(s)
+        cases.add_person(s, case_id, person("Dale", "Roper"), CaseRole.ALLEGED_PERPETRATOR)
+        cases.open_case(s, case_id)
+        cases.open_case(s, case_id, record_view=False)  # a refresh after a change
+        with pytest.raises(PermissionDenied):
+            cases.history(s, case_id)
+    with signed_in(store, MANAGER) as m:
+        actions = [e.action for e in cases.history(m, case_id)]
+        assert actions == ["case_viewed", "person_added", "person_added", "case_created"]

@@ -231,6 +231,19 @@ def _check_gaps(result: Any, role: Role, w: World) -> None:
     assert result == {w.client: ConsentState.NOT_ASKED}
 
 
+def _reference(session: Session, w: World) -> str:
+    from app.models import cases as case_model
+
+    case = case_model.get(session.conn, w.other_case)
+    assert case is not None
+    return case.reference
+
+
+def _has_history(result: Any, role: Role, w: World) -> None:
+    actions = {e.action for e in result}
+    assert {"case_created", "legal_hold_placed"} <= actions, actions
+
+
 def _check_team(result: Any, role: Role, w: World) -> None:
     names = {u.username for u in result}
     assert names == {CASEWORKER, CASEWORKER2, MANAGER}, names
@@ -383,6 +396,7 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(cases.team, CASE_WORK, lambda s, w: cases.team(s), _check_team),
+    Row(cases.history, MANAGERS, lambda s, w: cases.history(s, w.case), _has_history),
     Row(consent.current, CASE_WORK, lambda s, w: consent.current(s, w.case, w.client)),
     Row(consent.history, CASE_WORK, lambda s, w: consent.history(s, w.case, w.client)),
     Row(
@@ -476,6 +490,13 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(access.break_glass_log, MANAGERS, lambda s, w: access.break_glass_log(s)),
+    Row(
+        access.break_glass_by_reference,
+        CASEWORKERS,
+        lambda s, w: access.break_glass_by_reference(
+            s, _reference(s, w), "Her worker is off sick and she rang in crisis"
+        ),
+    ),
 )
 
 
