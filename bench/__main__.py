@@ -5,25 +5,39 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from bench import retention as retention_bench
 from bench.runner import Config, format_table, run, write_json
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Time unlocking a Safecase store, and its throughput against plain sqlite3.",
+        description="Time unlocking a Safecase store, its throughput against plain sqlite3, "
+        "and search, the case screen and note saving on a store of synthetic cases.",
     )
     parser.add_argument("--rows", type=int, help="rows to insert (default 50,000)")
+    parser.add_argument(
+        "--cases",
+        type=int,
+        help="synthetic demo cases for the case-records part (default 100,000; 0 skips it)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed for the synthetic data")
     parser.add_argument(
-        "--quick", action="store_true", help="a small smoke run (2,000 rows, fewer lookups)"
+        "--quick",
+        action="store_true",
+        help="a small smoke run (2,000 rows, 1,000 cases, fewer lookups)",
     )
+    retention_bench.add_arguments(parser)
     args = parser.parse_args(argv)
     config = Config.quick(seed=args.seed) if args.quick else Config(seed=args.seed)
     if args.rows is not None:
         if args.rows < 1:
             parser.error("--rows must be at least 1")
         config = replace(config, rows=args.rows)
+    if args.cases is not None:
+        if args.cases < 0:
+            parser.error("--cases must be 0 or more")
+        config = replace(config, cases=args.cases)
     return config
 
 
@@ -33,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(result))
     path = write_json(result)
     print(f"\nWrote {path}")
+    retention_bench.run_from_args(argv, config.seed)
     return 0
 
 

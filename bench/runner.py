@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.crypto.kdf import Argon2Params
 from app.services import accounts
+from bench.cases import CasesResult, format_cases, run_cases
 from bench.data import make_workload
 from bench.store import UnlockResult, create_store, measure_unlock, open_plain
 from bench.workload import BATCH, OpResult, Side, run_throughput
@@ -34,6 +35,11 @@ class Config:
     connect_runs: int = 20
     # None: the real, calibrated Argon2id cost the product uses (about 0.5 s).
     kdf: Argon2Params | None = None
+    # The case-records part: demo cases to generate (0 skips it), then what is timed.
+    cases: int = 100_000
+    searches: int = 200
+    case_opens: int = 300
+    note_saves: int = 300
 
     @classmethod
     def quick(cls, seed: int = 1) -> Config:
@@ -45,6 +51,10 @@ class Config:
             range_lookups=200,
             unlock_runs=2,
             connect_runs=5,
+            cases=1_000,
+            searches=60,
+            case_opens=60,
+            note_saves=60,
         )
 
 
@@ -55,6 +65,7 @@ class Result:
     unlock: UnlockResult
     operations: list[OpResult]
     peak_rss_mib: float | None
+    cases: CasesResult | None = None
 
     def to_json(self) -> dict[str, object]:
         c = self.config
@@ -70,6 +81,10 @@ class Result:
                 "unlock_runs": c.unlock_runs,
                 "connect_runs": c.connect_runs,
                 "kdf": "calibrated" if c.kdf is None else c.kdf.to_json(),
+                "cases": c.cases,
+                "searches": c.searches,
+                "case_opens": c.case_opens,
+                "note_saves": c.note_saves,
             },
             "environment": self.environment,
             "unlock": self.unlock.to_json(),
@@ -88,6 +103,7 @@ class Result:
                 }
                 for op in self.operations
             },
+            "cases": None if self.cases is None else self.cases.to_json(),
             "peak_rss_mib": None if self.peak_rss_mib is None else round(self.peak_rss_mib, 1),
         }
 
@@ -147,7 +163,20 @@ def run(config: Config) -> Result:
         finally:
             plain.close()
             accounts.sign_out(session)
-    return Result(config, environment, unlock, operations, peak_rss_mib())
+        cases = None
+        if config.cases > 0:
+            cases_folder = folder / "cases"
+            cases_folder.mkdir()
+            cases = run_cases(
+                cases_folder,
+                config.cases,
+                config.seed,
+                searches=config.searches,
+                opens=config.case_opens,
+                saves=config.note_saves,
+                stream=sys.stderr,
+            )
+    return Result(config, environment, unlock, operations, peak_rss_mib(), cases)
 
 
 # -- reporting -------------------------------------------------------------------------------
@@ -191,6 +220,8 @@ def format_table(result: Result) -> str:
             f"  {op.label:<30}{op.ops:>8,}{_n(op.rate(SAFECASE)):>14}{_n(op.rate(SQLITE)):>14}"
             f"{op.ratio(SAFECASE, SQLITE):>8.2f}x"
         )
+    if result.cases is not None:
+        lines += format_cases(result.cases)
     rss = "n/a" if result.peak_rss_mib is None else f"{result.peak_rss_mib:,.1f} MiB"
     lines += ["", f"Peak RSS: {rss}"]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import Context, run
+from app.cli import Context, progress_bar, run
 from app.crypto.device import DeviceSecrets
 from app.errors import EXIT_DAMAGED, EXIT_FAILED, EXIT_OK, EXIT_SIGN_IN, EXIT_USAGE
 from tests.helpers import ADMIN, ADMIN_PW, TEST_KDF, MemoryKeyring, StoreCopy
@@ -205,6 +205,46 @@ def test_demo_adds_synthetic_accounts_that_can_sign_in(store: StoreCopy) -> None
         store.keyring,
     )
     assert "Added 0" in again.out
+
+
+def test_demo_adds_synthetic_cases_with_a_summary_line(store: StoreCopy) -> None:
+    result = cli(
+        ["demo", "--store", str(store.path), "--user", ADMIN, "--cases", "15", "--seed", "4"],
+        f"{ADMIN_PW}\n",
+        store.keyring,
+    )
+    assert result.code == EXIT_OK, result.err
+    summary = result.out.splitlines()[-1]
+    assert summary.startswith("Added 15 synthetic cases (") and summary.endswith(" s.")
+    assert " people, " in summary and " notes) in " in summary
+    assert result.err == ""  # not a terminal: no progress bar, only the summary line
+
+
+def test_demo_cases_must_be_a_count(store: StoreCopy) -> None:
+    result = cli(
+        ["demo", "--store", str(store.path), "--user", ADMIN, "--cases", "-3"],
+        f"{ADMIN_PW}\n",
+        store.keyring,
+    )
+    assert result.code == EXIT_USAGE
+    assert result.err.count("\n") == 1
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_redraws_in_place_at_a_terminal() -> None:
+    assert progress_bar(io.StringIO(), "cases") is None
+    screen = Terminal()
+    show = progress_bar(screen, "cases", width=10)
+    assert show is not None
+    for done in (0, 500, 1000):
+        show(done, 1000)
+    text = screen.getvalue()
+    assert text.count("\r") == 3 and text.endswith("[##########] 1,000/1,000 cases\n")
+    assert "\r[#####.....] 500/1,000 cases" in text
 
 
 def test_the_installed_command_runs_with_the_real_key_cost(tmp_path: Path) -> None:

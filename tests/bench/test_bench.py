@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.crypto.kdf import Argon2Params
 from bench.__main__ import parse_args
+from bench.cases import QUERY_KINDS, Latency, remove_plain
 from bench.runner import SAFECASE, SQLITE, Config, format_table, run, write_json
 from tests.helpers import MemoryKeyring
 
@@ -24,6 +25,10 @@ def test_benchmark_reports_every_figure(keyring: MemoryKeyring, tmp_path: Path) 
         unlock_runs=2,
         connect_runs=2,
         kdf=TINY_KDF,
+        cases=40,
+        searches=12,
+        case_opens=6,
+        note_saves=6,
     )
     result = run(config)
 
@@ -50,12 +55,51 @@ def test_benchmark_reports_every_figure(keyring: MemoryKeyring, tmp_path: Path) 
         assert op.label in table
     assert "sign_in + sign_out" in table and "Peak RSS" in table
 
+    cases = result.cases
+    assert cases is not None and cases.summary.cases == 40
+    assert cases.summary.cases_per_second > 0
+    assert sum(cases.queries.values()) == 12 and set(cases.queries) == set(QUERY_KINDS)
+    assert set(cases.services) == {"manager", "caseworker"}
+    for ops in cases.services.values():
+        assert set(ops) <= {"search", "open", "note"} and {"search", "open"} <= set(ops)
+        assert all(lat.p95 >= lat.p50 > 0 for lat in ops.values())
+    assert len(cases.services["manager"]["search"].samples_ms) == 12
+    assert {c.key for c in cases.comparisons} == {
+        "search_manager",
+        "search_caseworker",
+        "case_screen",
+    }
+    for comparison in cases.comparisons:
+        assert comparison.ratio_p50 > 0 and comparison.ratio_p95 > 0
+    assert cases.versions["stdlib_sqlite"] and cases.versions["sqlcipher"]
+    assert "Case records (40 synthetic cases" in table and "save a note" in table
+
     saved = json.loads(write_json(result, tmp_path / "latest.json").read_text())
     assert set(saved["throughput"]) == OPERATIONS
     for figures in saved["throughput"].values():
         assert figures["safecase_ops_per_s"] > 0 and figures["sqlite3_ops_per_s"] > 0
         assert figures["ratio_safecase_time_over_sqlite3_time"] > 0
     assert saved["unlock"]["argon2id"] == {"memory_kib": 256, "time_cost": 1, "parallelism": 1}
+    assert saved["cases"]["generation"]["cases"] == 40
+    assert set(saved["cases"]["model_reads"]) == {
+        "search_manager",
+        "search_caseworker",
+        "case_screen",
+    }
+
+
+def test_the_plaintext_copy_is_removed(tmp_path: Path) -> None:
+    copy = tmp_path / "plain-copy.db"
+    for name in ("plain-copy.db", "plain-copy.db-wal", "plain-copy.db-shm"):
+        (tmp_path / name).write_bytes(b"synthetic")
+    remove_plain(copy)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    latency = Latency([float(n) for n in range(1, 101)])
+    assert latency.p50 == 50.0 and latency.p95 == 95.0
+    assert Latency([3.0]).p95 == 3.0
 
 
 def test_options() -> None:
@@ -63,3 +107,6 @@ def test_options() -> None:
     quick = parse_args(["--quick", "--seed", "3"])
     assert quick.rows < Config().rows and quick.seed == 3 and quick.kdf is None
     assert parse_args(["--rows", "1234"]).rows == 1234
+    assert Config().cases == 100_000 and 0 < quick.cases < Config().cases
+    assert parse_args(["--cases", "500"]).cases == 500
+    assert parse_args(["--quick", "--cases", "0"]).cases == 0
