@@ -192,7 +192,14 @@ class SafecaseApp(QObject):
             self.change_password_dialog = None
 
     def _end_session(self, end: Callable[[Session], None]) -> BaseException | None:
-        """Sign out or lock; the store is closed afterwards whatever happened on the way."""
+        """Sign out or lock; the store is closed afterwards whatever happened on the way.
+
+        The main window lets go first: its dialogs close, its queue of store calls stops (the
+        call running is waited for) and every record it showed is dropped.
+        """
+        main = self.main_window
+        if main is not None:
+            main.clear()
         session, self.session = self.session, None
         if session is None:
             return None

@@ -1,7 +1,19 @@
-"""The main window: navigation for the areas later versions add, Lock, Sign out, idle lock.
+"""The main window: the areas the signed-in role may use, the open case, Lock and Sign out.
+
+Areas by role (the services check every call again, whatever the window offers):
+
+============================  ===========================================
+My cases, Search              caseworkers and managers
+Open a case by reference      caseworkers (break-glass, with a reason)
+Team cases, Shares to review  managers
+Audit                         managers, admins and the DPO
+Users and settings            admins
+============================  ===========================================
 
 The title is only ever "Safecase": a title shows in task bars, window lists and shared screens,
-so it never names the user or anything in a record.
+so it never names the user or anything in a record. Every service call goes through one
+:class:`~app.ui.store_calls.StoreCalls` queue, which :meth:`MainWindow.clear` closes before the
+store is locked.
 """
 
 from __future__ import annotations
@@ -11,10 +23,13 @@ import logging
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
+    QMenu,
+    QMessageBox,
     QStackedWidget,
     QToolBar,
     QToolButton,
@@ -22,15 +37,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services import accounts
+from app.models.users import Role, User
+from app.services import accounts, audit, cases
 from app.services.session import Session
+from app.ui import labels
+from app.ui.audit_page import AuditPage
+from app.ui.case_dialogs import BreakGlassByReferenceDialog
+from app.ui.case_list import CaseListPage
+from app.ui.case_view import CasePage
+from app.ui.forms import confirm
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
-from app.ui.widgets import heading, paragraph
+from app.ui.referral_dialog import NewReferralDialog
+from app.ui.reviews_page import ReviewsPage
+from app.ui.store_calls import StoreCalls
+from app.ui.users_page import UsersPage
 
 log = logging.getLogger("safecase.ui")
 
 LOCK_SHORTCUT = "Ctrl+L"
+FIND_SHORTCUT = "Ctrl+F"
+NEW_NOTE_SHORTCUT = "Ctrl+N"
+NEW_REFERRAL_SHORTCUT = "Ctrl+Shift+N"
 
 
 class MainWindow(QMainWindow):
@@ -44,32 +72,21 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._session: Session | None = session
         self.setWindowTitle(translate("MainWindow", "Safecase"))
+        self.case_roles = session.has(Role.CASEWORKER, Role.MANAGER)
+        self.is_manager = Role.MANAGER in session.roles
+        self.is_caseworker = Role.CASEWORKER in session.roles
+        self.names: dict[int, str] = {session.user_id: session.username}
+        self.team: list[User] = []
+        self.dialog: QDialog | None = None
+        self.question: QMessageBox | None = None
+        self.case_page: CasePage | None = None
+        self.list_pages: list[CaseListPage] = []
+        self._started: set[QWidget] = set()
 
-        self.lock_action = QAction(translate("MainWindow", "&Lock"), self)
-        self.lock_action.setShortcut(QKeySequence(LOCK_SHORTCUT))
-        # Any Safecase window that has focus (a later dialog too) can be locked at once.
-        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
-        self.lock_action.setToolTip(
-            translate("MainWindow", "Lock Safecase now (Ctrl+L); your password opens it again")
-        )
-        self.sign_out_action = QAction(translate("MainWindow", "Sign &out"), self)
-        self.sign_out_action.setToolTip(translate("MainWindow", "Sign out of Safecase"))
-
-        menu = self.menuBar().addMenu(translate("MainWindow", "&Safecase"))
-        menu.addAction(self.lock_action)
-        menu.addAction(self.sign_out_action)
-
-        self.toolbar = QToolBar(translate("MainWindow", "Main tools"))
-        self.toolbar.setObjectName("mainTools")
-        self.toolbar.setAccessibleName(translate("MainWindow", "Main tools"))
-        self.toolbar.setMovable(False)
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.toolbar.addAction(self.lock_action)
-        self.toolbar.addAction(self.sign_out_action)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
-        self.lock_button = self._tool_button(self.lock_action, translate("MainWindow", "Lock"))
-        self.lock_button.setObjectName("lockButton")
-        self._tool_button(self.sign_out_action, translate("MainWindow", "Sign out"))
+        # Read before the call queue starts: from then on only its worker uses the store.
+        idle_minutes = accounts.idle_lock_minutes(session)
+        self._build_actions()
+        self.calls = StoreCalls(session, self, window=self, lock_action=self.lock_action)
 
         self.banner = QLabel(
             translate(
@@ -88,7 +105,7 @@ class MainWindow(QMainWindow):
         self.navigation.setAccessibleName(translate("MainWindow", "Areas"))
         self.pages = QStackedWidget()
         self.pages.setAccessibleName(translate("MainWindow", "Current area"))
-        self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.navigation.currentRowChanged.connect(self._area_chosen)
 
         body = QHBoxLayout()
         body.addWidget(self.navigation)
@@ -98,18 +115,83 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addLayout(body, 1)
         self.setCentralWidget(central)
-        self.add_area(translate("MainWindow", "Home"), self._home_page(session))
         QWidget.setTabOrder(self.navigation, self.pages)
 
-        self.lock_action.triggered.connect(self.lock_requested)
-        self.sign_out_action.triggered.connect(self.sign_out_requested)
+        self.user_label = QLabel(
+            translate("MainWindow", "Signed in as {name} ({roles})").format(
+                name=session.username, roles=labels.roles(session.roles)
+            )
+        )
+        self.user_label.setAccessibleName(translate("MainWindow", "Signed in as"))
+        self.statusBar().addPermanentWidget(self.user_label)
 
-        self.idle_watcher = IdleWatcher(accounts.idle_lock_minutes(session), self)
+        self._build_areas(session)
+
+        self.idle_watcher = IdleWatcher(idle_minutes, self)
         self.idle_watcher.idle.connect(self._idle)
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.applicationStateChanged.connect(self.application_state_changed)
         self.idle_watcher.start()
+        self._load_people(session)
+
+    # -- building -------------------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        t = translate
+        self.lock_action = QAction(t("MainWindow", "&Lock"), self)
+        self.lock_action.setShortcut(QKeySequence(LOCK_SHORTCUT))
+        # Any Safecase window that has focus (a later dialog too) can be locked at once.
+        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.lock_action.setToolTip(
+            t("MainWindow", "Lock Safecase now (Ctrl+L); your password opens it again")
+        )
+        self.sign_out_action = QAction(t("MainWindow", "Sign &out"), self)
+        self.sign_out_action.setToolTip(t("MainWindow", "Sign out of Safecase"))
+        self.new_referral_action = QAction(t("MainWindow", "New &referral…"), self)
+        self.new_referral_action.setShortcut(QKeySequence(NEW_REFERRAL_SHORTCUT))
+        self.new_referral_action.setToolTip(t("MainWindow", "Start a new case (Ctrl+Shift+N)"))
+        self.find_action = QAction(t("MainWindow", "&Find a case"), self)
+        self.find_action.setShortcut(QKeySequence(FIND_SHORTCUT))
+        self.find_action.setToolTip(t("MainWindow", "Search the cases you may open (Ctrl+F)"))
+        self.break_glass_action = QAction(
+            t("MainWindow", "Open a case &by reference (break-glass)…"), self
+        )
+        self.break_glass_action.setToolTip(
+            t(
+                "MainWindow",
+                "Open a case not allocated to you, giving a reason your managers will see",
+            )
+        )
+        self.new_note_action = QAction(t("MainWindow", "New &note…"), self)
+        self.new_note_action.setShortcut(QKeySequence(NEW_NOTE_SHORTCUT))
+        self.new_note_action.setToolTip(t("MainWindow", "Record a note on the open case (Ctrl+N)"))
+        self.refresh_action = QAction(t("MainWindow", "&Refresh"), self)
+        self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+
+        menu = self.menuBar().addMenu(t("MainWindow", "&Safecase"))
+        menu.addAction(self.lock_action)
+        menu.addAction(self.sign_out_action)
+
+        self.toolbar = QToolBar(t("MainWindow", "Main tools"))
+        self.toolbar.setObjectName("mainTools")
+        self.toolbar.setAccessibleName(t("MainWindow", "Main tools"))
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.toolbar.addAction(self.lock_action)
+        self.toolbar.addAction(self.sign_out_action)
+        self.lock_button = self._tool_button(self.lock_action, t("MainWindow", "Lock"))
+        self.lock_button.setObjectName("lockButton")
+        self._tool_button(self.sign_out_action, t("MainWindow", "Sign out"))
+
+        self.lock_action.triggered.connect(self.lock_requested)
+        self.sign_out_action.triggered.connect(self.sign_out)
+        self.new_referral_action.triggered.connect(self.new_referral)
+        self.find_action.triggered.connect(self.find_case)
+        self.break_glass_action.triggered.connect(self.break_glass_by_reference)
+        self.new_note_action.triggered.connect(self.new_note)
+        self.refresh_action.triggered.connect(self.refresh)
 
     def _tool_button(self, action: QAction, name: str) -> QToolButton:
         button = self.toolbar.widgetForAction(action)
@@ -117,42 +199,258 @@ class MainWindow(QMainWindow):
         button.setAccessibleName(name)
         return button
 
-    def _home_page(self, session: Session) -> QWidget:
-        page = QWidget()
-        page.setAccessibleName(translate("MainWindow", "Home"))
-        layout = QVBoxLayout(page)
-        layout.addWidget(
-            heading(accounts.service_name(session) or translate("MainWindow", "Safecase"))
-        )
-        layout.addWidget(
-            paragraph(translate("MainWindow", "Signed in as {name}.").format(name=session.username))
-        )
-        layout.addWidget(
-            paragraph(
-                translate(
-                    "MainWindow",
-                    "Press Lock or Ctrl+L whenever you step away; Safecase also locks itself "
-                    "after a few minutes without use.",
-                )
-            )
-        )
-        layout.addStretch(1)
-        return page
+    def _build_areas(self, session: Session) -> None:
+        t = translate
+        if self.case_roles:
+            cases_menu = self.menuBar().addMenu(t("MainWindow", "&Cases"))
+            for action in (
+                self.new_referral_action,
+                self.find_action,
+                self.break_glass_action,
+                self.new_note_action,
+                self.refresh_action,
+            ):
+                cases_menu.addAction(action)
+            self.toolbar.insertAction(self.lock_action, self.new_referral_action)
+            self.toolbar.insertAction(self.lock_action, self.find_action)
+            self.toolbar.insertSeparator(self.lock_action)
+            self._tool_button(self.new_referral_action, t("MainWindow", "New referral"))
+            self._tool_button(self.find_action, t("MainWindow", "Find a case"))
+            self.case_menu: QMenu | None = self.menuBar().addMenu(t("MainWindow", "C&ase"))
+            self.case_menu.setEnabled(False)
+            self.new_note_action.setEnabled(False)
+
+            self.my_cases = CaseListPage(self.calls, session, CaseListPage.MINE)
+            self.add_area(t("MainWindow", "My cases"), self.my_cases)
+            if self.is_manager:
+                self.team_cases = CaseListPage(self.calls, session, CaseListPage.TEAM)
+                self.add_area(t("MainWindow", "Team cases"), self.team_cases)
+                self.reviews_page = ReviewsPage(self.calls, lock_action=self.lock_action)
+                self.reviews_page.case_chosen.connect(self.open_case)
+                self.add_area(t("MainWindow", "Shares to review"), self.reviews_page)
+            self.search_page = CaseListPage(self.calls, session, CaseListPage.SEARCH)
+            self.add_area(t("MainWindow", "Search"), self.search_page)
+            for page in self.list_pages:
+                page.case_chosen.connect(self.open_case)
+        else:
+            self.case_menu = None
+            self.addAction(self.refresh_action)
+        if session.has(*audit.READERS):
+            self.audit_page = AuditPage(self.calls, session, self.names)
+            self.add_area(t("MainWindow", "Audit"), self.audit_page)
+        if Role.ADMIN in session.roles:
+            self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
+            self.users_page.idle_minutes_changed.connect(self._idle_minutes_changed)
+            self.add_area(t("MainWindow", "Users and settings"), self.users_page)
+        for action in (self.new_referral_action, self.find_action, self.new_note_action):
+            action.setVisible(self.case_roles)
+            self.addAction(action)
+        self.break_glass_action.setVisible(self.is_caseworker)
+        self.break_glass_action.setEnabled(self.is_caseworker)
+        self.addAction(self.refresh_action)
+
+    def _load_people(self, session: Session) -> None:
+        """Usernames for the ids that records hold (authors, recorders, audit entries)."""
+        if self.case_roles:
+            self.calls.run(cases.team, self._team_arrived, lambda _e: None, receiver=self)
+        if Role.ADMIN in session.roles:
+            self.calls.run(accounts.list_users, self._users_arrived, lambda _e: None, receiver=self)
+
+    def _team_arrived(self, team: list[User]) -> None:
+        self.team = team
+        self._users_arrived(team)
+        if self.case_page is not None:
+            self.case_page.team = team
+
+    def _users_arrived(self, users: list[User]) -> None:
+        self.names.update({u.id: u.username for u in users})
 
     @property
     def idle_timer(self) -> QTimer:
         return self.idle_watcher.timer
 
-    def add_area(self, title: str, page: QWidget) -> None:
-        """Add an area to the navigation list, with the page it shows."""
+    def add_area(self, title: str, page: QWidget) -> int:
+        """Add an area to the navigation list, with the page it shows; returns its row."""
         self.navigation.addItem(title)
         self.pages.addWidget(page)
+        if isinstance(page, CaseListPage):
+            self.list_pages.append(page)
         if self.navigation.currentRow() < 0:
             self.navigation.setCurrentRow(0)
+        return self.navigation.count() - 1
+
+    def area_titles(self) -> list[str]:
+        return [self.navigation.item(i).text() for i in range(self.navigation.count())]
+
+    def show_area(self, page: QWidget) -> None:
+        row = self.pages.indexOf(page)
+        if row >= 0:
+            self.navigation.setCurrentRow(row)
+
+    def _area_chosen(self, row: int) -> None:
+        self.pages.setCurrentIndex(row)
+        page = self.pages.widget(row)
+        if page is None or page in self._started or self._session is None:
+            return
+        self._started.add(page)
+        start = getattr(page, "start", None)
+        if callable(start):
+            start()
+
+    # -- what the user asked for ----------------------------------------------------------------
+
+    def find_case(self) -> None:
+        """Ctrl+F: the search box of the list in view, or the Search area."""
+        if not self.case_roles:
+            return
+        page = self.pages.currentWidget()
+        if not isinstance(page, CaseListPage):
+            page = self.search_page
+            self.show_area(page)
+        page.focus_search()
+
+    def new_note(self) -> None:
+        page = self.case_page
+        if page is None or page.view is None:
+            self.statusBar().showMessage(translate("MainWindow", "Open a case first."), 5000)
+            return
+        self.show_area(page)
+        page.new_note()
+
+    def new_referral(self) -> None:
+        if not self.case_roles or self._session is None:
+            return
+        session = self._session
+        dialog = NewReferralDialog(
+            self.calls,
+            user_id=session.user_id,
+            is_manager=self.is_manager,
+            team=self.team,
+            parent=self,
+            lock_action=self.lock_action,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._referral_created)
+        self.dialog = dialog
+        dialog.open()
+
+    def _referral_created(self, case_id: object) -> None:
+        if isinstance(case_id, int):
+            self.refresh_lists()
+            self.open_case(case_id)
+
+    def break_glass_by_reference(self) -> None:
+        """Ask for a case's reference and the reason to open it, then open it (caseworkers)."""
+        if not self.is_caseworker or self._session is None:
+            return
+        dialog = BreakGlassByReferenceDialog(self.calls, self, lock_action=self.lock_action)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._glass_broken)
+        self.dialog = dialog
+        dialog.open()
+
+    def _glass_broken(self, case_id: object) -> None:
+        """The case is now open to this user for the session: it joins their lists too."""
+        if isinstance(case_id, int):
+            self.refresh_lists()
+            self.open_case(case_id)
+
+    def refresh(self) -> None:
+        page = self.pages.currentWidget()
+        if isinstance(page, CaseListPage):
+            page.refresh()
+        elif isinstance(page, CasePage):
+            page.reload()
+        elif isinstance(page, AuditPage | UsersPage | ReviewsPage):
+            page.refresh()
+
+    def refresh_lists(self, *_args: object) -> None:
+        for page in self.list_pages:
+            if page in self._started:
+                page.refresh()
+        reviews = getattr(self, "reviews_page", None)
+        if reviews is not None and reviews in self._started:
+            reviews.refresh()
+
+    def _ensure_case_page(self) -> CasePage:
+        if self.case_page is None:
+            session = self._session
+            assert session is not None
+            page = CasePage(self.calls, session, self.names, lock_action=self.lock_action)
+            page.team = self.team
+            page.case_changed.connect(self.refresh_lists)
+            page.case_loaded.connect(self._case_loaded)
+            page.break_glass_opened.connect(self.refresh_lists)
+            self.case_page = page
+            self._started.add(page)
+            self.add_area(translate("MainWindow", "Open case"), page)
+            if self.case_menu is not None:
+                for action in page.actions_for_menu():
+                    if action is None:
+                        self.case_menu.addSeparator()
+                    else:
+                        self.case_menu.addAction(action)
+        return self.case_page
+
+    def open_case(self, case_id: int) -> None:
+        """Show a case; ask first if the case already open has unsaved changes."""
+        if not self.case_roles or self._session is None:
+            return
+        page = self._ensure_case_page()
+        unsaved = page.unsaved_changes()
+        if page.case_id not in (None, case_id) and unsaved:
+
+            def discard() -> None:
+                page.discard_changes()
+                self.open_case(case_id)
+
+            self.question = confirm(
+                self,
+                translate("MainWindow", "Unsaved changes"),
+                translate(
+                    "MainWindow", "Discard your changes to {what} and open the other case?"
+                ).format(what=", ".join(unsaved)),
+                translate("MainWindow", "&Discard and open"),
+                discard,
+                lock_action=self.lock_action,
+            )
+            return
+        page.load(case_id)
+        self.show_area(page)
+
+    def _case_loaded(self, _case_id: int) -> None:
+        page = self.case_page
+        if self.case_menu is not None:
+            self.case_menu.setEnabled(page is not None and page.view is not None)
+        self.new_note_action.setEnabled(page is not None and page.new_note_action.isEnabled())
+
+    def sign_out(self) -> None:
+        """Sign out, asking first if the open case has unsaved changes (a lock never asks)."""
+        page = self.case_page
+        unsaved = page.unsaved_changes() if page is not None and self._session else []
+        if not unsaved:
+            self.sign_out_requested.emit()
+            return
+        self.question = confirm(
+            self,
+            translate("MainWindow", "Unsaved changes"),
+            translate("MainWindow", "Discard your changes to {what} and sign out?").format(
+                what=", ".join(unsaved)
+            ),
+            translate("MainWindow", "&Discard and sign out"),
+            self.sign_out_requested.emit,
+            lock_action=self.lock_action,
+        )
+
+    # -- locking --------------------------------------------------------------------------------
 
     def _idle(self) -> None:
         log.info("idle lock")
         self.lock_requested.emit()
+
+    def _idle_minutes_changed(self, minutes: int) -> None:
+        self.idle_timer.setInterval(max(1, minutes) * 60_000)
+        self.idle_timer.start()
 
     def application_state_changed(self, state: Qt.ApplicationState) -> None:
         """Lock when the system suspends the application (sleep, some screen locks)."""
@@ -160,21 +458,69 @@ class MainWindow(QMainWindow):
             log.info("lock on suspend")
             self.lock_requested.emit()
 
+    @property
+    def active(self) -> bool:
+        return self._session is not None
+
     def clear(self) -> None:
-        """Forget the session and everything shown from it; stop watching for idle time."""
+        """Forget the session and everything shown from it, at once; stop watching for idle time.
+
+        Open dialogs go first, then the queue of store calls is closed (the one running is
+        waited for), then every page is emptied and removed. Safe to call more than once.
+        """
         self.idle_watcher.stop()
         if self._session is None:
             return
         self._session = None
+        for dialog in self.findChildren(QDialog):
+            dialog.hide()
+            dialog.deleteLater()
+        self.dialog = None
+        self.question = None
+        self.calls.close()
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.applicationStateChanged.disconnect(self.application_state_changed)
+        for index in range(self.pages.count()):
+            page = self.pages.widget(index)
+            clear = getattr(page, "clear", None)
+            if callable(clear):
+                clear()
+        self.case_page = None
+        self.list_pages = []
+        self._started.clear()
         self.navigation.clear()
         while (page := self.pages.widget(0)) is not None:
             self.pages.removeWidget(page)
             page.deleteLater()
+        if self.case_menu is not None:
+            self.case_menu.clear()
+        self.user_label.clear()
+        self.names.clear()
+        self.team = []
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        page = self.case_page
+        unsaved = page.unsaved_changes() if page is not None and self._session else []
+        if unsaved:
+            event.ignore()
+
+            def discard() -> None:
+                if self.case_page is not None:
+                    self.case_page.discard_changes()
+                self.close()
+
+            self.question = confirm(
+                self,
+                translate("MainWindow", "Unsaved changes"),
+                translate("MainWindow", "Discard your changes to {what} and sign out?").format(
+                    what=", ".join(unsaved)
+                ),
+                translate("MainWindow", "&Discard and sign out"),
+                discard,
+                lock_action=self.lock_action,
+            )
+            return
         super().closeEvent(event)
         if self._session is not None:
             self.closed.emit()

@@ -3,7 +3,8 @@
     python -m app.ui.screenshots docs/screenshots      (``make screenshots``)
 
 Everything happens in a temporary folder with an in-memory keyring and a synthetic store
-("Demo Service", "demo-admin"); nothing touches the user's keyring or data folder, and the store
+("Demo Service", "demo-admin"), filled by ``app.services.demo`` with made-up people (Faker
+names, Ofcom drama numbers); nothing touches the user's keyring or data folder, and the store
 is deleted afterwards. Windows are drawn offscreen.
 """
 
@@ -24,7 +25,15 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.crypto.memory_keyring import MemoryKeyring
+from app.models.records import CaseStatus, RecipientCategory, RiskLevel
+from app.models.users import Role
+from app.services import demo
+from app.services.demo import DemoSummary
 from app.ui.app import SafecaseApp, load_style, qt_message_handler
+from app.ui.case_list import CaseListPage
+from app.ui.case_view import CasePage
+from app.ui.main_window import MainWindow
+from app.ui.share_dialog import ShareDialog
 
 # A tiny Argon2id cost, far below the product's floor: this store holds nothing and is deleted.
 DEMO_KDF = Argon2Params(memory_kib=1024, time_cost=1, parallelism=1)
@@ -32,6 +41,9 @@ SERVICE = "Demo Service"
 ADMIN = "demo-admin"
 PASSWORD = "lantern-orchard-pebble-58"
 WAIT_SECONDS = 60
+DEMO_CASES = 400
+DEMO_SEED = 7
+WINDOW_SIZE = (1280, 820)
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
@@ -108,10 +120,126 @@ def render(folder: Path) -> list[Path]:
             sign_in.password_field.setText(PASSWORD)
             sign_in.submit()
             wait_until(lambda: controller.main_window is not None, "the main window")
-            written.append(save(controller.main_window, folder, "main-window.png"))
+            admin_window = controller.main_window
+            assert admin_window is not None
+            admin_window.resize(*WINDOW_SIZE)
+            wait_until(lambda: not admin_window.calls.busy, "the audit trail")
+            written.append(save(admin_window, folder, "main-window.png"))
+            admin_window.show_area(admin_window.users_page)
+            wait_until(lambda: not admin_window.calls.busy, "the users")
+            written.append(save(admin_window, folder, "users.png"))
+
+            summary = fill_demo_store(admin_window)
+            manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)
+            controller.sign_out()
+            again = controller.sign_in_window
+            if again is None:
+                raise RuntimeError("the sign-in window did not open again")
+            again.username_field.setText(manager.username)
+            again.password_field.setText(manager.password)
+            again.submit()
+            wait_until(lambda: controller.main_window is not None, "the manager's window")
+            written += case_screens(controller, folder)
         finally:
             controller.shutdown()
             QApplication.processEvents()
+    return written
+
+
+def fill_demo_store(window: MainWindow) -> DemoSummary:
+    """Synthetic cases through the window's own queue of store calls (admins only)."""
+    result: list[DemoSummary] = []
+    failed: list[BaseException] = []
+    window.calls.run(
+        lambda s: demo.generate_cases(s, DEMO_CASES, DEMO_SEED),
+        result.append,
+        failed.append,
+        label="Creating demo cases…",
+    )
+    wait_until(lambda: bool(result or failed), "the demo cases")
+    if failed:
+        raise failed[0]
+    return result[0]
+
+
+def _wait_idle(window: MainWindow, what: str) -> None:
+    wait_until(lambda: not window.calls.busy, what)
+
+
+def _pick_case(page: CaseListPage) -> int:
+    """An open, high-risk case with safe contact details: the banner is worth showing."""
+    model = page.model
+    for row in range(model.rowCount()):
+        summary = model.summary(row)
+        if summary and summary.status is CaseStatus.OPEN and summary.risk_level is RiskLevel.HIGH:
+            return summary.id
+    for row in range(model.rowCount()):
+        summary = model.summary(row)
+        if summary and summary.status is CaseStatus.OPEN:
+            return summary.id
+    raise RuntimeError("the demo store has no open case")
+
+
+def case_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
+    window = controller.main_window
+    if window is None:
+        raise RuntimeError("no main window")
+    window.resize(*WINDOW_SIZE)
+    written = []
+    page = window.team_cases
+    window.show_area(page)
+    _wait_idle(window, "the team's cases")
+    # Open cases only, so the list shows live work.
+    page.status_filter.set_value(CaseStatus.OPEN)
+    _wait_idle(window, "the open cases")
+    page.table.resizeColumnsToContents()
+    written.append(save(window, folder, "case-list.png"))
+
+    candidates = [page.model.summary(r) for r in range(page.model.rowCount())]
+    chosen = _pick_case(page)
+    ordered = [chosen] + [c.id for c in candidates if c is not None and c.id != chosen]
+    case_page: CasePage | None = None
+    for case_id in ordered:
+        window.open_case(case_id)
+        _wait_idle(window, "the case")
+        case_page = window.case_page
+        if case_page and case_page.view and case_page.view.contact.rules:
+            rules = case_page.view.contact.rules
+            if not rules.do_not_contact and rules.code_word:
+                break
+    if case_page is None or case_page.view is None:
+        raise RuntimeError("no case opened")
+    case_page.tabs.setCurrentWidget(case_page.notes_tab)
+    if case_page.note_model.rowCount():
+        case_page.select_note(0)
+        _wait_idle(window, "the note's history")
+    written.append(save(window, folder, "case-view.png"))
+
+    case_page.tabs.setCurrentWidget(case_page.dash_form)
+    case_page.dash_form.copy_latest()
+    written.append(save(window, folder, "dash.png"))
+    case_page.discard_changes()
+
+    case_page.record_share()
+    dialog = case_page.dialog
+    if not isinstance(dialog, ShareDialog):
+        raise RuntimeError("the share dialog did not open")
+    dialog.resize(720, 900)
+    for recipient in (
+        RecipientCategory.POLICE,
+        RecipientCategory.HOUSING,
+        RecipientCategory.CHILDRENS_SOCIAL_CARE,
+        RecipientCategory.GP,
+    ):
+        dialog.recipient_field.set_value(recipient)
+        dialog.check_consent()
+        wait_until(lambda: dialog.gaps is not None, "the consent check")
+        if dialog.gaps:
+            break
+    dialog.organisation_field.setText("Northshire Police")
+    dialog.purpose_field.setText("Safeguarding referral after a threat to kill")
+    written.append(save(dialog, folder, "record-share.png"))
+    dialog.discard()
     return written
 
 

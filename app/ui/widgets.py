@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QTabWidget,
+    QWidget,
+)
 
 
 def line_edit(accessible_name: str, *, password: bool = False) -> QLineEdit:
@@ -58,3 +67,40 @@ def set_message(label: QLabel, text: str | None) -> None:
     label.setText(text or "")
     label.setAccessibleDescription(text or "")
     label.setVisible(bool(text))
+
+
+def table_view(name: str, model: QAbstractItemModel) -> QTableView:
+    """A read-only table of rows, one selected at a time; Tab leaves it."""
+    view = QTableView()
+    view.setAccessibleName(name)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setTabKeyNavigation(False)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return view
+
+
+def tab_widget(name: str) -> QTabWidget:
+    """Tabs whose bar (which takes the keyboard focus) has a name for screen readers."""
+    tabs = QTabWidget()
+    tabs.setAccessibleName(name)
+    tabs.tabBar().setAccessibleName(name)
+    return tabs
+
+
+def fit_columns(view: QTableView, most_ems: int = 24) -> None:
+    """Size every column but the last (which stretches) to the rows in view, within reason."""
+    model = view.model()
+    if model is None:
+        return
+    limit = view.fontMetrics().horizontalAdvance("M") * most_ems
+    for column in range(model.columnCount() - 1):
+        view.resizeColumnToContents(column)
+        if view.columnWidth(column) > limit:
+            view.setColumnWidth(column, limit)

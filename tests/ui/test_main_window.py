@@ -84,8 +84,8 @@ def test_clear_forgets_everything_shown(qtbot: QtBot, main: MainWindow) -> None:
 
 def test_add_area_puts_a_page_behind_the_navigation(main: MainWindow) -> None:
     page = QLabel("Second")
-    main.add_area("Second area", page)
-    main.navigation.setCurrentRow(1)
+    row = main.add_area("Second area", page)
+    main.navigation.setCurrentRow(row)
     assert main.pages.currentWidget() is page
 
 

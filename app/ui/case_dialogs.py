@@ -1,0 +1,716 @@
+"""The forms a case is changed through: people, safe contact, notes, consent, lifecycle, holds,
+allocation and break-glass. Each one saves through a single service call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
+
+from app.errors import InvalidInput
+from app.models.records import (
+    Case,
+    CaseMember,
+    CaseRole,
+    Consent,
+    ConsentHow,
+    ConsentPurpose,
+    ConsentState,
+    ContactMethod,
+    GivenBy,
+    Note,
+    NoteKind,
+    Person,
+    PersonDetails,
+    RecipientCategory,
+    SafeContact,
+)
+from app.models.users import User
+from app.services import access, cases, consent, notes
+from app.services.session import Session
+from app.ui import labels
+from app.ui.forms import (
+    ChoiceBox,
+    FormDialog,
+    OptionalDate,
+    check_box,
+    choose,
+    date_edit,
+    date_of,
+    datetime_edit,
+    datetime_of,
+    enum_combo,
+    text_box,
+)
+from app.ui.i18n import translate
+from app.ui.store_calls import StoreCalls
+
+Call = Callable[[Session], object]
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _required(field: QLineEdit | QPlainTextEdit, sentence: str) -> str:
+    text = field.toPlainText() if isinstance(field, QPlainTextEdit) else field.text()
+    if not text.strip():
+        field.setFocus()
+        raise InvalidInput(sentence)
+    return text.strip()
+
+
+# -- people -------------------------------------------------------------------------------------
+
+
+class PersonDialog(FormDialog):
+    """Add a person to a case in a role, or change what is recorded about someone."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case_id: int,
+        person: Person | None = None,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+        role: CaseRole = CaseRole.ALLEGED_PERPETRATOR,
+    ) -> None:
+        title = (
+            translate("PersonDialog", "Add a person to the case")
+            if person is None
+            else translate("PersonDialog", "Change a person's details")
+        )
+        super().__init__(calls, title, parent, lock_action=lock_action, scroll=True)
+        self.case_id = case_id
+        self.person = person
+        d = person.details if person else PersonDetails("", "")
+        self.role_field: ChoiceBox | None = None
+        if person is None:
+            self.role_field = enum_combo(
+                translate("PersonDialog", "Role on this case"), CaseRole, labels.case_role
+            )
+            choose(self.role_field, role)
+            self.add_field(translate("PersonDialog", "&Role on this case"), self.role_field)
+        self.given_field = self.line(translate("PersonDialog", "&First name"), d.given_name)
+        self.family_field = self.line(translate("PersonDialog", "&Last name"), d.family_name)
+        self.aliases_field = self.line(
+            translate("PersonDialog", "Other &names (commas between)"), ", ".join(d.aliases)
+        )
+        self.birth_field = OptionalDate(
+            translate("PersonDialog", "Date of birth"),
+            translate("PersonDialog", "Known"),
+            d.date_of_birth,
+        )
+        self.add_field(translate("PersonDialog", "Date of &birth"), self.birth_field)
+        self.gender_field = self.line(translate("PersonDialog", "&Gender"), d.gender)
+        self.sexuality_field = self.line(translate("PersonDialog", "Se&xuality"), d.sexuality)
+        self.ethnicity_field = self.line(translate("PersonDialog", "&Ethnicity"), d.ethnicity)
+        self.language_field = self.line(translate("PersonDialog", "&Language"), d.language)
+        self.interpreter_field = check_box(
+            translate("PersonDialog", "Needs an &interpreter"), d.interpreter_needed
+        )
+        self.add_field("", self.interpreter_field)
+        self.disabilities_field = self.line(
+            translate("PersonDialog", "&Disabilities"), d.disabilities
+        )
+        self.address_field = text_box(translate("PersonDialog", "Address"), d.address, lines=2)
+        self.add_field(translate("PersonDialog", "&Address"), self.address_field)
+        self.postcode_field = self.line(translate("PersonDialog", "&Postcode"), d.postcode)
+        self.confidential_field = check_box(
+            translate("PersonDialog", "Confidential address (refuge): never share it"),
+            d.address_confidential,
+        )
+        self.add_field("", self.confidential_field)
+        self.phones_field = self.line(
+            translate("PersonDialog", "P&hone numbers (commas between)"), ", ".join(d.phones)
+        )
+        self.email_field = self.line(translate("PersonDialog", "E-&mail"), d.email)
+        self.health_field = text_box(translate("PersonDialog", "Health"), d.health_notes, lines=2)
+        self.add_field(translate("PersonDialog", "Heal&th"), self.health_field)
+        self.organisation_field = self.line(
+            translate("PersonDialog", "&Organisation (professionals)"), d.organisation
+        )
+        self.job_field = self.line(translate("PersonDialog", "&Job title"), d.job_title)
+        self.given_field.setFocus()
+
+    def details(self) -> PersonDetails:
+        return PersonDetails(
+            given_name=self.given_field.text().strip(),
+            family_name=self.family_field.text().strip(),
+            aliases=_split(self.aliases_field.text()),
+            date_of_birth=self.birth_field.value(),
+            gender=self.gender_field.text().strip(),
+            sexuality=self.sexuality_field.text().strip(),
+            ethnicity=self.ethnicity_field.text().strip(),
+            language=self.language_field.text().strip(),
+            interpreter_needed=self.interpreter_field.isChecked(),
+            disabilities=self.disabilities_field.text().strip(),
+            address=self.address_field.toPlainText().strip(),
+            postcode=self.postcode_field.text().strip().upper(),
+            address_confidential=self.confidential_field.isChecked(),
+            phones=_split(self.phones_field.text()),
+            email=self.email_field.text().strip(),
+            health_notes=self.health_field.toPlainText().strip(),
+            organisation=self.organisation_field.text().strip(),
+            job_title=self.job_field.text().strip(),
+        )
+
+    def make_call(self) -> Call:
+        details = self.details()
+        cases.check_person(details)  # the same check the service makes, before any waiting
+        case_id = self.case_id
+        if self.person is None:
+            assert self.role_field is not None
+            role: CaseRole = self.role_field.value()
+            return lambda s: cases.add_person(s, case_id, details, role)
+        person_id = self.person.id
+        return lambda s: cases.update_person(s, person_id, details)
+
+
+# -- safe contact ---------------------------------------------------------------------------------
+
+
+class SafeContactDialog(FormDialog):
+    """How it is safe to contact the client: what the banner on the case shows."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case_id: int,
+        client_id: int,
+        rules: SafeContact | None,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("SafeContactDialog", "Safe contact"),
+            parent,
+            intro=translate(
+                "SafeContactDialog",
+                "Record only what the client has told you is safe. Everyone who opens the case "
+                "sees this first.",
+            ),
+            lock_action=lock_action,
+            scroll=True,
+        )
+        self.case_id = case_id
+        r = rules or SafeContact(person_id=client_id)
+        self.client_id = client_id
+        self.do_not_contact_field = check_box(
+            translate("SafeContactDialog", "Do &not contact the client at all"), r.do_not_contact
+        )
+        self.add_field("", self.do_not_contact_field)
+        self.number_field = self.line(translate("SafeContactDialog", "Safe &number"), r.safe_number)
+        self.method_field = enum_combo(
+            translate("SafeContactDialog", "Safe way to make contact"),
+            ContactMethod,
+            labels.contact_method,
+            none_text=translate("SafeContactDialog", "Not said"),
+        )
+        try:
+            choose(self.method_field, ContactMethod(r.method) if r.method else None)
+        except ValueError:
+            choose(self.method_field, None)
+        self.add_field(translate("SafeContactDialog", "Safe &way"), self.method_field)
+        self.times_field = self.line(translate("SafeContactDialog", "Safe &times"), r.safe_times)
+        self.voicemail_field = check_box(
+            translate("SafeContactDialog", "&Voicemail is OK"), r.voicemail_ok
+        )
+        self.text_field = check_box(translate("SafeContactDialog", "T&ext is OK"), r.text_ok)
+        self.letters_field = check_box(
+            translate("SafeContactDialog", "&Letters are OK"), r.letters_ok
+        )
+        for box in (self.voicemail_field, self.text_field, self.letters_field):
+            self.add_field("", box)
+        self.code_word_field = self.line(translate("SafeContactDialog", "&Code word"), r.code_word)
+        self.code_word_field.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+        self.safe_people_field = self.line(
+            translate("SafeContactDialog", "Safe &people to speak to"), r.safe_people
+        )
+        self.unsafe_people_field = self.line(
+            translate("SafeContactDialog", "&Unsafe people (never speak to)"), r.unsafe_people
+        )
+        self.checked_field = date_edit(
+            translate("SafeContactDialog", "Last checked with the client"),
+            r.last_checked or dt.date.today(),
+        )
+        self.add_field(
+            translate("SafeContactDialog", "Last c&hecked with the client"), self.checked_field
+        )
+
+    def make_call(self) -> Call:
+        method = self.method_field.value()
+        rules = SafeContact(
+            person_id=self.client_id,
+            safe_number=self.number_field.text().strip(),
+            method=method.value if method is not None else "",
+            safe_times=self.times_field.text().strip(),
+            voicemail_ok=self.voicemail_field.isChecked(),
+            text_ok=self.text_field.isChecked(),
+            letters_ok=self.letters_field.isChecked(),
+            code_word=self.code_word_field.text().strip(),
+            do_not_contact=self.do_not_contact_field.isChecked(),
+            safe_people=self.safe_people_field.text().strip(),
+            unsafe_people=self.unsafe_people_field.text().strip(),
+            last_checked=date_of(self.checked_field),
+        )
+        if not rules.do_not_contact and not rules.safe_number and not rules.method:
+            raise InvalidInput(
+                "Give a safe number or a safe way to make contact, or tick do not contact."
+            )
+        case_id = self.case_id
+        return lambda s: cases.set_safe_contact(s, case_id, rules)
+
+
+# -- notes ----------------------------------------------------------------------------------------
+
+NOTE_KINDS = (NoteKind.NOTE, NoteKind.CALL, NoteKind.VISIT, NoteKind.MEETING, NoteKind.MESSAGE)
+
+
+class NoteDialog(FormDialog):
+    """Record a note or a contact (call, visit, meeting, message)."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case_id: int,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("NoteDialog", "Record a note or contact"),
+            parent,
+            intro=translate(
+                "NoteDialog",
+                "Notes cannot be deleted. A mistake is corrected later, and the original stays "
+                "in the note's history.",
+            ),
+            lock_action=lock_action,
+        )
+        self.case_id = case_id
+        self.kind_field = enum_combo(
+            translate("NoteDialog", "Kind of note"), NOTE_KINDS, labels.note_kind
+        )
+        self.add_field(translate("NoteDialog", "&Kind"), self.kind_field)
+        self.when_field = datetime_edit(translate("NoteDialog", "When it happened"))
+        self.add_field(translate("NoteDialog", "&When"), self.when_field)
+        self.body_field = text_box(translate("NoteDialog", "What happened"), lines=8)
+        self.add_field(translate("NoteDialog", "What &happened"), self.body_field)
+        self.body_field.setFocus()
+
+    def make_call(self) -> Call:
+        body = _required(self.body_field, "The note is empty.")
+        kind: NoteKind = self.kind_field.value()
+        when = datetime_of(self.when_field)
+        case_id = self.case_id
+        return lambda s: notes.add_note(s, case_id, kind, body, when)
+
+
+class CorrectNoteDialog(FormDialog):
+    """Correct a note; the reason is required and the original stays in its history."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        note: Note,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("CorrectNoteDialog", "Correct a note"),
+            parent,
+            intro=translate(
+                "CorrectNoteDialog",
+                "The note as it stands now is kept in its history, with your name, the time and "
+                "your reason.",
+            ),
+            lock_action=lock_action,
+        )
+        self.note = note
+        self.current_view = text_box(translate("CorrectNoteDialog", "The note now"), note.body)
+        self.current_view.setReadOnly(True)
+        self.add_field(translate("CorrectNoteDialog", "The note &now"), self.current_view)
+        self.body_field = text_box(
+            translate("CorrectNoteDialog", "Corrected text"), note.body, lines=6
+        )
+        self.add_field(translate("CorrectNoteDialog", "&Corrected text"), self.body_field)
+        self.reason_field = self.line(translate("CorrectNoteDialog", "&Reason for the correction"))
+        self.body_field.setFocus()
+
+    def make_call(self) -> Call:
+        body = _required(self.body_field, "The corrected text is empty or the same as before.")
+        reason = _required(self.reason_field, "Say why the note is being corrected.")
+        note_id = self.note.id
+        return lambda s: notes.correct_note(s, note_id, body, reason)
+
+
+# -- consent --------------------------------------------------------------------------------------
+
+
+class ConsentDialog(FormDialog):
+    """Record a consent decision, or its withdrawal; earlier decisions stay in the history."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case_id: int,
+        members: Sequence[CaseMember],
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+        preset: Consent | None = None,
+        withdraw: bool = False,
+    ) -> None:
+        title = (
+            translate("ConsentDialog", "Record a withdrawal of consent")
+            if withdraw
+            else translate("ConsentDialog", "Record consent")
+        )
+        super().__init__(calls, title, parent, lock_action=lock_action)
+        self.case_id = case_id
+        self.person_field = ChoiceBox()
+        self.person_field.setAccessibleName(translate("ConsentDialog", "Whose consent"))
+        seen: set[int] = set()
+        for member in members:
+            if member.role is CaseRole.PROFESSIONAL or member.person.id in seen:
+                continue
+            seen.add(member.person.id)
+            self.person_field.add_choice(
+                f"{member.person.name} ({labels.case_role(member.role)})", member.person.id
+            )
+        self.add_field(translate("ConsentDialog", "&Whose consent"), self.person_field)
+        self.purpose_field = enum_combo(
+            translate("ConsentDialog", "What for"), ConsentPurpose, labels.consent_purpose
+        )
+        choose(self.purpose_field, ConsentPurpose.SHARING)
+        self.add_field(translate("ConsentDialog", "What &for"), self.purpose_field)
+        self.recipient_field = enum_combo(
+            translate("ConsentDialog", "Sharing with"), RecipientCategory, labels.recipient
+        )
+        self.recipient_label = self.add_field(
+            translate("ConsentDialog", "Sharing &with"), self.recipient_field
+        )
+        self.method_field = enum_combo(
+            translate("ConsentDialog", "Way of contact"), ContactMethod, labels.contact_method
+        )
+        self.method_label = self.add_field(
+            translate("ConsentDialog", "Way of &contact"), self.method_field
+        )
+        self.state_field = enum_combo(
+            translate("ConsentDialog", "Decision"), ConsentState, labels.consent_state
+        )
+        self.add_field(translate("ConsentDialog", "&Decision"), self.state_field)
+        self.decided_field = date_edit(translate("ConsentDialog", "Date of the decision"))
+        self.add_field(translate("ConsentDialog", "D&ate of the decision"), self.decided_field)
+        self.how_field = enum_combo(
+            translate("ConsentDialog", "How it was given"),
+            ConsentHow,
+            labels.consent_how,
+            none_text=translate("ConsentDialog", "Not recorded"),
+        )
+        choose(self.how_field, ConsentHow.VERBAL)
+        self.add_field(translate("ConsentDialog", "&How"), self.how_field)
+        self.given_by_field = enum_combo(
+            translate("ConsentDialog", "Given by"), GivenBy, labels.given_by
+        )
+        self.add_field(translate("ConsentDialog", "Given &by"), self.given_by_field)
+        self.review_field = OptionalDate(
+            translate("ConsentDialog", "Review date"),
+            translate("ConsentDialog", "Review on"),
+            None,
+        )
+        self.add_field(translate("ConsentDialog", "&Review"), self.review_field)
+        self.note_field = self.line(translate("ConsentDialog", "&Note"))
+
+        if preset is not None:
+            choose(self.person_field, preset.person_id)
+            choose(self.purpose_field, preset.purpose)
+            if preset.purpose is ConsentPurpose.SHARING:
+                choose(self.recipient_field, RecipientCategory(preset.target))
+            elif preset.purpose is ConsentPurpose.CONTACT:
+                choose(self.method_field, ContactMethod(preset.target))
+        if withdraw:
+            choose(self.state_field, ConsentState.WITHDRAWN)
+        self.purpose_field.currentIndexChanged.connect(self._purpose_changed)
+        self._purpose_changed()
+
+    def _purpose_changed(self) -> None:
+        purpose = self.purpose_field.value()
+        sharing = purpose is ConsentPurpose.SHARING
+        contact = purpose is ConsentPurpose.CONTACT
+        for widget in (self.recipient_field, self.recipient_label):
+            widget.setVisible(sharing)
+        for widget in (self.method_field, self.method_label):
+            widget.setVisible(contact)
+
+    def make_call(self) -> Call:
+        person_id = self.person_field.value()
+        if person_id is None:
+            raise InvalidInput("Add the person to the case before recording their consent.")
+        purpose: ConsentPurpose = self.purpose_field.value()
+        target = ""
+        if purpose is ConsentPurpose.SHARING:
+            target = self.recipient_field.value().value
+        elif purpose is ConsentPurpose.CONTACT:
+            target = self.method_field.value().value
+        state: ConsentState = self.state_field.value()
+        how: ConsentHow | None = self.how_field.value()
+        given: GivenBy = self.given_by_field.value()
+        decided = date_of(self.decided_field)
+        review = self.review_field.value()
+        note = self.note_field.text()
+        case_id = self.case_id
+        return lambda s: consent.record_consent(
+            s,
+            case_id,
+            person_id,
+            purpose,
+            target,
+            state,
+            decided_on=decided,
+            how=how,
+            given_by=given,
+            review_date=review,
+            note=note,
+        )
+
+
+# -- lifecycle, holds, allocation -----------------------------------------------------------------
+
+
+class OpenWorkDialog(FormDialog):
+    """Move a referral to open work."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case: Case,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("OpenWorkDialog", "Open the case for work"),
+            parent,
+            save_text=translate("OpenWorkDialog", "&Open the case"),
+            lock_action=lock_action,
+        )
+        self.case_id = case.id
+        self.opened_field = date_edit(translate("OpenWorkDialog", "Opened on"))
+        self.add_field(translate("OpenWorkDialog", "Opened &on"), self.opened_field)
+
+    def make_call(self) -> Call:
+        opened, case_id = date_of(self.opened_field), self.case_id
+        return lambda s: cases.open_referral(s, case_id, opened)
+
+
+class CloseCaseDialog(FormDialog):
+    """Close a case (managers); its retention clock starts from the closing date."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case: Case,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("CloseCaseDialog", "Close the case"),
+            parent,
+            intro=translate(
+                "CloseCaseDialog",
+                "A closed case takes no new notes, shares or consents until a manager reopens "
+                "it. It is kept for 7 years from the closing date.",
+            ),
+            save_text=translate("CloseCaseDialog", "&Close the case"),
+            lock_action=lock_action,
+        )
+        self.case_id = case.id
+        self.closed_field = date_edit(translate("CloseCaseDialog", "Closed on"))
+        self.add_field(translate("CloseCaseDialog", "Closed &on"), self.closed_field)
+        self.reason_field = self.line(translate("CloseCaseDialog", "&Reason for closing"))
+        self.reason_field.setFocus()
+        self.confirm_before_saving(
+            translate("CloseCaseDialog", "Close this case now?"),
+            translate("CloseCaseDialog", "&Close the case"),
+        )
+
+    def make_call(self) -> Call:
+        reason = _required(self.reason_field, "Give the reason the case is closing.")
+        closed, case_id = date_of(self.closed_field), self.case_id
+        return lambda s: cases.close_case(s, case_id, closed, reason)
+
+
+class LegalHoldDialog(FormDialog):
+    """Place a legal hold, which stops the case being destroyed (managers)."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case: Case,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("LegalHoldDialog", "Place a legal hold"),
+            parent,
+            intro=translate(
+                "LegalHoldDialog",
+                "While the hold stands the case is never destroyed, whatever its retention "
+                "date: for proceedings, a domestic homicide review or an open rights request.",
+            ),
+            lock_action=lock_action,
+        )
+        self.case_id = case.id
+        self.reason_field = self.line(translate("LegalHoldDialog", "&Reason for the hold"))
+        self.review_field = date_edit(
+            translate("LegalHoldDialog", "Review the hold on"),
+            dt.date.today() + dt.timedelta(days=365),
+        )
+        self.add_field(translate("LegalHoldDialog", "Re&view the hold on"), self.review_field)
+
+    def make_call(self) -> Call:
+        reason = _required(self.reason_field, "Give the reason for the legal hold.")
+        review, case_id = date_of(self.review_field), self.case_id
+        return lambda s: cases.place_legal_hold(s, case_id, reason, review)
+
+
+class AllocateDialog(FormDialog):
+    """Allocate the case to a member of the team, or leave it unallocated (managers)."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case: Case,
+        team: Sequence[User],
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("AllocateDialog", "Allocate the case"),
+            parent,
+            lock_action=lock_action,
+        )
+        self.case_id = case.id
+        self.worker_field = ChoiceBox()
+        self.worker_field.setAccessibleName(translate("AllocateDialog", "Worker"))
+        self.worker_field.add_choice(translate("AllocateDialog", "Unallocated"), None)
+        for user in team:
+            self.worker_field.add_choice(user.username, user.id)
+        choose(self.worker_field, case.allocated_user_id)
+        self.add_field(translate("AllocateDialog", "&Worker"), self.worker_field)
+
+    def make_call(self) -> Call:
+        worker: int | None = self.worker_field.value()
+        case_id = self.case_id
+        return lambda s: cases.allocate(s, case_id, worker)
+
+
+class BreakGlassDialog(FormDialog):
+    """Open a case that is not allocated to you, with a reason managers will see."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case_id: int,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("BreakGlassDialog", "Open a case not allocated to you"),
+            parent,
+            intro=translate(
+                "BreakGlassDialog",
+                "This case is not allocated to you. You can open it for this session if you "
+                "must, for example to act on an emergency while its worker is away. Your reason "
+                "is recorded and shown to your managers.",
+            ),
+            save_text=translate("BreakGlassDialog", "&Open the case"),
+            lock_action=lock_action,
+        )
+        self.case_id = case_id
+        self.reason_field = text_box(translate("BreakGlassDialog", "Reason"), lines=3)
+        self.add_field(translate("BreakGlassDialog", "&Reason"), self.reason_field)
+        self.reason_field.setFocus()
+        self.confirm_before_saving(
+            translate(
+                "BreakGlassDialog",
+                "Open this case? The opening and your reason stay in the audit trail.",
+            ),
+            translate("BreakGlassDialog", "&Open the case"),
+        )
+
+    def make_call(self) -> Call:
+        reason = _required(
+            self.reason_field, "Say why you need to open this case (at least a short sentence)."
+        )
+        case_id = self.case_id
+        return lambda s: access.break_glass(s, case_id, reason)
+
+
+class BreakGlassByReferenceDialog(FormDialog):
+    """Open a case known only by its reference (it is in none of your lists), with a reason
+    managers will see. ``saved`` carries the case id."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("BreakGlassDialog", "Open a case by reference (break-glass)"),
+            parent,
+            intro=translate(
+                "BreakGlassDialog",
+                "Open a case that is not allocated to you, for this session, if you must: for "
+                "example to act on an emergency while its worker is away. Give its reference and "
+                "your reason. Your reason is recorded and shown to your managers.",
+            ),
+            save_text=translate("BreakGlassDialog", "&Open the case"),
+            lock_action=lock_action,
+        )
+        self.reference_field = self.line(translate("BreakGlassDialog", "&Case reference"))
+        self.reference_field.setPlaceholderText(
+            translate("BreakGlassDialog", "For example {reference}").format(
+                reference=f"SC-{dt.date.today().year}-000042"
+            )
+        )
+        self.reason_field = text_box(translate("BreakGlassDialog", "Reason"), lines=3)
+        self.add_field(translate("BreakGlassDialog", "&Reason"), self.reason_field)
+        self.reference_field.setFocus()
+        self.confirm_before_saving(
+            translate(
+                "BreakGlassDialog",
+                "Open this case? The opening and your reason stay in the audit trail.",
+            ),
+            translate("BreakGlassDialog", "&Open the case"),
+        )
+
+    def make_call(self) -> Call:
+        reference = _required(self.reference_field, "Give the case's reference.")
+        reason = _required(
+            self.reason_field, "Say why you need to open this case (at least a short sentence)."
+        )
+        return lambda s: access.break_glass_by_reference(s, reference, reason)

@@ -1,0 +1,207 @@
+"""Users and settings (admins) and Audit (managers, admins, the DPO)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from app.crypto.device import DeviceSecrets
+from app.errors import AccountDisabled
+from app.models.records import Direction, LawfulBasis, RecipientCategory, ShareRecord
+from app.models.users import Role
+from app.services import accounts, sharing
+from app.ui.reviews_page import ReviewDialog
+from app.ui.users_page import AddUserDialog, ResetPasswordDialog
+from tests.helpers import (
+    ADMIN,
+    ADMIN_PW,
+    CASEWORKER,
+    CASEWORKER_PW,
+    DPO,
+    DPO_PW,
+    MANAGER,
+    MANAGER_PW,
+    StoreCopy,
+)
+from tests.services.casework import new_case, signed_in
+from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
+
+NEW_USER, NEW_PW = "nell", "pumice-orchid-lantern-93"
+ONE_TIME_PW = "saffron-glacier-meadow-31"
+
+
+def test_an_admin_adds_disables_enables_and_resets_users(
+    qtbot: QtBot, qtmodeltester: ModelTester, make_app: MakeApp, store: StoreCopy
+) -> None:
+    app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    page = main.users_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    qtmodeltester.check(page.model)
+    assert [u.username for u in page.model.records] == sorted(
+        [ADMIN, CASEWORKER, "cara", MANAGER, DPO]
+    )
+    assert page.idle_field.value() == 5
+
+    page.add_button.click()
+    dialog = page.dialog
+    assert isinstance(dialog, AddUserDialog)
+    qtbot.keyClicks(dialog.username_field, NEW_USER)
+    qtbot.keyClicks(dialog.password_field, "password1234")
+    assert "too easy to guess" in dialog.problem_label.text()  # said while typing
+    dialog.password_field.clear()
+    qtbot.keyClicks(dialog.password_field, NEW_PW)
+    qtbot.keyClicks(dialog.confirm_field, NEW_PW)
+    dialog.save_button.click()
+    assert dialog.problem_label.text() == "Give the user at least one role."
+    dialog.role_boxes[Role.CASEWORKER].setChecked(True)
+    dialog.role_boxes[Role.MANAGER].setChecked(True)
+    dialog.save_button.click()
+    wait_calls(qtbot, main)
+    added = [u for u in page.model.records if u.username == NEW_USER]
+    assert added and added[0].roles == frozenset({Role.CASEWORKER, Role.MANAGER})
+    assert page.status_label.text() == "User added."
+
+    page.select_user(NEW_USER)
+    assert page.disable_button.text() == "&Disable"
+    page.disable_button.click()
+    assert f"Disable {NEW_USER}?" in answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    assert page.model.index(page.table.currentIndex().row(), 2).data() == "Disabled"
+    assert page.disable_button.text() == "&Enable"
+    page.disable_button.click()  # enabling asks nothing
+    wait_calls(qtbot, main)
+    assert page.selected_user() is not None and not page.selected_user().disabled  # type: ignore[union-attr]
+
+    page.select_user(ADMIN)
+    assert not page.disable_button.isEnabled()  # nobody disables themselves
+
+    page.select_user(CASEWORKER)
+    page.reset_button.click()
+    reset = page.dialog
+    assert isinstance(reset, ResetPasswordDialog)
+    qtbot.keyClicks(reset.password_field, ONE_TIME_PW)
+    qtbot.keyClicks(reset.confirm_field, ONE_TIME_PW)
+    reset.save_button.click()
+    assert "current password stops working" in answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    assert page.status_label.text().startswith("Password reset")
+
+    page.idle_field.setValue(9)
+    page.idle_save_button.click()
+    wait_calls(qtbot, main)
+    assert main.idle_timer.interval() == 9 * 60_000
+
+    app.sign_out()
+    device = DeviceSecrets(store.keyring)
+    session = accounts.sign_in(store.path, CASEWORKER, ONE_TIME_PW, device=device)
+    assert session.must_change_password
+    accounts.sign_out(session)
+    session = accounts.sign_in(store.path, NEW_USER, NEW_PW, device=device)
+    assert session.roles == frozenset({Role.CASEWORKER, Role.MANAGER})
+    accounts.sign_out(session)
+
+
+def test_a_disabled_user_cannot_sign_in(qtbot: QtBot, make_app: MakeApp, store: StoreCopy) -> None:
+    app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    page = main.users_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    page.select_user(CASEWORKER)
+    page.disable_button.click()
+    answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    app.sign_out()
+    with pytest.raises(AccountDisabled):
+        accounts.sign_in(store.path, CASEWORKER, CASEWORKER_PW, device=DeviceSecrets(store.keyring))
+
+
+def test_audit_shows_the_latest_entries_and_checks_the_chain(
+    qtbot: QtBot, qtmodeltester: ModelTester, make_app: MakeApp, store: StoreCopy
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        new_case(s)
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    page = main.audit_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    qtmodeltester.check(page.model)
+    qtmodeltester.check(page.glass_model)
+    actions = [e.action for e in page.model.records]
+    assert actions[0] == "sign_in" and "case_created" in actions  # newest first
+    assert page.tabs.count() == 2  # managers also see break-glass openings
+
+    page.verify_button.click()
+    wait_calls(qtbot, main)
+    assert page.verification is not None and page.verification.ok
+    assert page.result_label.text().startswith(f"All {page.verification.checked} entries check out")
+    assert page.model.records[0].action == "audit_verified"
+
+
+def test_the_dpo_reads_the_audit_without_break_glass_details(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    _app, main = open_main(qtbot, make_app, store, DPO, DPO_PW)
+    page = main.audit_page
+    assert main.pages.currentWidget() is page
+    wait_calls(qtbot, main)
+    assert page.model.rowCount() > 0
+    assert page.tabs.count() == 1
+
+
+def test_a_manager_reviews_a_share_made_without_consent(
+    qtbot: QtBot, qtmodeltester: ModelTester, make_app: MakeApp, store: StoreCopy
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        case_id, client_id = new_case(s)
+        sharing.record_share(
+            s,
+            ShareRecord(
+                case_id=case_id,
+                direction=Direction.OUT,
+                shared_at=(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(),
+                organisation="Northshire Homes",
+                recipient_category=RecipientCategory.HOUSING,
+                person_ids=(client_id,),
+                data_categories=("address",),
+                purpose="Emergency rehousing",
+                method="phone",
+                lawful_basis=LawfulBasis.VITAL_INTERESTS,
+                reason="Immediate risk at the current address",
+            ),
+        )
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    page = main.reviews_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    qtmodeltester.check(page.model)
+    assert page.model.rowCount() == 1
+    assert page.model.index(0, 3).data() == "Northshire Homes"
+    assert not page.refuse_button.isEnabled()  # nothing chosen yet
+
+    page.table.selectRow(0)
+    page.refuse_button.click()
+    dialog = page.dialog
+    assert isinstance(dialog, ReviewDialog)
+    dialog.save_button.click()
+    assert dialog.problem_label.text() == "Say what should happen now the share is not approved."
+    dialog.discard()
+
+    page.table.selectRow(0)
+    page.open_button.click()
+    qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
+    assert main.case_page is not None and main.case_page.view is not None
+    assert main.case_page.view.case.id == case_id
+
+    main.show_area(page)
+    page.table.selectRow(0)
+    page.approve_button.click()
+    dialog = page.dialog
+    assert isinstance(dialog, ReviewDialog)
+    dialog.save_button.click()
+    wait_calls(qtbot, main)
+    assert page.model.rowCount() == 0
+    assert page.status_label.text() == "Review recorded beside the share."
