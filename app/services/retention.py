@@ -1,0 +1,599 @@
+"""Retention: review what is due, approve or extend it, destroy what was approved without a
+trace, and prove it with a destruction log and a certificate that hold no personal data.
+
+Admins run all of it. What they see is references, dates, the rule that set each date and what
+blocks it: never case content, never names (the admin role includes no case records). The
+DPO may read the destruction log and print its certificate. The rules and their reasons are in
+app/models/retention.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.crypto.connection import Connection
+from app.crypto.files import atomic_write
+from app.errors import InvalidInput
+from app.models import cases as case_model
+from app.models import retention as model
+from app.models import settings
+from app.models.db import transaction
+from app.models.retention import (
+    Block,
+    Check,
+    Decision,
+    LogEntry,
+    Policy,
+    RunSummary,
+    Schedule,
+    Status,
+)
+from app.models.users import Role
+from app.services import access, audit
+from app.services.session import Session
+
+log = logging.getLogger("safecase.retention")
+
+Progress = Callable[[int, int], None]
+LOG_READERS = (Role.ADMIN, Role.DPO)
+MIN_REASON = 10
+
+# One line for each block and check, for lists and the command line.
+BLOCK_TEXT = {
+    Block.LEGAL_HOLD: "legal hold",
+    Block.RIGHTS_REQUEST: "open rights request",
+}
+CHECK_TEXT = {Check.CHILD_BIRTH_DATE_UNKNOWN: "a child's date of birth is not recorded"}
+
+
+def today(session: Session) -> dt.date:
+    """The session's date (UTC), from its clock, so tests can move it."""
+    return dt.date.fromisoformat(session.now()[:10])
+
+
+def parse_day(text: str, what: str = "The date") -> dt.date:
+    """A date typed as YYYY-MM-DD, or one clear sentence saying how to type it."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{what} takes a real date written YYYY-MM-DD, such as 2026-03-31."
+        ) from None
+
+
+def _case_line(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
+# -- the policy ---------------------------------------------------------------------------------
+
+
+def current_policy(session: Session) -> Policy:
+    session.require(Role.ADMIN, Role.DPO, Role.MANAGER)
+    return model.policy(session.conn)
+
+
+def set_policy(session: Session, years: int, child_until_age: int) -> None:
+    """Change the retention period and the child rule (admins)."""
+    session.require(Role.ADMIN)
+    if not 1 <= years <= 100:
+        raise InvalidInput("Keep records for between 1 and 100 years after closure.")
+    if not 18 <= child_until_age <= 100:
+        raise InvalidInput("Keep a child's records until an age between 18 and 100.")
+    with transaction(session.conn):
+        model.put_policy(session.conn, Policy(years, child_until_age))
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.SETTINGS_CHANGED,
+            "",
+            f"retention_years={years} child_until_age={child_until_age}",
+        )
+
+
+# -- review -------------------------------------------------------------------------------------
+
+
+def case_schedule(session: Session, case_id: int) -> Schedule | None:
+    """One case's destruction date and what blocks it, or None while it is not closed.
+
+    Admins see any case's schedule (it holds no case content); others need access to the case.
+    """
+    session.require(Role.ADMIN, *access.CASE_ROLES)
+    if not session.has(Role.ADMIN):
+        access.require_case(session, case_id)
+    return model.schedule_for(session.conn, case_id, model.policy(session.conn))
+
+
+def due_items(session: Session, as_of: dt.date | None = None) -> list[Schedule]:
+    """What is due for destruction on ``as_of`` (default today), each with its dates, the rule
+    that set them, any block and any approval: the purge preview. No case content."""
+    session.require(Role.ADMIN)
+    day = as_of or today(session)
+    items = model.due(session.conn, day, model.policy(session.conn))
+    with transaction(session.conn):
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.RETENTION_REVIEWED,
+            "",
+            f"as_of={day.isoformat()} due={len(items)}",
+        )
+    return items
+
+
+def status_text(item: Schedule) -> str:
+    """Where a due case stands, in a few words (no case content)."""
+    if item.blocks:
+        text = "blocked: " + ", ".join(BLOCK_TEXT[b] for b in item.blocks)
+        if item.hold_review:
+            text += f" (hold review {item.hold_review.isoformat()})"
+    elif item.approval:
+        text = f"approved by {item.approval.decided_by_name} {item.approval.decided_at[:10]}"
+    else:
+        text = "awaiting review"
+    if item.checks:
+        text += "; check: " + ", ".join(CHECK_TEXT[c] for c in item.checks)
+    return text
+
+
+def summary(items: Sequence[Schedule]) -> str:
+    """'3 case(s): 1 approved, 1 awaiting review, 1 blocked'."""
+    counts = {s: sum(1 for i in items if i.status is s) for s in Status}
+    return (
+        f"{len(items):,} case(s): {counts[Status.APPROVED]:,} approved, "
+        f"{counts[Status.AWAITING_REVIEW]:,} awaiting review, {counts[Status.BLOCKED]:,} blocked"
+    )
+
+
+def _due_now(session: Session, reference: str) -> Schedule:
+    case = case_model.by_reference(session.conn, reference.strip())
+    if case is None:
+        raise InvalidInput(f"There is no case {reference.strip()}.")
+    item = model.schedule_for(session.conn, case.id, model.policy(session.conn))
+    if item is None:
+        raise InvalidInput(f"Case {case.reference} is not closed, so it is not due.")
+    if not item.is_due(today(session)):
+        raise InvalidInput(f"Case {case.reference} is not due until {item.due_date.isoformat()}.")
+    return item
+
+
+def approve(session: Session, references: Sequence[str], reason: str = "") -> int:
+    """Approve the destruction of due cases; returns how many were newly approved.
+
+    A case under a legal hold or with an open rights request cannot be approved; one that is
+    approved already is left as it is. All or none are approved.
+    """
+    session.require(Role.ADMIN)
+    if not references:
+        raise InvalidInput("Choose at least one case to approve.")
+    note = reason.strip() or "Retention period ended; reviewed and approved."
+    items = [_due_now(session, r) for r in references]
+    for item in items:
+        if item.blocks:
+            what = " and ".join(BLOCK_TEXT[b] for b in item.blocks)
+            raise InvalidInput(f"Case {item.reference} has a {what}; it cannot be destroyed.")
+    fresh = {i.case_id: i for i in items if not i.approved}
+    now = session.now()
+    with transaction(session.conn):
+        for item in fresh.values():
+            model.add_decision(
+                session.conn, item, Decision.APPROVE, note, None, session.user_id, now
+            )
+            audit.record(
+                session.conn,
+                session.user_id,
+                audit.RETENTION_APPROVED,
+                _case_line(item.case_id),
+                f"due={item.due_date.isoformat()} rule={item.rule.value}",
+            )
+    return len(fresh)
+
+
+def extend(session: Session, reference: str, reason: str, until: dt.date) -> None:
+    """Keep a due case until ``until``, when it comes back for review; the reason is kept with
+    the decision (and destroyed with the case)."""
+    session.require(Role.ADMIN)
+    if len(reason.strip()) < MIN_REASON:
+        raise InvalidInput("Give the reason for keeping the case longer (a short sentence).")
+    if until <= today(session):
+        raise InvalidInput("The new review date must be in the future.")
+    item = _due_now(session, reference)
+    with transaction(session.conn):
+        model.add_decision(
+            session.conn,
+            item,
+            Decision.EXTEND,
+            reason.strip(),
+            until,
+            session.user_id,
+            session.now(),
+        )
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.RETENTION_EXTENDED,
+            _case_line(item.case_id),
+            f"until={until.isoformat()}",
+        )
+
+
+# -- the purge ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    run_id: str
+    as_of: dt.date
+    destroyed: tuple[LogEntry, ...]
+    awaiting_review: int  # due but not approved: left alone
+    blocked: int  # due but held or with an open rights request: left alone
+    changed: tuple[str, ...]  # approved, but no longer destroyable when reached: left alone
+    seconds: float  # the whole run
+    scrub_seconds: float  # the checkpoint and VACUUM at the end
+
+
+def new_run_id(now: str) -> str:
+    stamp = now[:19].replace("-", "").replace(":", "").replace("T", "-")
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def _destroyable(item: Schedule | None, as_of: dt.date) -> bool:
+    return item is not None and item.is_due(as_of) and item.approved and not item.blocked
+
+
+def purge(
+    session: Session, *, as_of: dt.date | None = None, progress: Progress | None = None
+) -> PurgeResult:
+    """Destroy every due case that was approved, each in its own transaction with its log row
+    and audit entry, then clear the write-ahead log and rebuild the file so nothing survives in
+    free pages. ``progress(done, total)`` follows the cases; the last call comes once the file
+    has been scrubbed.
+
+    If something fails part-way, the case in hand is left wholly as it was, the cases before it
+    stay destroyed (each with its log row), and the file is still scrubbed.
+    """
+    session.require(Role.ADMIN)
+    started = time.perf_counter()
+    now_day = today(session)
+    day = as_of or now_day
+    if day > now_day:
+        raise InvalidInput(
+            "A purge cannot run as of a future date; a dry run shows what will be due then."
+        )
+    conn = session.conn
+    rules = model.policy(conn)
+    due = model.due(conn, day, rules)
+    chosen = [i for i in due if i.approved and not i.blocked]
+    run_id = new_run_id(session.now())
+    total = len(chosen)
+    destroyed: list[LogEntry] = []
+    changed: list[str] = []
+    scrub_seconds = 0.0
+    log.info("purge %s: %d approved of %d due", run_id, total, len(due))
+    if progress:
+        progress(0, total)
+    if chosen:
+        _start_run(conn)
+    finished = False
+    try:
+        for done, item in enumerate(chosen, start=1):
+            entry = _destroy_one(session, run_id, item.case_id, day, rules)
+            if entry is None:
+                changed.append(item.reference)
+            else:
+                destroyed.append(entry)
+            if progress and done < total:
+                progress(done, total)
+        finished = True
+    finally:
+        if chosen:
+            scrub_seconds = _close_run(session, run_id, day, destroyed, finished)
+    if not chosen:
+        with transaction(conn):
+            _record_run(session, run_id, day, 0, finished=True)
+    if progress and total:
+        progress(total, total)
+    log.info("purge %s: destroyed %d, %d changed", run_id, len(destroyed), len(changed))
+    return PurgeResult(
+        run_id=run_id,
+        as_of=day,
+        destroyed=tuple(destroyed),
+        awaiting_review=sum(1 for i in due if not i.blocked and not i.approved),
+        blocked=sum(1 for i in due if i.blocked),
+        changed=tuple(changed),
+        seconds=time.perf_counter() - started,
+        scrub_seconds=scrub_seconds,
+    )
+
+
+def _start_run(conn: Connection) -> None:
+    """Make the run's deletes fast; ``_close_run`` makes them traceless and durable.
+
+    Each case is still one transaction, wholly done or wholly undone: without an fsync at
+    every commit (``synchronous = NORMAL`` in WAL mode) a power cut can undo the last few
+    cases, with their log rows and audit entries, never half of one. The checkpoint at the end
+    syncs the lot. The search index leaves deleted words in place until the one merge at the
+    end, instead of rewriting its pages for every row."""
+    conn.execute("PRAGMA synchronous = NORMAL").fetchall()
+    with transaction(conn):
+        model.set_index_secure_delete(conn, False)
+        model.set_index_automerge(conn, False)
+
+
+def _destroy_one(
+    session: Session, run_id: str, case_id: int, day: dt.date, rules: Policy
+) -> LogEntry | None:
+    """Destroy one case in one transaction, or return None if it is no longer destroyable."""
+    conn = session.conn
+    with transaction(conn):
+        # Checked again inside the transaction: a hold or a request may have come since.
+        item = model.schedule_for(conn, case_id, rules)
+        if item is None or not _destroyable(item, day):
+            return None
+        approval = item.approval
+        assert approval is not None
+        counts = model.destroy_case(conn, case_id)
+        entry = LogEntry(
+            run_id=run_id,
+            reference=item.reference,
+            closed_date=item.closed_date,
+            due_date=item.due_date,
+            rule=item.rule,
+            reason=model.rule_text(item.rule, rules),
+            approved_by=approval.decided_by,
+            approved_by_name=approval.decided_by_name,
+            approved_at=approval.decided_at,
+            destroyed_by=session.user_id,
+            destroyed_by_name=session.username,
+            destroyed_at=session.now(),
+            counts=counts,
+        )
+        model.add_log(conn, entry)
+        audit.record(
+            conn,
+            session.user_id,
+            audit.CASE_DESTROYED,
+            _case_line(case_id),
+            f"run={run_id} people={counts['people']} notes={counts['notes']}",
+        )
+    return entry
+
+
+def _record_run(
+    session: Session, run_id: str, day: dt.date, destroyed: int, *, finished: bool
+) -> None:
+    audit.record(
+        session.conn,
+        session.user_id,
+        audit.PURGE_RUN,
+        "",
+        f"run={run_id} as_of={day.isoformat()} destroyed={destroyed}"
+        + ("" if finished else " interrupted"),
+    )
+
+
+def _close_run(
+    session: Session,
+    run_id: str,
+    day: dt.date,
+    destroyed: list[LogEntry],
+    finished: bool,
+) -> float:
+    """Record the run, drop the destroyed words from the search index, and scrub the file.
+    After a failure this must not hide the first error, so its own errors are logged."""
+    conn = session.conn
+    started = time.perf_counter()
+    try:
+        with transaction(conn):
+            _record_run(session, run_id, day, len(destroyed), finished=finished)
+            model.optimize_index(conn)
+            model.set_index_secure_delete(conn, True)
+            model.set_index_automerge(conn, True)
+        conn.execute("PRAGMA synchronous = FULL").fetchall()
+        model.scrub(conn)
+    except Exception:
+        if finished:
+            raise
+        log.exception("purge %s: scrubbing after an interrupted run failed", run_id)
+    finally:
+        with contextlib.suppress(Exception):
+            conn.execute("PRAGMA synchronous = FULL").fetchall()
+    return time.perf_counter() - started
+
+
+# -- the destruction log and its certificate --------------------------------------------------
+
+
+def runs(session: Session, limit: int = 200) -> list[RunSummary]:
+    """Purge runs that destroyed something, newest first."""
+    session.require(*LOG_READERS)
+    return model.runs(session.conn, limit)
+
+
+def log_entries(session: Session, run_id: str) -> list[LogEntry]:
+    """What one run destroyed: references, dates, rules, who approved and who destroyed."""
+    session.require(*LOG_READERS)
+    return model.log_entries(session.conn, run_id.strip())
+
+
+def certificate(session: Session, run_id: str) -> bytes:
+    """The certificate of destruction for one run, as PDF bytes built in memory; the caller
+    writes them only where the user chose. Printing it is audited."""
+    session.require(*LOG_READERS)
+    entries = model.log_entries(session.conn, run_id.strip())
+    if not entries:
+        raise InvalidInput(
+            "There is no purge run with that id; 'safecase purge log' lists the runs."
+        )
+    service = settings.get(session.conn, settings.SERVICE_NAME) or "Safecase"
+    printed = f"{session.now()[:16].replace('T', ' ')} UTC by {session.username}"
+    pdf = certificate_pdf(entries, service, printed)
+    with transaction(session.conn):
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.CERTIFICATE_PRINTED,
+            "",
+            f"run={entries[0].run_id} cases={len(entries)}",
+        )
+    return pdf
+
+
+def save_certificate(session: Session, run_id: str, out: Path) -> int:
+    """Write the certificate to ``out``, the file the user chose; returns the number of cases."""
+    if out.is_dir() or not out.parent.is_dir():
+        raise InvalidInput("Choose a PDF file in a folder that exists for the certificate.")
+    pdf = certificate(session, run_id)
+    atomic_write(out, pdf)
+    return len(model.log_entries(session.conn, run_id.strip()))
+
+
+# What the counts in the log mean, in the order the certificate lists them.
+COUNT_LABELS = (
+    ("cases", "cases"),
+    ("people", "people on no other case"),
+    ("people_kept", "people kept, as they are on another case (not destroyed)"),
+    ("rights_request_links", "rights-register entries unlinked from a destroyed person"),
+    ("consents", "consent decisions"),
+    ("notes", "notes and contacts"),
+    ("note_revisions", "note corrections and disputes"),
+    ("shares", "sharing records"),
+    ("share_people", "sharing record subjects"),
+    ("share_reviews", "sharing reviews"),
+    ("dash_assessments", "risk assessments"),
+    ("safe_contacts", "safe-contact records"),
+    ("break_glass", "break-glass records"),
+    ("retention_decisions", "retention decisions"),
+    ("search_entries", "search-index entries"),
+    ("case_people", "links between people and cases"),
+)
+
+
+def totals(entries: Sequence[LogEntry]) -> dict[str, int]:
+    result: dict[str, int] = {}
+    for entry in entries:
+        for key, value in entry.counts.items():
+            result[key] = result.get(key, 0) + value
+    return result
+
+
+def _when(stamp: str) -> str:
+    return stamp[:16].replace("T", " ") if stamp else "-"
+
+
+def certificate_pdf(
+    entries: Sequence[LogEntry], service: str, printed: str, *, compress: bool = True
+) -> bytes:
+    """Lay out the certificate for one run's log entries. Only what the log holds goes in:
+    references, dates, rules, counts and staff usernames; no personal data."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    pdf = Canvas(buffer, pagesize=A4, pageCompression=1 if compress else 0, invariant=1)
+    pdf.setTitle("Certificate of destruction")
+    pdf.setAuthor(service)
+    width, height = A4
+    left, top, bottom = 18 * mm, height - 20 * mm, 20 * mm
+    page = 1
+    run_id = entries[0].run_id
+    y = top
+
+    def footer() -> None:
+        pdf.setFont("Helvetica", 8)
+        pdf.drawString(left, 12 * mm, f"Run {run_id}. Printed {printed}.")
+        pdf.drawRightString(width - left, 12 * mm, f"Page {page}")
+
+    def line(text: str, size: float = 10, font: str = "Helvetica", gap: float = 5.2) -> None:
+        nonlocal y
+        pdf.setFont(font, size)
+        pdf.drawString(left, y, text)
+        y -= gap * mm
+
+    line("Certificate of destruction", 18, "Helvetica-Bold", 10)
+    line(service, 12, "Helvetica", 8)
+    first, last = entries[0], entries[-1]
+    line(f"Purge run: {run_id}")
+    line(f"Destroyed: {_when(first.destroyed_at)} to {_when(last.destroyed_at)} UTC")
+    line(f"Destroyed by: {first.destroyed_by_name or '-'}")
+    line(f"Cases destroyed: {len(entries):,}", gap=8)
+    for text in (
+        "Each case below was due under the service's retention schedule, was reviewed and",
+        "approved by the person named, and was then permanently destroyed: the case with its",
+        "notes and corrections, sharing records, risk assessments, safe-contact details,",
+        "break-glass records, retention decisions and search-index entries, and every person",
+        "on no other case with their consent decisions. Afterwards the store's write-ahead log",
+        "was emptied and the file rebuilt with secure deletion on, so no deleted content",
+        "remains in free pages. This certificate names cases by reference only.",
+    ):
+        line(text, 9.5, gap=4.6)
+    y -= 3 * mm
+    line("Records destroyed in this run", 11, "Helvetica-Bold", 6)
+    counted = totals(entries)
+    for key, label in COUNT_LABELS:
+        if counted.get(key):
+            line(f"{counted[key]:>10,}  {label}", 9.5, "Courier", 4.4)
+    y -= 4 * mm
+    columns = (
+        ("Reference", 0),
+        ("Closed", 34),
+        ("Due", 56),
+        ("Rule", 78),
+        ("Approved by", 98),
+        ("Approved", 124),
+        ("Destroyed", 152),
+    )
+
+    def header() -> None:
+        nonlocal y
+        pdf.setFont("Helvetica-Bold", 8.5)
+        for title, x in columns:
+            pdf.drawString(left + x * mm, y, title)
+        y -= 5 * mm
+
+    header()
+    for entry in entries:
+        if y < bottom:
+            footer()
+            pdf.showPage()
+            page += 1
+            y = top
+            header()
+        pdf.setFont("Helvetica", 8.5)
+        cells = (
+            entry.reference,
+            entry.closed_date.isoformat() if entry.closed_date else "-",
+            entry.due_date.isoformat(),
+            entry.rule.value,
+            entry.approved_by_name or "-",
+            _when(entry.approved_at),
+            _when(entry.destroyed_at),
+        )
+        for (_, x), text in zip(columns, cells, strict=True):
+            pdf.drawString(left + x * mm, y, text)
+        y -= 4.6 * mm
+    reasons = sorted({e.reason for e in entries if e.reason})
+    if reasons:
+        y -= 3 * mm
+        if y < bottom + 20 * mm:
+            footer()
+            pdf.showPage()
+            page += 1
+            y = top
+        line("Rules", 10, "Helvetica-Bold", 5)
+        for rule, text in sorted({(e.rule.value, e.reason) for e in entries}):
+            line(f"{rule}: {text}", 9, gap=4.4)
+    footer()
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
