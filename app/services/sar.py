@@ -1,0 +1,1223 @@
+"""Subject access packs: gather everything held about a person, redact other people's data,
+let a manager review, sign off and export or print it.
+
+The pack for an access (or portability) request in the register holds the subject's own
+record, every case they appear on (for their own cases everything; for other people's cases
+what mentions them), notes and contacts with their corrections, safe contact details (their
+own only), risk checklists completed for them, their consent decisions, the sharing log entries
+about them and their earlier rights requests.
+
+Redaction, character by character (app/models/redaction.py):
+- every other person's names, aliases, addresses, postcodes, phone numbers, emails and dates of
+  birth are redacted wherever they appear, free text included, unless a reviewer decides
+  disclosure is reasonable; professionals acting in their role are not redacted;
+- what is written on a case where the subject is not the person supported is withheld whole by
+  default (serious harm when the subject is an alleged perpetrator, third party otherwise);
+- safe contact details (safe numbers, code words) and confidential addresses of anyone else
+  are never disclosed: a reviewer's attempt is refused;
+- a reviewer's decisions apply to the version of the text they were made on; when the text
+  changes afterwards, a text with a reviewer's redaction in it is withheld whole until it is
+  reviewed again.
+
+Each decision is kept in the redaction log (the ``redactions`` table) with its code, who and
+when; the export adds the automatic redactions it applied. The log is not part of the pack.
+A subject recorded as an alleged perpetrator anywhere is flagged, and their pack cannot be
+exported or printed until a manager signs off exactly the content that goes out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.crypto.connection import Connection
+from app.errors import InvalidInput, SafecaseError
+from app.models import cases as case_model
+from app.models import consent as consent_model
+from app.models import notes as note_model
+from app.models import people as people_model
+from app.models import redaction as rx
+from app.models import rights as rights_model
+from app.models import risk as risk_model
+from app.models import settings
+from app.models import sharing as share_model
+from app.models import users as user_model
+from app.models.db import transaction
+from app.models.records import (
+    Case,
+    CaseRole,
+    CaseStatus,
+    Direction,
+    Note,
+    Person,
+    RecipientCategory,
+)
+from app.models.redaction import Exemption, Source
+from app.models.rights import Action, Decision, RequestStatus, RightKind, RightsRequest
+from app.models.search import phone_digits
+from app.models.users import Role
+from app.services import audit
+from app.services.session import Session
+
+PACK_ROLES = (Role.MANAGER,)
+LOG_ROLES = (Role.MANAGER, Role.DPO)
+PACK_KINDS = (RightKind.ACCESS, RightKind.PORTABILITY)
+# (step, steps, what is happening): no personal data, for a progress dialog.
+Progress = Callable[[int, int, str], None]
+EXPORT_MARK = "applied at export: "
+GUARDED_WHY = "written on another person's case record"
+
+ROLE_LABELS = {
+    CaseRole.CLIENT: "the person supported",
+    CaseRole.ALLEGED_PERPETRATOR: "alleged perpetrator",
+    CaseRole.CHILD: "child",
+    CaseRole.HOUSEHOLD_MEMBER: "other household member",
+    CaseRole.PROFESSIONAL: "professional",
+}
+RECIPIENT_LABELS = {
+    RecipientCategory.POLICE: "the police",
+    RecipientCategory.GP: "GPs",
+    RecipientCategory.HEALTH: "hospitals and health services",
+    RecipientCategory.CHILDRENS_SOCIAL_CARE: "children's social care",
+    RecipientCategory.ADULT_SOCIAL_CARE: "adult social care and safeguarding",
+    RecipientCategory.HOUSING: "housing providers",
+    RecipientCategory.COURTS: "criminal and civil courts",
+    RecipientCategory.MARAC: "the multi-agency risk assessment conference (MARAC)",
+    RecipientCategory.OTHER_AGENCY: "other agencies supporting you",
+}
+
+
+class PackRefused(SafecaseError):
+    """The pack may not be finalised, or a decision on it is not allowed."""
+
+
+# -- what a pack is -----------------------------------------------------------------------------
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PackItem:
+    """One piece of text in the pack, with its redacted runs. ``key`` is stable across builds;
+    decisions are made on one version of the text."""
+
+    key: str
+    label: str
+    text: str
+    spans: tuple[rx.Span, ...] = ()
+    stale: bool = False
+
+    @property
+    def version(self) -> str:
+        return _digest(self.text)[:16]
+
+    @property
+    def log_item(self) -> str:
+        return f"{self.key}@{self.version}"
+
+    @property
+    def redacted(self) -> bool:
+        return bool(self.spans)
+
+    def disclosed(self, marker: Callable[[str], str] = rx.json_marker) -> str:
+        return rx.disclosed(self.text, self.spans, marker)
+
+
+@dataclass(frozen=True)
+class PackEntry:
+    heading: str  # never personal data
+    date: str  # ISO date, or ""
+    items: tuple[PackItem, ...]
+
+
+@dataclass(frozen=True)
+class PackSection:
+    title: str  # never personal data
+    dates: str
+    entries: tuple[PackEntry, ...]
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    name: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class CoverFacts:
+    """What the law says the requester must be told, worked out from the pack."""
+
+    letterhead: Letterhead
+    categories: tuple[str, ...]
+    recipients: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SarPack:
+    request: RightsRequest
+    subject_id: int
+    perpetrator: bool
+    perpetrator_cases: tuple[str, ...]  # case references
+    sections: tuple[PackSection, ...]
+    cover: CoverFacts
+    digest: str  # SHA-256 of the disclosed content: what a sign-off approves
+    signed_off: bool
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def needs_signoff(self) -> bool:
+        return self.perpetrator
+
+    @property
+    def ready(self) -> bool:
+        """Whether the pack may be exported or printed now."""
+        return self.request.identity_confirmed_on is not None and (
+            self.signed_off or not self.needs_signoff
+        )
+
+    def items(self) -> Iterator[PackItem]:
+        for section in self.sections:
+            for entry in section.entries:
+                yield from entry.items
+
+    def item(self, key: str) -> PackItem:
+        for item in self.items():
+            if item.key == key:
+                return item
+        raise InvalidInput("That part of the pack does not exist (it may have changed).")
+
+    def content(self) -> list[dict[str, object]]:
+        """The disclosed content as plain data, in order (the JSON copy's ``sections``)."""
+        return _content(self.sections)
+
+
+def _content(sections: tuple[PackSection, ...] | list[PackSection]) -> list[dict[str, object]]:
+    return [
+        {
+            "title": s.title,
+            "dates": s.dates,
+            "entries": [
+                {
+                    "heading": e.heading,
+                    "date": e.date,
+                    "fields": [{"label": i.label, "value": i.disclosed()} for i in e.items],
+                }
+                for e in s.entries
+            ],
+        }
+        for s in sections
+    ]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    export_id: int
+    written: tuple[Path, ...]  # the files (or the zip) written
+    files: tuple[tuple[str, int, str], ...]  # (name, bytes, sha256) of each file in the pack
+
+
+# -- building ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Raw:
+    key: str
+    label: str
+    text: str
+    default: Exemption | None = None
+    default_why: str = ""
+
+
+@dataclass
+class _RawEntry:
+    heading: str
+    date: str
+    items: list[_Raw] = field(default_factory=list)
+
+    def add(
+        self,
+        key: str,
+        label: str,
+        value: object,
+        default: Exemption | None = None,
+        why: str = "",
+    ) -> None:
+        text = _text(value)
+        if text.strip():
+            self.items.append(_Raw(key, label, text, default, why if default else ""))
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value if str(v).strip())
+    return str(value)
+
+
+def _label(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.split(r"[\s,]+", text.lower())).strip()
+
+
+def _patterns_for_others(
+    subject: Person, others: list[Person], safe_contacts: list[tuple[str, str]]
+) -> list[rx.Pattern]:
+    """Patterns for other people's identifying data; values the subject shares are skipped
+    (they are the subject's own too), but safe contact details never are."""
+    d = subject.details
+    own_names = rx.name_tokens(d.full_name, *d.aliases) | {
+        " ".join(n.split()).lower() for n in (d.full_name, *d.aliases)
+    }
+    own_phones = {phone_digits(p) for p in d.phones}
+    patterns: list[rx.Pattern] = []
+    for person in others:
+        o = person.details
+        patterns += rx.name_patterns(
+            [o.full_name, o.given_name, o.family_name, *o.aliases], exclude=own_names
+        )
+        for phone in o.phones:
+            if phone_digits(phone) not in own_phones and (p := rx.phone_pattern(phone)):
+                patterns.append(p)
+        hidden = o.address_confidential
+        code = Exemption.SERIOUS_HARM if hidden else Exemption.THIRD_PARTY
+        if _compact(o.postcode) != _compact(d.postcode):
+            patterns += [p for p in [rx.postcode_pattern(o.postcode, code, protected=hidden)] if p]
+        if o.address and _normal(o.address) != _normal(d.address):
+            patterns += rx.address_patterns(o.address, code, protected=hidden)
+        if o.email.strip().lower() != d.email.strip().lower():
+            patterns += [p for p in [rx.email_pattern(o.email)] if p]
+        if o.date_of_birth and o.date_of_birth != d.date_of_birth:
+            patterns += rx.date_patterns(o.date_of_birth)
+    for number, code_word in safe_contacts:
+        if number and (
+            p := rx.phone_pattern(
+                number, Exemption.SERIOUS_HARM, protected=True, why="safe contact number"
+            )
+        ):
+            patterns.append(p)
+        if code_word and (
+            p := rx.word_pattern(
+                code_word, Exemption.SERIOUS_HARM, protected=True, why="safe contact code word"
+            )
+        ):
+            patterns.append(p)
+    return patterns
+
+
+def _patterns_for_subject(subject: Person) -> list[rx.Pattern]:
+    """What finds the subject in other people's records."""
+    d = subject.details
+    patterns = rx.name_patterns([d.full_name, d.given_name, d.family_name, *d.aliases])
+    patterns += [p for p in (rx.phone_pattern(n) for n in d.phones) if p]
+    if d.postcode and (p := rx.postcode_pattern(d.postcode)):
+        patterns.append(p)
+    if d.email and (p := rx.email_pattern(d.email)):
+        patterns.append(p)
+    return patterns
+
+
+def _all_notes(session: Session, case_id: int) -> list[Note]:
+    found: list[Note] = []
+    while batch := note_model.timeline(session.conn, case_id, limit=500, offset=len(found)):
+        found += batch
+    return sorted(found, key=lambda n: (n.occurred_at, n.id))
+
+
+def _date_range(dates: list[str]) -> str:
+    days = sorted(d[:10] for d in dates if d)
+    if not days:
+        return ""
+    return days[0] if days[0] == days[-1] else f"{days[0]} to {days[-1]}"
+
+
+class _Builder:
+    """Gathers one subject's records as raw items, then lays redaction over them."""
+
+    def __init__(self, session: Session, request: RightsRequest) -> None:
+        if request.kind not in PACK_KINDS:
+            raise InvalidInput("A pack is made for an access or portability request.")
+        if request.subject_person_id is None:
+            raise InvalidInput(
+                "Nobody on record matches this request: record the outcome as no data held."
+            )
+        self.session = session
+        self.conn = session.conn
+        self.request = request
+        subject = people_model.get(self.conn, request.subject_person_id)
+        if subject is None:
+            raise InvalidInput("The request's subject is no longer on record.")
+        self.subject = subject
+        self.users = {u.id: u.username for u in user_model.all_users(self.conn)}
+        self.sections: list[tuple[str, list[_RawEntry]]] = []
+        self.others: dict[int, Person] = {}
+        self.professionals: set[int] = set()
+        self.non_professional: set[int] = set()
+        self.safe_contacts: list[tuple[str, str]] = []
+        self.recipients: set[str] = set()
+        self.sources: set[str] = set()
+        self.categories: set[str] = set()
+        self.perpetrator_cases: list[str] = []
+        self.subject_patterns = _patterns_for_subject(subject)
+        self.section_dates: dict[str, str] = {}
+        # What is written on someone else's case is withheld by default: from an alleged
+        # perpetrator because disclosure could cause serious harm, from anyone else as the
+        # person supported's own data.
+        perpetrator = CaseRole.ALLEGED_PERPETRATOR in case_model.roles_of(self.conn, subject.id)
+        self.guarded = Exemption.SERIOUS_HARM if perpetrator else Exemption.THIRD_PARTY
+
+    # -- gathering ------------------------------------------------------------------------------
+
+    def gather(self) -> None:
+        self._person()
+        case_ids = people_model.case_ids(self.conn, self.subject.id)
+        cases = [c for c in (case_model.get(self.conn, i) for i in case_ids) if c is not None]
+        for case in sorted(cases, key=lambda c: (c.details.referral_date, c.reference)):
+            self._case(case)
+        self._consents()
+        self._earlier_requests()
+
+    def _person(self) -> None:
+        p, d = self.subject, self.subject.details
+        created, updated = people_model.recorded_dates(self.conn, p.id)
+        entry = _RawEntry("Details we hold about you", created[:10])
+        key = f"person:{p.id}"
+        entry.add(f"{key}:name", "Name", d.full_name)
+        entry.add(f"{key}:aliases", "Other names", d.aliases)
+        entry.add(f"{key}:dob", "Date of birth", d.date_of_birth)
+        entry.add(f"{key}:gender", "Gender", d.gender)
+        entry.add(f"{key}:sexuality", "Sexuality", d.sexuality)
+        entry.add(f"{key}:ethnicity", "Ethnicity", d.ethnicity)
+        entry.add(f"{key}:language", "Language", d.language)
+        if d.interpreter_needed:
+            entry.add(f"{key}:interpreter", "Interpreter needed", True)
+        entry.add(f"{key}:disabilities", "Disabilities", d.disabilities)
+        entry.add(f"{key}:address", "Address", d.address)
+        entry.add(f"{key}:postcode", "Postcode", d.postcode)
+        if d.address_confidential:
+            entry.add(f"{key}:confidential", "Address kept confidential", True)
+        entry.add(f"{key}:phones", "Phone numbers", d.phones)
+        entry.add(f"{key}:email", "Email", d.email)
+        entry.add(f"{key}:health", "Health information", d.health_notes)
+        entry.add(f"{key}:organisation", "Organisation", d.organisation)
+        entry.add(f"{key}:job", "Job title", d.job_title)
+        if p.restricted:
+            entry.add(f"{key}:restricted", "Processing restricted", True)
+            entry.add(f"{key}:restriction", "Reason for the restriction", p.restriction_reason)
+        self.categories.add("your identity and contact details")
+        if d.health_notes or d.disabilities:
+            self.categories.add("health information")
+        if d.ethnicity or d.gender or d.sexuality or d.language:
+            self.categories.add("equality information (ethnicity, gender, sexuality, language)")
+        self.sections.append(("Your details", [entry]))
+        self.section_dates["Your details"] = _date_range([created, updated])
+
+    def _case(self, case: Case) -> None:
+        conn, subject_id = self.conn, self.subject.id
+        members = case_model.members(conn, case.id)
+        roles = {m.role for m in members if m.person.id == subject_id}
+        own = CaseRole.CLIENT in roles
+        if CaseRole.ALLEGED_PERPETRATOR in roles:
+            self.perpetrator_cases.append(case.reference)
+        guard = None if own else self.guarded
+        for m in members:
+            if m.person.id == subject_id:
+                continue
+            self.others[m.person.id] = m.person
+            if m.role is CaseRole.PROFESSIONAL:
+                self.professionals.add(m.person.id)
+            else:
+                self.non_professional.add(m.person.id)
+        if case.details.referrer_id and case.details.referrer_id != subject_id:
+            referrer = people_model.get(conn, case.details.referrer_id)
+            if referrer is not None:
+                self.others[referrer.id] = referrer
+                self.professionals.add(referrer.id)
+        for m in members:
+            if m.person.id != subject_id and m.role is CaseRole.CLIENT:
+                rules = case_model.safe_contact(conn, case.id, m.person.id)
+                if rules is not None:
+                    self.safe_contacts.append((rules.safe_number, rules.code_word))
+
+        key = f"case:{case.id}"
+        d = case.details
+        record = _RawEntry("Case record", d.referral_date.isoformat())
+        ordered = sorted(roles, key=list(CaseRole).index)
+        record.add(f"{key}:role", "Your role on this case", [ROLE_LABELS[r] for r in ordered])
+        record.add(f"{key}:status", "Status", _label(case.status.value))
+        record.add(f"{key}:referred", "Referred", d.referral_date)
+        record.add(f"{key}:opened", "Opened", case.opened_date)
+        record.add(f"{key}:closed", "Closed", case.closed_date)
+        free = [
+            ("referral_source", "Referred by", d.referral_source),
+            ("other_services", "Other services involved", d.other_services),
+            ("needs", "Assessment of needs", d.needs_assessment),
+            ("safety_plan", "Safety plan", d.safety_plan),
+            ("closed_reason", "Reason for closing", case.closed_reason),
+        ]
+        for name, label, value in free:
+            if own or (value and rx.mentions(value, self.subject_patterns)):
+                record.add(f"{key}:{name}", label, value, guard, GUARDED_WHY)
+        if own:
+            record.add(f"{key}:risk", "Risk level", _label(case.risk_level or ""))
+            record.add(f"{key}:marac_referral", "Referred to MARAC", case.marac_referral_date)
+            record.add(f"{key}:marac_meeting", "MARAC meeting", case.marac_meeting_date)
+            if case.status is not CaseStatus.CLOSED:
+                record.add(f"{key}:review", "Next review", d.next_review)
+            if d.referral_source:
+                self.sources.add("the professionals who referred you to us")
+            self.categories.add("case records: referral, needs assessment and other services")
+            if d.safety_plan:
+                self.categories.add("safety plans")
+        entries = [record]
+
+        for m in members:
+            if m.person.id == subject_id:
+                continue
+            person_key = f"{key}:person:{m.person.id}"
+            entry = _RawEntry("Another person on this case", "")
+            entry.add(f"{person_key}:role", "Role", ROLE_LABELS[m.role])
+            if m.role is CaseRole.PROFESSIONAL:
+                entry.add(f"{person_key}:name", "Name", m.person.name)
+                entry.add(
+                    f"{person_key}:organisation", "Organisation", m.person.details.organisation
+                )
+                entry.add(f"{person_key}:job", "Job title", m.person.details.job_title)
+            else:
+                entry.add(
+                    f"{person_key}:name",
+                    "Name",
+                    m.person.name,
+                    Exemption.THIRD_PARTY,
+                    "another person's name",
+                )
+            entries.append(entry)
+        if len(members) > 1:
+            self.categories.add("relationships: the other people on your case records")
+
+        if own:
+            rules = case_model.safe_contact(conn, case.id, subject_id)
+            if rules is not None:
+                safe = _RawEntry("How we may contact you safely", _text(rules.last_checked))
+                sk = f"{key}:safe"
+                safe.add(f"{sk}:number", "Safe number", rules.safe_number)
+                safe.add(f"{sk}:method", "Way of contact", rules.method)
+                safe.add(f"{sk}:times", "Safe times", rules.safe_times)
+                safe.add(f"{sk}:voicemail", "Voicemail is safe", rules.voicemail_ok)
+                safe.add(f"{sk}:text", "Text messages are safe", rules.text_ok)
+                safe.add(f"{sk}:letters", "Letters are safe", rules.letters_ok)
+                safe.add(f"{sk}:code_word", "Code word", rules.code_word)
+                safe.add(f"{sk}:dnc", "Do not contact", rules.do_not_contact)
+                safe.add(f"{sk}:safe_people", "People it is safe to speak to", rules.safe_people)
+                safe.add(
+                    f"{sk}:unsafe_people", "People it is not safe to speak to", rules.unsafe_people
+                )
+                safe.add(f"{sk}:checked", "Last checked", rules.last_checked)
+                entries.append(safe)
+                self.categories.add("safe contact details")
+
+        entries += self._notes(case.id, own, guard)
+        if own:
+            entries += self._risk(case.id)
+        entries += self._shares(case.id, own, guard)
+        dates = [d.referral_date.isoformat(), _text(case.closed_date)]
+        dates += [e.date for e in entries]
+        self.sections.append((f"Case {case.reference}", entries))
+        self.section_dates[f"Case {case.reference}"] = _date_range(dates)
+
+    def _notes(self, case_id: int, own: bool, guard: Exemption | None) -> list[_RawEntry]:
+        entries: list[_RawEntry] = []
+        for note in _all_notes(self.session, case_id):
+            history = note_model.history(self.conn, note.id)
+            texts = [note.body, note.dispute_reason, *(h.body for h in history)]
+            if not own and not any(rx.mentions(t, self.subject_patterns) for t in texts if t):
+                continue
+            key = f"note:{note.id}"
+            entry = _RawEntry(_label(note.kind.value).capitalize(), note.occurred_at[:10])
+            entry.add(f"{key}:when", "Date and time", note.occurred_at.replace("T", " ")[:16])
+            entry.add(f"{key}:author", "Recorded by", self.users.get(note.author_id, ""))
+            label = "Note (as corrected)" if note.corrected else "Note"
+            entry.add(f"{key}:body", label, note.body, guard, GUARDED_WHY)
+            # The history: the original, then each correction's reason (and its text, but for
+            # the last one, whose text is the note as it now reads).
+            corrections = history[1:] if note.corrected else []
+            if corrections:
+                original = history[0]
+                entry.add(f"{key}:rev0", "Original text", original.body, guard, GUARDED_WHY)
+            for n, rev in enumerate(corrections, start=1):
+                who = self.users.get(rev.changed_by, "")
+                if n < len(corrections):
+                    entry.add(f"{key}:rev{n}", f"Correction {n} text", rev.body, guard, GUARDED_WHY)
+                entry.add(
+                    f"{key}:rev{n}:reason",
+                    f"Correction {n} ({rev.changed_at[:10]}, {who}): why",
+                    rev.reason,
+                    guard,
+                    GUARDED_WHY,
+                )
+            if note.disputed:
+                entry.add(
+                    f"{key}:dispute", "What is disputed", note.dispute_reason, guard, GUARDED_WHY
+                )
+            entries.append(entry)
+        if entries:
+            self.categories.add("notes of contacts, visits, calls and meetings")
+        return entries
+
+    def _risk(self, case_id: int) -> list[_RawEntry]:
+        entries = []
+        for dash in risk_model.for_person(self.conn, self.subject.id):
+            if dash.case_id != case_id:
+                continue
+            key = f"dash:{dash.id}"
+            entry = _RawEntry(
+                "Risk identification checklist (SafeLives DASH)", dash.completed_on.isoformat()
+            )
+            entry.add(
+                f"{key}:yes", "Yes answers", f"{dash.yes_count} of {len(risk_model.QUESTIONS)}"
+            )
+            entry.add(f"{key}:score", "Risk level from the answers", _label(dash.score_level))
+            if dash.judgement_level:
+                entry.add(
+                    f"{key}:judgement", "Professional judgement", _label(dash.judgement_level)
+                )
+                entry.add(
+                    f"{key}:judgement_reason", "Reason for the judgement", dash.judgement_reason
+                )
+            entry.add(f"{key}:callouts", "Police call-outs in 12 months", dash.police_callouts_12m)
+            entry.add(f"{key}:level", "Risk level", _label(dash.level))
+            entry.add(f"{key}:marac", "MARAC referral criteria met", dash.marac_reasons)
+            for number, question in enumerate(risk_model.QUESTIONS, start=1):
+                answer = dash.answers.get(number)
+                if answer is None:
+                    continue
+                text = _label(answer.value)
+                if dash.sources.get(number):
+                    text += f" (from: {dash.sources[number]})"
+                entry.add(f"{key}:q{number}", f"{number}. {question}", text)
+            entries.append(entry)
+        if entries:
+            self.categories.add("risk assessments")
+        return entries
+
+    def _shares(self, case_id: int, own: bool, guard: Exemption | None) -> list[_RawEntry]:
+        entries = []
+        for share in reversed(share_model.for_case(self.conn, case_id)):
+            record = share.record
+            if self.subject.id not in record.person_ids:
+                continue
+            category = RECIPIENT_LABELS.get(record.recipient_category, "")
+            out = record.direction is Direction.OUT
+            if out:
+                self.recipients.add(category)
+            else:
+                self.sources.add(f"agencies that shared information with us ({category})")
+            key = f"share:{share.id}"
+            heading = (
+                f"Information shared with {category}" if out else f"Information from {category}"
+            )
+            entry = _RawEntry(heading, record.shared_at[:10])
+            entry.add(
+                f"{key}:organisation", "Organisation", record.organisation, guard, GUARDED_WHY
+            )
+            entry.add(
+                f"{key}:categories",
+                "Categories of data",
+                [_label(c) for c in record.data_categories],
+            )
+            entry.add(f"{key}:purpose", "Purpose", record.purpose, guard, GUARDED_WHY)
+            entry.add(f"{key}:method", "How", record.method)
+            entry.add(f"{key}:basis", "Lawful basis", _label(record.lawful_basis))
+            entry.add(f"{key}:court", "Court order reference", record.court_reference)
+            if out:
+                entry.add(
+                    f"{key}:reason",
+                    "Reason it was shared without consent",
+                    record.reason,
+                    guard,
+                    GUARDED_WHY,
+                )
+            if out and own:  # whether "the person" was told means the person supported
+                entry.add(f"{key}:told", "You were told", record.person_told)
+                entry.add(f"{key}:not_told", "Why you were not told", record.not_told_reason)
+            entries.append(entry)
+        if entries:
+            self.categories.add("records of information shared about you")
+        return entries
+
+    def _consents(self) -> None:
+        entries = []
+        for c in consent_model.history(self.conn, self.subject.id):
+            key = f"consent:{c.id}"
+            heading = f"Consent: {_label(c.purpose)}" + (
+                f" ({_label(c.target)})" if c.target else ""
+            )
+            entry = _RawEntry(heading, c.decided_on.isoformat())
+            entry.add(f"{key}:state", "Decision", _label(c.state))
+            entry.add(f"{key}:how", "How", _label(c.how or ""))
+            entry.add(f"{key}:given_by", "Given by", _label(c.given_by))
+            entry.add(f"{key}:review", "Review date", c.review_date)
+            entry.add(f"{key}:note", "Note", c.note)
+            entries.append(entry)
+        if entries:
+            self.categories.add("your consent decisions")
+            self.sections.append(("Your consent decisions", entries))
+
+    def _earlier_requests(self) -> None:
+        entries = []
+        for r in rights_model.for_subject(self.conn, self.subject.id):
+            if r.id == self.request.id:
+                continue
+            key = f"rights:{r.id}"
+            entry = _RawEntry(f"Request: {_label(r.kind)}", r.received_on.isoformat())
+            entry.add(f"{key}:reference", "Reference", r.reference)
+            entry.add(f"{key}:status", "Status", _label(r.status))
+            entry.add(f"{key}:outcome", "Outcome", _label(r.outcome))
+            entry.add(f"{key}:responded", "Answered", r.responded_on)
+            entries.append(entry)
+        if entries:
+            self.sections.append(("Your earlier requests about your information", entries))
+
+    # -- redaction ------------------------------------------------------------------------------
+
+    def build(self) -> SarPack:
+        self.gather()
+        others = [p for pid, p in self.others.items() if pid in self.non_professional]
+        patterns = _patterns_for_others(self.subject, others, self.safe_contacts)
+        perpetrator = bool(self.perpetrator_cases)
+        decisions = rights_model.decisions(self.conn, self.request.id)
+        by_item: dict[str, list[Decision]] = {}
+        for d in decisions:
+            if not d.reason.startswith(EXPORT_MARK):
+                by_item.setdefault(d.item.rpartition("@")[0], []).append(d)
+
+        sections = []
+        stale = 0
+        for title, raw_entries in self.sections:
+            entries = []
+            for raw_entry in raw_entries:
+                items = []
+                for raw in raw_entry.items:
+                    item = self._item(raw, patterns, by_item.get(raw.key, []))
+                    stale += item.stale
+                    items.append(item)
+                entries.append(PackEntry(raw_entry.heading, raw_entry.date, tuple(items)))
+            dates = self.section_dates.get(title) or _date_range([e.date for e in entries])
+            sections.append(PackSection(title, dates, tuple(entries)))
+
+        sources = ["what you told us", *sorted(self.sources)]
+        if self.others:
+            sources.append("the people and professionals involved in your case records")
+        cover = CoverFacts(
+            letterhead=_letterhead(self.conn),
+            categories=tuple(sorted(self.categories)),
+            recipients=tuple(sorted(self.recipients)),
+            sources=tuple(sources),
+        )
+        content = json.dumps(_content(sections), ensure_ascii=False, separators=(",", ":"))
+        digest = _digest(content)
+        signed = any(
+            s.pack_sha256 == digest for s in rights_model.signoffs(self.conn, self.request.id)
+        )
+        warnings = []
+        if perpetrator:
+            warnings.append(
+                "ALLEGED PERPETRATOR: the subject is recorded as an alleged perpetrator on "
+                f"{'cases' if len(self.perpetrator_cases) > 1 else 'case'} "
+                f"{', '.join(self.perpetrator_cases)}. Other people's details and what is written "
+                "on those cases are withheld by default; safe contact details and confidential "
+                "addresses of anyone else are never included. A manager must sign the pack off "
+                "before it is exported or printed."
+            )
+        if stale:
+            warnings.append(
+                f"{stale} part(s) changed after a reviewer redacted part of them: each is withheld "
+                "whole until it is reviewed again."
+            )
+        if self.request.identity_confirmed_on is None:
+            warnings.append(
+                "The requester's identity (or an agent's authority) is not confirmed yet: the pack "
+                "cannot be sent."
+            )
+        if perpetrator and not signed:
+            warnings.append("Not signed off: a manager must check and sign off this pack.")
+        return SarPack(
+            request=self.request,
+            subject_id=self.subject.id,
+            perpetrator=perpetrator,
+            perpetrator_cases=tuple(self.perpetrator_cases),
+            sections=tuple(sections),
+            cover=cover,
+            digest=digest,
+            signed_off=signed,
+            warnings=tuple(warnings),
+        )
+
+    @staticmethod
+    def _item(
+        raw: _Raw,
+        patterns: list[rx.Pattern],
+        decisions: list[Decision],
+    ) -> PackItem:
+        this_version = f"{raw.key}@{_digest(raw.text)[:16]}"
+        current = [d for d in decisions if d.item == this_version]
+        # A reviewer's redaction made on an earlier version of the text cannot be placed on
+        # this one: the whole text stays withheld until a reviewer discloses it again here.
+        earlier: dict[str, list[Decision]] = {}
+        for d in decisions:
+            if d.item != this_version:
+                earlier.setdefault(d.item, []).append(d)
+        stale_code = None
+        for old in earlier.values():
+            length = max(d.end for d in old)
+            left = rx.overlay(" " * length, [], decisions=[_overlay(d) for d in old])
+            if left:
+                stale_code = left[-1].code
+        spans = rx.overlay(
+            raw.text,
+            rx.find(raw.text, patterns),
+            default=raw.default,
+            default_why=raw.default_why,
+            stale_code=stale_code,
+            decisions=[_overlay(d) for d in current],
+        )
+        stale = any(span.source is Source.STALE for span in spans)
+        return PackItem(raw.key, raw.label, raw.text, spans, stale=stale)
+
+
+def _overlay(decision: Decision) -> rx.Overlay:
+    return rx.Overlay(decision.action is Action.REDACT, decision.start, decision.end, decision.code)
+
+
+def _letterhead(conn: Connection) -> Letterhead:
+    return Letterhead(
+        name=settings.get(conn, settings.SERVICE_NAME) or "",
+        address=settings.get(conn, settings.SERVICE_ADDRESS) or "",
+        phone=settings.get(conn, settings.SERVICE_PHONE) or "",
+        email=settings.get(conn, settings.SERVICE_EMAIL) or "",
+    )
+
+
+# -- what the cover letter and the JSON copy say ------------------------------------------------
+
+PURPOSES = (
+    "We hold information to support people affected by domestic abuse and to keep them and "
+    "their children safe: to assess risk, to plan safety and support, and to work with other "
+    "agencies, including the multi-agency risk assessment conference (MARAC). Our lawful basis "
+    "is our public task (UK GDPR Article 6(1)(e)); for special category data it is substantial "
+    "public interest (Article 9(2)(g) with the Data Protection Act 2018, Schedule 1, Part 2)."
+)
+RETENTION = (
+    "We keep these records for 7 years after we stop working with the person they are about, "
+    "then destroy them securely. We keep them longer only when we must: while legal "
+    "proceedings, a review or a request like this one is open, or until a child on the record "
+    "is 25."
+)
+RIGHTS = (
+    "to ask us to correct information that is wrong (rectification)",
+    "to ask us to delete information (erasure)",
+    "to ask us to restrict how we use information",
+    "to object to how we use information",
+    "to receive your information in a machine-readable form (portability): the JSON file "
+    "with this letter is that copy",
+    "to complain to the Information Commissioner's Office (ICO), Wycliffe House, Water Lane, "
+    "Wilmslow, Cheshire SK9 5AF; telephone 0303 123 1113; ico.org.uk/make-a-complaint",
+)
+AUTOMATED = (
+    "We do not make decisions about you by automated means and we do not profile you. Risk "
+    "checklists are completed and judged by trained staff; a person makes every decision."
+)
+REDACTION_NOTE = (
+    "Some information has been removed: information about other people (third party), "
+    "information that could cause serious harm to someone's physical or mental health "
+    "(serious harm), information that would prejudice the prevention or detection of crime "
+    "(crime prevention), legally privileged information (legal privilege), or for another "
+    "reason we explain (other). Each removal is marked with the reason."
+)
+
+
+def pack_json(pack: SarPack, generated_on: dt.date) -> bytes:
+    """The machine-readable copy of the same disclosed data (portability)."""
+    head = pack.cover.letterhead
+    document = {
+        "format": "safecase-subject-access/1",
+        "reference": pack.request.reference,
+        "generated_on": generated_on.isoformat(),
+        "service": {
+            "name": head.name,
+            "address": head.address,
+            "phone": head.phone,
+            "email": head.email,
+        },
+        "request": {
+            "received_on": _text(pack.request.received_on),
+            "identity_confirmed_on": _text(pack.request.identity_confirmed_on),
+        },
+        "about_this_copy": {
+            "purposes": PURPOSES,
+            "categories": list(pack.cover.categories),
+            "recipients": list(pack.cover.recipients),
+            "retention": RETENTION,
+            "sources": list(pack.cover.sources),
+            "rights": list(RIGHTS),
+            "automated_decision_making": AUTOMATED,
+            "redactions": REDACTION_NOTE,
+        },
+        "sections": pack.content(),
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+# -- the service calls ---------------------------------------------------------------------------
+
+
+def _line(request_id: int) -> str:
+    return f"rights:{request_id}"
+
+
+def _load(session: Session, request_id: int, roles: tuple[Role, ...] = PACK_ROLES) -> RightsRequest:
+    session.require(*roles)
+    request = rights_model.get(session.conn, request_id)
+    if request is None:
+        raise InvalidInput("There is no such request in the register.")
+    return request
+
+
+def _load_open(session: Session, request_id: int) -> RightsRequest:
+    request = _load(session, request_id)
+    if request.status is not RequestStatus.OPEN:
+        raise InvalidInput("This request is closed; its pack can no longer be changed or sent.")
+    return request
+
+
+def _build(session: Session, request: RightsRequest) -> SarPack:
+    return _Builder(session, request).build()
+
+
+def preview(session: Session, request_id: int) -> SarPack:
+    """The pack as it stands, with every redacted run and why (for the review screen)."""
+    request = _load(session, request_id)
+    pack = _build(session, request)
+    with transaction(session.conn):
+        audit.record(session.conn, session.user_id, audit.SAR_PREVIEWED, _line(request_id))
+    return pack
+
+
+def _span(item: PackItem, start: int, end: int) -> None:
+    if not 0 <= start < end <= len(item.text):
+        raise InvalidInput("Choose a part of the text to decide on.")
+
+
+def _decide(
+    session: Session,
+    request_id: int,
+    item: PackItem,
+    start: int,
+    end: int,
+    action: Action,
+    code: str,
+    reason: str,
+) -> int:
+    with transaction(session.conn):
+        decision_id = rights_model.add_decision(
+            session.conn,
+            request_id,
+            item.log_item,
+            start,
+            end,
+            action,
+            code,
+            reason,
+            session.user_id,
+            session.now(),
+        )
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.SAR_REDACTION,
+            _line(request_id),
+            f"redaction:{decision_id} {action.value} code={code or '-'}",
+        )
+    return decision_id
+
+
+def redact(
+    session: Session,
+    request_id: int,
+    item_key: str,
+    start: int,
+    end: int,
+    code: Exemption,
+    reason: str = "",
+) -> int:
+    """Redact characters ``[start, end)`` of one item, with the exemption that applies
+    (``other`` needs a reason). Returns the decision's id in the redaction log."""
+    request = _load_open(session, request_id)
+    item = _build(session, request).item(item_key)
+    _span(item, start, end)
+    if code is Exemption.OTHER and not reason.strip():
+        raise InvalidInput("Say why the text is withheld when the exemption is 'other'.")
+    return _decide(session, request_id, item, start, end, Action.REDACT, code.value, reason.strip())
+
+
+def disclose(
+    session: Session, request_id: int, item_key: str, start: int, end: int, reason: str
+) -> int:
+    """Lift the redaction of ``[start, end)`` of one item, because disclosure is reasonable
+    (the reason is kept in the log). Safe contact details and confidential addresses of
+    other people are never disclosed."""
+    request = _load_open(session, request_id)
+    item = _build(session, request).item(item_key)
+    _span(item, start, end)
+    if not reason.strip():
+        raise InvalidInput("Say why disclosing this is reasonable.")
+    touched = [s for s in item.spans if s.start < end and start < s.end]
+    if any(s.protected for s in touched):
+        raise PackRefused(
+            "Safe contact details and confidential addresses of other people are never "
+            "disclosed; that part stays redacted."
+        )
+    if not touched:
+        raise InvalidInput("Nothing in that part of the text is redacted.")
+    return _decide(session, request_id, item, start, end, Action.DISCLOSE, "", reason.strip())
+
+
+def redaction_log(session: Session, request_id: int) -> list[Decision]:
+    """Every decision on the pack, oldest first: what (item and span), code, who and when.
+    Kept with the request; never part of the pack that is sent."""
+    _load(session, request_id, LOG_ROLES)
+    return rights_model.decisions(session.conn, request_id)
+
+
+def sign_off(session: Session, request_id: int, note: str = "") -> int:
+    """A manager's sign-off of the pack exactly as it now stands (a later change to what would
+    be disclosed needs a new sign-off)."""
+    session.require(Role.MANAGER)
+    request = _load_open(session, request_id)
+    pack = _build(session, request)
+    with transaction(session.conn):
+        signoff_id = rights_model.add_signoff(
+            session.conn, request_id, session.user_id, session.now(), note.strip(), pack.digest
+        )
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.SAR_SIGNED_OFF,
+            _line(request_id),
+            f"signoff:{signoff_id}",
+        )
+    return signoff_id
+
+
+def _final(session: Session, request_id: int) -> SarPack:
+    """The pack, if it may be sent now; otherwise the reason it may not."""
+    request = _load_open(session, request_id)
+    pack = _build(session, request)
+    if request.identity_confirmed_on is None:
+        raise PackRefused(
+            f"Request {request.reference}: confirm the requester's identity (or an agent's "
+            "authority) before the pack is sent."
+        )
+    if pack.needs_signoff and not pack.signed_off:
+        earlier = rights_model.signoffs(session.conn, request_id)
+        raise PackRefused(
+            f"Request {request.reference}: the subject is recorded as an alleged perpetrator, "
+            "so a manager must check the pack and sign it off before it is exported or printed"
+            + ("; it has changed since it was last signed off." if earlier else ".")
+        )
+    return pack
+
+
+def _tick(progress: Progress | None, step: int, total: int, what: str) -> None:
+    if progress is not None:
+        progress(step, total, what)
+
+
+def print_pack(
+    session: Session,
+    request_id: int,
+    *,
+    compress: bool = True,
+    progress: Progress | None = None,
+) -> bytes:
+    """The pack's PDF for printing, built in memory; the print is audited."""
+    from app.services import sar_pdf
+
+    _tick(progress, 0, 2, "Gathering the records")
+    pack = _final(session, request_id)
+    _tick(progress, 1, 2, "Laying out the pages")
+    pdf = sar_pdf.render(pack, generated_on=dt.date.today(), compress=compress)
+    with transaction(session.conn):
+        audit.record(session.conn, session.user_id, audit.SAR_PRINTED, _line(request_id))
+    _tick(progress, 2, 2, "Ready to print")
+    return pdf
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read, flushed to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _log_applied(session: Session, request_id: int, pack: SarPack, now: str) -> None:
+    """Add the automatic and default redactions the export applied to the redaction log."""
+    logged = {
+        (d.item, d.start, d.end, d.code)
+        for d in rights_model.decisions(session.conn, request_id)
+        if d.action is Action.REDACT
+    }
+    for item in pack.items():
+        for span in item.spans:
+            if span.source is Source.REVIEWER:
+                continue
+            row = (item.log_item, span.start, span.end, span.code)
+            if row in logged:
+                continue
+            logged.add(row)
+            why = f"{span.source.value}: {span.why}" if span.why else span.source.value
+            rights_model.add_decision(
+                session.conn,
+                request_id,
+                item.log_item,
+                span.start,
+                span.end,
+                Action.REDACT,
+                span.code,
+                EXPORT_MARK + why,
+                session.user_id,
+                now,
+            )
+
+
+def export_pack(
+    session: Session,
+    request_id: int,
+    folder: Path,
+    *,
+    as_zip: bool = False,
+    compress: bool = True,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the pack to ``folder``: the PDF, the JSON copy and a manifest of their SHA-256
+    hashes, named by the request's reference alone (or one zip holding the three). The PDF is
+    built in memory; files are written readable by their owner only. The export is audited."""
+    from app.services import sar_pdf
+
+    total = 5
+    _tick(progress, 0, total, "Gathering the records")
+    pack = _final(session, request_id)
+    reference = pack.request.reference
+    if not re.fullmatch(r"RR-\d{4}-\d{4,}", reference):
+        raise InvalidInput("The request's reference cannot name a file.")
+    today = dt.date.today()
+    _tick(progress, 1, total, "Laying out the pages")
+    pdf = sar_pdf.render(pack, generated_on=today, compress=compress)
+    _tick(progress, 2, total, "Writing the machine-readable copy")
+    files = {f"{reference}.pdf": pdf, f"{reference}.json": pack_json(pack, today)}
+    listed = tuple(
+        (name, len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()
+    )
+    manifest = json.dumps(
+        {
+            "reference": reference,
+            "generated_on": today.isoformat(),
+            "files": [{"name": n, "bytes": b, "sha256": h} for n, b, h in listed],
+        },
+        indent=2,
+    )
+    files[f"{reference}-manifest.json"] = (manifest + "\n").encode("ascii")
+    _tick(progress, 3, total, "Saving the files")
+    if as_zip:
+        buffer = io.BytesIO()
+        stamp = (today.year, today.month, today.day, 0, 0, 0)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for name, data in files.items():
+                bundle.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
+        outputs = {f"{reference}.zip": buffer.getvalue()}
+    else:
+        outputs = files
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput("Choose a folder to write the pack to, not a file.")
+    temps: list[tuple[Path, Path]] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in outputs.items():
+            temp = folder / f".{name}.part"
+            temps.append((temp, folder / name))
+            _write_private(temp, data)
+        now = session.now()
+        with transaction(session.conn):
+            _log_applied(session, request_id, pack, now)
+            export_id = rights_model.add_export(
+                session.conn, request_id, session.user_id, now, manifest
+            )
+            audit.record(
+                session.conn,
+                session.user_id,
+                audit.SAR_EXPORTED,
+                _line(request_id),
+                f"export:{export_id} files={len(files)} zip={'yes' if as_zip else 'no'}",
+            )
+    except BaseException as exc:
+        for temp, _ in temps:
+            temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise SafecaseError(
+                "The pack could not be written to that folder (no permission, or the disk is "
+                "full); nothing was recorded as sent."
+            ) from None
+        raise
+    try:
+        for temp, final in temps:
+            os.replace(temp, final)
+    except OSError:
+        for temp, _ in temps:
+            temp.unlink(missing_ok=True)
+        raise SafecaseError(
+            "The pack's files could not be put in place in that folder; export it again."
+        ) from None
+    _tick(progress, total, total, "Done")
+    return ExportResult(export_id, tuple(final for _, final in temps), listed)
+
+
+def letterhead(session: Session) -> Letterhead:
+    """The service's name and contact details as the cover letter prints them."""
+    session.require(Role.MANAGER, Role.DPO, Role.ADMIN)
+    return _letterhead(session.conn)
+
+
+def set_letterhead(session: Session, *, address: str, phone: str, email: str) -> None:
+    """Set the service's contact details printed on letters (admins keep settings)."""
+    session.require(Role.ADMIN)
+    with transaction(session.conn):
+        settings.put(session.conn, settings.SERVICE_ADDRESS, address.strip())
+        settings.put(session.conn, settings.SERVICE_PHONE, phone.strip())
+        settings.put(session.conn, settings.SERVICE_EMAIL, email.strip())
+        audit.record(session.conn, session.user_id, audit.SETTINGS_CHANGED, "setting:letterhead")

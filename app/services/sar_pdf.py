@@ -1,0 +1,275 @@
+"""The subject access pack as a print-ready A4 PDF, built in memory with reportlab.
+
+A cover letter on the service's details with the facts the law requires, an index, then each
+section with its dates. Redacted text never reaches the PDF: each redacted run is replaced by
+a black box labelled with its exemption code. Every page has a confidential footer with the
+request's reference and "Page x of y". reportlab is imported here, inside ``render``, so that
+starting the app never loads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from xml.sax.saxutils import escape
+
+from app.models.redaction import Exemption
+from app.services.sar import (
+    AUTOMATED,
+    PURPOSES,
+    REDACTION_NOTE,
+    RETENTION,
+    RIGHTS,
+    PackItem,
+    SarPack,
+)
+
+_START, _STOP = "\x00", "\x01"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_MARK = re.compile(f"{_START}([a-z_, ]+){_STOP}")
+SECTION_STYLE = "SarSection"
+
+
+def _long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _code_label(codes: str) -> str:
+    labels = []
+    for code in codes.split(", "):
+        try:
+            labels.append(Exemption(code).label)
+        except ValueError:
+            labels.append(code.replace("_", " "))
+    return ", ".join(labels)
+
+
+def item_markup(item: PackItem) -> str:
+    """The item's disclosed text as reportlab paragraph markup, each redacted run a black box
+    labelled with its code. The redacted characters themselves are never in the markup."""
+    # Control characters are replaced one for one, so the spans' offsets still hold.
+    clean = _CONTROL.sub(lambda m: "\n" if m.group() == "\r" else " ", item.text)
+    safe = PackItem(item.key, item.label, clean, item.spans, item.stale)
+    text = escape(safe.disclosed(lambda code: f"{_START}{code}{_STOP}"))
+    text = _MARK.sub(
+        lambda m: (
+            '<font backColor="#000000" color="#FFFFFF">'
+            f"&nbsp;REDACTED: {escape(_code_label(m.group(1)))}&nbsp;</font>"
+        ),
+        text,
+    )
+    return text.replace("\n", "<br/>")
+
+
+def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> bytes:
+    """The whole pack as PDF bytes (``compress`` False leaves page streams readable, for tests)."""
+    import io
+
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+    from reportlab.platypus import (
+        BaseDocTemplate,
+        CondPageBreak,
+        Frame,
+        KeepTogether,
+        PageBreak,
+        PageTemplate,
+        Paragraph,
+        Spacer,
+    )
+    from reportlab.platypus.tableofcontents import TableOfContents
+
+    reference = pack.request.reference
+    head = pack.cover.letterhead
+    service = head.name or "Safecase"
+    width, height = A4
+    margin = 20 * mm
+
+    styles = getSampleStyleSheet()
+    body = ParagraphStyle("SarBody", parent=styles["BodyText"], fontSize=10, leading=13.5)
+    small = ParagraphStyle("SarSmall", parent=body, fontSize=9, leading=12)
+    bullet = ParagraphStyle("SarBullet", parent=body, leftIndent=12, bulletIndent=2)
+    right = ParagraphStyle("SarRight", parent=small, alignment=TA_RIGHT)
+    title = ParagraphStyle("SarTitle", parent=styles["Title"], fontSize=16, leading=20)
+    service_style = ParagraphStyle(
+        "SarService", parent=styles["Heading1"], fontSize=18, leading=22, spaceAfter=2
+    )
+    heading = ParagraphStyle("SarHeading", parent=styles["Heading3"], fontSize=11, spaceBefore=8)
+    section = ParagraphStyle(
+        SECTION_STYLE,
+        parent=styles["Heading1"],
+        fontSize=15,
+        leading=19,
+        spaceBefore=14,
+        spaceAfter=2,
+    )
+    entry_style = ParagraphStyle(
+        "SarEntry",
+        parent=styles["Heading4"],
+        fontSize=10.5,
+        spaceBefore=9,
+        spaceAfter=3,
+        textColor=colors.HexColor("#1F3A5F"),
+    )
+    field_style = ParagraphStyle("SarField", parent=body, leftIndent=8, spaceAfter=2)
+
+    def para(text: str, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(text, style)
+
+    def plain(text: str) -> str:
+        return escape(text).replace("\n", "<br/>")
+
+    # -- the cover letter -------------------------------------------------------------------------
+    story: list[Any] = [para(plain(service), service_style)]
+    contact = [line for line in (head.address, head.phone, head.email) if line.strip()]
+    if contact:
+        story.append(para("<br/>".join(plain(c) for c in contact), small))
+    story += [
+        Spacer(1, 6 * mm),
+        para(_long_date(generated_on), right),
+        para(f"Our reference: <b>{escape(reference)}</b>", right),
+        Spacer(1, 6 * mm),
+        para("Your request for a copy of your information", title),
+    ]
+    request = pack.request
+    opening = f"We received your request on {_long_date(request.received_on)}"
+    if request.identity_confirmed_on and request.identity_confirmed_on != request.received_on:
+        opening += f" and confirmed your identity on {_long_date(request.identity_confirmed_on)}"
+    story.append(
+        para(
+            opening + ". The pages that follow are a copy of the personal information we hold "
+            "about you, with the facts the law says we must give you. A machine-readable copy "
+            f"of the same information comes with this letter (the file {escape(reference)}.json)."
+        )
+    )
+
+    def block(name: str, paragraphs: list[Paragraph]) -> None:
+        story.append(KeepTogether([para(name, heading), *paragraphs]))
+
+    def bullets(values: tuple[str, ...] | list[str]) -> list[Paragraph]:
+        return [Paragraph(plain(v), bullet, bulletText="•") for v in values]
+
+    block("Why we hold your information", [para(plain(PURPOSES))])
+    block("What kinds of information we hold", bullets(pack.cover.categories))
+    if pack.cover.recipients:
+        block(
+            "Who we have shared it with",
+            [
+                *bullets(pack.cover.recipients),
+                para("Each disclosure is listed, with its date, in the section for its case."),
+            ],
+        )
+    else:
+        block(
+            "Who we have shared it with",
+            [para("Our records show no sharing of your information outside the service.")],
+        )
+    block("Where it came from", bullets(pack.cover.sources))
+    block("How long we keep it", [para(plain(RETENTION))])
+    block("Automated decisions", [para(plain(AUTOMATED))])
+    block("Information we have removed", [para(plain(REDACTION_NOTE))])
+    block(
+        "Your rights",
+        [para("You have the right:"), *bullets(list(RIGHTS))],
+    )
+    ask = "If you have any questions about this response, please contact us"
+    if head.email or head.phone:
+        ways = " or ".join(plain(w) for w in (head.phone, head.email) if w.strip())
+        ask += f" on {ways}"
+    story += [
+        para(ask + f", quoting our reference {escape(reference)}."),
+        Spacer(1, 8 * mm),
+        para("Yours sincerely,"),
+        Spacer(1, 10 * mm),
+        para(plain(service)),
+        PageBreak(),
+    ]
+
+    # -- the index ----------------------------------------------------------------------------
+    toc = TableOfContents()
+    toc.levelStyles = [
+        ParagraphStyle("SarToc", parent=body, fontSize=10.5, leftIndent=10, firstLineIndent=-10)
+    ]
+    story += [para("Index", title), Spacer(1, 4 * mm), toc, PageBreak()]
+
+    # -- the sections -------------------------------------------------------------------------
+    for number, part in enumerate(pack.sections, start=1):
+        if number > 1:
+            story.append(CondPageBreak(60 * mm))
+        story.append(para(escape(part.title), section))
+        if part.dates:
+            story.append(para(f"Dates: {escape(part.dates)}", small))
+        for entry in part.entries:
+            title_line = escape(entry.heading)
+            if entry.date:
+                title_line += f" &nbsp;&nbsp;<font color='#555555'>{escape(entry.date)}</font>"
+            fields = [
+                para(f"<b>{escape(item.label)}:</b> {item_markup(item)}", field_style)
+                for item in entry.items
+            ]
+            if fields:
+                story.append(KeepTogether([para(title_line, entry_style), fields[0]]))
+                story += fields[1:]
+            else:
+                story.append(para(title_line, entry_style))
+    if not pack.sections:
+        story.append(para("We hold no personal information about you."))
+
+    footer = f"CONFIDENTIAL · {service} · Response to subject access request {reference}"
+
+    class NumberedCanvas(canvas.Canvas):  # type: ignore[misc]
+        """Holds each page until the end, so every footer can say "Page x of y"."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.setFont("Helvetica", 8)
+                self.setFillColor(colors.HexColor("#333333"))
+                self.drawString(margin, 12 * mm, footer)
+                self.drawRightString(width - margin, 12 * mm, f"Page {self._pageNumber} of {total}")
+                self.setStrokeColor(colors.HexColor("#999999"))
+                self.line(margin, 15 * mm, width - margin, 15 * mm)
+                super().showPage()
+            super().save()
+
+    class Document(BaseDocTemplate):  # type: ignore[misc]
+        def afterFlowable(self, flowable: Any) -> None:
+            if isinstance(flowable, Paragraph) and flowable.style.name == SECTION_STYLE:
+                text = flowable.getPlainText()
+                key = f"section-{self.seq.nextf('sarsection')}"
+                self.canv.bookmarkPage(key)
+                self.canv.addOutlineEntry(text, key, level=0, closed=True)
+                self.notify("TOCEntry", (0, text, self.page, key))
+
+    buffer = io.BytesIO()
+    doc = Document(
+        buffer,
+        pagesize=A4,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=22 * mm,
+        title=f"Subject access response {reference}",
+        author=service,
+        subject="Confidential",
+        creator="Safecase",
+        pageCompression=1 if compress else 0,
+    )
+    frame = Frame(margin, 22 * mm, width - 2 * margin, height - margin - 22 * mm, id="body")
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    doc.multiBuild(story, canvasmaker=NumberedCanvas)
+    return buffer.getvalue()
