@@ -9,6 +9,7 @@ one line on standard error; exit codes are 0 done, 1 failed, 2 usage, 3 sign-in 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import logging
 import sys
@@ -28,7 +29,8 @@ from app.errors import (
     KeyringUnavailable,
     SafecaseError,
 )
-from app.services import accounts, audit, backup, demo
+from app.models.rights import RequestStatus, RightKind, RightsRequest
+from app.services import accounts, audit, backup, demo, retention, rights, sar
 from app.services.session import Session
 
 log = logging.getLogger("safecase.cli")
@@ -70,6 +72,17 @@ class Context:
 
     def say(self, text: str) -> None:
         print(text, file=self.stdout)
+
+
+def _count(text: str) -> int:
+    """A whole number, 0 or more (for argparse)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {text!r}")
+    return value
 
 
 def _parser() -> _Parser:
@@ -120,14 +133,63 @@ def _parser() -> _Parser:
     p.add_argument("--store", type=Path, required=True)
     p.add_argument("--user", required=True)
 
-    p = command("demo", "Add synthetic demo accounts (never real people).")
+    p = command(
+        "demo",
+        "Add synthetic demo accounts and, with --cases, synthetic case records "
+        "(never real people; admins, on a training store).",
+    )
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--cases",
+        type=_count,
+        default=0,
+        help="synthetic cases to add (default 0: the demo accounts only)",
+    )
 
     aud = sub.add_parser("audit", help="The audit trail.")
     aud_sub = aud.add_subparsers(dest="action", required=True, parser_class=_Parser)
     p = aud_sub.add_parser("verify", help="Check the audit trail's hash chain.")
     p.add_argument("--store", type=Path, required=True)
     p.add_argument("--user", required=True)
+
+    sar_parser = sub.add_parser("sar", help="Subject access requests (managers and the DPO).")
+    sar_sub = sar_parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    for name, text in (
+        (
+            "export",
+            "Write a person's subject access pack (PDF, JSON copy, manifest) to a folder, "
+            "using their open access request or opening one.",
+        ),
+        ("signoff", "Sign off a request's pack as checked (managers)."),
+        ("list", "The rights-request register with due dates; overdue requests are marked."),
+    ):
+        p = sar_sub.add_parser(name, help=text, description=text)
+        p.add_argument("--store", type=Path, required=True, help="the store file")
+        p.add_argument("--user", required=True, help="your username")
+        if name == "export":
+            p.add_argument("--person", type=int, required=True, help="the person's id")
+            p.add_argument("--out", type=Path, required=True, help="the folder to write to")
+            p.add_argument("--zip", action="store_true", help="write one zip file instead")
+        elif name == "signoff":
+            p.add_argument("--request", required=True, help="the request's reference")
+            p.add_argument("--note", default="", help="a note kept with the sign-off")
+        else:
+            p.add_argument("--all", action="store_true", help="closed requests too")
+
+    p = command(
+        "purge",
+        "Retention (admins): destroy the due cases that were approved; with --dry-run, list "
+        "what is due and why. 'approve' and 'extend' review a due case, 'log' lists past "
+        "runs and 'certificate' prints one run's certificate of destruction.",
+    )
+    p.add_argument("action", nargs="?", choices=PURGE_ACTIONS, help="leave out to purge")
+    p.add_argument("--as-of", help="the date to judge what is due on (YYYY-MM-DD; default today)")
+    p.add_argument("--dry-run", action="store_true", help="list what is due; destroy nothing")
+    p.add_argument("--reference", action="append", help="a due case's reference (approve, extend)")
+    p.add_argument("--reason", default="", help="why (approve: optional; extend: required)")
+    p.add_argument("--until", help="extend: the new review date (YYYY-MM-DD)")
+    p.add_argument("--run", help="certificate: the purge run's id")
+    p.add_argument("--out", type=Path, help="certificate: the PDF file to write")
 
     p = command("backup", "Write a backup that the recovery key can restore.")
     p.add_argument(
@@ -156,6 +218,22 @@ def _parser() -> _Parser:
     p.add_argument("--admin", required=True)
     p.add_argument("--password-only", action="store_true")
     return parser
+
+
+def progress_bar(stream: TextIO, unit: str, width: int = 30) -> Callable[[int, int], None] | None:
+    """A bar that redraws itself in place on ``stream``, or None when it is not a terminal
+    (a log or a pipe gets only the summary line the command prints at the end)."""
+    if not stream.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = width * done // total if total else width
+        bar = "#" * filled + "." * (width - filled)
+        end = "\n" if done >= total else ""
+        stream.write(f"\r[{bar}] {done:,}/{total:,} {unit}{end}")
+        stream.flush()
+
+    return show
 
 
 def _sign_in(ctx: Context, args: argparse.Namespace, password: str) -> Session:
@@ -228,6 +306,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.say("The store is open on this computer again with the new password.")
         return EXIT_OK
 
+    if command == "purge":
+        _check_purge(args)
     password = ctx.secret("Your password: ")
     session = _sign_in(ctx, args, password)
     try:
@@ -268,6 +348,14 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         for account in added:
             names = ",".join(sorted(r.value for r in account.roles))
             ctx.say(f"  {account.username}\t{names}\t{account.password}")
+        if args.cases:
+            summary = demo.generate_cases(
+                session, args.cases, args.seed, progress_bar(ctx.stderr, "cases")
+            )
+            ctx.say(
+                f"Added {summary.cases:,} synthetic cases ({summary.people:,} people, "
+                f"{summary.notes:,} notes) in {summary.seconds:.1f} s."
+            )
     elif command == "audit":
         result = audit.verify(session)
         if not result.ok:
@@ -278,6 +366,10 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
             )
             return EXIT_FAILED
         ctx.say(f"Checked {result.checked} entries; the audit trail is intact.")
+    elif command == "purge":
+        return _purge(ctx, args, session)
+    elif command == "sar":
+        return _sar(ctx, args, session)
     elif command == "backup" and args.out.is_dir():
         written, removed = backup.backup_to_folder(session, args.out, args.keep)
         ctx.say(f"Backup written: {written.name}; {len(removed)} older generation(s) removed.")
@@ -286,6 +378,161 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         ctx.say(f"Backup written ({size:,} bytes).")
     else:
         raise UsageError("Unknown command.")
+    return EXIT_OK
+
+
+PURGE_ACTIONS = ("approve", "extend", "log", "certificate")
+# Which options each form of ``purge`` needs, and which it takes.
+_PURGE_NEEDS = {
+    None: (),
+    "approve": ("reference",),
+    "extend": ("reference", "reason", "until"),
+    "log": (),
+    "certificate": ("run", "out"),
+}
+_PURGE_TAKES = {
+    None: {"as_of", "dry_run"},
+    "approve": {"reference", "reason"},
+    "extend": {"reference", "reason", "until"},
+    "log": set(),
+    "certificate": {"run", "out"},
+}
+
+
+def _check_purge(args: argparse.Namespace) -> None:
+    """Catch a mistyped purge command before the password is asked for."""
+    action = args.action
+    name = f"purge {action}" if action else "purge"
+    for option in ("as_of", "dry_run", "reference", "reason", "until", "run", "out"):
+        given = bool(getattr(args, option))
+        flag = "--" + option.replace("_", "-")
+        if option in _PURGE_NEEDS[action] and not given:
+            raise UsageError(f"'safecase {name}' needs {flag}.")
+        if given and option not in _PURGE_TAKES[action]:
+            raise UsageError(f"'safecase {name}' does not take {flag}.")
+    if action == "extend" and len(args.reference) > 1:
+        raise UsageError("Extend one case at a time.")
+    args.as_of = retention.parse_day(args.as_of, "--as-of") if args.as_of else None
+    args.until = retention.parse_day(args.until, "--until") if args.until else None
+
+
+def _purge(ctx: Context, args: argparse.Namespace, session: Session) -> int:
+    action = args.action
+    if action == "approve":
+        for reference in args.reference:
+            done = retention.approve(session, [reference], args.reason)
+            ctx.say(f"{reference}: {'approved for destruction' if done else 'already approved'}.")
+    elif action == "extend":
+        reference = args.reference[0]
+        retention.extend(session, reference, args.reason, args.until)
+        ctx.say(f"{reference}: kept until {args.until.isoformat()}, then reviewed again.")
+    elif action == "log":
+        for run in retention.runs(session):
+            ctx.say(f"{run.run_id}\t{run.started[:19]}\t{run.cases}\t{run.destroyed_by_name}")
+    elif action == "certificate":
+        cases = retention.save_certificate(session, args.run, args.out)
+        ctx.say(f"Certificate written to {args.out} ({cases:,} case(s)).")
+    elif args.dry_run:
+        items = retention.due_items(session, args.as_of)
+        day = (args.as_of or retention.today(session)).isoformat()
+        if not items:
+            ctx.say(f"Nothing is due for destruction as of {day}.")
+            return EXIT_OK
+        ctx.say(f"Due for destruction as of {day}: {retention.summary(items)}.")
+        ctx.say("reference\tclosed\tdue\trule\tstatus")
+        for item in items:
+            ctx.say(
+                f"{item.reference}\t{item.closed_date.isoformat()}\t{item.due_date.isoformat()}"
+                f"\t{item.rule.value}\t{retention.status_text(item)}"
+            )
+    else:
+        result = retention.purge(
+            session, as_of=args.as_of, progress=progress_bar(ctx.stderr, "cases")
+        )
+        day = result.as_of.isoformat()
+        if not result.destroyed:
+            ctx.say(
+                f"Nothing was destroyed: no approved case is due as of {day} "
+                f"({result.awaiting_review} awaiting review, {result.blocked} blocked)."
+            )
+            return EXIT_OK
+        ctx.say(
+            f"Purge run {result.run_id} as of {day}: destroyed {len(result.destroyed):,} "
+            f"case(s) in {result.seconds:.1f} s."
+        )
+        for entry in result.destroyed:
+            ctx.say(
+                f"{entry.reference}\t{entry.closed_date.isoformat() if entry.closed_date else '-'}"
+                f"\t{entry.due_date.isoformat()}\t{entry.rule.value}"
+                f"\tpeople={entry.counts['people']} notes={entry.counts['notes']}"
+            )
+        ctx.say(
+            f"Left alone: {result.awaiting_review} awaiting review, {result.blocked} blocked, "
+            f"{len(result.changed)} changed since approval."
+        )
+        ctx.say(
+            f"Certificate: safecase purge certificate --store {args.store} --user {args.user} "
+            f"--run {result.run_id} --out FILE.pdf"
+        )
+    return EXIT_OK
+
+
+def _register_line(request: RightsRequest, today: dt.date) -> str:
+    """One register row: ids and dates only, never the requester's or the subject's name."""
+    if request.status is RequestStatus.CLOSED:
+        due = f"answered {request.responded_on or '-'} ({request.outcome.replace('_', ' ')})"
+    elif request.paused:
+        due = "clock paused for clarification"
+    elif request.deadline is None:
+        due = "identity not confirmed yet"
+    else:
+        due = f"{'extended to' if request.extended_to else 'due'} {request.deadline}"
+    subject = f"person {request.subject_person_id}" if request.subject_person_id else "not found"
+    line = (
+        f"{request.reference}\t{request.kind.value}\t{request.status.value}"
+        f"\treceived {request.received_on}\t{due}\t{subject}"
+    )
+    running = request.status is RequestStatus.OPEN and not request.paused
+    if request.overdue(today):
+        line += "\tOVERDUE"
+    elif running and request.deadline and request.deadline <= today + rights.WEEK:
+        line += "\tdue this week"
+    return line
+
+
+def _sar(ctx: Context, args: argparse.Namespace, session: Session) -> int:
+    today = dt.date.today()
+    if args.action == "list":
+        requests = rights.register(session, None if args.all else RequestStatus.OPEN)
+        for request in requests:
+            ctx.say(_register_line(request, today))
+        if not requests:
+            ctx.say("No requests." if args.all else "No open requests.")
+        return EXIT_OK
+    if args.action == "signoff":
+        request = rights.find_request(session, args.request)
+        sar.sign_off(session, request.id, args.note)
+        ctx.say(f"Pack for {request.reference} signed off.")
+        return EXIT_OK
+    found = rights.open_access_request(session, args.person)
+    if found is None:
+        found = rights.create_request(
+            session,
+            rights.RequestDraft(
+                kind=RightKind.ACCESS,
+                requester="The data subject",
+                received_on=today,
+                subject_person_id=args.person,
+                identity_confirmed_on=today,
+            ),
+        )
+        ctx.say(
+            f"Opened access request {found.reference}, received and identity confirmed today; "
+            f"due {found.due_on}."
+        )
+    result = sar.export_pack(session, found.id, args.out, as_zip=args.zip)
+    names = ", ".join(path.name for path in result.written)
+    ctx.say(f"Pack for {found.reference} written to {args.out}: {names}.")
     return EXIT_OK
 
 

@@ -118,3 +118,9 @@ def any_restricted(conn: Connection, person_ids: list[int]) -> bool:
         tuple(person_ids),
     )
     return bool(rows)
+
+
+def recorded_dates(conn: Connection, person_id: int) -> tuple[str, str]:
+    """When the person's record was made and last changed (UTC timestamps)."""
+    rows = read(conn, "SELECT created_at, updated_at FROM people WHERE id = ?", (person_id,))
+    return (str(rows[0][0]), str(rows[0][1])) if rows else ("", "")

@@ -163,3 +163,13 @@ def latest(conn: Connection, case_id: int) -> DashResult | None:
         (case_id,),
     )
     return _dash(rows[0]) if rows else None
+
+
+def for_person(conn: Connection, person_id: int) -> list[DashResult]:
+    """Every checklist completed for this person, oldest first (for a subject access pack)."""
+    rows = read(
+        conn,
+        f"SELECT {_COLUMNS} FROM dash_assessments WHERE person_id = ? ORDER BY completed_on, id",
+        (person_id,),
+    )
+    return [_dash(r) for r in rows]

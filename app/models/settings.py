@@ -6,6 +6,10 @@ from app.crypto.connection import Connection
 from app.models.db import read
 
 SERVICE_NAME = "service_name"
+# The service's own contact details, printed on letters (the SAR pack's cover letter).
+SERVICE_ADDRESS = "service_address"
+SERVICE_PHONE = "service_phone"
+SERVICE_EMAIL = "service_email"
 IDLE_LOCK_MINUTES = "idle_lock_minutes"
 KDF = "kdf"
 PASSWORD_ONLY = "password_only"
