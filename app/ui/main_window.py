@@ -8,6 +8,8 @@ Open a case by reference      caseworkers (break-glass, with a reason)
 Team cases, Shares to review  managers
 Audit                         managers, admins and the DPO
 Users and settings            admins
+Retention                     admins
+Subject access                managers; the DPO reads the register only
 ============================  ===========================================
 
 The title is only ever "Safecase": a title shows in task bars, window lists and shared screens,
@@ -38,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.users import Role, User
-from app.services import accounts, audit, cases
+from app.services import accounts, audit, cases, rights
 from app.services.session import Session
 from app.ui import labels
 from app.ui.audit_page import AuditPage
@@ -49,7 +51,9 @@ from app.ui.forms import confirm
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
 from app.ui.referral_dialog import NewReferralDialog
+from app.ui.retention_page import RetentionPage
 from app.ui.reviews_page import ReviewsPage
+from app.ui.sar_page import SarPage
 from app.ui.store_calls import StoreCalls
 from app.ui.users_page import UsersPage
 
@@ -238,10 +242,17 @@ class MainWindow(QMainWindow):
         if session.has(*audit.READERS):
             self.audit_page = AuditPage(self.calls, session, self.names)
             self.add_area(t("MainWindow", "Audit"), self.audit_page)
+        if session.has(*rights.REGISTER_ROLES):
+            self.sar_page = SarPage(
+                self.calls, can_prepare=self.is_manager, lock_action=self.lock_action
+            )
+            self.add_area(t("MainWindow", "Subject access"), self.sar_page)
         if Role.ADMIN in session.roles:
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
             self.users_page.idle_minutes_changed.connect(self._idle_minutes_changed)
             self.add_area(t("MainWindow", "Users and settings"), self.users_page)
+            self.retention_page = RetentionPage(self.calls, lock_action=self.lock_action)
+            self.add_area(t("MainWindow", "Retention"), self.retention_page)
         for action in (self.new_referral_action, self.find_action, self.new_note_action):
             action.setVisible(self.case_roles)
             self.addAction(action)

@@ -89,7 +89,14 @@ def test_a_case_from_referral_to_closing(
     qtbot: QtBot, make_app: MakeApp, both_roles_store: StoreCopy
 ) -> None:
     app, main = open_main(qtbot, make_app, both_roles_store, BOTH, BOTH_PW)
-    assert main.area_titles() == ["My cases", "Team cases", "Shares to review", "Search", "Audit"]
+    assert main.area_titles() == [
+        "My cases",
+        "Team cases",
+        "Shares to review",
+        "Search",
+        "Audit",
+        "Subject access",
+    ]
 
     # -- a new referral, from the keyboard --------------------------------------------------------
     qtbot.keyClick(

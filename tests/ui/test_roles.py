@@ -30,9 +30,13 @@ from tests.ui.conftest import MakeApp, open_main, wait_calls
     ("username", "password", "areas"),
     [
         (CASEWORKER, CASEWORKER_PW, ["My cases", "Search"]),
-        (MANAGER, MANAGER_PW, ["My cases", "Team cases", "Shares to review", "Search", "Audit"]),
-        (ADMIN, ADMIN_PW, ["Audit", "Users and settings"]),
-        (DPO, DPO_PW, ["Audit"]),
+        (
+            MANAGER,
+            MANAGER_PW,
+            ["My cases", "Team cases", "Shares to review", "Search", "Audit", "Subject access"],
+        ),
+        (ADMIN, ADMIN_PW, ["Audit", "Users and settings", "Retention"]),
+        (DPO, DPO_PW, ["Audit", "Subject access"]),
     ],
 )
 def test_each_role_sees_only_its_areas(
@@ -53,6 +57,8 @@ def test_each_role_sees_only_its_areas(
     assert main.break_glass_action.isVisible() == (username == CASEWORKER)
     assert hasattr(main, "users_page") == ("Users and settings" in areas)
     assert hasattr(main, "audit_page") == ("Audit" in areas)
+    assert hasattr(main, "retention_page") == ("Retention" in areas)
+    assert hasattr(main, "sar_page") == ("Subject access" in areas)
     assert hasattr(main, "team_cases") == ("Team cases" in areas)
     assert main.windowTitle() == "Safecase"
 

@@ -1,0 +1,468 @@
+"""Retention (admins): what is due for destruction as of a date, approving or extending it,
+running the purge, and the destruction log with its certificate.
+
+The page shows references, dates, the rule that set each date and what blocks it: never case
+content and never names. The certificate is written only where the admin chooses, and the
+folder is not remembered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QVBoxLayout, QWidget
+
+from app.errors import InvalidInput
+from app.models.retention import LogEntry, RunSummary, Schedule
+from app.services import retention
+from app.services.retention import PurgeResult
+from app.services.session import Session
+from app.ui import labels
+from app.ui.errors import error_sentence
+from app.ui.forms import FormDialog, button, confirm, date_edit, date_of, text_box
+from app.ui.i18n import translate
+from app.ui.record_table import Column, RecordTable
+from app.ui.store_calls import StoreCalls
+from app.ui.widgets import (
+    fit_columns,
+    heading,
+    message_label,
+    paragraph,
+    set_message,
+    tab_widget,
+    table_view,
+)
+
+MIN_REASON = retention.MIN_REASON
+
+
+def _rule(item: Schedule) -> str:
+    return item.rule.value.replace("_", " ")
+
+
+class ProgressRelay(QObject):
+    """Carries ``progress(done, total)`` from the worker to the main thread (queued signal)."""
+
+    moved = Signal(int, int)
+
+    def report(self, done: int, total: int) -> None:
+        self.moved.emit(done, total)
+
+
+class ApproveDialog(FormDialog):
+    """Approve the destruction of the chosen due cases, with a reason."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        references: list[str],
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("ApproveDialog", "Approve destruction"),
+            parent,
+            intro=translate(
+                "ApproveDialog",
+                "Approve {n} case(s) for destruction: {references}. Nothing is destroyed until "
+                "the purge runs.",
+            ).format(n=len(references), references=", ".join(references)),
+            save_text=translate("ApproveDialog", "&Approve"),
+            lock_action=lock_action,
+        )
+        self.references = references
+        self.reason_field = text_box(translate("ApproveDialog", "Reason"), lines=3)
+        self.add_field(translate("ApproveDialog", "&Reason"), self.reason_field)
+        self.reason_field.setFocus()
+
+    def make_call(self) -> Callable[[Session], object]:
+        reason = self.reason_field.toPlainText().strip()
+        if len(reason) < MIN_REASON:
+            raise InvalidInput("Give the reason for approving the destruction (a short sentence).")
+        references = list(self.references)
+        return lambda s: retention.approve(s, references, reason)
+
+
+class ExtendDialog(FormDialog):
+    """Keep a due case until a review date, with a reason."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        reference: str,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("ExtendDialog", "Keep the case longer"),
+            parent,
+            intro=translate(
+                "ExtendDialog", "Keep case {reference} until the review date below."
+            ).format(reference=reference),
+            save_text=translate("ExtendDialog", "&Extend"),
+            lock_action=lock_action,
+        )
+        self.reference = reference
+        self.reason_field = text_box(translate("ExtendDialog", "Reason"), lines=3)
+        self.until_field = date_edit(
+            translate("ExtendDialog", "Review date"), dt.date.today() + dt.timedelta(days=365)
+        )
+        self.add_field(translate("ExtendDialog", "&Reason"), self.reason_field)
+        self.add_field(translate("ExtendDialog", "Review &date"), self.until_field)
+        self.reason_field.setFocus()
+
+    def make_call(self) -> Callable[[Session], object]:
+        reason = self.reason_field.toPlainText().strip()
+        if len(reason) < MIN_REASON:
+            raise InvalidInput("Give the reason for keeping the case longer (a short sentence).")
+        until = date_of(self.until_field)
+        if until <= dt.date.today():
+            raise InvalidInput("The new review date must be in the future.")
+        reference = self.reference
+        return lambda s: retention.extend(s, reference, reason, until)
+
+
+class RetentionPage(QWidget):
+    """Admins: the due list, approvals, the purge and the destruction log."""
+
+    purged = Signal(object)  # the PurgeResult of a finished run
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.calls = calls
+        self.lock_action = lock_action
+        self.dialog: FormDialog | None = None
+        self.last_result: PurgeResult | None = None
+        # Where the certificate goes: a save dialog, replaceable in tests. Never remembered.
+        self.choose_certificate_file: Callable[[str], str] = self._ask_certificate_file
+        self.setAccessibleName(translate("RetentionPage", "Retention"))
+        t = translate
+
+        self.as_of_field = date_edit(t("RetentionPage", "Due as of"))
+        self.show_button = button(t("RetentionPage", "&Show what is due"))
+        self.model: RecordTable[Schedule] = RecordTable(
+            [
+                Column(t("RetentionPage", "Reference"), lambda i: i.reference),
+                Column(t("RetentionPage", "Closed"), lambda i: labels.date(i.closed_date)),
+                Column(t("RetentionPage", "Due"), lambda i: labels.date(i.due_date)),
+                Column(t("RetentionPage", "Rule"), _rule),
+                Column(
+                    t("RetentionPage", "Holds and blocks"),
+                    lambda i: translate("retention", retention.status_text(i)),
+                ),
+            ],
+            self,
+        )
+        self.table = table_view(t("RetentionPage", "Cases due for destruction"), self.model)
+        self.summary_label = message_label(t("RetentionPage", "Summary"), "status")
+        self.approve_button = button(t("RetentionPage", "A&pprove…"))
+        self.extend_button = button(t("RetentionPage", "E&xtend…"))
+        self.purge_button = button(t("RetentionPage", "&Run purge"))
+        self.status_label = message_label(t("RetentionPage", "Status"), "status")
+        self.problem_label = message_label(t("RetentionPage", "Problem"))
+
+        self.runs_model: RecordTable[RunSummary] = RecordTable(
+            [
+                Column(t("RetentionPage", "Run"), lambda r: r.run_id),
+                Column(t("RetentionPage", "Started"), lambda r: labels.moment(r.started)),
+                Column(t("RetentionPage", "Destroyed by"), lambda r: r.destroyed_by_name),
+                Column(t("RetentionPage", "Cases"), lambda r: f"{r.cases:,}"),
+            ],
+            self,
+        )
+        self.runs_table = table_view(t("RetentionPage", "Purge runs"), self.runs_model)
+        self.entries_model: RecordTable[LogEntry] = RecordTable(
+            [
+                Column(t("RetentionPage", "Reference"), lambda e: e.reference),
+                Column(t("RetentionPage", "Closed"), lambda e: labels.date(e.closed_date)),
+                Column(t("RetentionPage", "Due"), lambda e: labels.date(e.due_date)),
+                Column(t("RetentionPage", "Rule"), lambda e: e.rule.value.replace("_", " ")),
+                Column(t("RetentionPage", "Approved by"), lambda e: e.approved_by_name),
+                Column(t("RetentionPage", "Destroyed"), lambda e: labels.moment(e.destroyed_at)),
+            ],
+            self,
+        )
+        self.entries_table = table_view(
+            t("RetentionPage", "Cases destroyed in the run"), self.entries_model
+        )
+        self.certificate_button = button(t("RetentionPage", "Save &certificate…"))
+
+        due_row = QHBoxLayout()
+        due_row.addWidget(self.as_of_field)
+        due_row.addWidget(self.show_button)
+        due_row.addStretch(1)
+        due_row.addWidget(self.approve_button)
+        due_row.addWidget(self.extend_button)
+        due_row.addWidget(self.purge_button)
+        due_tab = QWidget()
+        due_layout = QVBoxLayout(due_tab)
+        due_layout.addLayout(due_row)
+        due_layout.addWidget(self.table, 1)
+        due_layout.addWidget(self.summary_label)
+
+        log_row = QHBoxLayout()
+        log_row.addStretch(1)
+        log_row.addWidget(self.certificate_button)
+        log_tab = QWidget()
+        log_layout = QVBoxLayout(log_tab)
+        log_layout.addWidget(self.runs_table, 1)
+        log_layout.addWidget(self.entries_table, 2)
+        log_layout.addLayout(log_row)
+
+        self.tabs = tab_widget(t("RetentionPage", "Retention sections"))
+        self.tabs.addTab(due_tab, t("RetentionPage", "&Due for destruction"))
+        self.tabs.addTab(log_tab, t("RetentionPage", "Destruction &log"))
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(t("RetentionPage", "Retention")))
+        layout.addWidget(
+            paragraph(
+                t(
+                    "RetentionPage",
+                    "Closed cases whose retention period has ended, by reference only. Approve "
+                    "or extend each; the purge destroys only approved cases, for good.",
+                )
+            )
+        )
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.problem_label)
+
+        self.relay = ProgressRelay(self)
+        self.relay.moved.connect(self._purge_moved)
+        self.show_button.clicked.connect(self.refresh_due)
+        self.as_of_field.dateChanged.connect(lambda *_a: self.refresh_due())
+        self.approve_button.clicked.connect(self.approve)
+        self.extend_button.clicked.connect(self.extend)
+        self.purge_button.clicked.connect(self.run_purge)
+        self.certificate_button.clicked.connect(self.save_certificate)
+        self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
+        self.runs_table.selectionModel().currentRowChanged.connect(self._run_chosen)
+        QWidget.setTabOrder(self.as_of_field, self.show_button)
+        self._selection_changed()
+        self.certificate_button.setEnabled(False)
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.refresh_due()
+        self.refresh_runs()
+
+    @property
+    def as_of(self) -> dt.date:
+        return date_of(self.as_of_field)
+
+    def refresh_due(self) -> None:
+        day = self.as_of
+        self.calls.run(
+            lambda s: retention.due_items(s, day),
+            self._due_arrived,
+            self._failed,
+            receiver=self,
+            label=translate("RetentionPage", "Reading what is due…"),
+        )
+
+    def _due_arrived(self, items: list[Schedule]) -> None:
+        self.model.set_records(items)
+        fit_columns(self.table)
+        set_message(self.summary_label, translate("retention", retention.summary(items)))
+        set_message(self.problem_label, None)
+        self._selection_changed()
+
+    def refresh_runs(self) -> None:
+        self.calls.run(retention.runs, self._runs_arrived, self._failed, receiver=self)
+
+    def _runs_arrived(self, runs: list[RunSummary]) -> None:
+        self.runs_model.set_records(runs)
+        self.entries_model.clear()
+        fit_columns(self.runs_table)
+        self.certificate_button.setEnabled(False)
+
+    def _run_chosen(self, *_args: object) -> None:
+        run = self.selected_run()
+        self.certificate_button.setEnabled(run is not None)
+        if run is None:
+            self.entries_model.clear()
+            return
+        run_id = run.run_id
+        self.calls.run(
+            lambda s: retention.log_entries(s, run_id),
+            self._entries_arrived,
+            self._failed,
+            receiver=self,
+        )
+
+    def _entries_arrived(self, entries: list[LogEntry]) -> None:
+        self.entries_model.set_records(entries)
+        fit_columns(self.entries_table)
+
+    def _failed(self, error: BaseException) -> None:
+        set_message(self.problem_label, error_sentence(error))
+
+    # -- choosing ---------------------------------------------------------------------------------
+
+    def selected(self) -> Schedule | None:
+        index = self.table.currentIndex()
+        return self.model.record(index.row()) if index.isValid() else None
+
+    def select_reference(self, reference: str) -> bool:
+        for row, item in enumerate(self.model.records):
+            if item.reference == reference:
+                self.table.selectRow(row)
+                self.table.setCurrentIndex(self.model.index(row, 0))
+                return True
+        return False
+
+    def selected_run(self) -> RunSummary | None:
+        index = self.runs_table.currentIndex()
+        return self.runs_model.record(index.row()) if index.isValid() else None
+
+    def _selection_changed(self, *_args: object) -> None:
+        item = self.selected()
+        free = item is not None and not item.blocked
+        self.approve_button.setEnabled(free and item is not None and not item.approved)
+        self.extend_button.setEnabled(free)
+        self.purge_button.setEnabled(any(i.approved and not i.blocked for i in self.model.records))
+
+    # -- deciding ---------------------------------------------------------------------------------
+
+    def approve(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        dialog = ApproveDialog(self.calls, [item.reference], self, lock_action=self.lock_action)
+        self._open(dialog, translate("RetentionPage", "Approved for destruction."))
+
+    def extend(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        dialog = ExtendDialog(self.calls, item.reference, self, lock_action=self.lock_action)
+        self._open(dialog, translate("RetentionPage", "Kept until the review date."))
+
+    def _open(self, dialog: FormDialog, done: str) -> None:
+        self.dialog = dialog
+
+        def saved(_value: object) -> None:
+            set_message(self.status_label, done)
+            self.refresh_due()
+
+        dialog.saved.connect(saved)
+        dialog.open()
+
+    # -- the purge --------------------------------------------------------------------------------
+
+    def approved_count(self) -> int:
+        return sum(1 for i in self.model.records if i.approved and not i.blocked)
+
+    def run_purge(self) -> None:
+        count = self.approved_count()
+        if count == 0:
+            set_message(
+                self.status_label, translate("RetentionPage", "No approved cases to destroy.")
+            )
+            return
+        day = self.as_of
+        confirm(
+            self,
+            translate("RetentionPage", "Run purge"),
+            translate("RetentionPage", "Destroy {n} cases? This cannot be undone.").format(n=count)
+            if count != 1
+            else translate("RetentionPage", "Destroy 1 case? This cannot be undone."),
+            translate("RetentionPage", "&Destroy"),
+            lambda: self._purge(day),
+            lock_action=self.lock_action,
+        )
+
+    def _purge(self, day: dt.date) -> None:
+        relay = self.relay
+        self.purge_button.setEnabled(False)
+        self.calls.run(
+            lambda s: retention.purge(s, as_of=day, progress=relay.report),
+            self._purged,
+            self._purge_failed,
+            receiver=self,
+            label=translate("RetentionPage", "Destroying approved cases…"),
+        )
+
+    def _purge_moved(self, done: int, total: int) -> None:
+        dialog = self.calls.progress_dialog
+        if dialog is not None and total:
+            dialog.setRange(0, total)
+            dialog.setValue(done)
+            dialog.setLabelText(
+                translate("RetentionPage", "Destroyed {done} of {total} cases…").format(
+                    done=done, total=total
+                )
+            )
+
+    def _purged(self, result: PurgeResult) -> None:
+        self.last_result = result
+        text = translate("RetentionPage", "Purge run {run}: {n} case(s) destroyed.").format(
+            run=result.run_id, n=len(result.destroyed)
+        )
+        if result.changed:
+            text += " " + translate(
+                "RetentionPage", "{n} changed since approval and were kept."
+            ).format(n=len(result.changed))
+        set_message(self.status_label, text)
+        self.refresh()
+        self.purged.emit(result)
+
+    def _purge_failed(self, error: BaseException) -> None:
+        self._failed(error)
+        self.refresh()
+
+    # -- the certificate --------------------------------------------------------------------------
+
+    def _ask_certificate_file(self, suggested: str) -> str:
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            translate("RetentionPage", "Save certificate of destruction"),
+            suggested,
+            translate("RetentionPage", "PDF files (*.pdf)"),
+        )
+        return path
+
+    def save_certificate(self) -> None:
+        run = self.selected_run()
+        if run is None:
+            return
+        chosen = self.choose_certificate_file(f"certificate-{run.run_id}.pdf")
+        if not chosen:
+            return
+        out = Path(chosen)
+        if out.suffix.lower() != ".pdf":
+            out = out.with_name(out.name + ".pdf")
+        run_id = run.run_id
+        self.calls.run(
+            lambda s: retention.save_certificate(s, run_id, out),
+            lambda n: set_message(
+                self.status_label,
+                translate("RetentionPage", "Certificate saved ({n} cases).").format(n=n),
+            ),
+            receiver=self,
+            label=translate("RetentionPage", "Writing the certificate…"),
+        )
+
+    def clear(self) -> None:
+        self.model.clear()
+        self.runs_model.clear()
+        self.entries_model.clear()

@@ -1,0 +1,828 @@
+"""Subject access (managers; the DPO reads the register): the rights-request register with its
+deadlines, new requests, and preparing an access pack: preview with redactions, reviewer
+decisions, sign-off, export and print.
+
+Printing saves the pack's PDF where the manager chooses (it is then printed from there); the
+folder is never remembered. Export and print are refused by the service until the pack is
+ready (identity confirmed, and signed off when the subject is an alleged perpetrator).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QTextCursor
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSplitter,
+    QTextBrowser,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.crypto.files import atomic_write
+from app.errors import InvalidInput
+from app.models.redaction import Exemption, Span
+from app.models.rights import RequestStatus, RightKind, RightsRequest
+from app.services import rights, sar
+from app.services.sar import ExportResult, PackItem, SarPack
+from app.services.session import Session
+from app.ui import labels
+from app.ui.errors import error_sentence, show_error
+from app.ui.forms import (
+    FormDialog,
+    OptionalDate,
+    button,
+    check_box,
+    date_edit,
+    date_of,
+    enum_combo,
+    spin_box,
+    text_box,
+)
+from app.ui.i18n import translate
+from app.ui.record_table import Column, RecordTable
+from app.ui.store_calls import StoreCalls
+from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message, table_view
+
+KEY_ROLE = Qt.ItemDataRole.UserRole
+
+
+def kind_label(kind: RightKind) -> str:
+    return {
+        RightKind.ACCESS: translate("SarPage", "Access"),
+        RightKind.RECTIFICATION: translate("SarPage", "Rectification"),
+        RightKind.ERASURE: translate("SarPage", "Erasure"),
+        RightKind.RESTRICTION: translate("SarPage", "Restriction"),
+        RightKind.OBJECTION: translate("SarPage", "Objection"),
+        RightKind.PORTABILITY: translate("SarPage", "Portability"),
+    }[kind]
+
+
+def exemption_label(code: Exemption) -> str:
+    return {
+        Exemption.THIRD_PARTY: translate("SarPage", "Third party"),
+        Exemption.SERIOUS_HARM: translate("SarPage", "Serious harm"),
+        Exemption.CRIME_PREVENTION: translate("SarPage", "Crime prevention"),
+        Exemption.LEGAL_PRIVILEGE: translate("SarPage", "Legal privilege"),
+        Exemption.OTHER: translate("SarPage", "Other"),
+    }[code]
+
+
+def redacted_html(item: PackItem) -> str:
+    """The item as it will be sent: each redacted run a black box labelled with its code."""
+    parts: list[str] = []
+    cursor = 0
+    for span in sorted(item.spans, key=lambda s: s.start):
+        if span.start > cursor:
+            parts.append(html.escape(item.text[cursor : span.start]))
+        if span.end > cursor:
+            parts.append(
+                '<span style="background-color:#000000; color:#ffffff;">&nbsp;'
+                + html.escape(translate("SarPage", "REDACTED: {code}").format(code=span.code))
+                + "&nbsp;</span>"
+            )
+            cursor = span.end
+    parts.append(html.escape(item.text[cursor:]))
+    return "<p style='white-space:pre-wrap'>" + "".join(parts) + "</p>"
+
+
+@dataclass(frozen=True)
+class Register:
+    requests: list[RightsRequest]
+    overdue: frozenset[int]
+    this_week: frozenset[int]
+
+
+def load_register(session: Session) -> Register:
+    today = dt.date.today()
+    return Register(
+        rights.register(session),
+        frozenset(r.id for r in rights.overdue(session, today)),
+        frozenset(r.id for r in rights.due_this_week(session, today)),
+    )
+
+
+class ProgressRelay(QObject):
+    """Carries a service's ``progress(step, total, what)`` to the main thread."""
+
+    moved = Signal(int, int, str)
+
+    def report(self, step: int, total: int, what: str) -> None:
+        self.moved.emit(step, total, what)
+
+
+def follow_progress(calls: StoreCalls, step: int, total: int, what: str) -> None:
+    dialog = calls.progress_dialog
+    if dialog is not None and total:
+        dialog.setRange(0, total)
+        dialog.setValue(step)
+        dialog.setLabelText(translate("sar", what))
+
+
+# -- the register ---------------------------------------------------------------------------------
+
+
+class NewRequestDialog(FormDialog):
+    """Enter a new request in the register."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("NewRequestDialog", "New rights request"),
+            parent,
+            save_text=translate("NewRequestDialog", "&Add to the register"),
+            lock_action=lock_action,
+        )
+        t = translate
+        self.kind_field = enum_combo(t("NewRequestDialog", "Type"), RightKind, kind_label)
+        self.add_field(t("NewRequestDialog", "&Type"), self.kind_field)
+        self.requester_field = self.line(t("NewRequestDialog", "Re&quester"))
+        self.subject_field = spin_box(t("NewRequestDialog", "Subject person id"), 0, 2**31 - 1, 0)
+        self.subject_field.setSpecialValueText(t("NewRequestDialog", "Nobody on record matched"))
+        self.add_field(t("NewRequestDialog", "Su&bject person id"), self.subject_field)
+        self.subject_note_field = self.line(t("NewRequestDialog", "Who it is about (if &no match)"))
+        self.agent_field = check_box(t("NewRequestDialog", "Made by an a&gent"))
+        self.authority_field = check_box(t("NewRequestDialog", "Agent's &authority seen"))
+        self.received_field = date_edit(t("NewRequestDialog", "Received"))
+        self.identity_field = OptionalDate(
+            t("NewRequestDialog", "Identity confirmed"),
+            t("NewRequestDialog", "&Identity confirmed on"),
+            None,
+        )
+        self.add_field("", self.agent_field)
+        self.add_field("", self.authority_field)
+        self.add_field(t("NewRequestDialog", "&Received"), self.received_field)
+        self.add_field(t("NewRequestDialog", "Identity"), self.identity_field)
+        self.kind_field.setFocus()
+
+    def make_call(self) -> Callable[[Session], object]:
+        person_id = self.subject_field.value()
+        draft = rights.RequestDraft(
+            kind=self.kind_field.value(),
+            requester=self.requester_field.text(),
+            received_on=date_of(self.received_field),
+            subject_person_id=person_id or None,
+            subject_note=self.subject_note_field.text(),
+            by_agent=self.agent_field.isChecked(),
+            authority_seen=self.authority_field.isChecked(),
+            identity_confirmed_on=self.identity_field.value(),
+        )
+        if not draft.requester.strip():
+            raise InvalidInput("Say who made the request.")
+        return lambda s: rights.create_request(s, draft)
+
+
+class SarPage(QWidget):
+    """The register; managers add requests and prepare access packs."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        *,
+        can_prepare: bool,
+        parent: QWidget | None = None,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.calls = calls
+        self.can_prepare = can_prepare
+        self.lock_action = lock_action
+        self.dialog: QDialog | None = None
+        self.register = Register([], frozenset(), frozenset())
+        # Replaceable in tests: where a pack is exported, where its PDF is saved for printing.
+        self.choose_folder: Callable[[], str] = self._ask_folder
+        self.choose_pdf_file: Callable[[str], str] = self._ask_pdf_file
+        t = translate
+        self.setAccessibleName(t("SarPage", "Subject access"))
+        self.model: RecordTable[RightsRequest] = RecordTable(
+            [
+                Column(t("SarPage", "Reference"), lambda r: r.reference),
+                Column(t("SarPage", "Type"), lambda r: kind_label(r.kind)),
+                Column(t("SarPage", "Received"), lambda r: labels.date(r.received_on)),
+                Column(
+                    t("SarPage", "Due"),
+                    lambda r: (
+                        labels.date(r.deadline) if r.deadline else t("SarPage", "clock not started")
+                    ),
+                ),
+                Column(t("SarPage", "Deadline"), self.mark),
+                Column(
+                    t("SarPage", "Status"),
+                    lambda r: (
+                        t("SarPage", "Open")
+                        if r.status is RequestStatus.OPEN
+                        else t("SarPage", "Closed")
+                    ),
+                ),
+                Column(t("SarPage", "Requester"), lambda r: r.requester),
+                Column(t("SarPage", "About"), lambda r: r.subject_name or r.subject_note),
+            ],
+            self,
+        )
+        self.table = table_view(t("SarPage", "Rights requests"), self.model)
+        self.new_button = button(t("SarPage", "&New request…"))
+        self.prepare_button = button(t("SarPage", "&Prepare pack…"))
+        self.refresh_button = button(t("SarPage", "Refres&h"))
+        self.status_label = message_label(t("SarPage", "Status"), "status")
+        self.problem_label = message_label(t("SarPage", "Problem"))
+        row = QHBoxLayout()
+        row.addWidget(self.refresh_button)
+        if can_prepare:
+            row.addWidget(self.new_button)
+            row.addWidget(self.prepare_button)
+        else:
+            for widget in (self.new_button, self.prepare_button):
+                widget.setParent(self)
+                widget.hide()
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(t("SarPage", "Subject access and other rights")))
+        layout.addWidget(
+            paragraph(
+                t(
+                    "SarPage",
+                    "Every request in the register, soonest deadline first. Overdue requests and "
+                    "those due within a week are marked.",
+                )
+                if can_prepare
+                else t(
+                    "SarPage",
+                    "The register, read-only: every request, soonest deadline first, with "
+                    "overdue requests and those due within a week marked.",
+                )
+            )
+        )
+        layout.addLayout(row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.problem_label)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.new_button.clicked.connect(self.new_request)
+        self.prepare_button.clicked.connect(self.prepare_pack)
+        self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
+        self._selection_changed()
+
+    def mark(self, request: RightsRequest) -> str:
+        if request.id in self.register.overdue:
+            return translate("SarPage", "OVERDUE")
+        if request.id in self.register.this_week:
+            return translate("SarPage", "Due this week")
+        if request.paused:
+            return translate("SarPage", "Paused")
+        return ""
+
+    def start(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.calls.run(
+            load_register,
+            self._arrived,
+            self._failed,
+            receiver=self,
+            label=translate("SarPage", "Reading the register…"),
+        )
+
+    def _arrived(self, register: Register) -> None:
+        self.register = register
+        self.model.set_records(register.requests)
+        fit_columns(self.table)
+        set_message(self.problem_label, None)
+        self._selection_changed()
+
+    def _failed(self, error: BaseException) -> None:
+        set_message(self.problem_label, error_sentence(error))
+
+    def selected(self) -> RightsRequest | None:
+        index = self.table.currentIndex()
+        return self.model.record(index.row()) if index.isValid() else None
+
+    def select_reference(self, reference: str) -> bool:
+        for row, request in enumerate(self.model.records):
+            if request.reference == reference:
+                self.table.setCurrentIndex(self.model.index(row, 0))
+                return True
+        return False
+
+    def _selection_changed(self, *_args: object) -> None:
+        request = self.selected()
+        self.prepare_button.setEnabled(
+            self.can_prepare
+            and request is not None
+            and request.kind in sar.PACK_KINDS
+            and request.status is RequestStatus.OPEN
+        )
+
+    def new_request(self) -> None:
+        if not self.can_prepare:
+            return
+        dialog = NewRequestDialog(self.calls, self, lock_action=self.lock_action)
+        self.dialog = dialog
+
+        def saved(request: object) -> None:
+            if isinstance(request, RightsRequest):
+                set_message(
+                    self.status_label,
+                    translate("SarPage", "Request {reference} added to the register.").format(
+                        reference=request.reference
+                    ),
+                )
+            self.refresh()
+
+        dialog.saved.connect(saved)
+        dialog.open()
+
+    def prepare_pack(self) -> None:
+        request = self.selected()
+        if request is None or not self.can_prepare:
+            return
+        dialog = PackDialog(self.calls, request, self, lock_action=self.lock_action)
+        dialog.choose_folder = self.choose_folder
+        dialog.choose_pdf_file = self.choose_pdf_file
+        self.dialog = dialog
+        dialog.open()
+        dialog.load()
+
+    def _ask_folder(self) -> str:
+        return QFileDialog.getExistingDirectory(
+            self, translate("SarPage", "Choose a folder for the pack")
+        )
+
+    def _ask_pdf_file(self, suggested: str) -> str:
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            translate("SarPage", "Save the pack's PDF to print"),
+            suggested,
+            translate("SarPage", "PDF files (*.pdf)"),
+        )
+        return path
+
+    def clear(self) -> None:
+        self.model.clear()
+
+
+# -- the pack --------------------------------------------------------------------------------------
+
+
+class RedactDialog(FormDialog):
+    """Redact the chosen characters of one item, with the exemption that applies."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        request_id: int,
+        item_key: str,
+        start: int,
+        end: int,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("RedactDialog", "Redact the selection"),
+            parent,
+            save_text=translate("RedactDialog", "&Redact"),
+            lock_action=lock_action,
+        )
+        self.request_id, self.item_key, self.start, self.end = request_id, item_key, start, end
+        self.code_field = enum_combo(
+            translate("RedactDialog", "Exemption"), Exemption, exemption_label
+        )
+        self.reason_field = text_box(translate("RedactDialog", "Reason"), lines=3)
+        self.add_field(translate("RedactDialog", "&Exemption"), self.code_field)
+        self.add_field(translate("RedactDialog", "R&eason"), self.reason_field)
+        self.code_field.setFocus()
+
+    def make_call(self) -> Callable[[Session], object]:
+        code: Exemption = self.code_field.value()
+        reason = self.reason_field.toPlainText().strip()
+        if not reason:
+            raise InvalidInput("Say why the text is withheld.")
+        request_id, key, start, end = self.request_id, self.item_key, self.start, self.end
+        return lambda s: sar.redact(s, request_id, key, start, end, code, reason)
+
+
+class DiscloseDialog(FormDialog):
+    """Lift a redaction because disclosure is reasonable, with the reason."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        request_id: int,
+        item_key: str,
+        span: Span,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("DiscloseDialog", "Disclose a redacted part"),
+            parent,
+            intro=translate("DiscloseDialog", "The part is redacted with the code {code}.").format(
+                code=span.code
+            ),
+            save_text=translate("DiscloseDialog", "&Disclose"),
+            lock_action=lock_action,
+        )
+        self.request_id, self.item_key, self.span = request_id, item_key, span
+        self.reason_field = text_box(translate("DiscloseDialog", "Reason"), lines=3)
+        self.add_field(
+            translate("DiscloseDialog", "&Why disclosure is reasonable"), self.reason_field
+        )
+        self.reason_field.setFocus()
+
+    def make_call(self) -> Callable[[Session], object]:
+        reason = self.reason_field.toPlainText().strip()
+        if not reason:
+            raise InvalidInput("Say why disclosing this is reasonable.")
+        request_id, key, span = self.request_id, self.item_key, self.span
+        return lambda s: sar.disclose(s, request_id, key, span.start, span.end, reason)
+
+
+class PackDialog(QDialog):
+    """Preview an access pack: sections and items, redactions as black boxes, reviewer
+    decisions, sign-off, export and print."""
+
+    exported = Signal(object)  # ExportResult
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        request: RightsRequest,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.calls = calls
+        self.request = request
+        self.lock_action = lock_action
+        self.pack: SarPack | None = None
+        self.dialog: FormDialog | None = None
+        self.choose_folder: Callable[[], str] = lambda: ""
+        self.choose_pdf_file: Callable[[str], str] = lambda _s: ""
+        t = translate
+        title = t("PackDialog", "Access pack for {reference}").format(reference=request.reference)
+        self.setWindowTitle(t("PackDialog", "Safecase"))
+        self.setAccessibleName(title)
+        self.setModal(True)
+        self.resize(1000, 700)
+        if lock_action is not None:
+            self.addAction(lock_action)
+
+        self.warning_label = QLabel()
+        self.warning_label.setObjectName("warningBanner")
+        self.warning_label.setAccessibleName(t("PackDialog", "Warning"))
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.warning_label.setStyleSheet(
+            "QLabel { background: #b00020; color: white; font-weight: bold; padding: 8px; }"
+        )
+        self.warning_label.setVisible(False)
+        self.notes_label = message_label(t("PackDialog", "Notes on the pack"), "status")
+
+        self.tree = QTreeWidget()
+        self.tree.setAccessibleName(t("PackDialog", "Sections and items"))
+        self.tree.setHeaderLabels([t("PackDialog", "Pack contents")])
+        self.sent_view = QTextBrowser()
+        self.sent_view.setAccessibleName(t("PackDialog", "As it will be sent"))
+        self.sent_view.setOpenLinks(False)
+        self.full_view = QPlainTextEdit()
+        self.full_view.setReadOnly(True)
+        self.full_view.setTabChangesFocus(True)
+        self.full_view.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard
+            | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.full_view.setAccessibleName(t("PackDialog", "Full text, to select a part"))
+        self.spans_list = QListWidget()
+        self.spans_list.setAccessibleName(t("PackDialog", "Redacted parts"))
+
+        self.redact_button = button(t("PackDialog", "&Redact selection…"))
+        self.disclose_button = button(t("PackDialog", "&Disclose redacted part…"))
+        self.sign_off_button = button(t("PackDialog", "&Sign off"))
+        self.export_button = button(t("PackDialog", "E&xport…"))
+        self.print_button = button(t("PackDialog", "&Print (save PDF)…"))
+        self.close_button = button(t("PackDialog", "&Close"))
+        self.status_label = message_label(t("PackDialog", "Status"), "status")
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(QLabel(t("PackDialog", "As it will be sent:")))
+        right_layout.addWidget(self.sent_view, 2)
+        full_label = QLabel(t("PackDialog", "&Full text (select a part to redact):"))
+        full_label.setBuddy(self.full_view)
+        right_layout.addWidget(full_label)
+        right_layout.addWidget(self.full_view, 2)
+        spans_label = QLabel(t("PackDialog", "Redacted &parts:"))
+        spans_label.setBuddy(self.spans_list)
+        right_layout.addWidget(spans_label)
+        right_layout.addWidget(self.spans_list, 1)
+        decide = QHBoxLayout()
+        decide.addWidget(self.redact_button)
+        decide.addWidget(self.disclose_button)
+        decide.addStretch(1)
+        right_layout.addLayout(decide)
+        splitter = QSplitter()
+        splitter.addWidget(self.tree)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 2)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status_label, 1)
+        for widget in (
+            self.sign_off_button,
+            self.export_button,
+            self.print_button,
+            self.close_button,
+        ):
+            buttons.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(title))
+        layout.addWidget(self.warning_label)
+        layout.addWidget(self.notes_label)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+
+        self.relay = ProgressRelay(self)
+        self.relay.moved.connect(
+            lambda step, total, what: follow_progress(calls, step, total, what)
+        )
+        self.tree.currentItemChanged.connect(self._item_chosen)
+        self.spans_list.currentRowChanged.connect(self._span_chosen)
+        self.full_view.selectionChanged.connect(self._update_buttons)
+        self.redact_button.clicked.connect(self.redact_selection)
+        self.disclose_button.clicked.connect(self.disclose_span)
+        self.sign_off_button.clicked.connect(self.sign_off)
+        self.export_button.clicked.connect(self.export)
+        self.print_button.clicked.connect(self.print_pack)
+        self.close_button.clicked.connect(self.reject)
+        QWidget.setTabOrder(self.tree, self.sent_view)
+        QWidget.setTabOrder(self.sent_view, self.full_view)
+        QWidget.setTabOrder(self.full_view, self.spans_list)
+        self._update_buttons()
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def _show_error(self, error: BaseException) -> None:
+        show_error(self, error)
+
+    def load(self) -> None:
+        request_id = self.request.id
+        self.calls.run(
+            lambda s: sar.preview(s, request_id),
+            self._arrived,
+            self._show_error,
+            receiver=self,
+            label=translate("PackDialog", "Gathering the pack…"),
+        )
+
+    def _arrived(self, pack: SarPack) -> None:
+        chosen = self.current_key()
+        self.pack = pack
+        self.warning_label.setText("\n".join(pack.warnings) if pack.perpetrator else "")
+        self.warning_label.setAccessibleDescription(self.warning_label.text())
+        self.warning_label.setVisible(pack.perpetrator)
+        others = [w for w in pack.warnings if not pack.perpetrator]
+        set_message(self.notes_label, "\n".join(others) or None)
+        self.tree.clear()
+        select: QTreeWidgetItem | None = None
+        for section in pack.sections:
+            top = QTreeWidgetItem(
+                [f"{section.title} ({section.dates})" if section.dates else section.title]
+            )
+            self.tree.addTopLevelItem(top)
+            for entry in section.entries:
+                middle = QTreeWidgetItem([f"{entry.heading} {entry.date}".strip()])
+                top.addChild(middle)
+                for item in entry.items:
+                    text = item.label
+                    if item.redacted:
+                        text += " " + translate("PackDialog", "(redacted parts: {n})").format(
+                            n=len(item.spans)
+                        )
+                    leaf = QTreeWidgetItem([text])
+                    leaf.setData(0, KEY_ROLE, item.key)
+                    middle.addChild(leaf)
+                    if item.key == chosen:
+                        select = leaf
+        self.tree.expandAll()
+        if select is not None:
+            self.tree.setCurrentItem(select)
+        else:
+            self._show_item(None)
+        set_message(
+            self.status_label,
+            translate("PackDialog", "Signed off; ready to send.")
+            if pack.signed_off
+            else translate("PackDialog", "Ready to send.")
+            if pack.ready
+            else translate("PackDialog", "Not ready to send yet."),
+        )
+        self._update_buttons()
+
+    # -- choosing ---------------------------------------------------------------------------------
+
+    def current_key(self) -> str | None:
+        node = self.tree.currentItem()
+        key = node.data(0, KEY_ROLE) if node is not None else None
+        return key if isinstance(key, str) else None
+
+    def current_item(self) -> PackItem | None:
+        key = self.current_key()
+        if key is None or self.pack is None:
+            return None
+        for item in self.pack.items():
+            if item.key == key:
+                return item
+        return None
+
+    def select_item(self, key: str) -> bool:
+        for node in self._leaves():
+            if node.data(0, KEY_ROLE) == key:
+                self.tree.setCurrentItem(node)
+                return True
+        return False
+
+    def _leaves(self) -> list[QTreeWidgetItem]:
+        found: list[QTreeWidgetItem] = []
+        stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                continue
+            if node.data(0, KEY_ROLE) is not None:
+                found.append(node)
+            stack.extend(node.child(i) for i in range(node.childCount()))
+        return found
+
+    def _item_chosen(self, *_args: object) -> None:
+        self._show_item(self.current_item())
+
+    def _show_item(self, item: PackItem | None) -> None:
+        self.spans_list.clear()
+        if item is None:
+            self.sent_view.clear()
+            self.full_view.clear()
+        else:
+            self.sent_view.setHtml(redacted_html(item))
+            self.full_view.setPlainText(item.text)
+            for span in item.spans:
+                why = f" ({span.why})" if span.why else ""
+                entry = QListWidgetItem(
+                    translate("PackDialog", "{code}: “{text}”{why}").format(
+                        code=span.code, text=item.text[span.start : span.end], why=why
+                    )
+                )
+                self.spans_list.addItem(entry)
+        self._update_buttons()
+
+    def _span_chosen(self, row: int) -> None:
+        item = self.current_item()
+        if item is None or not 0 <= row < len(item.spans):
+            return
+        span = item.spans[row]
+        cursor = self.full_view.textCursor()
+        cursor.setPosition(span.start)
+        cursor.setPosition(span.end, QTextCursor.MoveMode.KeepAnchor)
+        self.full_view.setTextCursor(cursor)
+        self._update_buttons()
+
+    def selected_range(self) -> tuple[int, int] | None:
+        cursor = self.full_view.textCursor()
+        start, end = cursor.selectionStart(), cursor.selectionEnd()
+        return (start, end) if end > start else None
+
+    def select_text(self, start: int, end: int) -> None:
+        cursor = self.full_view.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        self.full_view.setTextCursor(cursor)
+
+    def selected_span(self) -> Span | None:
+        item = self.current_item()
+        row = self.spans_list.currentRow()
+        if item is None or not 0 <= row < len(item.spans):
+            return None
+        return item.spans[row]
+
+    def _update_buttons(self, *_args: object) -> None:
+        has_item = self.current_item() is not None
+        self.redact_button.setEnabled(has_item and self.selected_range() is not None)
+        span = self.selected_span()
+        self.disclose_button.setEnabled(span is not None and not span.protected)
+        loaded = self.pack is not None
+        for widget in (self.sign_off_button, self.export_button, self.print_button):
+            widget.setEnabled(loaded)
+
+    # -- deciding ---------------------------------------------------------------------------------
+
+    def redact_selection(self) -> None:
+        item, chosen = self.current_item(), self.selected_range()
+        if item is None or chosen is None:
+            return
+        dialog = RedactDialog(
+            self.calls, self.request.id, item.key, *chosen, self, lock_action=self.lock_action
+        )
+        self._open(dialog, translate("PackDialog", "Redacted."))
+
+    def disclose_span(self) -> None:
+        item, span = self.current_item(), self.selected_span()
+        if item is None or span is None:
+            return
+        dialog = DiscloseDialog(
+            self.calls, self.request.id, item.key, span, self, lock_action=self.lock_action
+        )
+        self._open(dialog, translate("PackDialog", "Disclosed."))
+
+    def _open(self, dialog: FormDialog, done: str) -> None:
+        self.dialog = dialog
+
+        def saved(_value: object) -> None:
+            set_message(self.status_label, done)
+            self.load()
+
+        dialog.saved.connect(saved)
+        dialog.open()
+
+    def sign_off(self) -> None:
+        request_id = self.request.id
+        self.calls.run(
+            lambda s: sar.sign_off(s, request_id),
+            lambda _id: self.load(),
+            self._show_error,
+            receiver=self,
+            label=translate("PackDialog", "Signing off the pack…"),
+        )
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def export(self) -> None:
+        chosen = self.choose_folder()
+        if not chosen:
+            return
+        folder, request_id, relay = Path(chosen), self.request.id, self.relay
+        self.calls.run(
+            lambda s: sar.export_pack(s, request_id, folder, progress=relay.report),
+            self._exported,
+            self._show_error,
+            receiver=self,
+            label=translate("PackDialog", "Exporting the pack…"),
+        )
+
+    def _exported(self, result: ExportResult) -> None:
+        set_message(
+            self.status_label,
+            translate("PackDialog", "Exported: {files}.").format(
+                files=", ".join(p.name for p in result.written)
+            ),
+        )
+        self.exported.emit(result)
+
+    def print_pack(self) -> None:
+        chosen = self.choose_pdf_file(f"{self.request.reference}.pdf")
+        if not chosen:
+            return
+        out, request_id, relay = Path(chosen), self.request.id, self.relay
+        if out.suffix.lower() != ".pdf":
+            out = out.with_name(out.name + ".pdf")
+
+        def call(s: Session) -> Path:
+            if out.is_dir() or not out.parent.is_dir():
+                raise InvalidInput("Choose a PDF file in a folder that exists for the pack.")
+            atomic_write(out, sar.print_pack(s, request_id, progress=relay.report))
+            return out
+
+        self.calls.run(
+            call,
+            lambda path: set_message(
+                self.status_label,
+                translate("PackDialog", "PDF saved for printing: {name}.").format(name=path.name),
+            ),
+            self._show_error,
+            receiver=self,
+            label=translate("PackDialog", "Laying out the pack…"),
+        )

@@ -1,0 +1,143 @@
+"""Subject access (managers; the DPO reads the register): the register's deadline marks, new
+requests, and preparing, signing off and exporting an access pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.models.rights import RightKind
+from app.services import rights
+from app.ui.forms import CONFIRMATION
+from app.ui.sar_page import NewRequestDialog, PackDialog
+from tests.helpers import DPO, DPO_PW, MANAGER, MANAGER_PW, StoreCopy
+from tests.services.casework import TODAY, signed_in
+from tests.services.sar_world import SarWorld, build_world
+from tests.ui.conftest import MakeApp, open_main, wait_calls
+
+LONG_AGO = TODAY - dt.timedelta(days=120)
+
+
+def _requests(store: StoreCopy) -> tuple[SarWorld, str, str]:
+    """The synthetic world, an overdue request about the survivor and a fresh one from the
+    alleged perpetrator (identity confirmed)."""
+    world = build_world(store)
+    with signed_in(store, MANAGER) as s:
+        overdue = rights.create_request(
+            s,
+            rights.RequestDraft(
+                kind=RightKind.ACCESS,
+                requester="The data subject",
+                received_on=LONG_AGO,
+                subject_person_id=world.jane,
+                identity_confirmed_on=LONG_AGO,
+            ),
+        )
+        fresh = rights.create_request(
+            s,
+            rights.RequestDraft(
+                kind=RightKind.ACCESS,
+                requester="The data subject",
+                received_on=TODAY - dt.timedelta(days=3),
+                subject_person_id=world.darren,
+                identity_confirmed_on=TODAY - dt.timedelta(days=2),
+            ),
+        )
+    return world, overdue.reference, fresh.reference
+
+
+def _error_box() -> QMessageBox | None:
+    for widget in QApplication.topLevelWidgets():
+        if (
+            isinstance(widget, QMessageBox)
+            and widget.isVisible()
+            and widget.objectName() != CONFIRMATION
+        ):
+            return widget
+    return None
+
+
+def test_a_manager_sees_deadlines_and_a_perpetrators_pack_waits_for_sign_off(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
+) -> None:
+    _world, overdue, fresh = _requests(store)
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    page = main.sar_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    marks = {r.reference: page.mark(r) for r in page.model.records}
+    assert marks[overdue] == "OVERDUE"
+    assert marks[fresh] == ""
+    assert page.new_button.isVisible()
+
+    # A new request, from the dialog.
+    page.new_button.click()
+    new = page.dialog
+    assert isinstance(new, NewRequestDialog)
+    new.save_button.click()
+    assert new.problem_label.text() == "Say who made the request."
+    qtbot.keyClicks(new.requester_field, "A solicitor")
+    qtbot.keyClicks(new.subject_note_field, "Someone not on record")
+    new.save_button.click()
+    wait_calls(qtbot, main)
+    assert len(page.model.records) == 3
+
+    # The perpetrator's pack: the warning shows and export is refused until sign-off.
+    out = tmp_path / "pack"
+    page.choose_folder = lambda: str(out)
+    assert page.select_reference(fresh)
+    assert page.prepare_button.isEnabled()
+    page.prepare_button.click()
+    dialog = page.dialog
+    assert isinstance(dialog, PackDialog)
+    wait_calls(qtbot, main)
+    assert dialog.pack is not None and dialog.pack.perpetrator
+    assert dialog.warning_label.isVisible()
+    assert "ALLEGED PERPETRATOR" in dialog.warning_label.text()
+    assert dialog.tree.topLevelItemCount() == len(dialog.pack.sections)
+
+    # Redacted runs show as black boxes labelled with their code.
+    item = next(i for i in dialog.pack.items() if i.spans)
+    assert dialog.select_item(item.key)
+    assert f"REDACTED: {item.spans[0].code}" in dialog.sent_view.toPlainText()
+    assert dialog.spans_list.count() == len(item.spans)
+
+    dialog.export_button.click()
+    wait_calls(qtbot, main)
+    box = _error_box()
+    assert box is not None and "sign it off" in box.text()
+    box.close()
+    assert not out.exists() or not any(out.iterdir())
+
+    dialog.sign_off_button.click()
+    wait_calls(qtbot, main)
+    assert dialog.pack is not None and dialog.pack.signed_off and dialog.pack.ready
+    with qtbot.waitSignal(dialog.exported, timeout=10_000):
+        dialog.export_button.click()
+    wait_calls(qtbot, main)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([f"{fresh}.pdf", f"{fresh}.json", f"{fresh}-manifest.json"])
+
+    # Print saves the pack's PDF where the manager chooses.
+    dialog.choose_pdf_file = lambda _suggested: str(tmp_path / "to-print.pdf")
+    dialog.print_button.click()
+    wait_calls(qtbot, main)
+    assert (tmp_path / "to-print.pdf").read_bytes().startswith(b"%PDF")
+    dialog.reject()
+
+
+def test_the_dpo_reads_the_register_only(qtbot: QtBot, make_app: MakeApp, store: StoreCopy) -> None:
+    _world, overdue, _fresh = _requests(store)
+    _app, main = open_main(qtbot, make_app, store, DPO, DPO_PW)
+    page = main.sar_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    assert overdue in {r.reference for r in page.model.records}
+    assert not page.new_button.isVisible() and not page.prepare_button.isVisible()
+    assert page.select_reference(overdue)
+    assert not page.prepare_button.isEnabled()
+    page.prepare_pack()  # does nothing for a reader
+    assert page.dialog is None
