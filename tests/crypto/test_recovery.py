@@ -24,12 +24,25 @@ def test_look_alike_letters_are_read_as_digits() -> None:
 
 
 def test_swapped_groups_are_caught() -> None:
-    # Each check character covers its group's position, so groups copied in the wrong order
-    # fail (a fixed key keeps the test exact: a 5-bit check misses 1 swap in 32).
-    groups = format_recovery_key(bytes(range(32))).split("-")
-    groups[0], groups[1] = groups[1], groups[0]
-    with pytest.raises(RecoveryKeyMistyped, match="Group 1"):
-        parse_recovery_key("-".join(groups))
+    for _ in range(20):
+        groups = format_recovery_key(new_recovery_key()).split("-")
+        if groups[0] == groups[1]:
+            continue
+        groups[0], groups[1] = groups[1], groups[0]
+        with pytest.raises(RecoveryKeyMistyped, match="Group 1"):
+            parse_recovery_key("-".join(groups))
+
+
+def test_every_single_mistyped_character_is_caught() -> None:
+    text = format_recovery_key(new_recovery_key())
+    for position, original in enumerate(text):
+        if original == "-":
+            continue
+        for typo in "0123456789ABCDEFGHJKMNPQRSTVWXYZ":
+            if typo == original:
+                continue
+            with pytest.raises(RecoveryKeyMistyped, match=f"Group {position // 6 + 1} "):
+                parse_recovery_key(text[:position] + typo + text[position + 1 :])
 
 
 def test_a_missing_group_says_how_long_a_key_is() -> None:
