@@ -145,11 +145,12 @@ class StoreCalls(QObject):
         show_error(self._window, error)
 
     def _deliver(self, entry: _Call, ok: bool, value: object) -> None:
+        if not shiboken6.isValid(self) or self._session is None:
+            # Locked, or the queue itself deleted, meanwhile: what came back is dropped unseen.
+            return
         if entry in self._pending:
             self._pending.remove(entry)
         self._update_progress()
-        if self._session is None:
-            return  # locked meanwhile: whatever came back is dropped unseen
         receiver = entry.receiver
         if receiver is not None and not shiboken6.isValid(receiver):
             return

@@ -145,3 +145,27 @@ def test_a_slow_call_puts_up_a_progress_dialog(qtbot: QtBot, admin_session: Sess
     finally:
         release.set()
         queue.close()
+
+
+def test_a_result_arriving_after_the_queue_is_deleted_is_dropped(
+    qtbot: QtBot, admin_session: Session
+) -> None:
+    """A window torn down while its call still runs must not fail when the result lands
+    (pytest-qt fails the test on any exception raised in the event loop)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    queue = StoreCalls(admin_session)
+    release = threading.Event()
+    delivered: list[object] = []
+
+    def slow(session: Session) -> int:
+        release.wait(5)
+        return 7
+
+    queue.run(slow, delivered.append)
+    threading.Timer(0.2, release.set).start()
+    queue.deleteLater()  # its thread pool waits for the running call as it goes
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qtbot.wait(300)  # the finished call's result is delivered now, to a deleted queue
+    assert release.is_set()
+    assert delivered == []
