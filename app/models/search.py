@@ -14,6 +14,7 @@ from app.models.db import read
 from app.models.records import Person
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_REFERENCE = re.compile(r"\s*sc-(\d{4})-(\d{1,6})\s*", re.IGNORECASE)
 
 
 def phone_digits(text: str) -> str:
@@ -56,8 +57,11 @@ def index_case(conn: Connection, case_id: int, reference: str) -> None:
     _add(conn, reference, "reference", case_id)
 
 
-def index_person(conn: Connection, case_id: int, person: Person) -> None:
-    _remove(conn, "case_id = ? AND person_id = ?", (case_id, person.id))
+def index_person(conn: Connection, case_id: int, person: Person, *, new: bool = False) -> None:
+    """Index a person on a case. ``new``: the person was just added to the case, so there is
+    nothing to replace (an FTS5 delete costs a good deal more than the insert)."""
+    if not new:
+        _remove(conn, "case_id = ? AND person_id = ?", (case_id, person.id))
     _add(conn, person_text(person), "person", case_id, person_id=person.id)
 
 
@@ -71,8 +75,12 @@ def unindex_person(conn: Connection, case_id: int, person_id: int) -> None:
     _remove(conn, "case_id = ? AND person_id = ?", (case_id, person_id))
 
 
-def index_note(conn: Connection, case_id: int, note_id: int, body: str) -> None:
-    _remove(conn, "note_id = ?", (note_id,))
+def index_note(
+    conn: Connection, case_id: int, note_id: int, body: str, *, new: bool = False
+) -> None:
+    """Index a note's current text; ``new`` for a note just written (nothing to replace)."""
+    if not new:
+        _remove(conn, "note_id = ?", (note_id,))
     _add(conn, body, "note", case_id, note_id=note_id)
 
 
@@ -94,6 +102,14 @@ def matching_cases(
 ) -> list[tuple[int, str]]:
     """Cases with a text matching ``text`` that pass the access condition ``where`` on ``c``,
     best match first, as (case id, what matched)."""
+    reference = _REFERENCE.fullmatch(text)
+    if reference:
+        # A whole reference is looked up by its index: as a prefix query every case matches.
+        exact = f"SC-{reference[1]}-{int(reference[2]):06d}"
+        rows = read(
+            conn, f"SELECT c.id FROM cases c WHERE c.reference = ? AND ({where})", (exact, *params)
+        )
+        return [(int(str(rows[0][0])), "reference")] if rows else []
     query = fts_query(text)
     if not query:
         return []

@@ -158,7 +158,7 @@ def create_referral(
         assert person is not None
         case_model.set_fields(session.conn, case_id, now, client_name=person.name)
         search_model.index_case(session.conn, case_id, reference)
-        search_model.index_person(session.conn, case_id, person)
+        search_model.index_person(session.conn, case_id, person, new=True)
         audit.record(session.conn, session.user_id, audit.CASE_CREATED, _case_line(case_id))
         if existing_client_id is None:
             audit.record(

@@ -804,7 +804,7 @@ class _Generator:
             (referrer, CaseRole.PROFESSIONAL),
         ):
             case_model.add_member(conn, case_id, person.id, role)
-            search_model.index_person(conn, case_id, person)
+            search_model.index_person(conn, case_id, person, new=True)
 
         start = plan.opened or plan.referral
         sharing = self.consents(client, children, plan, start, end, author)
@@ -1174,7 +1174,7 @@ class _Generator:
             note_id = note_model.insert(
                 self.conn, case_id, kind, occurred, body, author, occurred[:-1] + ".000000Z"
             )
-            search_model.index_note(self.conn, case_id, note_id, body)
+            search_model.index_note(self.conn, case_id, note_id, body, new=True)
             self.counts.notes += 1
 
 

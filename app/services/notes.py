@@ -39,7 +39,7 @@ def add_note(
         note_id = note_model.insert(
             session.conn, case_id, kind, when, body.strip(), session.user_id, session.now()
         )
-        search_model.index_note(session.conn, case_id, note_id, body)
+        search_model.index_note(session.conn, case_id, note_id, body, new=True)
         audit.record(
             session.conn,
             session.user_id,

@@ -77,13 +77,18 @@ def _ids(session: Session, text: str) -> list[int]:
         pytest.param("LS62QT", "person", id="postcode without the space"),
         pytest.param("ls62qt", "person", id="postcode lower case without the space"),
         pytest.param("<reference>", "reference", id="reference"),
+        pytest.param("<reference lower, unpadded>", "reference", id="reference as typed"),
         pytest.param("refuge", "note", id="word from a note"),
         pytest.param("harrogate", "note", id="another note word, lower case"),
         pytest.param("Thornb", "person", id="surname prefix"),
     ],
 )
 def test_search_finds_the_case(store: StoreCopy, records: Records, text: str, kind: str) -> None:
-    typed = records.my_reference if text == "<reference>" else text
+    year, number = records.my_reference.split("-")[1:]
+    typed = {
+        "<reference>": records.my_reference,
+        "<reference lower, unpadded>": f" sc-{year}-{int(number)} ",
+    }.get(text, text)
     with signed_in(store, CASEWORKER) as s:
         hits = search.search(s, typed)
     assert [h.case.id for h in hits] == [records.mine], f"{typed!r} did not find the case"
