@@ -119,6 +119,7 @@ class CasesResult:
     services: dict[str, dict[str, Latency]]
     comparisons: list[Comparison]
     versions: dict[str, str]
+    then: object = None  # what ``run_cases``'s ``then`` returned
 
     def to_json(self) -> dict[str, object]:
         s = self.summary
@@ -362,15 +363,22 @@ def run_cases(
     opens: int,
     saves: int,
     stream: TextIO | None = None,
+    then: Callable[[Session], object] | None = None,
 ) -> CasesResult:
-    """Build a store of ``cases`` demo cases in ``folder`` and measure it."""
+    """Build a store of ``cases`` demo cases in ``folder`` and measure it.
+
+    ``then``, if given, runs last with the store's admin signed in (the retention benchmark
+    purges this same store, so a second 100,000-case store is never built); what it returns
+    is kept as ``CasesResult.then``.
+    """
     path = folder / "cases.safecase"
     device = DeviceSecrets(MemoryKeyring())
+    admin_password = "bench-" + secrets.token_urlsafe(18)
     admin, _recovery = accounts.create_store(
         path,
         service_name=SERVICE_NAME,
         admin_name=ADMIN_NAME,
-        password="bench-" + secrets.token_urlsafe(18),
+        password=admin_password,
         device=device,
         kdf=CASES_KDF,
     )
@@ -438,6 +446,13 @@ def run_cases(
         remove_plain(plain_path)
 
     counts = {kind: sum(1 for k, _ in work.queries if k == kind) for kind in QUERY_KINDS}
+    after: object = None
+    if then is not None:
+        session = accounts.sign_in(path, ADMIN_NAME, admin_password, device=device)
+        try:
+            after = then(session)
+        finally:
+            accounts.sign_out(session)
     return CasesResult(
         cases=cases,
         seed=seed,
@@ -447,6 +462,7 @@ def run_cases(
         services=services,
         comparisons=comparisons,
         versions=versions,
+        then=after,
     )
 
 

@@ -16,6 +16,7 @@ from app.crypto.kdf import Argon2Params
 from app.services import accounts
 from bench.cases import CasesResult, format_cases, run_cases
 from bench.data import make_workload
+from bench.retention import PURGE_CASES, QUICK_PURGE_CASES, PurgeBench, format_purge, time_purge
 from bench.store import UnlockResult, create_store, measure_unlock, open_plain
 from bench.workload import BATCH, OpResult, Side, run_throughput
 
@@ -40,6 +41,8 @@ class Config:
     searches: int = 200
     case_opens: int = 300
     note_saves: int = 300
+    # Then due cases approved and purged on that same store (0 skips the purge).
+    purge: int = PURGE_CASES
 
     @classmethod
     def quick(cls, seed: int = 1) -> Config:
@@ -55,6 +58,7 @@ class Config:
             searches=60,
             case_opens=60,
             note_saves=60,
+            purge=QUICK_PURGE_CASES,
         )
 
 
@@ -66,6 +70,12 @@ class Result:
     operations: list[OpResult]
     peak_rss_mib: float | None
     cases: CasesResult | None = None
+
+    @property
+    def purge(self) -> PurgeBench | None:
+        """The retention purge, timed on the case-records store after its other figures."""
+        then = self.cases.then if self.cases else None
+        return then if isinstance(then, PurgeBench) else None
 
     def to_json(self) -> dict[str, object]:
         c = self.config
@@ -104,6 +114,7 @@ class Result:
                 for op in self.operations
             },
             "cases": None if self.cases is None else self.cases.to_json(),
+            "purge": None if self.purge is None else self.purge.to_json(),
             "peak_rss_mib": None if self.peak_rss_mib is None else round(self.peak_rss_mib, 1),
         }
 
@@ -167,6 +178,7 @@ def run(config: Config) -> Result:
         if config.cases > 0:
             cases_folder = folder / "cases"
             cases_folder.mkdir()
+            purge = config.purge
             cases = run_cases(
                 cases_folder,
                 config.cases,
@@ -175,6 +187,7 @@ def run(config: Config) -> Result:
                 opens=config.case_opens,
                 saves=config.note_saves,
                 stream=sys.stderr,
+                then=(lambda admin: time_purge(admin, purge)) if purge > 0 else None,
             )
     return Result(config, environment, unlock, operations, peak_rss_mib(), cases)
 
@@ -222,6 +235,8 @@ def format_table(result: Result) -> str:
         )
     if result.cases is not None:
         lines += format_cases(result.cases)
+    if result.purge is not None:
+        lines += format_purge(result.purge)
     rss = "n/a" if result.peak_rss_mib is None else f"{result.peak_rss_mib:,.1f} MiB"
     lines += ["", f"Peak RSS: {rss}"]
     return "\n".join(lines)

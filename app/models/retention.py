@@ -400,7 +400,7 @@ def index_deletes_securely(conn: Connection) -> bool:
 
 def set_index_secure_delete(conn: Connection, on: bool) -> None:
     """Whether the search index removes a deleted row's words at once (on) or leaves them in
-    its segments, marked deleted, until a merge (off). On costs tens of milliseconds a row, so
+    its segments, marked deleted, until a merge (off). On costs milliseconds a row, so
     a purge turns it off and merges the whole index once at the end (``optimize_index``)."""
     conn.execute(
         "INSERT INTO search_index (search_index, rank) VALUES ('secure-delete', ?)", (int(on),)

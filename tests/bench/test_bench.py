@@ -29,6 +29,7 @@ def test_benchmark_reports_every_figure(keyring: MemoryKeyring, tmp_path: Path) 
         searches=12,
         case_opens=6,
         note_saves=6,
+        purge=3,
     )
     result = run(config)
 
@@ -81,6 +82,10 @@ def test_benchmark_reports_every_figure(keyring: MemoryKeyring, tmp_path: Path) 
         assert figures["ratio_safecase_time_over_sqlite3_time"] > 0
     assert saved["unlock"]["argon2id"] == {"memory_kib": 256, "time_cost": 1, "parallelism": 1}
     assert saved["cases"]["generation"]["cases"] == 40
+    # The purge is timed on that same store of 40 cases, not on one of its own.
+    assert result.purge is not None and result.purge.store_cases == 40
+    assert saved["purge"]["destroyed"] == result.purge.destroyed == 3
+    assert "Retention purge (40 synthetic cases" in format_table(result)
     assert set(saved["cases"]["model_reads"]) == {
         "search_manager",
         "search_caseworker",

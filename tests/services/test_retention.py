@@ -685,3 +685,10 @@ def test_a_purge_is_audited_by_id_and_reports_progress(store: StoreCopy) -> None
         assert f"run={result.run_id}" in run.detail and "destroyed=3" in run.detail
         assert audit.check_chain(session.conn).ok
         assert result.scrub_seconds > 0
+        # What the run relaxed for speed is back as it was.
+        assert retention_model.index_deletes_securely(session.conn)
+        assert session.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert session.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        assert session.conn.execute(
+            "SELECT v FROM search_index_config WHERE k = 'automerge'"
+        ).fetchone() == (4,)
