@@ -6,6 +6,7 @@ import argparse
 from dataclasses import replace
 
 from bench import retention as retention_bench
+from bench import sar as sar_bench
 from bench.runner import Config, format_table, run, write_json
 
 
@@ -28,6 +29,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         help="a small smoke run (2,000 rows, 1,000 cases, fewer lookups)",
     )
     retention_bench.add_arguments(parser)
+    sar_bench.add_arguments(parser)
     args = parser.parse_args(argv)
     config = Config.quick(seed=args.seed) if args.quick else Config(seed=args.seed)
     if args.rows is not None:
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if config.cases == 0:
         # No case-records store to purge: the retention part builds one of its own.
         retention_bench.run_from_args(argv, config.seed)
+    sar_bench.run_from_args(argv, config.seed)
     return 0
 
 

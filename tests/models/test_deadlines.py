@@ -149,3 +149,11 @@ def test_an_extension_runs_three_months_from_the_start() -> None:
     assert extended_date(D(2025, 11, 30)) == D(2026, 3, 2)  # 28 Feb 2026 is a Saturday
     assert extended_date(D(2026, 1, 5), [(D(2026, 2, 1), D(2026, 2, 4))]) == D(2026, 4, 8)
     assert deadline(D(2026, 1, 31), 3) == extended_date(D(2026, 1, 31))
+
+
+def test_the_issue_example_rolls_over_christmas_and_boxing_day() -> None:
+    # Identity confirmed on Monday 25 November 2024: one month on is Wednesday 25 December
+    # (Christmas Day), then Boxing Day, so the request is due on Friday 27 December.
+    assert {D(2024, 12, 25), D(2024, 12, 26)} <= bank_holidays(2024)
+    assert add_months(D(2024, 11, 25), 1) == D(2024, 12, 25)
+    assert due_date(D(2024, 11, 25)) == D(2024, 12, 27)
