@@ -9,7 +9,6 @@ app/models/retention.py.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import logging
@@ -18,6 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import sqlcipher3
 
 from app.crypto.connection import Connection
 from app.crypto.files import atomic_write
@@ -410,10 +411,18 @@ def _close_run(
             raise
         log.exception("purge %s: scrubbing after an interrupted run failed", run_id)
     finally:
-        with contextlib.suppress(Exception):
-            conn.execute("PRAGMA synchronous = FULL").fetchall()
-            conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES:d}").fetchall()
+        _restore_settings(conn)
     return time.perf_counter() - started
+
+
+def _restore_settings(conn: Connection) -> None:
+    """Put back the connection's usual durability after a run, whatever happened in it."""
+    for pragma in ("synchronous = FULL", f"wal_autocheckpoint = {CHECKPOINT_PAGES:d}"):
+        try:
+            conn.execute(f"PRAGMA {pragma}").fetchall()
+        except sqlcipher3.DatabaseError as exc:
+            # The store is closed at lock or sign-out, which resets every setting anyway.
+            log.warning("purge: could not restore a setting: %s", type(exc).__name__)
 
 
 # -- the destruction log and its certificate --------------------------------------------------
