@@ -29,6 +29,18 @@ class Exemption(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
+def code_label(codes: str) -> str:
+    """A span's codes as people read them: "third_party, serious_harm" becomes
+    "third party, serious harm" (the PDF's boxes and the preview use the same words)."""
+    labels = []
+    for code in codes.split(", "):
+        try:
+            labels.append(Exemption(code).label)
+        except ValueError:
+            labels.append(code.replace("_", " "))
+    return ", ".join(labels)
+
+
 class Source(enum.StrEnum):
     AUTOMATIC = "automatic"  # another person's identifying data, found in the text
     DEFAULT = "default"  # the whole text withheld by default until a reviewer decides

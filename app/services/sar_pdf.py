@@ -14,7 +14,7 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-from app.models.redaction import Exemption
+from app.models.redaction import code_label
 from app.services.sar import (
     AUTOMATED,
     PURPOSES,
@@ -35,16 +35,6 @@ def _long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _code_label(codes: str) -> str:
-    labels = []
-    for code in codes.split(", "):
-        try:
-            labels.append(Exemption(code).label)
-        except ValueError:
-            labels.append(code.replace("_", " "))
-    return ", ".join(labels)
-
-
 def item_markup(item: PackItem) -> str:
     """The item's disclosed text as reportlab paragraph markup, each redacted run a black box
     labelled with its code. The redacted characters themselves are never in the markup."""
@@ -55,7 +45,7 @@ def item_markup(item: PackItem) -> str:
     text = _MARK.sub(
         lambda m: (
             '<font backColor="#000000" color="#FFFFFF">'
-            f"&nbsp;REDACTED: {escape(_code_label(m.group(1)))}&nbsp;</font>"
+            f"&nbsp;REDACTED: {escape(code_label(m.group(1)))}&nbsp;</font>"
         ),
         text,
     )

@@ -673,12 +673,3 @@ class CaseListPage(QWidget):
             self.case_chosen.emit(record.case.id)
         elif isinstance(record, CaseSummary):
             self.case_chosen.emit(record.id)
-
-    def selected_case_id(self) -> int | None:
-        index = self.table.currentIndex()
-        record = index.data(RECORD_ROLE) if index.isValid() else None
-        if isinstance(record, SearchHit):
-            return record.case.id
-        if isinstance(record, CaseSummary):
-            return record.id
-        return None

@@ -163,10 +163,6 @@ class ContactBanner(QFrame):
         )
         self._describe()
 
-    @property
-    def code_word_shown(self) -> bool:
-        return self.code_word_button.isChecked()
-
     def _describe(self) -> None:
         lines = [self.title.text()]
         lines += [

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.crypto.files import atomic_write
 from app.errors import InvalidInput
-from app.models.redaction import Exemption, Span
+from app.models.redaction import Exemption, Span, code_label
 from app.models.rights import RequestStatus, RightKind, RightsRequest
 from app.services import rights, sar
 from app.services.sar import ExportResult, PackItem, SarPack
@@ -92,7 +92,9 @@ def redacted_html(item: PackItem) -> str:
         if span.end > cursor:
             parts.append(
                 '<span style="background-color:#000000; color:#ffffff;">&nbsp;'
-                + html.escape(translate("SarPage", "REDACTED: {code}").format(code=span.code))
+                + html.escape(
+                    translate("SarPage", "REDACTED: {code}").format(code=code_label(span.code))
+                )
                 + "&nbsp;</span>"
             )
             cursor = span.end

@@ -9,9 +9,10 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from app.models.redaction import code_label
 from app.models.rights import RightKind
 from app.services import rights
-from app.ui.forms import CONFIRMATION
+from app.ui.forms import CONFIRMATION, choose
 from app.ui.sar_page import NewRequestDialog, PackDialog
 from tests.helpers import DPO, DPO_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import TODAY, signed_in
@@ -102,7 +103,8 @@ def test_a_manager_sees_deadlines_and_a_perpetrators_pack_waits_for_sign_off(
     # Redacted runs show as black boxes labelled with their code.
     item = next(i for i in dialog.pack.items() if i.spans)
     assert dialog.select_item(item.key)
-    assert f"REDACTED: {item.spans[0].code}" in dialog.sent_view.toPlainText()
+    # The same words as the PDF's boxes: "third party", not the stored "third_party".
+    assert f"REDACTED: {code_label(item.spans[0].code)}" in dialog.sent_view.toPlainText()
     assert dialog.spans_list.count() == len(item.spans)
 
     dialog.export_button.click()
@@ -141,3 +143,48 @@ def test_the_dpo_reads_the_register_only(qtbot: QtBot, make_app: MakeApp, store:
     assert not page.prepare_button.isEnabled()
     page.prepare_pack()  # does nothing for a reader
     assert page.dialog is None
+
+
+def test_a_reviewer_redacts_a_selected_span_with_a_code_and_reason(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    from app.models.redaction import Exemption, Source
+    from app.services import sar
+    from app.ui.sar_page import RedactDialog
+
+    _world, overdue, _fresh = _requests(store)  # ``overdue`` is the survivor's own request
+    app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    page = main.sar_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    assert page.select_reference(overdue)
+    page.prepare_button.click()
+    dialog = page.dialog
+    assert isinstance(dialog, PackDialog)
+    wait_calls(qtbot, main)
+    assert dialog.pack is not None
+    item = next(i for i in dialog.pack.items() if not i.spans and len(i.text) >= 8)
+    assert dialog.select_item(item.key)
+    dialog.select_text(0, 5)
+    dialog.redact_button.click()
+    redact = dialog.dialog
+    assert isinstance(redact, RedactDialog)
+    choose(redact.code_field, Exemption.SERIOUS_HARM)
+    qtbot.keyClicks(redact.reason_field, "Would reveal where she is staying.")
+    redact.save_button.click()
+    wait_calls(qtbot, main)
+
+    assert dialog.pack is not None
+    redone = next(i for i in dialog.pack.items() if i.key == item.key)
+    assert [(s.start, s.end, s.code, s.source) for s in redone.spans] == [
+        (0, 5, Exemption.SERIOUS_HARM.value, Source.REVIEWER)
+    ]
+    assert dialog.select_item(item.key)
+    assert "REDACTED: serious harm" in dialog.sent_view.toPlainText()
+    # The redaction log records it, read through the window's own session (the store is open).
+    assert app.session is not None
+    log = sar.redaction_log(app.session, dialog.request.id)
+    assert [(d.start, d.end, d.code, d.reason) for d in log] == [
+        (0, 5, "serious_harm", "Would reveal where she is staying.")
+    ]
+    dialog.reject()
