@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from app import __version__, paths
+from app.crypto import process
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.errors import (
@@ -567,16 +568,7 @@ def run(argv: Sequence[str], ctx: Context | None = None) -> int:
         return EXIT_FAILED
 
 
-def _no_core_dumps() -> None:
-    """A crash must not leave the process's memory, keys included, on disk."""
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    except (ImportError, ValueError, OSError):
-        log.info("core dumps could not be turned off on this system")
-
-
 def main() -> NoReturn:
-    _no_core_dumps()
+    # A crash must not leave the process's memory, keys included, on disk.
+    process.harden()
     sys.exit(run(sys.argv[1:]))

@@ -5,9 +5,18 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from app.crypto import connection
 from bench import retention as retention_bench
 from bench import sar as sar_bench
 from bench.runner import Config, format_table, run, write_json
+
+
+def memory_security_on() -> None:
+    """Every connection this process opens from now on sets cipher_memory_security on."""
+    connection.PRAGMAS = tuple(
+        "cipher_memory_security = ON" if p.startswith("cipher_memory_security") else p
+        for p in connection.PRAGMAS
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
@@ -28,9 +37,17 @@ def parse_args(argv: list[str] | None = None) -> Config:
         action="store_true",
         help="a small smoke run (2,000 rows, 1,000 cases, fewer lookups)",
     )
+    parser.add_argument(
+        "--memory-security",
+        action="store_true",
+        help="diagnostic: run with SQLCipher's cipher_memory_security on (Safecase keeps it "
+        "off), to measure what it costs",
+    )
     retention_bench.add_arguments(parser)
     sar_bench.add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.memory_security:
+        memory_security_on()
     config = Config.quick(seed=args.seed) if args.quick else Config(seed=args.seed)
     if args.rows is not None:
         if args.rows < 1:

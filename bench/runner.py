@@ -166,6 +166,10 @@ def run(config: Config) -> Result:
                 "sqlcipher": str(conn.execute("PRAGMA cipher_version").fetchone()[0]),
                 "safecase_sqlite": str(conn.execute("SELECT sqlite_version()").fetchone()[0]),
                 "stdlib_sqlite": sqlite3.sqlite_version,
+                # SQLCipher answers with the text "0" or "1".
+                "memory_security": "on"
+                if int(conn.execute("PRAGMA cipher_memory_security").fetchone()[0])
+                else "off",
                 "temp_folder": str(folder.parent),
                 "temp_filesystem": filesystem_type(folder),
             }
@@ -207,7 +211,8 @@ def format_table(result: Result) -> str:
         f"  rows {c.rows:,}  seed {c.seed}  best of {c.rounds} interleaved rounds",
         f"  Python {env['python']}  {env['platform']}  {env['cpus']} CPUs",
         f"  SQLCipher {env['sqlcipher']} (SQLite {env['safecase_sqlite']})"
-        f"  vs stdlib sqlite3 (SQLite {env['stdlib_sqlite']})",
+        f"  vs stdlib sqlite3 (SQLite {env['stdlib_sqlite']}); "
+        f"cipher_memory_security {env['memory_security']}",
         f"  temp files on {env['temp_folder']} ({env['temp_filesystem']})",
         "",
         "Unlock",

@@ -13,3 +13,5 @@ $link = $shell.CreateShortcut($menu)
 $link.TargetPath = Join-Path $home_dir "venv\Scripts\safecase.exe"
 $link.Save()
 Write-Output "Safecase installed for $env:USERNAME."
+Write-Output "Records are decrypted in memory while the store is open, and memory can be written to the"
+Write-Output "page file or a hibernation file: keep this laptop's disk encrypted (BitLocker)."

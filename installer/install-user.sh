@@ -18,3 +18,5 @@ if [ "$(uname -s)" = "Linux" ]; then
   sed "s|@EXEC@|$HOME/.local/bin/safecase|" "$here/installer/safecase.desktop.in" > "$apps/safecase.desktop"
 fi
 echo "Safecase installed for $(id -un). Run: safecase"
+echo "Records are decrypted in memory while the store is open, and memory can be written to swap"
+echo "or a hibernation file: keep this laptop's disk encrypted (FileVault or LUKS)."

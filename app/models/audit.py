@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.crypto.connection import Connection
+from app.models.db import limit as sql_limit
 from app.models.db import read
 
 GENESIS = "0" * 64
@@ -83,8 +84,8 @@ _COLUMNS = "id, at, user_id, action, record, detail, prev_hash, hash"
 def entries(conn: Connection, *, after_id: int = 0, limit: int = 1000) -> list[Entry]:
     rows = read(
         conn,
-        f"SELECT {_COLUMNS} FROM audit WHERE id > ? ORDER BY id LIMIT ?",
-        (after_id, limit),
+        f"SELECT {_COLUMNS} FROM audit WHERE id > ? ORDER BY id{sql_limit(limit)}",
+        (after_id,),
     )
     return [_entry(r) for r in rows]
 
@@ -113,7 +114,7 @@ def for_case(conn: Connection, case_id: int, limit: int = 500) -> list[Entry]:
         conn,
         f"SELECT {_COLUMNS} FROM audit WHERE record = ? UNION "
         f"SELECT {_COLUMNS} FROM audit WHERE record LIKE 'person:%' AND detail LIKE ? "
-        "ORDER BY id DESC LIMIT ?",
-        (f"case:{case_id}", f"case:{case_id} %", limit),
+        f"ORDER BY id DESC{sql_limit(limit)}",
+        (f"case:{case_id}", f"case:{case_id} %"),
     )
     return [_entry(r) for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.crypto.connection import Connection
+from app.models.db import limit as sql_limit
 from app.models.db import read
 
 
@@ -31,8 +32,8 @@ def for_team(conn: Connection, team_id: int, limit: int) -> list[BreakGlassEntry
         conn,
         "SELECT b.id, b.user_id, u.username, b.case_id, c.reference, b.reason, b.at "
         "FROM break_glass b JOIN users u ON u.id = b.user_id JOIN cases c ON c.id = b.case_id "
-        "WHERE c.team_id = ? ORDER BY b.id DESC LIMIT ?",
-        (team_id, limit),
+        f"WHERE c.team_id = ? ORDER BY b.id DESC{sql_limit(limit)}",
+        (team_id,),
     )
     return [
         BreakGlassEntry(

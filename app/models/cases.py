@@ -6,6 +6,7 @@ import datetime as dt
 
 from app.crypto.connection import Connection
 from app.models.convert import date_text, parse_date
+from app.models.db import limit as sql_limit
 from app.models.db import read
 from app.models.people import COLUMNS as PERSON_COLUMNS
 from app.models.people import person_from_row
@@ -324,8 +325,9 @@ def summaries(
         "SELECT c.id, c.reference, c.client_name, COALESCE(u.username, ''), c.status, "
         "c.risk_level, c.next_review, c.marac_due FROM cases c "
         "LEFT JOIN users u ON u.id = c.allocated_user_id "
-        f"WHERE ({where}){page} ORDER BY {key} {direction}, c.reference {direction} LIMIT ?",
-        (*params, *page_params, limit),
+        f"WHERE ({where}){page} ORDER BY {key} {direction}, c.reference {direction}"
+        f"{sql_limit(limit)}",
+        (*params, *page_params),
     )
     return [
         CaseSummary(

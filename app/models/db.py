@@ -34,3 +34,17 @@ def read(conn: Connection, sql: str, params: tuple[object, ...] = ()) -> list[tu
         return list(conn.execute(sql, params).fetchall())
     except sqlcipher3.DatabaseError as exc:
         raise (classify(exc) or exc) from None
+
+
+def limit(rows: int, offset: int = 0) -> str:
+    """A ``LIMIT`` clause with its numbers written into the SQL.
+
+    The SQLite inside SQLCipher counts a bound ``LIMIT ?`` as a value its plan depends on,
+    so binding one made the statement compile again on every run: 10 to 25 microseconds,
+    more than most lookups take. The numbers are forced to integers, so nothing but digits
+    reaches the SQL.
+    """
+    rows, offset = int(rows), int(offset)
+    if rows < 0 or offset < 0:
+        raise ValueError("a limit or offset is never negative")
+    return f" LIMIT {rows}" + (f" OFFSET {offset}" if offset else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.crypto.connection import Connection
+from app.models.db import limit as sql_limit
 from app.models.db import read
 from app.models.records import Note, NoteKind, NoteRevision
 
@@ -68,8 +69,9 @@ def timeline(conn: Connection, case_id: int, limit: int = 200, offset: int = 0) 
     """A case's notes, newest first."""
     rows = read(
         conn,
-        f"{_SELECT} WHERE n.case_id = ? ORDER BY n.occurred_at DESC, n.id DESC LIMIT ? OFFSET ?",
-        (case_id, limit, offset),
+        f"{_SELECT} WHERE n.case_id = ? ORDER BY n.occurred_at DESC, n.id DESC"
+        f"{sql_limit(limit, offset)}",
+        (case_id,),
     )
     return [_note(r) for r in rows]
 

@@ -24,6 +24,7 @@ from app.crypto.connection import Connection
 from app.errors import SafecaseError
 from app.models import settings
 from app.models.convert import date_text, parse_date
+from app.models.db import limit as sql_limit
 from app.models.db import read
 
 RETENTION_YEARS = "retention_years"
@@ -530,7 +531,6 @@ def runs(conn: Connection, limit: int = 200) -> list[RunSummary]:
         "SELECT l.run_id, min(l.destroyed_at), max(l.destroyed_at), "
         "COALESCE(min(u.username), ''), count(*) FROM destruction_log l "
         "LEFT JOIN users u ON u.id = l.destroyed_by GROUP BY l.run_id "
-        "ORDER BY min(l.id) DESC LIMIT ?",
-        (limit,),
+        f"ORDER BY min(l.id) DESC{sql_limit(limit)}",
     )
     return [RunSummary(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(str(r[4]))) for r in rows]

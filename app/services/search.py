@@ -19,7 +19,8 @@ class SearchHit:
 
 
 def search(session: Session, text: str, limit: int = 50) -> list[SearchHit]:
-    """Cases matching ``text`` that this user may open, best match first.
+    """Cases matching ``text`` that this user may open: name, alias, phone, postcode and
+    reference matches before note-only matches, newest case first within each.
 
     Cases the user may not open are never returned. The audit entry records the number of
     results, never what was typed.

@@ -530,7 +530,8 @@ class CaseListPage(QWidget):
     # -- sorting -------------------------------------------------------------------------------
 
     def _set_sortable(self, sortable: bool) -> None:
-        """Headings sort the case list; search hits stay in their order (best match first)."""
+        """Headings sort the case list; search hits keep the order search gives them (name
+        matches first, newest case first)."""
         header = self.table.horizontalHeader()
         header.setSectionsClickable(sortable)
         header.setSortIndicatorShown(sortable)

@@ -119,6 +119,25 @@ def test_a_shared_surname_shows_each_caseworker_only_their_own_case(
         assert sorted(_ids(s, "Thornbury")) == sorted([records.mine, records.theirs])
 
 
+def test_people_found_by_name_come_before_a_mention_in_a_note_and_newest_first(
+    store: StoreCopy, records: Records
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        mention = new_referral(s, person("Ali", "Khan"))
+        notes.add_note(
+            s,
+            mention,
+            NoteKind.MEETING,
+            "Met the Thornbury family's solicitor about the hearing",
+            dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        )
+    with signed_in(store, MANAGER) as s:
+        hits = search.search(s, "Thornbury")
+    # Sam's case is newer than Jo's; Ali's case is the newest but only a note names Thornbury.
+    assert [h.case.id for h in hits] == [records.theirs, records.mine, mention]
+    assert [h.matched for h in hits] == [("person",), ("person",), ("note",)]
+
+
 def test_the_search_audit_records_the_count_never_the_text(
     store: StoreCopy, records: Records
 ) -> None:
