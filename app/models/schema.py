@@ -6,6 +6,7 @@ opening a store newer than this code is refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from app.crypto.connection import Connection
@@ -434,7 +435,50 @@ def _v5(conn: Connection) -> None:
     conn.execute("CREATE INDEX audit_record ON audit (record)")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+# The records the audit trail names by id ("case:12"), and a purge destroys.
+NEVER_REUSED = ("cases", "people", "notes", "shares", "dash_assessments", "consents")
+
+
+def _v6(conn: Connection) -> None:
+    """Ids are never reused. SQLite gives a new row the highest id plus one, so destroying the
+    newest case let the next case take its id, and the old audit entries would then seem to
+    be about the new one. AUTOINCREMENT remembers the highest id ever given out; adding it
+    means building each table again (SQLite's documented way to change a table's definition).
+    """
+    for table in NEVER_REUSED:
+        _rebuild_with_autoincrement(conn, table)
+
+
+def _rebuild_with_autoincrement(conn: Connection, table: str) -> None:
+    definition = str(
+        conn.execute(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()[0]
+    )
+    extras = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT sql FROM sqlite_schema WHERE type IN ('index', 'trigger') AND tbl_name = ? "
+            "AND sql IS NOT NULL ORDER BY type, name",
+            (table,),
+        )
+    ]
+    new, found = re.subn(
+        r"^CREATE TABLE (\w+) \((\s+)id(\s+)INTEGER PRIMARY KEY,",
+        rf"CREATE TABLE {table}_rebuilt (\2id\3INTEGER PRIMARY KEY AUTOINCREMENT,",
+        definition,
+    )
+    if found != 1:
+        raise RuntimeError(f"unexpected definition of {table}")
+    conn.execute(new)
+    conn.execute(f"INSERT INTO {table}_rebuilt SELECT * FROM {table}")
+    conn.execute(f"DROP TABLE {table}")
+    conn.execute(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
+    for sql in extras:
+        conn.execute(sql)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -448,8 +492,19 @@ def migrate(conn: Connection, steps: list[Callable[[Connection], None]] | None =
     current = version(conn)
     if current > len(steps):
         raise NewerStore()
-    for number in range(current + 1, len(steps) + 1):
-        with transaction(conn):
-            steps[number - 1](conn)
-            conn.execute(f"PRAGMA user_version = {number:d}")
+    if current == len(steps):
+        return current
+    # Foreign keys are checked by hand before each step commits: a step that builds a table
+    # again must drop the old one while other tables still point at it, and this pragma
+    # cannot change inside a transaction.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number in range(current + 1, len(steps) + 1):
+            with transaction(conn):
+                steps[number - 1](conn)
+                if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise RuntimeError(f"schema step {number} broke a link between records")
+                conn.execute(f"PRAGMA user_version = {number:d}")
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
     return version(conn)

@@ -692,3 +692,25 @@ def test_a_purge_is_audited_by_id_and_reports_progress(store: StoreCopy) -> None
         assert session.conn.execute(
             "SELECT v FROM search_index_config WHERE k = 'automerge'"
         ).fetchone() == (4,)
+
+
+def test_a_new_case_never_takes_a_destroyed_cases_id_or_its_history(store: StoreCopy) -> None:
+    with signed_in(store, MANAGER) as session:
+        older = make_closed_case(session)
+        newest = make_closed_case(session, person("Dee", "Hollis"))
+        newest_client = cases.open_case(session, newest).contact.client_id
+    with signed_in(store, ADMIN) as session:
+        approve_all(session)
+        assert len(retention.purge(session).destroyed) == 2
+    with signed_in(store, MANAGER) as session:
+        fresh = cases.create_referral(
+            session, person("Ivy", "Marsh"), CaseDetails(referral_date=TODAY)
+        )
+        fresh_client = cases.open_case(session, fresh).contact.client_id
+        assert fresh > max(older, newest)
+        assert fresh_client is not None and newest_client is not None
+        assert fresh_client > newest_client
+        # The History tab of the new case shows its own entries, none of the destroyed case's.
+        history = cases.history(session, fresh)
+        assert history and all(e.at[:10] == session.now()[:10] for e in history)
+        assert not any(e.action == audit.CASE_DESTROYED for e in history)
