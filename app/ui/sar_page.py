@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QPushButton,
     QSplitter,
     QTextBrowser,
     QTreeWidget,
@@ -55,6 +56,14 @@ from app.ui.forms import (
 )
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable
+from app.ui.rights_dialogs import (
+    CloseRequestDialog,
+    ConfirmIdentityDialog,
+    ExtendDialog,
+    PauseClockDialog,
+    RequestStepDialog,
+    ResumeClockDialog,
+)
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message, table_view
 
@@ -245,18 +254,39 @@ class SarPage(QWidget):
         self.new_button = button(t("SarPage", "&New request…"))
         self.prepare_button = button(t("SarPage", "&Prepare pack…"))
         self.refresh_button = button(t("SarPage", "Refres&h"))
+        # The steps of a request once it is in the register.
+        self.confirm_button = button(t("SarPage", "Confirm &identity…"))
+        self.pause_button = button(t("SarPage", "&Stop clock…"))
+        self.resume_button = button(t("SarPage", "Restart &clock…"))
+        self.extend_button = button(t("SarPage", "E&xtend…"))
+        self.close_button = button(t("SarPage", "Clos&e…"))
+        self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [
+            (self.confirm_button, ConfirmIdentityDialog, t("SarPage", "identity confirmed")),
+            (self.pause_button, PauseClockDialog, t("SarPage", "clock stopped")),
+            (self.resume_button, ResumeClockDialog, t("SarPage", "clock restarted")),
+            (self.extend_button, ExtendDialog, t("SarPage", "extended")),
+            (self.close_button, CloseRequestDialog, t("SarPage", "closed")),
+        ]
         self.status_label = message_label(t("SarPage", "Status"), "status")
         self.problem_label = message_label(t("SarPage", "Problem"))
         row = QHBoxLayout()
         row.addWidget(self.refresh_button)
+        steps = QHBoxLayout()
         if can_prepare:
             row.addWidget(self.new_button)
             row.addWidget(self.prepare_button)
+            for step_button, _dialog, _done in self.step_buttons:
+                steps.addWidget(step_button)
         else:
-            for widget in (self.new_button, self.prepare_button):
+            for widget in (
+                self.new_button,
+                self.prepare_button,
+                *(b for b, _dialog, _done in self.step_buttons),
+            ):
                 widget.setParent(self)
                 widget.hide()
         row.addStretch(1)
+        steps.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(heading(t("SarPage", "Subject access and other rights")))
         layout.addWidget(
@@ -276,11 +306,16 @@ class SarPage(QWidget):
         )
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
+        layout.addLayout(steps)
         layout.addWidget(self.status_label)
         layout.addWidget(self.problem_label)
         self.refresh_button.clicked.connect(self.refresh)
         self.new_button.clicked.connect(self.new_request)
         self.prepare_button.clicked.connect(self.prepare_pack)
+        for step_button, dialog_class, done in self.step_buttons:
+            step_button.clicked.connect(
+                lambda _checked=False, d=dialog_class, text=done: self.open_step(d, text)
+            )
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
         self._selection_changed()
 
@@ -328,12 +363,41 @@ class SarPage(QWidget):
 
     def _selection_changed(self, *_args: object) -> None:
         request = self.selected()
+        is_open = self.can_prepare and request is not None and request.status is RequestStatus.OPEN
         self.prepare_button.setEnabled(
-            self.can_prepare
-            and request is not None
-            and request.kind in sar.PACK_KINDS
-            and request.status is RequestStatus.OPEN
+            is_open and request is not None and request.kind in sar.PACK_KINDS
         )
+        started = is_open and request is not None and request.identity_confirmed_on is not None
+        paused = request is not None and request.paused
+        self.confirm_button.setEnabled(is_open and not started)
+        self.pause_button.setEnabled(started and not paused)
+        self.resume_button.setEnabled(is_open and paused)
+        self.extend_button.setEnabled(
+            started and request is not None and request.extension_told_on is None
+        )
+        self.close_button.setEnabled(is_open and not paused)
+
+    def open_step(self, dialog_class: type[RequestStepDialog], done: str) -> None:
+        """Open the dialog for one step on the selected request; refresh once it is saved."""
+        request = self.selected()
+        if request is None or not self.can_prepare:
+            return
+        dialog = dialog_class(self.calls, request, self, lock_action=self.lock_action)
+        self.dialog = dialog
+
+        def saved(updated: object) -> None:
+            if isinstance(updated, RightsRequest):
+                due = updated.deadline
+                text = translate("SarPage", "Request {reference}: {done}.").format(
+                    reference=updated.reference, done=done
+                )
+                if due is not None and updated.status is RequestStatus.OPEN:
+                    text += " " + translate("SarPage", "Due {date}.").format(date=labels.date(due))
+                set_message(self.status_label, text)
+            self.refresh()
+
+        dialog.saved.connect(saved)
+        dialog.open()
 
     def new_request(self) -> None:
         if not self.can_prepare:

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TypeVar
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.models.redaction import code_label
 from app.models.rights import RightKind
-from app.services import rights
-from app.ui.forms import CONFIRMATION, choose
+from app.services import audit, rights
+from app.ui.forms import CONFIRMATION, FormDialog, choose
 from app.ui.sar_page import NewRequestDialog, PackDialog
 from tests.helpers import DPO, DPO_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import TODAY, signed_in
 from tests.services.sar_world import SarWorld, build_world
-from tests.ui.conftest import MakeApp, open_main, wait_calls
+from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
 
 LONG_AGO = TODAY - dt.timedelta(days=120)
+Step = TypeVar("Step", bound=FormDialog)
 
 
 def _requests(store: StoreCopy) -> tuple[SarWorld, str, str]:
@@ -188,3 +190,110 @@ def test_a_reviewer_redacts_a_selected_span_with_a_code_and_reason(
         (0, 5, "serious_harm", "Would reveal where she is staying.")
     ]
     dialog.reject()
+
+
+def test_a_request_goes_from_identity_to_response_through_the_register(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    from app.models.rights import Outcome, RequestStatus
+    from app.ui.rights_dialogs import (
+        CloseRequestDialog,
+        ConfirmIdentityDialog,
+        ExtendDialog,
+        PauseClockDialog,
+        ResumeClockDialog,
+    )
+
+    world = build_world(store)
+    with signed_in(store, MANAGER) as s:
+        waiting = rights.create_request(
+            s,
+            rights.RequestDraft(
+                kind=RightKind.ACCESS,
+                requester="The data subject",
+                received_on=TODAY - dt.timedelta(days=2),
+                subject_person_id=world.jane,
+            ),
+        ).reference
+    app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    page = main.sar_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    assert page.select_reference(waiting)
+    row = page.table.currentIndex().row()
+    assert page.model.index(row, 3).data() == "clock not started"
+    # Before identity is confirmed only that step (and closing) is offered.
+    assert page.confirm_button.isEnabled() and page.close_button.isEnabled()
+    assert not page.pause_button.isEnabled() and not page.extend_button.isEnabled()
+
+    def step(button: QPushButton, kind: type[Step]) -> Step:
+        button.click()
+        dialog = page.dialog
+        assert isinstance(dialog, kind)
+        return dialog
+
+    confirm = step(page.confirm_button, ConfirmIdentityDialog)
+    confirm.save_button.click()
+    wait_calls(qtbot, main)
+    assert page.select_reference(waiting)
+    request = page.selected()
+    assert request is not None and request.identity_confirmed_on == TODAY
+    assert request.due_on is not None and request.due_on > TODAY + dt.timedelta(days=27)
+    assert f"Request {waiting}: identity confirmed." in page.status_label.text()
+    assert not page.confirm_button.isEnabled() and page.pause_button.isEnabled()
+
+    # The clock stops for clarification (a reason is required), then restarts.
+    pause = step(page.pause_button, PauseClockDialog)
+    pause.save_button.click()
+    wait_calls(qtbot, main)
+    assert pause.problem_label.text() == "Say what clarification was asked for."
+    qtbot.keyClicks(pause.reason_field, "Which years of records are wanted")
+    pause.save_button.click()
+    wait_calls(qtbot, main)
+    assert page.select_reference(waiting)
+    paused = page.selected()
+    assert paused is not None and page.mark(paused) == "Paused"
+    assert not page.close_button.isEnabled() and page.resume_button.isEnabled()
+    step(page.resume_button, ResumeClockDialog).save_button.click()
+    wait_calls(qtbot, main)
+    assert page.select_reference(waiting)
+
+    # Extended: the deadline moves to three months from the start.
+    started = page.selected()
+    assert started is not None and started.deadline is not None
+    before = started.deadline
+    step(page.extend_button, ExtendDialog).save_button.click()
+    wait_calls(qtbot, main)
+    assert page.select_reference(waiting)
+    extended = page.selected()
+    assert extended is not None and extended.extended_to is not None
+    assert extended.extended_to > before + dt.timedelta(days=55)
+    assert not page.extend_button.isEnabled()
+
+    # Closing a refusal asks for its reasons, then for confirmation.
+    close = step(page.close_button, CloseRequestDialog)
+    choose(close.outcome_field, Outcome.PARTLY_REFUSED)
+    close.save_button.click()
+    assert "reasons for the refusal" in close.problem_label.text()
+    qtbot.keyClicks(close.reasons_field, "Third-party information withheld")
+    close.save_button.click()
+    assert waiting in answer(qtbot)
+    wait_calls(qtbot, main)
+    assert page.select_reference(waiting)
+    closed = page.selected()
+    assert closed is not None and closed.status is RequestStatus.CLOSED
+    assert closed.outcome == Outcome.PARTLY_REFUSED.value
+    assert not any(
+        b.isEnabled()
+        for b in (page.confirm_button, page.pause_button, page.extend_button, page.close_button)
+    )
+    # Each step is in the audit trail.
+    assert app.session is not None
+    actions = [e.action for e in audit.recent(app.session, 20)]
+    for done in (
+        audit.RIGHTS_CLOCK_PAUSED,
+        audit.RIGHTS_CLOCK_RESUMED,
+        audit.RIGHTS_REQUEST_EXTENDED,
+        audit.RIGHTS_REQUEST_CLOSED,
+    ):
+        assert done in actions
