@@ -85,17 +85,26 @@ def index_note(
     _add(conn, body, "note", case_id, note_id=note_id)
 
 
+def _words(text: str) -> list[str]:
+    """What a user typed, as search reads it: one phone number, or words in lower case."""
+    stripped = text.strip()
+    if re.fullmatch(r"[\d\s()+-]{6,}", stripped):
+        return [phone_digits(stripped)]
+    return _WORD.findall(stripped.lower())
+
+
+def person_matches(person: Person, text: str) -> bool:
+    """Whether every word typed starts one of the person's indexed words, as search matches."""
+    tokens = _WORD.findall(person_text(person).lower())
+    return all(any(t.startswith(w) for t in tokens) for w in _words(text))
+
+
 def fts_query(text: str) -> str:
     """Turn what a user typed into an FTS5 query: every word must match as a prefix.
 
     A run of digits, spaces and + is read as one phone number.
     """
-    stripped = text.strip()
-    if re.fullmatch(r"[\d\s()+-]{6,}", stripped):
-        words = [phone_digits(stripped)]
-    else:
-        words = _WORD.findall(stripped.lower())
-    return " ".join(f'"{w}"*' for w in words)
+    return " ".join(f'"{w}"*' for w in _words(text))
 
 
 def matching_cases(

@@ -14,13 +14,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from app.errors import InvalidInput
+from app.models import cases as case_model
 from app.models import deadlines
 from app.models import people as people_model
 from app.models import rights as rights_model
+from app.models import search as search_model
 from app.models.db import transaction
+from app.models.records import CaseRole
 from app.models.rights import Outcome, RequestStatus, RightKind, RightsRequest
 from app.models.users import Role
-from app.services import audit
+from app.services import access, audit
 from app.services.session import Session
 
 REGISTER_ROLES = (Role.MANAGER, Role.DPO)
@@ -331,6 +334,49 @@ def close_request(
             f"outcome={outcome.value}",
         )
     return _reload(session, request_id)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone on record a new request may be about, found by name, phone or postcode."""
+
+    person_id: int
+    name: str
+    date_of_birth: dt.date | None
+    role: CaseRole
+    reference: str  # a case they are on, that this user may open
+
+
+def find_subjects(session: Session, text: str, limit: int = 20) -> list[Candidate]:
+    """People on the cases this user may open whose name, alias, phone or postcode matches
+    ``text``: the subject of a new request, picked from a list rather than typed as an id.
+    Like search, the audit entry records how many were found, never what was typed."""
+    session.require(*REGISTER_ROLES)
+    where, params = access.condition(session)
+    found: list[Candidate] = []
+    seen: set[int] = set()
+    for case_id, matched in search_model.matching_cases(session.conn, text, where, params, 50):
+        if "person" not in matched:
+            continue
+        case = case_model.get(session.conn, case_id)
+        for member in case_model.members(session.conn, case_id):
+            person = member.person
+            if person.id in seen or not search_model.person_matches(person, text):
+                continue
+            seen.add(person.id)
+            found.append(
+                Candidate(
+                    person.id,
+                    person.name,
+                    person.details.date_of_birth,
+                    member.role,
+                    case.reference if case else "",
+                )
+            )
+    found = found[:limit]
+    with transaction(session.conn):
+        audit.record(session.conn, session.user_id, audit.SEARCHED, "", f"subjects={len(found)}")
+    return found
 
 
 def get_request(session: Session, request_id: int) -> RightsRequest:

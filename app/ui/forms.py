@@ -115,6 +115,10 @@ class ChoiceBox(QComboBox):
         self._values.append(value)
         self.addItem(text)
 
+    def clear_choices(self) -> None:
+        self._values.clear()
+        self.clear()
+
     def value(self) -> Any:
         index = self.currentIndex()
         return self._values[index] if 0 <= index < len(self._values) else None

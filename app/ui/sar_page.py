@@ -44,6 +44,7 @@ from app.services.session import Session
 from app.ui import labels
 from app.ui.errors import error_sentence, show_error
 from app.ui.forms import (
+    ChoiceBox,
     FormDialog,
     OptionalDate,
     button,
@@ -51,7 +52,6 @@ from app.ui.forms import (
     date_edit,
     date_of,
     enum_combo,
-    spin_box,
     text_box,
 )
 from app.ui.i18n import translate
@@ -65,7 +65,15 @@ from app.ui.rights_dialogs import (
     ResumeClockDialog,
 )
 from app.ui.store_calls import StoreCalls
-from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message, table_view
+from app.ui.widgets import (
+    fit_columns,
+    heading,
+    line_edit,
+    message_label,
+    paragraph,
+    set_message,
+    table_view,
+)
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
@@ -79,6 +87,18 @@ def kind_label(kind: RightKind) -> str:
         RightKind.OBJECTION: translate("SarPage", "Objection"),
         RightKind.PORTABILITY: translate("SarPage", "Portability"),
     }[kind]
+
+
+def candidate_label(candidate: rights.Candidate) -> str:
+    """ "Morgan Ellery-Pike, born 2 Apr 1990: client on SC-2026-000012"."""
+    name = candidate.name
+    if candidate.date_of_birth is not None:
+        name = translate("SarPage", "{name}, born {date}").format(
+            name=name, date=labels.date(candidate.date_of_birth)
+        )
+    return translate("SarPage", "{name}: {role} on {reference}").format(
+        name=name, role=labels.case_role(candidate.role).lower(), reference=candidate.reference
+    )
 
 
 def exemption_label(code: Exemption) -> str:
@@ -168,9 +188,21 @@ class NewRequestDialog(FormDialog):
         self.kind_field = enum_combo(t("NewRequestDialog", "Type"), RightKind, kind_label)
         self.add_field(t("NewRequestDialog", "&Type"), self.kind_field)
         self.requester_field = self.line(t("NewRequestDialog", "Re&quester"))
-        self.subject_field = spin_box(t("NewRequestDialog", "Subject person id"), 0, 2**31 - 1, 0)
-        self.subject_field.setSpecialValueText(t("NewRequestDialog", "Nobody on record matched"))
-        self.add_field(t("NewRequestDialog", "Su&bject person id"), self.subject_field)
+        # The subject is picked from the people on record who match what is typed.
+        self.find_field = line_edit(t("NewRequestDialog", "Name, phone or postcode to find"))
+        self.find_button = button(t("NewRequestDialog", "&Find"))
+        finder = QWidget()
+        finder_row = QHBoxLayout(finder)
+        finder_row.setContentsMargins(0, 0, 0, 0)
+        finder_row.addWidget(self.find_field, 1)
+        finder_row.addWidget(self.find_button)
+        finder.setFocusProxy(self.find_field)
+        self.add_field(t("NewRequestDialog", "Find the &subject"), finder)
+        self.subject_field = ChoiceBox(t("NewRequestDialog", "Who it is about"))
+        self.subject_field.add_choice(t("NewRequestDialog", "Nobody on record matched"), None)
+        self.add_field(t("NewRequestDialog", "&Who it is about"), self.subject_field)
+        self.find_field.returnPressed.connect(self.find_subjects)
+        self.find_button.clicked.connect(self.find_subjects)
         self.subject_note_field = self.line(t("NewRequestDialog", "Who it is about (if &no match)"))
         self.agent_field = check_box(t("NewRequestDialog", "Made by an a&gent"))
         self.authority_field = check_box(t("NewRequestDialog", "Agent's &authority seen"))
@@ -185,6 +217,37 @@ class NewRequestDialog(FormDialog):
         self.add_field(t("NewRequestDialog", "&Received"), self.received_field)
         self.add_field(t("NewRequestDialog", "Identity"), self.identity_field)
         self.kind_field.setFocus()
+
+    def find_subjects(self) -> None:
+        text = self.find_field.text()
+        if not text.strip():
+            self.show_problem(translate("NewRequestDialog", "Type a name, phone or postcode."))
+            return
+        self.show_problem(None)
+        self.calls.run(
+            lambda s: rights.find_subjects(s, text),
+            self._found,
+            lambda error: self.show_problem(error_sentence(error)),
+            receiver=self,
+            label=translate("NewRequestDialog", "Finding…"),
+        )
+
+    def _found(self, candidates: list[rights.Candidate]) -> None:
+        self.subject_field.clear_choices()
+        self.subject_field.add_choice(
+            translate("NewRequestDialog", "Nobody on record matched"), None
+        )
+        for c in candidates:
+            self.subject_field.add_choice(candidate_label(c), c.person_id)
+        if candidates:
+            self.subject_field.setCurrentIndex(1)
+            self.mark_dirty()
+        set_message(
+            self.status_label,
+            translate("NewRequestDialog", "{count} found.").format(count=len(candidates))
+            if candidates
+            else translate("NewRequestDialog", "Nobody on record matches: say who in the note."),
+        )
 
     def make_call(self) -> Callable[[Session], object]:
         person_id = self.subject_field.value()

@@ -11,8 +11,9 @@ import pytest
 
 from app.errors import InvalidInput, PermissionDenied
 from app.models import deadlines
+from app.models.records import CaseRole
 from app.models.rights import Outcome, RequestStatus, RightKind
-from app.services import audit, rights
+from app.services import audit, cases, rights
 from app.services.rights import RequestDraft
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, DPO, MANAGER, StoreCopy
@@ -90,11 +91,46 @@ def test_caseworkers_and_admins_may_not_see_or_change_the_register(
             lambda s: rights.overdue(s),
             lambda s: rights.due_this_week(s),
             lambda s: rights.open_access_request(s, subject),
+            lambda s: rights.find_subjects(s, "Ellery"),
         ]
         for call in calls:
             with pytest.raises(PermissionDenied):
                 call(s)
         assert audit_since(s, head) == []
+
+
+def test_a_manager_finds_the_subject_by_name_or_phone_and_the_audit_keeps_only_a_count(
+    store: StoreCopy,
+) -> None:
+    with signed_in(store, MANAGER) as s:
+        case_id, client = new_case(
+            s, person("Morgan", "Ellery-Pike", date_of_birth=dt.date(1990, 4, 2))
+        )
+        other = cases.add_person(
+            s,
+            case_id,
+            person("Dale", "Ellery", phones=("07700 900456",)),
+            CaseRole.ALLEGED_PERPETRATOR,
+        )
+        new_case(s, person("Sam", "Morganstern"))
+        head = audit_head(s)
+        found = rights.find_subjects(s, "morgan ellery")
+        assert [(c.person_id, c.name, c.date_of_birth, c.role) for c in found] == [
+            (client, "Morgan Ellery-Pike", dt.date(1990, 4, 2), CaseRole.CLIENT)
+        ]
+        assert found[0].reference.startswith("SC-")
+        by_phone = rights.find_subjects(s, "07700 900 456")
+        assert [(c.person_id, c.role) for c in by_phone] == [(other, CaseRole.ALLEGED_PERPETRATOR)]
+        assert {c.person_id for c in rights.find_subjects(s, "Ellery")} == {client, other}
+        assert rights.find_subjects(s, "Zebedee") == []
+        entries = audit_since(s, head)
+        assert [e.detail for e in entries] == [
+            "subjects=1",
+            "subjects=1",
+            "subjects=2",
+            "subjects=0",
+        ]
+        assert not any("ellery" in (e.detail + e.record).lower() for e in entries)
 
 
 # -- the request and its clock ------------------------------------------------------------------

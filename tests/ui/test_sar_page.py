@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TypeVar
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -297,3 +298,31 @@ def test_a_request_goes_from_identity_to_response_through_the_register(
         audit.RIGHTS_REQUEST_CLOSED,
     ):
         assert done in actions
+
+
+def test_a_new_request_is_about_someone_picked_from_the_people_found(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    world = build_world(store)
+    app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    page = main.sar_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    page.new_button.click()
+    new = page.dialog
+    assert isinstance(new, NewRequestDialog)
+    qtbot.keyClicks(new.requester_field, "The data subject")
+    new.find_button.click()
+    assert new.problem_label.text() == "Type a name, phone or postcode."
+    qtbot.keyClicks(new.find_field, "jane wexford")
+    qtbot.keyClick(new.find_field, Qt.Key.Key_Return)
+    wait_calls(qtbot, main)
+    choices = [new.subject_field.itemText(i) for i in range(new.subject_field.count())]
+    assert choices[0] == "Nobody on record matched"
+    assert len(choices) == 2 and new.subject_field.value() == world.jane  # chosen for them
+    assert "client on SC-" in new.subject_field.currentText()
+    new.save_button.click()
+    wait_calls(qtbot, main)
+    assert app.session is not None
+    [request] = rights.register(app.session)
+    assert request.subject_person_id == world.jane
