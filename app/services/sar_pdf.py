@@ -29,6 +29,8 @@ _START, _STOP = "\x00", "\x01"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MARK = re.compile(f"{_START}([a-z_, ]+){_STOP}")
 SECTION_STYLE = "SarSection"
+INDEX_LEADING = 15.0  # points between the index's lines
+ENTRY_COLOUR = "#1F3A5F"
 
 
 def _long_date(day: dt.date) -> str:
@@ -65,6 +67,7 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
     from reportlab.platypus import (
         BaseDocTemplate,
         CondPageBreak,
+        Flowable,
         Frame,
         KeepTogether,
         PageBreak,
@@ -72,7 +75,6 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
         Paragraph,
         Spacer,
     )
-    from reportlab.platypus.tableofcontents import TableOfContents
 
     reference = pack.request.reference
     head = pack.cover.letterhead
@@ -104,9 +106,13 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
         fontSize=10.5,
         spaceBefore=9,
         spaceAfter=3,
-        textColor=colors.HexColor("#1F3A5F"),
+        textColor=colors.HexColor(ENTRY_COLOUR),
     )
     field_style = ParagraphStyle("SarField", parent=body, leftIndent=8, spaceAfter=2)
+    # An entry's title over its first field: the title line sits out at the margin.
+    entry_field_style = ParagraphStyle(
+        "SarEntryField", parent=field_style, firstLineIndent=-8, spaceBefore=9
+    )
 
     def para(text: str, style: ParagraphStyle = body) -> Paragraph:
         return Paragraph(text, style)
@@ -181,11 +187,37 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
     ]
 
     # -- the index ----------------------------------------------------------------------------
-    toc = TableOfContents()
-    toc.levelStyles = [
-        ParagraphStyle("SarToc", parent=body, fontSize=10.5, leftIndent=10, firstLineIndent=-10)
-    ]
-    story += [para("Index", title), Spacer(1, 4 * mm), toc, PageBreak()]
+    # Room for one line per section is kept here, and the lines are written into it when the
+    # pages are saved, once every section's page is known. reportlab's TableOfContents would
+    # need the whole document laid out twice, which was half the time of a large pack.
+    sections_found: list[tuple[str, int, str]] = []  # (title, page, bookmark), as laid out
+    index_room: list[tuple[int, float, float, float, int, int]] = []  # page, x, top, width,
+    # first line, lines
+
+    class IndexRoom(Flowable):  # type: ignore[misc]
+        def __init__(self, first: int, count: int) -> None:
+            super().__init__()
+            self.first, self.count = first, count
+
+        def wrap(self, available_width: float, _available_height: float) -> tuple[float, float]:
+            self.width = available_width
+            return available_width, self.count * INDEX_LEADING
+
+        def split(self, available_width: float, available_height: float) -> list[Flowable]:
+            fits = int(available_height // INDEX_LEADING)
+            if fits < 1:
+                return []
+            rest = self.count - fits
+            return [IndexRoom(self.first, fits), IndexRoom(self.first + fits, rest)]
+
+        def drawOn(self, canv: Any, x: float, y: float, _sW: float = 0) -> None:
+            top = y + self.count * INDEX_LEADING
+            index_room.append((canv.getPageNumber(), x, top, self.width, self.first, self.count))
+
+    story += [para("Index", title), Spacer(1, 4 * mm)]
+    if pack.sections:
+        story.append(IndexRoom(0, len(pack.sections)))
+    story.append(PageBreak())
 
     # -- the sections -------------------------------------------------------------------------
     for number, part in enumerate(pack.sections, start=1):
@@ -198,13 +230,16 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
             title_line = escape(entry.heading)
             if entry.date:
                 title_line += f" &nbsp;&nbsp;<font color='#555555'>{escape(entry.date)}</font>"
-            fields = [
-                para(f"<b>{escape(item.label)}:</b> {item_markup(item)}", field_style)
-                for item in entry.items
-            ]
+            fields = [f"<b>{escape(item.label)}:</b> {item_markup(item)}" for item in entry.items]
             if fields:
-                story.append(KeepTogether([para(title_line, entry_style), fields[0]]))
-                story += fields[1:]
+                # The title and the first field are one paragraph, so a title never ends a
+                # page alone (cheaper than KeepTogether, which lays its contents out twice).
+                heading_line = (
+                    f'<font name="Helvetica-Bold" size="10.5" color="{ENTRY_COLOUR}">'
+                    f"{title_line}</font>"
+                )
+                story.append(para(f"{heading_line}<br/>{fields[0]}", entry_field_style))
+                story += [para(f, field_style) for f in fields[1:]]
             else:
                 story.append(para(title_line, entry_style))
     if not pack.sections:
@@ -223,10 +258,34 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
+        def write_index(self) -> None:
+            """Fill this page's share of the index: each section's title and its page."""
+            for page, x, top, room_width, first, count in index_room:
+                if page != self._pageNumber:
+                    continue
+                for line, (name, on_page, key) in enumerate(sections_found[first : first + count]):
+                    baseline = top - (line + 1) * INDEX_LEADING + 3
+                    number = str(on_page)
+                    self.setFont("Helvetica", 10.5)
+                    self.setFillColor(colors.black)
+                    room = room_width - self.stringWidth(number, "Helvetica", 10.5) - 12
+                    while name and self.stringWidth(name, "Helvetica", 10.5) > room:
+                        name = name[:-2] + "…"
+                    self.drawString(x, baseline, name)
+                    self.drawRightString(x + room_width, baseline, number)
+                    self.linkRect(
+                        "",
+                        key,
+                        (x, baseline - 3, x + room_width, baseline - 3 + INDEX_LEADING),
+                        relative=0,
+                        thickness=0,
+                    )
+
         def save(self) -> None:
             total = len(self._pages)
             for state in self._pages:
                 self.__dict__.update(state)
+                self.write_index()
                 self.setFont("Helvetica", 8)
                 self.setFillColor(colors.HexColor("#333333"))
                 self.drawString(margin, 12 * mm, footer)
@@ -243,7 +302,7 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
                 key = f"section-{self.seq.nextf('sarsection')}"
                 self.canv.bookmarkPage(key)
                 self.canv.addOutlineEntry(text, key, level=0, closed=True)
-                self.notify("TOCEntry", (0, text, self.page, key))
+                sections_found.append((text, self.page, key))
 
     buffer = io.BytesIO()
     doc = Document(
@@ -261,5 +320,5 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
     )
     frame = Frame(margin, 22 * mm, width - 2 * margin, height - margin - 22 * mm, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    doc.multiBuild(story, canvasmaker=NumberedCanvas)
+    doc.build(story, canvasmaker=NumberedCanvas)
     return buffer.getvalue()

@@ -458,3 +458,23 @@ def test_a_file_in_place_of_the_folder_is_refused_and_nothing_is_recorded(
         with pytest.raises(InvalidInput, match="folder"):
             sar.export_pack(s, request_id, target)
         assert rights_model.exports(s.conn, request_id) == []
+
+
+def test_the_index_gives_the_page_each_section_starts_on(w: SarWorld, tmp_path: Path) -> None:
+    with signed_in(w.store, MANAGER) as s:
+        request_id = _request(s, w.jane)
+        pack = sar.preview(s, request_id)
+        files = _export(s, request_id, tmp_path / "out")
+    lines = pdf_text(next(d for n, d in files.items() if n.endswith(".pdf"))).splitlines()
+    at = lines.index("Index") + 1
+    index: list[tuple[str, int]] = []
+    while not lines[at].startswith("CONFIDENTIAL"):
+        index.append((lines[at], int(lines[at + 1])))
+        at += 2
+    assert [title for title, _ in index] == [part.title for part in pack.sections]
+    for title, page in index:
+        # The section's heading, then the footer of the page it is on.
+        heading = lines.index(title, at)
+        footer = next(line for line in lines[heading:] if re.fullmatch(r"Page \d+ of \d+", line))
+        assert footer.startswith(f"Page {page} of"), (title, page, footer)
+    assert len({page for _, page in index}) > 1  # the sections really are on different pages
