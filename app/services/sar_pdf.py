@@ -279,6 +279,8 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
                         (x, baseline - 3, x + room_width, baseline - 3 + INDEX_LEADING),
                         relative=0,
                         thickness=0,
+                        # Named here: the canvas's own counter goes back with each page's state.
+                        name=f"SarIndex{first + line}",
                     )
 
         def save(self) -> None:

@@ -398,6 +398,16 @@ class CaseListPage(QWidget):
         self.marac_filter.add_choice(translate("CaseList", "MARAC due or not"), None)
         self.marac_filter.add_choice(translate("CaseList", "MARAC referral due"), True)
         self.marac_filter.add_choice(translate("CaseList", "No MARAC referral due"), False)
+        # The same orders as the headings, for the keyboard: headings take no focus.
+        self.sort_choice = ChoiceBox(translate("CaseList", "Sort the list"))
+        for order_by in SORT_ORDERS:
+            for descending in (False, True):
+                self.sort_choice.add_choice(
+                    translate("CaseList", "Sorted {order}").format(
+                        order=order_text(order_by, descending)
+                    ),
+                    (order_by, descending),
+                )
         self.worker_filter = ChoiceBox()
         self.worker_filter.setAccessibleName(translate("CaseList", "Worker filter"))
         self.worker_filter.add_choice(translate("CaseList", "Any worker"), None)
@@ -433,6 +443,7 @@ class CaseListPage(QWidget):
         filters.addWidget(self.risk_filter)
         filters.addWidget(self.marac_filter)
         filters.addWidget(self.worker_filter)
+        filters.addWidget(self.sort_choice)
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading(titles[mode]))
@@ -451,14 +462,15 @@ class CaseListPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count_label)
 
-        for widget in (self.status_filter, self.risk_filter, self.marac_filter):
+        for widget in (self.status_filter, self.risk_filter, self.marac_filter, self.sort_choice):
             widget.setVisible(mode != self.SEARCH)
         self.worker_filter.setVisible(mode == self.TEAM)
         QWidget.setTabOrder(self.search_field, self.status_filter)
         QWidget.setTabOrder(self.status_filter, self.risk_filter)
         QWidget.setTabOrder(self.risk_filter, self.marac_filter)
         QWidget.setTabOrder(self.marac_filter, self.worker_filter)
-        QWidget.setTabOrder(self.worker_filter, self.table)
+        QWidget.setTabOrder(self.worker_filter, self.sort_choice)
+        QWidget.setTabOrder(self.sort_choice, self.table)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -471,6 +483,7 @@ class CaseListPage(QWidget):
         self.marac_filter.currentIndexChanged.connect(self._filters_changed)
         self.worker_filter.currentIndexChanged.connect(self._filters_changed)
         header.sortIndicatorChanged.connect(self._sort_changed)
+        self.sort_choice.currentIndexChanged.connect(self._sort_chosen)
         self.table.activated.connect(self._activated)
         self.model.page_loaded.connect(self._page_loaded)
         self.model.load_failed.connect(self._load_failed)
@@ -535,6 +548,7 @@ class CaseListPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionsClickable(sortable)
         header.setSortIndicatorShown(sortable)
+        self.sort_choice.setEnabled(sortable)
 
     def _show_model(self, model: CaseListModel | SearchResultsModel) -> None:
         if self.table.model() is not model:
@@ -545,6 +559,9 @@ class CaseListPage(QWidget):
             blocked = header.blockSignals(True)
             header.setSortIndicator(self.model.sort_column, self.model.sort_order)
             header.blockSignals(blocked)
+            blocked = self.sort_choice.blockSignals(True)
+            self.sort_choice.set_value((self.model.order_by, self.model.descending))
+            self.sort_choice.blockSignals(blocked)
         self._set_sortable(sortable)
 
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
@@ -552,7 +569,16 @@ class CaseListPage(QWidget):
         if self.table.model() is not self.model:
             return
         self.model.sort(column, order)
+        blocked = self.sort_choice.blockSignals(True)
+        self.sort_choice.set_value((self.model.order_by, self.model.descending))
+        self.sort_choice.blockSignals(blocked)
         self._update_count()
+
+    def _sort_chosen(self) -> None:
+        """An order was chosen from the list: the heading shows it, and the list follows."""
+        order_by, descending = self.sort_choice.value()
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        self.table.horizontalHeader().setSortIndicator(SORT_ORDERS.index(order_by), order)
 
     # -- search --------------------------------------------------------------------------------
 

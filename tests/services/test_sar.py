@@ -3,6 +3,7 @@ the redaction log, the files written and their audit."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -17,7 +18,7 @@ from app.errors import InvalidInput, PermissionDenied
 from app.models import rights as rights_model
 from app.models.redaction import Exemption, Source
 from app.models.rights import Action, RightKind
-from app.services import audit, notes, rights, sar
+from app.services import audit, notes, rights, sar, sar_pdf
 from app.services.sar import EXPORT_MARK, PackRefused, SarPack
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, DPO, MANAGER, StoreCopy, copy_store
@@ -460,21 +461,44 @@ def test_a_file_in_place_of_the_folder_is_refused_and_nothing_is_recorded(
         assert rights_model.exports(s.conn, request_id) == []
 
 
+def _index_pages(pdf: bytes) -> list[tuple[str, int, int]]:
+    """The index's lines as (section title, page it gives, page the heading is really on)."""
+    lines = pdf_text(pdf).splitlines()
+    at = lines.index("Index") + 1
+    found: list[tuple[str, int]] = []
+    while at < len(lines) - 1 and re.fullmatch(r"\d+", lines[at + 1]):
+        found.append((lines[at], int(lines[at + 1])))
+        at += 2
+        if lines[at].startswith("CONFIDENTIAL"):  # the index goes on over the page
+            at += 2
+    result = []
+    for title, page in found:
+        heading = lines.index(title, at)  # the section's heading, after the index
+        footer = next(line for line in lines[heading:] if re.fullmatch(r"Page \d+ of \d+", line))
+        result.append((title, page, int(footer.split()[1])))
+    return result
+
+
 def test_the_index_gives_the_page_each_section_starts_on(w: SarWorld, tmp_path: Path) -> None:
     with signed_in(w.store, MANAGER) as s:
         request_id = _request(s, w.jane)
         pack = sar.preview(s, request_id)
         files = _export(s, request_id, tmp_path / "out")
-    lines = pdf_text(next(d for n, d in files.items() if n.endswith(".pdf"))).splitlines()
-    at = lines.index("Index") + 1
-    index: list[tuple[str, int]] = []
-    while not lines[at].startswith("CONFIDENTIAL"):
-        index.append((lines[at], int(lines[at + 1])))
-        at += 2
-    assert [title for title, _ in index] == [part.title for part in pack.sections]
-    for title, page in index:
-        # The section's heading, then the footer of the page it is on.
-        heading = lines.index(title, at)
-        footer = next(line for line in lines[heading:] if re.fullmatch(r"Page \d+ of \d+", line))
-        assert footer.startswith(f"Page {page} of"), (title, page, footer)
-    assert len({page for _, page in index}) > 1  # the sections really are on different pages
+    index = _index_pages(next(d for n, d in files.items() if n.endswith(".pdf")))
+    assert [title for title, _, _ in index] == [part.title for part in pack.sections]
+    assert all(given == real for _, given, real in index), index
+    assert len({real for _, _, real in index}) > 1  # the sections really are on different pages
+
+    # An index longer than a page goes on over the next, its numbers still right.
+    many = dataclasses.replace(
+        pack,
+        sections=tuple(
+            dataclasses.replace(part, title=f"{part.title} ({n})")
+            for n in range(30)
+            for part in pack.sections
+        ),
+    )
+    pdf = sar_pdf.render(many, generated_on=TODAY, compress=False)
+    index = _index_pages(pdf)
+    assert len(index) == len(many.sections) > 60
+    assert all(given == real for _, given, real in index)

@@ -387,6 +387,42 @@ def test_clicking_the_client_heading_sorts_both_ways_across_page_boundaries(
     assert model.descending  # putting the indicator back did not sort again
 
 
+def test_the_list_sorts_from_the_keyboard_and_the_choice_follows_the_headings(
+    qtbot: QtBot, named_calls: tuple[Session, StoreCalls]
+) -> None:
+    session, calls = named_calls
+    page = CaseListPage(calls, session, CaseListPage.MINE, page_size=3)
+    qtbot.addWidget(page)
+    page.resize(1000, 600)
+    page.show()
+    page.start()
+    model = page.model
+    fetch_all(qtbot, model, calls)
+    summaries = [s for s in (model.summary(r) for r in range(model.rowCount())) if s is not None]
+    header = page.table.horizontalHeader()
+    assert page.sort_choice.currentText() == "Sorted in reference order"
+
+    # Tab reaches the choice; the arrow keys change the order.
+    page.activateWindow()
+    page.marac_filter.setFocus()
+    qtbot.waitUntil(page.marac_filter.hasFocus)
+    qtbot.keyClick(page.marac_filter, Qt.Key.Key_Tab)  # past the worker filter, hidden here
+    assert page.sort_choice.hasFocus()
+    qtbot.keyClick(page.sort_choice, Qt.Key.Key_Down)
+    assert (model.order_by, model.descending) == ("reference", True)
+    assert header.sortIndicatorSection() == 0
+    assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    for _ in range(2):  # client A to Z, then client Z to A
+        qtbot.keyClick(page.sort_choice, Qt.Key.Key_Down)
+    fetch_all(qtbot, model, calls)
+    assert references(model) == expected_order(summaries, "client", True)
+    assert header.sortIndicatorSection() == 1
+
+    # A click on a heading shows in the choice.
+    click_heading(qtbot, page, 5)
+    assert page.sort_choice.currentText() == "Sorted by next review, soonest first"
+
+
 # (client, worker, status, DASH "yes" answers, next review in days): every sort key has ties
 # and gaps (unallocated, not assessed, no review date).
 VARIED = [
