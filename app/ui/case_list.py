@@ -443,7 +443,10 @@ class CaseListPage(QWidget):
         filters.addWidget(self.risk_filter)
         filters.addWidget(self.marac_filter)
         filters.addWidget(self.worker_filter)
-        filters.addWidget(self.sort_choice)
+        # Under the list, beside the count that says how it is sorted.
+        footer = QHBoxLayout()
+        footer.addWidget(self.count_label, 1)
+        footer.addWidget(self.sort_choice)
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading(titles[mode]))
@@ -460,7 +463,7 @@ class CaseListPage(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.count_label)
+        layout.addLayout(footer)
 
         for widget in (self.status_filter, self.risk_filter, self.marac_filter, self.sort_choice):
             widget.setVisible(mode != self.SEARCH)
@@ -469,8 +472,8 @@ class CaseListPage(QWidget):
         QWidget.setTabOrder(self.status_filter, self.risk_filter)
         QWidget.setTabOrder(self.risk_filter, self.marac_filter)
         QWidget.setTabOrder(self.marac_filter, self.worker_filter)
-        QWidget.setTabOrder(self.worker_filter, self.sort_choice)
-        QWidget.setTabOrder(self.sort_choice, self.table)
+        QWidget.setTabOrder(self.worker_filter, self.table)
+        QWidget.setTabOrder(self.table, self.sort_choice)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

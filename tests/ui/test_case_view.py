@@ -816,6 +816,7 @@ def test_the_keyboard_reaches_the_case_list_in_reading_order(
         page.marac_filter,
         page.worker_filter,
         page.table,
+        page.sort_choice,  # under the list, beside the count
     ]
     for before, after in itertools.pairwise(order):
         assert QApplication.focusWidget() is before
