@@ -823,7 +823,7 @@ class PackDialog(QDialog):
                 why = f" ({span.why})" if span.why else ""
                 entry = QListWidgetItem(
                     translate("PackDialog", "{code}: “{text}”{why}").format(
-                        code=span.code, text=item.text[span.start : span.end], why=why
+                        code=code_label(span.code), text=item.text[span.start : span.end], why=why
                     )
                 )
                 self.spans_list.addItem(entry)

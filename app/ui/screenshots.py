@@ -10,11 +10,13 @@ is deleted afterwards. Windows are drawn offscreen.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -26,13 +28,15 @@ from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.crypto.memory_keyring import MemoryKeyring
 from app.models.records import CaseStatus, RecipientCategory, RiskLevel
+from app.models.rights import RightKind
 from app.models.users import Role
-from app.services import demo
+from app.services import demo, rights
 from app.services.demo import DemoSummary
 from app.ui.app import SafecaseApp, load_style, qt_message_handler
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.main_window import MainWindow
+from app.ui.sar_page import PackDialog
 from app.ui.share_dialog import ShareDialog
 
 # A tiny Argon2id cost, far below the product's floor: this store holds nothing and is deleted.
@@ -140,6 +144,7 @@ def render(folder: Path) -> list[Path]:
             again.submit()
             wait_until(lambda: controller.main_window is not None, "the manager's window")
             written += case_screens(controller, folder)
+            written += subject_access_screens(controller, folder)
         finally:
             controller.shutdown()
             QApplication.processEvents()
@@ -240,6 +245,53 @@ def case_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
     dialog.purpose_field.setText("Safeguarding referral after a threat to kill")
     written.append(save(dialog, folder, "record-share.png"))
     dialog.discard()
+    return written
+
+
+def subject_access_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
+    """The register with three requests about the open case's client, and one's pack."""
+    window = controller.main_window
+    case_page = window.case_page if window is not None else None
+    if window is None or case_page is None or case_page.view is None:
+        raise RuntimeError("no case open for a subject access request")
+    subject = case_page.view.contact.client_id
+    today = dt.date.today()
+    requests = [  # (received, identity confirmed) days ago
+        (75, 74),
+        (20, 18),
+        (2, None),
+    ]
+    made: list[object] = []
+    for received, confirmed in requests:
+        draft = rights.RequestDraft(
+            kind=RightKind.ACCESS,
+            requester="The data subject",
+            received_on=today - dt.timedelta(days=received),
+            subject_person_id=subject,
+            identity_confirmed_on=None
+            if confirmed is None
+            else today - dt.timedelta(days=confirmed),
+        )
+        window.calls.run(partial(rights.create_request, draft=draft), made.append)
+    _wait_idle(window, "the rights requests")
+    page = window.sar_page
+    window.show_area(page)
+    _wait_idle(window, "the register")
+    page.table.setCurrentIndex(page.model.index(0, 0))
+    written = [save(window, folder, "subject-access.png")]
+    page.prepare_pack()
+    dialog = page.dialog
+    if not isinstance(dialog, PackDialog):
+        raise RuntimeError("the pack did not open")
+    dialog.resize(*WINDOW_SIZE)
+    wait_until(lambda: dialog.pack is not None, "the pack")
+    pack = dialog.pack
+    assert pack is not None
+    redacted = next((i for i in pack.items() if i.spans), None)
+    if redacted is not None:
+        dialog.select_item(redacted.key)
+    written.append(save(dialog, folder, "sar-pack.png"))
+    dialog.reject()
     return written
 
 

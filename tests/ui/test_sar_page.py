@@ -109,6 +109,8 @@ def test_a_manager_sees_deadlines_and_a_perpetrators_pack_waits_for_sign_off(
     # The same words as the PDF's boxes: "third party", not the stored "third_party".
     assert f"REDACTED: {code_label(item.spans[0].code)}" in dialog.sent_view.toPlainText()
     assert dialog.spans_list.count() == len(item.spans)
+    first = dialog.spans_list.item(0)
+    assert first is not None and first.text().startswith(f"{code_label(item.spans[0].code)}: ")
 
     dialog.export_button.click()
     wait_calls(qtbot, main)
