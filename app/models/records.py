@@ -279,6 +279,15 @@ class Share:
 
 
 @dataclass(frozen=True)
+class ShareToReview:
+    """A share waiting for a manager's review, with what the review list shows beside it."""
+
+    share: Share
+    reference: str  # the case's
+    recorded_by_name: str
+
+
+@dataclass(frozen=True)
 class NoteRevision:
     body: str
     changed_by: int

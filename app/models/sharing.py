@@ -13,6 +13,7 @@ from app.models.records import (
     Share,
     ShareApproval,
     ShareRecord,
+    ShareToReview,
 )
 
 _COLUMNS = (
@@ -129,16 +130,22 @@ def for_case(conn: Connection, case_id: int) -> list[Share]:
     return [_share(r) for r in rows]
 
 
-def awaiting_review(conn: Connection, where: str, params: tuple[object, ...]) -> list[Share]:
-    """Shares still waiting for a manager's review, soonest due first.
+def awaiting_review(
+    conn: Connection, where: str, params: tuple[object, ...]
+) -> list[ShareToReview]:
+    """Shares still waiting for a manager's review, soonest due first, with their case's
+    reference and who recorded them.
 
     ``where`` is an access condition on the case ``c``, built by the services.
     """
     rows = read(
         conn,
-        f"SELECT {_COLUMNS} FROM shares s {_LATEST_REVIEW} JOIN cases c ON c.id = s.case_id "
+        f"SELECT {_COLUMNS}, c.reference, COALESCE(u.username, '') FROM shares s "
+        f"{_LATEST_REVIEW} JOIN cases c ON c.id = s.case_id "
+        "LEFT JOIN users u ON u.id = s.recorded_by "
         f"WHERE s.approval = 'awaiting_review' AND r.id IS NULL AND ({where}) "
         "ORDER BY s.review_due",
         params,
     )
-    return [_share(r) for r in rows]
+    width = len(rows[0]) if rows else 0
+    return [ShareToReview(_share(r), str(r[width - 2]), str(r[width - 1])) for r in rows]

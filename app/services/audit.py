@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.crypto.connection import Connection
 from app.models import audit as audit_model
+from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
 from app.services.session import Session, utc_now
@@ -127,6 +128,13 @@ def verify(session: Session) -> Verification:
             detail=f"checked={result.checked} broken={result.first_broken or 0}",
         )
     return result
+
+
+def usernames(session: Session) -> dict[int, str]:
+    """Every account's username by id, disabled accounts too, so the trail names who acted.
+    Staff accounts only: the trail itself never names the people in the records."""
+    session.require(*READERS)
+    return {u.id: u.username for u in user_model.all_users(session.conn)}
 
 
 def recent(session: Session, limit: int = 200) -> list[audit_model.Entry]:

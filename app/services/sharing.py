@@ -25,6 +25,7 @@ from app.models.records import (
     Share,
     ShareApproval,
     ShareRecord,
+    ShareToReview,
 )
 from app.models.users import Role
 from app.services import access, audit
@@ -159,8 +160,9 @@ def review_share(session: Session, share_id: int, approve: bool, note: str) -> N
         )
 
 
-def awaiting_review(session: Session) -> list[Share]:
-    """Shares made without consent that still wait for a manager, soonest due first."""
+def awaiting_review(session: Session) -> list[ShareToReview]:
+    """Shares made without consent that still wait for a manager, soonest due first, with
+    their case's reference and who recorded them."""
     session.require(Role.MANAGER)
     where, params = access.condition(session)
     return share_model.awaiting_review(session.conn, where, params)

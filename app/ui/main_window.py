@@ -266,6 +266,9 @@ class MainWindow(QMainWindow):
             self.calls.run(cases.team, self._team_arrived, lambda _e: None, receiver=self)
         if Role.ADMIN in session.roles:
             self.calls.run(accounts.list_users, self._users_arrived, lambda _e: None, receiver=self)
+        elif session.has(*audit.READERS):
+            # The DPO reads the trail but holds no case role: names for its "Who" column.
+            self.calls.run(audit.usernames, self._names_arrived, lambda _e: None, receiver=self)
 
     def _team_arrived(self, team: list[User]) -> None:
         self.team = team
@@ -275,6 +278,12 @@ class MainWindow(QMainWindow):
 
     def _users_arrived(self, users: list[User]) -> None:
         self.names.update({u.id: u.username for u in users})
+
+    def _names_arrived(self, names: dict[int, str]) -> None:
+        self.names.update(names)
+        page = getattr(self, "audit_page", None)
+        if isinstance(page, AuditPage):
+            page.model.texts_changed()
 
     @property
     def idle_timer(self) -> QTimer:

@@ -52,6 +52,12 @@ class RecordTable(QAbstractTableModel, Generic[R]):
     def clear(self) -> None:
         self.set_records([])
 
+    def texts_changed(self) -> None:
+        """Every cell's text may read differently (names arrived for the ids it shows)."""
+        if self._records:
+            last = self.index(len(self._records) - 1, len(self._columns) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
+
     def record(self, row: int) -> R | None:
         return self._records[row] if 0 <= row < len(self._records) else None
 

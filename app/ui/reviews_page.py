@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from app.errors import InvalidInput
-from app.models.records import Share
+from app.models.records import Share, ShareToReview
 from app.services import sharing
 from app.services.session import Session
 from app.ui import labels
@@ -91,24 +91,24 @@ class ReviewsPage(QWidget):
         self.lock_action = lock_action
         self.dialog: ReviewDialog | None = None
         self.setAccessibleName(translate("ReviewsPage", "Shares to review"))
-        self.model: RecordTable[Share] = RecordTable(
+        self.model: RecordTable[ShareToReview] = RecordTable(
             [
                 Column(
-                    translate("ReviewsPage", "Review by"), lambda s: labels.moment(s.review_due)
+                    translate("ReviewsPage", "Review by"),
+                    lambda s: labels.moment(s.share.review_due),
                 ),
+                Column(translate("ReviewsPage", "Case"), lambda s: s.reference),
                 Column(
-                    translate("ReviewsPage", "Case"),
-                    lambda s: translate("ReviewsPage", "case {id}").format(id=s.record.case_id),
+                    translate("ReviewsPage", "Shared"),
+                    lambda s: labels.moment(s.share.record.shared_at),
                 ),
-                Column(
-                    translate("ReviewsPage", "Shared"), lambda s: labels.moment(s.record.shared_at)
-                ),
-                Column(translate("ReviewsPage", "With"), lambda s: s.record.organisation),
+                Column(translate("ReviewsPage", "With"), lambda s: s.share.record.organisation),
                 Column(
                     translate("ReviewsPage", "Lawful basis"),
-                    lambda s: labels.lawful_basis(s.record.lawful_basis),
+                    lambda s: labels.lawful_basis(s.share.record.lawful_basis),
                 ),
-                Column(translate("ReviewsPage", "Reason"), lambda s: s.record.reason),
+                Column(translate("ReviewsPage", "Recorded by"), lambda s: s.recorded_by_name),
+                Column(translate("ReviewsPage", "Reason"), lambda s: s.share.record.reason),
             ],
             self,
         )
@@ -150,7 +150,7 @@ class ReviewsPage(QWidget):
     def refresh(self) -> None:
         self.calls.run(sharing.awaiting_review, self._arrived, self._failed, receiver=self)
 
-    def _arrived(self, shares: list[Share]) -> None:
+    def _arrived(self, shares: list[ShareToReview]) -> None:
         self.model.set_records(shares)
         fit_columns(self.table)
         set_message(self.problem_label, None)
@@ -161,7 +161,8 @@ class ReviewsPage(QWidget):
 
     def selected(self) -> Share | None:
         index = self.table.currentIndex()
-        return self.model.record(index.row()) if index.isValid() else None
+        item = self.model.record(index.row()) if index.isValid() else None
+        return item.share if item is not None else None
 
     def _selection_changed(self, *_args: object) -> None:
         chosen = self.selected() is not None

@@ -9,9 +9,19 @@ import sqlcipher3
 
 from app.crypto.connection import Connection
 from app.crypto.device import DeviceSecrets
+from app.errors import PermissionDenied
 from app.services import accounts, audit
 from app.services.session import Session
-from tests.helpers import ADMIN, ADMIN_PW, DPO, DPO_PW, StoreCopy
+from tests.helpers import (
+    ADMIN,
+    ADMIN_PW,
+    CASEWORKER,
+    CASEWORKER_PW,
+    DPO,
+    DPO_PW,
+    MANAGER,
+    StoreCopy,
+)
 
 
 def open_as(store: StoreCopy, user: str = ADMIN, password: str = ADMIN_PW) -> Session:
@@ -103,4 +113,17 @@ def test_no_username_appears_in_any_entry(store: StoreCopy) -> None:
     for entry in audit.recent(session, 10_000):
         text = f"{entry.record} {entry.detail}".lower()
         assert not any(name.lower() in text for name in names), entry
+    accounts.sign_out(session)
+
+
+def test_readers_of_the_trail_get_every_accounts_name_and_no_one_else_does(
+    store: StoreCopy,
+) -> None:
+    session = open_as(store, DPO, DPO_PW)
+    names = audit.usernames(session)
+    accounts.sign_out(session)
+    assert {DPO, CASEWORKER, MANAGER, ADMIN} <= set(names.values())
+    session = open_as(store, CASEWORKER, CASEWORKER_PW)
+    with pytest.raises(PermissionDenied):
+        audit.usernames(session)
     accounts.sign_out(session)

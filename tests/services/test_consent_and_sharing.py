@@ -199,7 +199,9 @@ def test_a_manager_reviews_a_flagged_share(store: StoreCopy) -> None:
         with pytest.raises(PermissionDenied):
             sharing.review_share(s, flagged.id, True, "")
     with signed_in(store, MANAGER) as m:
-        assert [sh.id for sh in sharing.awaiting_review(m)] == [flagged.id]
+        [waiting] = sharing.awaiting_review(m)
+        assert waiting.share.id == flagged.id
+        assert waiting.reference.startswith("SC-") and waiting.recorded_by_name == CASEWORKER
         sharing.review_share(m, flagged.id, True, "Right call.")
         assert sharing.awaiting_review(m) == []
         reviewed = sharing.shares(m, case_id)[0]

@@ -224,7 +224,7 @@ def _check_search(result: Any, role: Role, w: World) -> None:
 
 
 def _check_awaiting(result: Any, role: Role, w: World) -> None:
-    assert [share.id for share in result] == [w.share]
+    assert [item.share.id for item in result] == [w.share]
 
 
 def _check_gaps(result: Any, role: Role, w: World) -> None:

@@ -144,12 +144,18 @@ def test_audit_shows_the_latest_entries_and_checks_the_chain(
 def test_the_dpo_reads_the_audit_without_break_glass_details(
     qtbot: QtBot, make_app: MakeApp, store: StoreCopy
 ) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        new_case(s)
     _app, main = open_main(qtbot, make_app, store, DPO, DPO_PW)
     page = main.audit_page
     assert main.pages.currentWidget() is page
     wait_calls(qtbot, main)
     assert page.model.rowCount() > 0
     assert page.tabs.count() == 1
+    # "Who" names the staff account, the caseworker's too, never "user 2".
+    who = {page.model.index(r, 2).data() for r in range(page.model.rowCount())}
+    assert {DPO, CASEWORKER} <= who
+    assert not any(name.startswith("user ") for name in who)
 
 
 def test_a_manager_reviews_a_share_made_without_consent(
@@ -180,6 +186,7 @@ def test_a_manager_reviews_a_share_made_without_consent(
     qtmodeltester.check(page.model)
     assert page.model.rowCount() == 1
     assert page.model.index(0, 3).data() == "Northshire Homes"
+    assert page.model.index(0, 1).data().startswith("SC-")  # the case's reference, not its id
     assert not page.refuse_button.isEnabled()  # nothing chosen yet
 
     page.table.selectRow(0)
