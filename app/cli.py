@@ -30,7 +30,7 @@ from app.errors import (
     KeyringUnavailable,
     SafecaseError,
 )
-from app.models.rights import RequestStatus, RightKind, RightsRequest
+from app.models.rights import Outcome, RequestStatus, RightKind, RightsRequest
 from app.services import accounts, audit, backup, demo, retention, rights, sar
 from app.services.session import Session
 
@@ -163,11 +163,29 @@ def _parser() -> _Parser:
         ),
         ("signoff", "Sign off a request's pack as checked (managers)."),
         ("list", "The rights-request register with due dates; overdue requests are marked."),
+        (
+            "confirm",
+            "The requester's identity (or an agent's authority) was confirmed: the clock starts.",
+        ),
+        ("pause", "Stop a request's clock while waiting for clarification."),
+        ("resume", "Restart a request's clock: the clarification arrived."),
+        ("extend", "Extend a complex request to three months; the requester was told why."),
+        ("close", "Record the response to a request and close it."),
     ):
         p = sar_sub.add_parser(name, help=text, description=text)
         p.add_argument("--store", type=Path, required=True, help="the store file")
         p.add_argument("--user", required=True, help="your username")
-        if name == "export":
+        if name in SAR_STEPS:
+            p.add_argument("--request", required=True, help="the request's reference")
+            p.add_argument("--on", help=f"{SAR_STEPS[name]} (YYYY-MM-DD; default today)")
+        if name == "confirm":
+            p.add_argument("--authority-seen", action="store_true", help="an agent's authority")
+        elif name == "pause":
+            p.add_argument("--reason", required=True, help="what clarification was asked for")
+        elif name == "close":
+            p.add_argument("--outcome", required=True, choices=[o.value for o in Outcome])
+            p.add_argument("--reasons", default="", help="a refusal's reasons (required then)")
+        elif name == "export":
             p.add_argument("--person", type=int, required=True, help="the person's id")
             p.add_argument("--out", type=Path, required=True, help="the folder to write to")
             p.add_argument("--zip", action="store_true", help="write one zip file instead")
@@ -383,6 +401,16 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
 
 
 PURGE_ACTIONS = ("approve", "extend", "log", "certificate")
+
+# The steps on a request in the register, and what each one's --on date is.
+SAR_STEPS = {
+    "confirm": "the day identity was confirmed",
+    "pause": "the day clarification was asked for",
+    "resume": "the day the clarification arrived",
+    "extend": "the day the requester was told",
+    "close": "the day the response was sent",
+}
+
 # Which options each form of ``purge`` needs, and which it takes.
 _PURGE_NEEDS = {
     None: (),
@@ -501,8 +529,35 @@ def _register_line(request: RightsRequest, today: dt.date) -> str:
     return line
 
 
+def _sar_step(ctx: Context, args: argparse.Namespace, session: Session) -> int:
+    request = rights.find_request(session, args.request)
+    on = retention.parse_day(args.on, "--on") if args.on else dt.date.today()
+    if args.action == "confirm":
+        done = rights.confirm_identity(session, request.id, on, authority_seen=args.authority_seen)
+        what = "identity confirmed"
+    elif args.action == "pause":
+        done = rights.pause_clock(session, request.id, on, args.reason)
+        what = "clock stopped"
+    elif args.action == "resume":
+        done = rights.resume_clock(session, request.id, on)
+        what = "clock restarted"
+    elif args.action == "extend":
+        done = rights.extend(session, request.id, on)
+        what = "extended"
+    else:
+        done = rights.close_request(session, request.id, Outcome(args.outcome), on, args.reasons)
+        what = "closed"
+    line = f"Request {done.reference}: {what} on {on.isoformat()}."
+    if done.status is RequestStatus.OPEN and done.deadline is not None and not done.paused:
+        line += f" Due {done.deadline.isoformat()}."
+    ctx.say(line)
+    return EXIT_OK
+
+
 def _sar(ctx: Context, args: argparse.Namespace, session: Session) -> int:
     today = dt.date.today()
+    if args.action in SAR_STEPS:
+        return _sar_step(ctx, args, session)
     if args.action == "list":
         requests = rights.register(session, None if args.all else RequestStatus.OPEN)
         for request in requests:

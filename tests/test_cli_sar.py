@@ -13,7 +13,7 @@ from app.models.rights import Outcome, RightKind
 from app.services import rights
 from tests.helpers import CASEWORKER, CASEWORKER_PW, DPO, DPO_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import TODAY, signed_in
-from tests.services.sar_world import NOT_FOR_DARREN, build_world, leaks, pdf_text
+from tests.services.sar_world import NOT_FOR_DARREN, build_world, leaks, new_request, pdf_text
 from tests.test_cli import Result, cli
 
 REFERENCE = re.compile(r"RR-\d{4}-\d{4}")
@@ -154,3 +154,44 @@ def test_the_pdf_names_nobody_else_to_the_perpetrator(store: StoreCopy, tmp_path
         sar.sign_off(s, request.id)
         pdf = sar.print_pack(s, request.id, compress=False)
     assert leaks([pdf_text(pdf)], NOT_FOR_DARREN) == []
+
+
+def test_a_request_is_taken_from_identity_to_its_response_on_the_command_line(
+    store: StoreCopy,
+) -> None:
+    world = build_world(store)
+    reference = new_request(store, world.jane, TODAY - dt.timedelta(days=10))
+    ten_days_ago = (TODAY - dt.timedelta(days=10)).isoformat()
+    started = _sar(store, "confirm", "--request", reference, "--on", ten_days_ago)
+    assert started.code == EXIT_OK, started.err
+    assert f"Request {reference}: identity confirmed on {ten_days_ago}. Due " in started.out
+
+    bad = _sar(store, "pause", "--request", reference, "--on", "2026-02-30", "--reason", "x")
+    assert bad.code == EXIT_USAGE
+    assert bad.err == "safecase: --on takes a real date written YYYY-MM-DD, such as 2026-03-31.\n"
+    paused = _sar(store, "pause", "--request", reference, "--reason", "Which years?")
+    assert paused.code == EXIT_OK and "clock stopped" in paused.out
+    refused = _sar(store, "close", "--request", reference, "--outcome", "complied")
+    assert refused.code == EXIT_USAGE and "restart it first" in refused.err
+    assert _sar(store, "resume", "--request", reference).code == EXIT_OK
+    extended = _sar(store, "extend", "--request", reference)
+    assert extended.code == EXIT_OK, extended.err
+
+    no_reasons = _sar(store, "close", "--request", reference, "--outcome", "partly_refused")
+    assert no_reasons.code == EXIT_USAGE and "reasons for the refusal" in no_reasons.err
+    closed = _sar(
+        store,
+        "close",
+        "--request",
+        reference,
+        "--outcome",
+        "partly_refused",
+        "--reasons",
+        "Third-party information withheld",
+    )
+    assert closed.code == EXIT_OK, closed.err
+    assert closed.out == f"Request {reference}: closed on {TODAY.isoformat()}.\n"
+    with signed_in(store, MANAGER) as s:
+        request = rights.find_request(s, reference)
+    assert request.outcome == Outcome.PARTLY_REFUSED.value
+    assert request.extension_told_on == TODAY and request.identity_confirmed_on is not None

@@ -25,7 +25,8 @@ from app.models.records import (
     SafeContact,
     ShareRecord,
 )
-from app.services import cases, consent, notes, risk, sharing
+from app.models.rights import RightKind
+from app.services import cases, consent, notes, rights, risk, sharing
 from tests.helpers import MANAGER, StoreCopy
 from tests.services.casework import TODAY, person, signed_in
 
@@ -262,6 +263,22 @@ def build_world(store: StoreCopy) -> SarWorld:
 
 _PDF_STRING = re.compile(rb"\((?:\\.|[^\\)])*\)", re.DOTALL)
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def new_request(
+    store: StoreCopy, person_id: int, received: dt.date, confirmed: dt.date | None = None
+) -> str:
+    """An access request about ``person_id`` from the person themselves, entered by a manager;
+    returns its reference."""
+    with signed_in(store, MANAGER) as s:
+        draft = rights.RequestDraft(
+            kind=RightKind.ACCESS,
+            requester="The data subject",
+            received_on=received,
+            subject_person_id=person_id,
+            identity_confirmed_on=confirmed,
+        )
+        return rights.create_request(s, draft).reference
 
 
 def pdf_text(data: bytes) -> str:

@@ -18,7 +18,7 @@ from app.ui.forms import CONFIRMATION, FormDialog, choose
 from app.ui.sar_page import NewRequestDialog, PackDialog
 from tests.helpers import DPO, DPO_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import TODAY, signed_in
-from tests.services.sar_world import SarWorld, build_world
+from tests.services.sar_world import SarWorld, build_world, new_request
 from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
 
 LONG_AGO = TODAY - dt.timedelta(days=120)
@@ -208,16 +208,7 @@ def test_a_request_goes_from_identity_to_response_through_the_register(
     )
 
     world = build_world(store)
-    with signed_in(store, MANAGER) as s:
-        waiting = rights.create_request(
-            s,
-            rights.RequestDraft(
-                kind=RightKind.ACCESS,
-                requester="The data subject",
-                received_on=TODAY - dt.timedelta(days=2),
-                subject_person_id=world.jane,
-            ),
-        ).reference
+    waiting = new_request(store, world.jane, TODAY - dt.timedelta(days=2))
     app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
     page = main.sar_page
     main.show_area(page)
