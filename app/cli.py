@@ -164,6 +164,11 @@ def _parser() -> _Parser:
         ("signoff", "Sign off a request's pack as checked (managers)."),
         ("list", "The rights-request register with due dates; overdue requests are marked."),
         (
+            "find",
+            "People on the cases you may open whose name, alias, phone or postcode matches: "
+            "the person id that export takes.",
+        ),
+        (
             "confirm",
             "The requester's identity (or an agent's authority) was confirmed: the clock starts.",
         ),
@@ -178,7 +183,9 @@ def _parser() -> _Parser:
         if name in SAR_STEPS:
             p.add_argument("--request", required=True, help="the request's reference")
             p.add_argument("--on", help=f"{SAR_STEPS[name]} (YYYY-MM-DD; default today)")
-        if name == "confirm":
+        if name == "find":
+            p.add_argument("--name", required=True, help="a name, phone number or postcode")
+        elif name == "confirm":
             p.add_argument("--authority-seen", action="store_true", help="an agent's authority")
         elif name == "pause":
             p.add_argument("--reason", required=True, help="what clarification was asked for")
@@ -192,7 +199,7 @@ def _parser() -> _Parser:
         elif name == "signoff":
             p.add_argument("--request", required=True, help="the request's reference")
             p.add_argument("--note", default="", help="a note kept with the sign-off")
-        else:
+        elif name == "list":
             p.add_argument("--all", action="store_true", help="closed requests too")
 
     p = command(
@@ -558,6 +565,14 @@ def _sar(ctx: Context, args: argparse.Namespace, session: Session) -> int:
     today = dt.date.today()
     if args.action in SAR_STEPS:
         return _sar_step(ctx, args, session)
+    if args.action == "find":
+        people = rights.find_subjects(session, args.name)
+        for c in people:
+            born = f"born {c.date_of_birth.isoformat()}" if c.date_of_birth else "born unknown"
+            ctx.say(f"{c.person_id}\t{c.name}\t{born}\t{c.role.value} on {c.reference}")
+        if not people:
+            ctx.say("Nobody on the cases you may open matches.")
+        return EXIT_OK
     if args.action == "list":
         requests = rights.register(session, None if args.all else RequestStatus.OPEN)
         for request in requests:

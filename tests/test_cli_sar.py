@@ -195,3 +195,17 @@ def test_a_request_is_taken_from_identity_to_its_response_on_the_command_line(
         request = rights.find_request(s, reference)
     assert request.outcome == Outcome.PARTLY_REFUSED.value
     assert request.extension_told_on == TODAY and request.identity_confirmed_on is not None
+
+
+def test_find_gives_the_person_id_that_export_takes(store: StoreCopy, tmp_path: Path) -> None:
+    world = build_world(store)
+    found = _sar(store, "find", "--name", "jane wexford")
+    assert found.code == EXIT_OK, found.err
+    [line] = found.out.splitlines()
+    person_id, name, born, role = line.split("\t")
+    assert (int(person_id), name, born) == (world.jane, "Jane Wexford", "born 1990-04-12")
+    assert role.startswith("client on SC-")
+    nobody = _sar(store, "find", "--name", "Zebedee")
+    assert nobody.out == "Nobody on the cases you may open matches.\n"
+    refused = _sar(store, "find", "--name", "Jane", user=CASEWORKER, password=CASEWORKER_PW)
+    assert refused.code != EXIT_OK and refused.out == ""
