@@ -190,9 +190,10 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
     # Room for one line per section is kept here, and the lines are written into it when the
     # pages are saved, once every section's page is known. reportlab's TableOfContents would
     # need the whole document laid out twice, which was half the time of a large pack.
-    sections_found: list[tuple[str, int, str]] = []  # (title, page, bookmark), as laid out
-    index_room: list[tuple[int, float, float, float, int, int]] = []  # page, x, top, width,
-    # first line, lines
+    # (title, page, bookmark) of each section, as laid out
+    sections_found: list[tuple[str, int, str]] = []
+    # (page, x, top, width, first line, lines) of each piece of the index's room
+    index_room: list[tuple[int, float, float, float, int, int]] = []
 
     class IndexRoom(Flowable):  # type: ignore[misc]
         def __init__(self, first: int, count: int) -> None:
@@ -207,6 +208,8 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
             fits = int(available_height // INDEX_LEADING)
             if fits < 1:
                 return []
+            if fits >= self.count:
+                return [self]
             rest = self.count - fits
             return [IndexRoom(self.first, fits), IndexRoom(self.first + fits, rest)]
 
@@ -269,7 +272,7 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
                     self.setFont("Helvetica", 10.5)
                     self.setFillColor(colors.black)
                     room = room_width - self.stringWidth(number, "Helvetica", 10.5) - 12
-                    while name and self.stringWidth(name, "Helvetica", 10.5) > room:
+                    while len(name) > 1 and self.stringWidth(name, "Helvetica", 10.5) > room:
                         name = name[:-2] + "…"
                     self.drawString(x, baseline, name)
                     self.drawRightString(x + room_width, baseline, number)

@@ -87,7 +87,7 @@ class ConfirmIdentityDialog(RequestStepDialog):
     def build(self) -> None:
         t = translate
         self.confirmed_on = self.day(
-            t("RightsDialogs", "Identity &confirmed on"), t("RightsDialogs", "Confirmed on")
+            t("RightsDialogs", "Identity confirmed &on"), t("RightsDialogs", "Confirmed on")
         )
         self.authority_field = check_box(
             t("RightsDialogs", "The agent's &authority to act was seen"),

@@ -205,7 +205,7 @@ class NewRequestDialog(FormDialog):
         self.find_button.clicked.connect(self.find_subjects)
         self.subject_note_field = self.line(t("NewRequestDialog", "Who it is about (if &no match)"))
         self.agent_field = check_box(t("NewRequestDialog", "Made by an a&gent"))
-        self.authority_field = check_box(t("NewRequestDialog", "Agent's &authority seen"))
+        self.authority_field = check_box(t("NewRequestDialog", "Agent's authorit&y seen"))
         self.received_field = date_edit(t("NewRequestDialog", "Received"))
         self.identity_field = OptionalDate(
             t("NewRequestDialog", "Identity confirmed"),
@@ -319,8 +319,8 @@ class SarPage(QWidget):
         self.refresh_button = button(t("SarPage", "Refres&h"))
         # The steps of a request once it is in the register.
         self.confirm_button = button(t("SarPage", "Confirm &identity…"))
-        self.pause_button = button(t("SarPage", "&Stop clock…"))
-        self.resume_button = button(t("SarPage", "Restart &clock…"))
+        self.pause_button = button(t("SarPage", "S&top clock…"))
+        self.resume_button = button(t("SarPage", "&Restart clock…"))
         self.extend_button = button(t("SarPage", "E&xtend…"))
         self.close_button = button(t("SarPage", "Clos&e…"))
         self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [

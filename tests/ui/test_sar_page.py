@@ -4,17 +4,27 @@ requests, and preparing, signing off and exporting an access pack."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.models.redaction import code_label
-from app.models.rights import RightKind
+from app.models.rights import Outcome, RequestStatus, RightKind
 from app.services import audit, rights
+from app.ui.app import SafecaseApp
 from app.ui.forms import CONFIRMATION, FormDialog, choose
+from app.ui.main_window import MainWindow
+from app.ui.rights_dialogs import (
+    CloseRequestDialog,
+    ConfirmIdentityDialog,
+    ExtendDialog,
+    PauseClockDialog,
+    ResumeClockDialog,
+)
 from app.ui.sar_page import NewRequestDialog, PackDialog
 from tests.helpers import DPO, DPO_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import TODAY, signed_in
@@ -195,25 +205,24 @@ def test_a_reviewer_redacts_a_selected_span_with_a_code_and_reason(
     dialog.reject()
 
 
+def _register_with_a_new_request(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> tuple[SafecaseApp, MainWindow, str]:
+    """A manager's register, showing a request about Jane received two days ago, selected."""
+    world = build_world(store)
+    reference = new_request(store, world.jane, TODAY - dt.timedelta(days=2))
+    app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    main.show_area(main.sar_page)
+    wait_calls(qtbot, main)
+    assert main.sar_page.select_reference(reference)
+    return app, main, reference
+
+
 def test_a_request_goes_from_identity_to_response_through_the_register(
     qtbot: QtBot, make_app: MakeApp, store: StoreCopy
 ) -> None:
-    from app.models.rights import Outcome, RequestStatus
-    from app.ui.rights_dialogs import (
-        CloseRequestDialog,
-        ConfirmIdentityDialog,
-        ExtendDialog,
-        PauseClockDialog,
-        ResumeClockDialog,
-    )
-
-    world = build_world(store)
-    waiting = new_request(store, world.jane, TODAY - dt.timedelta(days=2))
-    app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    app, main, waiting = _register_with_a_new_request(qtbot, make_app, store)
     page = main.sar_page
-    main.show_area(page)
-    wait_calls(qtbot, main)
-    assert page.select_reference(waiting)
     row = page.table.currentIndex().row()
     assert page.model.index(row, 3).data() == "clock not started"
     # Before identity is confirmed only that step (and closing) is offered.
@@ -319,3 +328,32 @@ def test_a_new_request_is_about_someone_picked_from_the_people_found(
     assert app.session is not None
     [request] = rights.register(app.session)
     assert request.subject_person_id == world.jane
+
+
+def test_no_two_controls_in_a_register_form_share_an_alt_key(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    _app, main, _reference = _register_with_a_new_request(qtbot, make_app, store)
+    page = main.sar_page
+    request = page.selected()
+    assert request is not None
+    forms: list[FormDialog] = [NewRequestDialog(main.calls, page)]
+    for kind in (
+        ConfirmIdentityDialog,
+        PauseClockDialog,
+        ResumeClockDialog,
+        ExtendDialog,
+        CloseRequestDialog,
+    ):
+        forms.append(kind(main.calls, request, page))
+    for form in forms:
+        form.show()
+        texts = [w.text() for w in form.findChildren(QAbstractButton) if w.isVisibleTo(form)]
+        texts += [
+            w.text()
+            for w in form.findChildren(QLabel)
+            if w.buddy() is not None and w.isVisibleTo(form)
+        ]
+        keys = [k.lower() for text in texts for k in re.findall(r"&([^&\s])", text)]
+        assert sorted({k for k in keys if keys.count(k) > 1}) == [], type(form).__name__
+        form.discard()
