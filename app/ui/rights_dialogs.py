@@ -60,6 +60,7 @@ class RequestStepDialog(FormDialog):
         raise NotImplementedError
 
     def build(self) -> None:
+        """Add the form's fields (each subclass has its own)."""
         raise NotImplementedError
 
     def day(self, label: str, accessible_name: str) -> Callable[[], dt.date]:
