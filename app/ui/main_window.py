@@ -280,10 +280,9 @@ class MainWindow(QMainWindow):
         self.names.update({u.id: u.username for u in users})
 
     def _names_arrived(self, names: dict[int, str]) -> None:
+        # Only readers of the trail ask for these, and each of them has the audit page.
         self.names.update(names)
-        page = getattr(self, "audit_page", None)
-        if isinstance(page, AuditPage):
-            page.model.texts_changed()
+        self.audit_page.model.texts_changed()
 
     @property
     def idle_timer(self) -> QTimer:
