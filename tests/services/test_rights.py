@@ -214,8 +214,10 @@ def test_a_clarification_pause_pushes_the_due_date_back(store: StoreCopy) -> Non
         request = rights.resume_clock(s, request.id, TODAY - 8 * DAY)
         assert not request.paused
         assert request.due_on == deadlines.due_date(start, [(TODAY - 15 * DAY, TODAY - 8 * DAY)])
+        # s.54(3C): the day asked (TODAY - 15) and the day answered (TODAY - 8) both stop the
+        # clock, so the register's due date moves by 8 days, not 7.
         assert request.due_on == deadlines.next_working_day(
-            deadlines.add_months(start, 1) + 7 * DAY
+            deadlines.add_months(start, 1) + 8 * DAY
         )
         with pytest.raises(InvalidInput, match="not stopped"):
             rights.resume_clock(s, request.id, TODAY)
