@@ -45,6 +45,7 @@ from app.models import consent as consent_model
 from app.models import notes as note_model
 from app.models import people as people_model
 from app.models import redaction as rx
+from app.models import retention as retention_model
 from app.models import rights as rights_model
 from app.models import risk as risk_model
 from app.models import settings
@@ -163,6 +164,7 @@ class CoverFacts:
     categories: tuple[str, ...]
     recipients: tuple[str, ...]
     sources: tuple[str, ...]
+    retention: str  # how long records are kept: the schedule's own policy, in words
 
 
 @dataclass(frozen=True)
@@ -737,6 +739,7 @@ class _Builder:
             categories=tuple(sorted(self.categories)),
             recipients=tuple(sorted(self.recipients)),
             sources=tuple(sources),
+            retention=retention_model.retention_statement(retention_model.policy(self.conn)),
         )
         content = json.dumps(_content(sections), ensure_ascii=False, separators=(",", ":"))
         digest = _digest(content)
@@ -831,12 +834,6 @@ PURPOSES = (
     "is our public task (UK GDPR Article 6(1)(e)); for special category data it is substantial "
     "public interest (Article 9(2)(g) with the Data Protection Act 2018, Schedule 1, Part 2)."
 )
-RETENTION = (
-    "We keep these records for 7 years after we stop working with the person they are about, "
-    "then destroy them securely. We keep them longer only when we must: while legal "
-    "proceedings, a review or a request like this one is open, or until a child on the record "
-    "is 25."
-)
 RIGHTS = (
     "to ask us to correct information that is wrong (rectification)",
     "to ask us to delete information (erasure)",
@@ -881,7 +878,7 @@ def pack_json(pack: SarPack, generated_on: dt.date) -> bytes:
             "purposes": PURPOSES,
             "categories": list(pack.cover.categories),
             "recipients": list(pack.cover.recipients),
-            "retention": RETENTION,
+            "retention": pack.cover.retention,
             "sources": list(pack.cover.sources),
             "rights": list(RIGHTS),
             "automated_decision_making": AUTOMATED,

@@ -18,7 +18,8 @@ from app.errors import InvalidInput, PermissionDenied
 from app.models import rights as rights_model
 from app.models.redaction import Exemption, Source
 from app.models.rights import Action, RightKind
-from app.services import audit, notes, rights, sar, sar_pdf
+from app.models.retention import Policy, retention_statement
+from app.services import audit, notes, rights, retention, sar, sar_pdf
 from app.services.sar import EXPORT_MARK, PackRefused, SarPack
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, DPO, MANAGER, StoreCopy, copy_store
@@ -447,6 +448,27 @@ def test_the_letterhead_is_an_admins_setting_and_heads_the_letter(
     ):
         assert fact in pdf, fact
     assert re.search(r"Page (\d+) of \1\b", pdf)
+
+
+def test_the_letter_tells_the_requester_the_retention_the_schedule_applies(
+    w: SarWorld, tmp_path: Path
+) -> None:
+    """The cover letter and the JSON copy say how long records are kept from the same policy
+    the retention schedule uses, including the rule for anyone who was a child while
+    supported (the person asking, too), not a fixed sentence."""
+    with signed_in(w.store, ADMIN) as s:
+        retention.set_policy(s, 10, 30)
+    with signed_in(w.store, MANAGER) as s:
+        files = _export(s, _request(s, w.jane), tmp_path / "out")
+    pdf, document = _texts(files)[0], next(
+        json.loads(data) for name, data in files.items() if name.endswith(".json")
+    )
+    said = document["about_this_copy"]["retention"]
+    assert said == retention_statement(Policy(years=10, child_until_age=30))
+    flat = " ".join(pdf.split())
+    assert "10 years after we stop working" in flat and "7 years" not in flat
+    assert "under 18 at any time while we supported them" in flat
+    assert "until the youngest of them is 30" in flat
 
 
 def test_a_file_in_place_of_the_folder_is_refused_and_nothing_is_recorded(
