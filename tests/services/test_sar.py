@@ -17,9 +17,9 @@ from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import InvalidInput, PermissionDenied
 from app.models import rights as rights_model
 from app.models.redaction import Exemption, Source
-from app.models.rights import Action, RightKind
 from app.models.retention import Policy, retention_statement
-from app.services import audit, notes, rights, retention, sar, sar_pdf
+from app.models.rights import Action, RightKind
+from app.services import audit, notes, retention, rights, sar, sar_pdf
 from app.services.sar import EXPORT_MARK, PackRefused, SarPack
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, DPO, MANAGER, StoreCopy, copy_store
@@ -460,9 +460,8 @@ def test_the_letter_tells_the_requester_the_retention_the_schedule_applies(
         retention.set_policy(s, 10, 30)
     with signed_in(w.store, MANAGER) as s:
         files = _export(s, _request(s, w.jane), tmp_path / "out")
-    pdf, document = _texts(files)[0], next(
-        json.loads(data) for name, data in files.items() if name.endswith(".json")
-    )
+    pdf = _texts(files)[0]
+    document = next(json.loads(data) for name, data in files.items() if name.endswith(".json"))
     said = document["about_this_copy"]["retention"]
     assert said == retention_statement(Policy(years=10, child_until_age=30))
     flat = " ".join(pdf.split())
