@@ -1067,7 +1067,7 @@ def print_pack(
     _tick(progress, 0, 2, "Gathering the records")
     pack = _final(session, request_id)
     _tick(progress, 1, 2, "Laying out the pages")
-    pdf = sar_pdf.render(pack, generated_on=dt.date.today(), compress=compress)
+    pdf = sar_pdf.render(pack, generated_on=session.today(), compress=compress)
     with transaction(session.conn):
         audit.record(session.conn, session.user_id, audit.SAR_PRINTED, _line(request_id))
     _tick(progress, 2, 2, "Ready to print")
@@ -1133,7 +1133,7 @@ def export_pack(
     reference = pack.request.reference
     if not re.fullmatch(r"RR-\d{4}-\d{4,}", reference):
         raise InvalidInput("The request's reference cannot name a file.")
-    today = dt.date.today()
+    today = session.today()
     _tick(progress, 1, total, "Laying out the pages")
     pdf = sar_pdf.render(pack, generated_on=today, compress=compress)
     _tick(progress, 2, total, "Writing the machine-readable copy")

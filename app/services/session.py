@@ -16,6 +16,11 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def utc_today() -> dt.date:
+    """Today's date on the clock a new session reads (UTC), for when there is no session."""
+    return dt.date.fromisoformat(utc_now()[:10])
+
+
 @dataclass
 class Session:
     """One user's use of one open store, from sign-in to sign-out or lock."""
@@ -30,6 +35,11 @@ class Session:
     # Cases opened this session by break-glass (reason given, audited, listed for managers).
     break_glass: set[int] = field(default_factory=set)
     now: Callable[[], str] = field(default=utc_now)
+
+    def today(self) -> dt.date:
+        """The session's date (UTC), from its clock, so tests can move it: the one "today"
+        every deadline, default and check uses."""
+        return dt.date.fromisoformat(self.now()[:10])
 
     @property
     def conn(self) -> Connection:

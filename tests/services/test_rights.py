@@ -25,6 +25,7 @@ from tests.services.casework import (
     person,
     signed_in,
 )
+from tests.services.closed_cases import clock
 
 DAY = dt.timedelta(days=1)
 REQUESTER = "Morgan Ellery-Pike"
@@ -333,3 +334,35 @@ def test_the_register_audit_never_names_the_requester(store: StoreCopy) -> None:
     assert {e.record for e in entries} == {f"rights:{request.id}"}
     for entry in entries:
         assert "Morgan" not in entry.detail and "Ellery" not in entry.detail
+
+
+# -- one clock ----------------------------------------------------------------------------------
+
+
+def test_the_register_and_its_checks_read_the_sessions_clock(store: StoreCopy) -> None:
+    """Moved two years on, the session's clock (not the computer's date) decides what is
+    "today": a request arriving that day is not "in the future", its reference takes that year,
+    and the overdue list counts from it."""
+    subject = _subject(store)
+    later = dt.date(TODAY.year + 2, 3, 2)
+    with signed_in(store, MANAGER) as s:
+        s.now = clock(later)
+        request = rights.create_request(s, _draft(subject, later, later))
+        assert request.reference.startswith(f"RR-{later.year}-")
+        assert request.due_on == deadlines.due_date(later)
+        assert request.id not in {r.id for r in rights.overdue(s)}
+        s.now = clock(later + 60 * DAY)
+        assert request.id in {r.id for r in rights.overdue(s)}
+        closed = rights.close_request(s, request.id, Outcome.COMPLIED, later + 60 * DAY)
+        assert closed.responded_on == later + 60 * DAY
+
+
+def test_case_dates_are_checked_against_the_sessions_clock(store: StoreCopy) -> None:
+    """A clock set back a year refuses a closing date that is the computer's today."""
+    with signed_in(store, MANAGER) as s:
+        case_id, _ = new_case(s, referral=TODAY - 400 * DAY)
+        cases.open_referral(s, case_id, TODAY - 400 * DAY)
+        s.now = clock(TODAY - 365 * DAY)
+        with pytest.raises(InvalidInput, match="between the referral and today"):
+            cases.close_case(s, case_id, TODAY, "Support ended")
+        cases.close_case(s, case_id, TODAY - 365 * DAY, "Support ended")
