@@ -66,20 +66,9 @@ from app.services import (
     sharing,
 )
 from app.services.session import Session
-from tests.helpers import (
-    ADMIN,
-    ADMIN_PW,
-    CASEWORKER,
-    CASEWORKER2,
-    CASEWORKER_PW,
-    DPO,
-    DPO_PW,
-    MANAGER,
-    MANAGER_PW,
-    StoreCopy,
-    copy_store,
-)
+from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy, copy_store
 from tests.services.casework import (
+    PASSWORDS,
     TODAY,
     audit_head,
     new_referral,
@@ -105,7 +94,6 @@ ADMINS = frozenset({Role.ADMIN})
 REGISTER = frozenset({Role.MANAGER, Role.DPO})  # the rights-request register
 LOG_READERS = frozenset({Role.ADMIN, Role.DPO})  # the destruction log
 AUDIT_READERS = frozenset({Role.MANAGER, Role.ADMIN, Role.DPO})
-PASSWORDS = {ADMIN: ADMIN_PW, CASEWORKER: CASEWORKER_PW, MANAGER: MANAGER_PW, DPO: DPO_PW}
 
 ALL_NO = {q: Answer.NO for q in range(1, 25)}
 NEW_PASSWORD = "saffron-beacon-meadow-61"
