@@ -293,7 +293,7 @@ def _patterns_for_others(
     (they are the subject's own too), but safe contact details never are."""
     d = subject.details
     own_names = rx.name_tokens(d.full_name, *d.aliases) | {
-        " ".join(n.split()).lower() for n in (d.full_name, *d.aliases)
+        rx.normal(n) for n in (d.full_name, *d.aliases)
     }
     own_phones = {phone_digits(p) for p in d.phones}
     patterns: list[rx.Pattern] = []
