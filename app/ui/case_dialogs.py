@@ -538,7 +538,8 @@ class CloseCaseDialog(FormDialog):
             intro=translate(
                 "CloseCaseDialog",
                 "A closed case takes no new notes, shares or consents until a manager reopens "
-                "it. It is kept for 7 years from the closing date.",
+                "it. It is kept for the service's retention period from the closing date, or "
+                "longer when anyone on it was under 18 while supported.",
             ),
             save_text=translate("CloseCaseDialog", "&Close the case"),
             lock_action=lock_action,
