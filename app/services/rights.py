@@ -237,8 +237,9 @@ def pause_clock(session: Session, request_id: int, on: dt.date, reason: str) -> 
 
 
 def resume_clock(session: Session, request_id: int, on: dt.date) -> RightsRequest:
-    """Restart the clock on ``on``, the day clarification arrived: the paused days are added
-    to the due date (and any extension), then the working-day roll applies again."""
+    """Restart the clock on ``on``, the day clarification arrived: the paused days, from the
+    day it was asked for to ``on``, both included (DPA 2018 s.54(3C)), are added to the due
+    date (and any extension), then the working-day roll applies again."""
     request = _require_open(session, request_id)
     pause = next((p for p in request.pauses if p.to_date is None), None)
     if pause is None:
