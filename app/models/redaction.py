@@ -218,18 +218,37 @@ def email_pattern(email: str, code: Exemption = Exemption.THIRD_PARTY) -> Patter
     return _compile(rf"(?<![\w.+-]){re.escape(normal(email))}(?!\w)", code, False, "email address")
 
 
+_STREET = "street name without its house number"
 _HOUSE_NUMBER = re.compile(
     r"^(?:(?:flat|apartment|unit)\s+)?\d+[a-z]?(?:\s*[-/]\s*\d+[a-z]?)?,?\s+"
 )
 
 
+def _address_lines(address: str) -> list[str]:
+    return [p for p in (" ".join(p.split()) for p in re.split(r"[,\n;]+", address)) if p]
+
+
+def street_names(address: str) -> set[str]:
+    """The folded street names of an address's lines that start with a house number."""
+    names = set()
+    for part in _address_lines(address):
+        street = _HOUSE_NUMBER.sub("", normal(part), count=1)
+        if street != normal(part) and len(street.split()) > 1 and not re.search(r"\d", street):
+            names.add(street)
+    return names
+
+
 def address_patterns(
-    address: str, code: Exemption = Exemption.THIRD_PARTY, *, protected: bool = False
+    address: str,
+    code: Exemption = Exemption.THIRD_PARTY,
+    *,
+    protected: bool = False,
+    exclude_streets: AbstractSet[str] = frozenset(),
 ) -> list[Pattern]:
     """The whole address, each line of it but a lone word (a town, most likely), and a street
-    line's street name without its house number ("Kestrel Lane" of "27 Kestrel Lane")."""
-    parts = [" ".join(p.split()) for p in re.split(r"[,\n;]+", address)]
-    parts = [p for p in parts if p]
+    line's street name without its house number ("Kestrel Lane" of "27 Kestrel Lane"), unless
+    it is in ``exclude_streets`` (the subject's own street, folded: see ``street_names``)."""
+    parts = _address_lines(address)
     if not parts:
         return []
     why = "confidential address" if protected else "address"
@@ -247,16 +266,15 @@ def address_patterns(
         if len(part) < 4:
             continue
         patterns.append(_compile(_WORD_BEFORE + _flex(part) + _WORD_AFTER, code, protected, why))
-        street = _HOUSE_NUMBER.sub("", normal(part), count=1)
-        if street != normal(part) and len(street.split()) > 1 and not re.search(r"\d", street):
-            patterns.append(
-                _compile(
-                    _WORD_BEFORE + _flex(street) + _WORD_AFTER,
-                    code,
-                    protected,
-                    "street name without its house number",
-                )
+    for street in sorted(street_names(address) - exclude_streets):
+        patterns.append(
+            _compile(
+                _WORD_BEFORE + _flex(street) + _WORD_AFTER,
+                code,
+                protected,
+                f"{why}: street name without its house number" if protected else _STREET,
             )
+        )
     return patterns
 
 

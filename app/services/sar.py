@@ -310,7 +310,9 @@ def _patterns_for_others(
         if _compact(o.postcode) != _compact(d.postcode):
             patterns += [p for p in [rx.postcode_pattern(o.postcode, code, protected=hidden)] if p]
         if o.address and _normal(o.address) != _normal(d.address):
-            patterns += rx.address_patterns(o.address, code, protected=hidden)
+            patterns += rx.address_patterns(
+                o.address, code, protected=hidden, exclude_streets=rx.street_names(d.address)
+            )
         if o.email.strip().lower() != d.email.strip().lower():
             patterns += [p for p in [rx.email_pattern(o.email)] if p]
         if o.date_of_birth and o.date_of_birth != d.date_of_birth:

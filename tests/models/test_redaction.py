@@ -147,6 +147,13 @@ def test_a_street_named_without_its_house_number_is_matched() -> None:
     ]
     flat = rx.address_patterns("Flat 2, 14b Mill Road, Northfield")
     assert _found("near Mill Road", flat) == [("Mill Road", "street name without its house number")]
+    # A neighbour's street is the subject's own too: only the neighbour's number is withheld.
+    mine = rx.street_names("Flat 3, 27 Kestrel Lane, Northfield")
+    assert mine == {"kestrel lane"}
+    neighbour = rx.address_patterns("29 Kestrel Lane, Northfield", exclude_streets=mine)
+    assert _found("I live on Kestrel Lane; he is at 29 Kestrel Lane", neighbour) == [
+        ("29 Kestrel Lane", "address")
+    ]
 
 
 def test_a_postcode_matches_with_or_without_its_space() -> None:
