@@ -47,7 +47,7 @@ def backup_to_folder(
     """
     if keep < 1:
         raise InvalidInput("Keep at least one backup.")
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M%S")
+    stamp = (now or session.moment()).strftime("%Y%m%d-%H%M%S")
     out = folder / f"{GENERATION_PREFIX}{stamp}{GENERATION_SUFFIX}"
     backup(session, out)
     existing = generations(folder)

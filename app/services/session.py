@@ -36,6 +36,10 @@ class Session:
     break_glass: set[int] = field(default_factory=set)
     now: Callable[[], str] = field(default=utc_now)
 
+    def moment(self) -> dt.datetime:
+        """The session's clock as an aware UTC datetime."""
+        return dt.datetime.fromisoformat(self.now().replace("Z", "+00:00"))
+
     def today(self) -> dt.date:
         """The session's date (UTC), from its clock, so tests can move it: the one "today"
         every deadline, default and check uses."""
