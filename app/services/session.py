@@ -21,6 +21,11 @@ def utc_today() -> dt.date:
     return dt.date.fromisoformat(utc_now()[:10])
 
 
+def moment_of(stamp: str) -> dt.datetime:
+    """A clock reading (``utc_now``'s form) as an aware UTC datetime."""
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
 @dataclass
 class Session:
     """One user's use of one open store, from sign-in to sign-out or lock."""
@@ -38,7 +43,7 @@ class Session:
 
     def moment(self) -> dt.datetime:
         """The session's clock as an aware UTC datetime."""
-        return dt.datetime.fromisoformat(self.now().replace("Z", "+00:00"))
+        return moment_of(self.now())
 
     def today(self) -> dt.date:
         """The session's date (UTC), from its clock, so tests can move it: the one "today"

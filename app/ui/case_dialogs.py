@@ -302,7 +302,9 @@ class NoteDialog(FormDialog):
             translate("NoteDialog", "Kind of note"), NOTE_KINDS, labels.note_kind
         )
         self.add_field(translate("NoteDialog", "&Kind"), self.kind_field)
-        self.when_field = datetime_edit(translate("NoteDialog", "When it happened"))
+        self.when_field = datetime_edit(
+            translate("NoteDialog", "When it happened"), self.calls.moment()
+        )
         self.add_field(translate("NoteDialog", "&When"), self.when_field)
         self.body_field = text_box(translate("NoteDialog", "What happened"), lines=8)
         self.add_field(translate("NoteDialog", "What &happened"), self.body_field)

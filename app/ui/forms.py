@@ -180,12 +180,12 @@ def date_of(edit: QDateEdit) -> dt.date:
     return dt.date(d.year(), d.month(), d.day())
 
 
-def datetime_edit(accessible_name: str, value: dt.datetime | None = None) -> QDateTimeEdit:
+def datetime_edit(accessible_name: str, when: dt.datetime) -> QDateTimeEdit:
+    """A date and time field showing ``when`` (a form passes ``calls.moment()``)."""
     edit = QDateTimeEdit()
     edit.setAccessibleName(accessible_name)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("d MMM yyyy HH:mm")
-    when = value or dt.datetime.now(dt.UTC).astimezone()  # the user's local time of day
     edit.setDateTime(
         QDateTime(QDate(when.year, when.month, when.day), QTime(when.hour, when.minute))
     )

@@ -23,7 +23,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.errors import SafecaseError
-from app.services.session import Session, utc_today
+from app.services.session import Session, moment_of, utc_now, utc_today
 from app.ui.errors import show_error
 from app.ui.i18n import translate
 from app.ui.tasks import Task
@@ -96,6 +96,11 @@ class StoreCalls(QObject):
         """The session's date, for the forms' defaults and checks: the clock the services
         read, so a form never offers a day the service would call the future."""
         return self._session.today() if self._session is not None else utc_today()
+
+    def moment(self) -> dt.datetime:
+        """The session's clock in the user's local time zone, for the forms' times."""
+        now = self._session.now() if self._session is not None else utc_now()
+        return moment_of(now).astimezone()
 
     @property
     def busy(self) -> bool:
