@@ -20,6 +20,7 @@ from typing import NoReturn, TextIO
 
 from app import __version__, paths
 from app.crypto import process
+from app.crypto.connection import DatabaseError, classify
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.errors import (
@@ -337,9 +338,14 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
     password = ctx.secret("Your password: ")
     session = _sign_in(ctx, args, password)
     try:
-        return _signed_in(ctx, args, session, password)
-    finally:
-        accounts.sign_out(session)
+        code = _signed_in(ctx, args, session, password)
+    except BaseException:
+        # What stopped the command is what the user needs to hear, not a sign-out that
+        # failed after it (a damaged or full store fails both).
+        accounts.sign_out_after_error(session)
+        raise
+    accounts.sign_out(session)
+    return code
 
 
 def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, password: str) -> int:
@@ -625,17 +631,27 @@ def run(argv: Sequence[str], ctx: Context | None = None) -> int:
     except SafecaseError as exc:
         print(f"safecase: {exc}", file=ctx.stderr)
         return exc.exit_code
+    except DatabaseError as exc:
+        known = classify(exc)
+        if known is None:
+            return _unexpected(ctx, exc)
+        print(f"safecase: {known}", file=ctx.stderr)
+        return known.exit_code
     except KeyboardInterrupt:
         print("safecase: stopped; nothing more was changed.", file=ctx.stderr)
         return EXIT_FAILED
     except Exception as exc:
-        log.debug("unexpected error", exc_info=True)
-        print(
-            f"safecase: an unexpected problem stopped this ({type(exc).__name__}). "
-            "Please report it; no personal data was shown.",
-            file=ctx.stderr,
-        )
-        return EXIT_FAILED
+        return _unexpected(ctx, exc)
+
+
+def _unexpected(ctx: Context, exc: Exception) -> int:
+    log.debug("unexpected error", exc_info=True)
+    print(
+        f"safecase: an unexpected problem stopped this ({type(exc).__name__}). "
+        "Please report it; no personal data was shown.",
+        file=ctx.stderr,
+    )
+    return EXIT_FAILED
 
 
 def main() -> NoReturn:

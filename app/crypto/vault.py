@@ -37,6 +37,7 @@ from app.crypto.recovery import format_recovery_key, new_recovery_key, parse_rec
 from app.crypto.slots import Payload, Slot, SlotFile, SlotLocked
 from app.errors import (
     DamagedStore,
+    InvalidInput,
     MissingDeviceSecret,
     PermissionDenied,
     SafecaseError,
@@ -268,7 +269,10 @@ class Vault:
         folder = out.parent
         if not folder.is_dir():
             raise SafecaseError("The folder for the backup does not exist. Choose another.")
-        fd, tmp_name = tempfile.mkstemp(prefix=".safecase-copy-", dir=folder)
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=".safecase-copy-", dir=folder)
+        except OSError as exc:
+            raise os_error(exc) from None
         os.close(fd)
         copy_path = Path(tmp_name)
         copy_path.unlink()
@@ -314,9 +318,25 @@ def _backup_chunks(header: bytes, copy_path: Path) -> Iterator[bytes]:
 # -- creating and opening --------------------------------------------------------------------
 
 
+def _store_path(path: Path) -> Path:
+    """Refuse a path that cannot name a store file: an empty one, or a folder."""
+    if not path.name or path.is_dir():
+        raise InvalidInput(
+            "That names a folder, not a store file. Name the store file itself, "
+            "for example cases.safecase in that folder."
+        )
+    return path
+
+
+def _existing_store(path: Path) -> Path:
+    if not _store_path(path).exists():
+        raise StoreNotFound()
+    return path
+
+
 def _make_room_for(path: Path) -> None:
     """Refuse to overwrite a store; create the folder a new one goes in."""
-    if any(p.exists() for p in store_files(path)):
+    if any(p.exists() for p in store_files(_store_path(path))):
         raise StoreExists()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -350,7 +370,7 @@ def create(
     recovery = new_recovery_key()
     slots = SlotFile.new()
     try:
-        conn = connect(path, payload.data_key)
+        conn = connect(path, payload.data_key, create=True)
         recovery_slot = slotlib.make_slot(
             slots, kind=slotlib.RECOVERY, payload=payload, recovery_key=recovery
         )
@@ -411,8 +431,7 @@ def open_with_password(
     clock: Callable[[], float] = time.time,
 ) -> Vault:
     """Open the store as ``username``; wrong passwords are counted and slowed down."""
-    if not path.exists():
-        raise StoreNotFound()
+    _existing_store(path)
     lock = _acquire(path)
     try:
         slots = SlotFile.load(keys_path(path))
@@ -464,8 +483,7 @@ def _record_failure(path: Path, slots: SlotFile, slot: Slot | None, now: float) 
 
 def open_with_recovery(path: Path, recovery_key: str, *, device: DeviceSecrets | None) -> Vault:
     """Open the store with the recovery key alone (no password, no device secret)."""
-    if not path.exists():
-        raise StoreNotFound()
+    _existing_store(path)
     key = parse_recovery_key(recovery_key)
     lock = _acquire(path)
     try:

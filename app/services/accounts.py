@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from app.models.schema import migrate
 from app.models.users import Role, User
 from app.services import audit
 from app.services.session import Session, utc_now
+
+log = logging.getLogger("safecase.services")
 
 MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3
@@ -271,6 +274,15 @@ def _close(session: Session, action: str) -> None:
 
 def sign_out(session: Session) -> None:
     _close(session, audit.SIGN_OUT)
+
+
+def sign_out_after_error(session: Session) -> None:
+    """Sign out after a call failed; a failure to record the sign-out is logged, not raised,
+    so it never hides the error that stopped the call. The store is closed either way."""
+    try:
+        sign_out(session)
+    except Exception as exc:
+        log.warning("sign-out after a failed call was not recorded: %s", type(exc).__name__)
 
 
 def lock(session: Session) -> None:
