@@ -286,7 +286,10 @@ class Vault:
             finally:
                 target.close()
             if problems:
-                raise DamagedStore("The backup copy failed its check; the backup was not written.")
+                raise DamagedStore(
+                    "The store is damaged: its backup copy failed the check, so the backup "
+                    "was not written. Restore it from an earlier backup with the recovery key."
+                )
             header = json.dumps(
                 {
                     "format": 1,

@@ -40,7 +40,7 @@ def _roll_back(conn: Connection) -> None:
     try:
         conn.execute("ROLLBACK")
     except sqlcipher3.DatabaseError as exc:
-        log.warning("rollback after a failed transaction failed: %s", type(exc).__name__)
+        log.info("rollback after a failed transaction failed: %s", type(exc).__name__)
 
 
 def read(conn: Connection, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:

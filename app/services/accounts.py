@@ -282,7 +282,7 @@ def sign_out_after_error(session: Session) -> None:
     try:
         sign_out(session)
     except Exception as exc:
-        log.warning("sign-out after a failed call was not recorded: %s", type(exc).__name__)
+        log.info("sign-out after a failed call was not recorded: %s", type(exc).__name__)
 
 
 def lock(session: Session) -> None:
