@@ -591,26 +591,36 @@ def _sar(ctx: Context, args: argparse.Namespace, session: Session) -> int:
         sar.sign_off(session, request.id, args.note)
         ctx.say(f"Pack for {request.reference} signed off.")
         return EXIT_OK
+    # The role first: a refused call opens no request and writes nothing.
+    session.require(*sar.PACK_ROLES)
     found = rights.open_access_request(session, args.person)
-    if found is None:
-        found = rights.create_request(
-            session,
-            rights.RequestDraft(
-                kind=RightKind.ACCESS,
-                requester="The data subject",
-                received_on=today,
-                subject_person_id=args.person,
-                identity_confirmed_on=today,
-            ),
+    if found is not None:
+        result = sar.export_pack(session, found.id, args.out, as_zip=args.zip)
+    else:
+        draft = rights.RequestDraft(
+            kind=RightKind.ACCESS,
+            requester="The data subject",
+            received_on=today,
+            subject_person_id=args.person,
+            identity_confirmed_on=today,
         )
-        ctx.say(
-            f"Opened access request {found.reference}, received and identity confirmed today; "
-            f"due {found.due_on}."
-        )
-    result = sar.export_pack(session, found.id, args.out, as_zip=args.zip)
+        try:
+            found, result = sar.export_new_request(session, draft, args.out, as_zip=args.zip)
+        except sar.PackRefused as exc:
+            if exc.request is not None:
+                _say_opened(ctx, exc.request)
+            raise
+        _say_opened(ctx, found)
     names = ", ".join(path.name for path in result.written)
     ctx.say(f"Pack for {found.reference} written to {args.out}: {names}.")
     return EXIT_OK
+
+
+def _say_opened(ctx: Context, request: RightsRequest) -> None:
+    ctx.say(
+        f"Opened access request {request.reference}, received and identity confirmed today; "
+        f"due {request.due_on}."
+    )
 
 
 def run(argv: Sequence[str], ctx: Context | None = None) -> int:
