@@ -24,6 +24,7 @@ from app.models.records import CaseRole
 from app.models.rights import Outcome, RequestStatus, RightKind, RightsRequest
 from app.models.users import Role
 from app.services import access, audit
+from app.services.search import check_query
 from app.services.session import Session
 
 REGISTER_ROLES = (Role.MANAGER, Role.DPO)
@@ -359,6 +360,7 @@ def find_subjects(session: Session, text: str, limit: int = 20) -> list[Candidat
     ``text``: the subject of a new request, picked from a list rather than typed as an id.
     Like search, the audit entry records how many were found, never what was typed."""
     session.require(*REGISTER_ROLES)
+    check_query(text)
     where, params = access.condition(session)
     found: list[Candidate] = []
     seen: set[int] = set()
