@@ -116,7 +116,7 @@ def _parser() -> _Parser:
         ("add", "Add a user; reads your password, then theirs."),
         ("passwd", "Change your own password; reads the current one, then the new one."),
         ("reset", "Give a user a one-time password to change at next sign-in."),
-        ("disable", "Stop a user signing in."),
+        ("disable", "Stop a user signing in, and give the store a new data key."),
         ("enable", "Let a disabled user sign in again."),
         ("list", "List users and their roles."),
     ):
@@ -128,6 +128,13 @@ def _parser() -> _Parser:
             p.add_argument("--role", required=True, help="caseworker, manager, admin or dpo")
         elif name in ("reset", "disable", "enable"):
             p.add_argument("--name", required=True, help="the user to change")
+        if name == "disable":
+            p.add_argument(
+                "--no-rotate",
+                action="store_true",
+                help="skip the key rotation that stops their key slot opening the store "
+                "(it then still does, until the next 'safecase keys rotate')",
+            )
 
     keys = sub.add_parser("keys", help="Key management (admins).")
     keys_sub = keys.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -363,9 +370,13 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         one_time = ctx.secret(f"One-time password for {args.name}: ", confirm=True)
         accounts.reset_password(session, args.name, one_time)
         ctx.say("Password reset; it must be changed at the next sign-in.")
-    elif command == "user" and action in ("disable", "enable"):
-        accounts.set_disabled(session, args.name, action == "disable")
-        ctx.say(f"User {action}d.")
+    elif command == "user" and action == "disable":
+        _disable(ctx, session, args.name, rotate=not args.no_rotate)
+    elif command == "user" and action == "enable":
+        if accounts.set_disabled(session, args.name, False):
+            ctx.say("User enabled.")
+        else:
+            ctx.say(f"User enabled; {NEEDS_RESET}")
     elif command == "user" and action == "list":
         for user in accounts.list_users(session):
             state = "disabled" if user.disabled else "enabled"
@@ -411,6 +422,30 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
     else:
         raise UsageError("Unknown command.")
     return EXIT_OK
+
+
+NEEDS_RESET = (
+    "their key slot went with a key rotation, so give them a password with "
+    "'safecase user reset' before they sign in."
+)
+
+
+def _disable(ctx: Context, session: Session, name: str, *, rotate: bool) -> None:
+    if not rotate:
+        accounts.disable_user(session, name, rotate=False)
+        ctx.say("User disabled.")
+        print(
+            "Warning: their key slot still opens the store (with their password, on a copy "
+            "made before) until the next 'safecase keys rotate'.",
+            file=ctx.stderr,
+        )
+        return
+    seconds = accounts.rotation_estimate(session)
+    ctx.say(f"Disabling {name} and giving the store a new data key (about {seconds} s)...")
+    kept = accounts.disable_user(session, name, rotate=True)
+    ctx.say(
+        f"User disabled; their key slot no longer opens the store ({kept} user(s) keep access)."
+    )
 
 
 PURGE_ACTIONS = ("approve", "extend", "log", "certificate")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import NoReturn, cast
 
 import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -211,13 +211,14 @@ class Vault:
         updated.save(keys_path(self.path))
         self.slots = updated
 
-    def take_failed_sign_ins(self) -> list[dict[str, object]]:
-        """Failed sign-ins recorded before the store was open, cleared once handed over."""
-        if not self.slots.failed_sign_ins:
-            return []
-        pending = list(self.slots.failed_sign_ins)
+    def take_failed_sign_ins(self) -> tuple[list[dict[str, object]], int]:
+        """Failed sign-ins recorded before the store was open, and how many older ones were
+        dropped past the limit; cleared once handed over."""
+        if not self.slots.failed_sign_ins and not self.slots.dropped_sign_ins:
+            return [], 0
+        pending = list(self.slots.failed_sign_ins), self.slots.dropped_sign_ins
         updated = self.slots.copy()
-        updated.failed_sign_ins = []
+        updated.failed_sign_ins, updated.dropped_sign_ins = [], 0
         updated.save(keys_path(self.path))
         self.slots = updated
         return pending
@@ -440,8 +441,7 @@ def open_with_password(
         slots = SlotFile.load(keys_path(path))
         slot = slots.find_user(username)
         if slot is None:
-            _record_failure(path, slots, None, clock())
-            raise WrongPassword()
+            _refuse_unknown_name(path, slots, username, password, device, clock)
         wait = slot.last_failure + sign_in_delay(slot.failures) - clock()
         if wait > 0:
             raise SignInDelayed(math.ceil(wait))
@@ -471,16 +471,42 @@ def open_with_password(
     return Vault(path, conn, slots, slot.id, payload, lock, device if device_secret else None)
 
 
-def _record_failure(path: Path, slots: SlotFile, slot: Slot | None, now: float) -> None:
+def _refuse_unknown_name(
+    path: Path,
+    slots: SlotFile,
+    username: str,
+    password: str,
+    device: DeviceSecrets | None,
+    clock: Callable[[], float],
+) -> NoReturn:
+    """Refuse a name with no slot as a wrong password is refused: after the same derivation
+    and with the same back-off, counted by the name's lookup tag (never the name itself)."""
+    tag = slots.lookup_tag(username)
+    failures, last = slots.unknown_name_failures(tag)
+    wait = last + sign_in_delay(failures) - clock()
+    if wait > 0:
+        raise SignInDelayed(math.ceil(wait))
+    typical = slots.typical_user_slot()
+    secret = None
+    if typical is not None and typical.device_bound and device is not None:
+        secret = device.get()
+    slotlib.dummy_derivation(typical, password, secret)
+    _record_failure(path, slots, None, clock(), unknown_tag=tag)
+    raise WrongPassword()
+
+
+def _record_failure(
+    path: Path, slots: SlotFile, slot: Slot | None, now: float, *, unknown_tag: str = ""
+) -> None:
     updated = slots.copy()
     if slot is not None:
         target = updated.get(slot.id)
         if target is not None:
             target.failures += 1
             target.last_failure = now
-    updated.failed_sign_ins.append(
-        {"slot": slot.id if slot else slotlib.UNKNOWN_SLOT, "at": round(now, 3)}
-    )
+    elif unknown_tag:
+        updated.record_unknown_name(unknown_tag, now)
+    updated.record_failed_sign_in(slot.id if slot else slotlib.UNKNOWN_SLOT, now)
     updated.save(keys_path(path))
 
 
