@@ -12,28 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import DiskFull, SafecaseError
 from app.models import rights as rights_model
 from app.models.rights import RightKind
 from app.services import rights, sar
 from app.services.session import Session
-from tests.helpers import MANAGER, StoreCopy, copy_store
+from tests.helpers import MANAGER
 from tests.services.casework import TODAY, audit_head, audit_since, signed_in
-from tests.services.sar_world import SarWorld, build_world
+from tests.services.sar_world import SarWorld
+from tests.services.test_sar import w, world
 
-
-@pytest.fixture(scope="module")
-def world(template_store: StoreCopy, tmp_path_factory: pytest.TempPathFactory) -> SarWorld:
-    path = copy_store(template_store.path, tmp_path_factory.mktemp("sar-export-world"))
-    return build_world(StoreCopy(path, template_store.keyring, ""))
-
-
-@pytest.fixture
-def w(world: SarWorld, keyring: MemoryKeyring, tmp_path: Path) -> SarWorld:
-    keyring.values.update(world.keyring.values)
-    path = copy_store(world.path, tmp_path / "store")
-    return SarWorld(**{**world.__dict__, "path": path, "keyring": keyring})
+__all__ = ["w", "world"]  # the SAR tests' fixtures: a world of records, copied per test
 
 
 def _draft(person_id: int) -> rights.RequestDraft:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 
@@ -98,7 +97,7 @@ def test_the_failures_waiting_for_the_trail_are_capped_and_the_rest_counted(
     assert json.loads(path.read_bytes())["failed_sign_ins"] == []
 
 
-def _cli(store: StoreCopy, *args: str) -> tuple[int, str, str]:
+def _cli(store: StoreCopy, *args: str, action: str = "disable") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     ctx = Context(
         stdin=io.StringIO(f"{ADMIN_PW}\n"),
@@ -107,7 +106,7 @@ def _cli(store: StoreCopy, *args: str) -> tuple[int, str, str]:
         device=lambda: DeviceSecrets(store.keyring),
         kdf=TEST_KDF,
     )
-    code = run(["user", "disable", "--store", str(store.path), "--user", ADMIN, *args], ctx)
+    code = run(["user", action, "--store", str(store.path), "--user", ADMIN, *args], ctx)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -144,17 +143,9 @@ def test_user_disable_without_the_rotation_warns_that_the_slot_still_opens_the_s
 
 
 def test_enabling_a_user_whose_slot_went_with_a_rotation_says_to_reset_them(
-    store: StoreCopy, tmp_path: Path
+    store: StoreCopy,
 ) -> None:
     _cli(store, "--name", CASEWORKER)
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        stdin=io.StringIO(f"{ADMIN_PW}\n"),
-        stdout=out,
-        stderr=err,
-        device=lambda: DeviceSecrets(store.keyring),
-        kdf=TEST_KDF,
-    )
-    args = ["user", "enable", "--store", str(store.path), "--user", ADMIN, "--name", CASEWORKER]
-    assert run(args, ctx) == EXIT_OK
-    assert "password" in out.getvalue() and "reset" in out.getvalue()
+    code, out, err = _cli(store, "--name", CASEWORKER, action="enable")
+    assert code == EXIT_OK, err
+    assert "password" in out and "reset" in out
