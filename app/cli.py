@@ -230,6 +230,11 @@ def _parser() -> _Parser:
         default=backup.DEFAULT_GENERATIONS,
         help="with a folder: how many generations to keep (default 7)",
     )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a file already at --out (never the store's own files)",
+    )
 
     p = command("restore", "Rebuild a store from a backup with the recovery key.", user=False)
     p.add_argument("--backup", type=Path, required=True)
@@ -400,7 +405,7 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         written, removed = backup.backup_to_folder(session, args.out, args.keep)
         ctx.say(f"Backup written: {written.name}; {len(removed)} older generation(s) removed.")
     elif command == "backup":
-        size = backup.backup(session, args.out)
+        size = backup.backup(session, args.out, replace=args.replace)
         ctx.say(f"Backup written ({size:,} bytes).")
     else:
         raise UsageError("Unknown command.")

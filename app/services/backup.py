@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
-from app.errors import InvalidInput, PermissionDenied
+from app.crypto import vault as vaultlib
+from app.errors import BackupTargetTaken, InvalidInput, PermissionDenied
 from app.models.db import transaction
 from app.models.users import Role
 from app.services import audit
@@ -16,12 +18,40 @@ GENERATION_SUFFIX = ".backup"
 DEFAULT_GENERATIONS = 7
 
 
-def backup(session: Session, out: Path) -> int:
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file, through symlinks and hard links."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_target(session: Session, out: Path, *, replace: bool = False) -> None:
+    """Refuse a backup file that would replace the store's own files (always) or any other
+    file that is there already (unless ``replace``)."""
+    store = session.vault.path
+    for own in (*vaultlib.store_files(store), store.with_name(store.name + ".lock")):
+        if _same_file(out, own):
+            raise BackupTargetTaken(
+                "That is one of the store's own files; a backup never replaces the store, "
+                "its key file or its log. Nothing was written."
+            )
+    if out.is_dir():
+        raise InvalidInput("Choose a file for the backup, not a folder.")
+    if (out.exists() or out.is_symlink()) and not replace:
+        raise BackupTargetTaken()
+
+
+def backup(session: Session, out: Path, *, replace: bool = False) -> int:
     """Write a backup file at ``out`` that the recovery key (or an admin) can restore.
 
-    Returns the size of the file in bytes.
+    A file already at ``out`` is replaced only when ``replace`` is given, and the store's own
+    files never are. Returns the size of the file in bytes.
     """
     session.require(Role.ADMIN)
+    check_target(session, out, replace=replace)
     if not session.vault.can_backup:
         raise PermissionDenied(
             "This account cannot make backups yet; ask an admin to reset its password."
