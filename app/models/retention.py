@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from app.crypto.connection import Connection
 from app.errors import SafecaseError
-from app.models import settings
+from app.models import rights, settings
 from app.models.convert import date_text, parse_date
 from app.models.db import limit as sql_limit
 from app.models.db import read
@@ -345,11 +345,14 @@ def delete_case_rows(conn: Connection, case_id: int) -> dict[str, int]:
     return counts
 
 
-def delete_people(conn: Connection, person_ids: Iterable[int]) -> dict[str, int]:
+def delete_people(
+    conn: Connection, person_ids: Iterable[int], erased: str = "destroyed"
+) -> dict[str, int]:
     """Delete each person no remaining case points at, with their consents; keep the rest.
 
-    A closed rights request about a deleted person keeps its register entry but loses its link
-    to the person (an open one blocks destruction before this is reached).
+    A closed rights request about a deleted person keeps its register entry (reference, dates,
+    outcome, who handled it) but loses its link to the person and every personal detail: its
+    requester reads ``erased`` (an open one blocks destruction before this is reached).
     """
     counts = {"people": 0, "people_kept": 0, "consents": 0, "rights_request_links": 0}
     ids = sorted(set(person_ids))
@@ -368,26 +371,20 @@ def delete_people(conn: Connection, person_ids: Iterable[int]) -> dict[str, int]
     counts["consents"] = max(
         0, conn.execute(f"DELETE FROM consents WHERE person_id IN ({marks})", gone).rowcount
     )
-    counts["rights_request_links"] = max(
-        0,
-        conn.execute(
-            "UPDATE rights_requests SET subject_person_id = NULL "
-            f"WHERE subject_person_id IN ({marks}) AND status != 'open'",
-            gone,
-        ).rowcount,
-    )
+    counts["rights_request_links"] = rights.erase_subjects(conn, gone, erased)
     counts["people"] = max(
         0, conn.execute(f"DELETE FROM people WHERE id IN ({marks})", gone).rowcount
     )
     return counts
 
 
-def destroy_case(conn: Connection, case_id: int) -> dict[str, int]:
+def destroy_case(conn: Connection, case_id: int, erased: str = "destroyed") -> dict[str, int]:
     """Remove a case and everything that is only there because of it. Call inside a
-    transaction: the caller commits the destruction and its log row together."""
+    transaction: the caller commits the destruction and its log row together. ``erased`` is
+    what a closed rights request about a destroyed person says instead of the requester."""
     people = [int(str(r[0])) for r in conn.execute(_PEOPLE_OF_CASE, (case_id,)).fetchall()]
     counts = delete_case_rows(conn, case_id)
-    counts.update(delete_people(conn, people))
+    counts.update(delete_people(conn, people, erased))
     return counts
 
 

@@ -249,6 +249,11 @@ def new_run_id(now: str) -> str:
     return f"{stamp}-{secrets.token_hex(2)}"
 
 
+def erased_line(day: str, run_id: str) -> str:
+    """What a closed rights request says in place of a destroyed requester's name."""
+    return f"(destroyed {day}, run {run_id})"
+
+
 def _destroyable(item: Schedule | None, as_of: dt.date) -> bool:
     return item is not None and item.is_due(as_of) and item.approved and not item.blocked
 
@@ -347,7 +352,7 @@ def _destroy_one(
             return None
         approval = item.approval
         assert approval is not None
-        counts = model.destroy_case(conn, case_id)
+        counts = model.destroy_case(conn, case_id, erased_line(session.now()[:10], run_id))
         entry = LogEntry(
             run_id=run_id,
             reference=item.reference,
@@ -477,7 +482,10 @@ COUNT_LABELS = (
     ("cases", "cases"),
     ("people", "people on no other case"),
     ("people_kept", "people kept, as they are on another case (not destroyed)"),
-    ("rights_request_links", "rights-register entries unlinked from a destroyed person"),
+    (
+        "rights_request_links",
+        "rights-register entries kept without the destroyed person's details",
+    ),
     ("consents", "consent decisions"),
     ("notes", "notes and contacts"),
     ("note_revisions", "note corrections and disputes"),

@@ -8,7 +8,7 @@ import pytest
 
 from app.crypto.device import DeviceSecrets
 from app.crypto.vault import keys_path, store_files
-from app.errors import BackupTargetTaken
+from app.errors import SafecaseError
 from app.services import accounts, backup
 from tests.helpers import ADMIN, ADMIN_PW, StoreCopy
 
@@ -22,14 +22,14 @@ def test_the_service_refuses_the_stores_own_files_and_existing_files(
         link.symlink_to(keys_path(store.path))
         keys_before = keys_path(store.path).read_bytes()
         for own in (*store_files(store.path), link):
-            with pytest.raises(BackupTargetTaken, match="store's own files"):
+            with pytest.raises(SafecaseError, match="store's own files"):
                 backup.backup(session, own, replace=True)
         assert keys_path(store.path).read_bytes() == keys_before
         assert not store.path.read_bytes().startswith(b"SAFECASE-BACKUP")
 
         other = tmp_path / "report.pdf"
         other.write_bytes(b"%PDF-1.4 not a backup")
-        with pytest.raises(BackupTargetTaken, match="never replaces a file"):
+        with pytest.raises(SafecaseError, match="never replaces a file"):
             backup.backup(session, other)
         assert other.read_bytes() == b"%PDF-1.4 not a backup"
         assert backup.backup(session, other, replace=True) > 0
