@@ -4,6 +4,7 @@ destroyed case never comes back, and the certificate says what remains where and
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -143,3 +144,24 @@ def test_destroy_deletes_older_backups_after_writing_a_fresh_one(
     [fresh] = backup.generations(folder)
     restored = restore_into(store, fresh, tmp_path / "laptop")
     assert_gone(restored.session, reference)
+
+
+def test_keep_says_until_about_when_the_older_generations_are_rotated_out(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    marked_case(store)
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    with signed_in(store, ADMIN) as session:
+        first, _ = backup.backup_to_folder(session, folder, keep=5)
+        second, _ = backup.backup_to_folder(session, folder, keep=5)
+        day = 24 * 3600
+        os.utime(first, (second.stat().st_mtime - 2 * day,) * 2)  # two days apart
+        approve_all(session)
+        result = retention.purge(session, backups=BackupChoice.KEEP)
+        assert result.backups is not None
+        until = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+        assert f"about {until} (5 generations)" in result.backups.lines()[0]
+        pdf = pdf_text(retention.certificate(session, result.run_id))
+    assert until.encode() in pdf
+    assert not any(word.encode() in pdf for word in SECRET)
