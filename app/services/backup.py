@@ -309,10 +309,15 @@ def after_purge(
         folder = settings.get(session.conn, FOLDER)
         if folder and Path(folder).is_dir():
             keep = int(settings.get(session.conn, KEEP) or DEFAULT_GENERATIONS)
-            backup_to_folder(session, Path(folder), keep, _clock(session))
-            fresh = True
+            try:
+                backup_to_folder(session, Path(folder), keep, _clock(session))
+                fresh = True
+            except SafecaseError as exc:
+                # Deleting every backup with no new one in their place is not what was meant.
+                log.warning("purge %s: no new backup: %s", run_id, type(exc).__name__)
+                failed = len(older)
         gone: list[Path] = []
-        for path in older:
+        for path in older if not failed else ():
             try:
                 path.unlink(missing_ok=True)
                 gone.append(path)

@@ -37,6 +37,13 @@ def marked_case(store: StoreCopy) -> str:
         return reference_of(session, case_id)
 
 
+def nightly(tmp_path: Path) -> Path:
+    """The folder the nightly generations go in."""
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    return folder
+
+
 def restore_into(store: StoreCopy, backup_file: Path, where: Path) -> accounts.Restored:
     return accounts.restore_store(
         backup_file,
@@ -63,9 +70,8 @@ def test_a_purge_with_older_backups_waits_for_the_admins_choice(
     store: StoreCopy, tmp_path: Path
 ) -> None:
     reference = marked_case(store)
-    (tmp_path / "nightly").mkdir()
     with signed_in(store, ADMIN) as session:
-        backup.backup_to_folder(session, tmp_path / "nightly")
+        backup.backup_to_folder(session, nightly(tmp_path))
         approve_all(session)
         with pytest.raises(retention.BackupChoiceNeeded, match="1 backup"):
             retention.purge(session)
@@ -76,8 +82,7 @@ def test_restoring_a_backup_from_before_a_purge_does_not_bring_the_case_back(
     store: StoreCopy, tmp_path: Path
 ) -> None:
     reference = marked_case(store)
-    folder = tmp_path / "nightly"
-    folder.mkdir()
+    folder = nightly(tmp_path)
     with signed_in(store, ADMIN) as session:
         before, _ = backup.backup_to_folder(session, folder)
         approve_all(session)
@@ -131,8 +136,7 @@ def test_destroy_deletes_older_backups_after_writing_a_fresh_one(
     store: StoreCopy, tmp_path: Path
 ) -> None:
     reference = marked_case(store)
-    folder = tmp_path / "nightly"
-    folder.mkdir()
+    folder = nightly(tmp_path)
     with signed_in(store, ADMIN) as session:
         old, _ = backup.backup_to_folder(session, folder, keep=3)
         approve_all(session)
@@ -150,8 +154,7 @@ def test_keep_says_until_about_when_the_older_generations_are_rotated_out(
     store: StoreCopy, tmp_path: Path
 ) -> None:
     marked_case(store)
-    folder = tmp_path / "nightly"
-    folder.mkdir()
+    folder = nightly(tmp_path)
     with signed_in(store, ADMIN) as session:
         first, _ = backup.backup_to_folder(session, folder, keep=5)
         second, _ = backup.backup_to_folder(session, folder, keep=5)
