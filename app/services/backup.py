@@ -172,13 +172,6 @@ class BackupChoice(enum.StrEnum):
     KEEP = "keep"  # leave them: they hold the cases until rotated out (on the certificate)
 
 
-CHOICE_TEXT = {
-    BackupChoice.REWRITE: "rewrite them without the destroyed cases",
-    BackupChoice.DESTROY: "delete them (a new backup is made first in the backup folder)",
-    BackupChoice.KEEP: "keep them: they still hold the destroyed cases until rotated out",
-}
-
-
 @dataclass(frozen=True)
 class BackupsHandled:
     """What one purge run did about the backups made before it; no personal data."""
@@ -193,6 +186,7 @@ class BackupsHandled:
     fresh: bool = False  # a new backup was written after the purge (destroy)
     until: str = ""  # keep: about when the last of them is rotated out
     rotations: int = 0  # keep: how many generations the folder keeps
+    outside: int = 0  # keep: how many are outside the generations folder (never rotated)
 
     def lines(self) -> list[str]:
         """The certificate's sentences about backups."""
@@ -223,6 +217,8 @@ class BackupsHandled:
                 left = f"until they are rotated out, after {self.rotations} more backups"
             else:
                 left = "until someone deletes them"
+            if self.outside and left != "until someone deletes them":
+                left += f"; the {self.outside} outside the backup folder until someone deletes them"
             lines.append(
                 f"Backups ({where}): kept at the admin's choice; they hold these cases {left}."
             )
@@ -257,32 +253,29 @@ def _rewrite(session: Session) -> Callable[[Connection], bytes]:
 
     def edit(conn: Connection) -> bytes:
         migrate(conn)
-        for entry in entries:
-            with transaction(conn):
-                retention_model.reapply(conn, entry, session.user_id)
-        with transaction(conn):
-            retention_model.optimize_index(conn)
+        reapply_all(conn, entries, session.user_id)
         retention_model.scrub(conn)
         return retention_model.log_to_json(retention_model.every_log_entry(conn))
 
     return edit
 
 
-def _keep_until(session: Session, older: Sequence[Path]) -> tuple[str, int]:
-    """About when the generations kept in the backup folder are all rotated out."""
+def _keep_until(session: Session, older: Sequence[Path]) -> tuple[str, int, int]:
+    """About when the generations kept in the backup folder are all rotated out (after as many
+    backups as the folder keeps, at the pace they have been made), how many that is, and how
+    many of ``older`` lie outside the folder and are never rotated."""
     folder = settings.get(session.conn, FOLDER)
     keep = int(settings.get(session.conn, KEEP) or 0)
-    if not folder or not keep:
-        return "", 0
-    in_folder = [p for p in older if str(p.resolve().parent) == folder]
-    if not in_folder:
-        return "", 0
+    in_folder = [p for p in older if folder and str(p.resolve().parent) == folder]
+    outside = len(older) - len(in_folder)
+    if not in_folder or not keep:
+        return "", 0, outside
     stamps = sorted(p.stat().st_mtime for p in in_folder)
     if len(stamps) < 2 or stamps[-1] <= stamps[0]:
-        return "", keep
+        return "", keep, outside
     every = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
     today = dt.date.fromisoformat(session.now()[:10])
-    return (today + dt.timedelta(seconds=every * keep)).isoformat(), keep
+    return (today + dt.timedelta(seconds=every * keep)).isoformat(), keep, outside
 
 
 def after_purge(
@@ -293,7 +286,7 @@ def after_purge(
     session.require(Role.ADMIN)
     done = failed = 0
     fresh = False
-    until, rotations = "", 0
+    until, rotations, outside = "", 0, 0
     if older and choice is BackupChoice.REWRITE:
         edit = _rewrite(session)
         for path in older:
@@ -330,7 +323,7 @@ def after_purge(
         with transaction(session.conn):
             _forget(session.conn, gone)
     elif older:
-        until, rotations = _keep_until(session, older)
+        until, rotations, outside = _keep_until(session, older)
     result = BackupsHandled(
         run_id=run_id,
         choice=choice.value if older and choice else "",
@@ -342,6 +335,7 @@ def after_purge(
         fresh=fresh,
         until=until,
         rotations=rotations,
+        outside=outside,
     )
     with transaction(session.conn):
         settings.put(session.conn, HANDLED + run_id, json.dumps(asdict(result)))
@@ -391,31 +385,53 @@ def reapply_after_restore(session: Session, restored_from: Path) -> Reapplied:
                 entries.setdefault((entry.run_id, entry.reference), entry)
         except (ValueError, KeyError, TypeError):
             log.warning("restore: a backup's destruction log could not be read")
-    again: list[str] = []
-    runs: set[str] = set()
-    conn = session.conn
-    for entry in sorted(entries.values(), key=lambda e: (e.destroyed_at, e.run_id, e.reference)):
-        with transaction(conn):
-            case_id = retention_model.reapply(conn, entry, session.user_id)
-            if case_id is not None:
-                again.append(entry.reference)
-                runs.add(entry.run_id)
-                audit.record(
-                    conn,
-                    session.user_id,
-                    audit.CASE_DESTROYED,
-                    f"case:{case_id}",
-                    f"run={entry.run_id} again after a restore",
-                )
+    ordered = sorted(entries.values(), key=lambda e: (e.destroyed_at, e.run_id, e.reference))
+
+    def destroyed_again(entry: LogEntry, case_id: int) -> None:
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.CASE_DESTROYED,
+            f"case:{case_id}",
+            f"run={entry.run_id} again after a restore",
+        )
+
+    again = reapply_all(session.conn, ordered, session.user_id, destroyed_again)
+    runs = sorted({e.run_id for e in again})
     if again:
-        with transaction(conn):
-            retention_model.optimize_index(conn)
+        with transaction(session.conn):
             audit.record(
-                conn,
+                session.conn,
                 session.user_id,
                 audit.PURGE_RUN,
                 "",
                 f"after restore: destroyed again={len(again)} runs={len(runs)}",
             )
-        retention_model.scrub(conn)
-    return Reapplied(tuple(again), tuple(sorted(runs)))
+        retention_model.scrub(session.conn)
+    return Reapplied(tuple(e.reference for e in again), tuple(runs))
+
+
+def reapply_all(
+    conn: Connection,
+    entries: Sequence[LogEntry],
+    acting_user: int,
+    on_destroyed: Callable[[LogEntry, int], None] | None = None,
+) -> list[LogEntry]:
+    """Apply a destruction log to an older copy of the store (a backup's, or one just restored
+    from it) in one transaction: nothing is kept if it fails, and the copy is then discarded.
+    The search index is merged once at the end, as a purge does. Returns the entries whose case
+    this copy still held."""
+    again: list[LogEntry] = []
+    with transaction(conn):
+        retention_model.set_index_secure_delete(conn, False)
+        retention_model.set_index_automerge(conn, False)
+        for entry in entries:
+            case_id = retention_model.reapply(conn, entry, acting_user)
+            if case_id is not None:
+                again.append(entry)
+                if on_destroyed is not None:
+                    on_destroyed(entry, case_id)
+        retention_model.optimize_index(conn)
+        retention_model.set_index_secure_delete(conn, True)
+        retention_model.set_index_automerge(conn, True)
+    return again
