@@ -499,9 +499,8 @@ def erase_subjects(conn: Connection, person_ids: list[int], erased: str) -> int:
     Each keeps its reference, kind, dates, outcome and who handled it (accountability); its
     requester becomes ``erased`` (a line naming the date and run, never a person), and its
     notes, refusal reasons, pause reasons and the free text of its redaction log and sign-offs
-    go. Returns how many requests were cleared. Call inside the
-    destruction's transaction, before the people are deleted; an open request blocks
-    destruction before this is reached.
+    go. Returns how many requests were cleared. Call inside the destruction's transaction,
+    before the people are deleted; an open request blocks destruction before this is reached.
     """
     if not person_ids:
         return 0

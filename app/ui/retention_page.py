@@ -420,8 +420,9 @@ class RetentionPage(QWidget):
                 ),
                 BackupChoice.DESTROY: translate(
                     "RetentionPage",
-                    "{n} backup(s) made before now, in {folders}, will be deleted after a new "
-                    "backup is made. Deleted files may survive on an SSD until reused.",
+                    "{n} backup(s) made before now, in {folders}, will be deleted (after a new "
+                    "backup into the backup folder, when there is one). Deleted files may "
+                    "survive on an SSD until reused.",
                 ),
                 BackupChoice.KEEP: translate(
                     "RetentionPage",
