@@ -222,6 +222,12 @@ def _parser() -> _Parser:
     p.add_argument("--reference", action="append", help="a due case's reference (approve, extend)")
     p.add_argument("--reason", default="", help="why (approve: optional; extend: required)")
     p.add_argument("--until", help="extend: the new review date (YYYY-MM-DD)")
+    p.add_argument(
+        "--backups",
+        choices=[c.value for c in backup.BackupChoice],
+        help="what happens to the backups made before the purge: rewrite them without the "
+        "destroyed cases, destroy them, or keep them (recorded on the certificate)",
+    )
     p.add_argument("--run", help="certificate: the purge run's id")
     p.add_argument("--out", type=Path, help="certificate: the PDF file to write")
 
@@ -237,6 +243,11 @@ def _parser() -> _Parser:
         type=int,
         default=backup.DEFAULT_GENERATIONS,
         help="with a folder: how many generations to keep (default 7)",
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a file already at --out (never the store's own files)",
     )
 
     p = command("restore", "Rebuild a store from a backup with the recovery key.", user=False)
@@ -315,7 +326,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
     if command == "restore":
         recovery = ctx.secret("Recovery key: ")
         password = ctx.secret(f"New password for {args.admin}: ", confirm=True)
-        session, waiting = accounts.restore(
+        restored = accounts.restore_store(
             args.backup,
             args.store,
             recovery,
@@ -323,8 +334,16 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
             new_password=password,
             device=_device_or_none(ctx, args.password_only),
         )
-        accounts.sign_out(session)
-        ctx.say(f"Store restored. {waiting} other user(s) need a password reset to sign in.")
+        accounts.sign_out(restored.session)
+        ctx.say(
+            f"Store restored. {restored.waiting} other user(s) need a password reset to sign in."
+        )
+        again = restored.destroyed_again
+        if again.references:
+            ctx.say(
+                f"This backup was older than purge run(s) {', '.join(again.runs)}: "
+                f"{len(again.references)} case(s) it still held were destroyed again at once."
+            )
         return EXIT_OK
     if command == "recover":
         recovery = ctx.secret("Recovery key: ")
@@ -417,7 +436,7 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         written, removed = backup.backup_to_folder(session, args.out, args.keep)
         ctx.say(f"Backup written: {written.name}; {len(removed)} older generation(s) removed.")
     elif command == "backup":
-        size = backup.backup(session, args.out)
+        size = backup.backup(session, args.out, replace=args.replace)
         ctx.say(f"Backup written ({size:,} bytes).")
     else:
         raise UsageError("Unknown command.")
@@ -468,7 +487,7 @@ _PURGE_NEEDS = {
     "certificate": ("run", "out"),
 }
 _PURGE_TAKES = {
-    None: {"as_of", "dry_run"},
+    None: {"as_of", "dry_run", "backups"},
     "approve": {"reference", "reason"},
     "extend": {"reference", "reason", "until"},
     "log": set(),
@@ -480,7 +499,7 @@ def _check_purge(args: argparse.Namespace) -> None:
     """Catch a mistyped purge command before the password is asked for."""
     action = args.action
     name = f"purge {action}" if action else "purge"
-    for option in ("as_of", "dry_run", "reference", "reason", "until", "run", "out"):
+    for option in ("as_of", "dry_run", "backups", "reference", "reason", "until", "run", "out"):
         given = bool(getattr(args, option))
         flag = "--" + option.replace("_", "-")
         if option in _PURGE_NEEDS[action] and not given:
@@ -516,6 +535,12 @@ def _purge(ctx: Context, args: argparse.Namespace, session: Session) -> int:
             ctx.say(f"Nothing is due for destruction as of {day}.")
             return EXIT_OK
         ctx.say(f"Due for destruction as of {day}: {retention.summary(items)}.")
+        older = backup.known_backups(session)
+        if older:
+            ctx.say(
+                f"{len(older)} backup(s) of this store made before now; the purge will need "
+                "--backups rewrite, destroy or keep."
+            )
         ctx.say("reference\tclosed\tdue\trule\tstatus")
         for item in items:
             ctx.say(
@@ -523,9 +548,24 @@ def _purge(ctx: Context, args: argparse.Namespace, session: Session) -> int:
                 f"\t{item.rule.value}\t{retention.status_text(item)}"
             )
     else:
-        result = retention.purge(
-            session, as_of=args.as_of, progress=progress_bar(ctx.stderr, "cases")
-        )
+        choice = backup.BackupChoice(args.backups) if args.backups else None
+        if choice is backup.BackupChoice.KEEP:
+            print(
+                "Warning: backups made before this purge keep the destroyed cases until they "
+                "are rotated out; the certificate says so.",
+                file=ctx.stderr,
+            )
+        try:
+            result = retention.purge(
+                session,
+                as_of=args.as_of,
+                progress=progress_bar(ctx.stderr, "cases"),
+                backups=choice,
+            )
+        except retention.BackupChoiceNeeded as exc:
+            raise UsageError(
+                f"{exc} Add --backups rewrite, --backups destroy or --backups keep."
+            ) from None
         day = result.as_of.isoformat()
         if not result.destroyed:
             ctx.say(
@@ -547,6 +587,8 @@ def _purge(ctx: Context, args: argparse.Namespace, session: Session) -> int:
             f"Left alone: {result.awaiting_review} awaiting review, {result.blocked} blocked, "
             f"{len(result.changed)} changed since approval."
         )
+        for sentence in result.backups.lines() if result.backups else ():
+            ctx.say(sentence)
         ctx.say(
             f"Certificate: safecase purge certificate --store {args.store} --user {args.user} "
             f"--run {result.run_id} --out FILE.pdf"

@@ -116,6 +116,15 @@ class StoreExists(SafecaseError):
     default_message = "A store already exists at that place; nothing was changed."
 
 
+class BackupTargetTaken(SafecaseError):
+    """A backup was pointed at a file that is there already: never replaced unless asked."""
+
+    default_message = (
+        "A file already exists there; a backup never replaces a file unless you ask it to "
+        "(--replace). Nothing was written."
+    )
+
+
 class PermissionDenied(SafecaseError):
     default_message = "Your role does not allow that."
 

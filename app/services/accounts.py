@@ -9,6 +9,7 @@ import math
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from zxcvbn import zxcvbn
@@ -24,6 +25,7 @@ from app.models.db import transaction
 from app.models.schema import migrate
 from app.models.users import Role, User
 from app.services import audit
+from app.services import backup as backup_service
 from app.services.session import Session, utc_now
 
 log = logging.getLogger("safecase.services")
@@ -246,6 +248,13 @@ def _enrol_recovered_admin(v: Vault, admin_name: str, new_password: str, action:
     return Session(v, user.id, user.username, user.roles, password_only=v.password_only)
 
 
+@dataclass(frozen=True)
+class Restored:
+    session: Session
+    waiting: int  # other users who need a password reset before they can sign in here
+    destroyed_again: backup_service.Reapplied  # cases a later purge had destroyed
+
+
 def restore(
     backup: Path,
     path: Path,
@@ -257,6 +266,24 @@ def restore(
 ) -> tuple[Session, int]:
     """Rebuild a store at ``path`` from a backup; returns the session and how many other
     users need a password reset before they can sign in here."""
+    restored = restore_store(
+        backup, path, recovery_key, admin_name=admin_name, new_password=new_password, device=device
+    )
+    return restored.session, restored.waiting
+
+
+def restore_store(
+    backup: Path,
+    path: Path,
+    recovery_key: str,
+    *,
+    admin_name: str,
+    new_password: str,
+    device: DeviceSecrets | None,
+) -> Restored:
+    """Rebuild a store at ``path`` from a backup. A case the backup still holds that a purge
+    destroyed later (by the destruction log sealed in any backup of this store beside it) is
+    destroyed again at once, so a restore never brings a destroyed case back."""
     v = vaultlib.restore_backup(backup, path, recovery_key, device=device)
     try:
         migrate(v.conn)
@@ -266,8 +293,21 @@ def restore(
         v.close()
         raise
     session = _enrol_recovered_admin(v, admin_name, new_password, audit.STORE_RESTORED)
+    try:
+        again = backup_service.reapply_after_restore(session, backup)
+    except BaseException as exc:
+        # A store that still holds cases destroyed since its backup is not left behind.
+        session.vault.close()
+        for leftover in vaultlib.store_files(path):
+            leftover.unlink(missing_ok=True)
+        if isinstance(exc, SafecaseError):
+            raise SafecaseError(
+                "The restore stopped: cases destroyed since this backup could not be destroyed "
+                "again, so nothing was restored."
+            ) from None
+        raise
     waiting = sum(1 for u in users.all_users(session.conn) if not u.disabled and not u.slot_id)
-    return session, waiting
+    return Restored(session, waiting, again)
 
 
 def _close(session: Session, action: str) -> None:
