@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 
 import sqlcipher3
 
 from app.crypto.connection import Connection, classify
+
+log = logging.getLogger("safecase.models")
 
 
 @contextlib.contextmanager
@@ -21,11 +24,23 @@ def transaction(conn: Connection) -> Iterator[Connection]:
         yield conn
         conn.execute("COMMIT")
     except sqlcipher3.DatabaseError as exc:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise (classify(exc) or exc) from None
     except BaseException:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise
+
+
+def _roll_back(conn: Connection) -> None:
+    """Undo the open transaction, never hiding the error that stopped it.
+
+    After a full disk or an I/O error SQLite may already have rolled back, and then its
+    ROLLBACK fails ("no transaction is active"); the first error is the one to report.
+    """
+    try:
+        conn.execute("ROLLBACK")
+    except sqlcipher3.DatabaseError as exc:
+        log.info("rollback after a failed transaction failed: %s", type(exc).__name__)
 
 
 def read(conn: Connection, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:

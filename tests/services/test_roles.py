@@ -30,6 +30,7 @@ import app.services
 from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import PermissionDenied
 from app.models import cases as case_model
+from app.models.db import transaction
 from app.models.records import (
     Answer,
     CaseRole,
@@ -154,15 +155,23 @@ def _old_case(session: Session, client: PersonDetails) -> tuple[int, str]:
     return case_id, case.reference
 
 
-def _access_request(session: Session, subject: int, confirmed: bool = True) -> int:
-    draft = rights.RequestDraft(
+def _draft(subject: int, confirmed: bool = True) -> rights.RequestDraft:
+    return rights.RequestDraft(
         kind=RightKind.ACCESS,
         requester="The data subject",
         received_on=TODAY - dt.timedelta(3),
         subject_person_id=subject,
         identity_confirmed_on=TODAY - dt.timedelta(2) if confirmed else None,
     )
-    return rights.create_request(session, draft).id
+
+
+def _access_request(session: Session, subject: int, confirmed: bool = True) -> int:
+    return rights.create_request(session, _draft(subject, confirmed)).id
+
+
+def _insert_request(session: Session, subject: int) -> int:
+    with transaction(session.conn):
+        return rights.insert_request(session, _draft(subject))
 
 
 @pytest.fixture(scope="module")
@@ -625,6 +634,12 @@ TABLE: tuple[Row, ...] = (
     ),
     Row(accounts.set_disabled, ADMINS, lambda s, w: accounts.set_disabled(s, CASEWORKER2, True)),
     Row(accounts.rotate_keys, ADMINS, lambda s, w: accounts.rotate_keys(s)),
+    Row(accounts.rotation_estimate, ADMINS, lambda s, w: accounts.rotation_estimate(s)),
+    Row(
+        accounts.disable_user,
+        ADMINS,
+        lambda s, w: accounts.disable_user(s, CASEWORKER2, rotate=False),
+    ),
     Row(accounts.set_idle_lock_minutes, ADMINS, lambda s, w: accounts.set_idle_lock_minutes(s, 9)),
     Row(accounts.idle_lock_minutes, EVERY_ROLE, lambda s, w: accounts.idle_lock_minutes(s)),
     Row(accounts.service_name, EVERY_ROLE, lambda s, w: accounts.service_name(s)),
@@ -635,6 +650,7 @@ TABLE: tuple[Row, ...] = (
     ),
     Row(accounts.lock, EVERY_ROLE, lambda s, w: accounts.lock(s)),
     Row(accounts.sign_out, EVERY_ROLE, lambda s, w: accounts.sign_out(s)),
+    Row(accounts.sign_out_after_error, EVERY_ROLE, lambda s, w: accounts.sign_out_after_error(s)),
     # audit
     Row(audit.recent, AUDIT_READERS, lambda s, w: audit.recent(s), _check_recent),
     Row(audit.usernames, AUDIT_READERS, lambda s, w: audit.usernames(s)),
@@ -645,6 +661,23 @@ TABLE: tuple[Row, ...] = (
         backup.backup_to_folder,
         ADMINS,
         lambda s, w: backup.backup_to_folder(s, _folder(w, "backups")),
+    ),
+    # Only a path check (is it one of the store's own files, or there already?): no content.
+    Row(
+        backup.check_target,
+        EVERY_ROLE,
+        lambda s, w: backup.check_target(s, w.path.parent / "new.scbackup"),
+    ),
+    Row(backup.known_backups, ADMINS, lambda s, w: backup.known_backups(s)),
+    Row(
+        backup.after_purge,
+        ADMINS,
+        lambda s, w: backup.after_purge(s, w.run, backup.BackupChoice.KEEP, []),
+    ),
+    Row(
+        backup.reapply_after_restore,
+        ADMINS,
+        lambda s, w: backup.reapply_after_restore(s, w.path),
     ),
     Row(demo.add_demo_accounts, ADMINS, lambda s, w: demo.add_demo_accounts(s, 7)),
     Row(demo.generate_cases, ADMINS, lambda s, w: demo.generate_cases(s, 1, 7)),
@@ -681,6 +714,7 @@ TABLE: tuple[Row, ...] = (
         REGISTER,
         lambda s, w: _access_request(s, w.closed_client),
     ),
+    Row(rights.insert_request, REGISTER, lambda s, w: _insert_request(s, w.closed_client)),
     Row(
         rights.update_request,
         REGISTER,
@@ -756,6 +790,13 @@ TABLE: tuple[Row, ...] = (
         sar.export_pack,
         MANAGERS,
         lambda s, w: sar.export_pack(s, w.request, _folder(w, "pack")),
+    ),
+    Row(
+        sar.export_new_request,
+        MANAGERS,
+        lambda s, w: sar.export_new_request(
+            s, _draft(w.closed_client), _folder(w, "new-request-pack")
+        ),
     ),
     Row(sar.letterhead, REGISTER | ADMINS, lambda s, w: sar.letterhead(s)),
     Row(
