@@ -303,7 +303,7 @@ def after_purge(
         if folder and Path(folder).is_dir():
             keep = int(settings.get(session.conn, KEEP) or DEFAULT_GENERATIONS)
             try:
-                backup_to_folder(session, Path(folder), keep, _clock(session))
+                backup_to_folder(session, Path(folder), keep)
                 fresh = True
             except SafecaseError as exc:
                 # Deleting every backup with no new one in their place is not what was meant.
@@ -348,10 +348,6 @@ def after_purge(
             f"done={done} failed={failed}",
         )
     return result
-
-
-def _clock(session: Session) -> dt.datetime:
-    return dt.datetime.fromisoformat(session.now().replace("Z", "+00:00"))
 
 
 # -- a restore and the destructions after its backup -------------------------------------------
