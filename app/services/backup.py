@@ -274,7 +274,7 @@ def _keep_until(session: Session, older: Sequence[Path]) -> tuple[str, int, int]
     if len(stamps) < 2 or stamps[-1] <= stamps[0]:
         return "", keep, outside
     every = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
-    today = dt.date.fromisoformat(session.now()[:10])
+    today = session.today()
     return (today + dt.timedelta(seconds=every * keep)).isoformat(), keep, outside
 
 

@@ -23,7 +23,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.errors import SafecaseError
-from app.services.session import Session, moment_of, utc_now, utc_today
+from app.services.session import Session, moment_of, uk_today, utc_now
 from app.ui.errors import show_error
 from app.ui.i18n import translate
 from app.ui.tasks import Task
@@ -95,7 +95,7 @@ class StoreCalls(QObject):
     def today(self) -> dt.date:
         """The session's date, for the forms' defaults and checks: the clock the services
         read, so a form never offers a day the service would call the future."""
-        return self._session.today() if self._session is not None else utc_today()
+        return self._session.today() if self._session is not None else uk_today()
 
     def moment(self) -> dt.datetime:
         """The session's clock in the user's local time zone, for the forms' times."""

@@ -9,7 +9,7 @@ from app.models import retention as model
 from app.models.records import CaseRole
 from app.models.retention import Block, Check, Decision, Policy, Rule, add_years
 from app.services import cases
-from app.services.session import utc_today
+from app.services.session import uk_today
 from tests.helpers import MANAGER, StoreCopy
 from tests.services.casework import person, signed_in
 from tests.services.closed_cases import make_closed_case, open_rights_request
@@ -126,7 +126,7 @@ def test_a_client_already_18_when_support_began_stays_on_the_closure_rule(
 def test_a_legal_hold_blocks_destruction(store: StoreCopy) -> None:
     with signed_in(store, MANAGER) as session:
         case_id = make_closed_case(session)
-        review = utc_today() + dt.timedelta(days=90)
+        review = uk_today() + dt.timedelta(days=90)
         cases.place_legal_hold(session, case_id, "Domestic homicide review", review)
         [item] = model.due(session.conn, D(2026, 4, 1), Policy())
         assert item.blocks == (Block.LEGAL_HOLD,) and item.hold_review == review

@@ -34,7 +34,7 @@ from app.models.records import (
 )
 from app.models.retention import Rule, Status
 from app.services import access, audit, cases, consent, notes, retention, risk, search, sharing
-from app.services.session import Session, utc_today
+from app.services.session import Session, uk_today
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy
 from tests.services import forensics
 from tests.services.casework import person, signed_in, user_id
@@ -48,7 +48,7 @@ from tests.services.closed_cases import (
 )
 
 D = dt.date
-TODAY = utc_today()
+TODAY = uk_today()
 
 
 def wal(store: StoreCopy) -> Path:
@@ -172,7 +172,7 @@ def test_the_preview_shows_dates_and_rules_and_no_case_content(store: StoreCopy)
 def test_approve_and_extend_check_what_is_due_and_blocked(store: StoreCopy) -> None:
     with signed_in(store, MANAGER) as session:
         due_id = make_closed_case(session)
-        later_id = make_closed_case(session, closed=utc_today() - dt.timedelta(days=10))
+        later_id = make_closed_case(session, closed=uk_today() - dt.timedelta(days=10))
         held_id = make_closed_case(session)
         cases.place_legal_hold(session, held_id, "Court proceedings", D(2030, 1, 1))
         requested_id = make_closed_case(session)

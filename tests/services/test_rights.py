@@ -366,3 +366,16 @@ def test_case_dates_are_checked_against_the_sessions_clock(store: StoreCopy) -> 
         with pytest.raises(InvalidInput, match="between the referral and today"):
             cases.close_case(s, case_id, TODAY, "Support ended")
         cases.close_case(s, case_id, TODAY - 365 * DAY, "Support ended")
+
+
+def test_a_request_arriving_after_midnight_in_summer_is_that_uk_day(store: StoreCopy) -> None:
+    """At 00:30 British Summer Time on 1 July it is still 30 June in UTC. The statutory day is
+    the UK's: a request received then may be dated 1 July, and its reference and deadline
+    follow that day, not the UTC one."""
+    subject = _subject(store)
+    received = dt.date(TODAY.year + 1, 7, 1)
+    with signed_in(store, MANAGER) as s:
+        s.now = lambda: f"{received.year}-06-30T23:30:00.000000Z"
+        assert s.today() == received
+        request = rights.create_request(s, _draft(subject, received, received))
+        assert request.due_on == deadlines.due_date(received)
