@@ -53,7 +53,7 @@ from app.ui.idle import IdleWatcher
 from app.ui.referral_dialog import NewReferralDialog
 from app.ui.retention_page import RetentionPage
 from app.ui.reviews_page import ReviewsPage
-from app.ui.sar_page import SarPage
+from app.ui.sar_register import SarPage
 from app.ui.store_calls import StoreCalls
 from app.ui.users_page import UsersPage
 

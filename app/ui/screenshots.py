@@ -36,7 +36,7 @@ from app.ui.app import SafecaseApp, load_style, qt_message_handler
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.main_window import MainWindow
-from app.ui.sar_page import PackDialog
+from app.ui.sar_pack import PackDialog
 from app.ui.share_dialog import ShareDialog
 
 # A tiny Argon2id cost, far below the product's floor: this store holds nothing and is deleted.

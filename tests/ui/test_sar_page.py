@@ -25,7 +25,8 @@ from app.ui.rights_dialogs import (
     PauseClockDialog,
     ResumeClockDialog,
 )
-from app.ui.sar_page import NewRequestDialog, PackDialog
+from app.ui.sar_pack import PackDialog
+from app.ui.sar_register import NewRequestDialog
 from tests.helpers import DPO, DPO_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import TODAY, signed_in
 from tests.services.sar_world import SarWorld, build_world, new_request
@@ -168,7 +169,7 @@ def test_a_reviewer_redacts_a_selected_span_with_a_code_and_reason(
 ) -> None:
     from app.models.redaction import Exemption, Source
     from app.services import sar
-    from app.ui.sar_page import RedactDialog
+    from app.ui.sar_pack import RedactDialog
 
     _world, overdue, _fresh = _requests(store)  # ``overdue`` is the survivor's own request
     app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)

@@ -1,6 +1,5 @@
-"""Subject access (managers; the DPO reads the register): the rights-request register with its
-deadlines, new requests, and preparing an access pack: preview with redactions, reviewer
-decisions, sign-off, export and print.
+"""Preparing an access pack (managers): preview with redactions, reviewer decisions,
+sign-off, export and print.
 
 Printing saves the pack's PDF where the manager chooses (it is then printed from there); the
 folder is never remembered. Export and print are refused by the service until the pack is
@@ -11,20 +10,17 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QTextBrowser,
     QTreeWidget,
@@ -36,68 +32,17 @@ from PySide6.QtWidgets import (
 from app.crypto.files import atomic_write
 from app.errors import InvalidInput
 from app.models.redaction import Exemption, Span, code_label
-from app.models.rights import RequestStatus, RightKind, RightsRequest
-from app.services import rights, sar
+from app.models.rights import RightsRequest
+from app.services import sar
 from app.services.sar import ExportResult, PackItem, SarPack
 from app.services.session import Session
-from app.ui import labels
-from app.ui.errors import error_sentence, show_error
-from app.ui.forms import (
-    ChoiceBox,
-    FormDialog,
-    OptionalDate,
-    button,
-    check_box,
-    date_edit,
-    date_of,
-    enum_combo,
-    text_box,
-)
+from app.ui.errors import show_error
+from app.ui.forms import FormDialog, button, enum_combo, text_box
 from app.ui.i18n import translate
-from app.ui.record_table import Column, RecordTable
-from app.ui.rights_dialogs import (
-    CloseRequestDialog,
-    ConfirmIdentityDialog,
-    ExtendDialog,
-    PauseClockDialog,
-    RequestStepDialog,
-    ResumeClockDialog,
-)
 from app.ui.store_calls import StoreCalls
-from app.ui.widgets import (
-    fit_columns,
-    heading,
-    line_edit,
-    message_label,
-    paragraph,
-    set_message,
-    table_view,
-)
+from app.ui.widgets import heading, message_label, set_message
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
-
-
-def kind_label(kind: RightKind) -> str:
-    return {
-        RightKind.ACCESS: translate("SarPage", "Access"),
-        RightKind.RECTIFICATION: translate("SarPage", "Rectification"),
-        RightKind.ERASURE: translate("SarPage", "Erasure"),
-        RightKind.RESTRICTION: translate("SarPage", "Restriction"),
-        RightKind.OBJECTION: translate("SarPage", "Objection"),
-        RightKind.PORTABILITY: translate("SarPage", "Portability"),
-    }[kind]
-
-
-def candidate_label(candidate: rights.Candidate) -> str:
-    """ "Morgan Ellery-Pike, born 2 Apr 1990: client on SC-2026-000012"."""
-    name = candidate.name
-    if candidate.date_of_birth is not None:
-        name = translate("SarPage", "{name}, born {date}").format(
-            name=name, date=labels.date(candidate.date_of_birth)
-        )
-    return translate("SarPage", "{name}: {role} on {reference}").format(
-        name=name, role=labels.case_role(candidate.role).lower(), reference=candidate.reference
-    )
 
 
 def exemption_label(code: Exemption) -> str:
@@ -130,22 +75,6 @@ def redacted_html(item: PackItem) -> str:
     return "<p style='white-space:pre-wrap'>" + "".join(parts) + "</p>"
 
 
-@dataclass(frozen=True)
-class Register:
-    requests: list[RightsRequest]
-    overdue: frozenset[int]
-    this_week: frozenset[int]
-
-
-def load_register(session: Session) -> Register:
-    today = session.today()
-    return Register(
-        rights.register(session),
-        frozenset(r.id for r in rights.overdue(session, today)),
-        frozenset(r.id for r in rights.due_this_week(session, today)),
-    )
-
-
 class ProgressRelay(QObject):
     """Carries a service's ``progress(step, total, what)`` to the main thread."""
 
@@ -161,353 +90,6 @@ def follow_progress(calls: StoreCalls, step: int, total: int, what: str) -> None
         dialog.setRange(0, total)
         dialog.setValue(step)
         dialog.setLabelText(translate("sar", what))
-
-
-# -- the register ---------------------------------------------------------------------------------
-
-
-class NewRequestDialog(FormDialog):
-    """Enter a new request in the register."""
-
-    def __init__(
-        self,
-        calls: StoreCalls,
-        parent: QWidget | None = None,
-        *,
-        lock_action: QAction | None = None,
-    ) -> None:
-        super().__init__(
-            calls,
-            translate("NewRequestDialog", "New rights request"),
-            parent,
-            save_text=translate("NewRequestDialog", "&Add to the register"),
-            lock_action=lock_action,
-        )
-        t = translate
-        self.kind_field = enum_combo(t("NewRequestDialog", "Type"), RightKind, kind_label)
-        self.add_field(t("NewRequestDialog", "&Type"), self.kind_field)
-        self.requester_field = self.line(t("NewRequestDialog", "Re&quester"))
-        # The subject is picked from the people on record who match what is typed.
-        self.find_field = line_edit(t("NewRequestDialog", "Name, phone or postcode to find"))
-        self.find_button = button(t("NewRequestDialog", "&Find"))
-        finder = QWidget()
-        finder_row = QHBoxLayout(finder)
-        finder_row.setContentsMargins(0, 0, 0, 0)
-        finder_row.addWidget(self.find_field, 1)
-        finder_row.addWidget(self.find_button)
-        finder.setFocusProxy(self.find_field)
-        self.add_field(t("NewRequestDialog", "Find the &subject"), finder)
-        self.subject_field = ChoiceBox(t("NewRequestDialog", "Who it is about"))
-        self.subject_field.add_choice(t("NewRequestDialog", "Nobody on record matched"), None)
-        self.add_field(t("NewRequestDialog", "&Who it is about"), self.subject_field)
-        self.find_field.returnPressed.connect(self.find_subjects)
-        self.find_button.clicked.connect(self.find_subjects)
-        self.subject_note_field = self.line(t("NewRequestDialog", "Who it is about (if &no match)"))
-        self.agent_field = check_box(t("NewRequestDialog", "Made by an a&gent"))
-        self.authority_field = check_box(t("NewRequestDialog", "Agent's authorit&y seen"))
-        self.received_field = date_edit(t("NewRequestDialog", "Received"), self.calls.today())
-        self.identity_field = OptionalDate(
-            t("NewRequestDialog", "Identity confirmed"),
-            t("NewRequestDialog", "&Identity confirmed on"),
-            None,
-            self.calls.today(),
-        )
-        self.add_field("", self.agent_field)
-        self.add_field("", self.authority_field)
-        self.add_field(t("NewRequestDialog", "&Received"), self.received_field)
-        self.add_field(t("NewRequestDialog", "Identity"), self.identity_field)
-        self.kind_field.setFocus()
-
-    def find_subjects(self) -> None:
-        text = self.find_field.text()
-        if not text.strip():
-            self.show_problem(translate("NewRequestDialog", "Type a name, phone or postcode."))
-            return
-        self.show_problem(None)
-        self.calls.run(
-            lambda s: rights.find_subjects(s, text),
-            self._found,
-            lambda error: self.show_problem(error_sentence(error)),
-            receiver=self,
-            label=translate("NewRequestDialog", "Finding…"),
-        )
-
-    def _found(self, candidates: list[rights.Candidate]) -> None:
-        self.subject_field.clear_choices()
-        self.subject_field.add_choice(
-            translate("NewRequestDialog", "Nobody on record matched"), None
-        )
-        for c in candidates:
-            self.subject_field.add_choice(candidate_label(c), c.person_id)
-        if candidates:
-            self.subject_field.setCurrentIndex(1)
-            self.mark_dirty()
-        set_message(
-            self.status_label,
-            translate("NewRequestDialog", "{count} found.").format(count=len(candidates))
-            if candidates
-            else translate("NewRequestDialog", "Nobody on record matches: say who in the note."),
-        )
-
-    def make_call(self) -> Callable[[Session], object]:
-        person_id = self.subject_field.value()
-        draft = rights.RequestDraft(
-            kind=self.kind_field.value(),
-            requester=self.requester_field.text(),
-            received_on=date_of(self.received_field),
-            subject_person_id=person_id or None,
-            subject_note=self.subject_note_field.text(),
-            by_agent=self.agent_field.isChecked(),
-            authority_seen=self.authority_field.isChecked(),
-            identity_confirmed_on=self.identity_field.value(),
-        )
-        if not draft.requester.strip():
-            raise InvalidInput("Say who made the request.")
-        return lambda s: rights.create_request(s, draft)
-
-
-class SarPage(QWidget):
-    """The register; managers add requests and prepare access packs."""
-
-    def __init__(
-        self,
-        calls: StoreCalls,
-        *,
-        can_prepare: bool,
-        parent: QWidget | None = None,
-        lock_action: QAction | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.calls = calls
-        self.can_prepare = can_prepare
-        self.lock_action = lock_action
-        self.dialog: QDialog | None = None
-        self.register = Register([], frozenset(), frozenset())
-        # Replaceable in tests: where a pack is exported, where its PDF is saved for printing.
-        self.choose_folder: Callable[[], str] = self._ask_folder
-        self.choose_pdf_file: Callable[[str], str] = self._ask_pdf_file
-        t = translate
-        self.setAccessibleName(t("SarPage", "Subject access"))
-        self.model: RecordTable[RightsRequest] = RecordTable(
-            [
-                Column(t("SarPage", "Reference"), lambda r: r.reference),
-                Column(t("SarPage", "Type"), lambda r: kind_label(r.kind)),
-                Column(t("SarPage", "Received"), lambda r: labels.date(r.received_on)),
-                Column(
-                    t("SarPage", "Due"),
-                    lambda r: (
-                        labels.date(r.deadline) if r.deadline else t("SarPage", "clock not started")
-                    ),
-                ),
-                Column(t("SarPage", "Deadline"), self.mark),
-                Column(
-                    t("SarPage", "Status"),
-                    lambda r: (
-                        t("SarPage", "Open")
-                        if r.status is RequestStatus.OPEN
-                        else t("SarPage", "Closed")
-                    ),
-                ),
-                Column(t("SarPage", "Requester"), lambda r: r.requester),
-                Column(t("SarPage", "About"), lambda r: r.subject_name or r.subject_note),
-            ],
-            self,
-        )
-        self.table = table_view(t("SarPage", "Rights requests"), self.model)
-        self.new_button = button(t("SarPage", "&New request…"))
-        self.prepare_button = button(t("SarPage", "&Prepare pack…"))
-        self.refresh_button = button(t("SarPage", "Refres&h"))
-        # The steps of a request once it is in the register.
-        self.confirm_button = button(t("SarPage", "Confirm &identity…"))
-        self.pause_button = button(t("SarPage", "S&top clock…"))
-        self.resume_button = button(t("SarPage", "&Restart clock…"))
-        self.extend_button = button(t("SarPage", "E&xtend…"))
-        self.close_button = button(t("SarPage", "Clos&e…"))
-        self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [
-            (self.confirm_button, ConfirmIdentityDialog, t("SarPage", "identity confirmed")),
-            (self.pause_button, PauseClockDialog, t("SarPage", "clock stopped")),
-            (self.resume_button, ResumeClockDialog, t("SarPage", "clock restarted")),
-            (self.extend_button, ExtendDialog, t("SarPage", "extended")),
-            (self.close_button, CloseRequestDialog, t("SarPage", "closed")),
-        ]
-        self.status_label = message_label(t("SarPage", "Status"), "status")
-        self.problem_label = message_label(t("SarPage", "Problem"))
-        row = QHBoxLayout()
-        row.addWidget(self.refresh_button)
-        steps = QHBoxLayout()
-        if can_prepare:
-            row.addWidget(self.new_button)
-            row.addWidget(self.prepare_button)
-            for step_button, _dialog, _done in self.step_buttons:
-                steps.addWidget(step_button)
-        else:
-            for widget in (
-                self.new_button,
-                self.prepare_button,
-                *(b for b, _dialog, _done in self.step_buttons),
-            ):
-                widget.setParent(self)
-                widget.hide()
-        row.addStretch(1)
-        steps.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading(t("SarPage", "Subject access and other rights")))
-        layout.addWidget(
-            paragraph(
-                t(
-                    "SarPage",
-                    "Every request in the register, soonest deadline first. Overdue requests and "
-                    "those due within a week are marked.",
-                )
-                if can_prepare
-                else t(
-                    "SarPage",
-                    "The register, read-only: every request, soonest deadline first, with "
-                    "overdue requests and those due within a week marked.",
-                )
-            )
-        )
-        layout.addLayout(row)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(steps)
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.problem_label)
-        self.refresh_button.clicked.connect(self.refresh)
-        self.new_button.clicked.connect(self.new_request)
-        self.prepare_button.clicked.connect(self.prepare_pack)
-        for step_button, dialog_class, done in self.step_buttons:
-            step_button.clicked.connect(
-                lambda _checked=False, d=dialog_class, text=done: self.open_step(d, text)
-            )
-        self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
-        self._selection_changed()
-
-    def mark(self, request: RightsRequest) -> str:
-        if request.id in self.register.overdue:
-            return translate("SarPage", "OVERDUE")
-        if request.id in self.register.this_week:
-            return translate("SarPage", "Due this week")
-        if request.paused:
-            return translate("SarPage", "Paused")
-        return ""
-
-    def start(self) -> None:
-        self.refresh()
-
-    def refresh(self) -> None:
-        self.calls.run(
-            load_register,
-            self._arrived,
-            self._failed,
-            receiver=self,
-            label=translate("SarPage", "Reading the register…"),
-        )
-
-    def _arrived(self, register: Register) -> None:
-        self.register = register
-        self.model.set_records(register.requests)
-        fit_columns(self.table)
-        set_message(self.problem_label, None)
-        self._selection_changed()
-
-    def _failed(self, error: BaseException) -> None:
-        set_message(self.problem_label, error_sentence(error))
-
-    def selected(self) -> RightsRequest | None:
-        index = self.table.currentIndex()
-        return self.model.record(index.row()) if index.isValid() else None
-
-    def select_reference(self, reference: str) -> bool:
-        for row, request in enumerate(self.model.records):
-            if request.reference == reference:
-                self.table.setCurrentIndex(self.model.index(row, 0))
-                return True
-        return False
-
-    def _selection_changed(self, *_args: object) -> None:
-        request = self.selected()
-        is_open = self.can_prepare and request is not None and request.status is RequestStatus.OPEN
-        self.prepare_button.setEnabled(
-            is_open and request is not None and request.kind in sar.PACK_KINDS
-        )
-        started = is_open and request is not None and request.identity_confirmed_on is not None
-        paused = request is not None and request.paused
-        self.confirm_button.setEnabled(is_open and not started)
-        self.pause_button.setEnabled(started and not paused)
-        self.resume_button.setEnabled(is_open and paused)
-        self.extend_button.setEnabled(
-            started and request is not None and request.extension_told_on is None
-        )
-        self.close_button.setEnabled(is_open and not paused)
-
-    def open_step(self, dialog_class: type[RequestStepDialog], done: str) -> None:
-        """Open the dialog for one step on the selected request; refresh once it is saved."""
-        request = self.selected()
-        if request is None or not self.can_prepare:
-            return
-        dialog = dialog_class(self.calls, request, self, lock_action=self.lock_action)
-        self.dialog = dialog
-
-        def saved(updated: object) -> None:
-            if isinstance(updated, RightsRequest):
-                due = updated.deadline
-                text = translate("SarPage", "Request {reference}: {done}.").format(
-                    reference=updated.reference, done=done
-                )
-                if due is not None and updated.status is RequestStatus.OPEN:
-                    text += " " + translate("SarPage", "Due {date}.").format(date=labels.date(due))
-                set_message(self.status_label, text)
-            self.refresh()
-
-        dialog.saved.connect(saved)
-        dialog.open()
-
-    def new_request(self) -> None:
-        if not self.can_prepare:
-            return
-        dialog = NewRequestDialog(self.calls, self, lock_action=self.lock_action)
-        self.dialog = dialog
-
-        def saved(request: object) -> None:
-            if isinstance(request, RightsRequest):
-                set_message(
-                    self.status_label,
-                    translate("SarPage", "Request {reference} added to the register.").format(
-                        reference=request.reference
-                    ),
-                )
-            self.refresh()
-
-        dialog.saved.connect(saved)
-        dialog.open()
-
-    def prepare_pack(self) -> None:
-        request = self.selected()
-        if request is None or not self.can_prepare:
-            return
-        dialog = PackDialog(self.calls, request, self, lock_action=self.lock_action)
-        dialog.choose_folder = self.choose_folder
-        dialog.choose_pdf_file = self.choose_pdf_file
-        self.dialog = dialog
-        dialog.open()
-        dialog.load()
-
-    def _ask_folder(self) -> str:
-        return QFileDialog.getExistingDirectory(
-            self, translate("SarPage", "Choose a folder for the pack")
-        )
-
-    def _ask_pdf_file(self, suggested: str) -> str:
-        path, _filter = QFileDialog.getSaveFileName(
-            self,
-            translate("SarPage", "Save the pack's PDF to print"),
-            suggested,
-            translate("SarPage", "PDF files (*.pdf)"),
-        )
-        return path
-
-    def clear(self) -> None:
-        self.model.clear()
 
 
 # -- the pack --------------------------------------------------------------------------------------
