@@ -26,6 +26,7 @@ from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.services import accounts
 from app.services.session import Session
+from app.ui import screen_fit
 from app.ui.change_password import ChangePasswordDialog
 from app.ui.errors import CrashHandler, show_error
 from app.ui.first_run import FirstRunWindow, PrintDocument, print_with_dialog
@@ -88,6 +89,9 @@ class SafecaseApp(QObject):
         self.session: Session | None = None
         self.window: QWidget | None = None
         self.change_password_dialog: ChangePasswordDialog | None = None
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            screen_fit.install(app)  # every window and dialog opens inside the screen
 
     # -- which window ----------------------------------------------------------------------------
 

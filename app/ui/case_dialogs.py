@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QFormLayout, QLineEdit, QPlainTextEdit, QWidget
 
 from app.errors import InvalidInput
 from app.models.records import (
@@ -118,6 +118,8 @@ class PersonDialog(FormDialog):
         self.disabilities_field = self.line(
             translate("PersonDialog", "&Disabilities"), d.disabilities
         )
+        # Who they are, then beside it how to reach them (labels above): fits a laptop.
+        self.start_column().setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         self.address_field = text_box(translate("PersonDialog", "Address"), d.address, lines=2)
         self.add_field(translate("PersonDialog", "&Address"), self.address_field)
         self.postcode_field = self.line(translate("PersonDialog", "&Postcode"), d.postcode)

@@ -14,7 +14,7 @@ import enum
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, QSize, Qt, QTime, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -268,12 +268,52 @@ def button(text: str, accessible_name: str | None = None) -> QPushButton:
 # -- the dialog ----------------------------------------------------------------------------------
 
 
+class FormScroll(QScrollArea):
+    """The body of a form, scrolling up and down as one when the screen is too small for it.
+
+    It asks for the whole form's size (a plain scroll area asks for at most 24 lines, so a
+    form opened needlessly small) and never scrolls sideways: it is always as wide as the
+    form needs, with room for the scroll bar."""
+
+    def __init__(self, body: QWidget, accessible_name: str) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setWidget(body)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAccessibleName(accessible_name)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # fields came or went: the form's size has changed
+        return super().eventFilter(watched, event)
+
+    def _around(self, size: QSize) -> QSize:
+        edge = 2 * self.frameWidth()
+        return QSize(
+            size.width() + edge + self.verticalScrollBar().sizeHint().width(), size.height() + edge
+        )
+
+    def sizeHint(self) -> QSize:
+        body = self.widget()
+        return self._around(body.sizeHint()) if body is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        body = self.widget()
+        if body is None:
+            return super().minimumSizeHint()
+        least = body.minimumSizeHint()
+        lines = self.fontMetrics().lineSpacing() * 6
+        return self._around(QSize(least.width(), min(least.height(), lines)))
+
+
 class FormDialog(QDialog):
     """A form that saves through one service call.
 
     Subclasses add fields with :meth:`add_field`, and implement :meth:`make_call`, which checks
     the form and returns the call to run (or raises :class:`SafecaseError` with the sentence to
-    show). ``saved`` carries what the service returned.
+    show). ``saved`` carries what the service returned. The fields scroll up and down as one
+    when the screen is too small for the form (``scroll`` False keeps them fixed).
     """
 
     saved = Signal(object)
@@ -287,7 +327,7 @@ class FormDialog(QDialog):
         intro: str = "",
         save_text: str = "",
         lock_action: QAction | None = None,
-        scroll: bool = False,
+        scroll: bool = True,
     ) -> None:
         super().__init__(parent)
         self.calls = calls
@@ -319,7 +359,10 @@ class FormDialog(QDialog):
         self.body.addWidget(heading(title))
         if intro:
             self.body.addWidget(paragraph(intro))
-        self.body.addLayout(self.form)
+        # Side by side when a long form starts a second column (:meth:`start_column`).
+        self.columns = QHBoxLayout()
+        self.columns.addLayout(self.form, 1)
+        self.body.addLayout(self.columns)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label)
         buttons.addStretch(1)
@@ -330,12 +373,7 @@ class FormDialog(QDialog):
         if scroll:
             inner = QWidget()
             inner.setLayout(self.body)
-            area = QScrollArea()
-            area.setWidgetResizable(True)
-            area.setWidget(inner)
-            area.setFrameShape(QScrollArea.Shape.NoFrame)
-            area.setAccessibleName(title)
-            outer.addWidget(area, 1)
+            outer.addWidget(FormScroll(inner, title), 1)
         else:
             outer.addLayout(self.body, 1)
         outer.addWidget(self.problem_label)
@@ -352,6 +390,21 @@ class FormDialog(QDialog):
             field.setAccessibleName(label.replace("&", ""))
         self.watch(field)
         return add_row(self.form, label, field)
+
+    def start_column(self) -> QFormLayout:
+        """Put the fields added from now on in a new column beside the others, so a long form
+        is wide rather than tall."""
+        # Beside each other, labels stay left of their fields: wrapping some rows and not
+        # others makes a ragged, taller form.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        self.form = QFormLayout()
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        self.columns.addSpacing(self.fontMetrics().horizontalAdvance("M") * 2)
+        self.columns.addLayout(self.form, 1)
+        for column in self.columns.children():
+            if isinstance(column, QFormLayout):
+                self.columns.setAlignment(column, Qt.AlignmentFlag.AlignTop)
+        return self.form
 
     def watch(self, field: QWidget) -> None:
         """Count a change to ``field`` as an unsaved change."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QRadioButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QRadioButton, QWidget
 
 from app.errors import InvalidInput
 from app.models.records import (
@@ -46,6 +46,7 @@ from app.ui.i18n import translate
 from app.ui.store_calls import StoreCalls
 
 CHECK_DELAY_MS = 150
+COMBO_CHARACTERS = 16
 
 
 class ShareDialog(FormDialog):
@@ -104,6 +105,14 @@ class ShareDialog(FormDialog):
                 checked=member.role is CaseRole.CLIENT,
             )
         self.add_field(translate("ShareDialog", "Whose &data"), self.people_field)
+        self.categories_field = check_list(translate("ShareDialog", "Categories of data"))
+        for key in labels.DATA_CATEGORIES:
+            add_check_item(self.categories_field, labels.data_category(key), key)
+        self.add_field(translate("ShareDialog", "Ca&tegories of data"), self.categories_field)
+        self.purpose_field = self.line(translate("ShareDialog", "&Purpose"))
+        self.method_field = self.line(translate("ShareDialog", "&Method (e.g. secure e-mail)"))
+        # The consent state and the basis beside what was shared, so the form fits a laptop.
+        self.start_column()
         self.consent_label = QLabel()
         self.consent_label.setObjectName("consentState")
         self.consent_label.setAccessibleName(translate("ShareDialog", "Consent for this share"))
@@ -128,7 +137,7 @@ class ShareDialog(FormDialog):
             translate("ShareDialog", "Reason for sharing without consent"), lines=3
         )
         self.reason_label = self.add_field(
-            translate("ShareDialog", "Reason for sharing &without consent"), self.reason_field
+            translate("ShareDialog", "Reason (&without consent)"), self.reason_field
         )
         self.told_field = QRadioButton(translate("ShareDialog", "The person was &told"))
         self.told_field.setAccessibleName(translate("ShareDialog", "The person was told"))
@@ -150,12 +159,18 @@ class ShareDialog(FormDialog):
         self.manager_label = self.add_field(
             translate("ShareDialog", "Decided &with"), self.manager_field
         )
-        self.categories_field = check_list(translate("ShareDialog", "Categories of data"))
-        for key in labels.DATA_CATEGORIES:
-            add_check_item(self.categories_field, labels.data_category(key), key)
-        self.add_field(translate("ShareDialog", "Ca&tegories of data"), self.categories_field)
-        self.purpose_field = self.line(translate("ShareDialog", "&Purpose"))
-        self.method_field = self.line(translate("ShareDialog", "&Method (e.g. secure e-mail)"))
+        # Drop-downs as wide as a short choice (a long one shows in full when opened), so the
+        # two columns fit a laptop's width.
+        for combo in (
+            self.direction_field,
+            self.recipient_field,
+            self.basis_field,
+            self.manager_field,
+        ):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(COMBO_CHARACTERS)
 
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
