@@ -361,7 +361,7 @@ class FormDialog(QDialog):
             self.body.addWidget(paragraph(intro))
         # Side by side when a long form starts a second column (:meth:`start_column`).
         self.columns = QHBoxLayout()
-        self.columns.addLayout(self.form, 1)
+        self._add_column(self.form)
         self.body.addLayout(self.columns)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label)
@@ -400,11 +400,14 @@ class FormDialog(QDialog):
         self.form = QFormLayout()
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         self.columns.addSpacing(self.fontMetrics().horizontalAdvance("M") * 2)
-        self.columns.addLayout(self.form, 1)
-        for column in self.columns.children():
-            if isinstance(column, QFormLayout):
-                self.columns.setAlignment(column, Qt.AlignmentFlag.AlignTop)
+        self._add_column(self.form)
         return self.form
+
+    def _add_column(self, form: QFormLayout) -> None:
+        column = QVBoxLayout()
+        column.addLayout(form)
+        column.addStretch(1)  # rows stay together at the top of a column
+        self.columns.addLayout(column, 1)
 
     def watch(self, field: QWidget) -> None:
         """Count a change to ``field`` as an unsaved change."""

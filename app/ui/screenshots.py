@@ -2,6 +2,10 @@
 
     python -m app.ui.screenshots docs/screenshots      (``make screenshots``)
 
+A second set, in ``1366x768@125`` inside that folder, shows the same windows on a 1366x768
+laptop at 125% scaling (drawn by a second process with that screen), each at the size the app
+gives it there.
+
 Everything happens in a temporary folder with an in-memory keyring and a synthetic store
 ("Demo Service", "demo-admin"), filled by ``app.services.demo`` with made-up people (Faker
 names, Ofcom drama numbers); nothing touches the user's keyring or data folder, and the store
@@ -11,8 +15,10 @@ is deleted afterwards. Windows are drawn offscreen.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -47,7 +53,14 @@ PASSWORD = "lantern-orchard-pebble-58"
 WAIT_SECONDS = 60
 DEMO_CASES = 400
 DEMO_SEED = 7
-WINDOW_SIZE = (1280, 820)
+Size = tuple[int, int]
+WINDOW_SIZE: Size = (1280, 820)
+# A 1366x768 laptop at 125%: 1093x614 device-independent pixels, 1093x576 above a 48-pixel task
+# bar. Qt's offscreen screen has no task bar, so the screen is made 1366x720 and scaled.
+LAPTOP_FOLDER = "1366x768@125"
+LAPTOP_SCREEN = {"name": "laptop", "x": 0, "y": 0, "width": 1366, "height": 720}
+LAPTOP_SCALE = "1.25"
+LAPTOP_AREA = (1093, 576)
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
@@ -81,7 +94,14 @@ def save(window: QWidget | None, folder: Path, name: str) -> Path:
     return target
 
 
-def render(folder: Path) -> list[Path]:
+def sized(window: QWidget, size: Size | None) -> None:
+    """Give ``window`` the documentation's size; None leaves the size the app chose for the
+    screen it is on."""
+    if size is not None:
+        window.resize(*size)
+
+
+def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
@@ -126,7 +146,7 @@ def render(folder: Path) -> list[Path]:
             wait_until(lambda: controller.main_window is not None, "the main window")
             admin_window = controller.main_window
             assert admin_window is not None
-            admin_window.resize(*WINDOW_SIZE)
+            sized(admin_window, size)
             wait_until(lambda: not admin_window.calls.busy, "the audit trail")
             written.append(save(admin_window, folder, "main-window.png"))
             admin_window.show_area(admin_window.users_page)
@@ -143,8 +163,8 @@ def render(folder: Path) -> list[Path]:
             again.password_field.setText(manager.password)
             again.submit()
             wait_until(lambda: controller.main_window is not None, "the manager's window")
-            written += case_screens(controller, folder)
-            written += subject_access_screens(controller, folder)
+            written += case_screens(controller, folder, size)
+            written += subject_access_screens(controller, folder, size)
         finally:
             controller.shutdown()
             QApplication.processEvents()
@@ -185,11 +205,11 @@ def _pick_case(page: CaseListPage) -> int:
     raise RuntimeError("the demo store has no open case")
 
 
-def case_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
+def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:
     window = controller.main_window
     if window is None:
         raise RuntimeError("no main window")
-    window.resize(*WINDOW_SIZE)
+    sized(window, size)
     written = []
     page = window.team_cases
     window.show_area(page)
@@ -229,7 +249,6 @@ def case_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
     dialog = case_page.dialog
     if not isinstance(dialog, ShareDialog):
         raise RuntimeError("the share dialog did not open")
-    dialog.resize(720, 900)
     for recipient in (
         RecipientCategory.POLICE,
         RecipientCategory.HOUSING,
@@ -248,7 +267,7 @@ def case_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
     return written
 
 
-def subject_access_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
+def subject_access_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:
     """The register with three requests about the open case's client, and one's pack."""
     window = controller.main_window
     case_page = window.case_page if window is not None else None
@@ -283,7 +302,7 @@ def subject_access_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
     dialog = page.dialog
     if not isinstance(dialog, PackDialog):
         raise RuntimeError("the pack did not open")
-    dialog.resize(*WINDOW_SIZE)
+    sized(dialog, size)
     wait_until(lambda: dialog.pack is not None, "the pack")
     pack = dialog.pack
     assert pack is not None
@@ -295,12 +314,38 @@ def subject_access_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
     return written
 
 
+def render_laptop(folder: Path) -> None:
+    """The same windows on a 1366x768 laptop at 125%, each at the size the app gives it there,
+    drawn by a second process (the screen and the scale are fixed when Qt starts)."""
+    with tempfile.TemporaryDirectory(prefix="safecase-screen-") as temp:
+        config = Path(temp) / "screen.json"
+        config.write_text(json.dumps({"screens": [LAPTOP_SCREEN]}), encoding="utf-8")
+        env = {
+            **os.environ,
+            "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
+            "QT_SCALE_FACTOR": LAPTOP_SCALE,
+        }
+        subprocess.run(
+            [sys.executable, "-m", "app.ui.screenshots", "--laptop", str(folder / LAPTOP_FOLDER)],
+            env=env,
+            check=True,
+        )
+
+
 def main(argv: list[str]) -> int:
     # Qt's messages go to logging; offscreen drawing has a few harmless ones, so only errors show.
     logging.basicConfig(level=logging.ERROR)
     qInstallMessageHandler(qt_message_handler)
+    if argv[:1] == ["--laptop"]:
+        app = QApplication(sys.argv[:1])
+        area = app.primaryScreen().availableGeometry()
+        if (area.width(), area.height()) != LAPTOP_AREA:
+            raise RuntimeError(f"the laptop screen is {area.width()}x{area.height()}")
+        render(Path(argv[1]), None)
+        return 0
     folder = Path(argv[0]) if argv else Path("docs/screenshots")
     render(folder)
+    render_laptop(folder)
     return 0
 
 

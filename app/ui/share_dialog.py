@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QComboBox, QLabel, QRadioButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QComboBox,
+    QLabel,
+    QRadioButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from app.errors import InvalidInput
 from app.models.records import (
@@ -171,6 +178,10 @@ class ShareDialog(FormDialog):
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
             combo.setMinimumContentsLength(COMBO_CHARACTERS)
+        # The lists ask to be as wide as their names, and make do with less on a small screen.
+        for listing in (self.people_field, self.categories_field):
+            listing.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.consent_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
