@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.crypto.connection import Connection
+from app.crypto.files import atomic_write
+from app.errors import InvalidInput
 from app.models import audit as audit_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.services.session import Session, utc_now
+from app.services.session import UK, Session, moment_of, utc_now
 
 # The actions the trail records. Details name ids and counts, never personal data.
 SIGN_IN = "sign_in"
@@ -142,3 +149,180 @@ def recent(session: Session, limit: int = 200) -> list[audit_model.Entry]:
     session.require(*READERS)
     last, _ = audit_model.head(session.conn)
     return audit_model.entries(session.conn, after_id=max(0, last - limit), limit=limit)
+
+
+# -- browsing, filtering and exporting the trail -------------------------------------------------
+
+AUDIT_EXPORTED = "audit_exported"
+# Exporting takes the trail out of the encrypted store, for the DPO's own records and checks.
+EXPORTERS = (Role.DPO,)
+CSV_HEADER = (
+    "entry",
+    "when (UTC)",
+    "when (UK time)",
+    "user id",
+    "who",
+    "action",
+    "record",
+    "reference",
+    "detail",
+    "previous hash",
+    "hash",
+)
+# A spreadsheet runs a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """What a reader of the trail asked to see. ``record`` is as typed: a case or request
+    reference, a username, or a record as the trail holds it (``case:12``). The dates are UK
+    calendar days, both included."""
+
+    user_id: int | None = None
+    action: str = ""
+    record: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    """Entries newest first, and what to show for the records and users they name (looked up
+    as they are read: the trail itself holds only ids)."""
+
+    entries: list[audit_model.Entry]
+    names: dict[str, str]  # "case:12" -> "SC-2026-000012", "user:3" -> "cole", ...
+
+
+def _day_start(day: dt.date) -> str:
+    """The stamp (``utc_now``'s form) of midnight at the start of a UK calendar day."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=UK).astimezone(dt.UTC)
+    return start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _criteria(conn: Connection, chosen: EntryFilter) -> audit_model.Criteria:
+    return audit_model.Criteria(
+        user_id=chosen.user_id,
+        action=chosen.action,
+        records=audit_model.record_keys(conn, chosen.record) if chosen.record.strip() else None,
+        from_at=_day_start(chosen.since) if chosen.since else "",
+        to_at=_day_start(chosen.until + dt.timedelta(days=1)) if chosen.until else "",
+    )
+
+
+def _names(conn: Connection, entries: list[audit_model.Entry]) -> dict[str, str]:
+    keys = {e.record for e in entries} | {f"user:{e.user_id}" for e in entries if e.user_id}
+    return audit_model.record_names(conn, keys)
+
+
+def browse(
+    session: Session, chosen: EntryFilter, *, before_id: int | None = None, limit: int = 200
+) -> EntryPage:
+    """One page of the entries ``chosen`` matches, newest first, from below ``before_id``."""
+    session.require(*READERS)
+    conn = session.conn
+    found = audit_model.filtered(conn, _criteria(conn, chosen), before_id=before_id, limit=limit)
+    return EntryPage(found, _names(conn, found))
+
+
+def actions(session: Session) -> list[str]:
+    """Every action the trail holds, to filter by."""
+    session.require(*READERS)
+    return audit_model.actions(session.conn)
+
+
+def may_export(session: Session) -> bool:
+    return session.has(*EXPORTERS)
+
+
+def _uk_time(stamp: str) -> str:
+    try:
+        return moment_of(stamp).astimezone(UK).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return ""
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _CsvFile:
+    """The export's bytes, a batch of entries at a time, counting the entries written."""
+
+    def __init__(self, conn: Connection, criteria: audit_model.Criteria) -> None:
+        self.conn = conn
+        self.criteria = criteria
+        self.count = 0
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield "\ufeff".encode()  # so a spreadsheet reads the file as UTF-8
+        self._writer.writerow(CSV_HEADER)
+        batch: list[audit_model.Entry] = []
+        for entry in audit_model.walk_filtered(self.conn, self.criteria):
+            batch.append(entry)
+            if len(batch) == EXPORT_BATCH:
+                yield self._rows(batch)
+                batch = []
+        yield self._rows(batch)
+
+    def _rows(self, batch: list[audit_model.Entry]) -> bytes:
+        names = _names(self.conn, batch)
+        for e in batch:
+            self._writer.writerow(
+                _cell(v)
+                for v in (
+                    e.id,
+                    e.at,
+                    _uk_time(e.at),
+                    e.user_id,
+                    names.get(f"user:{e.user_id}", ""),
+                    e.action,
+                    e.record,
+                    names.get(e.record, ""),
+                    e.detail,
+                    e.prev_hash,
+                    e.hash,
+                )
+            )
+        self.count += len(batch)
+        data = self._buffer.getvalue().encode("utf-8")
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return data
+
+
+def export_csv(session: Session, chosen: EntryFilter, out: Path) -> int:
+    """Write the entries ``chosen`` matches, oldest first, to the CSV file ``out``, with the
+    references and usernames they name; return how many. The file is not encrypted: it is
+    written only where the DPO chose, whole or not at all. The export is audited, naming the
+    filter by ids only (never the text typed)."""
+    session.require(*EXPORTERS)
+    if out.is_dir() or not out.parent.is_dir():
+        raise InvalidInput("Choose a CSV file in a folder that exists for the audit trail.")
+    conn = session.conn
+    criteria = _criteria(conn, chosen)
+    rows = _CsvFile(conn, criteria)
+    with transaction(conn):
+        atomic_write(out, rows)
+        record(conn, session.user_id, AUDIT_EXPORTED, "", _export_detail(criteria, rows.count))
+    return rows.count
+
+
+def _export_detail(criteria: audit_model.Criteria, count: int) -> str:
+    parts = [f"entries={count}"]
+    if criteria.user_id is not None:
+        parts.append(f"user={criteria.user_id}")
+    if criteria.action:
+        parts.append(f"action={criteria.action}")
+    if criteria.records is not None:
+        parts.append("records=" + (",".join(criteria.records) or "none"))
+    if criteria.from_at:
+        parts.append(f"from={criteria.from_at}")
+    if criteria.to_at:
+        parts.append(f"to={criteria.to_at}")
+    return " ".join(parts)

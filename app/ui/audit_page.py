@@ -1,21 +1,28 @@
-"""Audit: the latest entries of the trail, checking the chain, and (for managers) break-glass.
+"""Audit: the whole trail with filters, checking the chain, exporting it to CSV (the DPO), and
+(for managers) break-glass.
 
-Entries name records by id and never hold personal data, so this page shows them as they are.
+Entries name records by id and never hold personal data; the page shows case and request
+references and usernames for those ids, looked up as it reads them (app/ui/audit_trail.py).
+The CSV file an export writes is not encrypted: the DPO is told so before choosing where it goes,
+and the folder is never remembered.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from collections.abc import Callable
+from pathlib import Path
 
-from app.models.audit import Entry
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
 from app.models.break_glass import BreakGlassEntry
 from app.models.users import Role
 from app.services import access, audit
 from app.services.audit import Verification
 from app.services.session import Session
 from app.ui import labels
+from app.ui.audit_trail import AuditFilters, AuditTrailModel
 from app.ui.errors import error_sentence
-from app.ui.forms import button
+from app.ui.forms import button, confirm
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable
 from app.ui.store_calls import StoreCalls
@@ -29,7 +36,6 @@ from app.ui.widgets import (
     table_view,
 )
 
-RECENT_ENTRIES = 500
 BREAK_GLASS_ENTRIES = 200
 
 
@@ -45,21 +51,27 @@ class AuditPage(QWidget):
         self.calls = calls
         self.names = names
         self.is_manager = Role.MANAGER in session.roles
+        self.can_export = audit.may_export(session)
         self.verification: Verification | None = None
+        # Where an export goes: a save dialog, replaceable in tests. Never remembered.
+        self.choose_csv_file: Callable[[str], str] = self._ask_csv_file
         self.setAccessibleName(translate("AuditPage", "Audit"))
 
-        self.model: RecordTable[Entry] = RecordTable(
-            [
-                Column(translate("AuditPage", "Entry"), lambda e: str(e.id)),
-                Column(translate("AuditPage", "When"), lambda e: labels.moment(e.at)),
-                Column(translate("AuditPage", "Who"), lambda e: labels.user(self.names, e.user_id)),
-                Column(translate("AuditPage", "What"), lambda e: e.action.replace("_", " ")),
-                Column(translate("AuditPage", "Record"), lambda e: e.record),
-                Column(translate("AuditPage", "Detail"), lambda e: e.detail),
-            ],
-            self,
-        )
-        self.table = table_view(translate("AuditPage", "Latest audit entries"), self.model)
+        self.model = AuditTrailModel(calls, names, self)
+        self.table = table_view(translate("AuditPage", "Audit entries"), self.model)
+        self.filters = AuditFilters(calls.today())
+        self.count_label = QLabel()
+        self.count_label.setAccessibleName(translate("AuditPage", "How many entries are shown"))
+        self.export_button = button(translate("AuditPage", "E&xport to CSV…"))
+        self.export_button.setVisible(self.can_export)
+        entries_tab = QWidget()
+        entries_layout = QVBoxLayout(entries_tab)
+        entries_layout.addWidget(self.filters)
+        entries_layout.addWidget(self.table, 1)
+        footer = QHBoxLayout()
+        footer.addWidget(self.count_label, 1)
+        footer.addWidget(self.export_button)
+        entries_layout.addLayout(footer)
         self.glass_model: RecordTable[BreakGlassEntry] = RecordTable(
             [
                 Column(translate("AuditPage", "When"), lambda g: labels.moment(g.at)),
@@ -80,13 +92,14 @@ class AuditPage(QWidget):
         self.result_label.setAccessibleName(translate("AuditPage", "Check result"))
         self.result_label.setWordWrap(True)
         self.problem_label = message_label(translate("AuditPage", "Problem"))
+        self.status_label = message_label(translate("AuditPage", "Status"), "status")
 
         row = QHBoxLayout()
         row.addWidget(self.refresh_button)
         row.addWidget(self.verify_button)
         row.addWidget(self.result_label, 1)
         self.tabs = tab_widget(translate("AuditPage", "Audit sections"))
-        self.tabs.addTab(self.table, translate("AuditPage", "Latest entries"))
+        self.tabs.addTab(entries_tab, translate("AuditPage", "Entries"))
         if self.is_manager:
             self.tabs.addTab(self.glass_table, translate("AuditPage", "Break-glass openings"))
         else:
@@ -99,29 +112,31 @@ class AuditPage(QWidget):
             paragraph(
                 translate(
                     "AuditPage",
-                    "The latest {n} entries, newest first. Each entry holds the hash of the one "
-                    "before, so a change, removal or reordering shows when the trail is checked.",
-                ).format(n=RECENT_ENTRIES)
+                    "Every entry, newest first; more load as you scroll. Each entry holds the "
+                    "hash of the one before, so a change, removal or reordering shows when the "
+                    "trail is checked.",
+                )
             )
         )
         layout.addLayout(row)
         layout.addWidget(self.problem_label)
+        layout.addWidget(self.status_label)
         layout.addWidget(self.tabs, 1)
 
         self.refresh_button.clicked.connect(self.refresh)
         self.verify_button.clicked.connect(self.verify)
+        self.filters.applied.connect(self.model.set_filter)
+        self.model.page_loaded.connect(self._page_loaded)
+        self.model.load_failed.connect(self._failed)
+        self.export_button.clicked.connect(self.export)
 
     def start(self) -> None:
         self.refresh()
 
     def refresh(self) -> None:
-        self.calls.run(
-            lambda s: audit.recent(s, RECENT_ENTRIES),
-            self._entries_arrived,
-            self._failed,
-            receiver=self,
-            label=translate("AuditPage", "Reading the audit trail…"),
-        )
+        self.calls.run(audit.usernames, self._users_arrived, self._failed, receiver=self)
+        self.calls.run(audit.actions, self.filters.set_actions, self._failed, receiver=self)
+        self.model.set_filter(self.filters.value())
         if self.is_manager:
             self.calls.run(
                 lambda s: access.break_glass_log(s, BREAK_GLASS_ENTRIES),
@@ -130,9 +145,73 @@ class AuditPage(QWidget):
                 receiver=self,
             )
 
-    def _entries_arrived(self, entries: list[Entry]) -> None:
-        self.model.set_records(list(reversed(entries)))
-        fit_columns(self.table)
+    def _users_arrived(self, users: dict[int, str]) -> None:
+        self.filters.set_users(users)
+        self.names.update(users)
+        self.model.texts_changed()
+
+    def _page_loaded(self, rows: int) -> None:
+        if rows <= self.model.page_size:
+            fit_columns(self.table)
+        set_message(self.problem_label, None)
+        if self.model.exhausted:
+            text = translate("AuditPage", "Entries that match: {count}.").format(count=f"{rows:,}")
+        else:
+            text = translate(
+                "AuditPage", "The newest {count} entries that match; more load as you scroll."
+            ).format(count=f"{rows:,}")
+        self.count_label.setText(text)
+        self.count_label.setAccessibleDescription(text)
+
+    # -- exporting ------------------------------------------------------------------------------
+
+    def export(self) -> None:
+        """Warn that the file is not encrypted, ask where it goes, then write it."""
+        if not self.can_export:
+            return
+        confirm(
+            self,
+            translate("AuditPage", "Export the audit trail"),
+            translate(
+                "AuditPage",
+                "The CSV file is not encrypted: anyone who can open it can read who did what, "
+                "and when, to which case. Save it only somewhere safe, and delete it when it is "
+                "no longer needed.",
+            ),
+            translate("AuditPage", "&Choose where to save it"),
+            self._export_to_chosen_file,
+        )
+
+    def _export_to_chosen_file(self) -> None:
+        chosen = self.choose_csv_file(f"audit-{self.calls.today().isoformat()}.csv")
+        if not chosen:
+            return
+        out = Path(chosen)
+        if out.suffix.lower() != ".csv":
+            out = out.with_name(out.name + ".csv")
+        wanted = self.filters.value()
+        self.calls.run(
+            lambda s: audit.export_csv(s, wanted, out),
+            lambda count: self._exported(out, count),
+            self._failed,
+            receiver=self,
+            label=translate("AuditPage", "Writing the audit trail to a CSV file…"),
+        )
+
+    def _exported(self, out: Path, count: int) -> None:
+        text = translate(
+            "AuditPage", "{count} entries saved to {name}. The file is not encrypted."
+        ).format(count=f"{count:,}", name=out.name)
+        set_message(self.status_label, text)
+
+    def _ask_csv_file(self, suggested: str) -> str:
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            translate("AuditPage", "Save the audit trail as CSV"),
+            suggested,
+            translate("AuditPage", "CSV files (*.csv)"),
+        )
+        return path
 
     def verify(self) -> None:
         self.verify_button.setEnabled(False)

@@ -1,8 +1,9 @@
 """A read-only table model over a short list of records (the people, consents, shares and notes
 of one case; audit entries; users).
 
-Lists that can grow without bound (the case list) have their own lazy model in case_list.py;
-these lists are bounded by the service that returns them.
+Lists that can grow without bound have lazy models: the case list its own in case_list.py,
+the audit trail one built on this (audit_trail.py); the other lists are bounded by the service
+that returns them.
 """
 
 from __future__ import annotations

@@ -344,6 +344,17 @@ def _check_recent(result: Any, role: Role, w: World) -> None:
     assert result, "the audit trail is empty"
 
 
+def _check_browse(result: Any, role: Role, w: World) -> None:
+    case = f"case:{w.other_case}"
+    assert any(e.record == case for e in result.entries), "the case has no audit entries"
+    assert all(e.record == case or e.record.startswith("person:") for e in result.entries)
+    assert result.names[case].startswith("SC-")
+
+
+def _check_may_export(result: Any, role: Role, w: World) -> None:
+    assert result is (role is Role.DPO), f"may_export as {role.value} gave {result}"
+
+
 def _check_verified(result: Any, role: Role, w: World) -> None:
     assert result.ok, "the audit chain does not verify"
 
@@ -655,6 +666,20 @@ TABLE: tuple[Row, ...] = (
     Row(audit.recent, AUDIT_READERS, lambda s, w: audit.recent(s), _check_recent),
     Row(audit.usernames, AUDIT_READERS, lambda s, w: audit.usernames(s)),
     Row(audit.verify, AUDIT_READERS, lambda s, w: audit.verify(s), _check_verified),
+    Row(
+        audit.browse,
+        AUDIT_READERS,
+        lambda s, w: audit.browse(s, audit.EntryFilter(record=_reference(s, w))),
+        _check_browse,
+    ),
+    Row(audit.actions, AUDIT_READERS, lambda s, w: audit.actions(s)),
+    # Only the DPO takes the trail out of the store (a file that is not encrypted).
+    Row(
+        audit.export_csv,
+        frozenset({Role.DPO}),
+        lambda s, w: audit.export_csv(s, audit.EntryFilter(), w.path.parent / "audit.csv"),
+    ),
+    Row(audit.may_export, EVERY_ROLE, lambda s, w: audit.may_export(s), _check_may_export),
     # backup and demo data
     Row(backup.backup, ADMINS, lambda s, w: backup.backup(s, w.path.parent / "copy.scbackup")),
     Row(
