@@ -16,7 +16,6 @@ from app.errors import InvalidInput, PermissionDenied
 from app.models import audit as audit_model
 from app.models.db import transaction
 from app.services import audit, cases
-from app.services.audit import EntryFilter
 from app.services.session import Session
 from tests.helpers import CASEWORKER, DPO, MANAGER, StoreCopy
 from tests.services.casework import audit_head, new_case, person, signed_in, user_id
@@ -25,7 +24,7 @@ VIEWS = 650  # more than the 500 the page used to stop at
 PAGE = 200
 
 
-def _everything(session: Session, chosen: EntryFilter) -> list[audit_model.Entry]:
+def _everything(session: Session, chosen: audit.EntryFilter) -> list[audit_model.Entry]:
     """Every entry ``chosen`` matches, a page at a time as the Audit page reads them."""
     found: list[audit_model.Entry] = []
     before: int | None = None
@@ -59,7 +58,7 @@ def busy(store: StoreCopy) -> StoreCopy:
 def test_a_reader_pages_through_the_whole_trail_newest_first(busy: StoreCopy) -> None:
     with signed_in(busy, DPO) as s:
         last = audit_head(s)
-        entries = _everything(s, EntryFilter())
+        entries = _everything(s, audit.EntryFilter())
     assert [e.id for e in entries] == list(range(last, 0, -1))  # all of it, no gaps, no cap
     assert len(entries) > VIEWS
 
@@ -68,18 +67,18 @@ def test_filters_by_user_action_and_record_show_references_and_names(busy: Store
     with signed_in(busy, DPO) as s:
         worker = user_id(s, CASEWORKER)
         manager = user_id(s, MANAGER)
-        by_worker = _everything(s, EntryFilter(user_id=worker))
-        viewed = _everything(s, EntryFilter(action=audit.CASE_VIEWED))
+        by_worker = _everything(s, audit.EntryFilter(user_id=worker))
+        viewed = _everything(s, audit.EntryFilter(action=audit.CASE_VIEWED))
         first = next(e for e in viewed if e.user_id == worker)
-        reference = audit.browse(s, EntryFilter(action=audit.CASE_VIEWED), limit=1).names[
+        reference = audit.browse(s, audit.EntryFilter(action=audit.CASE_VIEWED), limit=1).names[
             first.record
         ]
         # Typed as a person would, in lower case.
-        about_case = _everything(s, EntryFilter(record=reference.lower()))
+        about_case = _everything(s, audit.EntryFilter(record=reference.lower()))
         manager_views = _everything(
-            s, EntryFilter(user_id=manager, action=audit.CASE_VIEWED, record=reference)
+            s, audit.EntryFilter(user_id=manager, action=audit.CASE_VIEWED, record=reference)
         )
-        page = audit.browse(s, EntryFilter(record=reference))
+        page = audit.browse(s, audit.EntryFilter(record=reference))
         trail = _trail_text(s)
     assert by_worker and {e.user_id for e in by_worker} == {worker}
     assert len(viewed) == VIEWS + 1 and {e.action for e in viewed} == {audit.CASE_VIEWED}
@@ -98,8 +97,8 @@ def test_filters_by_user_action_and_record_show_references_and_names(busy: Store
 
 def test_a_record_typed_that_names_nothing_matches_nothing(busy: StoreCopy) -> None:
     with signed_in(busy, DPO) as s:
-        assert audit.browse(s, EntryFilter(record="Robin Ashdown")).entries == []
-        assert audit.browse(s, EntryFilter(record=CASEWORKER)).entries  # user:N entries
+        assert audit.browse(s, audit.EntryFilter(record="Robin Ashdown")).entries == []
+        assert audit.browse(s, audit.EntryFilter(record=CASEWORKER)).entries  # user:N entries
 
 
 def _stamp(moment: dt.datetime) -> str:
@@ -114,10 +113,12 @@ def test_days_are_uk_calendar_days_both_included(store: StoreCopy) -> None:
         with transaction(s.conn):
             a = audit.record(s.conn, s.user_id, audit.SEARCHED, "", "results=1", at=early)
             b = audit.record(s.conn, s.user_id, audit.SEARCHED, "", "results=2", at=late)
-        july = _everything(s, EntryFilter(since=dt.date(2025, 7, 1), until=dt.date(2025, 7, 1)))
-        june = _everything(s, EntryFilter(until=dt.date(2025, 6, 30), action=audit.SEARCHED))
+        july = _everything(
+            s, audit.EntryFilter(since=dt.date(2025, 7, 1), until=dt.date(2025, 7, 1))
+        )
+        june = _everything(s, audit.EntryFilter(until=dt.date(2025, 6, 30), action=audit.SEARCHED))
         one_day = _everything(
-            s, EntryFilter(since=dt.date(2025, 6, 30), until=dt.date(2025, 6, 30))
+            s, audit.EntryFilter(since=dt.date(2025, 6, 30), until=dt.date(2025, 6, 30))
         )
     assert [e.id for e in july] == [b]
     assert [e.id for e in june] == [a]
@@ -132,12 +133,12 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_the_dpo_exports_the_filtered_trail_to_csv(busy: StoreCopy, tmp_path: Path) -> None:
     out = tmp_path / "trail.csv"
     with signed_in(busy, DPO) as s:
-        first = _everything(s, EntryFilter(action=audit.CASE_CREATED))[-1]
-        reference = audit.browse(s, EntryFilter(record=first.record)).names[first.record]
+        first = _everything(s, audit.EntryFilter(action=audit.CASE_CREATED))[-1]
+        reference = audit.browse(s, audit.EntryFilter(record=first.record)).names[first.record]
         with transaction(s.conn):  # a detail a spreadsheet would run as a formula
             audit.record(s.conn, s.user_id, audit.SEARCHED, first.record, "=1+1")
-        count = audit.export_csv(s, EntryFilter(record=reference), out)
-        exported = audit.browse(s, EntryFilter(action=audit.AUDIT_EXPORTED)).entries
+        count = audit.export_csv(s, audit.EntryFilter(record=reference), out)
+        exported = audit.browse(s, audit.EntryFilter(action=audit.AUDIT_EXPORTED)).entries
     rows = _rows(out)
     assert count == len(rows) >= VIEWS + 2
     assert [int(r["entry"]) for r in rows] == sorted(int(r["entry"]) for r in rows)  # oldest first
@@ -155,7 +156,9 @@ def test_text_typed_into_the_filter_never_reaches_the_trail(
     busy: StoreCopy, tmp_path: Path
 ) -> None:
     with signed_in(busy, DPO) as s:
-        count = audit.export_csv(s, EntryFilter(record="Robin Ashdown"), tmp_path / "none.csv")
+        count = audit.export_csv(
+            s, audit.EntryFilter(record="Robin Ashdown"), tmp_path / "none.csv"
+        )
         trail = _trail_text(s)
     assert count == 0 and _rows(tmp_path / "none.csv") == []
     assert "Robin" not in trail
@@ -165,11 +168,11 @@ def test_text_typed_into_the_filter_never_reaches_the_trail(
 def test_a_manager_reads_the_trail_but_may_not_export_it(busy: StoreCopy, tmp_path: Path) -> None:
     out = tmp_path / "trail.csv"
     with signed_in(busy, MANAGER) as s:
-        assert audit.browse(s, EntryFilter()).entries
+        assert audit.browse(s, audit.EntryFilter()).entries
         assert not audit.may_export(s)
         before = audit_head(s)
         with pytest.raises(PermissionDenied):
-            audit.export_csv(s, EntryFilter(), out)
+            audit.export_csv(s, audit.EntryFilter(), out)
         assert audit_head(s) == before
     assert not out.exists()
 
@@ -180,5 +183,5 @@ def test_an_export_to_a_missing_folder_is_refused_and_not_audited(
     with signed_in(busy, DPO) as s:
         before = audit_head(s)
         with pytest.raises(InvalidInput, match="folder that exists"):
-            audit.export_csv(s, EntryFilter(), tmp_path / "nowhere" / "trail.csv")
+            audit.export_csv(s, audit.EntryFilter(), tmp_path / "nowhere" / "trail.csv")
         assert audit_head(s) == before
