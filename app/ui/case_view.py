@@ -658,9 +658,9 @@ class CasePage(QWidget):
             text = translate("CasePage", "Referred to MARAC on {date}").format(
                 date=labels.date(case.marac_referral_date)
             )
-            if case.marac_meeting_date:
+            if case.marac_meeting:
                 text += " " + translate("CasePage", "(meeting {date})").format(
-                    date=labels.date(case.marac_meeting_date)
+                    date=labels.date(case.marac_meeting)
                 )
             return text
         return translate("CasePage", "No MARAC referral")

@@ -19,6 +19,7 @@ from PySide6.QtCore import QDate, QEvent, QObject, QPoint, Qt, QTime, QTimer, Si
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractScrollArea,
     QAbstractSpinBox,
     QApplication,
     QCalendarWidget,
@@ -116,7 +117,14 @@ def _ignore_wheel_unless_focused(widget: QWidget, event: QWheelEvent) -> bool:
     """A wheel turned over a field the user is not in scrolls the form instead (True)."""
     if widget.hasFocus():
         return False
-    event.ignore()  # passed on to the parent: the scroll area scrolls
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QAbstractScrollArea):
+        parent = parent.parentWidget()
+    if parent is None:
+        event.ignore()  # nothing to scroll: the window may use it
+    else:
+        QApplication.sendEvent(parent.verticalScrollBar(), event)
+        event.accept()
     return True
 
 
