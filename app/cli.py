@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from app import __version__, paths
-from app.crypto import process
+from app.crypto import process, sealing
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.errors import (
+    EXIT_DAMAGED,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -149,7 +150,39 @@ def _parser() -> _Parser:
 
     aud = sub.add_parser("audit", help="The audit trail.")
     aud_sub = aud.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    p = aud_sub.add_parser("verify", help="Check the audit trail's hash chain.")
+    p = aud_sub.add_parser(
+        "verify",
+        help="Check the audit trail (chain, seals, records kept outside the store) before "
+        "anything is written to it; exits 4 when it was changed, cut off or rolled back.",
+    )
+    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument(
+        "--with-key",
+        action="store_true",
+        help="read the audit verification key after the password and check the seals with it",
+    )
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        help="a checkpoint file the DPO made (repeatable)",
+    )
+    p.add_argument("--backups", type=Path, help="a folder of backups to compare with")
+    p = aud_sub.add_parser(
+        "checkpoint",
+        help="(DPO) Check the trail and write a checkpoint signed with the audit verification "
+        "key, read after the password; keep it away from the computer.",
+    )
+    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--out", type=Path, required=True, help="the checkpoint file to write")
+    p = aud_sub.add_parser(
+        "start-sealing",
+        help="(Admin or DPO) Start sealing a store made before sealing existed; prints the "
+        "audit verification key once.",
+    )
     p.add_argument("--store", type=Path, required=True)
     p.add_argument("--user", required=True)
 
@@ -295,12 +328,16 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
                 "No secure keyring is available on this computer; unlock the system keyring, "
                 "or run init with --password-only if your service's policy allows it."
             ) from None
-        accounts.sign_out(session)
+        try:
+            verification = audit.start_sealing(session)
+        finally:
+            accounts.sign_out(session)
         ctx.say("Store created. Its recovery key, shown this once:")
         ctx.say("")
         ctx.say("    " + recovery)
         ctx.say("")
         ctx.say("Print it or write it down and keep it locked away from the computer.")
+        _show_verification_key(ctx, verification)
         if args.password_only:
             print("Warning: this store uses passwords alone, with no keyring.", file=ctx.stderr)
         return EXIT_OK
@@ -332,6 +369,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.say("The store is open on this computer again with the new password.")
         return EXIT_OK
 
+    if command == "audit" and args.action == "verify":
+        return _verify(ctx, args)
     if command == "purge":
         _check_purge(args)
     password = ctx.secret("Your password: ")
@@ -382,16 +421,12 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
                 f"Added {summary.cases:,} synthetic cases ({summary.people:,} people, "
                 f"{summary.notes:,} notes) in {summary.seconds:.1f} s."
             )
+    elif command == "audit" and action == "start-sealing":
+        _show_verification_key(ctx, audit.start_sealing(session))
     elif command == "audit":
-        result = audit.verify(session)
-        if not result.ok:
-            print(
-                f"Checked {result.checked} entries; the chain is broken at entry "
-                f"{result.first_broken}.",
-                file=ctx.stderr,
-            )
-            return EXIT_FAILED
-        ctx.say(f"Checked {result.checked} entries; the audit trail is intact.")
+        key = _verification_key(ctx)
+        result = audit.checkpoint(session, key, args.out)
+        ctx.say(f"Checkpoint of {result.checked} entries written to {args.out}.")
     elif command == "purge":
         return _purge(ctx, args, session)
     elif command == "sar":
@@ -404,6 +439,46 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         ctx.say(f"Backup written ({size:,} bytes).")
     else:
         raise UsageError("Unknown command.")
+    return EXIT_OK
+
+
+def _show_verification_key(ctx: Context, key: str) -> None:
+    ctx.say("")
+    ctx.say("Its audit verification key, for the data protection officer, shown this once:")
+    ctx.say("")
+    ctx.say("    " + key)
+    ctx.say("")
+    ctx.say(
+        "It checks that nobody changed, cut or rolled back the audit trail "
+        "('safecase audit verify --with-key'). Whoever holds it could also forge the seals: "
+        "the DPO keeps it, away from the computer, and nobody else."
+    )
+
+
+def _verification_key(ctx: Context) -> bytes:
+    return sealing.parse_verification_key(ctx.secret("Audit verification key: "))
+
+
+def _verify(ctx: Context, args: argparse.Namespace) -> int:
+    """``audit verify``: the check runs before anything is written (see accounts.verify_audit)."""
+    password = ctx.secret("Your password: ")
+    key = _verification_key(ctx) if args.with_key else None
+    result = accounts.verify_audit(
+        args.store,
+        args.user,
+        password,
+        device=ctx.device(),
+        verification_key=key,
+        checkpoints=args.checkpoint,
+        backups=args.backups,
+    )
+    if not result.ok:
+        for problem in result.problems:
+            print(f"safecase: {problem}", file=ctx.stderr)
+        return EXIT_DAMAGED
+    ctx.say(f"Checked {result.checked} entries; the audit trail is intact.")
+    for note in result.notes:
+        ctx.say(note)
     return EXIT_OK
 
 

@@ -6,6 +6,7 @@ One store is one SQLCipher file (``cases.safecase``), a key-slot file beside it
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import math
@@ -34,6 +35,7 @@ from app.crypto.device import DeviceSecrets
 from app.crypto.files import StoreLock, atomic_write, os_error
 from app.crypto.kdf import Argon2Params
 from app.crypto.recovery import format_recovery_key, new_recovery_key, parse_recovery_key
+from app.crypto.sealing import backup_tag
 from app.crypto.slots import Payload, Slot, SlotFile, SlotLocked
 from app.errors import (
     DamagedStore,
@@ -288,6 +290,7 @@ class Vault:
                     "format": 1,
                     "made": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "slots": self.slots.to_bytes().decode("utf-8"),
+                    "audit": self._audit_seen(),
                 }
             ).encode("utf-8")
             atomic_write(
@@ -302,6 +305,48 @@ class Vault:
             for extra in (copy_path, *store_files(copy_path)[3:]):
                 extra.unlink(missing_ok=True)
         return out.stat().st_size
+
+    def _audit_seen(self) -> dict[str, object]:
+        """The trail's count and head as the backup copies it, tagged under the backup key:
+        a record outside the store that a rewrite, cut or rollback no longer matches."""
+        assert self._payload.backup_key is not None
+        row = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        count, head = (int(row[0]), str(row[1])) if row else (0, "")
+        tag = backup_tag(bytes(self._payload.backup_key), self.slots.store_id, count, head)
+        return {"count": count, "head": head, "tag": tag}
+
+    def backup_tag_matches(self, seen: BackupAnchor) -> bool:
+        """Whether a backup's record of the trail is as that backup was written; True when
+        this slot has no backup key to tell (only admins and the recovery key hold it)."""
+        if self._payload.backup_key is None:
+            return True
+        key = bytes(self._payload.backup_key)
+        expected = backup_tag(key, seen.store_id, seen.count, seen.head)
+        return hmac.compare_digest(expected, seen.tag)
+
+
+@dataclass(frozen=True)
+class BackupAnchor:
+    store_id: str
+    count: int
+    head: str
+    tag: str
+
+
+def backup_anchor(backup: Path) -> BackupAnchor | None:
+    """What a backup file saw of the audit trail, read from its header alone; None for a file
+    that is not a backup, or a backup made before backups carried it."""
+    try:
+        with open(backup, "rb") as handle:
+            if handle.read(len(BACKUP_MAGIC)) != BACKUP_MAGIC:
+                return None
+            (length,) = struct.unpack(">I", handle.read(4))
+            header = json.loads(handle.read(length))
+        seen = header["audit"]
+        store_id = str(json.loads(header["slots"])["store_id"])
+        return BackupAnchor(store_id, int(seen["count"]), str(seen["head"]), str(seen["tag"]))
+    except (OSError, ValueError, KeyError, TypeError, struct.error):
+        return None
 
 
 def _backup_chunks(header: bytes, copy_path: Path) -> Iterator[bytes]:
