@@ -52,7 +52,7 @@ def read(store: Path) -> Anchor | None:
     store) or it cannot be read (then it is ignored, with a log line)."""
     try:
         data = json.loads(anchor_path(store).read_text(encoding="ascii"))
-        return Anchor("this computer's record", int(data["count"]), str(data["head"]))
+        return Anchor("this computer", int(data["count"]), str(data["head"]))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):

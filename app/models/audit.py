@@ -14,8 +14,9 @@ the verification key: shown once to the DPO, never kept in the store, it derives
 epoch's key and checks every seal.
 
 Epochs are numbered by seals, not by the clock: a seal always uses the current key and then
-evolves it once, so epochs run 0, 1, 2 ... without gaps, and the key row's epoch is always
-the number of seals. An epoch's time limit is measured on the clock that stamps the entries.
+evolves it once, so epochs run 1, 2, 3 ... without gaps, and the key row's epoch is always
+one more than the number of seals. Epoch 0's key is the verification key itself, which the
+store never holds. An epoch's time limit is measured on the clock that stamps the entries.
 """
 
 from __future__ import annotations
@@ -158,10 +159,12 @@ def seals(conn: Connection) -> list[Seal]:
 
 
 def start_sealing(conn: Connection, at: str) -> bytes:
-    """Begin sealing with a new random first key, returned for the DPO and never kept."""
+    """Begin sealing; returns the verification key for the DPO. The store never holds it:
+    it starts at epoch 1, with the key one step on."""
     first = new_first_key()
     conn.execute(
-        "INSERT INTO audit_seal_key (id, epoch, key, started) VALUES (1, 0, ?, ?)", (first, at)
+        "INSERT INTO audit_seal_key (id, epoch, key, started) VALUES (1, 1, ?, ?)",
+        (evolve(first), at),
     )
     return first
 

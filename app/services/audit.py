@@ -201,16 +201,17 @@ def _check_seals(
             )
         return
     sealed_to = 0
-    for epoch, seal in enumerate(found):
+    key = sealing.evolve(key) if key is not None else None
+    for epoch, seal in enumerate(found, start=1):
         covered = f"entries {sealed_to + 1} to {seal.last_entry}"
         stored = _hash_at(conn, seal.last_entry)
         if seal.epoch != epoch or seal.last_entry <= sealed_to:
-            problems.append(f"Seal {epoch + 1} is out of order: seals were removed or rewritten.")
+            problems.append(f"Seal {epoch} is out of order: seals were removed or rewritten.")
             return
         if stored is None:
             problems.append(
-                f"Entry {seal.last_entry} was sealed and is gone: the trail was cut off after "
-                "it was sealed."
+                f"Entry {seal.last_entry} is gone: the sealed {covered} were cut short after "
+                "they were sealed."
             )
             return
         if stored != seal.head:
@@ -227,9 +228,9 @@ def _check_seals(
                 return
             key = sealing.evolve(key)
         sealed_to = seal.last_entry
-    if current.epoch != len(found):
+    if current.epoch != len(found) + 1:
         problems.append(
-            f"The store's sealing key is for seal {current.epoch + 1}, but {len(found)} seals "
+            f"The store's sealing key is for seal {current.epoch}, but {len(found)} seals "
             "are left: seals (and the entries they covered) were removed."
         )
         return
