@@ -150,13 +150,34 @@ def _parser() -> _Parser:
 
     aud = sub.add_parser("audit", help="The audit trail.")
     aud_sub = aud.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    p = aud_sub.add_parser(
-        "verify",
-        help="Check the audit trail (chain, seals, records kept outside the store) before "
-        "anything is written to it; exits 4 when it was changed, cut off or rolled back.",
-    )
-    p.add_argument("--store", type=Path, required=True)
-    p.add_argument("--user", required=True)
+    audit_commands = {}
+    for name, text in (
+        (
+            "verify",
+            "Check the audit trail (chain, seals, records kept outside the store) before "
+            "anything is written to it; exits 4 when it was changed, cut off or rolled back.",
+        ),
+        (
+            "checkpoint",
+            "(DPO) Check the trail and write a checkpoint signed with the audit verification "
+            "key, read after the password; keep it away from the computer.",
+        ),
+        (
+            "accept-loss",
+            "(Admin) Open a store that came back shorter than this computer last saw it, as "
+            "it is, when no backup is newer; the loss is written to the trail.",
+        ),
+        (
+            "start-sealing",
+            "(Admin or DPO) Start sealing a store made before sealing existed; prints the "
+            "audit verification key once.",
+        ),
+    ):
+        p = aud_sub.add_parser(name, help=text, description=text)
+        p.add_argument("--store", type=Path, required=True, help="the store file")
+        p.add_argument("--user", required=True, help="your username")
+        audit_commands[name] = p
+    p = audit_commands["verify"]
     p.add_argument(
         "--with-key",
         action="store_true",
@@ -170,21 +191,9 @@ def _parser() -> _Parser:
         help="a checkpoint file the DPO made (repeatable)",
     )
     p.add_argument("--backups", type=Path, help="a folder of backups to compare with")
-    p = aud_sub.add_parser(
-        "checkpoint",
-        help="(DPO) Check the trail and write a checkpoint signed with the audit verification "
-        "key, read after the password; keep it away from the computer.",
+    audit_commands["checkpoint"].add_argument(
+        "--out", type=Path, required=True, help="the checkpoint file to write"
     )
-    p.add_argument("--store", type=Path, required=True)
-    p.add_argument("--user", required=True)
-    p.add_argument("--out", type=Path, required=True, help="the checkpoint file to write")
-    p = aud_sub.add_parser(
-        "start-sealing",
-        help="(Admin or DPO) Start sealing a store made before sealing existed; prints the "
-        "audit verification key once.",
-    )
-    p.add_argument("--store", type=Path, required=True)
-    p.add_argument("--user", required=True)
 
     sar_parser = sub.add_parser("sar", help="Subject access requests (managers and the DPO).")
     sar_sub = sar_parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -371,6 +380,15 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
 
     if command == "audit" and args.action == "verify":
         return _verify(ctx, args)
+    if command == "audit" and args.action == "accept-loss":
+        seen, found = accounts.accept_lost_entries(
+            args.store, args.user, ctx.secret("Your password: "), device=ctx.device()
+        )
+        ctx.say(
+            f"The store is open again as it is: entries {found + 1} to {seen} are lost, and "
+            "the loss is recorded in the audit trail."
+        )
+        return EXIT_OK
     if command == "purge":
         _check_purge(args)
     password = ctx.secret("Your password: ")

@@ -94,14 +94,19 @@ def test_a_cut_off_tail_exits_4_and_verify_writes_nothing(store: StoreCopy) -> N
     assert not store.path.with_name(store.path.name + "-wal").exists()
 
 
-def test_a_store_that_lost_acknowledged_entries_is_refused_with_exit_4(
-    store: StoreCopy, tmp_path: Path
-) -> None:
+def put_back_an_older_copy(store: StoreCopy, tmp_path: Path) -> None:
+    """Copy the store file aside, sign in and out (two entries), and copy it back."""
     older = tmp_path / "older.safecase"
     shutil.copyfile(store.path, older)
     session = accounts.sign_in(store.path, DPO, DPO_PW, device=DeviceSecrets(store.keyring))
     accounts.sign_out(session)
     shutil.copyfile(older, store.path)
+
+
+def test_a_store_that_lost_acknowledged_entries_is_refused_with_exit_4(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    put_back_an_older_copy(store, tmp_path)
 
     result = cli(
         ["user", "list", "--store", str(store.path), "--user", helpers.ADMIN],
@@ -169,3 +174,22 @@ def test_verify_without_reader_role_is_refused(store: StoreCopy) -> None:
     assert result.code != EXIT_OK
     assert "role" in result.err
     assert Role.DPO.value in result.err
+
+
+def test_an_admin_keeps_a_store_that_lost_entries_and_the_loss_is_recorded(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    put_back_an_older_copy(store, tmp_path)
+    args = ["audit", "accept-loss", "--store", str(store.path), "--user"]
+
+    refused = cli([*args, DPO], f"{DPO_PW}\n", store.keyring)
+    assert refused.code != EXIT_OK and "Only an admin" in refused.err
+    kept = cli([*args, helpers.ADMIN], f"{helpers.ADMIN_PW}\n", store.keyring)
+    assert kept.code == EXIT_OK, kept.err
+    assert "are lost, and the loss is recorded" in kept.out
+
+    assert verify(str(store.path), store.keyring).code == EXIT_OK
+    v = vaultlib.open_with_password(store.path, DPO, DPO_PW, device=DeviceSecrets(store.keyring))
+    details = [e.detail for e in audit_model.walk(v.conn) if e.action == "audit_loss_accepted"]
+    v.close()
+    assert len(details) == 1 and details[0].startswith("seen=")

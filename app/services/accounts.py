@@ -18,7 +18,7 @@ from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params, calibrate
 from app.crypto.slots import UNKNOWN_SLOT
 from app.crypto.vault import Vault
-from app.errors import AccountDisabled, InvalidInput, SafecaseError
+from app.errors import AccountDisabled, InvalidInput, PermissionDenied, SafecaseError
 from app.models import settings, users
 from app.models.db import transaction
 from app.models.schema import migrate
@@ -233,6 +233,42 @@ def verify_audit(
     finally:
         sign_out(session)
     return result
+
+
+def accept_lost_entries(
+    path: Path,
+    username: str,
+    password: str,
+    *,
+    device: DeviceSecrets | None,
+    clock: Callable[[], float] = time.time,
+) -> tuple[int, int]:
+    """Open a store that came back shorter than this computer last saw it, as it is.
+
+    For an admin with no backup newer than the damage: the loss is written to the trail (the
+    entry this computer saw and the one the store ends at) and the anchor starts again from
+    there. Returns those two entry numbers.
+    """
+    v = vaultlib.open_with_password(path, username, password, device=device, clock=clock)
+    try:
+        user = users.by_slot(v.conn, v.slot_id)
+        if user is None or user.disabled or not user.is_admin or v.must_change:
+            raise PermissionDenied("Only an admin can open a store that lost audit entries.")
+        seen = anchor.read(path)
+        if seen is None:
+            raise InvalidInput("This computer has no record of a longer trail; nothing was lost.")
+        found = audit.last_entry(v.conn)
+        with transaction(v.conn):
+            audit.record(
+                v.conn, user.id, audit.LOSS_ACCEPTED, "", f"seen={seen.count} found={found}"
+            )
+        count, head = audit.newest(v.conn)
+        anchor.reset(path, count, head)
+    except BaseException:
+        v.close()
+        raise
+    sign_out(_start_session(v))
+    return seen.count, found
 
 
 def _backup_anchors(v: Vault, folder: Path) -> list[Anchor]:

@@ -36,6 +36,7 @@ SETTINGS_CHANGED = "settings_changed"
 AUDIT_VERIFIED = "audit_verified"
 SEALING_STARTED = "audit_sealing_started"
 CHECKPOINT_MADE = "audit_checkpoint_made"
+LOSS_ACCEPTED = "audit_loss_accepted"
 CASE_CREATED = "case_created"
 CASE_VIEWED = "case_viewed"
 CASE_CHANGED = "case_changed"
@@ -133,8 +134,14 @@ def _hash_at(conn: Connection, entry_id: int) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
-def _last_id(conn: Connection) -> int:
+def last_entry(conn: Connection) -> int:
+    """The id of the newest entry in the trail as it stands (0 when empty)."""
     return int(str(read(conn, "SELECT coalesce(max(id), 0) FROM audit")[0][0]))
+
+
+def newest(conn: Connection) -> tuple[int, str]:
+    """The id and hash of the newest entry, as the store recorded them."""
+    return audit_model.head(conn)
 
 
 def check_chain(conn: Connection) -> Verification:
@@ -173,7 +180,7 @@ def check(
                 "The store's record of its newest entry does not match the trail: entries "
                 "were rewritten or removed."
             )
-    last_id = checked if broken is None else _last_id(conn)
+    last_id = checked if broken is None else last_entry(conn)
     _check_seals(conn, verification_key, last_id, problems, notes)
     for witness in anchors:
         problem = _against(conn, witness, last_id, cut_off)
@@ -286,13 +293,14 @@ def check_anchor(conn: Connection, store: Path) -> None:
     witness = anchor.read(store)
     if witness is None:
         return
-    last_id = _last_id(conn)
+    last_id = last_entry(conn)
     if witness.count > last_id or (witness.count and _hash_at(conn, witness.count) != witness.head):
         raise TrailTampered(
             f"This store's audit trail ends at entry {last_id}, but this computer last saw "
             f"entry {witness.count}: its newest changes were lost (a damaged write-ahead log) "
-            "or an older copy of the store was put back. Restore the newest backup, and tell "
-            "your data protection officer."
+            "or an older copy of the store was put back. Restore the newest backup (or, when "
+            "none is newer, an admin can keep the store as it is with 'safecase audit "
+            "accept-loss') and tell your data protection officer."
         )
 
 
