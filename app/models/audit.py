@@ -131,15 +131,20 @@ class SealKey:
     started: str
 
 
-def _has_table(conn: Connection, name: str) -> bool:
-    rows = read(conn, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (name,))
-    return bool(rows)
+# The schema step that added the seals (app/models/schema.py, _v7).
+SEALED_SCHEMA = 7
+
+
+def _sealable(conn: Connection) -> bool:
+    """Whether the store's schema has the seal tables (a store opened for a check before it
+    was migrated may not). Reads the file header, not the schema, so every append can ask."""
+    return int(str(read(conn, "PRAGMA user_version")[0][0])) >= SEALED_SCHEMA
 
 
 def seal_key(conn: Connection) -> SealKey | None:
     """The current sealing key, or None when sealing has not started (or the store's schema
     predates it)."""
-    if not _has_table(conn, "audit_seal_key"):
+    if not _sealable(conn):
         return None
     rows = read(conn, "SELECT epoch, key, started FROM audit_seal_key WHERE id = 1")
     if not rows:
@@ -149,7 +154,7 @@ def seal_key(conn: Connection) -> SealKey | None:
 
 
 def seals(conn: Connection) -> list[Seal]:
-    if not _has_table(conn, "audit_seals"):
+    if not _sealable(conn):
         return []
     rows = read(conn, "SELECT id, epoch, last_entry, head, at, tag FROM audit_seals ORDER BY id")
     return [
