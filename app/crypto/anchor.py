@@ -64,9 +64,11 @@ def _unslot(raw: bytes) -> tuple[int, str] | None:
 def write(store: Path, count: int, head: str) -> None:
     """Record ``count`` and ``head``, without an fsync: the store's own commit was synced
     first, so a lost write only leaves the anchor behind. Counts only grow (see ``reset``)."""
-    fd = os.open(anchor_path(store), os.O_WRONLY | os.O_CREAT, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    fd = os.open(anchor_path(store), flags, 0o600)
     try:
-        os.pwrite(fd, _slot(count, head), (count % 2) * SLOT)
+        os.lseek(fd, (count % 2) * SLOT, os.SEEK_SET)
+        os.write(fd, _slot(count, head))
     finally:
         os.close(fd)
 

@@ -113,6 +113,8 @@ def create_store(
     created = vaultlib.create(path, name, password, kdf=params, device=device)
     v = created.vault
     try:
+        # A record left beside an earlier store at this place says nothing about this one.
+        anchor.forget(path)
         migrate(v.conn)
         with transaction(v.conn):
             settings.put(v.conn, settings.SERVICE_NAME, service)

@@ -199,8 +199,11 @@ def _check_seals(
     current = audit_model.seal_key(conn)
     found = audit_model.seals(conn)
     if current is None:
-        if found:
-            problems.append("The store's sealing key was removed: the seals cannot go on.")
+        if found or key is not None:
+            problems.append(
+                "The store's sealing key was removed"
+                + (": the seals cannot go on." if found else ", and its seals with it.")
+            )
         else:
             notes.append(
                 "The trail is not sealed: an admin or the DPO can start sealing with "

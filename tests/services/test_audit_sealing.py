@@ -28,6 +28,7 @@ from tests.helpers import (
     DPO,
     DPO_PW,
     MANAGER,
+    TEST_KDF,
     StoreCopy,
 )
 from tests.services.casework import new_case, signed_in
@@ -439,3 +440,37 @@ def test_only_the_dpo_makes_checkpoints(store: StoreCopy, tmp_path: Path) -> Non
     with signed_in(store, ADMIN) as admin, pytest.raises(PermissionDenied):
         audit.checkpoint(admin, key, tmp_path / "c.json")
     assert not (tmp_path / "c.json").exists()
+
+
+def test_seals_removed_with_their_key_are_named_when_the_key_is_given(store: StoreCopy) -> None:
+    key = start_sealing(store)
+    v = open_raw(store, CASEWORKER, CASEWORKER_PW)
+    v.conn.execute("DROP TRIGGER audit_seals_no_delete")
+    v.conn.execute("DELETE FROM audit_seals")
+    v.conn.execute("DELETE FROM audit_seal_key")
+    v.close()
+
+    result = verify(store, key)
+
+    assert not result.ok
+    assert any("sealing key was removed" in p for p in result.problems)
+
+
+def test_a_new_store_ignores_a_record_left_by_an_earlier_one_at_its_place(
+    store: StoreCopy,
+) -> None:
+    for path in vaultlib.store_files(store.path):
+        path.unlink(missing_ok=True)
+    anchor.reset(store.path, 999, "f" * 64)
+    session, _ = accounts.create_store(
+        store.path,
+        service_name="Southfield IDVA",
+        admin_name=ADMIN,
+        password=ADMIN_PW,
+        device=DeviceSecrets(store.keyring),
+        kdf=TEST_KDF,
+    )
+    try:
+        audit.check_anchor(session.conn, store.path)  # as a sign-in after a crash would
+    finally:
+        accounts.sign_out(session)
