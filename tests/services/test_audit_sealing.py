@@ -194,8 +194,12 @@ def test_the_store_never_holds_the_verification_key_and_its_key_moves_on_at_sign
     key = start_sealing(store)
     v = open_raw(store, CASEWORKER, CASEWORKER_PW)
     held = audit_model.seal_key(v.conn)
+    settings = [str(r[0]) for r in v.conn.execute("SELECT value FROM settings")]
     v.close()
     assert held is not None and held.key != key and held.epoch == 2
+    for secret in (key.hex(), sealing.format_verification_key(key)):
+        assert secret not in vaultlib.keys_path(store.path).read_text()
+        assert not any(secret in value for value in settings)
     with signed_in(store, CASEWORKER):
         pass
     v = open_raw(store, CASEWORKER, CASEWORKER_PW)
