@@ -20,6 +20,7 @@ from typing import NoReturn, TextIO
 
 from app import __version__, paths
 from app.crypto import process, sealing
+from app.crypto.connection import DatabaseError, classify
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.errors import (
@@ -116,7 +117,7 @@ def _parser() -> _Parser:
         ("add", "Add a user; reads your password, then theirs."),
         ("passwd", "Change your own password; reads the current one, then the new one."),
         ("reset", "Give a user a one-time password to change at next sign-in."),
-        ("disable", "Stop a user signing in."),
+        ("disable", "Stop a user signing in, and give the store a new data key."),
         ("enable", "Let a disabled user sign in again."),
         ("list", "List users and their roles."),
     ):
@@ -128,6 +129,13 @@ def _parser() -> _Parser:
             p.add_argument("--role", required=True, help="caseworker, manager, admin or dpo")
         elif name in ("reset", "disable", "enable"):
             p.add_argument("--name", required=True, help="the user to change")
+        if name == "disable":
+            p.add_argument(
+                "--no-rotate",
+                action="store_true",
+                help="skip the key rotation that stops their key slot opening the store "
+                "(it then still does, until the next 'safecase keys rotate')",
+            )
 
     keys = sub.add_parser("keys", help="Key management (admins).")
     keys_sub = keys.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -256,6 +264,12 @@ def _parser() -> _Parser:
     p.add_argument("--reference", action="append", help="a due case's reference (approve, extend)")
     p.add_argument("--reason", default="", help="why (approve: optional; extend: required)")
     p.add_argument("--until", help="extend: the new review date (YYYY-MM-DD)")
+    p.add_argument(
+        "--backups",
+        choices=[c.value for c in backup.BackupChoice],
+        help="what happens to the backups made before the purge: rewrite them without the "
+        "destroyed cases, destroy them, or keep them (recorded on the certificate)",
+    )
     p.add_argument("--run", help="certificate: the purge run's id")
     p.add_argument("--out", type=Path, help="certificate: the PDF file to write")
 
@@ -271,6 +285,11 @@ def _parser() -> _Parser:
         type=int,
         default=backup.DEFAULT_GENERATIONS,
         help="with a folder: how many generations to keep (default 7)",
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a file already at --out (never the store's own files)",
     )
 
     p = command("restore", "Rebuild a store from a backup with the recovery key.", user=False)
@@ -339,8 +358,10 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
             ) from None
         try:
             verification = audit.start_sealing(session)
-        finally:
-            accounts.sign_out(session)
+        except BaseException:
+            accounts.sign_out_after_error(session)
+            raise
+        accounts.sign_out(session)
         ctx.say("Store created. Its recovery key, shown this once:")
         ctx.say("")
         ctx.say("    " + recovery)
@@ -353,7 +374,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
     if command == "restore":
         recovery = ctx.secret("Recovery key: ")
         password = ctx.secret(f"New password for {args.admin}: ", confirm=True)
-        session, waiting = accounts.restore(
+        restored = accounts.restore_store(
             args.backup,
             args.store,
             recovery,
@@ -361,8 +382,16 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
             new_password=password,
             device=_device_or_none(ctx, args.password_only),
         )
-        accounts.sign_out(session)
-        ctx.say(f"Store restored. {waiting} other user(s) need a password reset to sign in.")
+        accounts.sign_out(restored.session)
+        ctx.say(
+            f"Store restored. {restored.waiting} other user(s) need a password reset to sign in."
+        )
+        again = restored.destroyed_again
+        if again.references:
+            ctx.say(
+                f"This backup was older than purge run(s) {', '.join(again.runs)}: "
+                f"{len(again.references)} case(s) it still held were destroyed again at once."
+            )
         return EXIT_OK
     if command == "recover":
         recovery = ctx.secret("Recovery key: ")
@@ -394,9 +423,14 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
     password = ctx.secret("Your password: ")
     session = _sign_in(ctx, args, password)
     try:
-        return _signed_in(ctx, args, session, password)
-    finally:
-        accounts.sign_out(session)
+        code = _signed_in(ctx, args, session, password)
+    except BaseException:
+        # What stopped the command is what the user needs to hear, not a sign-out that
+        # failed after it (a damaged or full store fails both).
+        accounts.sign_out_after_error(session)
+        raise
+    accounts.sign_out(session)
+    return code
 
 
 def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, password: str) -> int:
@@ -414,9 +448,13 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         one_time = ctx.secret(f"One-time password for {args.name}: ", confirm=True)
         accounts.reset_password(session, args.name, one_time)
         ctx.say("Password reset; it must be changed at the next sign-in.")
-    elif command == "user" and action in ("disable", "enable"):
-        accounts.set_disabled(session, args.name, action == "disable")
-        ctx.say(f"User {action}d.")
+    elif command == "user" and action == "disable":
+        _disable(ctx, session, args.name, rotate=not args.no_rotate)
+    elif command == "user" and action == "enable":
+        if accounts.set_disabled(session, args.name, False):
+            ctx.say("User enabled.")
+        else:
+            ctx.say(f"User enabled; {NEEDS_RESET}")
     elif command == "user" and action == "list":
         for user in accounts.list_users(session):
             state = "disabled" if user.disabled else "enabled"
@@ -453,11 +491,35 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         written, removed = backup.backup_to_folder(session, args.out, args.keep)
         ctx.say(f"Backup written: {written.name}; {len(removed)} older generation(s) removed.")
     elif command == "backup":
-        size = backup.backup(session, args.out)
+        size = backup.backup(session, args.out, replace=args.replace)
         ctx.say(f"Backup written ({size:,} bytes).")
     else:
         raise UsageError("Unknown command.")
     return EXIT_OK
+
+
+NEEDS_RESET = (
+    "their key slot went with a key rotation, so give them a password with "
+    "'safecase user reset' before they sign in."
+)
+
+
+def _disable(ctx: Context, session: Session, name: str, *, rotate: bool) -> None:
+    if not rotate:
+        accounts.disable_user(session, name, rotate=False)
+        ctx.say("User disabled.")
+        print(
+            "Warning: their key slot still opens the store (with their password, on a copy "
+            "made before) until the next 'safecase keys rotate'.",
+            file=ctx.stderr,
+        )
+        return
+    seconds = accounts.rotation_estimate(session)
+    ctx.say(f"Disabling {name} and giving the store a new data key (about {seconds} s)...")
+    kept = accounts.disable_user(session, name, rotate=True)
+    ctx.say(
+        f"User disabled; their key slot no longer opens the store ({kept} user(s) keep access)."
+    )
 
 
 def _show_verification_key(ctx: Context, key: str) -> None:
@@ -520,7 +582,7 @@ _PURGE_NEEDS = {
     "certificate": ("run", "out"),
 }
 _PURGE_TAKES = {
-    None: {"as_of", "dry_run"},
+    None: {"as_of", "dry_run", "backups"},
     "approve": {"reference", "reason"},
     "extend": {"reference", "reason", "until"},
     "log": set(),
@@ -532,7 +594,7 @@ def _check_purge(args: argparse.Namespace) -> None:
     """Catch a mistyped purge command before the password is asked for."""
     action = args.action
     name = f"purge {action}" if action else "purge"
-    for option in ("as_of", "dry_run", "reference", "reason", "until", "run", "out"):
+    for option in ("as_of", "dry_run", "backups", "reference", "reason", "until", "run", "out"):
         given = bool(getattr(args, option))
         flag = "--" + option.replace("_", "-")
         if option in _PURGE_NEEDS[action] and not given:
@@ -568,6 +630,12 @@ def _purge(ctx: Context, args: argparse.Namespace, session: Session) -> int:
             ctx.say(f"Nothing is due for destruction as of {day}.")
             return EXIT_OK
         ctx.say(f"Due for destruction as of {day}: {retention.summary(items)}.")
+        older = backup.known_backups(session)
+        if older:
+            ctx.say(
+                f"{len(older)} backup(s) of this store made before now; the purge will need "
+                "--backups rewrite, destroy or keep."
+            )
         ctx.say("reference\tclosed\tdue\trule\tstatus")
         for item in items:
             ctx.say(
@@ -575,9 +643,24 @@ def _purge(ctx: Context, args: argparse.Namespace, session: Session) -> int:
                 f"\t{item.rule.value}\t{retention.status_text(item)}"
             )
     else:
-        result = retention.purge(
-            session, as_of=args.as_of, progress=progress_bar(ctx.stderr, "cases")
-        )
+        choice = backup.BackupChoice(args.backups) if args.backups else None
+        if choice is backup.BackupChoice.KEEP:
+            print(
+                "Warning: backups made before this purge keep the destroyed cases until they "
+                "are rotated out; the certificate says so.",
+                file=ctx.stderr,
+            )
+        try:
+            result = retention.purge(
+                session,
+                as_of=args.as_of,
+                progress=progress_bar(ctx.stderr, "cases"),
+                backups=choice,
+            )
+        except retention.BackupChoiceNeeded as exc:
+            raise UsageError(
+                f"{exc} Add --backups rewrite, --backups destroy or --backups keep."
+            ) from None
         day = result.as_of.isoformat()
         if not result.destroyed:
             ctx.say(
@@ -599,6 +682,8 @@ def _purge(ctx: Context, args: argparse.Namespace, session: Session) -> int:
             f"Left alone: {result.awaiting_review} awaiting review, {result.blocked} blocked, "
             f"{len(result.changed)} changed since approval."
         )
+        for sentence in result.backups.lines() if result.backups else ():
+            ctx.say(sentence)
         ctx.say(
             f"Certificate: safecase purge certificate --store {args.store} --user {args.user} "
             f"--run {result.run_id} --out FILE.pdf"
@@ -678,26 +763,36 @@ def _sar(ctx: Context, args: argparse.Namespace, session: Session) -> int:
         sar.sign_off(session, request.id, args.note)
         ctx.say(f"Pack for {request.reference} signed off.")
         return EXIT_OK
+    # The role first: a refused call opens no request and writes nothing.
+    session.require(*sar.PACK_ROLES)
     found = rights.open_access_request(session, args.person)
-    if found is None:
-        found = rights.create_request(
-            session,
-            rights.RequestDraft(
-                kind=RightKind.ACCESS,
-                requester="The data subject",
-                received_on=today,
-                subject_person_id=args.person,
-                identity_confirmed_on=today,
-            ),
+    if found is not None:
+        result = sar.export_pack(session, found.id, args.out, as_zip=args.zip)
+    else:
+        draft = rights.RequestDraft(
+            kind=RightKind.ACCESS,
+            requester="The data subject",
+            received_on=today,
+            subject_person_id=args.person,
+            identity_confirmed_on=today,
         )
-        ctx.say(
-            f"Opened access request {found.reference}, received and identity confirmed today; "
-            f"due {found.due_on}."
-        )
-    result = sar.export_pack(session, found.id, args.out, as_zip=args.zip)
+        try:
+            found, result = sar.export_new_request(session, draft, args.out, as_zip=args.zip)
+        except sar.PackRefused as exc:
+            if exc.request is not None:
+                _say_opened(ctx, exc.request)
+            raise
+        _say_opened(ctx, found)
     names = ", ".join(path.name for path in result.written)
     ctx.say(f"Pack for {found.reference} written to {args.out}: {names}.")
     return EXIT_OK
+
+
+def _say_opened(ctx: Context, request: RightsRequest) -> None:
+    ctx.say(
+        f"Opened access request {request.reference}, received and identity confirmed today; "
+        f"due {request.due_on}."
+    )
 
 
 def run(argv: Sequence[str], ctx: Context | None = None) -> int:
@@ -718,17 +813,27 @@ def run(argv: Sequence[str], ctx: Context | None = None) -> int:
     except SafecaseError as exc:
         print(f"safecase: {exc}", file=ctx.stderr)
         return exc.exit_code
+    except DatabaseError as exc:
+        known = classify(exc)
+        if known is None:
+            return _unexpected(ctx, exc)
+        print(f"safecase: {known}", file=ctx.stderr)
+        return known.exit_code
     except KeyboardInterrupt:
         print("safecase: stopped; nothing more was changed.", file=ctx.stderr)
         return EXIT_FAILED
     except Exception as exc:
-        log.debug("unexpected error", exc_info=True)
-        print(
-            f"safecase: an unexpected problem stopped this ({type(exc).__name__}). "
-            "Please report it; no personal data was shown.",
-            file=ctx.stderr,
-        )
-        return EXIT_FAILED
+        return _unexpected(ctx, exc)
+
+
+def _unexpected(ctx: Context, exc: Exception) -> int:
+    log.debug("unexpected error", exc_info=True)
+    print(
+        f"safecase: an unexpected problem stopped this ({type(exc).__name__}). "
+        "Please report it; no personal data was shown.",
+        file=ctx.stderr,
+    )
+    return EXIT_FAILED
 
 
 def main() -> NoReturn:

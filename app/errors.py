@@ -90,6 +90,27 @@ class DiskFull(SafecaseError):
     default_message = "The disk is full. Free some space and try again; nothing was changed."
 
 
+class DiskError(SafecaseError):
+    default_message = (
+        "Safecase could not read or write the store on this disk: it may be full, removed "
+        "or failing. Free some space or check the disk, then try again."
+    )
+
+
+class StoreReadOnly(SafecaseError):
+    default_message = (
+        "The store file is read-only here. Check its permissions, or move it to a folder "
+        "you can write to."
+    )
+
+
+class StoreUnreadable(SafecaseError):
+    default_message = (
+        "Safecase cannot open the store file. Check that it is there and that you may read "
+        "and write it."
+    )
+
+
 class StoreLocked(SafecaseError):
     default_message = (
         "The store is open in another copy of Safecase. Close that copy and try again."
@@ -102,6 +123,15 @@ class StoreNotFound(SafecaseError):
 
 class StoreExists(SafecaseError):
     default_message = "A store already exists at that place; nothing was changed."
+
+
+class BackupTargetTaken(SafecaseError):
+    """A backup was pointed at a file that is there already: never replaced unless asked."""
+
+    default_message = (
+        "A file already exists there; a backup never replaces a file unless you ask it to "
+        "(--replace). Nothing was written."
+    )
 
 
 class PermissionDenied(SafecaseError):

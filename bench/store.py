@@ -162,7 +162,7 @@ def time_connect(folder: Path, runs: int) -> Timings:
     path = folder / "connect.safecase"
     key = bytearray(secrets.token_bytes(32))
     try:
-        conn = connect(path, key)
+        conn = connect(path, key, create=True)
         migrate(conn)
         conn.close()
         samples: list[float] = []

@@ -12,7 +12,7 @@ from app.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from app.models.rights import Outcome, RightKind
 from app.services import rights
 from tests.helpers import CASEWORKER, CASEWORKER_PW, DPO, DPO_PW, MANAGER, MANAGER_PW, StoreCopy
-from tests.services.casework import TODAY, signed_in
+from tests.services.casework import TODAY, audit_since, signed_in
 from tests.services.sar_world import NOT_FOR_DARREN, build_world, leaks, new_request, pdf_text
 from tests.test_cli import Result, cli
 
@@ -209,3 +209,45 @@ def test_find_gives_the_person_id_that_export_takes(store: StoreCopy, tmp_path: 
     assert nobody.out == "Nobody on the cases you may open matches.\n"
     refused = _sar(store, "find", "--name", "Jane", user=CASEWORKER, password=CASEWORKER_PW)
     assert refused.code != EXIT_OK and refused.out == ""
+
+
+def _register_and_trail(store: StoreCopy) -> tuple[list[str], list[str]]:
+    """The register's references and the audit trail's actions other than signing in and out."""
+    from app.services import audit
+
+    with signed_in(store, MANAGER) as s:
+        references = [r.reference for r in rights.register(s)]
+        entries = audit_since(s, 0)
+    quiet = {audit.SIGN_IN, audit.SIGN_OUT}
+    return references, [e.action for e in entries if e.action not in quiet]
+
+
+def test_export_without_the_manager_role_opens_no_request(store: StoreCopy, tmp_path: Path) -> None:
+    """The DPO keeps the register but may not export packs: refused before any request is
+    opened (which would start a statutory clock and hold the case from destruction)."""
+    world = build_world(store)
+    before = _register_and_trail(store)
+    out = tmp_path / "packs"
+    result = _sar(
+        store, "export", "--person", str(world.jane), "--out", str(out), user=DPO, password=DPO_PW
+    )
+    assert result.code == EXIT_FAILED
+    assert "manager role" in result.err and result.err.count("\n") == 1
+    assert "Opened" not in result.out
+    assert _register_and_trail(store) == before
+    assert not out.exists()
+
+
+def test_export_into_a_folder_it_cannot_make_opens_no_request(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    world = build_world(store)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way")
+    before = _register_and_trail(store)
+    result = _sar(store, "export", "--person", str(world.jane), "--out", str(blocker / "packs"))
+    assert result.code == EXIT_FAILED
+    assert "unexpected" not in result.err and result.err.count("\n") == 1
+    assert "Opened" not in result.out
+    assert _register_and_trail(store) == before
+    assert blocker.read_text() == "in the way"

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, cast
 
 import sqlcipher3
 
-from app.errors import DamagedStore, DiskFull, SafecaseError, StoreLocked
+from app.errors import (
+    DamagedStore,
+    DiskError,
+    DiskFull,
+    SafecaseError,
+    StoreLocked,
+    StoreReadOnly,
+    StoreUnreadable,
+)
 
 log = logging.getLogger("safecase.crypto")
 
@@ -50,7 +59,6 @@ PRAGMAS: tuple[str, ...] = (
     "secure_delete = ON",
     "foreign_keys = ON",
     "trusted_schema = OFF",
-    "cipher_log_level = NONE",
     # Decrypting a page costs far more than reading it: keep the working set decrypted in
     # memory (128 MiB at most; a store of a few thousand cases never fills it) while the store
     # is open. Locking closes the connection, which frees it.
@@ -78,25 +86,91 @@ def set_raw_key(conn: Connection, key: bytes | bytearray, *, rekey: bool = False
         zero(buffer)
 
 
+# SQLite's primary result codes (the low byte of an extended code), from sqlite3.h.
+SQLITE_PERM = 3
+SQLITE_BUSY = 5
+SQLITE_LOCKED = 6
+SQLITE_READONLY = 8
+SQLITE_IOERR = 10
+SQLITE_CORRUPT = 11
+SQLITE_FULL = 13
+SQLITE_CANTOPEN = 14
+SQLITE_NOTADB = 26
+# An extended I/O code: the file ended before the page did (a store cut short).
+SQLITE_IOERR_SHORT_READ = SQLITE_IOERR | (2 << 8)
+
+# What each primary code means to a user. SQLCipher says "not a database" both for a wrong
+# key and for a damaged first page; a key that opened the slot is the right one, so here it
+# means damage.
+_BY_CODE: dict[int, type[SafecaseError]] = {
+    SQLITE_NOTADB: DamagedStore,
+    SQLITE_CORRUPT: DamagedStore,
+    SQLITE_FULL: DiskFull,
+    SQLITE_IOERR: DiskError,
+    SQLITE_READONLY: StoreReadOnly,
+    SQLITE_CANTOPEN: StoreUnreadable,
+    SQLITE_PERM: StoreUnreadable,
+    SQLITE_BUSY: StoreLocked,
+    SQLITE_LOCKED: StoreLocked,
+}
+
+
 def classify(exc: BaseException) -> SafecaseError | None:
-    """The user-facing error for a database error, or None when it is a bug."""
+    """The user-facing error for a database error, or None when it is a bug.
+
+    Sorted by SQLite's result code. Only an error that carries no code (one the sqlcipher3
+    module raises itself) is read by its text, and then only for the two phrases below.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        if code == SQLITE_IOERR_SHORT_READ:
+            return DamagedStore()
+        known = _BY_CODE.get(code & 0xFF)
+        return known() if known else None
     message = str(exc).lower()
-    if "not a database" in message or "malformed" in message or "corrupt" in message:
+    if "not a database" in message or "malformed" in message:
         return DamagedStore()
-    if "disk is full" in message or "disk i/o" in message:
-        return DiskFull()
-    if "database is locked" in message or "database is busy" in message:
-        return StoreLocked()
     return None
 
 
-def connect(path: Path, key: bytes | bytearray) -> Connection:
-    """Open the store at ``path`` with the raw data key and apply Safecase's settings."""
-    conn = cast(
-        Connection,
-        sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False),
-    )
+def _uri(path: Path, *, create: bool) -> str:
+    """A file URI that opens ``path`` read-write and, unless ``create``, never makes it."""
+    quoted = urllib.parse.quote(str(path.absolute()), safe="/")
+    return f"file:{quoted}?mode={'rwc' if create else 'rw'}"
+
+
+def connect(path: Path, key: bytes | bytearray, *, create: bool = False) -> Connection:
+    """Open the store at ``path`` with the raw data key and apply Safecase's settings.
+
+    Only ``create`` may make a new file. An existing file that is empty is refused as
+    damaged, never keyed and written as a new store over what the user had.
+    """
+    if not create:
+        try:
+            empty = path.stat().st_size == 0
+        except OSError:
+            empty = False  # opening it below says why
+        if empty:
+            raise DamagedStore(
+                "The store file is empty: it was cut short or overwritten. "
+                "Restore it from a backup with the recovery key; the file was left as it is."
+            )
     try:
+        conn = cast(
+            Connection,
+            sqlcipher3.connect(
+                _uri(path, create=create),
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            ),
+        )
+    except sqlcipher3.DatabaseError as exc:
+        raise (classify(exc) or exc) from None
+    try:
+        # Before the key: a wrong key or a damaged page makes SQLCipher write its own lines
+        # ("hmac check failed") to standard error from C. Safecase says it in one line.
+        conn.execute("PRAGMA cipher_log_level = NONE").fetchall()
         set_raw_key(conn, key)
         conn.execute("PRAGMA cipher_compatibility = 4")
         # Reading the schema proves the key (and page 1) before anything else runs.

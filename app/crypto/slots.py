@@ -43,6 +43,10 @@ FORMAT = 1
 USER = "user"
 RECOVERY = "recovery"
 UNKNOWN_SLOT = "unknown"
+# Failed sign-ins waiting for the audit trail, and names without a slot being slowed down:
+# each kept to the newest this many, so guessing cannot grow the key file without limit.
+MAX_FAILED_SIGN_INS = 1000
+MAX_UNKNOWN_NAMES = 1000
 
 
 class SlotLocked(Exception):
@@ -146,6 +150,10 @@ class SlotFile:
     slots: list[Slot] = field(default_factory=list)
     # Failed sign-ins happen before the store can be opened; they wait here for the audit trail.
     failed_sign_ins: list[dict[str, Any]] = field(default_factory=list)
+    # How many older failed sign-ins were dropped to keep the list above to its limit.
+    dropped_sign_ins: int = 0
+    # Names with no slot, by their lookup tag (never the name): [failures, last failure].
+    unknown_names: dict[str, list[float]] = field(default_factory=dict)
 
     @classmethod
     def new(cls) -> SlotFile:
@@ -168,6 +176,32 @@ class SlotFile:
             raise DamagedStore()
         return slot
 
+    def record_failed_sign_in(self, slot_id: str, now: float) -> None:
+        """Keep a failed sign-in for the audit trail, dropping (and counting) the oldest past
+        the limit."""
+        self.failed_sign_ins.append({"slot": slot_id, "at": round(now, 3)})
+        excess = len(self.failed_sign_ins) - MAX_FAILED_SIGN_INS
+        if excess > 0:
+            del self.failed_sign_ins[:excess]
+            self.dropped_sign_ins += excess
+
+    def unknown_name_failures(self, tag: str) -> tuple[int, float]:
+        failures, last = self.unknown_names.get(tag, [0, 0.0])
+        return int(failures), float(last)
+
+    def record_unknown_name(self, tag: str, now: float) -> None:
+        """Count a failed sign-in under a name with no slot, as a slot counts its own."""
+        failures, _ = self.unknown_name_failures(tag)
+        self.unknown_names[tag] = [failures + 1, round(now, 3)]
+        if len(self.unknown_names) > MAX_UNKNOWN_NAMES:
+            oldest = sorted(self.unknown_names, key=lambda t: self.unknown_names[t][1])
+            for stale in oldest[: len(self.unknown_names) - MAX_UNKNOWN_NAMES]:
+                del self.unknown_names[stale]
+
+    def typical_user_slot(self) -> Slot | None:
+        """A user slot whose cost a sign-in under an unknown name pays too."""
+        return next((s for s in self.slots if s.kind == USER and s.kdf is not None), None)
+
     def put(self, slot: Slot) -> None:
         self.slots = [s for s in self.slots if s.id != slot.id] + [slot]
 
@@ -179,6 +213,8 @@ class SlotFile:
             "generation": self.generation,
             "slots": [s.to_json() for s in self.slots],
             "failed_sign_ins": self.failed_sign_ins,
+            "dropped_sign_ins": self.dropped_sign_ins,
+            "unknown_names": self.unknown_names,
         }
         return json.dumps(data, indent=1, sort_keys=True).encode("utf-8")
 
@@ -197,6 +233,11 @@ class SlotFile:
                 generation=int(data["generation"]),
                 slots=[Slot.from_json(s) for s in data["slots"]],
                 failed_sign_ins=list(data.get("failed_sign_ins", [])),
+                dropped_sign_ins=int(data.get("dropped_sign_ins", 0)),
+                unknown_names={
+                    str(tag): [float(n), float(at)]
+                    for tag, (n, at) in dict(data.get("unknown_names", {})).items()
+                },
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise DamagedStore(
@@ -248,6 +289,15 @@ def derive_kek(
                 raise ValueError("a device-bound slot needs the device secret")
             ikm += device_secret
     return hkdf(ikm, salt=slot.salt, info=_kek_info(slot.kind, slot.device_bound))
+
+
+def dummy_derivation(slot: Slot | None, password: str, device_secret: bytes | None = None) -> None:
+    """Spend what deriving ``slot``'s key costs, for a name that has no slot of its own, so
+    an unknown name takes as long to refuse as a wrong password does."""
+    if slot is None or slot.kdf is None:
+        return
+    ikm = argon2id(password, secrets.token_bytes(len(slot.salt)), slot.kdf)
+    hkdf(ikm + (device_secret or b""), salt=slot.salt, info=_kek_info(slot.kind, False))
 
 
 def _seal_aad(store_id: str, slot: Slot, generation: int) -> bytes:

@@ -6,6 +6,7 @@ One store is one SQLCipher file (``cases.safecase``), a key-slot file beside it
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import logging
@@ -18,10 +19,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import NoReturn, cast
 
 import sqlcipher3
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.crypto import slots as slotlib
 from app.crypto.connection import (
@@ -33,12 +36,13 @@ from app.crypto.connection import (
 )
 from app.crypto.device import DeviceSecrets
 from app.crypto.files import StoreLock, atomic_write, os_error
-from app.crypto.kdf import Argon2Params
+from app.crypto.kdf import Argon2Params, hkdf
 from app.crypto.recovery import format_recovery_key, new_recovery_key, parse_recovery_key
 from app.crypto.sealing import backup_tag
 from app.crypto.slots import Payload, Slot, SlotFile, SlotLocked
 from app.errors import (
     DamagedStore,
+    InvalidInput,
     MissingDeviceSecret,
     PermissionDenied,
     SafecaseError,
@@ -212,13 +216,14 @@ class Vault:
         updated.save(keys_path(self.path))
         self.slots = updated
 
-    def take_failed_sign_ins(self) -> list[dict[str, object]]:
-        """Failed sign-ins recorded before the store was open, cleared once handed over."""
-        if not self.slots.failed_sign_ins:
-            return []
-        pending = list(self.slots.failed_sign_ins)
+    def take_failed_sign_ins(self) -> tuple[list[dict[str, object]], int]:
+        """Failed sign-ins recorded before the store was open, and how many older ones were
+        dropped past the limit; cleared once handed over."""
+        if not self.slots.failed_sign_ins and not self.slots.dropped_sign_ins:
+            return [], 0
+        pending = list(self.slots.failed_sign_ins), self.slots.dropped_sign_ins
         updated = self.slots.copy()
-        updated.failed_sign_ins = []
+        updated.failed_sign_ins, updated.dropped_sign_ins = [], 0
         updated.save(keys_path(self.path))
         self.slots = updated
         return pending
@@ -258,19 +263,24 @@ class Vault:
 
     # -- backups -------------------------------------------------------------------------------
 
-    def write_backup(self, out: Path) -> int:
+    def write_backup(self, out: Path, destroyed: bytes | None = None) -> int:
         """Write one backup file at ``out``; returns its size in bytes.
 
         The copy inside is keyed with the backup key, which only admin and recovery slots
         unlock, and carries the slot file so a restore on another machine can find the recovery
-        slot. It is checked before the file is put in place.
+        slot. It is checked before the file is put in place. ``destroyed`` (the store's
+        destruction log) goes into the header sealed under the backup key, so a restore of an
+        older backup can learn what was destroyed after it without opening this one.
         """
         if self._payload.backup_key is None:
             raise PermissionDenied("Only an admin can make a backup.")
         folder = out.parent
         if not folder.is_dir():
             raise SafecaseError("The folder for the backup does not exist. Choose another.")
-        fd, tmp_name = tempfile.mkstemp(prefix=".safecase-copy-", dir=folder)
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=".safecase-copy-", dir=folder)
+        except OSError as exc:
+            raise os_error(exc) from None
         os.close(fd)
         copy_path = Path(tmp_name)
         copy_path.unlink()
@@ -284,7 +294,10 @@ class Vault:
             finally:
                 target.close()
             if problems:
-                raise DamagedStore("The backup copy failed its check; the backup was not written.")
+                raise DamagedStore(
+                    "The store is damaged: its backup copy failed the check, so the backup "
+                    "was not written. Restore it from an earlier backup with the recovery key."
+                )
             header = json.dumps(
                 {
                     "format": 1,
@@ -292,6 +305,7 @@ class Vault:
                     "slots": self.slots.to_bytes().decode("utf-8"),
                     "audit": self._audit_seen(),
                 }
+                | self._sealed_destroyed(destroyed)
             ).encode("utf-8")
             atomic_write(
                 out,
@@ -324,6 +338,111 @@ class Vault:
         expected = backup_tag(key, seen.store_id, seen.count, seen.head)
         return hmac.compare_digest(expected, seen.tag)
 
+    def _sealed_destroyed(self, destroyed: bytes | None) -> dict[str, str]:
+        if destroyed is None or self._payload.backup_key is None:
+            return {}
+        nonce = secrets.token_bytes(12)
+        sealed = AESGCM(_destroyed_key(self._payload.backup_key)).encrypt(
+            nonce, destroyed, self.slots.store_id.encode("utf-8")
+        )
+        return {"destroyed": base64.b64encode(nonce + sealed).decode("ascii")}
+
+    def owns_backup(self, backup: Path) -> bool:
+        """Whether ``backup`` is a backup file of this store (by the store id in its header)."""
+        if not is_backup(backup):
+            return False
+        try:
+            header, _offset = read_backup_header(backup)
+            store_id = SlotFile.from_bytes(str(header["slots"]).encode("utf-8")).store_id
+        except (SafecaseError, OSError, ValueError, KeyError):
+            return False
+        return store_id == self.slots.store_id
+
+    def read_destroyed(self, backup: Path) -> bytes | None:
+        """The destruction log sealed in a backup of this store, or None when the file is not
+        a backup of this store, carries none, or does not open with this store's backup key."""
+        if self._payload.backup_key is None:
+            return None
+        try:
+            header, _offset = read_backup_header(backup)
+            store_id = SlotFile.from_bytes(str(header["slots"]).encode("utf-8")).store_id
+            if store_id != self.slots.store_id or "destroyed" not in header:
+                return None
+            blob = base64.b64decode(str(header["destroyed"]))
+            return AESGCM(_destroyed_key(self._payload.backup_key)).decrypt(
+                blob[:12], blob[12:], store_id.encode("utf-8")
+            )
+        except (SafecaseError, OSError, ValueError, KeyError, InvalidTag):
+            return None
+
+    def rewrite_backup(self, backup: Path, edit: Callable[[Connection], bytes], now: str) -> int:
+        """Change a backup of this store in place of the file: its database is copied out (still
+        encrypted) beside it, ``edit`` changes the copy and returns the destruction log to seal
+        in the new header, and a fresh backup file replaces the old one atomically. Returns the
+        new size. The old file's blocks are released, not overwritten: on an SSD or a synced
+        folder they may survive until reused."""
+        if self._payload.backup_key is None:
+            raise PermissionDenied("Only an admin can change a backup.")
+        header, offset = read_backup_header(backup)
+        store_id = SlotFile.from_bytes(str(header["slots"]).encode("utf-8")).store_id
+        if store_id != self.slots.store_id:
+            raise SafecaseError("That backup is of another store; it was left as it was.")
+        fd, tmp_name = tempfile.mkstemp(prefix=".safecase-copy-", dir=backup.parent)
+        copy_path = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out, open(backup, "rb") as source:
+                source.seek(offset)
+                while chunk := source.read(1 << 20):
+                    out.write(chunk)
+            conn = connect(copy_path, self._payload.backup_key)
+            try:
+                destroyed = edit(conn)
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                conn.execute("PRAGMA journal_mode = DELETE").fetchall()
+                problems = integrity_errors(conn)
+            finally:
+                conn.close()
+            if problems:
+                raise DamagedStore("The changed backup failed its check; the old one was kept.")
+            header = header | self._sealed_destroyed(destroyed) | {"rewritten": now}
+            atomic_write(backup, _backup_chunks(json.dumps(header).encode("utf-8"), copy_path))
+        except sqlcipher3.DatabaseError as exc:
+            raise (classify(exc) or exc) from None
+        except OSError as exc:
+            raise os_error(exc) from None
+        finally:
+            for extra in (copy_path, *store_files(copy_path)[3:]):
+                extra.unlink(missing_ok=True)
+        return backup.stat().st_size
+
+
+def _destroyed_key(backup_key: bytes | bytearray) -> bytes:
+    return hkdf(bytes(backup_key), salt=b"", info=b"safecase backup destruction log v1")
+
+
+def read_backup_header(backup: Path) -> tuple[dict[str, object], int]:
+    """A backup file's header and where its database starts; refuses a file that is not one."""
+    try:
+        with open(backup, "rb") as handle:
+            if handle.read(len(BACKUP_MAGIC)) != BACKUP_MAGIC:
+                raise DamagedStore("That file is not a Safecase backup.")
+            (length,) = struct.unpack(">I", handle.read(4))
+            header = json.loads(handle.read(length))
+    except (ValueError, struct.error):
+        raise DamagedStore("The backup file is damaged.") from None
+    if not isinstance(header, dict):
+        raise DamagedStore("The backup file is damaged.")
+    return header, len(BACKUP_MAGIC) + 4 + length
+
+
+def is_backup(path: Path) -> bool:
+    """Whether ``path`` is a regular file that starts like a Safecase backup."""
+    try:
+        with open(path, "rb") as handle:
+            return path.is_file() and handle.read(len(BACKUP_MAGIC)) == BACKUP_MAGIC
+    except OSError:
+        return False
+
 
 @dataclass(frozen=True)
 class BackupAnchor:
@@ -336,16 +455,14 @@ class BackupAnchor:
 def backup_anchor(backup: Path) -> BackupAnchor | None:
     """What a backup file saw of the audit trail, read from its header alone; None for a file
     that is not a backup, or a backup made before backups carried it."""
+    if not is_backup(backup):
+        return None
     try:
-        with open(backup, "rb") as handle:
-            if handle.read(len(BACKUP_MAGIC)) != BACKUP_MAGIC:
-                return None
-            (length,) = struct.unpack(">I", handle.read(4))
-            header = json.loads(handle.read(length))
-        seen = header["audit"]
-        store_id = str(json.loads(header["slots"])["store_id"])
-        return BackupAnchor(store_id, int(seen["count"]), str(seen["head"]), str(seen["tag"]))
-    except (OSError, ValueError, KeyError, TypeError, struct.error):
+        header, _offset = read_backup_header(backup)
+        seen = cast(dict[str, object], header["audit"])
+        store_id = str(json.loads(str(header["slots"]))["store_id"])
+        return BackupAnchor(store_id, int(str(seen["count"])), str(seen["head"]), str(seen["tag"]))
+    except (SafecaseError, OSError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -359,9 +476,25 @@ def _backup_chunks(header: bytes, copy_path: Path) -> Iterator[bytes]:
 # -- creating and opening --------------------------------------------------------------------
 
 
+def _store_path(path: Path) -> Path:
+    """Refuse a path that cannot name a store file: an empty one, or a folder."""
+    if not path.name or path.is_dir():
+        raise InvalidInput(
+            "That names a folder, not a store file. Name the store file itself, "
+            "for example cases.safecase in that folder."
+        )
+    return path
+
+
+def _existing_store(path: Path) -> Path:
+    if not _store_path(path).exists():
+        raise StoreNotFound()
+    return path
+
+
 def _make_room_for(path: Path) -> None:
     """Refuse to overwrite a store; create the folder a new one goes in."""
-    if any(p.exists() for p in store_files(path)):
+    if any(p.exists() for p in store_files(_store_path(path))):
         raise StoreExists()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -395,7 +528,7 @@ def create(
     recovery = new_recovery_key()
     slots = SlotFile.new()
     try:
-        conn = connect(path, payload.data_key)
+        conn = connect(path, payload.data_key, create=True)
         recovery_slot = slotlib.make_slot(
             slots, kind=slotlib.RECOVERY, payload=payload, recovery_key=recovery
         )
@@ -456,15 +589,13 @@ def open_with_password(
     clock: Callable[[], float] = time.time,
 ) -> Vault:
     """Open the store as ``username``; wrong passwords are counted and slowed down."""
-    if not path.exists():
-        raise StoreNotFound()
+    _existing_store(path)
     lock = _acquire(path)
     try:
         slots = SlotFile.load(keys_path(path))
         slot = slots.find_user(username)
         if slot is None:
-            _record_failure(path, slots, None, clock())
-            raise WrongPassword()
+            _refuse_unknown_name(path, slots, username, password, device, clock)
         wait = slot.last_failure + sign_in_delay(slot.failures) - clock()
         if wait > 0:
             raise SignInDelayed(math.ceil(wait))
@@ -494,23 +625,48 @@ def open_with_password(
     return Vault(path, conn, slots, slot.id, payload, lock, device if device_secret else None)
 
 
-def _record_failure(path: Path, slots: SlotFile, slot: Slot | None, now: float) -> None:
+def _refuse_unknown_name(
+    path: Path,
+    slots: SlotFile,
+    username: str,
+    password: str,
+    device: DeviceSecrets | None,
+    clock: Callable[[], float],
+) -> NoReturn:
+    """Refuse a name with no slot as a wrong password is refused: after the same derivation
+    and with the same back-off, counted by the name's lookup tag (never the name itself)."""
+    tag = slots.lookup_tag(username)
+    failures, last = slots.unknown_name_failures(tag)
+    wait = last + sign_in_delay(failures) - clock()
+    if wait > 0:
+        raise SignInDelayed(math.ceil(wait))
+    typical = slots.typical_user_slot()
+    secret = None
+    if typical is not None and typical.device_bound and device is not None:
+        secret = device.get()
+    slotlib.dummy_derivation(typical, password, secret)
+    _record_failure(path, slots, None, clock(), unknown_tag=tag)
+    raise WrongPassword()
+
+
+def _record_failure(
+    path: Path, slots: SlotFile, slot: Slot | None, now: float, *, unknown_tag: str = ""
+) -> None:
     updated = slots.copy()
     if slot is not None:
         target = updated.get(slot.id)
         if target is not None:
             target.failures += 1
             target.last_failure = now
-    updated.failed_sign_ins.append(
-        {"slot": slot.id if slot else slotlib.UNKNOWN_SLOT, "at": round(now, 3)}
-    )
+    elif unknown_tag:
+        updated.record_unknown_name(unknown_tag, now)
+    updated.record_failed_sign_in(slot.id if slot else slotlib.UNKNOWN_SLOT, now)
     updated.save(keys_path(path))
 
 
 def open_with_recovery(path: Path, recovery_key: str, *, device: DeviceSecrets | None) -> Vault:
     """Open the store with the recovery key alone (no password, no device secret)."""
-    if not path.exists():
-        raise StoreNotFound()
+    _existing_store(path)
     key = parse_recovery_key(recovery_key)
     lock = _acquire(path)
     try:

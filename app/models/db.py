@@ -46,13 +46,25 @@ def transaction(conn: Connection) -> Iterator[Connection]:
         conn.execute("COMMIT")
     except sqlcipher3.DatabaseError as exc:
         _AFTER_COMMIT.pop(id(conn), None)
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise (classify(exc) or exc) from None
     except BaseException:
         _AFTER_COMMIT.pop(id(conn), None)
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise
     _run_after_commit(conn)
+
+
+def _roll_back(conn: Connection) -> None:
+    """Undo the open transaction, never hiding the error that stopped it.
+
+    After a full disk or an I/O error SQLite may already have rolled back, and then its
+    ROLLBACK fails ("no transaction is active"); the first error is the one to report.
+    """
+    try:
+        conn.execute("ROLLBACK")
+    except sqlcipher3.DatabaseError as exc:
+        log.info("rollback after a failed transaction failed: %s", type(exc).__name__)
 
 
 def read(conn: Connection, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:

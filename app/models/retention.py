@@ -14,6 +14,7 @@ again, or a change that moves its date, needs a fresh review.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import enum
 import json
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from app.crypto.connection import Connection
 from app.errors import SafecaseError
-from app.models import settings
+from app.models import rights, settings
 from app.models.convert import date_text, parse_date
 from app.models.db import limit as sql_limit
 from app.models.db import read
@@ -345,11 +346,14 @@ def delete_case_rows(conn: Connection, case_id: int) -> dict[str, int]:
     return counts
 
 
-def delete_people(conn: Connection, person_ids: Iterable[int]) -> dict[str, int]:
+def delete_people(
+    conn: Connection, person_ids: Iterable[int], erased: str = "destroyed"
+) -> dict[str, int]:
     """Delete each person no remaining case points at, with their consents; keep the rest.
 
-    A closed rights request about a deleted person keeps its register entry but loses its link
-    to the person (an open one blocks destruction before this is reached).
+    A closed rights request about a deleted person keeps its register entry (reference, dates,
+    outcome, who handled it) but loses its link to the person and every personal detail: its
+    requester reads ``erased`` (an open one blocks destruction before this is reached).
     """
     counts = {"people": 0, "people_kept": 0, "consents": 0, "rights_request_links": 0}
     ids = sorted(set(person_ids))
@@ -368,26 +372,20 @@ def delete_people(conn: Connection, person_ids: Iterable[int]) -> dict[str, int]
     counts["consents"] = max(
         0, conn.execute(f"DELETE FROM consents WHERE person_id IN ({marks})", gone).rowcount
     )
-    counts["rights_request_links"] = max(
-        0,
-        conn.execute(
-            "UPDATE rights_requests SET subject_person_id = NULL "
-            f"WHERE subject_person_id IN ({marks}) AND status != 'open'",
-            gone,
-        ).rowcount,
-    )
+    counts["rights_request_links"] = rights.erase_subjects(conn, gone, erased)
     counts["people"] = max(
         0, conn.execute(f"DELETE FROM people WHERE id IN ({marks})", gone).rowcount
     )
     return counts
 
 
-def destroy_case(conn: Connection, case_id: int) -> dict[str, int]:
+def destroy_case(conn: Connection, case_id: int, erased: str = "destroyed") -> dict[str, int]:
     """Remove a case and everything that is only there because of it. Call inside a
-    transaction: the caller commits the destruction and its log row together."""
+    transaction: the caller commits the destruction and its log row together. ``erased`` is
+    what a closed rights request about a destroyed person says instead of the requester."""
     people = [int(str(r[0])) for r in conn.execute(_PEOPLE_OF_CASE, (case_id,)).fetchall()]
     counts = delete_case_rows(conn, case_id)
-    counts.update(delete_people(conn, people))
+    counts.update(delete_people(conn, people, erased))
     return counts
 
 
@@ -494,16 +492,16 @@ def add_log(conn: Connection, entry: LogEntry) -> None:
     )
 
 
-def log_entries(conn: Connection, run_id: str) -> list[LogEntry]:
-    rows = read(
-        conn,
-        "SELECT l.run_id, l.reference, l.closed_date, l.due_date, l.rule, l.reason, "
-        "l.approved_by, COALESCE(a.username, ''), COALESCE(l.approved_at, ''), l.destroyed_by, "
-        "COALESCE(d.username, ''), l.destroyed_at, l.counts FROM destruction_log l "
-        "LEFT JOIN users a ON a.id = l.approved_by LEFT JOIN users d ON d.id = l.destroyed_by "
-        "WHERE l.run_id = ? ORDER BY l.id",
-        (run_id,),
-    )
+_LOG_SELECT = (
+    "SELECT l.run_id, l.reference, l.closed_date, l.due_date, l.rule, l.reason, "
+    "l.approved_by, COALESCE(a.username, ''), COALESCE(l.approved_at, ''), l.destroyed_by, "
+    "COALESCE(d.username, ''), l.destroyed_at, l.counts FROM destruction_log l "
+    "LEFT JOIN users a ON a.id = l.approved_by LEFT JOIN users d ON d.id = l.destroyed_by "
+)
+
+
+def _log_entries(conn: Connection, where: str, params: tuple[object, ...]) -> list[LogEntry]:
+    rows = read(conn, f"{_LOG_SELECT}{where} ORDER BY l.id", params)
     return [
         LogEntry(
             run_id=str(r[0]),
@@ -522,6 +520,102 @@ def log_entries(conn: Connection, run_id: str) -> list[LogEntry]:
         )
         for r in rows
     ]
+
+
+def log_entries(conn: Connection, run_id: str) -> list[LogEntry]:
+    return _log_entries(conn, "WHERE l.run_id = ?", (run_id,))
+
+
+def every_log_entry(conn: Connection) -> list[LogEntry]:
+    """The whole destruction log, oldest first."""
+    return _log_entries(conn, "", ())
+
+
+# -- the log in a backup's header, and putting it into an older copy ---------------------------
+
+
+def log_to_json(entries: Iterable[LogEntry]) -> bytes:
+    """The log as a backup's header carries it (sealed): references, dates, rules and user ids."""
+    return json.dumps(
+        [
+            {
+                "run_id": e.run_id,
+                "reference": e.reference,
+                "closed_date": date_text(e.closed_date),
+                "due_date": e.due_date.isoformat(),
+                "rule": e.rule.value,
+                "reason": e.reason,
+                "approved_by": e.approved_by,
+                "approved_at": e.approved_at,
+                "destroyed_by": e.destroyed_by,
+                "destroyed_at": e.destroyed_at,
+                "counts": e.counts,
+            }
+            for e in entries
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode("utf-8")
+
+
+def log_from_json(data: bytes) -> list[LogEntry]:
+    return [
+        LogEntry(
+            run_id=str(d["run_id"]),
+            reference=str(d["reference"]),
+            closed_date=parse_date(d["closed_date"]),
+            due_date=parse_date(d["due_date"]) or dt.date.min,
+            rule=Rule(str(d["rule"])),
+            reason=str(d["reason"]),
+            approved_by=None if d["approved_by"] is None else int(d["approved_by"]),
+            approved_by_name="",
+            approved_at=str(d["approved_at"]),
+            destroyed_by=int(d["destroyed_by"]),
+            destroyed_by_name="",
+            destroyed_at=str(d["destroyed_at"]),
+            counts={str(k): int(v) for k, v in dict(d["counts"]).items()},
+        )
+        for d in json.loads(data)
+    ]
+
+
+def _user_or(conn: Connection, user_id: int | None, fallback: int | None) -> int | None:
+    """``user_id`` when this copy of the store has that user (an older copy may not)."""
+    if user_id is not None and read(conn, "SELECT 1 FROM users WHERE id = ?", (user_id,)):
+        return user_id
+    return fallback
+
+
+def erased_line(day: str, run_id: str) -> str:
+    """What a closed rights request says in place of a destroyed requester's name."""
+    return f"(destroyed {day}, run {run_id})"
+
+
+def reapply(conn: Connection, entry: LogEntry, acting_user: int) -> int | None:
+    """Bring one destruction from a newer log into this (older) copy of the store: destroy the
+    case if this copy still holds it, and copy the log row if this copy lacks it. Returns the
+    id of the case destroyed here, if any. Call inside a transaction, one entry at a time."""
+    case = read(conn, "SELECT id FROM cases WHERE reference = ?", (entry.reference,))
+    case_id = int(str(case[0][0])) if case else None
+    if case_id is not None:
+        destroy_case(conn, case_id, erased_line(entry.destroyed_at[:10], entry.run_id))
+    logged = read(
+        conn,
+        "SELECT 1 FROM destruction_log WHERE run_id = ? AND reference = ?",
+        (entry.run_id, entry.reference),
+    )
+    if not logged:
+        first_user = int(str(read(conn, "SELECT min(id) FROM users")[0][0]))
+        destroyed_by = _user_or(conn, entry.destroyed_by, _user_or(conn, acting_user, first_user))
+        add_log(
+            conn,
+            dataclasses.replace(
+                entry,
+                approved_by=_user_or(conn, entry.approved_by, None),
+                destroyed_by=destroyed_by if destroyed_by is not None else first_user,
+            ),
+        )
+    return case_id
 
 
 def runs(conn: Connection, limit: int = 200) -> list[RunSummary]:

@@ -477,3 +477,63 @@ def exports(conn: Connection, request_id: int) -> list[ExportRecord]:
         ExportRecord(int(str(r[0])), int(str(r[1])), int(str(r[2])), str(r[3]), str(r[4]))
         for r in rows
     ]
+
+
+# -- after a purge ------------------------------------------------------------------------------
+
+
+# Append-only tables with free text about a request: (table, the text column, the others).
+_APPEND_ONLY_TEXT = (
+    (
+        "redactions",
+        "reason",
+        "id, request_id, item, start, end, action, code, decided_by, decided_at",
+    ),
+    ("sar_signoffs", "note", "id, request_id, signed_by, signed_at, pack_sha256"),
+)
+
+
+def erase_subjects(conn: Connection, person_ids: list[int], erased: str) -> int:
+    """Clear the personal details of the closed requests about people who are being destroyed.
+
+    Each keeps its reference, kind, dates, outcome and who handled it (accountability); its
+    requester becomes ``erased`` (a line naming the date and run, never a person), and its
+    notes, refusal reasons, pause reasons and the free text of its redaction log and sign-offs
+    go. Returns how many requests were cleared. Call inside the destruction's transaction,
+    before the people are deleted; an open request blocks destruction before this is reached.
+    """
+    if not person_ids:
+        return 0
+    marks = ", ".join("?" * len(person_ids))
+    ids = [
+        int(str(r[0]))
+        for r in read(
+            conn,
+            f"SELECT id FROM rights_requests WHERE subject_person_id IN ({marks}) "
+            "AND status != 'open'",
+            tuple(person_ids),
+        )
+    ]
+    if not ids:
+        return 0
+    marks = ", ".join("?" * len(ids))
+    conn.execute(
+        "UPDATE rights_requests SET requester = ?, subject_note = '', refusal_reason = '', "
+        f"subject_person_id = NULL WHERE id IN ({marks})",
+        (erased, *ids),
+    )
+    conn.execute(f"UPDATE rights_pauses SET reason = '' WHERE request_id IN ({marks})", ids)
+    # The redaction log and the sign-offs are append-only: a row with free text is written
+    # again without it, under the same id, so who decided what and when stays.
+    for table, text, columns in _APPEND_ONLY_TEXT:
+        for row in read(
+            conn,
+            f"SELECT {columns} FROM {table} WHERE {text} != '' AND request_id IN ({marks})",
+            tuple(ids),
+        ):
+            conn.execute(f"DELETE FROM {table} WHERE id = ?", (row[0],))
+            conn.execute(
+                f"INSERT INTO {table} ({columns}, {text}) VALUES ({', '.join('?' * len(row))}, '')",
+                row,
+            )
+    return len(ids)

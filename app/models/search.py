@@ -85,7 +85,7 @@ def index_note(
     _add(conn, body, "note", case_id, note_id=note_id)
 
 
-def _words(text: str) -> list[str]:
+def query_words(text: str) -> list[str]:
     """What a user typed, as search reads it: one phone number, or words in lower case."""
     stripped = text.strip()
     if re.fullmatch(r"[\d\s()+-]{6,}", stripped):
@@ -96,7 +96,7 @@ def _words(text: str) -> list[str]:
 def person_matches(person: Person, text: str) -> bool:
     """Whether every word typed starts one of the person's indexed words, as search matches."""
     tokens = _WORD.findall(person_text(person).lower())
-    return all(any(t.startswith(w) for t in tokens) for w in _words(text))
+    return all(any(t.startswith(w) for t in tokens) for w in query_words(text))
 
 
 def fts_query(text: str) -> str:
@@ -104,7 +104,7 @@ def fts_query(text: str) -> str:
 
     A run of digits, spaces and + is read as one phone number.
     """
-    return " ".join(f'"{w}"*' for w in _words(text))
+    return " ".join(f'"{w}"*' for w in query_words(text))
 
 
 def matching_cases(

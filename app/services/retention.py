@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import logging
 import secrets
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from app.models.retention import (
 )
 from app.models.users import Role
 from app.services import access, audit
+from app.services import backup as backup_service
+from app.services.backup import BackupChoice, BackupsHandled
 from app.services.session import Session
 
 log = logging.getLogger("safecase.retention")
@@ -242,6 +245,19 @@ class PurgeResult:
     changed: tuple[str, ...]  # approved, but no longer destroyable when reached: left alone
     seconds: float  # the whole run
     scrub_seconds: float  # the checkpoint and VACUUM at the end
+    backups: BackupsHandled | None = None  # what was done about backups made before the run
+
+
+class BackupChoiceNeeded(InvalidInput):
+    """A purge with backups made before it waits for the admin to say what happens to them."""
+
+    def __init__(self, older: Sequence[Path]) -> None:
+        folders = ", ".join(sorted({str(p.resolve().parent) for p in older}))
+        super().__init__(
+            f"There are {len(older)} backup(s) of this store made before this purge, in "
+            f"{folders}; choose whether to rewrite, destroy or keep them before it runs."
+        )
+        self.older = tuple(older)
 
 
 def new_run_id(now: str) -> str:
@@ -254,7 +270,11 @@ def _destroyable(item: Schedule | None, as_of: dt.date) -> bool:
 
 
 def purge(
-    session: Session, *, as_of: dt.date | None = None, progress: Progress | None = None
+    session: Session,
+    *,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+    backups: BackupChoice | None = None,
 ) -> PurgeResult:
     """Destroy every due case that was approved, each in its own transaction with its log row
     and audit entry, then clear the write-ahead log and rebuild the file so nothing survives in
@@ -263,6 +283,10 @@ def purge(
 
     If something fails part-way, the case in hand is left wholly as it was, the cases before it
     stay destroyed (each with its log row), and the file is still scrubbed.
+
+    ``backups`` says what happens to the backups of this store made before the run (see
+    app/services/backup.py); when there are some, the choice must be made before anything is
+    destroyed, and the certificate records it.
     """
     session.require(Role.ADMIN)
     started = time.perf_counter()
@@ -276,6 +300,9 @@ def purge(
     rules = model.policy(conn)
     due = model.due(conn, day, rules)
     chosen = [i for i in due if i.approved and not i.blocked]
+    older = backup_service.known_backups(session) if chosen else []
+    if older and backups is None:
+        raise BackupChoiceNeeded(older)
     run_id = new_run_id(session.now())
     total = len(chosen)
     destroyed: list[LogEntry] = []
@@ -303,6 +330,12 @@ def purge(
     if not chosen:
         with transaction(conn):
             _record_run(session, run_id, day, 0, finished=True)
+    handled = None
+    if destroyed:
+        # After the scrub, so a fresh backup holds nothing of the destroyed cases; the log is
+        # emptied again after the few rows this writes.
+        handled = backup_service.after_purge(session, run_id, backups, older)
+        model.checkpoint(conn)
     if progress and total:
         progress(total, total)
     log.info("purge %s: destroyed %d, %d changed", run_id, len(destroyed), len(changed))
@@ -315,6 +348,7 @@ def purge(
         changed=tuple(changed),
         seconds=time.perf_counter() - started,
         scrub_seconds=scrub_seconds,
+        backups=handled,
     )
 
 
@@ -347,7 +381,7 @@ def _destroy_one(
             return None
         approval = item.approval
         assert approval is not None
-        counts = model.destroy_case(conn, case_id)
+        counts = model.destroy_case(conn, case_id, model.erased_line(session.now()[:10], run_id))
         entry = LogEntry(
             run_id=run_id,
             reference=item.reference,
@@ -451,7 +485,8 @@ def certificate(session: Session, run_id: str) -> bytes:
         )
     service = settings.get(session.conn, settings.SERVICE_NAME) or "Safecase"
     printed = f"{session.now()[:16].replace('T', ' ')} UTC by {session.username}"
-    pdf = certificate_pdf(entries, service, printed)
+    handled = backup_service.handled(session.conn, entries[0].run_id)
+    pdf = certificate_pdf(entries, service, printed, backups=handled.lines() if handled else ())
     with transaction(session.conn):
         audit.record(
             session.conn,
@@ -477,7 +512,10 @@ COUNT_LABELS = (
     ("cases", "cases"),
     ("people", "people on no other case"),
     ("people_kept", "people kept, as they are on another case (not destroyed)"),
-    ("rights_request_links", "rights-register entries unlinked from a destroyed person"),
+    (
+        "rights_request_links",
+        "rights-register entries kept without the destroyed person's details",
+    ),
     ("consents", "consent decisions"),
     ("notes", "notes and contacts"),
     ("note_revisions", "note corrections and disputes"),
@@ -506,10 +544,16 @@ def _when(stamp: str) -> str:
 
 
 def certificate_pdf(
-    entries: Sequence[LogEntry], service: str, printed: str, *, compress: bool = True
+    entries: Sequence[LogEntry],
+    service: str,
+    printed: str,
+    *,
+    compress: bool = True,
+    backups: Sequence[str] = (),
 ) -> bytes:
     """Lay out the certificate for one run's log entries. Only what the log holds goes in:
-    references, dates, rules, counts and staff usernames; no personal data."""
+    references, dates, rules, counts and staff usernames; no personal data. ``backups`` are
+    the sentences saying what remains in backups, where and until when."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
@@ -558,6 +602,12 @@ def certificate_pdf(
     for key, label in COUNT_LABELS:
         if counted.get(key):
             line(f"{counted[key]:>10,}  {label}", 9.5, "Courier", 4.4)
+    if backups:
+        y -= 3 * mm
+        line("Backups", 11, "Helvetica-Bold", 6)
+        for sentence in backups:
+            for part in textwrap.wrap(sentence, 100):
+                line(part, 9.5, gap=4.6)
     y -= 4 * mm
     columns = (
         ("Reference", 0),

@@ -24,6 +24,7 @@ from app.models.records import CaseRole
 from app.models.rights import Outcome, RequestStatus, RightKind, RightsRequest
 from app.models.users import Role
 from app.services import access, audit
+from app.services.search import check_query
 from app.services.session import Session
 
 REGISTER_ROLES = (Role.MANAGER, Role.DPO)
@@ -112,36 +113,43 @@ def _reload(session: Session, request_id: int) -> RightsRequest:
 def create_request(session: Session, draft: RequestDraft) -> RightsRequest:
     """Enter a new request in the register (it starts open; its clock starts when identity or
     an agent's authority is confirmed)."""
+    with transaction(session.conn):
+        request_id = insert_request(session, draft)
+    return _reload(session, request_id)
+
+
+def insert_request(session: Session, draft: RequestDraft) -> int:
+    """Enter a checked request and its audit entry, inside the caller's transaction (for a
+    service that opens a request only if the rest of its work is done too)."""
     session.require(*REGISTER_ROLES)
     _check(session, draft)
     due, _ = _schedule(draft.identity_confirmed_on, [], False)
     now = session.now()
-    with transaction(session.conn):
-        reference = rights_model.next_reference(session.conn, dt.date.today().year)
-        request_id = rights_model.insert(
-            session.conn,
-            reference=reference,
-            kind=draft.kind,
-            requester=draft.requester.strip(),
-            subject_person_id=draft.subject_person_id,
-            subject_note=draft.subject_note.strip(),
-            by_agent=draft.by_agent,
-            authority_seen=draft.authority_seen,
-            received_on=draft.received_on,
-            identity_confirmed_on=draft.identity_confirmed_on,
-            due_on=due,
-            user_id=session.user_id,
-            now=now,
-        )
-        subject = f"person:{draft.subject_person_id}" if draft.subject_person_id else "none"
-        audit.record(
-            session.conn,
-            session.user_id,
-            audit.RIGHTS_REQUEST_CREATED,
-            _line(request_id),
-            f"kind={draft.kind.value} subject={subject}",
-        )
-    return _reload(session, request_id)
+    reference = rights_model.next_reference(session.conn, dt.date.today().year)
+    request_id = rights_model.insert(
+        session.conn,
+        reference=reference,
+        kind=draft.kind,
+        requester=draft.requester.strip(),
+        subject_person_id=draft.subject_person_id,
+        subject_note=draft.subject_note.strip(),
+        by_agent=draft.by_agent,
+        authority_seen=draft.authority_seen,
+        received_on=draft.received_on,
+        identity_confirmed_on=draft.identity_confirmed_on,
+        due_on=due,
+        user_id=session.user_id,
+        now=now,
+    )
+    subject = f"person:{draft.subject_person_id}" if draft.subject_person_id else "none"
+    audit.record(
+        session.conn,
+        session.user_id,
+        audit.RIGHTS_REQUEST_CREATED,
+        _line(request_id),
+        f"kind={draft.kind.value} subject={subject}",
+    )
+    return request_id
 
 
 def update_request(session: Session, request_id: int, draft: RequestDraft) -> RightsRequest:
@@ -352,6 +360,7 @@ def find_subjects(session: Session, text: str, limit: int = 20) -> list[Candidat
     ``text``: the subject of a new request, picked from a list rather than typed as an id.
     Like search, the audit entry records how many were found, never what was typed."""
     session.require(*REGISTER_ROLES)
+    check_query(text)
     where, params = access.condition(session)
     found: list[Candidate] = []
     seen: set[int] = set()

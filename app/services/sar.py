@@ -27,18 +27,22 @@ exported or printed until a manager signs off exactly the content that goes out.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import json
 import os
 import re
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.crypto.connection import Connection
+from app.crypto.files import os_error
 from app.errors import InvalidInput, SafecaseError
 from app.models import cases as case_model
 from app.models import consent as consent_model
@@ -65,6 +69,8 @@ from app.models.rights import Action, Decision, RequestStatus, RightKind, Rights
 from app.models.search import phone_digits
 from app.models.users import Role
 from app.services import audit
+from app.services import rights as rights_service
+from app.services.rights import RequestDraft
 from app.services.session import Session
 
 PACK_ROLES = (Role.MANAGER,)
@@ -97,6 +103,9 @@ RECIPIENT_LABELS = {
 
 class PackRefused(SafecaseError):
     """The pack may not be finalised, or a decision on it is not allowed."""
+
+    # The request opened for the refused pack, when the call opened one.
+    request: RightsRequest | None = None
 
 
 # -- what a pack is -----------------------------------------------------------------------------
@@ -1116,30 +1125,107 @@ def _log_applied(session: Session, request_id: int, pack: SarPack, now: str) -> 
             )
 
 
-def export_pack(
-    session: Session,
-    request_id: int,
-    folder: Path,
-    *,
-    as_zip: bool = False,
-    compress: bool = True,
-    progress: Progress | None = None,
-) -> ExportResult:
-    """Write the pack to ``folder``: the PDF, the JSON copy and a manifest of their SHA-256
-    hashes, named by the request's reference alone (or one zip holding the three). The PDF is
-    built in memory; files are written readable by their owner only. The export is audited."""
+def _made_folder(folder: Path) -> Path | None:
+    """Make ``folder`` and any missing parents, each readable by its owner only; returns the
+    topmost folder made (None when it was there already)."""
+    if folder.exists():
+        if not folder.is_dir():
+            raise InvalidInput("Choose a folder to write the pack to, not a file.")
+        return None
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700)
+        path.chmod(0o700)  # whatever the umask says
+    return missing[-1]
+
+
+class _Landing:
+    """A pack's files, written into a private folder beside where they go, put in place
+    together, and taken back out (the files they replaced put back) if anything after fails."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: Path | None = None
+        self.staging: Path | None = None
+        self.landed: list[Path] = []
+        self.replaced: list[tuple[Path, Path]] = []  # (the old file set aside, its place)
+        self.failed = False
+
+    def open(self) -> None:
+        self.made = _made_folder(self.folder)
+        # mkdtemp makes it 0700: nobody else sees the files before they are in place.
+        self.staging = Path(tempfile.mkdtemp(prefix=".safecase-export-", dir=self.folder))
+
+    def stage(self, outputs: dict[str, bytes]) -> None:
+        assert self.staging is not None
+        for name, data in outputs.items():
+            _write_private(self.staging / name, data)
+
+    def land(self, names: list[str]) -> None:
+        assert self.staging is not None
+        for name in names:
+            final = self.folder / name
+            if final.exists():
+                aside = self.staging / f".replaced-{name}"
+                os.replace(final, aside)
+                self.replaced.append((aside, final))
+            os.replace(self.staging / name, final)
+            self.landed.append(final)
+
+    def undo(self) -> None:
+        self.failed = True
+        for final in self.landed:
+            final.unlink(missing_ok=True)
+        for aside, final in self.replaced:
+            os.replace(aside, final)
+        self.landed, self.replaced = [], []
+
+    def close(self) -> None:
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        if self.failed and self.made is not None:
+            for path in (self.folder, *self.folder.parents):
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+                if path == self.made:
+                    break
+
+
+@contextlib.contextmanager
+def _landing(folder: Path) -> Iterator[_Landing]:
+    landing = _Landing(folder)
+    try:
+        landing.open()
+        yield landing
+    except OSError as exc:
+        landing.undo()
+        raise os_error(exc) from None
+    except BaseException:
+        landing.undo()
+        raise
+    finally:
+        landing.close()
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    files: dict[str, bytes]  # what is written: the pack's files, or one zip holding them
+    listed: tuple[tuple[str, int, str], ...]
+    manifest: str
+    count: int
+
+
+def _outputs(pack: SarPack, *, as_zip: bool, compress: bool, progress: Progress | None) -> _Outputs:
+    """The pack's files, built in memory: the PDF, the JSON copy and the manifest."""
     from app.services import sar_pdf
 
-    total = 5
-    _tick(progress, 0, total, "Gathering the records")
-    pack = _final(session, request_id)
     reference = pack.request.reference
     if not re.fullmatch(r"RR-\d{4}-\d{4,}", reference):
         raise InvalidInput("The request's reference cannot name a file.")
     today = dt.date.today()
-    _tick(progress, 1, total, "Laying out the pages")
+    _tick(progress, 1, EXPORT_STEPS, "Laying out the pages")
     pdf = sar_pdf.render(pack, generated_on=today, compress=compress)
-    _tick(progress, 2, total, "Writing the machine-readable copy")
+    _tick(progress, 2, EXPORT_STEPS, "Writing the machine-readable copy")
     files = {f"{reference}.pdf": pdf, f"{reference}.json": pack_json(pack, today)}
     listed = tuple(
         (name, len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()
@@ -1153,58 +1239,111 @@ def export_pack(
         indent=2,
     )
     files[f"{reference}-manifest.json"] = (manifest + "\n").encode("ascii")
-    _tick(progress, 3, total, "Saving the files")
-    if as_zip:
-        buffer = io.BytesIO()
-        stamp = (today.year, today.month, today.day, 0, 0, 0)
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-            for name, data in files.items():
-                bundle.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
-        outputs = {f"{reference}.zip": buffer.getvalue()}
-    else:
-        outputs = files
-    if folder.exists() and not folder.is_dir():
-        raise InvalidInput("Choose a folder to write the pack to, not a file.")
-    temps: list[tuple[Path, Path]] = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in outputs.items():
-            temp = folder / f".{name}.part"
-            temps.append((temp, folder / name))
-            _write_private(temp, data)
-        now = session.now()
+    if not as_zip:
+        return _Outputs(files, listed, manifest, len(files))
+    buffer = io.BytesIO()
+    stamp = (today.year, today.month, today.day, 0, 0, 0)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in files.items():
+            bundle.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
+    return _Outputs({f"{reference}.zip": buffer.getvalue()}, listed, manifest, len(files))
+
+
+def _write_and_record(
+    session: Session,
+    landing: _Landing,
+    pack: SarPack,
+    *,
+    as_zip: bool,
+    compress: bool,
+    progress: Progress | None,
+) -> ExportResult:
+    """Write the pack's files into place, then record the export, inside the caller's
+    transaction: if recording fails, the caller's landing takes the files back out."""
+    out = _outputs(pack, as_zip=as_zip, compress=compress, progress=progress)
+    _tick(progress, 3, EXPORT_STEPS, "Saving the files")
+    landing.stage(out.files)
+    landing.land(list(out.files))
+    request_id = pack.request.id
+    now = session.now()
+    _log_applied(session, request_id, pack, now)
+    export_id = rights_model.add_export(
+        session.conn, request_id, session.user_id, now, out.manifest
+    )
+    audit.record(
+        session.conn,
+        session.user_id,
+        audit.SAR_EXPORTED,
+        _line(request_id),
+        f"export:{export_id} files={out.count} zip={'yes' if as_zip else 'no'}",
+    )
+    return ExportResult(export_id, tuple(landing.landed), out.listed)
+
+
+EXPORT_STEPS = 5
+
+
+def export_pack(
+    session: Session,
+    request_id: int,
+    folder: Path,
+    *,
+    as_zip: bool = False,
+    compress: bool = True,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the pack to ``folder``: the PDF, the JSON copy and a manifest of their SHA-256
+    hashes, named by the request's reference alone (or one zip holding the three).
+
+    The PDF is built in memory; the files are written readable by their owner only into a
+    private folder beside the target and moved into place at the end; a folder this makes is
+    readable by its owner only. The export is recorded and audited only once every file is in
+    place, and a failure at any step leaves neither files nor a record behind."""
+    _tick(progress, 0, EXPORT_STEPS, "Gathering the records")
+    pack = _final(session, request_id)
+    with _landing(folder) as landing, transaction(session.conn):
+        result = _write_and_record(
+            session, landing, pack, as_zip=as_zip, compress=compress, progress=progress
+        )
+    _tick(progress, EXPORT_STEPS, EXPORT_STEPS, "Done")
+    return result
+
+
+def export_new_request(
+    session: Session,
+    draft: RequestDraft,
+    folder: Path,
+    *,
+    as_zip: bool = False,
+    progress: Progress | None = None,
+) -> tuple[RightsRequest, ExportResult]:
+    """Open an access request and export its pack in one step, or do neither.
+
+    The role is checked first and the folder prepared before anything is recorded, so a
+    refused call or an unwritable folder opens no request. The one exception: a pack that
+    needs a manager's sign-off first keeps its new request open for that sign-off, and the
+    refusal names it (``PackRefused.request``)."""
+    session.require(*PACK_ROLES)
+    _tick(progress, 0, EXPORT_STEPS, "Gathering the records")
+    refused: PackRefused | None = None
+    with _landing(folder) as landing:
         with transaction(session.conn):
-            _log_applied(session, request_id, pack, now)
-            export_id = rights_model.add_export(
-                session.conn, request_id, session.user_id, now, manifest
-            )
-            audit.record(
-                session.conn,
-                session.user_id,
-                audit.SAR_EXPORTED,
-                _line(request_id),
-                f"export:{export_id} files={len(files)} zip={'yes' if as_zip else 'no'}",
-            )
-    except BaseException as exc:
-        for temp, _ in temps:
-            temp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise SafecaseError(
-                "The pack could not be written to that folder (no permission, or the disk is "
-                "full); nothing was recorded as sent."
-            ) from None
-        raise
-    try:
-        for temp, final in temps:
-            os.replace(temp, final)
-    except OSError:
-        for temp, _ in temps:
-            temp.unlink(missing_ok=True)
-        raise SafecaseError(
-            "The pack's files could not be put in place in that folder; export it again."
-        ) from None
-    _tick(progress, total, total, "Done")
-    return ExportResult(export_id, tuple(final for _, final in temps), listed)
+            request_id = rights_service.insert_request(session, draft)
+            request = rights_model.get(session.conn, request_id)
+            assert request is not None
+            try:
+                pack = _final(session, request_id)
+            except PackRefused as exc:
+                refused = exc
+            else:
+                result = _write_and_record(
+                    session, landing, pack, as_zip=as_zip, compress=True, progress=progress
+                )
+        if refused is not None:
+            refused.request = request
+            raise refused
+    _tick(progress, EXPORT_STEPS, EXPORT_STEPS, "Done")
+    return request, result
 
 
 def letterhead(session: Session) -> Letterhead:

@@ -16,6 +16,7 @@ from types import TracebackType
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.crypto.connection import DatabaseError, classify
 from app.errors import SafecaseError
 from app.ui.i18n import translate
 
@@ -23,7 +24,10 @@ log = logging.getLogger("safecase.ui")
 
 
 def error_sentence(error: BaseException) -> str:
-    """The sentence to show for ``error``: its own for a SafecaseError, else a generic one."""
+    """The sentence to show for ``error``: its own for a SafecaseError (or a database error
+    a user can act on, sorted by its code), else a generic one."""
+    if isinstance(error, DatabaseError):
+        error = classify(error) or error
     if isinstance(error, SafecaseError):
         return translate("errors", str(error))
     return translate(

@@ -18,12 +18,13 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.errors import InvalidInput
 from app.models.retention import LogEntry, RunSummary, Schedule
-from app.services import retention
+from app.services import backup, retention
+from app.services.backup import BackupChoice
 from app.services.retention import PurgeResult
 from app.services.session import Session
 from app.ui import labels
 from app.ui.errors import error_sentence
-from app.ui.forms import FormDialog, button, confirm, date_edit, date_of, text_box
+from app.ui.forms import FormDialog, button, confirm, date_edit, date_of, enum_combo, text_box
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable
 from app.ui.store_calls import StoreCalls
@@ -38,6 +39,14 @@ from app.ui.widgets import (
 )
 
 MIN_REASON = retention.MIN_REASON
+
+
+def _backup_choice_text(choice: BackupChoice) -> str:
+    return {
+        BackupChoice.REWRITE: translate("RetentionPage", "Rewrite older backups without them"),
+        BackupChoice.DESTROY: translate("RetentionPage", "Delete older backups"),
+        BackupChoice.KEEP: translate("RetentionPage", "Keep older backups as they are"),
+    }[choice]
 
 
 def _rule(item: Schedule) -> str:
@@ -172,6 +181,10 @@ class RetentionPage(QWidget):
         self.approve_button = button(t("RetentionPage", "A&pprove…"))
         self.extend_button = button(t("RetentionPage", "E&xtend…"))
         self.purge_button = button(t("RetentionPage", "&Run purge"))
+        # What the purge does with the backups made before it; shown again in the confirmation.
+        self.backups_choice = enum_combo(
+            t("RetentionPage", "Backups made before the purge"), BackupChoice, _backup_choice_text
+        )
         self.status_label = message_label(t("RetentionPage", "Status"), "status")
         self.problem_label = message_label(t("RetentionPage", "Problem"))
 
@@ -207,6 +220,7 @@ class RetentionPage(QWidget):
         due_row.addStretch(1)
         due_row.addWidget(self.approve_button)
         due_row.addWidget(self.extend_button)
+        due_row.addWidget(self.backups_choice)
         due_row.addWidget(self.purge_button)
         due_tab = QWidget()
         due_layout = QVBoxLayout(due_tab)
@@ -380,22 +394,56 @@ class RetentionPage(QWidget):
             )
             return
         day = self.as_of
+        self.calls.run(
+            backup.known_backups,
+            lambda older: self._confirm_purge(day, count, older),
+            self._failed,
+            receiver=self,
+        )
+
+    def _confirm_purge(self, day: dt.date, count: int, older: list[Path]) -> None:
+        """Ask before the purge, naming how many cases go and what happens to older backups."""
+        text = (
+            translate("RetentionPage", "Destroy {n} cases? This cannot be undone.").format(n=count)
+            if count != 1
+            else translate("RetentionPage", "Destroy 1 case? This cannot be undone.")
+        )
+        choice: BackupChoice | None = None
+        if older:
+            choice = self.backups_choice.value()
+            folders = ", ".join(sorted({str(p.resolve().parent) for p in older}))
+            text += "\n\n" + {
+                BackupChoice.REWRITE: translate(
+                    "RetentionPage",
+                    "{n} backup(s) made before now, in {folders}, will be rewritten without "
+                    "the destroyed cases.",
+                ),
+                BackupChoice.DESTROY: translate(
+                    "RetentionPage",
+                    "{n} backup(s) made before now, in {folders}, will be deleted (after a new "
+                    "backup into the backup folder, when there is one). Deleted files may "
+                    "survive on an SSD until reused.",
+                ),
+                BackupChoice.KEEP: translate(
+                    "RetentionPage",
+                    "Warning: {n} backup(s) made before now, in {folders}, will keep the "
+                    "destroyed cases until they are rotated out; the certificate will say so.",
+                ),
+            }[BackupChoice(choice)].format(n=len(older), folders=folders)
         confirm(
             self,
             translate("RetentionPage", "Run purge"),
-            translate("RetentionPage", "Destroy {n} cases? This cannot be undone.").format(n=count)
-            if count != 1
-            else translate("RetentionPage", "Destroy 1 case? This cannot be undone."),
+            text,
             translate("RetentionPage", "&Destroy"),
-            lambda: self._purge(day),
+            lambda: self._purge(day, choice),
             lock_action=self.lock_action,
         )
 
-    def _purge(self, day: dt.date) -> None:
+    def _purge(self, day: dt.date, backups: BackupChoice | None = None) -> None:
         relay = self.relay
         self.purge_button.setEnabled(False)
         self.calls.run(
-            lambda s: retention.purge(s, as_of=day, progress=relay.report),
+            lambda s: retention.purge(s, as_of=day, progress=relay.report, backups=backups),
             self._purged,
             self._purge_failed,
             receiver=self,
@@ -422,6 +470,8 @@ class RetentionPage(QWidget):
             text += " " + translate(
                 "RetentionPage", "{n} changed since approval and were kept."
             ).format(n=len(result.changed))
+        if result.backups is not None and result.backups.files:
+            text += " " + translate("retention", result.backups.lines()[0])
         set_message(self.status_label, text)
         self.refresh()
         self.purged.emit(result)

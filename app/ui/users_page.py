@@ -316,34 +316,77 @@ class UsersPage(QWidget):
         user = self.selected_user()
         if user is None:
             return
-        name, disable = user.username, not user.disabled
-
-        def run() -> None:
+        name = user.username
+        if user.disabled:
             self.calls.run(
-                lambda s: accounts.set_disabled(s, name, disable),
-                lambda _v: self._changed(
-                    translate("UsersPage", "User disabled.")
-                    if disable
-                    else translate("UsersPage", "User enabled.")
+                lambda s: accounts.set_disabled(s, name, False),
+                lambda has_slot: self._changed(
+                    translate("UsersPage", "User enabled.")
+                    if has_slot
+                    else translate(
+                        "UsersPage",
+                        "User enabled. Their key slot went with a key rotation: reset their "
+                        "password before they sign in.",
+                    )
                 ),
                 self._failed,
                 receiver=self,
             )
-
-        if not disable:
-            run()
             return
+        self.calls.run(
+            accounts.rotation_estimate,
+            lambda seconds: self._ask_to_disable(name, seconds),
+            self._failed,
+            receiver=self,
+        )
+
+    def _ask_to_disable(self, name: str, seconds: int) -> None:
+        """Ask before disabling, offering the key rotation that stops the user's key slot
+        opening the store, with how long it is expected to take."""
+        rotate_box = QCheckBox(
+            translate(
+                "UsersPage",
+                "Also give the store a new &data key now (about {n} s; Safecase waits meanwhile)",
+            ).format(n=seconds)
+        )
+        rotate_box.setChecked(True)
+
+        def run() -> None:
+            rotate = rotate_box.isChecked()
+            self.calls.run(
+                lambda s: accounts.disable_user(s, name, rotate=rotate),
+                lambda _v: self._changed(
+                    translate(
+                        "UsersPage",
+                        "User disabled; the store has a new data key, so their key slot no "
+                        "longer opens it.",
+                    )
+                    if rotate
+                    else translate(
+                        "UsersPage",
+                        "User disabled. Their key slot still opens the store until the keys "
+                        "are rotated.",
+                    )
+                ),
+                self._failed,
+                receiver=self,
+                label=translate("UsersPage", "Disabling the user…"),
+            )
+
         self.question = confirm(
             self,
             translate("UsersPage", "Disable a user"),
             translate(
                 "UsersPage",
-                "Disable {name}? They can no longer sign in until an admin enables them.",
+                "Disable {name}? They can no longer sign in until an admin enables them.\n\n"
+                "Until the store gets a new data key, their password still unseals it "
+                "(on this computer, or on a copy of the store made before).",
             ).format(name=name),
             translate("UsersPage", "&Disable"),
             run,
             lock_action=self.lock_action,
         )
+        self.question.setCheckBox(rotate_box)
 
     def _changed(self, message: str) -> None:
         self._say(message)

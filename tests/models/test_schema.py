@@ -100,7 +100,7 @@ def _v5_store_with_records(conn: Connection) -> None:
 
 
 def test_step_6_keeps_every_record_and_ids_are_never_given_out_again(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "old.safecase", bytes(range(32)))
+    conn = connect(tmp_path / "old.safecase", bytes(range(32)), create=True)
     try:
         _v5_store_with_records(conn)
         before = [conn.execute(sql).fetchall() for sql in CONTENTS]

@@ -642,7 +642,7 @@ def test_an_interrupted_purge_leaves_each_case_whole_or_gone(
         calls = []
         real = retention_model.delete_people
 
-        def failing(conn: object, person_ids: object) -> dict[str, int]:
+        def failing(conn: object, person_ids: object, *_: object) -> dict[str, int]:
             calls.append(1)
             if len(calls) == 2:
                 raise RuntimeError("disk pulled out mid-way")

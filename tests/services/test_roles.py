@@ -71,7 +71,13 @@ CASEWORKERS = frozenset({Role.CASEWORKER})
 EVERY_ROLE = frozenset(ROLES)
 
 # Functions that take no Session: they compute from their arguments and cannot reach the store.
-PURE = {"cases.check_person", "consent.age_on", "sharing.parse_when", "risk.assess"}
+PURE = {
+    "cases.check_person",
+    "consent.age_on",
+    "sharing.parse_when",
+    "risk.assess",
+    "search.check_query",
+}
 
 ALL_NO = {q: Answer.NO for q in range(1, 25)}
 

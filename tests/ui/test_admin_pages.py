@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from app.crypto import vault as vaultlib
 from app.crypto.device import DeviceSecrets
-from app.errors import AccountDisabled
+from app.errors import AccountDisabled, WrongPassword
 from app.models.records import Direction, LawfulBasis, RecipientCategory, ShareRecord
 from app.models.users import Role
 from app.services import accounts, sharing
@@ -27,7 +29,7 @@ from tests.helpers import (
     StoreCopy,
 )
 from tests.services.casework import new_case, signed_in
-from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
+from tests.ui.conftest import MakeApp, answer, confirmation, open_main, wait_calls
 
 NEW_USER, NEW_PW = "nell", "pumice-orchid-lantern-93"
 ONE_TIME_PW = "saffron-glacier-meadow-31"
@@ -67,9 +69,8 @@ def test_an_admin_adds_disables_enables_and_resets_users(
 
     page.select_user(NEW_USER)
     assert page.disable_button.text() == "&Disable"
-    page.disable_button.click()
-    assert f"Disable {NEW_USER}?" in answer(qtbot, yes=True)
-    wait_calls(qtbot, main)
+    # No key rotation: their slot stays for re-enabling.
+    assert f"Disable {NEW_USER}?" in _disable(qtbot, main, NEW_USER, rotate=False)
     assert page.model.index(page.table.currentIndex().row(), 2).data() == "Disabled"
     assert page.disable_button.text() == "&Enable"
     page.disable_button.click()  # enabling asks nothing
@@ -105,18 +106,69 @@ def test_an_admin_adds_disables_enables_and_resets_users(
     accounts.sign_out(session)
 
 
+def _disable(
+    qtbot: QtBot,
+    main: Any,
+    name: str,
+    *,
+    rotate: bool | None = None,
+    offers: list[str] | None = None,
+) -> str:
+    """Disable ``name`` on the users page, answering the question; ``rotate`` None takes the
+    rotation as offered. Returns the question; ``offers`` gets the rotation's offer."""
+    page = main.users_page
+    page.select_user(name)
+    page.disable_button.click()
+    qtbot.waitUntil(lambda: confirmation() is not None)
+    box = confirmation()
+    assert box is not None
+    offer = box.checkBox()
+    assert offer.isChecked()  # the rotation is the default
+    if offers is not None:
+        offers.append(offer.text().replace("&", ""))
+    if rotate is not None:
+        offer.setChecked(rotate)
+    question = answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    return question
+
+
 def test_a_disabled_user_cannot_sign_in(qtbot: QtBot, make_app: MakeApp, store: StoreCopy) -> None:
     app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
     page = main.users_page
     main.show_area(page)
     wait_calls(qtbot, main)
-    page.select_user(CASEWORKER)
-    page.disable_button.click()
-    answer(qtbot, yes=True)
-    wait_calls(qtbot, main)
+    _disable(qtbot, main, CASEWORKER, rotate=False)
+    assert "still opens the store" in page.status_label.text()
     app.sign_out()
     with pytest.raises(AccountDisabled):
         accounts.sign_in(store.path, CASEWORKER, CASEWORKER_PW, device=DeviceSecrets(store.keyring))
+    # Without the rotation their password still unseals the data key.
+    vaultlib.open_with_password(
+        store.path, CASEWORKER, CASEWORKER_PW, device=DeviceSecrets(store.keyring)
+    ).close()
+
+
+def test_disabling_offers_the_key_rotation_with_its_cost_and_does_it(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    """The admin is asked, with the time the rotation is expected to take; agreeing (the
+    rotation is ticked by default) leaves the disabled user's slot unable to open the store."""
+    app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    page = main.users_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    offers: list[str] = []
+    assert f"Disable {CASEWORKER}?" in _disable(qtbot, main, CASEWORKER, offers=offers)
+    assert "new data key" in offers[0] and "about 2 s" in offers[0]
+    assert "new data key" in page.status_label.text()
+    app.sign_out()
+    with pytest.raises(WrongPassword):
+        vaultlib.open_with_password(
+            store.path, CASEWORKER, CASEWORKER_PW, device=DeviceSecrets(store.keyring)
+        )
+    session = accounts.sign_in(store.path, MANAGER, MANAGER_PW, device=DeviceSecrets(store.keyring))
+    accounts.sign_out(session)
 
 
 def test_audit_shows_the_latest_entries_and_checks_the_chain(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import pytest
+import sqlcipher3
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -80,3 +82,15 @@ def test_the_crash_dialog_shows_the_type_name_only(
     finally:
         close(box)
     assert handler.dialog is None
+
+
+def test_a_database_error_a_user_can_act_on_gets_its_sentence(tmp_path: Path) -> None:
+    """A real SQLite error that reached the window unsorted (here: a store another copy is
+    writing) shows what to do, not "an unexpected problem"."""
+    first = sqlcipher3.connect(str(tmp_path / "s.db"), isolation_level=None)
+    first.execute("CREATE TABLE t (x)")
+    first.execute("BEGIN IMMEDIATE")
+    second = sqlcipher3.connect(str(tmp_path / "s.db"), isolation_level=None, timeout=0)
+    with pytest.raises(sqlcipher3.DatabaseError) as caught:
+        second.execute("BEGIN IMMEDIATE")
+    assert error_sentence(caught.value) == str(StoreLocked())
