@@ -481,8 +481,8 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         _show_verification_key(ctx, audit.start_sealing(session))
     elif command == "audit":
         key = _verification_key(ctx)
-        result = audit.checkpoint(session, key, args.out)
-        ctx.say(f"Checkpoint of {result.checked} entries written to {args.out}.")
+        count = audit.checkpoint(session, key, args.out)
+        ctx.say(f"Checkpoint of entries 1 to {count} written to {args.out}.")
     elif command == "purge":
         return _purge(ctx, args, session)
     elif command == "sar":

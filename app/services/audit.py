@@ -354,9 +354,10 @@ def start_sealing(session: Session) -> str:
     return sealing.format_verification_key(first)
 
 
-def checkpoint(session: Session, verification_key: bytes, out: Path) -> Verification:
+def checkpoint(session: Session, verification_key: bytes, out: Path) -> int:
     """Write a checkpoint of the trail, signed with the verification key, to ``out`` (the
-    DPO keeps it away from the computer). Refused when the trail does not check out."""
+    DPO keeps it away from the computer); returns the entries it covers. Refused when the
+    trail does not check out."""
     session.require(Role.DPO)
     result = verify(session, verification_key)
     if not result.ok:
@@ -374,7 +375,7 @@ def checkpoint(session: Session, verification_key: bytes, out: Path) -> Verifica
     atomic_write(out, sealing.sign_checkpoint(verification_key, fields))
     with transaction(session.conn):
         record(session.conn, session.user_id, CHECKPOINT_MADE, detail=f"count={count}")
-    return result
+    return count
 
 
 def checkpoint_anchor(path: Path, verification_key: bytes | None, store_id: str) -> Anchor:
