@@ -716,7 +716,7 @@ def _register_line(request: RightsRequest, today: dt.date) -> str:
 
 def _sar_step(ctx: Context, args: argparse.Namespace, session: Session) -> int:
     request = rights.find_request(session, args.request)
-    on = retention.parse_day(args.on, "--on") if args.on else dt.date.today()
+    on = retention.parse_day(args.on, "--on") if args.on else session.today()
     if args.action == "confirm":
         done = rights.confirm_identity(session, request.id, on, authority_seen=args.authority_seen)
         what = "identity confirmed"
@@ -740,7 +740,7 @@ def _sar_step(ctx: Context, args: argparse.Namespace, session: Session) -> int:
 
 
 def _sar(ctx: Context, args: argparse.Namespace, session: Session) -> int:
-    today = dt.date.today()
+    today = session.today()
     if args.action in SAR_STEPS:
         return _sar_step(ctx, args, session)
     if args.action == "find":

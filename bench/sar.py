@@ -340,7 +340,7 @@ def time_pack(
     try:
         started = time.perf_counter()
         world = _build_world(session, entries, case_count, seed)
-        received = dt.date.today() - dt.timedelta(days=3)
+        received = session.today() - dt.timedelta(days=3)
         request = rights.create_request(
             session,
             rights.RequestDraft(

@@ -12,6 +12,7 @@ from app.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from app.models import cases as case_model
 from app.models.records import CaseRole
 from app.services import cases
+from app.services.session import uk_today
 from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, CASEWORKER_PW, MANAGER, StoreCopy
 from tests.services.casework import person, signed_in
 from tests.services.closed_cases import make_closed_case, reference_of
@@ -53,7 +54,7 @@ def test_a_dry_run_lists_what_is_due_and_why_and_destroys_nothing(store: StoreCo
     result = admin(store, "--dry-run")
     assert result.code == EXIT_OK, result.err
     lines = result.out.splitlines()
-    assert lines[0] == "Due for destruction as of " + dt.date.today().isoformat() + (
+    assert lines[0] == "Due for destruction as of " + uk_today().isoformat() + (
         ": 2 case(s): 0 approved, 1 awaiting review, 1 blocked."
     )
     assert lines[1] == "reference\tclosed\tdue\trule\tstatus"
@@ -82,7 +83,7 @@ def test_approve_purge_log_and_certificate(store: StoreCopy, tmp_path: Path) -> 
     assert approved.code == EXIT_OK, approved.err
     assert approved.out == f"{plain}: approved for destruction.\n"
     assert admin(store, "approve", "--reference", plain).out == f"{plain}: already approved.\n"
-    until = (dt.date.today() + dt.timedelta(days=60)).isoformat()
+    until = (uk_today() + dt.timedelta(days=60)).isoformat()
     extended = admin(
         store, "extend", "--reference", other, "--reason", "Complaint still open", "--until", until
     )
@@ -139,7 +140,7 @@ def test_mistakes_are_one_line_and_exit_2_before_the_password(
 
 
 def test_a_real_run_as_of_a_future_date_is_refused(store: StoreCopy) -> None:
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (uk_today() + dt.timedelta(days=1)).isoformat()
     result = admin(store, "--as-of", tomorrow)
     assert result.code == EXIT_USAGE and "future" in result.err
     assert admin(store, "--dry-run", "--as-of", tomorrow).code == EXIT_OK

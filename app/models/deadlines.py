@@ -4,8 +4,11 @@ Pure date arithmetic, no store:
 - the clock starts on the day identity (or an agent's authority) is confirmed, and that day is
   day 1: the deadline is the same date in the following month, or the last day of that month
   when it has no such date (31 January -> 28 February);
-- days spent waiting for clarification do not count: a pause from date A to date B pushes the
-  deadline back by B - A days (only the part of a pause after the clock started counts);
+- days spent waiting for clarification do not count. The statute (DPA 2018 s.54(3C), as the
+  Data (Use and Access) Act 2025 inserted it) leaves out "the period beginning with the day on
+  which the controller makes the request and ending with the day on which the controller
+  receives the information": both days are inside it, so a pause from date A to date B pushes
+  the deadline back by B - A + 1 days (only the part of a pause from the start day on counts);
 - a deadline that falls on a weekend or an England and Wales bank holiday moves to the next
   working day. Bank holidays come from the ``holidays`` library, substitute days included;
 - a complex request may be extended to three months from the start (same rules).
@@ -52,16 +55,17 @@ def next_working_day(day: dt.date) -> dt.date:
 
 
 def paused_days(start: dt.date, pauses: Iterable[Pause]) -> int:
-    """Days the clock stood still after ``start``: overlapping pauses count once."""
-    spans = sorted((max(a, start), b) for a, b in pauses if b > start)
-    total, reach = 0, start
-    for a, b in spans:
-        if b < a:
-            raise ValueError("a pause cannot end before it starts")
+    """Days the clock stood still from ``start`` on: each pause counts the day clarification
+    was asked for and the day it arrived, both included; overlapping pauses count once."""
+    pauses = list(pauses)
+    if any(b < a for a, b in pauses):
+        raise ValueError("a pause cannot end before it starts")
+    total, reach = 0, start  # ``reach``: the first day not yet counted
+    for a, b in sorted((max(a, start), b) for a, b in pauses if b >= start):
         a = max(a, reach)
-        if b > a:
-            total += (b - a).days
-            reach = b
+        if b >= a:
+            total += (b - a).days + 1
+            reach = b + dt.timedelta(days=1)
     return total
 
 

@@ -2,7 +2,12 @@
 laying automatic redactions, defaults and a reviewer's decisions over it, character by character.
 
 Pure functions, no store. Patterns never hold personal data in their descriptions: ``why`` says
-what kind of data matched ("name", "phone number"), never the data itself.
+which kind of identifier matched and by which rule ("part of a name", "street name without its
+house number"), never the data itself, so the reviewer can see, and undo, an over-redaction.
+
+Text and identifiers are compared in a folded form (``fold``): case folded, curly apostrophes,
+quotes, hyphens and dashes made plain, runs of white space made one space. Matches are found in
+the folded text and mapped back to the offsets of the original.
 """
 
 from __future__ import annotations
@@ -81,23 +86,72 @@ class Overlay:
 _FLAGS = re.IGNORECASE | re.UNICODE
 _WORD_BEFORE = r"(?<!\w)"
 _WORD_AFTER = r"(?!\w)"
-_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_NAME_WORD = re.compile(r"[^\W\d_][\w'-]*")  # in folded text: apostrophes and hyphens plain
+_NAME_PART = re.compile(r"[^\W\d_]+")
+MIN_NAME_PART = 3  # a part of a hyphenated or apostrophed name ("Al" of "Al-Sayed") shorter
+# than this is matched only inside the whole name, or it would be redacted everywhere
+
+_PLAIN = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u02bc\u2032\u00b4`", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"),
+    }
+)
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """``text`` case folded, with plain apostrophes, quotes and hyphens and single spaces, and
+    for each character of the result the offset of the original character it came from (plus
+    one more entry: the original length)."""
+    out: list[str] = []
+    where: list[int] = []
+    space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if not space:
+                out.append(" ")
+                where.append(i)
+            space = True
+            continue
+        space = False
+        for c in ch.translate(_PLAIN).casefold():
+            out.append(c)
+            where.append(i)
+    where.append(len(text))
+    return "".join(out), where
+
+
+def normal(text: str) -> str:
+    """The folded form of ``text``, trimmed: how identifiers are compared."""
+    return fold(text)[0].strip()
 
 
 def _flex(text: str) -> str:
-    """``text`` as a pattern in which any run of spaces matches any run of white space."""
-    return r"\s+".join(re.escape(word) for word in text.split())
+    """``text`` folded, as a pattern in which any run of spaces matches any run of white space."""
+    return r"\s+".join(re.escape(word) for word in normal(text).split())
 
 
 def _compile(body: str, code: Exemption, protected: bool, why: str) -> Pattern:
     return Pattern(re.compile(body, _FLAGS), code, protected, why)
 
 
+def _name_words(name: str) -> tuple[set[str], set[str]]:
+    """The folded words of a name, two letters or longer, and the parts of its hyphenated or
+    apostrophed words ("ellery-pike": "ellery", "pike"), ``MIN_NAME_PART`` letters or longer."""
+    words = {w for w in _NAME_WORD.findall(normal(name)) if len(w) > 1}
+    parts = {p for w in words for p in _NAME_PART.findall(w) if p != w and len(p) >= MIN_NAME_PART}
+    return words, parts - words
+
+
 def name_tokens(*names: str) -> set[str]:
-    """The lower-cased words of names, two letters or longer."""
-    return {
-        w.lower() for name in names for w in re.findall(r"[^\W\d_][\w'’-]*", name) if len(w) > 1
-    }
+    """The folded words of names, two letters or longer, and the parts of their hyphenated or
+    apostrophed words."""
+    found: set[str] = set()
+    for name in names:
+        words, parts = _name_words(name)
+        found |= words | parts
+    return found
 
 
 def name_patterns(
@@ -107,23 +161,25 @@ def name_patterns(
     exclude: AbstractSet[str] = frozenset(),
     protected: bool = False,
 ) -> list[Pattern]:
-    """Whole names and each word of them, as words in any case; words in ``exclude`` (the
-    subject's own names) are matched only inside a whole name."""
+    """Whole names, each word of them and each part of a hyphenated or apostrophed word, as
+    words in any case and however their apostrophes and hyphens are written; words in
+    ``exclude`` (the subject's own names, folded) are matched only inside a whole name."""
     patterns: list[Pattern] = []
     seen: set[str] = set()
     for name in names:
-        whole = " ".join(name.split())
+        whole = normal(name)
         if not whole:
             continue
-        candidates = [whole] if len(whole.split()) > 1 else []
-        candidates += [w for w in sorted(name_tokens(whole)) if w not in exclude]
-        for text in candidates:
-            key = text.lower()
-            if key in seen or key in exclude:
+        words, parts = _name_words(whole)
+        candidates = [(whole, "full name")] if len(whole.split()) > 1 else []
+        candidates += [(w, "name") for w in sorted(words)]
+        candidates += [(p, "part of a name") for p in sorted(parts)]
+        for text, why in candidates:
+            if text in seen or text in exclude:
                 continue
-            seen.add(key)
+            seen.add(text)
             patterns.append(
-                _compile(_WORD_BEFORE + _flex(text) + _WORD_AFTER, code, protected, "name")
+                _compile(_WORD_BEFORE + _flex(text) + _WORD_AFTER, code, protected, why)
             )
     return patterns
 
@@ -159,15 +215,40 @@ def email_pattern(email: str, code: Exemption = Exemption.THIRD_PARTY) -> Patter
     email = email.strip()
     if "@" not in email:
         return None
-    return _compile(rf"(?<![\w.+-]){re.escape(email)}(?!\w)", code, False, "email address")
+    return _compile(rf"(?<![\w.+-]){re.escape(normal(email))}(?!\w)", code, False, "email address")
+
+
+_STREET = "street name without its house number"
+_HOUSE_NUMBER = re.compile(
+    r"^(?:(?:flat|apartment|unit)\s+)?\d+[a-z]?(?:\s*[-/]\s*\d+[a-z]?)?,?\s+"
+)
+
+
+def _address_lines(address: str) -> list[str]:
+    return [p for p in (" ".join(p.split()) for p in re.split(r"[,\n;]+", address)) if p]
+
+
+def street_names(address: str) -> set[str]:
+    """The folded street names of an address's lines that start with a house number."""
+    names = set()
+    for part in _address_lines(address):
+        street = _HOUSE_NUMBER.sub("", normal(part), count=1)
+        if street != normal(part) and len(street.split()) > 1 and not re.search(r"\d", street):
+            names.add(street)
+    return names
 
 
 def address_patterns(
-    address: str, code: Exemption = Exemption.THIRD_PARTY, *, protected: bool = False
+    address: str,
+    code: Exemption = Exemption.THIRD_PARTY,
+    *,
+    protected: bool = False,
+    exclude_streets: AbstractSet[str] = frozenset(),
 ) -> list[Pattern]:
-    """The whole address, and each line of it but a lone word (a town, most likely)."""
-    parts = [" ".join(p.split()) for p in re.split(r"[,\n;]+", address)]
-    parts = [p for p in parts if p]
+    """The whole address, each line of it but a lone word (a town, most likely), and a street
+    line's street name without its house number ("Kestrel Lane" of "27 Kestrel Lane"), unless
+    it is in ``exclude_streets`` (the subject's own street, folded: see ``street_names``)."""
+    parts = _address_lines(address)
     if not parts:
         return []
     why = "confidential address" if protected else "address"
@@ -185,6 +266,15 @@ def address_patterns(
         if len(part) < 4:
             continue
         patterns.append(_compile(_WORD_BEFORE + _flex(part) + _WORD_AFTER, code, protected, why))
+    for street in sorted(street_names(address) - exclude_streets):
+        patterns.append(
+            _compile(
+                _WORD_BEFORE + _flex(street) + _WORD_AFTER,
+                code,
+                protected,
+                f"{why}: street name without its house number" if protected else _STREET,
+            )
+        )
     return patterns
 
 
@@ -194,21 +284,28 @@ _MONTHS = (
 
 
 def date_patterns(day: dt.date, code: Exemption = Exemption.THIRD_PARTY) -> list[Pattern]:
-    """A date of birth written the common ways: 2010-03-07, 07/03/2010, 7.3.10, 7th March 2010,
-    7 Mar 2010, March 7, 2010."""
+    """A date of birth written the common UK ways: 2010-03-07, 07/03/2010, 7-3-2010, 7.3.10,
+    7th March 2010, 7th of March 2010, 7 Mar 2010, 07-Mar-2010, 7.Mar.10, March 7, 2010."""
     d, m, y = day.day, day.month, day.year
     month = _MONTHS[m - 1]
     dd, mm = rf"0?{d}", rf"0?{m}"
     year = rf"(?:{y}|{y % 100:02d})"
-    month_name = rf"(?:{month}|{month[:3]}\.?)"
+    month_name = rf"(?:{month}|{month[:3]}|{month[:4]})\.?"  # "Sept" as well as "Sep"
     ordinal = r"(?:st|nd|rd|th)?"
+    between = r"(?:\s*[/.-]\s*|\s+)"  # a space, or a slash, dot or hyphen
     bodies = [
-        rf"(?<!\d){y}-{m:02d}-{d:02d}(?!\d)",
-        rf"(?<!\d){dd}[/.-]{mm}[/.-]{year}(?!\d)",
-        rf"(?<!\d){dd}{ordinal}\s+(?:of\s+)?{month_name}\s*,?\s+{y}(?!\d)",
-        rf"(?<!\w){month_name}\s+{dd}{ordinal}\s*,?\s+{y}(?!\d)",
+        (rf"(?<!\d){y}[/.-]{mm}[/.-]{dd}(?!\d)", "date of birth, year first"),
+        (rf"(?<!\d){dd}[/.-]{mm}[/.-]{year}(?!\d)", "date of birth, in figures"),
+        (
+            rf"(?<!\d){dd}{ordinal}{between}(?:of\s+)?{month_name}\s*,?{between}{year}(?!\d)",
+            "date of birth, with the month's name",
+        ),
+        (
+            rf"(?<!\w){month_name}\s+{dd}{ordinal}\s*,?\s+{year}(?!\d)",
+            "date of birth, month first",
+        ),
     ]
-    return [_compile(b, code, False, "date of birth") for b in bodies]
+    return [_compile(body, code, False, why) for body, why in bodies]
 
 
 def word_pattern(
@@ -221,19 +318,22 @@ def word_pattern(
 
 
 def mentions(text: str, patterns: Sequence[Pattern]) -> bool:
-    return any(p.regex.search(text) for p in patterns)
+    folded = fold(text)[0]
+    return any(p.regex.search(folded) for p in patterns)
 
 
 def find(text: str, patterns: Sequence[Pattern]) -> list[Span]:
-    """Every match of every pattern in ``text`` (overlaps are resolved by ``overlay``)."""
+    """Every match of every pattern in ``text``, found in its folded form and given as offsets
+    in ``text`` itself (overlaps are resolved by ``overlay``)."""
+    folded, where = fold(text)
     spans = []
     for pattern in patterns:
-        for match in pattern.regex.finditer(text):
+        for match in pattern.regex.finditer(folded):
             if match.end() > match.start():
                 spans.append(
                     Span(
-                        match.start(),
-                        match.end(),
+                        where[match.start()],
+                        where[match.end() - 1] + 1,
                         pattern.code.value,
                         Source.AUTOMATIC,
                         pattern.protected,
@@ -275,7 +375,8 @@ def overlay(
     whole = len(text)
     if default is not None:
         lay(0, whole, _Mark(default.value, Source.DEFAULT, False, default_why))
-    for span in sorted(found, key=lambda s: (s.protected, s.start)):
+    # Shorter matches first, so the longest match over a run names it ("full name", not "name").
+    for span in sorted(found, key=lambda s: (s.protected, s.end - s.start, s.start)):
         lay(span.start, span.end, _Mark(span.code, span.source, span.protected, span.why))
     if stale_code is not None:
         lay(0, whole, _Mark(stale_code, Source.STALE, False, "text changed after review"))

@@ -1,9 +1,11 @@
 """Retention: each closed case's destruction date, review decisions, destroying a case without a
 trace, and the destruction log (which holds no personal data).
 
-A case is due ``retention_years`` after it closed (7 by default, seeds/002), or on its youngest
-child's ``child_until_age`` birthday (25) when that is later, or on the review date of the latest
-extension when that is later still. Adding years lands on the same date, or on the last day of
+A case is due ``retention_years`` after it closed (7 by default, seeds/002), or on the
+``child_until_age`` birthday (25) of the youngest person on it who was a child (under 18) at some
+time while the service supported them, whatever their role (the client herself, a child, another
+household member), when that is later; or on the review date of the latest extension when that
+is later still. Adding years lands on the same date, or on the last day of
 the month when there is no such date (29 February plus a year is 28 February).
 A legal hold, or an open rights request for anyone on the case, blocks destruction.
 
@@ -32,6 +34,7 @@ RETENTION_YEARS = "retention_years"
 CHILD_UNTIL_AGE = "child_until_age"
 DEFAULT_YEARS = 7
 DEFAULT_CHILD_AGE = 25
+ADULT_AGE = 18  # a person under 18 is a child (Children Act 1989, s.105)
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -76,7 +79,7 @@ class Rule(enum.StrEnum):
     """What set a case's destruction date."""
 
     CLOSURE = "closure"  # the retention period after closure
-    CHILD = "child"  # a child on the case reaching child_until_age
+    CHILD = "child"  # someone who was a child while supported reaching child_until_age
     EXTENSION = "extension"  # the review date of an extension
 
 
@@ -154,20 +157,50 @@ class Schedule:
 def rule_text(rule: Rule, rules: Policy) -> str:
     """Why a case was due, in words, for the log and the certificate (no personal data)."""
     if rule is Rule.CHILD:
-        return f"kept until a child on the case turned {rules.child_until_age}"
+        return (
+            f"kept until the youngest person on the case who was under {ADULT_AGE} while "
+            f"supported turned {rules.child_until_age}"
+        )
     if rule is Rule.EXTENSION:
         return "kept until the review date of an extension"
     return f"kept {rules.years} years after the case closed"
 
 
+def retention_statement(rules: Policy) -> str:
+    """What a requester is told about how long records are kept (the SAR cover letter), from
+    the same policy and rules the schedule applies."""
+    return (
+        f"We keep these records for {rules.years} years after we stop working with the person "
+        "they are about, then destroy them securely. When anyone on the record was under "
+        f"{ADULT_AGE} at any time while we supported them, whether the person we supported or "
+        f"someone else on the record, we keep it until the youngest of them is "
+        f"{rules.child_until_age}, if that is later. We keep records longer only when we must: "
+        "while legal proceedings, a review or a request like this one is open."
+    )
+
+
+def youngest_supported_child(
+    birth_dates: Iterable[dt.date], supported_from: dt.date
+) -> dt.date | None:
+    """The latest birth date of anyone who was still under ``ADULT_AGE`` on or after the day the
+    service started supporting the case, or None when there was no such person."""
+    children = [b for b in birth_dates if add_years(b, ADULT_AGE) > supported_from]
+    return max(children, default=None)
+
+
+# Every person on the case but the professionals (who are there in their role, not supported),
+# whatever else their role: the client, a child, another household member, an alleged
+# perpetrator. Their birth dates, and the day support began (referral, or opening if earlier).
 _CANDIDATES = (
     "SELECT c.id, c.reference, c.closed_date, c.legal_hold_reason != '', c.legal_hold_review, "
-    "(SELECT max(p.date_of_birth) FROM case_people cp JOIN people p ON p.id = cp.person_id "
-    " WHERE cp.case_id = c.id AND cp.role = 'child'), "
+    "(SELECT group_concat(p.date_of_birth) FROM case_people cp JOIN people p "
+    " ON p.id = cp.person_id WHERE cp.case_id = c.id AND cp.role != 'professional' "
+    " AND p.date_of_birth IS NOT NULL), "
     "EXISTS (SELECT 1 FROM case_people cp JOIN people p ON p.id = cp.person_id "
     " WHERE cp.case_id = c.id AND cp.role = 'child' AND p.date_of_birth IS NULL), "
     "EXISTS (SELECT 1 FROM case_people cp JOIN rights_requests r "
-    " ON r.subject_person_id = cp.person_id WHERE cp.case_id = c.id AND r.status = 'open') "
+    " ON r.subject_person_id = cp.person_id WHERE cp.case_id = c.id AND r.status = 'open'), "
+    "min(c.referral_date, COALESCE(c.opened_date, c.referral_date)) "
     "FROM cases c WHERE c.status = 'closed' AND c.closed_date IS NOT NULL AND "
 )
 _DECISIONS = (
@@ -201,7 +234,9 @@ def _schedule(row: tuple[object, ...], decisions: list[DecisionRecord], rules: P
     closed = parse_date(row[2])
     assert closed is not None
     due, rule = add_years(closed, rules.years), Rule.CLOSURE
-    youngest = parse_date(row[5])
+    born = [parse_date(text) for text in str(row[5] or "").split(",") if text]
+    supported_from = parse_date(row[8]) or closed
+    youngest = youngest_supported_child((b for b in born if b is not None), supported_from)
     if youngest is not None:
         birthday = add_years(youngest, rules.child_until_age)
         if birthday > due:

@@ -128,7 +128,7 @@ def backup_to_folder(
     """
     if keep < 1:
         raise InvalidInput("Keep at least one backup.")
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M%S")
+    stamp = (now or session.moment()).strftime("%Y%m%d-%H%M%S")
     out = folder / f"{GENERATION_PREFIX}{stamp}{GENERATION_SUFFIX}"
     for n in range(1, 100):  # two in one second: the second sorts after the first
         if not (out.exists() or out.is_symlink()):
@@ -274,7 +274,7 @@ def _keep_until(session: Session, older: Sequence[Path]) -> tuple[str, int, int]
     if len(stamps) < 2 or stamps[-1] <= stamps[0]:
         return "", keep, outside
     every = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
-    today = dt.date.fromisoformat(session.now()[:10])
+    today = session.today()
     return (today + dt.timedelta(seconds=every * keep)).isoformat(), keep, outside
 
 
@@ -303,7 +303,7 @@ def after_purge(
         if folder and Path(folder).is_dir():
             keep = int(settings.get(session.conn, KEEP) or DEFAULT_GENERATIONS)
             try:
-                backup_to_folder(session, Path(folder), keep, _clock(session))
+                backup_to_folder(session, Path(folder), keep)
                 fresh = True
             except SafecaseError as exc:
                 # Deleting every backup with no new one in their place is not what was meant.
@@ -348,10 +348,6 @@ def after_purge(
             f"done={done} failed={failed}",
         )
     return result
-
-
-def _clock(session: Session) -> dt.datetime:
-    return dt.datetime.fromisoformat(session.now().replace("Z", "+00:00"))
 
 
 # -- a restore and the destructions after its backup -------------------------------------------

@@ -36,19 +36,17 @@ from app.services.session import Session
 # -- checks on what was typed --------------------------------------------------------------------
 
 
-def check_person(details: PersonDetails, today: dt.date | None = None) -> None:
+def check_person(details: PersonDetails, today: dt.date) -> None:
     if not details.given_name.strip() and not details.family_name.strip():
         raise InvalidInput("Give the person's name (a first or last name at least).")
     if details.date_of_birth is not None:
-        today = today or dt.date.today()
         if details.date_of_birth > today:
             raise InvalidInput("The date of birth is in the future; check it.")
         if details.date_of_birth.year < today.year - 120:
             raise InvalidInput("The date of birth is more than 120 years ago; check it.")
 
 
-def _check_dates(details: CaseDetails, today: dt.date | None = None) -> None:
-    today = today or dt.date.today()
+def _check_dates(details: CaseDetails, today: dt.date) -> None:
     if details.referral_date > today:
         raise InvalidInput("The referral date is in the future; check it.")
 
@@ -135,7 +133,7 @@ def create_referral(
     user may open (after a duplicate warning) instead of creating a new one.
     """
     session.require(*access.CASE_ROLES)
-    _check_dates(details)
+    _check_dates(details, session.today())
     if Role.MANAGER in session.roles:
         worker = allocate_to
     else:
@@ -147,7 +145,7 @@ def create_referral(
     if existing_client_id is not None:
         access.require_person(session, existing_client_id)
     else:
-        check_person(client)
+        check_person(client, session.today())
     now = session.now()
     with transaction(session.conn):
         reference = case_model.next_reference(session.conn, details.referral_date.year)
@@ -301,7 +299,7 @@ def list_cases(
 def update_case(session: Session, case_id: int, details: CaseDetails) -> None:
     access.require_open_case(session, case_id)
     access.refuse_if_client_restricted(session, case_id)
-    _check_dates(details)
+    _check_dates(details, session.today())
     with transaction(session.conn):
         case_model.update_details(session.conn, case_id, details, session.now())
         audit.record(session.conn, session.user_id, audit.CASE_CHANGED, _case_line(case_id))
@@ -310,7 +308,7 @@ def update_case(session: Session, case_id: int, details: CaseDetails) -> None:
 def add_person(session: Session, case_id: int, details: PersonDetails, role: CaseRole) -> int:
     """Add a new person to a case in ``role``; returns their id."""
     access.require_open_case(session, case_id)
-    check_person(details)
+    check_person(details, session.today())
     now = session.now()
     with transaction(session.conn):
         person_id = people_model.insert(session.conn, details, now)
@@ -372,7 +370,7 @@ def get_person(session: Session, person_id: int) -> Person:
 def update_person(session: Session, person_id: int, details: PersonDetails) -> None:
     access.require_person(session, person_id)
     access.refuse_if_restricted(session, [person_id])
-    check_person(details)
+    check_person(details, session.today())
     now = session.now()
     with transaction(session.conn):
         people_model.update(session.conn, person_id, details, now)
@@ -392,7 +390,7 @@ def set_safe_contact(session: Session, case_id: int, rules: SafeContact) -> None
     if case_model.client_id(session.conn, case_id) != rules.person_id:
         raise InvalidInput("Safe contact details belong to the case's client.")
     access.refuse_if_restricted(session, [rules.person_id])
-    if rules.last_checked and rules.last_checked > dt.date.today():
+    if rules.last_checked and rules.last_checked > session.today():
         raise InvalidInput("The date the details were last checked is in the future.")
     with transaction(session.conn):
         case_model.put_safe_contact(session.conn, case_id, rules, session.user_id, session.now())
@@ -423,7 +421,7 @@ def open_referral(session: Session, case_id: int, opened_on: dt.date) -> None:
     case = access.require_open_case(session, case_id)
     if case.status is not CaseStatus.REFERRAL:
         raise InvalidInput("Only a case at referral stage can be opened.")
-    if opened_on < case.details.referral_date or opened_on > dt.date.today():
+    if opened_on < case.details.referral_date or opened_on > session.today():
         raise InvalidInput("The opening date must fall between the referral and today.")
     with transaction(session.conn):
         case_model.set_fields(
@@ -442,7 +440,7 @@ def close_case(session: Session, case_id: int, closed_on: dt.date, reason: str) 
     case = access.require_open_case(session, case_id)
     if not reason.strip():
         raise InvalidInput("Give the reason the case is closing.")
-    if closed_on < case.details.referral_date or closed_on > dt.date.today():
+    if closed_on < case.details.referral_date or closed_on > session.today():
         raise InvalidInput("The closing date must fall between the referral and today.")
     with transaction(session.conn):
         case_model.set_fields(
@@ -480,7 +478,7 @@ def place_legal_hold(session: Session, case_id: int, reason: str, review_on: dt.
     access.require_case(session, case_id)
     if not reason.strip():
         raise InvalidInput("Give the reason for the legal hold.")
-    if review_on <= dt.date.today():
+    if review_on <= session.today():
         raise InvalidInput("The hold's review date must be in the future.")
     with transaction(session.conn):
         case_model.set_fields(

@@ -63,7 +63,7 @@ def record_consent(
         raise InvalidInput("That person is not on this case.")
     access.refuse_if_restricted(session, [person_id])
     target_value = _check_target(purpose, target)
-    if decided_on > dt.date.today():
+    if decided_on > session.today():
         raise InvalidInput("The date of the decision is in the future; check it.")
     if review_date is not None and review_date <= decided_on:
         raise InvalidInput("The review date must come after the decision.")

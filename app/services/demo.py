@@ -1230,7 +1230,7 @@ def generate_cases(
     if not workers:
         raise InvalidInput("There is no enabled caseworker to allocate the demo cases to.")
     managers = [u.id for u in users.all_users(conn) if Role.MANAGER in u.roles and not u.disabled]
-    last_day = (today or dt.date.today()) - dt.timedelta(days=1)
+    last_day = (today or session.today()) - dt.timedelta(days=1)
     generator = _Generator(
         session,
         seed,

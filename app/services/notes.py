@@ -19,9 +19,9 @@ from app.services.session import Session
 REFUSED_REQUESTS = (NoteKind.RECTIFICATION_REFUSED, NoteKind.ERASURE_REFUSED)
 
 
-def _when(occurred_at: dt.datetime) -> str:
+def _when(occurred_at: dt.datetime, now: dt.datetime) -> str:
     when = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=dt.UTC)
-    if when > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
+    if when > now + dt.timedelta(minutes=5):
         raise InvalidInput("The note's date and time are in the future; check them.")
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -34,7 +34,7 @@ def add_note(
     access.refuse_if_client_restricted(session, case_id)
     if not body.strip():
         raise InvalidInput("The note is empty.")
-    when = _when(occurred_at)
+    when = _when(occurred_at, session.moment())
     with transaction(session.conn):
         note_id = note_model.insert(
             session.conn, case_id, kind, when, body.strip(), session.user_id, session.now()

@@ -62,7 +62,7 @@ CHECK_TEXT = {Check.CHILD_BIRTH_DATE_UNKNOWN: "a child's date of birth is not re
 
 def today(session: Session) -> dt.date:
     """The session's date (UTC), from its clock, so tests can move it."""
-    return dt.date.fromisoformat(session.now()[:10])
+    return session.today()
 
 
 def parse_day(text: str, what: str = "The date") -> dt.date:

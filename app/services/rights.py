@@ -49,12 +49,12 @@ def _line(request_id: int) -> str:
     return f"rights:{request_id}"
 
 
-def _today(today: dt.date | None) -> dt.date:
-    return today or dt.date.today()
+def _today(session: Session, today: dt.date | None) -> dt.date:
+    return today or session.today()
 
 
 def _check(session: Session, draft: RequestDraft) -> None:
-    today = dt.date.today()
+    today = session.today()
     if not draft.requester.strip():
         raise InvalidInput("Say who made the request.")
     if draft.received_on > today:
@@ -125,7 +125,7 @@ def insert_request(session: Session, draft: RequestDraft) -> int:
     _check(session, draft)
     due, _ = _schedule(draft.identity_confirmed_on, [], False)
     now = session.now()
-    reference = rights_model.next_reference(session.conn, dt.date.today().year)
+    reference = rights_model.next_reference(session.conn, session.today().year)
     request_id = rights_model.insert(
         session.conn,
         reference=reference,
@@ -227,7 +227,7 @@ def pause_clock(session: Session, request_id: int, on: dt.date, reason: str) -> 
         raise InvalidInput("Say what clarification was asked for.")
     if request.paused:
         raise InvalidInput("The clock is already stopped for clarification.")
-    if on < request.received_on or on > dt.date.today():
+    if on < request.received_on or on > session.today():
         raise InvalidInput("The pause must start between the request's arrival and today.")
     last_end = max((p.to_date for p in request.pauses if p.to_date), default=None)
     if last_end is not None and on < last_end:
@@ -245,13 +245,14 @@ def pause_clock(session: Session, request_id: int, on: dt.date, reason: str) -> 
 
 
 def resume_clock(session: Session, request_id: int, on: dt.date) -> RightsRequest:
-    """Restart the clock on ``on``, the day clarification arrived: the paused days are added
-    to the due date (and any extension), then the working-day roll applies again."""
+    """Restart the clock on ``on``, the day clarification arrived: the paused days, from the
+    day it was asked for to ``on``, both included (DPA 2018 s.54(3C)), are added to the due
+    date (and any extension), then the working-day roll applies again."""
     request = _require_open(session, request_id)
     pause = next((p for p in request.pauses if p.to_date is None), None)
     if pause is None:
         raise InvalidInput("The clock is not stopped.")
-    if on < pause.from_date or on > dt.date.today():
+    if on < pause.from_date or on > session.today():
         raise InvalidInput("The clock restarts between the day it stopped and today.")
     pauses = [*_closed_pauses(request), (pause.from_date, on)]
     due, extended = _schedule(
@@ -281,7 +282,7 @@ def extend(session: Session, request_id: int, told_on: dt.date) -> RightsRequest
         raise InvalidInput("Confirm the requester's identity first: the clock has not started.")
     if request.extension_told_on is not None:
         raise InvalidInput("This request has already been extended.")
-    if told_on > dt.date.today():
+    if told_on > session.today():
         raise InvalidInput("The day the requester was told is in the future; check it.")
     if told_on < request.received_on:
         raise InvalidInput("The requester cannot have been told before the request arrived.")
@@ -320,7 +321,7 @@ def close_request(
     request = _require_open(session, request_id)
     if outcome.needs_reason and not refusal_reason.strip():
         raise InvalidInput("Give the reasons for the refusal; the requester must be told them.")
-    if responded_on < request.received_on or responded_on > dt.date.today():
+    if responded_on < request.received_on or responded_on > session.today():
         raise InvalidInput("The response date must fall between the request's arrival and today.")
     if request.paused:
         raise InvalidInput("The clock is stopped for clarification: restart it first.")
@@ -414,14 +415,14 @@ def register(session: Session, status: RequestStatus | None = None) -> list[Righ
 def overdue(session: Session, today: dt.date | None = None) -> list[RightsRequest]:
     """Open requests past their deadline (a request waiting for clarification is not)."""
     session.require(*REGISTER_ROLES)
-    day = _today(today)
+    day = _today(session, today)
     return rights_model.due_between(session.conn, None, day - dt.timedelta(days=1))
 
 
 def due_this_week(session: Session, today: dt.date | None = None) -> list[RightsRequest]:
     """Open requests due today or in the six days after it."""
     session.require(*REGISTER_ROLES)
-    day = _today(today)
+    day = _today(session, today)
     return rights_model.due_between(session.conn, day, day + WEEK)
 
 

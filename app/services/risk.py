@@ -71,7 +71,7 @@ def record_dash(
     access.refuse_if_client_restricted(session, case_id)
     if person_id not in {m.person.id for m in case_model.members(session.conn, case_id)}:
         raise InvalidInput("That person is not on this case.")
-    if completed_on > dt.date.today():
+    if completed_on > session.today():
         raise InvalidInput("The checklist's date is in the future; check it.")
     clean_sources = {q: s.strip() for q, s in (sources or {}).items() if s.strip()}
     yes, scored, level, reasons = assess(
@@ -116,7 +116,7 @@ def record_dash(
 def record_marac_referral(session: Session, case_id: int, referred_on: dt.date) -> None:
     """Record that the case was referred to MARAC (the repeat rule counts from this date)."""
     access.require_open_case(session, case_id)
-    if referred_on > dt.date.today():
+    if referred_on > session.today():
         raise InvalidInput("The referral date is in the future; check it.")
     with transaction(session.conn):
         case_model.set_fields(

@@ -49,6 +49,7 @@ from app.models import consent as consent_model
 from app.models import notes as note_model
 from app.models import people as people_model
 from app.models import redaction as rx
+from app.models import retention as retention_model
 from app.models import rights as rights_model
 from app.models import risk as risk_model
 from app.models import settings
@@ -172,6 +173,7 @@ class CoverFacts:
     categories: tuple[str, ...]
     recipients: tuple[str, ...]
     sources: tuple[str, ...]
+    retention: str  # how long records are kept: the schedule's own policy, in words
 
 
 @dataclass(frozen=True)
@@ -300,7 +302,7 @@ def _patterns_for_others(
     (they are the subject's own too), but safe contact details never are."""
     d = subject.details
     own_names = rx.name_tokens(d.full_name, *d.aliases) | {
-        " ".join(n.split()).lower() for n in (d.full_name, *d.aliases)
+        rx.normal(n) for n in (d.full_name, *d.aliases)
     }
     own_phones = {phone_digits(p) for p in d.phones}
     patterns: list[rx.Pattern] = []
@@ -317,7 +319,9 @@ def _patterns_for_others(
         if _compact(o.postcode) != _compact(d.postcode):
             patterns += [p for p in [rx.postcode_pattern(o.postcode, code, protected=hidden)] if p]
         if o.address and _normal(o.address) != _normal(d.address):
-            patterns += rx.address_patterns(o.address, code, protected=hidden)
+            patterns += rx.address_patterns(
+                o.address, code, protected=hidden, exclude_streets=rx.street_names(d.address)
+            )
         if o.email.strip().lower() != d.email.strip().lower():
             patterns += [p for p in [rx.email_pattern(o.email)] if p]
         if o.date_of_birth and o.date_of_birth != d.date_of_birth:
@@ -746,6 +750,7 @@ class _Builder:
             categories=tuple(sorted(self.categories)),
             recipients=tuple(sorted(self.recipients)),
             sources=tuple(sources),
+            retention=retention_model.retention_statement(retention_model.policy(self.conn)),
         )
         content = json.dumps(_content(sections), ensure_ascii=False, separators=(",", ":"))
         digest = _digest(content)
@@ -840,12 +845,6 @@ PURPOSES = (
     "is our public task (UK GDPR Article 6(1)(e)); for special category data it is substantial "
     "public interest (Article 9(2)(g) with the Data Protection Act 2018, Schedule 1, Part 2)."
 )
-RETENTION = (
-    "We keep these records for 7 years after we stop working with the person they are about, "
-    "then destroy them securely. We keep them longer only when we must: while legal "
-    "proceedings, a review or a request like this one is open, or until a child on the record "
-    "is 25."
-)
 RIGHTS = (
     "to ask us to correct information that is wrong (rectification)",
     "to ask us to delete information (erasure)",
@@ -890,7 +889,7 @@ def pack_json(pack: SarPack, generated_on: dt.date) -> bytes:
             "purposes": PURPOSES,
             "categories": list(pack.cover.categories),
             "recipients": list(pack.cover.recipients),
-            "retention": RETENTION,
+            "retention": pack.cover.retention,
             "sources": list(pack.cover.sources),
             "rights": list(RIGHTS),
             "automated_decision_making": AUTOMATED,
@@ -1079,7 +1078,7 @@ def print_pack(
     _tick(progress, 0, 2, "Gathering the records")
     pack = _final(session, request_id)
     _tick(progress, 1, 2, "Laying out the pages")
-    pdf = sar_pdf.render(pack, generated_on=dt.date.today(), compress=compress)
+    pdf = sar_pdf.render(pack, generated_on=session.today(), compress=compress)
     with transaction(session.conn):
         audit.record(session.conn, session.user_id, audit.SAR_PRINTED, _line(request_id))
     _tick(progress, 2, 2, "Ready to print")
@@ -1215,14 +1214,16 @@ class _Outputs:
     count: int
 
 
-def _outputs(pack: SarPack, *, as_zip: bool, compress: bool, progress: Progress | None) -> _Outputs:
-    """The pack's files, built in memory: the PDF, the JSON copy and the manifest."""
+def _outputs(
+    pack: SarPack, today: dt.date, *, as_zip: bool, compress: bool, progress: Progress | None
+) -> _Outputs:
+    """The pack's files, built in memory: the PDF, the JSON copy and the manifest, dated
+    ``today`` (the session's date)."""
     from app.services import sar_pdf
 
     reference = pack.request.reference
     if not re.fullmatch(r"RR-\d{4}-\d{4,}", reference):
         raise InvalidInput("The request's reference cannot name a file.")
-    today = dt.date.today()
     _tick(progress, 1, EXPORT_STEPS, "Laying out the pages")
     pdf = sar_pdf.render(pack, generated_on=today, compress=compress)
     _tick(progress, 2, EXPORT_STEPS, "Writing the machine-readable copy")
@@ -1260,7 +1261,7 @@ def _write_and_record(
 ) -> ExportResult:
     """Write the pack's files into place, then record the export, inside the caller's
     transaction: if recording fails, the caller's landing takes the files back out."""
-    out = _outputs(pack, as_zip=as_zip, compress=compress, progress=progress)
+    out = _outputs(pack, session.today(), as_zip=as_zip, compress=compress, progress=progress)
     _tick(progress, 3, EXPORT_STEPS, "Saving the files")
     landing.stage(out.files)
     landing.land(list(out.files))

@@ -19,7 +19,6 @@ from app.services.sar import (
     AUTOMATED,
     PURPOSES,
     REDACTION_NOTE,
-    RETENTION,
     RIGHTS,
     PackItem,
     SarPack,
@@ -166,7 +165,7 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
             [para("Our records show no sharing of your information outside the service.")],
         )
     block("Where it came from", bullets(pack.cover.sources))
-    block("How long we keep it", [para(plain(RETENTION))])
+    block("How long we keep it", [para(plain(pack.cover.retention))])
     block("Automated decisions", [para(plain(AUTOMATED))])
     block("Information we have removed", [para(plain(REDACTION_NOTE))])
     block(

@@ -5,15 +5,35 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from app.crypto.connection import Connection
 from app.crypto.vault import Vault
 from app.errors import PermissionDenied, SafecaseError
 from app.models.users import Role
 
+# Statutory days (deadlines, retention, "today" on every form) are UK calendar days.
+UK = ZoneInfo("Europe/London")
+
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def uk_today() -> dt.date:
+    """Today's date in the United Kingdom on the clock a new session reads, for when there is
+    no session."""
+    return uk_date(dt.datetime.now(dt.UTC))
+
+
+def moment_of(stamp: str) -> dt.datetime:
+    """A clock reading (``utc_now``'s form) as an aware UTC datetime."""
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def uk_date(moment: dt.datetime) -> dt.date:
+    """The calendar date in the United Kingdom at ``moment`` (an aware datetime)."""
+    return moment.astimezone(UK).date()
 
 
 @dataclass
@@ -30,6 +50,17 @@ class Session:
     # Cases opened this session by break-glass (reason given, audited, listed for managers).
     break_glass: set[int] = field(default_factory=set)
     now: Callable[[], str] = field(default=utc_now)
+
+    def moment(self) -> dt.datetime:
+        """The session's clock as an aware UTC datetime."""
+        return moment_of(self.now())
+
+    def today(self) -> dt.date:
+        """The session's date in the United Kingdom, from its clock, so tests can move it: the
+        one "today" every deadline, default and check uses. A statutory day is a UK calendar
+        day, so between midnight and 1 am in summer time it is already tomorrow here, though
+        still today in UTC."""
+        return uk_date(self.moment())
 
     @property
     def conn(self) -> Connection:

@@ -49,7 +49,7 @@ def parse_when(text: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def _check(record: ShareRecord) -> None:
+def _check(record: ShareRecord, now: dt.datetime) -> None:
     if not record.organisation.strip():
         raise InvalidInput("Name the organisation the data went to or came from.")
     if not record.data_categories:
@@ -62,7 +62,7 @@ def _check(record: ShareRecord) -> None:
         raise InvalidInput("Give the court order's reference.")
     if not record.person_told and not record.not_told_reason.strip():
         raise InvalidInput("Say why the person was not told about the share.")
-    if parse_when(record.shared_at) > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
+    if parse_when(record.shared_at) > now + dt.timedelta(minutes=5):
         raise InvalidInput("The share's date is in the future; check it.")
 
 
@@ -91,7 +91,7 @@ def record_share(session: Session, record: ShareRecord) -> Share:
     """Add a disclosure to the log; returns it as recorded (with its approval state)."""
     access.require_open_case(session, record.case_id)
     access.refuse_if_client_restricted(session, record.case_id)
-    _check(record)
+    _check(record, session.moment())
     approval, review_due = ShareApproval.NOT_NEEDED, ""
     if record.direction is Direction.OUT:
         gaps = consent_gaps(session, record)
@@ -131,7 +131,7 @@ def _approval(session: Session, record: ShareRecord) -> tuple[ShareApproval, str
         if manager is None or Role.MANAGER not in manager.roles or manager.disabled:
             raise InvalidInput("The person you decided this with must be an enabled manager.")
         return ShareApproval.APPROVED, ""
-    due = dt.datetime.now(dt.UTC) + REVIEW_WITHIN
+    due = session.moment() + REVIEW_WITHIN
     return ShareApproval.AWAITING_REVIEW, due.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -104,6 +104,7 @@ class PersonDialog(FormDialog):
             translate("PersonDialog", "Date of birth"),
             translate("PersonDialog", "Known"),
             d.date_of_birth,
+            self.calls.today(),
         )
         self.add_field(translate("PersonDialog", "Date of &birth"), self.birth_field)
         self.gender_field = self.line(translate("PersonDialog", "&Gender"), d.gender)
@@ -161,7 +162,8 @@ class PersonDialog(FormDialog):
 
     def make_call(self) -> Call:
         details = self.details()
-        cases.check_person(details)  # the same check the service makes, before any waiting
+        # The same check the service makes, before any waiting.
+        cases.check_person(details, self.calls.today())
         case_id = self.case_id
         if self.person is None:
             assert self.role_field is not None
@@ -238,7 +240,7 @@ class SafeContactDialog(FormDialog):
         )
         self.checked_field = date_edit(
             translate("SafeContactDialog", "Last checked with the client"),
-            r.last_checked or dt.date.today(),
+            r.last_checked or self.calls.today(),
         )
         self.add_field(
             translate("SafeContactDialog", "Last c&hecked with the client"), self.checked_field
@@ -300,7 +302,9 @@ class NoteDialog(FormDialog):
             translate("NoteDialog", "Kind of note"), NOTE_KINDS, labels.note_kind
         )
         self.add_field(translate("NoteDialog", "&Kind"), self.kind_field)
-        self.when_field = datetime_edit(translate("NoteDialog", "When it happened"))
+        self.when_field = datetime_edit(
+            translate("NoteDialog", "When it happened"), self.calls.moment()
+        )
         self.add_field(translate("NoteDialog", "&When"), self.when_field)
         self.body_field = text_box(translate("NoteDialog", "What happened"), lines=8)
         self.add_field(translate("NoteDialog", "What &happened"), self.body_field)
@@ -410,7 +414,9 @@ class ConsentDialog(FormDialog):
             translate("ConsentDialog", "Decision"), ConsentState, labels.consent_state
         )
         self.add_field(translate("ConsentDialog", "&Decision"), self.state_field)
-        self.decided_field = date_edit(translate("ConsentDialog", "Date of the decision"))
+        self.decided_field = date_edit(
+            translate("ConsentDialog", "Date of the decision"), self.calls.today()
+        )
         self.add_field(translate("ConsentDialog", "D&ate of the decision"), self.decided_field)
         self.how_field = enum_combo(
             translate("ConsentDialog", "How it was given"),
@@ -428,6 +434,7 @@ class ConsentDialog(FormDialog):
             translate("ConsentDialog", "Review date"),
             translate("ConsentDialog", "Review on"),
             None,
+            self.calls.today(),
         )
         self.add_field(translate("ConsentDialog", "&Review"), self.review_field)
         self.note_field = self.line(translate("ConsentDialog", "&Note"))
@@ -507,7 +514,7 @@ class OpenWorkDialog(FormDialog):
             lock_action=lock_action,
         )
         self.case_id = case.id
-        self.opened_field = date_edit(translate("OpenWorkDialog", "Opened on"))
+        self.opened_field = date_edit(translate("OpenWorkDialog", "Opened on"), self.calls.today())
         self.add_field(translate("OpenWorkDialog", "Opened &on"), self.opened_field)
 
     def make_call(self) -> Call:
@@ -533,13 +540,14 @@ class CloseCaseDialog(FormDialog):
             intro=translate(
                 "CloseCaseDialog",
                 "A closed case takes no new notes, shares or consents until a manager reopens "
-                "it. It is kept for 7 years from the closing date.",
+                "it. It is kept for the service's retention period from the closing date, or "
+                "longer when anyone on it was under 18 while supported.",
             ),
             save_text=translate("CloseCaseDialog", "&Close the case"),
             lock_action=lock_action,
         )
         self.case_id = case.id
-        self.closed_field = date_edit(translate("CloseCaseDialog", "Closed on"))
+        self.closed_field = date_edit(translate("CloseCaseDialog", "Closed on"), self.calls.today())
         self.add_field(translate("CloseCaseDialog", "Closed &on"), self.closed_field)
         self.reason_field = self.line(translate("CloseCaseDialog", "&Reason for closing"))
         self.reason_field.setFocus()
@@ -580,7 +588,7 @@ class LegalHoldDialog(FormDialog):
         self.reason_field = self.line(translate("LegalHoldDialog", "&Reason for the hold"))
         self.review_field = date_edit(
             translate("LegalHoldDialog", "Review the hold on"),
-            dt.date.today() + dt.timedelta(days=365),
+            self.calls.today() + dt.timedelta(days=365),
         )
         self.add_field(translate("LegalHoldDialog", "Re&view the hold on"), self.review_field)
 
@@ -694,7 +702,7 @@ class BreakGlassByReferenceDialog(FormDialog):
         self.reference_field = self.line(translate("BreakGlassDialog", "&Case reference"))
         self.reference_field.setPlaceholderText(
             translate("BreakGlassDialog", "For example {reference}").format(
-                reference=f"SC-{dt.date.today().year}-000042"
+                reference=f"SC-{self.calls.today().year}-000042"
             )
         )
         self.reason_field = text_box(translate("BreakGlassDialog", "Reason"), lines=3)

@@ -9,7 +9,6 @@ History tab: this case's own entries from the audit trail (``cases.history``).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
@@ -438,14 +437,14 @@ class CasePage(QWidget):
         self._add_tab(self.notes_tab, t("CasePage", "Notes and contacts"))
         self.note_table.selectionModel().currentRowChanged.connect(self._note_chosen)
 
-        self.dash_form = DashForm()
+        self.dash_form = DashForm(self.calls.today)
         self.dash_form.save_requested.connect(self.save_dash)
         self.dash_form.marac_requested.connect(self.record_marac_referral)
         self._add_tab(self.dash_form, t("CasePage", "Risk"))
 
         self.plan_field = text_box(t("CasePage", "Safety plan"), lines=10)
         self.review_field = OptionalDate(
-            t("CasePage", "Next review"), t("CasePage", "Review on"), None
+            t("CasePage", "Next review"), t("CasePage", "Review on"), None, self.calls.today()
         )
         self.plan_save_button = button(t("CasePage", "Save the safety &plan"))
         self.plan_save_button.clicked.connect(self.save_plan)
@@ -1081,7 +1080,7 @@ class CasePage(QWidget):
         view = self.view
         if view is None or not self.writable:
             return
-        case_id, today = view.case.id, dt.date.today()
+        case_id, today = view.case.id, self.calls.today()
         self._ask(
             translate("CasePage", "MARAC referral"),
             translate("CasePage", "Record that this case was referred to MARAC today?"),
@@ -1155,7 +1154,7 @@ class CasePage(QWidget):
         )
         self._saved()
         if result.marac_referral_due:
-            case_id, today = result.case_id, dt.date.today()
+            case_id, today = result.case_id, self.calls.today()
             reasons = "; ".join(labels.marac_reason(r) for r in result.marac_reasons)
             self._ask(
                 translate("CasePage", "MARAC referral due"),

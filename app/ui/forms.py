@@ -165,12 +165,12 @@ def choose(combo: ChoiceBox, value: object) -> None:
     combo.set_value(value)
 
 
-def date_edit(accessible_name: str, value: dt.date | None = None) -> QDateEdit:
+def date_edit(accessible_name: str, day: dt.date) -> QDateEdit:
+    """A date field showing ``day`` (a form passes the session's date: ``calls.today()``)."""
     edit = QDateEdit()
     edit.setAccessibleName(accessible_name)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("d MMM yyyy")
-    day = value or dt.date.today()
     edit.setDate(QDate(day.year, day.month, day.day))
     return edit
 
@@ -180,12 +180,12 @@ def date_of(edit: QDateEdit) -> dt.date:
     return dt.date(d.year(), d.month(), d.day())
 
 
-def datetime_edit(accessible_name: str, value: dt.datetime | None = None) -> QDateTimeEdit:
+def datetime_edit(accessible_name: str, when: dt.datetime) -> QDateTimeEdit:
+    """A date and time field showing ``when`` (a form passes ``calls.moment()``)."""
     edit = QDateTimeEdit()
     edit.setAccessibleName(accessible_name)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("d MMM yyyy HH:mm")
-    when = value or dt.datetime.now()
     edit.setDateTime(
         QDateTime(QDate(when.year, when.month, when.day), QTime(when.hour, when.minute))
     )
@@ -488,12 +488,15 @@ class FormDialog(QDialog):
 class OptionalDate(QWidget):
     """A date that may be left out: a tick box, and the date field it enables."""
 
-    def __init__(self, accessible_name: str, check_text: str, value: dt.date | None) -> None:
+    def __init__(
+        self, accessible_name: str, check_text: str, value: dt.date | None, today: dt.date
+    ) -> None:
+        """``today`` is the date the field offers once ticked (the session's date)."""
         super().__init__()
         self.setAccessibleName(accessible_name)
         self.known = check_box(check_text, value is not None)
         self.known.setAccessibleName(check_text.replace("&", ""))
-        self.edit = date_edit(accessible_name, value)
+        self.edit = date_edit(accessible_name, value or today)
         self.edit.setEnabled(value is not None)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -57,11 +57,14 @@ class NewReferralDialog(FormDialog):
             translate("NewReferralDialog", "Client's date of birth"),
             translate("NewReferralDialog", "Known"),
             None,
+            self.calls.today(),
         )
         self.add_field(translate("NewReferralDialog", "Date of &birth"), self.birth_field)
         self.phone_field = self.line(translate("NewReferralDialog", "&Phone number"))
         self.postcode_field = self.line(translate("NewReferralDialog", "P&ostcode"))
-        self.referral_date_field = date_edit(translate("NewReferralDialog", "Referral date"))
+        self.referral_date_field = date_edit(
+            translate("NewReferralDialog", "Referral date"), self.calls.today()
+        )
         self.add_field(translate("NewReferralDialog", "&Referral date"), self.referral_date_field)
         self.source_field = self.line(translate("NewReferralDialog", "Referred &by (e.g. police)"))
         self.worker_field: ChoiceBox | None = None
@@ -103,7 +106,7 @@ class NewReferralDialog(FormDialog):
 
     def make_call(self) -> Callable[[Session], object]:
         client = self.client()
-        cases.check_person(client)
+        cases.check_person(client, self.calls.today())
         source = self.source_field.text().strip()
         if not source:
             self.source_field.setFocus()

@@ -122,7 +122,7 @@ class ExtendDialog(FormDialog):
         self.reference = reference
         self.reason_field = text_box(translate("ExtendDialog", "Reason"), lines=3)
         self.until_field = date_edit(
-            translate("ExtendDialog", "Review date"), dt.date.today() + dt.timedelta(days=365)
+            translate("ExtendDialog", "Review date"), self.calls.today() + dt.timedelta(days=365)
         )
         self.add_field(translate("ExtendDialog", "&Reason"), self.reason_field)
         self.add_field(translate("ExtendDialog", "Review &date"), self.until_field)
@@ -133,7 +133,7 @@ class ExtendDialog(FormDialog):
         if len(reason) < MIN_REASON:
             raise InvalidInput("Give the reason for keeping the case longer (a short sentence).")
         until = date_of(self.until_field)
-        if until <= dt.date.today():
+        if until <= self.calls.today():
             raise InvalidInput("The new review date must be in the future.")
         reference = self.reference
         return lambda s: retention.extend(s, reference, reason, until)
@@ -161,7 +161,7 @@ class RetentionPage(QWidget):
         self.setAccessibleName(translate("RetentionPage", "Retention"))
         t = translate
 
-        self.as_of_field = date_edit(t("RetentionPage", "Due as of"))
+        self.as_of_field = date_edit(t("RetentionPage", "Due as of"), self.calls.today())
         self.show_button = button(t("RetentionPage", "&Show what is due"))
         self.model: RecordTable[Schedule] = RecordTable(
             [

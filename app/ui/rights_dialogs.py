@@ -65,7 +65,7 @@ class RequestStepDialog(FormDialog):
 
     def day(self, label: str, accessible_name: str) -> Callable[[], dt.date]:
         """A date field that starts at today; returns how to read it."""
-        field = date_edit(accessible_name, dt.date.today())
+        field = date_edit(accessible_name, self.calls.today())
         self.add_field(label, field)
         return lambda: date_of(field)
 

@@ -8,6 +8,7 @@ checklist through ``risk.record_dash``, which sets the case's risk level.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
@@ -99,8 +100,9 @@ class DashForm(QWidget):
     save_requested = Signal()
     marac_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, today: Callable[[], dt.date], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.today = today  # the session's date: the form's default days
         self.setAccessibleName(translate("DashForm", "DASH risk checklist"))
         self._dirty = False
         self._last_marac: dt.date | None = None
@@ -138,8 +140,9 @@ class DashForm(QWidget):
         self.callouts_field = spin_box(
             translate("DashForm", "Police call-outs in the last 12 months"), 0, 999, 0
         )
-        self.incident_field = date_edit(translate("DashForm", "Date of the latest incident"))
-        self.completed_field = date_edit(translate("DashForm", "Checklist completed on"))
+        day = today()
+        self.incident_field = date_edit(translate("DashForm", "Date of the latest incident"), day)
+        self.completed_field = date_edit(translate("DashForm", "Checklist completed on"), day)
         self.judgement_field = enum_combo(
             translate("DashForm", "Professional judgement"),
             (RiskLevel.MEDIUM, RiskLevel.HIGH),
@@ -263,7 +266,7 @@ class DashForm(QWidget):
         self.callouts_field.setValue(0)
         self.judgement_field.setCurrentIndex(0)
         self.judgement_reason_field.clear()
-        today = dt.date.today()
+        today = self.today()
         for field in (self.incident_field, self.completed_field):
             field.setDate(QDate(today.year, today.month, today.day))
         set_message(self.problem_label, None)

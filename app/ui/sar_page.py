@@ -9,7 +9,6 @@ ready (identity confirmed, and signed off when the subject is an alleged perpetr
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,7 +138,7 @@ class Register:
 
 
 def load_register(session: Session) -> Register:
-    today = dt.date.today()
+    today = session.today()
     return Register(
         rights.register(session),
         frozenset(r.id for r in rights.overdue(session, today)),
@@ -206,11 +205,12 @@ class NewRequestDialog(FormDialog):
         self.subject_note_field = self.line(t("NewRequestDialog", "Who it is about (if &no match)"))
         self.agent_field = check_box(t("NewRequestDialog", "Made by an a&gent"))
         self.authority_field = check_box(t("NewRequestDialog", "Agent's authorit&y seen"))
-        self.received_field = date_edit(t("NewRequestDialog", "Received"))
+        self.received_field = date_edit(t("NewRequestDialog", "Received"), self.calls.today())
         self.identity_field = OptionalDate(
             t("NewRequestDialog", "Identity confirmed"),
             t("NewRequestDialog", "&Identity confirmed on"),
             None,
+            self.calls.today(),
         )
         self.add_field("", self.agent_field)
         self.add_field("", self.authority_field)

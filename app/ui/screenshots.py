@@ -255,7 +255,7 @@ def subject_access_screens(controller: SafecaseApp, folder: Path) -> list[Path]:
     if window is None or case_page is None or case_page.view is None:
         raise RuntimeError("no case open for a subject access request")
     subject = case_page.view.contact.client_id
-    today = dt.date.today()
+    today = window.calls.today()
     requests = [  # (received, identity confirmed) days ago
         (75, 74),
         (20, 18),

@@ -88,7 +88,7 @@ class ShareDialog(FormDialog):
             ),
         )
         self.add_field(translate("ShareDialog", "&Direction"), self.direction_field)
-        self.when_field = datetime_edit(translate("ShareDialog", "When"))
+        self.when_field = datetime_edit(translate("ShareDialog", "When"), self.calls.moment())
         self.add_field(translate("ShareDialog", "&When"), self.when_field)
         self.recipient_field = enum_combo(
             translate("ShareDialog", "Recipient category"), RecipientCategory, labels.recipient

@@ -11,6 +11,7 @@ and nothing that arrives afterwards reaches a window (results can hold personal 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.errors import SafecaseError
-from app.services.session import Session
+from app.services.session import Session, moment_of, uk_today, utc_now
 from app.ui.errors import show_error
 from app.ui.i18n import translate
 from app.ui.tasks import Task
@@ -90,6 +91,16 @@ class StoreCalls(QObject):
     @property
     def session(self) -> Session | None:
         return self._session
+
+    def today(self) -> dt.date:
+        """The session's date, for the forms' defaults and checks: the clock the services
+        read, so a form never offers a day the service would call the future."""
+        return self._session.today() if self._session is not None else uk_today()
+
+    def moment(self) -> dt.datetime:
+        """The session's clock in the user's local time zone, for the forms' times."""
+        now = self._session.now() if self._session is not None else utc_now()
+        return moment_of(now).astimezone()
 
     @property
     def busy(self) -> bool:

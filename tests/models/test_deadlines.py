@@ -111,28 +111,46 @@ def test_next_working_day() -> None:
 # -- clarification pauses -----------------------------------------------------------------------
 
 
-def test_a_clarification_pause_pushes_the_deadline_by_the_paused_days() -> None:
+def test_a_clarification_pause_leaves_out_both_the_day_asked_and_the_day_answered() -> None:
+    """DPA 2018 s.54(3C)(b): "the period beginning with the day on which the controller makes
+    the request and ending with the day on which the controller receives the information does
+    not count towards ... the applicable time period". "Beginning with" and "ending with" put
+    both days inside the period, so a pause from A to B is B - A + 1 days."""
     start = D(2026, 1, 5)
-    pause = (D(2026, 1, 10), D(2026, 1, 17))
-    assert paused_days(start, [pause]) == 7
-    assert due_date(start, [pause]) == D(2026, 2, 12)  # 5 Feb + 7 days, a Thursday
+    pause = (D(2026, 1, 10), D(2026, 1, 17))  # asked on the 10th, answered on the 17th
+    assert paused_days(start, [pause]) == 8  # 10, 11, ... 17 January
+    assert due_date(start, [pause]) == D(2026, 2, 13)  # 5 Feb + 8 days, a Friday
+
+
+def test_a_question_answered_the_same_day_still_stops_the_clock_for_that_day() -> None:
+    """The same rule when the answer comes on the day it was asked for: that one day does not
+    count, and the deadline it pushes onto a weekend and a bank holiday rolls on past them."""
+    start = D(2026, 4, 1)
+    assert due_date(start) == D(2026, 5, 1)  # a Friday
+    same_day = (D(2026, 4, 10), D(2026, 4, 10))
+    assert paused_days(start, [same_day]) == 1
+    # 1 May + 1 day = Saturday 2 May; Sunday 3 May; Monday 4 May is the early May bank holiday.
+    assert due_date(start, [same_day]) == D(2026, 5, 5)
 
 
 def test_the_roll_is_applied_after_the_pause() -> None:
     start = D(2026, 1, 5)
-    # 5 Feb + 2 days = Saturday 7 February -> Monday 9 February.
+    # 5 Feb + 3 days (20, 21, 22 January) = Sunday 8 February -> Monday 9 February.
     assert due_date(start, [(D(2026, 1, 20), D(2026, 1, 22))]) == D(2026, 2, 9)
-    # 2026-01-31 -> 28 Feb (Saturday); without the roll, a 3-day pause gives 3 March (Tuesday).
-    assert due_date(D(2026, 1, 31), [(D(2026, 2, 2), D(2026, 2, 5))]) == D(2026, 3, 3)
+    # 2026-01-31 -> 28 Feb (Saturday); without the roll, a 4-day pause gives 4 March (Wednesday).
+    assert due_date(D(2026, 1, 31), [(D(2026, 2, 2), D(2026, 2, 5))]) == D(2026, 3, 4)
 
 
 def test_pauses_before_the_clock_started_do_not_count_and_overlaps_count_once() -> None:
     start = D(2026, 1, 10)
     assert paused_days(start, [(D(2026, 1, 1), D(2026, 1, 8))]) == 0
-    assert paused_days(start, [(D(2026, 1, 8), D(2026, 1, 12))]) == 2
+    assert paused_days(start, [(D(2026, 1, 1), D(2026, 1, 9))]) == 0
+    assert paused_days(start, [(D(2026, 1, 8), D(2026, 1, 12))]) == 3  # 10, 11, 12 January
     overlapping = [(D(2026, 1, 15), D(2026, 1, 20)), (D(2026, 1, 18), D(2026, 1, 25))]
-    assert paused_days(start, overlapping) == 10
-    assert paused_days(start, [(D(2026, 1, 15), D(2026, 1, 15))]) == 0
+    assert paused_days(start, overlapping) == 11  # 15 to 25 January
+    # A second pause asked for on the day the first was answered shares that day.
+    touching = [(D(2026, 1, 15), D(2026, 1, 20)), (D(2026, 1, 20), D(2026, 1, 22))]
+    assert paused_days(start, touching) == 8  # 15 to 22 January
 
 
 def test_a_pause_that_ends_before_it_starts_is_a_mistake() -> None:
@@ -147,7 +165,8 @@ def test_an_extension_runs_three_months_from_the_start() -> None:
     assert extended_date(D(2026, 1, 31)) == D(2026, 4, 30)  # a Thursday: no roll needed
     assert extended_date(D(2026, 1, 5)) == D(2026, 4, 7)  # 5 April is Sunday, 6 Easter Monday
     assert extended_date(D(2025, 11, 30)) == D(2026, 3, 2)  # 28 Feb 2026 is a Saturday
-    assert extended_date(D(2026, 1, 5), [(D(2026, 2, 1), D(2026, 2, 4))]) == D(2026, 4, 8)
+    # A pause from 1 to 4 February is 4 days: 5 April + 4 = Thursday 9 April.
+    assert extended_date(D(2026, 1, 5), [(D(2026, 2, 1), D(2026, 2, 4))]) == D(2026, 4, 9)
     assert deadline(D(2026, 1, 31), 3) == extended_date(D(2026, 1, 31))
 
 

@@ -95,3 +95,102 @@ def test_overlay_defaults_decisions_and_protection() -> None:
     stale = rx.overlay(text, found, stale_code="other")
     assert {s.source for s in stale} == {Source.STALE, Source.AUTOMATIC}
     assert rx.disclosed(text, stale) == "[REDACTED: serious_harm, other]"
+
+
+# -- written variants of the same identifier ----------------------------------------------------
+
+
+def _found(text: str, patterns: list[rx.Pattern]) -> list[tuple[str, str]]:
+    """What the reviewer sees: each redacted run of the original text, and why."""
+    return [(text[s.start : s.end], s.why) for s in rx.overlay(text, rx.find(text, patterns))]
+
+
+def test_a_name_matches_whichever_apostrophe_and_case_it_is_written_with() -> None:
+    patterns = rx.name_patterns(["Siobhan O'Neill", "Siobhan", "O'Neill"])
+    text = "SIOBHAN O’NEILL rang; o‘neill’s sister; Neill too"
+    assert _found(text, patterns) == [
+        ("SIOBHAN O’NEILL", "full name"),
+        ("o‘neill", "name"),
+        ("Neill", "part of a name"),
+    ]
+
+
+def test_each_half_of_a_double_barrelled_surname_matches_but_not_a_short_one() -> None:
+    patterns = rx.name_patterns(["Dana Ellery-Pike", "Dana", "Ellery-Pike"])
+    text = "Mr Pike and Ms Ellery; Dana Ellery–Pike (an en dash); Ellery Pike"
+    assert _found(text, patterns) == [
+        ("Pike", "part of a name"),
+        ("Ellery", "part of a name"),
+        ("Dana Ellery–Pike", "full name"),
+        ("Ellery", "part of a name"),
+        ("Pike", "part of a name"),
+    ]
+    short = rx.name_patterns(["Al-Sayed"])
+    assert _found("Al said Al-Sayed and Sayed", short) == [
+        ("Al-Sayed", "name"),
+        ("Sayed", "part of a name"),
+    ]
+
+
+def test_the_subjects_own_surname_half_is_not_matched_alone() -> None:
+    mine = rx.name_tokens("Morgan Ellery-Pike")
+    patterns = rx.name_patterns(["Dan Pike", "Dan", "Pike"], exclude=mine)
+    assert _found("Dan Pike and Morgan Ellery-Pike", patterns) == [("Dan Pike", "full name")]
+
+
+def test_a_street_named_without_its_house_number_is_matched() -> None:
+    patterns = rx.address_patterns("27 Kestrel Lane, Northfield")
+    text = "walked down kestrel  lane; lives at 27 Kestrel Lane"
+    assert _found(text, patterns) == [
+        ("kestrel  lane", "street name without its house number"),
+        ("27 Kestrel Lane", "address"),
+    ]
+    flat = rx.address_patterns("Flat 2, 14b Mill Road, Northfield")
+    assert _found("near Mill Road", flat) == [("Mill Road", "street name without its house number")]
+    # A neighbour's street is the subject's own too: only the neighbour's number is withheld.
+    mine = rx.street_names("Flat 3, 27 Kestrel Lane, Northfield")
+    assert mine == {"kestrel lane"}
+    neighbour = rx.address_patterns("29 Kestrel Lane, Northfield", exclude_streets=mine)
+    assert _found("I live on Kestrel Lane; he is at 29 Kestrel Lane", neighbour) == [
+        ("29 Kestrel Lane", "address")
+    ]
+
+
+def test_a_postcode_matches_with_or_without_its_space() -> None:
+    pattern = rx.postcode_pattern("NF4 7QX")
+    assert pattern is not None
+    assert _found("nf47qx or NF4 7QX", [pattern]) == [
+        ("nf47qx", "postcode"),
+        ("NF4 7QX", "postcode"),
+    ]
+
+
+def test_a_date_of_birth_matches_in_the_common_uk_formats() -> None:
+    born = rx.date_patterns(dt.date(1991, 2, 25))
+    for written in (
+        "25/02/1991",
+        "25-02-1991",
+        "25.2.91",
+        "25 Feb 1991",
+        "25-Feb-1991",
+        "25–Feb–91",
+        "25th February 1991",
+        "25th of February, 1991",
+        "February 25, 1991",
+        "1991-02-25",
+    ):
+        text = f"born {written}, per the GP"
+        assert _hidden(text, born) == "born #, per the GP", written
+    assert _hidden("on 25/02/1992 and 5-Feb-1991", born) == "on 25/02/1992 and 5-Feb-1991"
+
+
+def test_spans_are_offsets_in_the_original_text_however_it_was_folded() -> None:
+    """Folding changes lengths (runs of spaces become one, "ß" becomes "ss"); the redacted runs
+    still cover exactly the original characters."""
+    patterns = rx.name_patterns(["Jürgen Weiß"])
+    text = "Straße:  JÜRGEN \u00a0 WEISS and Jürgen Weiß."
+    assert _found(text, patterns) == [
+        ("JÜRGEN \u00a0 WEISS", "full name"),
+        ("Jürgen Weiß", "full name"),
+    ]
+    assert _hidden(text, patterns) == "Straße:  # and #."

@@ -9,6 +9,7 @@ from app.models import retention as model
 from app.models.records import CaseRole
 from app.models.retention import Block, Check, Decision, Policy, Rule, add_years
 from app.services import cases
+from app.services.session import uk_today
 from tests.helpers import MANAGER, StoreCopy
 from tests.services.casework import person, signed_in
 from tests.services.closed_cases import make_closed_case, open_rights_request
@@ -81,10 +82,51 @@ def test_a_child_who_came_of_age_long_ago_leaves_the_closure_rule(store: StoreCo
         assert item.checks == (Check.CHILD_BIRTH_DATE_UNKNOWN,) and not item.blocked
 
 
+def test_a_client_who_is_herself_a_child_keeps_the_case_until_she_is_25(
+    store: StoreCopy,
+) -> None:
+    """No party has the child role: the client was 15 when referred (1 June 2018), so the case
+    is kept until her 25th birthday, later than 7 years after closure (31 March 2026)."""
+    with signed_in(store, MANAGER) as session:
+        client = person("Fay", "Young", date_of_birth=D(2002, 9, 1))
+        case_id = make_closed_case(session, client)
+        item = model.schedule_for(session.conn, case_id, Policy())
+        assert item is not None
+        assert (item.due_date, item.rule) == (D(2027, 9, 1), Rule.CHILD)
+        assert model.due(session.conn, D(2026, 3, 31), Policy()) == []
+        assert "under 18 while supported turned 25" in model.rule_text(item.rule, Policy())
+
+
+def test_a_household_member_under_18_while_supported_counts_whatever_their_role(
+    store: StoreCopy,
+) -> None:
+    with signed_in(store, MANAGER) as session:
+        sibling = person("Gil", "Young", date_of_birth=D(2003, 1, 10))
+        case_id = make_closed_case(session, others=((sibling, CaseRole.HOUSEHOLD_MEMBER),))
+        item = model.schedule_for(session.conn, case_id, Policy())
+        assert item is not None and (item.due_date, item.rule) == (D(2028, 1, 10), Rule.CHILD)
+
+
+def test_a_client_already_18_when_support_began_stays_on_the_closure_rule(
+    store: StoreCopy,
+) -> None:
+    """Support began on 1 June 2018. With a 30th-birthday child rule (so the two rules give
+    different dates), a client who turned 18 that very day was never a child while supported;
+    one who turned 18 the day after was, for one day."""
+    rules = Policy(years=7, child_until_age=30)
+    with signed_in(store, MANAGER) as session:
+        adult = make_closed_case(session, person("Hal", "Adult", date_of_birth=D(2000, 6, 1)))
+        item = model.schedule_for(session.conn, adult, rules)
+        assert item is not None and (item.due_date, item.rule) == (D(2026, 3, 31), Rule.CLOSURE)
+        child = make_closed_case(session, person("Ida", "Child", date_of_birth=D(2000, 6, 2)))
+        item = model.schedule_for(session.conn, child, rules)
+        assert item is not None and (item.due_date, item.rule) == (D(2030, 6, 2), Rule.CHILD)
+
+
 def test_a_legal_hold_blocks_destruction(store: StoreCopy) -> None:
     with signed_in(store, MANAGER) as session:
         case_id = make_closed_case(session)
-        review = dt.date.today() + dt.timedelta(days=90)
+        review = uk_today() + dt.timedelta(days=90)
         cases.place_legal_hold(session, case_id, "Domestic homicide review", review)
         [item] = model.due(session.conn, D(2026, 4, 1), Policy())
         assert item.blocks == (Block.LEGAL_HOLD,) and item.hold_review == review

@@ -12,7 +12,7 @@ from app.models import cases as case_model
 from app.models import users as user_model
 from app.models.records import CaseDetails, PersonDetails
 from app.services import accounts, cases
-from app.services.session import Session
+from app.services.session import Session, uk_today
 from tests.helpers import (
     ADMIN,
     ADMIN_PW,
@@ -34,7 +34,7 @@ PASSWORDS = {
     MANAGER: MANAGER_PW,
     DPO: DPO_PW,
 }
-TODAY = dt.date.today()
+TODAY = uk_today()
 A_MONTH_AGO = TODAY - dt.timedelta(days=30)
 
 

@@ -130,14 +130,16 @@ def test_legal_hold(store: StoreCopy) -> None:
 def test_a_restricted_person_cannot_be_changed(store: StoreCopy) -> None:
     with signed_in(store, CASEWORKER) as s:
         case_id, client_id = new_case(s)
-        note_id = notes.add_note(s, case_id, NoteKind.CALL, "Spoke briefly.", dt.datetime.now())
+        note_id = notes.add_note(
+            s, case_id, NoteKind.CALL, "Spoke briefly.", dt.datetime.now(dt.UTC)
+        )
     with signed_in(store, MANAGER) as m:
         cases.restrict_person(m, client_id, "accuracy contested by the person")
     with signed_in(store, CASEWORKER) as s:
         blocked = [
             lambda: cases.update_person(s, client_id, person("Robin", "Ashdowne")),
             lambda: cases.set_safe_contact(s, case_id, SafeContact(person_id=client_id)),
-            lambda: notes.add_note(s, case_id, NoteKind.NOTE, "More.", dt.datetime.now()),
+            lambda: notes.add_note(s, case_id, NoteKind.NOTE, "More.", dt.datetime.now(dt.UTC)),
             lambda: notes.correct_note(s, note_id, "Spoke at length.", "typo"),
             lambda: cases.update_case(
                 s, case_id, CaseDetails(referral_date=A_MONTH_AGO, safety_plan="new plan")

@@ -12,6 +12,7 @@ from app.models.records import NoteKind
 from app.services import notes, search
 from tests.helpers import CASEWORKER, MANAGER, StoreCopy
 from tests.services.casework import new_case, signed_in
+from tests.services.closed_cases import clock
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -97,3 +98,18 @@ def test_bad_notes_are_refused(
         with pytest.raises(InvalidInput, match=message):
             notes.add_note(s, case_id, NoteKind.NOTE, body, when)
         assert notes.timeline(s, case_id) == []
+
+
+def test_a_notes_time_is_checked_against_the_sessions_clock(store: StoreCopy) -> None:
+    """With the session's clock set back a day, a note timed at the computer's "now" is in
+    the future and refused; set forward, a note timed then is accepted."""
+    real_now = dt.datetime.now(dt.UTC)
+    with signed_in(store, CASEWORKER) as s:
+        case_id, _ = new_case(s)
+        s.now = clock(real_now.date() - dt.timedelta(days=1))
+        with pytest.raises(InvalidInput, match="in the future"):
+            notes.add_note(s, case_id, NoteKind.CALL, "Rang her", real_now)
+        later = real_now + dt.timedelta(days=30)
+        s.now = clock(later.date() + dt.timedelta(days=1))
+        note_id = notes.add_note(s, case_id, NoteKind.CALL, "Rang her", later)
+        assert [n.id for n in notes.timeline(s, case_id)] == [note_id]

@@ -26,7 +26,9 @@ def test_an_unknown_copy_made_before_a_purge_restores_without_the_destroyed_case
     store: StoreCopy, tmp_path: Path
 ) -> None:
     def fill(case_id: int) -> None:
-        notes.add_note(session, case_id, NoteKind.CALL, WORDS[2], dt.datetime(2018, 7, 1))
+        notes.add_note(
+            session, case_id, NoteKind.CALL, WORDS[2], dt.datetime(2018, 7, 1, tzinfo=dt.UTC)
+        )
 
     with signed_in(store, MANAGER) as session:
         reference = reference_of(

@@ -34,7 +34,7 @@ from app.models.records import (
 )
 from app.models.retention import Rule, Status
 from app.services import access, audit, cases, consent, notes, retention, risk, search, sharing
-from app.services.session import Session
+from app.services.session import Session, uk_today
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy
 from tests.services import forensics
 from tests.services.casework import person, signed_in, user_id
@@ -48,7 +48,7 @@ from tests.services.closed_cases import (
 )
 
 D = dt.date
-TODAY = dt.date.today()
+TODAY = uk_today()
 
 
 def wal(store: StoreCopy) -> Path:
@@ -172,7 +172,7 @@ def test_the_preview_shows_dates_and_rules_and_no_case_content(store: StoreCopy)
 def test_approve_and_extend_check_what_is_due_and_blocked(store: StoreCopy) -> None:
     with signed_in(store, MANAGER) as session:
         due_id = make_closed_case(session)
-        later_id = make_closed_case(session, closed=dt.date.today() - dt.timedelta(days=10))
+        later_id = make_closed_case(session, closed=uk_today() - dt.timedelta(days=10))
         held_id = make_closed_case(session)
         cases.place_legal_hold(session, held_id, "Court proceedings", D(2030, 1, 1))
         requested_id = make_closed_case(session)
@@ -360,7 +360,11 @@ def build_marked_case(store: StoreCopy) -> tuple[int, str]:
         assert client_id is not None
     with signed_in(store, CASEWORKER) as session:
         note_id = notes.add_note(
-            session, case_id, NoteKind.VISIT, f"Home visit {S['note']}", dt.datetime(2018, 7, 1)
+            session,
+            case_id,
+            NoteKind.VISIT,
+            f"Home visit {S['note']}",
+            dt.datetime(2018, 7, 1, tzinfo=dt.UTC),
         )
         notes.correct_note(session, note_id, f"Home visit {S['correction']}", S["correctwhy"])
         notes.mark_disputed(session, note_id, S["dispute"])
@@ -499,7 +503,9 @@ def test_a_person_on_another_case_survives_with_that_case(store: StoreCopy) -> N
             CaseDetails(referral_date=TODAY - dt.timedelta(days=5), referral_source="GP"),
             existing_client_id=shared_id,
         )
-        notes.add_note(session, new_id, NoteKind.CALL, "Called back", dt.datetime(2026, 1, 1))
+        notes.add_note(
+            session, new_id, NoteKind.CALL, "Called back", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        )
         consent.record_consent(
             session,
             new_id,
@@ -631,7 +637,9 @@ def test_an_interrupted_purge_leaves_each_case_whole_or_gone(
     store: StoreCopy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fill(case_id: int) -> None:
-        notes.add_note(session, case_id, NoteKind.NOTE, "A note", dt.datetime(2018, 7, 1))
+        notes.add_note(
+            session, case_id, NoteKind.NOTE, "A note", dt.datetime(2018, 7, 1, tzinfo=dt.UTC)
+        )
 
     with signed_in(store, MANAGER) as session:
         ids = [make_closed_case(session, person(f"Name{n}", "Family"), fill=fill) for n in range(3)]

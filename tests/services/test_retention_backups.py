@@ -16,7 +16,7 @@ from app.models import retention as retention_model
 from app.models.records import NoteKind
 from app.services import accounts, backup, notes, retention
 from app.services.backup import BackupChoice
-from app.services.session import Session
+from app.services.session import Session, uk_today
 from tests.helpers import ADMIN, MANAGER, MemoryKeyring, StoreCopy
 from tests.services import forensics
 from tests.services.casework import person, signed_in
@@ -30,7 +30,9 @@ def marked_case(store: StoreCopy) -> str:
     """A due case whose client's name and note text the scans look for."""
 
     def fill(case_id: int) -> None:
-        notes.add_note(session, case_id, NoteKind.CALL, SECRET[2], dt.datetime(2018, 7, 1))
+        notes.add_note(
+            session, case_id, NoteKind.CALL, SECRET[2], dt.datetime(2018, 7, 1, tzinfo=dt.UTC)
+        )
 
     with signed_in(store, MANAGER) as session:
         case_id = make_closed_case(session, person("Zanzibarquay", "Qxbrindlewort"), fill=fill)
@@ -163,7 +165,7 @@ def test_keep_says_until_about_when_the_older_generations_are_rotated_out(
         approve_all(session)
         result = retention.purge(session, backups=BackupChoice.KEEP)
         assert result.backups is not None
-        until = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+        until = (uk_today() + dt.timedelta(days=10)).isoformat()
         assert f"about {until} (5 generations)" in result.backups.lines()[0]
         pdf = pdf_text(retention.certificate(session, result.run_id))
     assert until.encode() in pdf

@@ -10,6 +10,7 @@ from app.models import rights as rights_model
 from app.models.db import transaction
 from app.models.rights import Action, Outcome, RequestStatus, RightKind
 from app.services import retention, rights
+from app.services.session import uk_today
 from tests.helpers import ADMIN, MANAGER, StoreCopy
 from tests.services import forensics
 from tests.services.casework import person, signed_in
@@ -84,7 +85,7 @@ def test_a_closed_request_about_a_destroyed_person_keeps_no_personal_data(
         assert (kept.received_on, kept.responded_on) == (RECEIVED, dt.date(2019, 2, 20))
         assert kept.outcome == Outcome.PARTLY_REFUSED
         assert kept.created_by == request.created_by
-        assert kept.requester == f"(destroyed {dt.date.today().isoformat()}, run {result.run_id})"
+        assert kept.requester == f"(destroyed {uk_today().isoformat()}, run {result.run_id})"
         assert kept.subject_person_id is None and kept.refusal_reason == ""
         assert [p.reason for p in kept.pauses] == [""]
         [signoff] = rights_model.signoffs(session.conn, request.id)

@@ -25,6 +25,7 @@ from tests.services.casework import (
     person,
     signed_in,
 )
+from tests.services.closed_cases import clock
 
 DAY = dt.timedelta(days=1)
 REQUESTER = "Morgan Ellery-Pike"
@@ -214,8 +215,10 @@ def test_a_clarification_pause_pushes_the_due_date_back(store: StoreCopy) -> Non
         request = rights.resume_clock(s, request.id, TODAY - 8 * DAY)
         assert not request.paused
         assert request.due_on == deadlines.due_date(start, [(TODAY - 15 * DAY, TODAY - 8 * DAY)])
+        # s.54(3C): the day asked (TODAY - 15) and the day answered (TODAY - 8) both stop the
+        # clock, so the register's due date moves by 8 days, not 7.
         assert request.due_on == deadlines.next_working_day(
-            deadlines.add_months(start, 1) + 7 * DAY
+            deadlines.add_months(start, 1) + 8 * DAY
         )
         with pytest.raises(InvalidInput, match="not stopped"):
             rights.resume_clock(s, request.id, TODAY)
@@ -331,3 +334,48 @@ def test_the_register_audit_never_names_the_requester(store: StoreCopy) -> None:
     assert {e.record for e in entries} == {f"rights:{request.id}"}
     for entry in entries:
         assert "Morgan" not in entry.detail and "Ellery" not in entry.detail
+
+
+# -- one clock ----------------------------------------------------------------------------------
+
+
+def test_the_register_and_its_checks_read_the_sessions_clock(store: StoreCopy) -> None:
+    """Moved two years on, the session's clock (not the computer's date) decides what is
+    "today": a request arriving that day is not "in the future", its reference takes that year,
+    and the overdue list counts from it."""
+    subject = _subject(store)
+    later = dt.date(TODAY.year + 2, 3, 2)
+    with signed_in(store, MANAGER) as s:
+        s.now = clock(later)
+        request = rights.create_request(s, _draft(subject, later, later))
+        assert request.reference.startswith(f"RR-{later.year}-")
+        assert request.due_on == deadlines.due_date(later)
+        assert request.id not in {r.id for r in rights.overdue(s)}
+        s.now = clock(later + 60 * DAY)
+        assert request.id in {r.id for r in rights.overdue(s)}
+        closed = rights.close_request(s, request.id, Outcome.COMPLIED, later + 60 * DAY)
+        assert closed.responded_on == later + 60 * DAY
+
+
+def test_case_dates_are_checked_against_the_sessions_clock(store: StoreCopy) -> None:
+    """A clock set back a year refuses a closing date that is the computer's today."""
+    with signed_in(store, MANAGER) as s:
+        case_id, _ = new_case(s, referral=TODAY - 400 * DAY)
+        cases.open_referral(s, case_id, TODAY - 400 * DAY)
+        s.now = clock(TODAY - 365 * DAY)
+        with pytest.raises(InvalidInput, match="between the referral and today"):
+            cases.close_case(s, case_id, TODAY, "Support ended")
+        cases.close_case(s, case_id, TODAY - 365 * DAY, "Support ended")
+
+
+def test_a_request_arriving_after_midnight_in_summer_is_that_uk_day(store: StoreCopy) -> None:
+    """At 00:30 British Summer Time on 1 July it is still 30 June in UTC. The statutory day is
+    the UK's: a request received then may be dated 1 July, and its reference and deadline
+    follow that day, not the UTC one."""
+    subject = _subject(store)
+    received = dt.date(TODAY.year + 1, 7, 1)
+    with signed_in(store, MANAGER) as s:
+        s.now = lambda: f"{received.year}-06-30T23:30:00.000000Z"
+        assert s.today() == received
+        request = rights.create_request(s, _draft(subject, received, received))
+        assert request.due_on == deadlines.due_date(received)

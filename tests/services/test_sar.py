@@ -16,9 +16,11 @@ import pytest
 from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import InvalidInput, PermissionDenied
 from app.models import rights as rights_model
+from app.models.records import NoteKind
 from app.models.redaction import Exemption, Source
+from app.models.retention import Policy, retention_statement
 from app.models.rights import Action, RightKind
-from app.services import audit, notes, rights, sar, sar_pdf
+from app.services import audit, notes, retention, rights, sar, sar_pdf
 from app.services.sar import EXPORT_MARK, PackRefused, SarPack
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, DPO, MANAGER, StoreCopy, copy_store
@@ -215,6 +217,32 @@ def test_a_clients_pack_holds_her_data_in_full_and_the_perpetrator_redacted(
     assert "[REDACTED: third_party] rang the office from [REDACTED: third_party]" in document
     # The other survivor on his second case is nothing to do with her.
     assert leaks(texts, ("Sasha", "Brennan", "kingfisher")) == []
+
+
+def test_variants_of_a_third_partys_identifiers_are_redacted_and_say_which_rule_matched(
+    w: SarWorld,
+) -> None:
+    """A note writes his details the way people type them: capitals, his street without the
+    house number, his postcode without its space, his date of birth with a month name. Each
+    is withheld, and the reviewer sees which identifier and which rule matched each run."""
+    text = (
+        "HOLT was seen on Mill Road on Friday; his postcode is sg21ab and his date of birth "
+        "03-Sep-1986 (also given as 3rd September 1986)."
+    )
+    with signed_in(w.store, MANAGER) as s:
+        note = notes.add_note(s, w.case, NoteKind.NOTE, text, dt.datetime.now(dt.UTC))
+        item = sar.preview(s, _request(s, w.jane)).item(f"note:{note}:body")
+    shown = item.disclosed()
+    for variant in ("HOLT", "Mill Road", "sg21ab", "03-Sep-1986", "3rd September 1986"):
+        assert variant not in shown, variant
+    assert "was seen on" in shown and "on Friday" in shown
+    assert [(text[sp.start : sp.end], sp.why) for sp in item.spans] == [
+        ("HOLT", "name"),
+        ("Mill Road", "street name without its house number"),
+        ("sg21ab", "postcode"),
+        ("03-Sep-1986", "date of birth, with the month's name"),
+        ("3rd September 1986", "date of birth, with the month's name"),
+    ]
 
 
 def test_a_reviewer_discloses_one_span_with_a_reason_and_the_log_keeps_it_apart(
@@ -447,6 +475,26 @@ def test_the_letterhead_is_an_admins_setting_and_heads_the_letter(
     ):
         assert fact in pdf, fact
     assert re.search(r"Page (\d+) of \1\b", pdf)
+
+
+def test_the_letter_tells_the_requester_the_retention_the_schedule_applies(
+    w: SarWorld, tmp_path: Path
+) -> None:
+    """The cover letter and the JSON copy say how long records are kept from the same policy
+    the retention schedule uses, including the rule for anyone who was a child while
+    supported (the person asking, too), not a fixed sentence."""
+    with signed_in(w.store, ADMIN) as s:
+        retention.set_policy(s, 10, 30)
+    with signed_in(w.store, MANAGER) as s:
+        files = _export(s, _request(s, w.jane), tmp_path / "out")
+    pdf = _texts(files)[0]
+    document = next(json.loads(data) for name, data in files.items() if name.endswith(".json"))
+    said = document["about_this_copy"]["retention"]
+    assert said == retention_statement(Policy(years=10, child_until_age=30))
+    flat = " ".join(pdf.split())
+    assert "10 years after we stop working" in flat and "7 years" not in flat
+    assert "under 18 at any time while we supported them" in flat
+    assert "until the youngest of them is 30" in flat
 
 
 def test_a_file_in_place_of_the_folder_is_refused_and_nothing_is_recorded(

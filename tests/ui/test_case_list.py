@@ -15,7 +15,7 @@ from app.models.cases import sort_key
 from app.models.records import Answer, CaseDetails, CaseStatus, CaseSummary, RiskLevel
 from app.services import accounts, cases, risk
 from app.services.search import SearchHit
-from app.services.session import Session
+from app.services.session import Session, uk_today
 from app.ui.case_list import (
     PAGE_SIZE,
     SORT_ORDERS,
@@ -234,7 +234,7 @@ def test_a_caseworkers_list_holds_only_their_cases(
 
 
 def new_referral_details() -> CaseDetails:
-    return CaseDetails(referral_date=dt.date.today(), referral_source="police")
+    return CaseDetails(referral_date=uk_today(), referral_source="police")
 
 
 def test_opening_a_case_from_the_list(

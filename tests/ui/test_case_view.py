@@ -33,6 +33,7 @@ from app.models.records import (
     ShareRecord,
 )
 from app.services import access, cases, consent, notes, risk, sharing
+from app.services.session import uk_today
 from app.ui.app import load_style
 from app.ui.case_dialogs import (
     AllocateDialog,
@@ -61,7 +62,7 @@ from tests.helpers import (
 from tests.services.casework import new_case, person, signed_in, user_id
 from tests.ui.conftest import MakeApp, answer, confirmation, open_main, wait_calls
 
-TODAY = dt.date.today()
+TODAY = uk_today()
 
 
 @dataclass

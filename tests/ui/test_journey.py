@@ -28,6 +28,7 @@ from app.models.records import (
     ShareApproval,
 )
 from app.services import accounts, cases, notes
+from app.services.session import uk_today
 from app.ui.case_dialogs import (
     CloseCaseDialog,
     ConsentDialog,
@@ -46,7 +47,7 @@ from tests.helpers import StoreCopy
 from tests.ui.conftest import BOTH, BOTH_PW, MakeApp, answer, open_main, wait_calls
 
 CLIENT = ("Robin", "Ashdown")
-TODAY = dt.date.today()
+TODAY = uk_today()
 
 
 def click(qtbot: QtBot, widget: QWidget) -> None:

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 from app.errors import PermissionDenied
 from app.models.users import Role
 from app.services import access, accounts, audit, cases, sharing
+from app.services.session import uk_today
 from app.ui.case_view import CasePage
 from tests.helpers import (
     ADMIN,
@@ -101,10 +102,10 @@ def test_a_caseworkers_window_offers_no_manager_or_admin_screens_and_the_service
             session, "eve", "quartz-ember-willow-71", frozenset({Role.ADMIN})
         ),
         lambda: accounts.set_idle_lock_minutes(session, 9),
-        lambda: cases.close_case(session, case_id, dt.date.today(), "done"),
+        lambda: cases.close_case(session, case_id, uk_today(), "done"),
         lambda: cases.allocate(session, case_id, None),
         lambda: cases.place_legal_hold(
-            session, case_id, "proceedings", dt.date.today() + dt.timedelta(days=30)
+            session, case_id, "proceedings", uk_today() + dt.timedelta(days=30)
         ),
         lambda: access.break_glass_log(session),
         lambda: sharing.awaiting_review(session),

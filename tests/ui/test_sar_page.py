@@ -121,6 +121,9 @@ def test_a_manager_sees_deadlines_and_a_perpetrators_pack_waits_for_sign_off(
     assert dialog.spans_list.count() == len(item.spans)
     first = dialog.spans_list.item(0)
     assert first is not None and first.text().startswith(f"{code_label(item.spans[0].code)}: ")
+    # Each run says which identifier and which rule matched it, so an over-redaction shows.
+    span = item.spans[0]
+    assert span.why and first.text().endswith(f"({span.why})")
 
     dialog.export_button.click()
     wait_calls(qtbot, main)

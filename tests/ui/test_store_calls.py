@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 
@@ -13,7 +14,10 @@ from pytestqt.qtbot import QtBot
 from app.errors import InvalidInput
 from app.services import accounts
 from app.services.session import Session
+from app.ui.forms import date_of, datetime_edit
+from app.ui.retention_page import ExtendDialog
 from app.ui.store_calls import StoreCalls
+from tests.services.closed_cases import clock
 
 
 @pytest.fixture
@@ -169,3 +173,22 @@ def test_a_result_arriving_after_the_queue_is_deleted_is_dropped(
     qtbot.wait(300)  # the finished call's result is delivered now, to a deleted queue
     assert release.is_set()
     assert delivered == []
+
+
+def test_forms_offer_the_sessions_date_and_time_not_the_computers(
+    qtbot: QtBot, admin_session: Session
+) -> None:
+    """The forms' default days and times come from the session's clock, the one the services
+    check dates against: moved to 6 May 2031, a review date a year on is 5 May 2032."""
+    admin_session.now = clock(dt.date(2031, 5, 6))
+    queue = StoreCalls(admin_session)
+    try:
+        assert queue.today() == dt.date(2031, 5, 6)
+        assert queue.moment().astimezone(dt.UTC) == dt.datetime(2031, 5, 6, 12, tzinfo=dt.UTC)
+        dialog = ExtendDialog(queue, "SC-2020-000001")
+        qtbot.addWidget(dialog)
+        assert date_of(dialog.until_field) == dt.date(2032, 5, 5)
+        when = datetime_edit("When", queue.moment()).dateTime().toSecsSinceEpoch()
+        assert when == int(queue.moment().timestamp())
+    finally:
+        queue.close()
