@@ -245,7 +245,7 @@ def verify_audit(
         # Refuses (and has recorded the sign-in) when the user may not read the trail.
         session.require(*audit.READERS)
         assert result is not None
-        audit.record_verified(session, result)
+        audit.record_verified(session.conn, session.user_id, result)
     except BaseException:
         sign_out_after_error(session)
         raise

@@ -319,15 +319,16 @@ def verify(session: Session, verification_key: bytes | None = None) -> Verificat
         anchors=[witness] if witness else [],
     )
     if result.ok:
-        record_verified(session, result)
+        record_verified(session.conn, session.user_id, result)
     return result
 
 
-def record_verified(session: Session, result: Verification) -> None:
-    with transaction(session.conn):
+def record_verified(conn: Connection, user_id: int, result: Verification) -> None:
+    """Record a check that found the trail intact (one that did not writes nothing)."""
+    with transaction(conn):
         record(
-            session.conn,
-            session.user_id,
+            conn,
+            user_id,
             AUDIT_VERIFIED,
             detail=f"checked={result.checked} broken={result.first_broken or 0}",
         )
