@@ -337,6 +337,7 @@ class DateField(QWidget):
             translate("forms", "{name}: pick from a calendar").format(name=accessible_name)
         )
         self.pick_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Alt+Down does it by keyboard
+        self.pick_button.setMaximumHeight(self.line.sizeHint().height())
         self.message = message_label(
             translate("forms", "{name}: problem").format(name=accessible_name)
         )

@@ -37,6 +37,7 @@ from app.ui.forms import (
     add_check_item,
     check_list,
     checked_data,
+    client_first,
     datetime_edit,
     datetime_of,
     enum_combo,
@@ -96,7 +97,7 @@ class ShareDialog(FormDialog):
         self.add_field(translate("ShareDialog", "Recipient &category"), self.recipient_field)
         self.organisation_field = self.line(translate("ShareDialog", "&Organisation"))
         self.people_field = check_list(translate("ShareDialog", "Whose data"))
-        for member in view.members:
+        for member in client_first(view.members):
             add_check_item(
                 self.people_field,
                 f"{member.person.name} ({labels.case_role(member.role)})",

@@ -141,6 +141,12 @@ def test_consent_and_new_people_never_default_to_the_alleged_perpetrator(
     assert opened.person_field.value() == rich.client_id
     opened.discard()
 
+    page.record_share_action.trigger()
+    share = page.dialog
+    assert isinstance(share, ShareDialog)
+    assert share.people_field.item(0).data(Qt.ItemDataRole.UserRole) == rich.client_id
+    share.discard()
+
     page.add_person_action.trigger()
     adding = page.dialog
     assert isinstance(adding, PersonDialog) and adding.role_field is not None
