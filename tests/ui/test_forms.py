@@ -120,6 +120,26 @@ def test_the_wheel_over_a_share_form_scrolls_it_and_changes_no_field(
     assert dialog.manager_field.value() is not None
 
 
+def test_every_wheel_field_in_the_app_is_built_from_the_guarded_kinds() -> None:
+    """The wheel rule lives in forms.py's ChoiceBox, NumberBox and time box: a drop-down,
+    number or date box made straight from Qt anywhere else in the app would change under a
+    scrolling wheel again, so none may be."""
+    import re
+    from pathlib import Path
+
+    import app.ui
+
+    raw = re.compile(r"\bQ(ComboBox|SpinBox|DoubleSpinBox|DateEdit|TimeEdit|DateTimeEdit)\(")
+    offenders = [
+        f"{path.name}:{number}"
+        for path in Path(app.ui.__file__).parent.rglob("*.py")
+        if path.name != "forms.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if raw.search(line)
+    ]
+    assert offenders == []
+
+
 # -- item 3: the client first; an alleged perpetrator never the default ----------------------
 
 
