@@ -136,7 +136,7 @@ class AuditPage(QWidget):
     def refresh(self) -> None:
         self.calls.run(audit.usernames, self._users_arrived, self._failed, receiver=self)
         self.calls.run(audit.actions, self.filters.set_actions, self._failed, receiver=self)
-        self.model.set_filter(self.filters.value())
+        self.model.reload()  # with the filter last applied
         if self.is_manager:
             self.calls.run(
                 lambda s: access.break_glass_log(s, BREAK_GLASS_ENTRIES),
@@ -189,7 +189,7 @@ class AuditPage(QWidget):
         out = Path(chosen)
         if out.suffix.lower() != ".csv":
             out = out.with_name(out.name + ".csv")
-        wanted = self.filters.value()
+        wanted = self.model.entry_filter  # what the list shows
         self.calls.run(
             lambda s: audit.export_csv(s, wanted, out),
             lambda count: self._exported(out, count),
@@ -232,12 +232,18 @@ class AuditPage(QWidget):
                 "AuditPage", "All {n} entries check out: nothing was changed, removed or reordered."
             ).format(n=result.checked)
             state = "ok"
-        else:
+        elif result.first_broken is not None:
             text = translate(
                 "AuditPage",
                 "The trail is broken at entry {id}: it, or an entry near it, was changed, "
                 "removed or reordered. Tell your data protection officer.",
             ).format(id=result.first_broken)
+            state = "broken"
+        else:
+            # Seals or the record beside the store disagree with the trail: say which.
+            text = translate("AuditPage", "{problem} Tell your data protection officer.").format(
+                problem=result.problems[0]
+            )
             state = "broken"
         self.result_label.setText(text)
         self.result_label.setAccessibleDescription(text)

@@ -20,7 +20,7 @@ from app.services import audit
 from app.services.audit import EntryFilter, EntryPage
 from app.services.session import Session
 from app.ui import labels
-from app.ui.forms import ChoiceBox, OptionalDate, button
+from app.ui.forms import ChoiceBox, FieldInvalid, OptionalDate, button
 from app.ui.i18n import translate
 from app.ui.record_table import Column, Index, RecordTable
 from app.ui.store_calls import StoreCalls
@@ -252,6 +252,7 @@ class AuditFilters(QWidget):
         self.action_field.set_value(chosen)
 
     def value(self) -> EntryFilter:
+        """The filter chosen; FieldInvalid when a ticked date is not a real date."""
         return EntryFilter(
             user_id=self.user_field.value(),
             action=self.action_field.value() or "",
@@ -261,7 +262,11 @@ class AuditFilters(QWidget):
         )
 
     def apply(self, *_args: object) -> None:
-        self.applied.emit(self.value())
+        try:
+            chosen = self.value()
+        except FieldInvalid:
+            return  # the date field says under itself what is wrong with the date typed
+        self.applied.emit(chosen)
 
     def clear_filters(self) -> None:
         self.user_field.setCurrentIndex(0)

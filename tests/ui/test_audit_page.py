@@ -1,4 +1,5 @@
-"""The Audit area: the whole trail a page at a time, filters, names for ids, the DPO's CSV."""
+"""The Audit area: the whole trail a page at a time, filters, names for ids, the DPO's CSV, and
+what a check found when it is not one broken link in the chain."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -15,6 +16,11 @@ from app.ui.audit_page import AuditPage
 from app.ui.main_window import MainWindow
 from tests.helpers import CASEWORKER, DPO, DPO_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import audit_head, new_case, person, signed_in
+from tests.services.test_audit_sealing import (
+    caseworker_breaks_glass,
+    hide_break_glass,
+    start_sealing,
+)
 from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
 
 VIEWS = 650  # more than the 500 entries the page used to stop at
@@ -114,7 +120,10 @@ def test_filters_through_the_widgets_show_references_and_usernames(
     filters.clear_button.click()
     wait_calls(qtbot, main)
     qtbot.mouseClick(filters.since_field.known, Qt.MouseButton.LeftButton)
-    filters.since_field.edit.setDate(QDate.currentDate().addDays(2))
+    line = filters.since_field.edit.line
+    line.clear()
+    qtbot.keyClicks(line, "31/12/2099")
+    qtbot.keyClick(line, Qt.Key.Key_Tab)
     qtbot.mouseClick(filters.apply_button, Qt.MouseButton.LeftButton)
     wait_calls(qtbot, main)
     assert page.model.rowCount() == 0
@@ -155,3 +164,22 @@ def test_only_the_dpo_is_offered_the_export(
     page = _audit(qtbot, make_app, store, MANAGER, MANAGER_PW)
     assert page.model.rowCount() > 0
     assert not page.export_button.isVisible()
+
+
+def test_a_sealed_entry_rewritten_is_named_on_the_page(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    start_sealing(store)
+    hide_break_glass(store, caseworker_breaks_glass(store))
+
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    page = main.audit_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    page.verify_button.click()
+    wait_calls(qtbot, main)
+
+    assert page.verification is not None and not page.verification.ok
+    assert "after they were sealed" in page.result_label.text()
+    assert "None" not in page.result_label.text()
+    assert page.model.records[0].action != audit.AUDIT_VERIFIED  # nothing written over it
