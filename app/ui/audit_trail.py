@@ -27,7 +27,7 @@ from app.ui.store_calls import StoreCalls
 from app.ui.widgets import line_edit
 
 PAGE_SIZE = 200
-COMBO_CHARACTERS = 14
+COMBO_CHARACTERS = 10
 
 
 def action_text(action: str) -> str:

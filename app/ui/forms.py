@@ -332,7 +332,11 @@ class DateField(QWidget):
         self.line.setAccessibleName(accessible_name)
         self.line.setAccessibleDescription(translate("forms", "Alt+Down opens a calendar."))
         self.line.setPlaceholderText(translate("forms", "dd/mm/yyyy"))
+        # Wide enough for a whole date however narrow its form's column.
+        widest = show_date(dt.date(2000, 12, 28)) + "MMMM"  # and room for the frame
+        self.line.setMinimumWidth(self.line.fontMetrics().horizontalAdvance(widest))
         self.pick_button = QToolButton()
+        self.pick_button.setObjectName("datePick")  # a narrow button (the style sheet)
         self.pick_button.setText("▾")
         self.pick_button.setAccessibleName(
             translate("forms", "{name}: pick from a calendar").format(name=accessible_name)
