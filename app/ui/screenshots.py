@@ -314,20 +314,25 @@ def subject_access_screens(controller: SafecaseApp, folder: Path, size: Size | N
     return written
 
 
+def laptop_environment(folder: Path) -> dict[str, str]:
+    """The environment for a Qt process whose one screen is the laptop's (its description is
+    written into ``folder``)."""
+    config = folder / "screen.json"
+    config.write_text(json.dumps({"screens": [LAPTOP_SCREEN]}), encoding="utf-8")
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
+        "QT_SCALE_FACTOR": LAPTOP_SCALE,
+    }
+
+
 def render_laptop(folder: Path) -> None:
     """The same windows on a 1366x768 laptop at 125%, each at the size the app gives it there,
     drawn by a second process (the screen and the scale are fixed when Qt starts)."""
     with tempfile.TemporaryDirectory(prefix="safecase-screen-") as temp:
-        config = Path(temp) / "screen.json"
-        config.write_text(json.dumps({"screens": [LAPTOP_SCREEN]}), encoding="utf-8")
-        env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
-            "QT_SCALE_FACTOR": LAPTOP_SCALE,
-        }
         subprocess.run(
             [sys.executable, "-m", "app.ui.screenshots", "--laptop", str(folder / LAPTOP_FOLDER)],
-            env=env,
+            env=laptop_environment(Path(temp)),
             check=True,
         )
 
