@@ -141,6 +141,17 @@ class FirstRunWindow(QWidget):
             )
         )
         self.password_only_box.setVisible(False)
+        self.training_box = QCheckBox(
+            translate("FirstRunWindow", "&Training store: synthetic records only, never real ones")
+        )
+        self.training_box.setAccessibleName(translate("FirstRunWindow", "Training store"))
+        self.training_box.setToolTip(
+            translate(
+                "FirstRunWindow",
+                "For learning Safecase: the store can be filled with made-up demo cases, and "
+                "every window says it is a training store. It cannot be changed later.",
+            )
+        )
         self.status_label = message_label(translate("FirstRunWindow", "Status"), "status")
         self.create_button = QPushButton(translate("FirstRunWindow", "&Create the store"))
         self.create_button.setAccessibleName(translate("FirstRunWindow", "Create the store"))
@@ -178,6 +189,7 @@ class FirstRunWindow(QWidget):
                 )
             )
         )
+        layout.addWidget(self.training_box)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.password_only_box)
         layout.addStretch(1)
@@ -186,7 +198,8 @@ class FirstRunWindow(QWidget):
         QWidget.setTabOrder(self.service_field, self.admin_field)
         QWidget.setTabOrder(self.admin_field, self.password_field)
         QWidget.setTabOrder(self.password_field, self.confirm_field)
-        QWidget.setTabOrder(self.confirm_field, self.password_only_box)
+        QWidget.setTabOrder(self.confirm_field, self.training_box)
+        QWidget.setTabOrder(self.training_box, self.password_only_box)
         QWidget.setTabOrder(self.password_only_box, self.create_button)
         return page
 
@@ -305,6 +318,7 @@ class FirstRunWindow(QWidget):
         admin = self.admin_field.text().strip()
         password = self.password_field.text()
         password_only = self._offer_password_only and self.password_only_box.isChecked()
+        training = self.training_box.isChecked()
         path, kdf, device_factory = self._store_path, self._kdf, self._device_factory
 
         def create() -> tuple[Session, str]:
@@ -316,6 +330,7 @@ class FirstRunWindow(QWidget):
                 password=password,
                 device=device,
                 kdf=kdf,
+                training=training,
             )
 
         self._service_name, self._admin_name = service, admin
@@ -329,6 +344,7 @@ class FirstRunWindow(QWidget):
             self.password_field,
             self.confirm_field,
             self.password_only_box,
+            self.training_box,
             self.create_button,
         ):
             widget.setEnabled(not busy)

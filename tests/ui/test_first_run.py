@@ -123,3 +123,27 @@ def test_every_control_on_both_pages_has_an_accessible_name(qtbot: QtBot, tmp_pa
     for widget in window.findChildren(QWidget):
         if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
             assert widget.accessibleName(), type(widget).__name__
+
+
+def test_the_training_box_makes_a_training_store_and_is_off_by_default(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = FirstRunWindow(tmp_path / "cases.safecase", kdf=TEST_KDF, print_document=FakePrinter())
+    qtbot.addWidget(window)
+    window.show()
+    assert not window.training_box.isChecked()
+    sessions: list[Session] = []
+    window.store_created.connect(sessions.append)
+    qtbot.keyClicks(window.service_field, "Training Service")
+    qtbot.keyClicks(window.admin_field, "demo-admin")
+    qtbot.keyClicks(window.password_field, PASSWORD)
+    qtbot.keyClicks(window.confirm_field, PASSWORD)
+    qtbot.mouseClick(window.training_box, Qt.MouseButton.LeftButton)
+    assert window.training_box.isChecked()
+    with qtbot.waitSignal(window.store_created, timeout=5000):
+        qtbot.keyClick(window.confirm_field, Qt.Key.Key_Return)
+    try:
+        assert [accounts.is_training_store(s) for s in sessions] == [True]
+    finally:
+        for session in sessions:
+            accounts.sign_out(session)
