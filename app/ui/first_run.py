@@ -1,4 +1,5 @@
-"""First run: create the store and its first admin, then show the recovery key once."""
+"""First run: create the store and its first admin, then show the recovery key and the audit
+verification key (for the DPO) once."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from app.crypto.device import DeviceSecrets
 from app.crypto.files import atomic_write
 from app.crypto.kdf import Argon2Params
 from app.errors import InvalidInput, KeyringUnavailable, SafecaseError
-from app.services import accounts
+from app.services import accounts, audit
 from app.services.session import Session
 from app.ui.errors import error_sentence, log_unexpected
 from app.ui.i18n import translate
@@ -61,20 +62,33 @@ def unicode_font_family() -> str | None:
     return families[0] if families else None
 
 
-def build_key_document(service_name: str, recovery_key: str, day: QDate) -> QTextDocument:
-    """The printed page: the service's name, the date and the key. Nothing else."""
+def build_key_document(
+    service_name: str, recovery_key: str, day: QDate, *, for_audit: bool = False
+) -> QTextDocument:
+    """The printed page: the service's name, the date and the key. Nothing else.
+
+    ``for_audit`` prints the audit verification key, for the data protection officer."""
     title = translate("FirstRunWindow", "Safecase recovery key")
-    service_line = translate("FirstRunWindow", "Service: {name}").format(name=service_name)
-    date_line = translate("FirstRunWindow", "Printed on {date}").format(
-        date=QLocale().toString(day, QLocale.FormatType.LongFormat)
-    )
     advice = translate(
         "FirstRunWindow",
         "This key opens the store if a password or this computer is lost. "
         "Keep it locked away, apart from the computer.",
     )
+    if for_audit:
+        title = translate("FirstRunWindow", "Safecase audit verification key")
+        advice = translate(
+            "FirstRunWindow",
+            "For the data protection officer: this key checks that nobody changed, cut or "
+            "rolled back the audit trail. Whoever holds it could forge the trail's seals: keep "
+            "it apart from the computer, and give it to nobody else.",
+        )
+    service_line = translate("FirstRunWindow", "Service: {name}").format(name=service_name)
+    date_line = translate("FirstRunWindow", "Printed on {date}").format(
+        date=QLocale().toString(day, QLocale.FormatType.LongFormat)
+    )
     key_html = "<br>".join(html.escape(row) for row in key_rows(recovery_key).split("\n"))
     document = QTextDocument()
+    document.setMetaInformation(QTextDocument.MetaInformation.DocumentTitle, title)
     family = unicode_font_family()
     if family:
         document.setDefaultFont(QFont(family))
@@ -107,17 +121,21 @@ def print_with_dialog(document: QTextDocument, parent: QWidget) -> bool:
 
 
 NO_PRINTER_WARNING = (
-    "A PDF file of the recovery key holds the key unencrypted: anyone who opens the file can "
-    "open the store with it. Save it only to print it, then delete the file and empty the bin."
+    "A PDF file of the key holds the key unencrypted: anyone who opens the file can use it. "
+    "Save it only to print it, then delete the file and empty the bin."
 )
 
 
-def ask_key_pdf_path(parent: QWidget) -> str:
+def _title(document: QTextDocument) -> str:
+    return document.metaInformation(QTextDocument.MetaInformation.DocumentTitle)
+
+
+def ask_key_pdf_path(document: QTextDocument, parent: QWidget) -> str:
     """The file the user chose for the key's PDF, or "" when they cancelled."""
     path, _filter = QFileDialog.getSaveFileName(
         parent,
-        translate("FirstRunWindow", "Save the recovery key as a PDF"),
-        "recovery-key.pdf",
+        translate("FirstRunWindow", "Save {title} as a PDF").format(title=_title(document)),
+        "-".join(_title(document).lower().split()) + ".pdf",
         translate("FirstRunWindow", "PDF files (*.pdf)"),
     )
     return path
@@ -129,7 +147,7 @@ def key_pdf(document: QTextDocument) -> bytes:
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     writer = QPdfWriter(buffer)
-    writer.setTitle(translate("FirstRunWindow", "Safecase recovery key"))
+    writer.setTitle(_title(document))
     document.print_(writer)
     del writer  # finishes the file
     buffer.close()
@@ -155,19 +173,19 @@ def save_key_pdf(document: QTextDocument, parent: QWidget) -> bool:
     box.exec()
     chosen = box.clickedButton() is save
     box.deleteLater()
-    path = ask_key_pdf_path(parent) if chosen else ""
+    path = ask_key_pdf_path(document, parent) if chosen else ""
     if not path:
         return False
     target = Path(path)
     atomic_write(target, key_pdf(document))  # private to the user, like every file we write
     done = QMessageBox(
         QMessageBox.Icon.Information,
-        translate("FirstRunWindow", "Recovery key saved"),
+        translate("FirstRunWindow", "Key saved"),
         translate(
             "FirstRunWindow",
-            "The recovery key was saved to {path}. Print it, then delete the file and empty "
-            "the bin: until then anyone who opens the file can read the key.",
-        ).format(path=str(target)),
+            "{title} was saved to {path}. Print it, then delete the file and empty the bin: "
+            "until then anyone who opens the file can read the key.",
+        ).format(title=_title(document), path=str(target)),
         QMessageBox.StandardButton.Ok,
         parent,
     )
@@ -199,6 +217,7 @@ class FirstRunWindow(QWidget):
         self._print_document = print_document
         self._task: Task | None = None
         self._recovery_key: str | None = None
+        self._audit_key: str | None = None
         self._service_name = ""
         self._admin_name = ""
         self._offer_password_only = False
@@ -315,6 +334,18 @@ class FirstRunWindow(QWidget):
 
         self.print_button = QPushButton(translate("FirstRunWindow", "&Print the key…"))
         self.print_button.setAccessibleName(translate("FirstRunWindow", "Print the key"))
+        self.audit_key_label = QLabel()
+        self.audit_key_label.setObjectName("auditKey")
+        self.audit_key_label.setAccessibleName(
+            translate("FirstRunWindow", "Audit verification key")
+        )
+        self.audit_key_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.audit_key_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.audit_key_label.setFont(key_font)
+        self.print_audit_button = QPushButton(translate("FirstRunWindow", "Print the &DPO's key…"))
+        self.print_audit_button.setAccessibleName(
+            translate("FirstRunWindow", "Print the DPO's key")
+        )
         self.stored_box = QCheckBox(translate("FirstRunWindow", "I have &stored it safely"))
         self.stored_box.setAccessibleName(translate("FirstRunWindow", "I have stored it safely"))
         self.finish_button = QPushButton(translate("FirstRunWindow", "&Finish"))
@@ -324,6 +355,7 @@ class FirstRunWindow(QWidget):
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.print_button)
+        buttons.addWidget(self.print_audit_button)
         buttons.addStretch(1)
         buttons.addWidget(self.finish_button)
 
@@ -340,12 +372,24 @@ class FirstRunWindow(QWidget):
             )
         )
         layout.addWidget(self.key_label)
+        layout.addWidget(
+            paragraph(
+                translate(
+                    "FirstRunWindow",
+                    "Below it, the audit verification key, for your data protection officer: "
+                    "it checks that nobody changed or cut the audit trail. Print it for them "
+                    "on its own page and keep no copy yourself.",
+                )
+            )
+        )
+        layout.addWidget(self.audit_key_label)
         layout.addWidget(self.stored_box)
         layout.addWidget(self.key_note)
         layout.addStretch(1)
         layout.addLayout(buttons)
 
-        QWidget.setTabOrder(self.print_button, self.stored_box)
+        QWidget.setTabOrder(self.print_button, self.print_audit_button)
+        QWidget.setTabOrder(self.print_audit_button, self.stored_box)
         QWidget.setTabOrder(self.stored_box, self.finish_button)
         return page
 
@@ -356,7 +400,8 @@ class FirstRunWindow(QWidget):
         self.confirm_field.textChanged.connect(self._check_password)
         self.confirm_field.returnPressed.connect(self.submit)
         self.create_button.clicked.connect(self.submit)
-        self.print_button.clicked.connect(self.print_key)
+        self.print_button.clicked.connect(lambda: self.print_key())
+        self.print_audit_button.clicked.connect(lambda: self.print_key(for_audit=True))
         self.stored_box.toggled.connect(self.finish_button.setEnabled)
         self.finish_button.clicked.connect(self.finish)
 
@@ -416,9 +461,9 @@ class FirstRunWindow(QWidget):
         training = self.training_box.isChecked()
         path, kdf, device_factory = self._store_path, self._kdf, self._device_factory
 
-        def create() -> tuple[Session, str]:
+        def create() -> tuple[Session, str, str]:
             device = None if password_only else device_factory()
-            return accounts.create_store(
+            session, recovery_key = accounts.create_store(
                 path,
                 service_name=service,
                 admin_name=admin,
@@ -427,6 +472,11 @@ class FirstRunWindow(QWidget):
                 kdf=kdf,
                 training=training,
             )
+            try:
+                return session, recovery_key, audit.start_sealing(session)
+            except BaseException:
+                accounts.sign_out_after_error(session)
+                raise
 
         self._service_name, self._admin_name = service, admin
         self._set_busy(True)
@@ -476,10 +526,12 @@ class FirstRunWindow(QWidget):
     def _created(self, result: object) -> None:
         self._task = None
         self._set_busy(False)
-        session, recovery_key = cast(tuple[Session, str], result)
+        session, recovery_key, audit_key = cast(tuple[Session, str, str], result)
         self.password_field.clear()
         self.confirm_field.clear()
         self.store_created.emit(session)
+        self._audit_key = audit_key
+        self.audit_key_label.setText(key_rows(audit_key))
         self._show_key(recovery_key)
 
     # -- the recovery key ----------------------------------------------------------------------
@@ -496,15 +548,16 @@ class FirstRunWindow(QWidget):
     def showing_key(self) -> bool:
         return self._recovery_key is not None
 
-    def key_document(self) -> QTextDocument:
-        if self._recovery_key is None:
-            raise RuntimeError("the recovery key is no longer shown")
-        return build_key_document(self._service_name, self._recovery_key, QDate.currentDate())
+    def key_document(self, *, for_audit: bool = False) -> QTextDocument:
+        key = self._audit_key if for_audit else self._recovery_key
+        if key is None:
+            raise RuntimeError("the key is no longer shown")
+        return build_key_document(self._service_name, key, QDate.currentDate(), for_audit=for_audit)
 
-    def print_key(self) -> None:
-        if self._recovery_key is None:
+    def print_key(self, *, for_audit: bool = False) -> None:
+        if (self._audit_key if for_audit else self._recovery_key) is None:
             return
-        document = self.key_document()
+        document = self.key_document(for_audit=for_audit)
         try:
             self._print_document(document, self)
         except SafecaseError as exc:  # the chosen folder could not take the file
@@ -513,8 +566,9 @@ class FirstRunWindow(QWidget):
             document.clear()
 
     def _clear_key(self) -> None:
-        self._recovery_key = None
+        self._recovery_key = self._audit_key = None
         self.key_label.clear()
+        self.audit_key_label.clear()
 
     def finish(self) -> None:
         if not self.stored_box.isChecked() or self._recovery_key is None:
