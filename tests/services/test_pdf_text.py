@@ -17,11 +17,11 @@ from app import paths
 from app.models import cases as case_model
 from app.models.records import CaseDetails, NoteKind
 from app.models.retention import LogEntry, Rule
-from app.models.rights import RightKind
 from app.services import cases, notes, pdf_text, retention, rights, sar, sar_pdf
 from app.services.sar import SarPack
 from tests.helpers import MANAGER, StoreCopy, copy_store
 from tests.services.casework import TODAY, person, signed_in
+from tests.services.sar_world import new_request
 
 NAME = ("ليلى", "حسن")  # Layla Hassan, invented
 NOTE = "اتصلت ليلى لتأكيد موعد الغد"  # "Layla called to confirm tomorrow's appointment"
@@ -44,17 +44,9 @@ def pack(template_store: StoreCopy, tmp_path_factory: pytest.TempPathFactory) ->
         )
         client = case_model.client_id(s.conn, case)
         assert client is not None
-        request = rights.create_request(
-            s,
-            rights.RequestDraft(
-                kind=RightKind.ACCESS,
-                requester="The data subject",
-                received_on=TODAY - dt.timedelta(days=2),
-                subject_person_id=client,
-                identity_confirmed_on=TODAY - dt.timedelta(days=1),
-            ),
-        )
-        yield sar.preview(s, request.id)
+    reference = new_request(store, client, TODAY - dt.timedelta(days=2), TODAY)
+    with signed_in(store, MANAGER) as s:
+        yield sar.preview(s, rights.find_request(s, reference).id)
 
 
 def _runs(pdf: bytes) -> list[tuple[str, str]]:

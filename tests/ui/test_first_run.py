@@ -38,7 +38,16 @@ class FakePrinter:
         return True
 
 
-def created_window(qtbot: QtBot, tmp_path: Path, printer: FakePrinter) -> FirstRunWindow:
+def created_window(
+    qtbot: QtBot,
+    tmp_path: Path,
+    printer: FakePrinter,
+    *,
+    training: bool = False,
+    seen: Callable[[Session], object] = lambda _session: None,
+) -> FirstRunWindow:
+    """Fill in the form as a user would (ticking the training box when ``training``) and
+    create the store; ``seen`` is shown the new admin's session before it is signed out."""
     window = FirstRunWindow(tmp_path / "cases.safecase", kdf=TEST_KDF, print_document=printer)
     qtbot.addWidget(window)
     window.show()
@@ -48,10 +57,17 @@ def created_window(qtbot: QtBot, tmp_path: Path, printer: FakePrinter) -> FirstR
     qtbot.keyClicks(window.admin_field, "demo-admin")
     qtbot.keyClicks(window.password_field, PASSWORD)
     qtbot.keyClicks(window.confirm_field, PASSWORD)
+    assert not window.training_box.isChecked()  # a store for real records unless ticked
+    if training:
+        qtbot.mouseClick(window.training_box, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(window.store_created, timeout=5000):
         qtbot.keyClick(window.confirm_field, Qt.Key.Key_Return)  # Enter creates
-    for session in sessions:
-        accounts.sign_out(session)
+    try:
+        for session in sessions:
+            seen(session)
+    finally:
+        for session in sessions:
+            accounts.sign_out(session)
     return window
 
 
@@ -133,28 +149,19 @@ def test_every_control_on_both_pages_has_an_accessible_name(qtbot: QtBot, tmp_pa
             assert widget.accessibleName(), type(widget).__name__
 
 
+@pytest.mark.parametrize("training", [True, False])
 def test_the_training_box_makes_a_training_store_and_is_off_by_default(
-    qtbot: QtBot, tmp_path: Path
+    qtbot: QtBot, tmp_path: Path, training: bool
 ) -> None:
-    window = FirstRunWindow(tmp_path / "cases.safecase", kdf=TEST_KDF, print_document=FakePrinter())
-    qtbot.addWidget(window)
-    window.show()
-    assert not window.training_box.isChecked()
-    sessions: list[Session] = []
-    window.store_created.connect(sessions.append)
-    qtbot.keyClicks(window.service_field, "Training Service")
-    qtbot.keyClicks(window.admin_field, "demo-admin")
-    qtbot.keyClicks(window.password_field, PASSWORD)
-    qtbot.keyClicks(window.confirm_field, PASSWORD)
-    qtbot.mouseClick(window.training_box, Qt.MouseButton.LeftButton)
-    assert window.training_box.isChecked()
-    with qtbot.waitSignal(window.store_created, timeout=5000):
-        qtbot.keyClick(window.confirm_field, Qt.Key.Key_Return)
-    try:
-        assert [accounts.is_training_store(s) for s in sessions] == [True]
-    finally:
-        for session in sessions:
-            accounts.sign_out(session)
+    kinds: list[bool] = []
+    created_window(
+        qtbot,
+        tmp_path,
+        FakePrinter(),
+        training=training,
+        seen=lambda s: kinds.append(accounts.is_training_store(s)),
+    )
+    assert kinds == [training]
 
 
 # -- no printer: the key goes to a file only where the user chooses, after a warning ------------
