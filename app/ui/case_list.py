@@ -490,6 +490,9 @@ class CaseListPage(QWidget):
         self.table.activated.connect(self._activated)
         self.model.page_loaded.connect(self._page_loaded)
         self.model.load_failed.connect(self._load_failed)
+        # A new order or filter starts at the top. Left where it was (the bottom of a long list),
+        # the view would ask for a second page as soon as the first arrived.
+        self.model.modelReset.connect(self.table.scrollToTop)
 
         # The list's model goes on the table when the page is first shown (start): a view asks
         # its model for rows as soon as it has one, shown or not.
