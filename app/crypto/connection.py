@@ -63,12 +63,17 @@ def zero(buffer: bytearray) -> None:
         buffer[i] = 0
 
 
-def set_raw_key(conn: Connection, key: bytes | bytearray, *, rekey: bool = False) -> None:
-    """Hand SQLCipher a raw 256-bit key in a buffer that is zeroed afterwards.
+def raw_key_literal(key: bytes | bytearray) -> bytearray:
+    """SQLCipher's raw-key form ``x'<64 hex>'`` in a buffer the caller zeroes after use.
 
-    The raw ``x'...'`` form skips SQLCipher's own PBKDF2; the slow derivation is ours.
+    The raw form skips SQLCipher's own PBKDF2; the slow derivation is ours.
     """
-    buffer = bytearray(b"x'") + bytearray(key.hex().encode("ascii")) + bytearray(b"'")
+    return bytearray(b"x'") + bytearray(key.hex().encode("ascii")) + bytearray(b"'")
+
+
+def set_raw_key(conn: Connection, key: bytes | bytearray, *, rekey: bool = False) -> None:
+    """Hand SQLCipher a raw 256-bit key in a buffer that is zeroed afterwards."""
+    buffer = raw_key_literal(key)
     try:
         if rekey:
             conn.reset_key(buffer)
