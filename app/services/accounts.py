@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from app.models.schema import migrate
 from app.models.users import Role, User
 from app.services import audit
 from app.services.session import Session, utc_now
+
+log = logging.getLogger("safecase.accounts")
 
 MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3
@@ -160,18 +163,31 @@ def _start_session(v: Vault) -> Session:
                 audit.record(v.conn, user.id, audit.SIGN_IN, f"user:{user.id}")
         if user is None or user.disabled:
             raise AccountDisabled()
+        session = Session(
+            v,
+            user.id,
+            user.username,
+            user.roles,
+            must_change_password=v.must_change,
+            password_only=v.password_only,
+            team_id=user.team_id,
+        )
+        _finish_interrupted_purge(session)
     except BaseException:
         v.close()
         raise
-    return Session(
-        v,
-        user.id,
-        user.username,
-        user.roles,
-        must_change_password=v.must_change,
-        password_only=v.password_only,
-        team_id=user.team_id,
-    )
+    return session
+
+
+def _finish_interrupted_purge(session: Session) -> None:
+    """Close a purge run a crash left open; a full disk does not stop the sign-in."""
+    # Imported here: retention calls back into this module for the purge's closing rekey.
+    from app.services import retention
+
+    try:
+        retention.finish_interrupted_run(session)
+    except SafecaseError as exc:
+        log.warning("an interrupted purge could not be closed yet: %s", type(exc).__name__)
 
 
 def sign_in(
