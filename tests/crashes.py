@@ -106,6 +106,8 @@ def _child() -> int:
             raise AssertionError(order["action"])
     except SafecaseError as exc:
         print(exc)
+        # The session goes on after a refusal: signing out still writes its audit entry.
+        accounts.sign_out(session)
         return 1
     accounts.sign_out(session)
     return 0

@@ -31,7 +31,6 @@ class Connection(Protocol):
     def execute(self, sql: str, parameters: Sequence[object] = ..., /) -> Cursor: ...
     def executemany(self, sql: str, rows: Iterable[Sequence[object]], /) -> Cursor: ...
     def set_key(self, key: bytearray, /) -> None: ...
-    def reset_key(self, key: bytearray, /) -> None: ...
     def backup(self, target: Connection, /) -> None: ...
     def close(self) -> None: ...
 
@@ -71,14 +70,16 @@ def raw_key_literal(key: bytes | bytearray) -> bytearray:
     return bytearray(b"x'") + bytearray(key.hex().encode("ascii")) + bytearray(b"'")
 
 
-def set_raw_key(conn: Connection, key: bytes | bytearray, *, rekey: bool = False) -> None:
-    """Hand SQLCipher a raw 256-bit key in a buffer that is zeroed afterwards."""
+def set_raw_key(conn: Connection, key: bytes | bytearray) -> None:
+    """Hand SQLCipher a raw 256-bit key in a buffer that is zeroed afterwards.
+
+    There is no rekey in place here: ``PRAGMA rekey`` can report success when the disk fills
+    part-way, leaving pages under two keys. A new key is given by a checked copy
+    (``app.crypto.vault.copy_under_new_key``).
+    """
     buffer = raw_key_literal(key)
     try:
-        if rekey:
-            conn.reset_key(buffer)
-        else:
-            conn.set_key(buffer)
+        conn.set_key(buffer)
     finally:
         zero(buffer)
 

@@ -677,9 +677,16 @@ def restore_backup(
         conn = connect(path, old.backup_key)
         if integrity_errors(conn):
             raise DamagedStore("The backup file is damaged.")
-        # The restored store gets a data key of its own; the backup key stays as it was.
+        # The restored store gets a data key of its own, by a checked copy as a rotation does;
+        # the backup key stays as it was.
         payload = Payload(bytearray(secrets.token_bytes(32)), bytearray(old.backup_key))
-        set_raw_key(conn, payload.data_key, rekey=True)
+        fresh = copy_under_new_key(conn, path, payload.data_key)
+        _close_for_swap(conn, path)
+        try:
+            os.replace(fresh, path)
+        except OSError as exc:
+            raise os_error(exc) from None
+        conn = connect(path, payload.data_key)
         slots = SlotFile(store_id=old_slots.store_id, lookup_salt=secrets.token_bytes(32))
         slots.slots = [
             slotlib.make_slot(slots, kind=slotlib.RECOVERY, payload=payload, recovery_key=key)
