@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+import sqlcipher3
 
 from app.crypto import vault as vaultlib
 from app.crypto.connection import connect, integrity_errors
@@ -335,6 +336,9 @@ def test_a_rotated_store_keeps_its_search_index_and_schema_version(store: StoreC
         notes.add_note(session, case_id, NoteKind.NOTE, "Second visit, Yarrowfield", NOW)
         assert [h.case.id for h in search.search(session, "yarrowfield")] == [case_id]
         assert audit.check_chain(session.conn).ok
+        # The triggers that keep the trail append-only came across too.
+        with pytest.raises(sqlcipher3.DatabaseError):
+            session.conn.execute("UPDATE audit SET detail = 'rewritten'")
 
 
 def test_copying_the_store_elsewhere_needs_the_device_secret(
