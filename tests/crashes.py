@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import StoreCopy
 
 ROOT = Path(__file__).resolve().parent.parent
+# File size limits and SIGKILL are POSIX's.
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals and limits")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ def _child() -> int:
 
         vaultlib._close_for_swap = stop  # type: ignore[assignment]
     if order["file_size_limit"] is not None:
+        import resource
+
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a dead process
         limit = int(order["file_size_limit"])
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))

@@ -276,6 +276,7 @@ def _still_whole(store: StoreCopy) -> None:
     assert leftovers == set()
 
 
+@crashes.posix_only
 def test_a_disk_that_fills_during_rotation_leaves_the_store_as_it_was(store: StoreCopy) -> None:
     _fill(store)
     size = store.path.stat().st_size
@@ -310,6 +311,7 @@ def test_rotation_refuses_before_it_starts_when_the_disk_has_no_room(
     _still_whole(store)
 
 
+@crashes.posix_only
 def test_a_rotation_killed_before_its_copy_is_in_place_still_opens(store: StoreCopy) -> None:
     _fill(store)
     done = crashes.run(store, ADMIN, ADMIN_PW, "rotate", die="before-swap")

@@ -694,6 +694,7 @@ def test_an_interrupted_purge_leaves_each_case_whole_or_gone(
         assert all(case_model.get(session.conn, c) is None for c in ids)
 
 
+@crashes.posix_only
 def test_a_purge_killed_part_way_is_closed_at_the_next_sign_in(store: StoreCopy) -> None:
     words = [f"Qzkilled{n}marker" for n in range(4)]
 
