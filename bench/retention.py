@@ -4,8 +4,8 @@ that leave no trace (goals: 60 s or less and a peak of 300 MiB or less, reported
 asserted); then time one plain key rotation of the same store.
 
 The purge and the rotation run in a child process of their own, as the desktop app would run
-them, so that its peak memory (``ru_maxrss``: SQLite and SQLCipher allocate in C, where
-tracemalloc cannot see) is the purge's and not the benchmark's.
+them, so that its peak resident memory (SQLite and SQLCipher allocate in C, where tracemalloc
+cannot see) is the purge's and not the benchmark's.
 
 ``time_purge`` works on any open admin Session, given the admin's password and the keyring
 that holds the store's device secret; ``run_purge`` builds the demo store first, in a folder the
@@ -166,8 +166,17 @@ def _in_child(path: Path, username: str, password: str, keyring: MemoryKeyring) 
 
 
 def _peak_mib() -> float:
-    """This process's peak resident memory so far (Linux reports KiB, macOS bytes; 0 on
-    Windows, which has no ``resource``)."""
+    """This process's peak resident memory so far.
+
+    On Linux from ``VmHWM``: ``ru_maxrss`` would not do, since it starts from the peak of the
+    parent that started this process (the benchmark, after building its store). Elsewhere
+    ``ru_maxrss`` (macOS reports bytes), or 0 on Windows, which has neither."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:
