@@ -713,6 +713,13 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(retention.purge, ADMINS, lambda s, w: retention.purge(s)),
+    # Sign-in housekeeping: whoever signs in closes a run a crash left open (its rekey waits
+    # for an admin). With no run open it does nothing, for every role.
+    Row(
+        retention.finish_interrupted_run,
+        EVERY_ROLE,
+        lambda s, w: retention.finish_interrupted_run(s),
+    ),
     Row(retention.runs, LOG_READERS, lambda s, w: retention.runs(s), _check_runs),
     Row(retention.log_entries, LOG_READERS, lambda s, w: retention.log_entries(s, w.run)),
     Row(retention.certificate, LOG_READERS, lambda s, w: retention.certificate(s, w.run)),
