@@ -1,0 +1,71 @@
+"""The Safety plan tab: the plan and its next review date."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services import cases
+from app.ui.case_view.base import CasePageBase
+from app.ui.forms import OptionalDate, button, text_box
+from app.ui.i18n import translate
+
+
+class PlanTab(CasePageBase):
+    def _build_plan_tab(self) -> None:
+        t = translate
+        self.plan_field = text_box(t("CasePage", "Safety plan"), lines=10)
+        self.review_field = OptionalDate(
+            t("CasePage", "Next review"), t("CasePage", "Review on"), None, self.calls.today()
+        )
+        self.plan_save_button = button(t("CasePage", "Save the safety &plan"))
+        self.plan_save_button.clicked.connect(self.save_plan)
+        plan_form = QFormLayout()
+        plan_form.addRow(t("CasePage", "Next review"), self.review_field)
+        plan_page = QWidget()
+        plan_layout = QVBoxLayout(plan_page)
+        plan_layout.addWidget(self.plan_field, 1)
+        plan_layout.addLayout(plan_form)
+        plan_row = QHBoxLayout()
+        plan_row.addStretch(1)
+        plan_row.addWidget(self.plan_save_button)
+        plan_layout.addLayout(plan_row)
+        self.plan_tab = QScrollArea()
+        self.plan_tab.setWidgetResizable(True)
+        self.plan_tab.setFrameShape(QFrame.Shape.NoFrame)
+        self.plan_tab.setWidget(plan_page)
+        self._plan_dirty = False
+        self.plan_field.textChanged.connect(self._plan_edited)
+        self.review_field.known.toggled.connect(self._plan_edited)
+        self.review_field.edit.dateChanged.connect(self._plan_edited)
+        self._add_tab(self.plan_tab, t("CasePage", "Safety plan"))
+
+    def _plan_edited(self, *_args: object) -> None:
+        if self.view is not None:
+            self._plan_dirty = True
+
+    def save_plan(self) -> None:
+        view = self.view
+        if view is None or not self.writable:
+            return
+        details = dataclasses.replace(
+            view.case.details,
+            safety_plan=self.plan_field.toPlainText().strip(),
+            next_review=self.review_field.value(),
+        )
+        case_id = view.case.id
+
+        def saved(_value: object) -> None:
+            self._plan_dirty = False
+            self.say(translate("CasePage", "Safety plan saved."))
+            self._saved()
+
+        self.calls.run(lambda s: cases.update_case(s, case_id, details), saved, receiver=self)
