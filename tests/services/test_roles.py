@@ -58,6 +58,7 @@ from app.services import (
     cases,
     consent,
     demo,
+    drafts,
     notes,
     retention,
     rights,
@@ -66,6 +67,7 @@ from app.services import (
     search,
     sharing,
 )
+from app.services.drafts import NewDraft
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy, copy_store
 from tests.services.casework import (
@@ -649,6 +651,12 @@ TABLE: tuple[Row, ...] = (
         lambda s, w: accounts.change_password(s, PASSWORDS[s.username], NEW_PASSWORD),
     ),
     Row(accounts.lock, EVERY_ROLE, lambda s, w: accounts.lock(s)),
+    # drafts: each user's own, whatever their role
+    Row(drafts.save, EVERY_ROLE, lambda s, w: drafts.save(s, NewDraft("new_note", {}, w.case))),
+    Row(drafts.save_many, EVERY_ROLE, lambda s, w: drafts.save_many(s, [NewDraft("window")])),
+    Row(drafts.list_drafts, EVERY_ROLE, lambda s, w: drafts.list_drafts(s)),
+    Row(drafts.take, EVERY_ROLE, lambda s, w: drafts.take(s, drafts.save(s, NewDraft("w")))),
+    Row(drafts.discard, EVERY_ROLE, lambda s, w: drafts.discard(s, drafts.save(s, NewDraft("w")))),
     Row(accounts.sign_out, EVERY_ROLE, lambda s, w: accounts.sign_out(s)),
     Row(accounts.sign_out_after_error, EVERY_ROLE, lambda s, w: accounts.sign_out_after_error(s)),
     # audit
