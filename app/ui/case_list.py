@@ -12,6 +12,7 @@ Typing in the search box replaces the list with ``search.search`` hits while the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -362,6 +363,7 @@ class CaseListPage(QWidget):
         self._username = session.username
         self._search_generation = 0
         self._hits: list[SearchHit] = []
+        self._pending_worker: int | None = None
         titles = {
             self.MINE: translate("CaseList", "My cases"),
             self.TEAM: translate("CaseList", "Team cases"),
@@ -511,6 +513,9 @@ class CaseListPage(QWidget):
     def _team_arrived(self, team: list[User]) -> None:
         for user in team:
             self.worker_filter.add_choice(user.username, user.id)
+        if self._pending_worker is not None:
+            self.worker_filter.set_value(self._pending_worker)
+            self._pending_worker = None
 
     def refresh(self) -> None:
         if self.searching:
@@ -524,6 +529,39 @@ class CaseListPage(QWidget):
         self.model.clear()
         self.search_model.clear()
         self.search_field.clear()
+
+    # -- kept at a lock ------------------------------------------------------------------------
+
+    def layout_state(self) -> dict[str, Any]:
+        """The search text, filters and order, to put back after a lock (the search text may
+        name someone, so this is kept only in the encrypted store)."""
+        return {
+            "search": self.search_field.text(),
+            "status": self.status_filter.currentIndex(),
+            "risk": self.risk_filter.currentIndex(),
+            "marac": self.marac_filter.currentIndex(),
+            "worker": self.worker_filter.value(),
+            "sort": list(self.sort_choice.value()),
+        }
+
+    def restore_layout(self, state: dict[str, Any]) -> None:
+        for combo, key in (
+            (self.status_filter, "status"),
+            (self.risk_filter, "risk"),
+            (self.marac_filter, "marac"),
+        ):
+            index = state.get(key)
+            if isinstance(index, int) and 0 <= index < combo.count():
+                combo.setCurrentIndex(index)
+        sort = state.get("sort")
+        if isinstance(sort, list) and len(sort) == 2:
+            self.sort_choice.set_value((str(sort[0]), bool(sort[1])))
+        worker = state.get("worker")
+        if isinstance(worker, int) and not self.worker_filter.set_value(worker):
+            self._pending_worker = worker  # chosen once the team arrives
+        search = state.get("search")
+        if isinstance(search, str) and search:
+            self.search_field.setText(search)
 
     # -- filters -------------------------------------------------------------------------------
 

@@ -21,8 +21,9 @@ store is locked.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -38,16 +39,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
+from app.models.drafts import Draft
 from app.models.users import Role, User
-from app.services import accounts, audit, cases, rights
+from app.services import accounts, audit, cases, drafts, rights
+from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.ui import labels
 from app.ui.audit_page import AuditPage
 from app.ui.case_dialogs import BreakGlassByReferenceDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
-from app.ui.forms import confirm
+from app.ui.forms import FormDialog, confirm
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
 from app.ui.referral_dialog import NewReferralDialog
@@ -63,6 +67,11 @@ LOCK_SHORTCUT = "Ctrl+L"
 FIND_SHORTCUT = "Ctrl+F"
 NEW_NOTE_SHORTCUT = "Ctrl+N"
 NEW_REFERRAL_SHORTCUT = "Ctrl+Shift+N"
+
+# The draft that keeps the window's layout at a lock: the area and case on screen, the case's
+# tab, the size and place of the window, each list's search text, filters and order.
+WINDOW_DRAFT = "window"
+NEW_REFERRAL_DRAFT = "new_referral"
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +95,8 @@ class MainWindow(QMainWindow):
         self.case_page: CasePage | None = None
         self.list_pages: list[CaseListPage] = []
         self._started: set[QWidget] = set()
+        self.waiting_drafts: list[Draft] = []  # kept at the last lock, to open again
+        self._case_tab: int | None = None  # the case's tab on screen at the last lock
 
         # Read before the call queue starts: from then on only its worker uses the store.
         idle_minutes = accounts.idle_lock_minutes(session)
@@ -138,6 +149,7 @@ class MainWindow(QMainWindow):
             app.applicationStateChanged.connect(self.application_state_changed)
         self.idle_watcher.start()
         self._load_people(session)
+        self.calls.run(drafts.list_drafts, self._drafts_arrived, _ignore, receiver=self)
 
     # -- building -------------------------------------------------------------------------------
 
@@ -350,6 +362,7 @@ class MainWindow(QMainWindow):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._referral_created)
+        dialog.draft_kind = NEW_REFERRAL_DRAFT
         self.dialog = dialog
         dialog.open()
 
@@ -442,6 +455,7 @@ class MainWindow(QMainWindow):
         if self.case_menu is not None:
             self.case_menu.setEnabled(page is not None and page.view is not None)
         self.new_note_action.setEnabled(page is not None and page.new_note_action.isEnabled())
+        self._reopen_waiting()
 
     def sign_out(self) -> None:
         """Sign out, asking first if the open case has unsaved changes (a lock never asks)."""
@@ -481,22 +495,27 @@ class MainWindow(QMainWindow):
     def active(self) -> bool:
         return self._session is not None
 
-    def clear(self) -> None:
+    def clear(self, *, keep_drafts: bool = False) -> None:
         """Forget the session and everything shown from it, at once; stop watching for idle time.
 
-        Open dialogs go first, then the queue of store calls is closed (the one running is
-        waited for), then every page is emptied and removed. Safe to call more than once.
+        This is the one place a lock or sign-out lets go. With ``keep_drafts`` (a lock), what
+        was typed into open forms and not saved, and the window's layout, are handed to the
+        draft service first. Then open dialogs go, then the queue of store calls is closed
+        (the one running is waited for, and the drafts are written last), then every page is
+        emptied and removed. Safe to call more than once.
         """
         self.idle_watcher.stop()
         if self._session is None:
             return
+        kept = self.unsaved_drafts() if keep_drafts else []
         self._session = None
         for dialog in self.findChildren(QDialog):
             dialog.hide()
             dialog.deleteLater()
         self.dialog = None
         self.question = None
-        self.calls.close()
+        self.waiting_drafts = []
+        self.calls.close(last=(lambda s: drafts.save_many(s, kept)) if kept else None)
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.applicationStateChanged.disconnect(self.application_state_changed)
@@ -517,6 +536,82 @@ class MainWindow(QMainWindow):
         self.user_label.clear()
         self.names.clear()
         self.team = []
+
+    # -- drafts: what a lock keeps, and opening it again after sign-in ----------------------------
+
+    def unsaved_drafts(self) -> list[NewDraft]:
+        """Every open form's unsaved values, and the window's layout."""
+        kept = [
+            draft
+            for dialog in self.findChildren(FormDialog)
+            if dialog.isVisible() and (draft := dialog.unsaved_draft()) is not None
+        ]
+        page = self.case_page
+        layout: dict[str, Any] = {
+            "area": self.navigation.currentRow(),
+            "geometry": bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
+            "lists": {page.mode: page.layout_state() for page in self.list_pages},
+        }
+        if page is not None and page.case_id is not None:
+            layout["case_id"] = page.case_id
+            layout["tab"] = page.tabs.currentIndex()
+            layout["case_shown"] = self.pages.currentWidget() is page
+        return [NewDraft(WINDOW_DRAFT, layout), *kept]
+
+    def _drafts_arrived(self, found: list[Draft]) -> None:
+        """Put back what the last lock kept: the layout, the open case, then its form."""
+        layout = next((d for d in found if d.kind == WINDOW_DRAFT), None)
+        self.waiting_drafts = [d for d in found if d.kind != WINDOW_DRAFT]
+        case_id = None
+        if layout is not None:
+            self.calls.run(lambda s: drafts.discard(s, layout.id), _ignore, _ignore)
+            case_id = self._restore_layout(layout.fields)
+        if case_id is None:
+            case_id = next((d.case_id for d in self.waiting_drafts if d.case_id), None)
+        if case_id is not None and self.case_roles:
+            self.open_case(case_id)
+        else:
+            self._reopen_waiting()
+
+    def _restore_layout(self, layout: dict[str, Any]) -> int | None:
+        geometry = layout.get("geometry")
+        if isinstance(geometry, str) and geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
+        lists = layout.get("lists")
+        for page in self.list_pages:
+            state = lists.get(page.mode) if isinstance(lists, dict) else None
+            if isinstance(state, dict):
+                page.restore_layout(state)
+        area = layout.get("area")
+        if isinstance(area, int) and 0 <= area < self.navigation.count():
+            self.navigation.setCurrentRow(area)
+        case_id = layout.get("case_id")
+        tab = layout.get("tab")
+        self._case_tab = tab if isinstance(tab, int) and layout.get("case_shown") else None
+        return case_id if isinstance(case_id, int) else None
+
+    def _reopen_waiting(self) -> None:
+        """Open the next kept form that belongs where the window is now (one at a time: each
+        form is window-modal)."""
+        if not self.waiting_drafts or self._session is None:
+            return
+        page = self.case_page
+        if page is not None and page.view is not None and self._case_tab is not None:
+            page.tabs.setCurrentIndex(self._case_tab)
+            self._case_tab = None
+        for draft in list(self.waiting_drafts):
+            if draft.kind == NEW_REFERRAL_DRAFT:
+                if self.dialog is not None and isValid(self.dialog) and self.dialog.isVisible():
+                    return
+                self.new_referral()
+                if isinstance(self.dialog, FormDialog):
+                    self.dialog.restore_draft(draft.id, draft.fields)
+                reopened = True
+            else:
+                reopened = page is not None and page.reopen_draft(draft)
+            if reopened:
+                self.waiting_drafts.remove(draft)
+                return
 
     def closeEvent(self, event: QCloseEvent) -> None:
         page = self.case_page
@@ -543,3 +638,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         if self._session is not None:
             self.closed.emit()
+
+
+def _ignore(_value: object) -> None:
+    """For calls whose answer or failure changes nothing on screen."""

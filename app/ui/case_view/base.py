@@ -155,8 +155,20 @@ class CasePageBase(QWidget):
     def writable(self) -> bool:
         return self.view is not None and not self.closed and not self.restricted
 
-    def _open(self, dialog: FormDialog, done: Callable[[object], None] | None = None) -> None:
+    def _open(
+        self,
+        dialog: FormDialog,
+        done: Callable[[object], None] | None = None,
+        *,
+        kind: str = "",
+        target: int | None = None,
+    ) -> None:
+        """Open a form about the case; ``kind`` (the method that opens it) and ``target`` (the
+        record it is about) let it be kept as a draft at a lock and opened again after."""
         self.dialog = dialog
+        dialog.draft_kind = kind
+        dialog.draft_case = self.case_id
+        dialog.draft_target = target
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(done or self._saved)
         dialog.open()

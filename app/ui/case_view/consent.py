@@ -51,7 +51,8 @@ class ConsentTab(CasePageBase):
         self._open(
             ConsentDialog(
                 self.calls, self.view.case.id, self.view.members, self, lock_action=self.lock_action
-            )
+            ),
+            kind="record_consent",
         )
 
     def withdraw_consent(self) -> None:
@@ -71,5 +72,7 @@ class ConsentTab(CasePageBase):
                 lock_action=self.lock_action,
                 preset=chosen,
                 withdraw=True,
-            )
+            ),
+            kind="withdraw_consent",
+            target=chosen.id if chosen is not None else None,
         )

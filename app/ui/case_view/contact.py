@@ -93,5 +93,6 @@ class ContactTab(CasePageBase):
                 view.contact.rules,
                 self,
                 lock_action=self.lock_action,
-            )
+            ),
+            kind="edit_safe_contact",
         )

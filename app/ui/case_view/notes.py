@@ -75,7 +75,10 @@ class NotesTab(CasePageBase):
         if self.view is None or not self.new_note_action.isEnabled():
             return
         self.tabs.setCurrentWidget(self.notes_tab)
-        self._open(NoteDialog(self.calls, self.view.case.id, self, lock_action=self.lock_action))
+        self._open(
+            NoteDialog(self.calls, self.view.case.id, self, lock_action=self.lock_action),
+            kind="new_note",
+        )
 
     def selected_note(self) -> Note | None:
         index = self.note_table.currentIndex()
@@ -93,7 +96,11 @@ class NotesTab(CasePageBase):
         note = self.selected_note()
         if note is None or not self.writable:
             return
-        self._open(CorrectNoteDialog(self.calls, note, self, lock_action=self.lock_action))
+        self._open(
+            CorrectNoteDialog(self.calls, note, self, lock_action=self.lock_action),
+            kind="correct_note",
+            target=note.id,
+        )
 
     def _note_chosen(self, *_args: object) -> None:
         note = self.selected_note()

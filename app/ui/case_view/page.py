@@ -8,19 +8,25 @@ History tab: this case's own entries from the audit trail (``cases.history``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMenu,
     QMessageBox,
     QPushButton,
+    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.errors import PermissionDenied
+from app.models.drafts import Draft
 from app.models.records import (
     CaseStatus,
     CaseView,
@@ -49,6 +55,7 @@ from app.ui.contact_banner import ContactBanner
 from app.ui.errors import show_error
 from app.ui.forms import FormDialog
 from app.ui.i18n import translate
+from app.ui.record_table import RecordTable
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import fit_columns, heading, message_label, set_message, tab_widget
 
@@ -442,12 +449,74 @@ class CasePage(
         self._plan_dirty = False
         self.dash_form.reset()
 
+    # -- drafts kept at a lock -----------------------------------------------------------------
+
+    def open_form(self) -> FormDialog | None:
+        """The form open on the case, if one is."""
+        dialog = self.dialog
+        return dialog if dialog is not None and isValid(dialog) and dialog.isVisible() else None
+
+    def reopen_draft(self, draft: Draft) -> bool:
+        """Open again the form a draft was kept from, with what was typed in it; False when the
+        case is not the draft's, another form is open, or the record it was about is gone."""
+        opener = self._reopeners().get(draft.kind)
+        if opener is None or self.view is None or draft.case_id != self.case_id:
+            return False
+        if self.open_form() is not None or not self._choose_target(draft):
+            return False
+        before = self.dialog
+        opener()
+        dialog = self.open_form()
+        if dialog is None or dialog is before or dialog.draft_kind != draft.kind:
+            return False
+        dialog.restore_draft(draft.id, draft.fields)
+        return True
+
+    def _reopeners(self) -> dict[str, Callable[[], None]]:
+        return {
+            "new_note": self.new_note,
+            "correct_note": self.correct_note,
+            "record_share": self.record_share,
+            "record_consent": self.record_consent,
+            "withdraw_consent": self.withdraw_consent,
+            "add_person": self.add_person,
+            "edit_person": self.edit_person,
+            "edit_safe_contact": self.edit_safe_contact,
+            "open_work": self.open_work,
+            "allocate": self.allocate,
+            "close_case": self.close_case,
+            "place_hold": self.place_hold,
+        }
+
+    def _choose_target(self, draft: Draft) -> bool:
+        """Select the record the draft's form was about (a note, a person, a consent)."""
+        targets: dict[str, tuple[QTableView, RecordTable[Any], Callable[[Any], int]]] = {
+            "correct_note": (self.note_table, self.note_model, lambda n: n.id),
+            "edit_person": (self.people_table, self.people_model, lambda m: m.person.id),
+            "withdraw_consent": (self.consent_table, self.consent_model, lambda c: c.id),
+        }
+        found = targets.get(draft.kind)
+        if found is None or draft.target_id is None:
+            return True
+        table, model, id_of = found
+        for row in range(model.rowCount()):
+            record = model.record(row)
+            if record is not None and id_of(record) == draft.target_id:
+                table.selectionModel().setCurrentIndex(
+                    model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+                return True
+        return False
+
     # -- the case's lifecycle -------------------------------------------------------------------
 
     def open_work(self) -> None:
         if self.view is not None:
             self._open(
-                OpenWorkDialog(self.calls, self.view.case, self, lock_action=self.lock_action)
+                OpenWorkDialog(self.calls, self.view.case, self, lock_action=self.lock_action),
+                kind="open_work",
             )
 
     def allocate(self) -> None:
@@ -455,7 +524,8 @@ class CasePage(
             self._open(
                 AllocateDialog(
                     self.calls, self.view.case, self.team, self, lock_action=self.lock_action
-                )
+                ),
+                kind="allocate",
             )
 
     def close_case(self) -> None:
@@ -464,12 +534,16 @@ class CasePage(
         if self.unsaved_changes():
             self.say(translate("CasePage", "Save or discard your changes before closing the case."))
             return
-        self._open(CloseCaseDialog(self.calls, self.view.case, self, lock_action=self.lock_action))
+        self._open(
+            CloseCaseDialog(self.calls, self.view.case, self, lock_action=self.lock_action),
+            kind="close_case",
+        )
 
     def place_hold(self) -> None:
         if self.view is not None and self.is_manager:
             self._open(
-                LegalHoldDialog(self.calls, self.view.case, self, lock_action=self.lock_action)
+                LegalHoldDialog(self.calls, self.view.case, self, lock_action=self.lock_action),
+                kind="place_hold",
             )
 
     def reopen_case(self) -> None:

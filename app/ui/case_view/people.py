@@ -51,7 +51,8 @@ class PeopleTab(CasePageBase):
         self._open(
             PersonDialog(
                 self.calls, self.view.case.id, None, self, lock_action=self.lock_action, role=role
-            )
+            ),
+            kind="add_person",
         )
 
     def edit_person(self) -> None:
@@ -65,5 +66,7 @@ class PeopleTab(CasePageBase):
         self._open(
             PersonDialog(
                 self.calls, self.view.case.id, member.person, self, lock_action=self.lock_action
-            )
+            ),
+            kind="edit_person",
+            target=member.person.id,
         )

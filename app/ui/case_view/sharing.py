@@ -61,7 +61,7 @@ class SharingTab(CasePageBase):
             parent=self,
             lock_action=self.lock_action,
         )
-        self._open(dialog, self._share_saved)
+        self._open(dialog, self._share_saved, kind="record_share")
 
     def _share_saved(self, share: object) -> None:
         if isinstance(share, Share):

@@ -1,0 +1,173 @@
+"""Drafts survive a lock: a half-written form comes back, with the open case and the lists'
+filters, after the same user signs in again through the sign-in window; the text is never
+on disk in plaintext, and another user signing in on the same laptop never sees it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.models.records import CaseStatus, NoteKind
+from app.services import drafts, notes
+from app.ui.app import SafecaseApp
+from app.ui.case_dialogs import ConsentDialog
+from app.ui.main_window import MainWindow
+from tests.helpers import CASEWORKER, CASEWORKER2, CASEWORKER2_PW, CASEWORKER_PW, StoreCopy
+from tests.services.casework import new_case, person, signed_in
+from tests.services.forensics import data_key, found, read_pages
+from tests.ui.conftest import MakeApp, open_main, sign_in, texts_on_screen, wait_calls
+from tests.ui.test_lock import note_dialog_back
+
+HALF_NOTE = "Tamsin Quillfeather rang from the refuge about the hearing"
+SEARCH_TEXT = "Quillfeather"
+
+
+def a_case(store: StoreCopy) -> int:
+    with signed_in(store, CASEWORKER) as session:
+        case_id, _ = new_case(session, person("Tamsin", "Quillfeather"))
+    return case_id
+
+
+def open_the_case(qtbot: QtBot, main: MainWindow, case_id: int) -> None:
+    main.open_case(case_id)
+    qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
+
+
+def lock_with_ctrl_l(qtbot: QtBot, app: SafecaseApp) -> None:
+    """Press Ctrl+L in the window that has focus (the open form, when there is one)."""
+    target = QApplication.activeModalWidget() or app.main_window
+    assert target is not None
+    target.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is target)
+    with qtbot.waitSignal(app.locked, timeout=5000):
+        qtbot.keyClick(target, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+
+
+def sign_in_again(qtbot: QtBot, app: SafecaseApp, username: str, password: str) -> MainWindow:
+    window = app.sign_in_window
+    assert window is not None
+    with qtbot.waitSignal(app.signed_in, timeout=5000):
+        sign_in(qtbot, window, username, password)
+    main = app.main_window
+    assert main is not None
+    wait_calls(qtbot, main)
+    return main
+
+
+def files_holding(folder: Path, text: str) -> list[str]:
+    needle = text.lower().encode("utf-8")
+    return [
+        str(path)
+        for path in folder.rglob("*")
+        if path.is_file() and needle in path.read_bytes().lower()
+    ]
+
+
+def test_a_half_written_note_survives_ctrl_l_and_is_saved_after_sign_in(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
+) -> None:
+    case_id = a_case(store)
+    app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    open_the_case(qtbot, main, case_id)
+    main.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is main)
+    qtbot.keyClick(main, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    form = note_dialog_back(qtbot, main)
+    qtbot.keyClicks(form.body_field, HALF_NOTE)
+    form.kind_field.setCurrentIndex(form.kind_field.index_of(NoteKind.CALL))
+
+    lock_with_ctrl_l(qtbot, app)
+    assert app.main_window is None and HALF_NOTE not in texts_on_screen()
+    # Kept only encrypted: in no file in plaintext (the store, its log, settings, temp files),
+    # though the store's decrypted pages hold it.
+    settings = QSettings()
+    for folder in {store.path.parent, tmp_path, Path(settings.fileName()).parent}:
+        if folder.exists():
+            assert files_holding(folder, SEARCH_TEXT) == []
+    with signed_in(store, CASEWORKER) as session:
+        kept = drafts.list_drafts(session)
+        assert [d.kind for d in kept] == ["window", "new_note"]
+        key = data_key(session)
+        session.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert SEARCH_TEXT in found(read_pages(store.path, key), [SEARCH_TEXT])
+
+    main = sign_in_again(qtbot, app, CASEWORKER, CASEWORKER_PW)
+    form = note_dialog_back(qtbot, main)
+    page = main.case_page
+    assert page is not None and page.case_id == case_id and page.view is not None
+    assert main.pages.currentWidget() is page and page.tabs.currentWidget() is page.notes_tab
+    assert form.body_field.toPlainText() == HALF_NOTE
+    assert form.kind_field.value() is NoteKind.CALL
+    assert form.dirty  # cancelling still asks before throwing it away
+
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    wait_calls(qtbot, main)
+    assert page.note_model.rowCount() == 1
+    assert page.note_model.record(0) is not None
+    app.shutdown()
+    with signed_in(store, CASEWORKER) as session:
+        assert [n.body for n in notes.timeline(session, case_id)] == [HALF_NOTE]
+        assert drafts.list_drafts(session) == []  # gone once the note was saved
+
+
+def test_another_user_on_the_same_laptop_never_sees_the_draft(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    case_id = a_case(store)
+    app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    open_the_case(qtbot, main, case_id)
+    assert main.case_page is not None
+    main.case_page.new_note()
+    form = note_dialog_back(qtbot, main)
+    qtbot.keyClicks(form.body_field, HALF_NOTE)
+    lock_with_ctrl_l(qtbot, app)
+
+    other = sign_in_again(qtbot, app, CASEWORKER2, CASEWORKER2_PW)
+    wait_calls(qtbot, other)
+    assert other.case_page is None and other.waiting_drafts == []
+    assert HALF_NOTE not in texts_on_screen() and SEARCH_TEXT not in texts_on_screen()
+    lock_with_ctrl_l(qtbot, app)
+
+    # The owner still finds it; discarding it removes it.
+    main = sign_in_again(qtbot, app, CASEWORKER, CASEWORKER_PW)
+    form = note_dialog_back(qtbot, main)
+    assert form.body_field.toPlainText() == HALF_NOTE
+    form.discard()
+    wait_calls(qtbot, main)
+    app.shutdown()
+    with signed_in(store, CASEWORKER) as session:
+        assert drafts.list_drafts(session) == []
+        assert notes.timeline(session, case_id) == []
+
+
+def test_the_lists_filters_search_text_and_a_consent_form_come_back(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    case_id = a_case(store)
+    app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    mine = main.my_cases
+    mine.status_filter.setCurrentIndex(mine.status_filter.index_of(CaseStatus.REFERRAL))
+    search = main.search_page
+    qtbot.keyClicks(search.search_field, SEARCH_TEXT)
+    open_the_case(qtbot, main, case_id)
+    page = main.case_page
+    assert page is not None
+    page.record_consent()
+    form = page.dialog
+    assert isinstance(form, ConsentDialog) and form.isVisible()
+    qtbot.keyClick(form.state_field, Qt.Key.Key_Down)  # the decision, by keyboard
+    state_index = form.state_field.currentIndex()
+    assert state_index > 0 and form.dirty
+    lock_with_ctrl_l(qtbot, app)
+
+    main = sign_in_again(qtbot, app, CASEWORKER, CASEWORKER_PW)
+    qtbot.waitUntil(lambda: isinstance(getattr(main.case_page, "dialog", None), ConsentDialog))
+    assert main.case_page is not None
+    form = main.case_page.dialog
+    assert isinstance(form, ConsentDialog) and form.isVisible()
+    assert form.state_field.currentIndex() == state_index
+    assert main.my_cases.status_filter.value() is CaseStatus.REFERRAL
+    assert main.search_page.search_field.text() == SEARCH_TEXT
