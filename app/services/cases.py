@@ -194,7 +194,7 @@ def _require_team_worker(session: Session, user_id: int) -> None:
 
 
 def open_case(
-    session: Session, case_id: int, *, note_limit: int = 200, record_view: bool = True
+    session: Session, case_id: int, *, note_limit: int = 100, record_view: bool = True
 ) -> CaseView:
     """Everything the case screen shows, in one call; the view is recorded in the audit.
 
@@ -214,6 +214,7 @@ def open_case(
         consents=consents,
         shares=tuple(share_model.for_case(conn, case_id)),
         notes=tuple(note_model.timeline(conn, case_id, limit=note_limit)),
+        note_count=note_model.count(conn, case_id),
         latest_dash=risk_model.latest(conn, case_id),
         allocated_worker=worker.username if worker else "",
         break_glass=case_id in session.break_glass,

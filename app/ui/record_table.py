@@ -49,6 +49,15 @@ class RecordTable(QAbstractTableModel, Generic[R]):
         self._records = list(records)
         self.endResetModel()
 
+    def append_records(self, records: Sequence[R]) -> None:
+        """Add rows at the end (the next page), keeping the selection on the rows held."""
+        if not records:
+            return
+        first = len(self._records)
+        self.beginInsertRows(QModelIndex(), first, first + len(records) - 1)
+        self._records.extend(records)
+        self.endInsertRows()
+
     def clear(self) -> None:
         self.set_records([])
 

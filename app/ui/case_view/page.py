@@ -46,7 +46,7 @@ from app.ui.case_view.base import HISTORY_ENTRIES
 from app.ui.case_view.consent import ConsentTab
 from app.ui.case_view.contact import ContactTab
 from app.ui.case_view.history import HistoryTab
-from app.ui.case_view.notes import NotesTab
+from app.ui.case_view.notes import NOTE_PAGE, NotesTab
 from app.ui.case_view.people import PeopleTab
 from app.ui.case_view.plan import PlanTab
 from app.ui.case_view.risk import RiskTab
@@ -251,7 +251,7 @@ class CasePage(
         self._loading = True
 
         def read(session: Session) -> CaseView:
-            return cases.open_case(session, case_id, record_view=record_view)
+            return cases.open_case(session, case_id, note_limit=NOTE_PAGE, record_view=record_view)
 
         self.calls.run(
             read,
@@ -348,7 +348,7 @@ class CasePage(
         self.people_model.set_records(view.members)
         self.consent_model.set_records(view.consents)
         self.share_model.set_records(view.shares)
-        self.note_model.set_records(view.notes)
+        self.show_notes(view.notes, view.note_count)
         for table in (self.people_table, self.consent_table, self.share_table, self.note_table):
             fit_columns(table)
         self._show_note(None)
@@ -425,6 +425,7 @@ class CasePage(
         ):
             model.clear()
         self.note_text.clear()
+        self.show_notes((), 0)
         self.note_history = []
         self.dash_form.reset()
         self.dash_form.set_case(None, None, False)
