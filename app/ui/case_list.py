@@ -491,6 +491,7 @@ class CaseListPage(QWidget):
         self.sort_choice.currentIndexChanged.connect(self._sort_chosen)
         self.table.activated.connect(self._activated)
         self.model.page_loaded.connect(self._page_loaded)
+        self.model.modelReset.connect(self._list_restarted)
         self.model.load_failed.connect(self._load_failed)
 
         # The list's model goes on the table when the page is first shown (start): a view asks
@@ -614,6 +615,13 @@ class CaseListPage(QWidget):
         self.sort_choice.set_value((self.model.order_by, self.model.descending))
         self.sort_choice.blockSignals(blocked)
         self._update_count()
+
+    def _list_restarted(self) -> None:
+        """A new order or filter starts the list again from its first row: scroll back to the
+        top now, before the first page arrives. (Left where it was, the view would put the
+        new page's last row in sight and ask for a second page at once.)"""
+        if self.table.model() is self.model:
+            self.table.scrollToTop()
 
     def _sort_chosen(self) -> None:
         """An order was chosen from the list: the heading shows it, and the list follows."""
