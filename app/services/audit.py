@@ -145,3 +145,8 @@ def recent(session: Session, limit: int = 200) -> list[audit_model.Entry]:
     session.require(*READERS)
     last, _ = audit_model.head(session.conn)
     return audit_model.entries(session.conn, after_id=max(0, last - limit), limit=limit)
+
+
+def may_read(session: Session) -> bool:
+    """Whether the user reads the audit trail."""
+    return session.has(*READERS)

@@ -532,3 +532,15 @@ def lift_restriction(session: Session, person_id: int, *, person_told: bool) -> 
             _person_line(person_id),
             "person told",
         )
+
+
+def may_manage(session: Session) -> bool:
+    """Whether the user allocates, closes and reopens cases and places or lifts legal holds,
+    and sees the whole team's cases (the desktop app offers those actions and lists only then;
+    each call checks again)."""
+    return session.has(Role.MANAGER)
+
+
+def may_read_history(session: Session) -> bool:
+    """Whether the user sees a case's own audit entries (:func:`history`)."""
+    return session.has(Role.MANAGER)

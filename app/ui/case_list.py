@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from app.models.cases import sort_key
 from app.models.records import CaseStatus, CaseSummary, RiskLevel
-from app.models.users import Role, User
+from app.models.users import User
 from app.services import cases, search
 from app.services.search import SearchHit
 from app.services.session import Session
@@ -373,7 +373,7 @@ class CaseListPage(QWidget):
 
         # A manager's own cases are those allocated to them; a caseworker's list holds only
         # theirs (and any opened by break-glass) anyway.
-        own = self._user_id if mode == self.MINE and Role.MANAGER in session.roles else None
+        own = self._user_id if mode == self.MINE and cases.may_manage(session) else None
         self._fixed_worker = own
         self.model = CaseListModel(calls, CaseFilter(worker_id=own), self, page_size=page_size)
         self.search_model = SearchResultsModel(self)

@@ -42,8 +42,8 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from app.models.drafts import Draft
-from app.models.users import Role, User
-from app.services import accounts, audit, cases, drafts, rights
+from app.models.users import User
+from app.services import access, accounts, audit, cases, drafts, retention, rights, sar, sharing
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.ui import labels
@@ -85,9 +85,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._session: Session | None = session
         self.setWindowTitle(translate("MainWindow", "Safecase"))
-        self.case_roles = session.has(Role.CASEWORKER, Role.MANAGER)
-        self.is_manager = Role.MANAGER in session.roles
-        self.is_caseworker = Role.CASEWORKER in session.roles
+        # What to offer is asked of the services (which check every call again).
+        self.case_roles = access.may_work_on_cases(session)
+        self.is_manager = cases.may_manage(session)
+        self.is_caseworker = access.may_break_glass(session)
         self.names: dict[int, str] = {session.user_id: session.username}
         self.team: list[User] = []
         self.dialog: QDialog | None = None
@@ -241,6 +242,7 @@ class MainWindow(QMainWindow):
             if self.is_manager:
                 self.team_cases = CaseListPage(self.calls, session, CaseListPage.TEAM)
                 self.add_area(t("MainWindow", "Team cases"), self.team_cases)
+            if sharing.may_review(session):
                 self.reviews_page = ReviewsPage(self.calls, lock_action=self.lock_action)
                 self.reviews_page.case_chosen.connect(self.open_case)
                 self.add_area(t("MainWindow", "Shares to review"), self.reviews_page)
@@ -251,18 +253,19 @@ class MainWindow(QMainWindow):
         else:
             self.case_menu = None
             self.addAction(self.refresh_action)
-        if session.has(*audit.READERS):
+        if audit.may_read(session):
             self.audit_page = AuditPage(self.calls, session, self.names)
             self.add_area(t("MainWindow", "Audit"), self.audit_page)
-        if session.has(*rights.REGISTER_ROLES):
+        if rights.may_read_register(session):
             self.sar_page = SarPage(
-                self.calls, can_prepare=self.is_manager, lock_action=self.lock_action
+                self.calls, can_prepare=sar.may_prepare_packs(session), lock_action=self.lock_action
             )
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
-        if Role.ADMIN in session.roles:
+        if accounts.may_manage_users(session):
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
             self.users_page.idle_minutes_changed.connect(self._idle_minutes_changed)
             self.add_area(t("MainWindow", "Users and settings"), self.users_page)
+        if retention.may_review_retention(session):
             self.retention_page = RetentionPage(self.calls, lock_action=self.lock_action)
             self.add_area(t("MainWindow", "Retention"), self.retention_page)
         for action in (self.new_referral_action, self.find_action, self.new_note_action):
@@ -276,9 +279,9 @@ class MainWindow(QMainWindow):
         """Usernames for the ids that records hold (authors, recorders, audit entries)."""
         if self.case_roles:
             self.calls.run(cases.team, self._team_arrived, lambda _e: None, receiver=self)
-        if Role.ADMIN in session.roles:
+        if accounts.may_manage_users(session):
             self.calls.run(accounts.list_users, self._users_arrived, lambda _e: None, receiver=self)
-        elif session.has(*audit.READERS):
+        elif audit.may_read(session):
             # The DPO reads the trail but holds no case role: names for its "Who" column.
             self.calls.run(audit.usernames, self._names_arrived, lambda _e: None, receiver=self)
 

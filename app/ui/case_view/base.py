@@ -46,6 +46,7 @@ class CasePageBase(QWidget):
     lock_action: QAction | None
     is_manager: bool
     is_caseworker: bool
+    may_read_history: bool
     view: CaseView | None
     case_id: int | None
     dialog: FormDialog | None

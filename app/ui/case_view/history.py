@@ -36,7 +36,7 @@ class HistoryTab(CasePageBase):
         )
         self.history_note.setWordWrap(True)
         self.history_tab = self._tab_page(self.history_note, self.history_table)
-        if self.is_manager:
+        if self.may_read_history:
             self._add_tab(self.history_tab, t("CasePage", "History"))
         else:
             self.history_tab.setParent(self)

@@ -31,7 +31,7 @@ from app.models.records import (
     CaseStatus,
     CaseView,
 )
-from app.models.users import Role, User
+from app.models.users import User
 from app.services import access, cases
 from app.services.session import Session
 from app.ui import labels
@@ -86,8 +86,9 @@ class CasePage(
         self.names = names
         self.team: list[User] = []
         self.lock_action = lock_action
-        self.is_manager = Role.MANAGER in session.roles
-        self.is_caseworker = Role.CASEWORKER in session.roles
+        self.is_manager = cases.may_manage(session)
+        self.is_caseworker = access.may_break_glass(session)
+        self.may_read_history = cases.may_read_history(session)
         self.view: CaseView | None = None
         self.case_id: int | None = None
         self.dialog: FormDialog | None = None
@@ -260,7 +261,7 @@ class CasePage(
             receiver=self,
             label=translate("CasePage", "Opening the case…"),
         )
-        if self.is_manager:
+        if self.may_read_history:
             self.calls.run(
                 lambda s: cases.history(s, case_id, limit=HISTORY_ENTRIES),
                 self._history_arrived,
