@@ -44,13 +44,14 @@ class PeopleTab(CasePageBase):
         )
         self._add_tab(self.people_tab, t("CasePage", "People"))
 
-    def add_person(self, role: CaseRole = CaseRole.ALLEGED_PERPETRATOR) -> None:
+    def add_person(self, role: CaseRole | None = None) -> None:
         if self.view is None or self.closed:
             return
         self.tabs.setCurrentWidget(self.people_tab)
+        chosen = role if isinstance(role, CaseRole) else None  # a triggered signal passes False
         self._open(
             PersonDialog(
-                self.calls, self.view.case.id, None, self, lock_action=self.lock_action, role=role
+                self.calls, self.view.case.id, None, self, lock_action=self.lock_action, role=chosen
             ),
             kind="add_person",
         )

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from app.services import cases
 from app.ui.case_view.base import CasePageBase
-from app.ui.forms import OptionalDate, button, text_box
+from app.ui.forms import FieldInvalid, OptionalDate, button, text_box
 from app.ui.i18n import translate
 
 
@@ -45,7 +45,7 @@ class PlanTab(CasePageBase):
         self._plan_dirty = False
         self.plan_field.textChanged.connect(self._plan_edited)
         self.review_field.known.toggled.connect(self._plan_edited)
-        self.review_field.edit.dateChanged.connect(self._plan_edited)
+        self.review_field.edit.changed.connect(self._plan_edited)
         self._add_tab(self.plan_tab, t("CasePage", "Safety plan"))
 
     def _plan_edited(self, *_args: object) -> None:
@@ -56,10 +56,12 @@ class PlanTab(CasePageBase):
         view = self.view
         if view is None or not self.writable:
             return
+        try:
+            review = self.review_field.value()
+        except FieldInvalid:
+            return  # the field says what is wrong under itself
         details = dataclasses.replace(
-            view.case.details,
-            safety_plan=self.plan_field.toPlainText().strip(),
-            next_review=self.review_field.value(),
+            view.case.details, safety_plan=self.plan_field.toPlainText().strip(), next_review=review
         )
         case_id = view.case.id
 

@@ -12,7 +12,7 @@ from app.services.session import Session
 from app.ui import labels
 from app.ui.case_view.base import CasePageBase
 from app.ui.errors import error_sentence, show_error
-from app.ui.forms import date_of
+from app.ui.forms import FieldInvalid, date_of
 from app.ui.i18n import translate
 from app.ui.risk_tab import DashForm
 
@@ -44,9 +44,9 @@ class RiskTab(CasePageBase):
             text = translate("CasePage", "Referred to MARAC on {date}").format(
                 date=labels.date(case.marac_referral_date)
             )
-            if case.marac_meeting_date:
+            if case.marac_meeting:
                 text += " " + translate("CasePage", "(meeting {date})").format(
-                    date=labels.date(case.marac_meeting_date)
+                    date=labels.date(case.marac_meeting)
                 )
             return text
         return translate("CasePage", "No MARAC referral")
@@ -76,15 +76,20 @@ class RiskTab(CasePageBase):
             form.show_problem(
                 translate("CasePage", "Answer every question ({n} not answered yet).").format(
                     n=len(form.questions) - len(answers)
-                )
+                ),
+                at=form.first_unanswered(),
             )
             return
         case_id, person_id = view.case.id, view.contact.client_id
         judgement = form.judgement()
         reason = form.judgement_reason_field.text()
         callouts = form.callouts_field.value()
-        completed = date_of(form.completed_field)
-        incident = date_of(form.incident_field)
+        try:
+            completed = date_of(form.completed_field)
+            incident = date_of(form.incident_field)
+        except FieldInvalid as exc:
+            form.show_problem(str(exc), at=exc.field)
+            return
 
         def record(session: Session) -> DashResult:
             return risk.record_dash(
