@@ -51,6 +51,7 @@ from app.ui.audit_page import AuditPage
 from app.ui.case_dialogs import BreakGlassByReferenceDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
+from app.ui.case_view.plan import PLAN_DRAFT
 from app.ui.forms import FormDialog, confirm
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
@@ -556,6 +557,7 @@ class MainWindow(QMainWindow):
             "lists": {page.mode: page.layout_state() for page in self.list_pages},
         }
         if page is not None and page.case_id is not None:
+            kept += page.unsaved_drafts()
             layout["case_id"] = page.case_id
             layout["tab"] = page.tabs.currentIndex()
             layout["case_shown"] = self.pages.currentWidget() is page
@@ -593,6 +595,12 @@ class MainWindow(QMainWindow):
         self._case_tab = tab if isinstance(tab, int) and layout.get("case_shown") else None
         return case_id if isinstance(case_id, int) else None
 
+    def dialog_open(self) -> bool:
+        """Whether a form is open over the window."""
+        page = self.case_page
+        mine = self.dialog is not None and isValid(self.dialog) and self.dialog.isVisible()
+        return mine or (page is not None and page.open_form() is not None)
+
     def _reopen_waiting(self) -> None:
         """Open the next kept form that belongs where the window is now (one at a time: each
         form is window-modal)."""
@@ -602,9 +610,10 @@ class MainWindow(QMainWindow):
         if page is not None and page.view is not None and self._case_tab is not None:
             page.tabs.setCurrentIndex(self._case_tab)
             self._case_tab = None
-        for draft in list(self.waiting_drafts):
+        # Work on the case screen itself first (it opens no form), then one form.
+        for draft in sorted(self.waiting_drafts, key=lambda d: d.kind != PLAN_DRAFT):
             if draft.kind == NEW_REFERRAL_DRAFT:
-                if self.dialog is not None and isValid(self.dialog) and self.dialog.isVisible():
+                if self.dialog_open():
                     return
                 self.new_referral()
                 if isinstance(self.dialog, FormDialog):
@@ -614,7 +623,8 @@ class MainWindow(QMainWindow):
                 reopened = page is not None and page.reopen_draft(draft)
             if reopened:
                 self.waiting_drafts.remove(draft)
-                return
+                if self.dialog_open():
+                    return  # one form at a time: each is window-modal
 
     def closeEvent(self, event: QCloseEvent) -> None:
         page = self.case_page

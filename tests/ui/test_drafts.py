@@ -7,22 +7,41 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+)
 from pytestqt.qtbot import QtBot
 
+from app.models.drafts import Draft
 from app.models.records import CaseStatus, NoteKind
 from app.services import drafts, notes
 from app.ui.app import SafecaseApp
 from app.ui.case_dialogs import ConsentDialog
+from app.ui.forms import DateField, FormDialog, field_value
 from app.ui.main_window import MainWindow
-from tests.helpers import CASEWORKER, CASEWORKER2, CASEWORKER2_PW, CASEWORKER_PW, StoreCopy
+from tests.helpers import (
+    CASEWORKER,
+    CASEWORKER2,
+    CASEWORKER2_PW,
+    CASEWORKER_PW,
+    MANAGER,
+    MANAGER_PW,
+    StoreCopy,
+)
 from tests.services.casework import new_case, person, signed_in
 from tests.services.forensics import data_key, found, read_pages
 from tests.ui.conftest import MakeApp, open_main, sign_in, texts_on_screen, wait_calls
+from tests.ui.test_case_view import make_rich_case
 from tests.ui.test_lock import note_dialog_back
 
 HALF_NOTE = "Tamsin Quillfeather rang from the refuge about the hearing"
 SEARCH_TEXT = "Quillfeather"
+PLAN = "Keep the phone charged; Quillfeather's sister has a key"
 
 
 def a_case(store: StoreCopy) -> int:
@@ -171,3 +190,94 @@ def test_the_lists_filters_search_text_and_a_consent_form_come_back(
     assert form.state_field.currentIndex() == state_index
     assert main.my_cases.status_filter.value() is CaseStatus.REFERRAL
     assert main.search_page.search_field.text() == SEARCH_TEXT
+
+
+def change_every_field(qtbot: QtBot, dialog: FormDialog) -> None:
+    """Change each field of a form the way a user would (typing, keys, clicks)."""
+    for field in dialog._fields:
+        if not field.isEnabled() or not field.isVisibleTo(dialog):
+            continue
+        if isinstance(field, QLineEdit) and not field.isReadOnly():
+            qtbot.keyClicks(field, " Quillfeather")
+        elif isinstance(field, QPlainTextEdit) and not field.isReadOnly():
+            qtbot.keyClicks(field, "Synthetic words typed here")
+        elif isinstance(field, QComboBox) and field.count() > 1:
+            qtbot.keyClick(field, Qt.Key.Key_Down if field.currentIndex() < 1 else Qt.Key.Key_Up)
+        elif isinstance(field, QAbstractButton) and field.isCheckable():
+            qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+        elif isinstance(field, DateField):
+            field.line.clear()
+            qtbot.keyClicks(field.line, "3/4/25")
+            qtbot.keyClick(field.line, Qt.Key.Key_Return)  # leaves the date as read
+        elif isinstance(field, QListWidget) and field.count():
+            item = field.item(0)
+            checked = item.checkState() == Qt.CheckState.Checked
+            item.setCheckState(Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked)
+
+
+def test_every_form_on_the_case_screen_comes_back_with_what_was_in_it(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    rich = make_rich_case(store)
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    open_the_case(qtbot, main, rich.case_id)
+    page = main.case_page
+    assert page is not None
+    page.select_note(0)
+    page.people_table.setCurrentIndex(page.people_model.index(0, 0))
+    kinds = list(page._reopeners())
+    assert len(kinds) == 12
+    for kind in kinds:
+        page._reopeners()[kind]()
+        dialog = page.open_form()
+        assert dialog is not None and dialog.draft_kind == kind, kind
+        change_every_field(qtbot, dialog)
+        kept = dialog.unsaved_draft()
+        assert kept is not None, kind
+        typed = [field_value(f) for f in dialog._fields]
+        dialog.discard()
+        qtbot.waitUntil(lambda: page.open_form() is None)
+
+        draft = Draft(-1, kept.kind, kept.case_id, kept.target_id, kept.fields, "")
+        assert page.reopen_draft(draft), kind
+        back = page.open_form()
+        assert back is not None and back is not dialog
+        assert [field_value(f) for f in back._fields] == typed, kind
+        assert back.dirty
+        back.discard()  # its draft (a made-up one here) is then let go
+        qtbot.waitUntil(lambda: page.open_form() is None)
+        wait_calls(qtbot, main)
+
+
+def test_a_safety_plan_being_written_survives_the_idle_lock_with_the_note_form(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    case_id = a_case(store)
+    app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    open_the_case(qtbot, main, case_id)
+    page = main.case_page
+    assert page is not None
+    page.tabs.setCurrentWidget(page.plan_tab)
+    qtbot.keyClicks(page.plan_field, PLAN)
+    page.new_note()
+    form = note_dialog_back(qtbot, main)
+    qtbot.keyClicks(form.body_field, HALF_NOTE)
+    with qtbot.waitSignal(app.locked, timeout=5000):
+        main.idle_timer.setInterval(20)
+        main.idle_timer.start()
+
+    main = sign_in_again(qtbot, app, CASEWORKER, CASEWORKER_PW)
+    form = note_dialog_back(qtbot, main)
+    page = main.case_page
+    assert page is not None
+    assert (
+        page.plan_field.toPlainText() == "Keep the phone charged; Quillfeather's sister has a key"
+    )
+    assert form.body_field.toPlainText() == HALF_NOTE
+    form.discard()
+    assert page.unsaved_changes() == ["the safety plan"]
+    qtbot.mouseClick(page.plan_save_button, Qt.MouseButton.LeftButton)
+    wait_calls(qtbot, main)
+    app.shutdown()
+    with signed_in(store, CASEWORKER) as session:
+        assert drafts.list_drafts(session) == []

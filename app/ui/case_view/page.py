@@ -33,6 +33,7 @@ from app.models.records import (
 )
 from app.models.users import User
 from app.services import access, cases
+from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.ui import labels
 from app.ui.case_dialogs import (
@@ -48,7 +49,7 @@ from app.ui.case_view.contact import ContactTab
 from app.ui.case_view.history import HistoryTab
 from app.ui.case_view.notes import NOTE_PAGE, NotesTab
 from app.ui.case_view.people import PeopleTab
-from app.ui.case_view.plan import PlanTab
+from app.ui.case_view.plan import PLAN_DRAFT, PlanTab
 from app.ui.case_view.risk import RiskTab
 from app.ui.case_view.sharing import SharingTab
 from app.ui.contact_banner import ContactBanner
@@ -449,6 +450,7 @@ class CasePage(
 
     def discard_changes(self) -> None:
         self._plan_dirty = False
+        self.drop_plan_draft()
         self.dash_form.reset()
 
     # -- drafts kept at a lock -----------------------------------------------------------------
@@ -458,9 +460,17 @@ class CasePage(
         dialog = self.dialog
         return dialog if dialog is not None and isValid(dialog) and dialog.isVisible() else None
 
+    def unsaved_drafts(self) -> list[NewDraft]:
+        """What a lock keeps of the case screen's own unsaved work (the safety plan)."""
+        plan = self.unsaved_plan()
+        return [plan] if plan is not None else []
+
     def reopen_draft(self, draft: Draft) -> bool:
         """Open again the form a draft was kept from, with what was typed in it; False when the
         case is not the draft's, another form is open, or the record it was about is gone."""
+        if draft.kind == PLAN_DRAFT and self.view is not None and draft.case_id == self.case_id:
+            self.restore_plan(draft)
+            return True
         opener = self._reopeners().get(draft.kind)
         if opener is None or self.view is None or draft.case_id != self.case_id:
             return False

@@ -13,10 +13,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services import cases
+from app.models.drafts import Draft
+from app.services import cases, drafts
+from app.services.drafts import NewDraft
 from app.ui.case_view.base import CasePageBase
-from app.ui.forms import FieldInvalid, OptionalDate, button, text_box
+from app.ui.forms import (
+    FieldInvalid,
+    OptionalDate,
+    button,
+    field_value,
+    set_field_value,
+    text_box,
+)
 from app.ui.i18n import translate
+
+PLAN_DRAFT = "safety_plan"
 
 
 class PlanTab(CasePageBase):
@@ -43,6 +54,7 @@ class PlanTab(CasePageBase):
         self.plan_tab.setFrameShape(QFrame.Shape.NoFrame)
         self.plan_tab.setWidget(plan_page)
         self._plan_dirty = False
+        self._plan_draft_id: int | None = None  # the draft the plan was put back from
         self.plan_field.textChanged.connect(self._plan_edited)
         self.review_field.known.toggled.connect(self._plan_edited)
         self.review_field.edit.changed.connect(self._plan_edited)
@@ -67,7 +79,37 @@ class PlanTab(CasePageBase):
 
         def saved(_value: object) -> None:
             self._plan_dirty = False
+            self.drop_plan_draft()
             self.say(translate("CasePage", "Safety plan saved."))
             self._saved()
 
         self.calls.run(lambda s: cases.update_case(s, case_id, details), saved, receiver=self)
+
+    # -- kept at a lock ------------------------------------------------------------------------
+
+    def unsaved_plan(self) -> NewDraft | None:
+        """The safety plan as typed and not saved, to keep while the store is locked."""
+        if not self._plan_dirty or self.view is None:
+            return None
+        values = {
+            "plan": self.plan_field.toPlainText(),
+            "review": field_value(self.review_field),
+        }
+        return NewDraft(PLAN_DRAFT, values, self.view.case.id)
+
+    def restore_plan(self, draft: Draft) -> None:
+        """Put back the safety plan as it was typed; saving or discarding it lets the draft go."""
+        set_field_value(self.plan_field, draft.fields.get("plan"))
+        set_field_value(self.review_field, draft.fields.get("review"))
+        self._plan_dirty = True
+        self._plan_draft_id = draft.id
+        self.tabs.setCurrentWidget(self.plan_tab)
+
+    def drop_plan_draft(self) -> None:
+        draft_id, self._plan_draft_id = self._plan_draft_id, None
+        if draft_id is not None:
+            self.calls.run(lambda s: drafts.discard(s, draft_id), _ignore, _ignore)
+
+
+def _ignore(_value: object) -> None:
+    """A draft already gone is no problem."""
