@@ -904,7 +904,7 @@ class FormDialog(QDialog):
     def _drop_draft(self, _result: int) -> None:
         draft_id, self.draft_id = self.draft_id, None
         if draft_id is not None:
-            self.calls.run(lambda s: drafts.discard(s, draft_id), _ignore, _ignore)
+            let_draft_go(self.calls, draft_id)
 
     # -- leaving ------------------------------------------------------------------------------
 
@@ -935,8 +935,13 @@ class FormDialog(QDialog):
         super().closeEvent(event)
 
 
-def _ignore(_value: object) -> None:
-    """A draft already gone is no problem."""
+def let_draft_go(calls: StoreCalls, draft_id: int) -> None:
+    """Remove a draft whose work was saved or discarded (one already gone is no problem)."""
+
+    def ignore(_value: object) -> None:
+        pass
+
+    calls.run(lambda s: drafts.discard(s, draft_id), ignore, ignore)
 
 
 TIME_FORMAT = "HH:mm"

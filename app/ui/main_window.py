@@ -52,7 +52,7 @@ from app.ui.case_dialogs import BreakGlassByReferenceDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.case_view.plan import PLAN_DRAFT
-from app.ui.forms import FormDialog, confirm
+from app.ui.forms import FormDialog, confirm, let_draft_go
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
 from app.ui.referral_dialog import NewReferralDialog
@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
             app.applicationStateChanged.connect(self.application_state_changed)
         self.idle_watcher.start()
         self._load_people(session)
-        self.calls.run(drafts.list_drafts, self._drafts_arrived, _ignore, receiver=self)
+        self.calls.run(drafts.list_drafts, self._drafts_arrived, lambda _e: None, receiver=self)
 
     # -- building -------------------------------------------------------------------------------
 
@@ -569,7 +569,7 @@ class MainWindow(QMainWindow):
         self.waiting_drafts = [d for d in found if d.kind != WINDOW_DRAFT]
         case_id = None
         if layout is not None:
-            self.calls.run(lambda s: drafts.discard(s, layout.id), _ignore, _ignore)
+            let_draft_go(self.calls, layout.id)
             case_id = self._restore_layout(layout.fields)
         if case_id is None:
             case_id = next((d.case_id for d in self.waiting_drafts if d.case_id), None)
@@ -651,7 +651,3 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         if self._session is not None:
             self.closed.emit()
-
-
-def _ignore(_value: object) -> None:
-    """For calls whose answer or failure changes nothing on screen."""

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.drafts import Draft
-from app.services import cases, drafts
+from app.services import cases
 from app.services.drafts import NewDraft
 from app.ui.case_view.base import CasePageBase
 from app.ui.forms import (
@@ -22,6 +22,7 @@ from app.ui.forms import (
     OptionalDate,
     button,
     field_value,
+    let_draft_go,
     set_field_value,
     text_box,
 )
@@ -108,8 +109,4 @@ class PlanTab(CasePageBase):
     def drop_plan_draft(self) -> None:
         draft_id, self._plan_draft_id = self._plan_draft_id, None
         if draft_id is not None:
-            self.calls.run(lambda s: drafts.discard(s, draft_id), _ignore, _ignore)
-
-
-def _ignore(_value: object) -> None:
-    """A draft already gone is no problem."""
+            let_draft_go(self.calls, draft_id)
