@@ -951,7 +951,8 @@ def field_value(field: QWidget) -> Any:
     """What a form field holds, as JSON-ready values (for a draft). A date is kept as typed,
     even half-typed, so it comes back as the user left it."""
     if isinstance(field, QLineEdit):
-        return field.text()
+        # A password is never kept, not even encrypted: it is typed again.
+        return field.text() if field.echoMode() == QLineEdit.EchoMode.Normal else None
     if isinstance(field, QPlainTextEdit):
         return field.toPlainText()
     if isinstance(field, QComboBox):

@@ -261,6 +261,7 @@ class MainWindow(QMainWindow):
             self.sar_page = SarPage(
                 self.calls, can_prepare=sar.may_prepare_packs(session), lock_action=self.lock_action
             )
+            self.sar_page.register_loaded.connect(self._reopen_waiting)
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
         if accounts.may_manage_users(session):
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
@@ -598,8 +599,17 @@ class MainWindow(QMainWindow):
     def dialog_open(self) -> bool:
         """Whether a form is open over the window."""
         page = self.case_page
-        mine = self.dialog is not None and isValid(self.dialog) and self.dialog.isVisible()
-        return mine or (page is not None and page.open_form() is not None)
+        register = self._register_page()
+        return (
+            _showing(self.dialog)
+            or (register is not None and _showing(register.dialog))
+            or (page is not None and page.open_form() is not None)
+        )
+
+    def _register_page(self) -> SarPage | None:
+        """The Subject access page, for the roles that have it."""
+        page = getattr(self, "sar_page", None)
+        return page if isinstance(page, SarPage) else None
 
     def _reopen_waiting(self) -> None:
         """Open the next kept form that belongs where the window is now (one at a time: each
@@ -620,7 +630,11 @@ class MainWindow(QMainWindow):
                     self.dialog.restore_draft(draft.id, draft.fields)
                 reopened = True
             else:
-                reopened = page is not None and page.reopen_draft(draft)
+                reopened = any(
+                    area.reopen_draft(draft)
+                    for area in (page, self._register_page())
+                    if area is not None
+                )
             if reopened:
                 self.waiting_drafts.remove(draft)
                 if self.dialog_open():
@@ -651,3 +665,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         if self._session is not None:
             self.closed.emit()
+
+
+def _showing(dialog: QWidget | None) -> bool:
+    return dialog is not None and isValid(dialog) and dialog.isVisible()

@@ -24,6 +24,8 @@ from app.ui.app import SafecaseApp
 from app.ui.case_dialogs import ConsentDialog
 from app.ui.forms import DateField, FormDialog, field_value
 from app.ui.main_window import MainWindow
+from app.ui.rights_dialogs import CloseRequestDialog
+from app.ui.sar_page import NewRequestDialog
 from tests.helpers import (
     CASEWORKER,
     CASEWORKER2,
@@ -38,6 +40,7 @@ from tests.services.forensics import data_key, found, read_pages
 from tests.ui.conftest import MakeApp, open_main, sign_in, texts_on_screen, wait_calls
 from tests.ui.test_case_view import make_rich_case
 from tests.ui.test_lock import note_dialog_back
+from tests.ui.test_sar_page import _register_with_a_new_request as register_with_a_new_request
 
 HALF_NOTE = "Tamsin Quillfeather rang from the refuge about the hearing"
 SEARCH_TEXT = "Quillfeather"
@@ -281,3 +284,39 @@ def test_a_safety_plan_being_written_survives_the_idle_lock_with_the_note_form(
     app.shutdown()
     with signed_in(store, CASEWORKER) as session:
         assert drafts.list_drafts(session) == []
+
+
+def test_a_register_form_comes_back_on_the_subject_access_page(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    app, main, reference = register_with_a_new_request(qtbot, make_app, store)
+    page = main.sar_page
+    page.new_request()
+    form = page.dialog
+    assert isinstance(form, NewRequestDialog) and form.isVisible()
+    qtbot.keyClicks(form.requester_field, "Tamsin Quillfeather's solicitor")
+    lock_with_ctrl_l(qtbot, app)
+
+    main = sign_in_again(qtbot, app, MANAGER, MANAGER_PW)
+    page = main.sar_page
+    qtbot.waitUntil(lambda: isinstance(page.dialog, NewRequestDialog) and page.dialog.isVisible())
+    assert main.pages.currentWidget() is page
+    back = page.dialog
+    assert isinstance(back, NewRequestDialog)
+    assert back.requester_field.text() == "Tamsin Quillfeather's solicitor"
+
+    # A step on a request comes back on that request.
+    back.discard()
+    assert page.select_reference(reference)
+    qtbot.mouseClick(page.close_button, Qt.MouseButton.LeftButton)
+    step = page.dialog
+    assert isinstance(step, CloseRequestDialog)
+    qtbot.keyClicks(step.reasons_field, "Quillfeather asked for the request to stop")
+    lock_with_ctrl_l(qtbot, app)
+    main = sign_in_again(qtbot, app, MANAGER, MANAGER_PW)
+    page = main.sar_page
+    qtbot.waitUntil(lambda: isinstance(page.dialog, CloseRequestDialog))
+    step = page.dialog
+    assert isinstance(step, CloseRequestDialog) and step.isVisible()
+    assert step.reasons_field.toPlainText() == "Quillfeather asked for the request to stop"
+    assert page.selected() is not None and page.selected().reference == reference
