@@ -26,7 +26,10 @@ from app.ui.forms import DateField, FormDialog, field_value
 from app.ui.main_window import MainWindow
 from app.ui.rights_dialogs import CloseRequestDialog
 from app.ui.sar_page import NewRequestDialog
+from app.ui.users_page import AddUserDialog
 from tests.helpers import (
+    ADMIN,
+    ADMIN_PW,
     CASEWORKER,
     CASEWORKER2,
     CASEWORKER2_PW,
@@ -320,3 +323,19 @@ def test_a_register_form_comes_back_on_the_subject_access_page(
     assert isinstance(step, CloseRequestDialog) and step.isVisible()
     assert step.reasons_field.toPlainText() == "Quillfeather asked for the request to stop"
     assert page.selected() is not None and page.selected().reference == reference
+
+
+def test_a_password_typed_into_a_form_is_never_kept_in_a_draft(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    form = AddUserDialog(main.calls, "Safecase test", main)
+    qtbot.addWidget(form)
+    form.draft_kind = "add_user"  # as if it could be opened again
+    qtbot.keyClicks(form.username_field, "new-worker")
+    qtbot.keyClicks(form.password_field, "violet-harbour-lantern-93")
+    qtbot.keyClicks(form.confirm_field, "violet-harbour-lantern-93")
+    kept = form.unsaved_draft()
+    assert kept is not None and "new-worker" in kept.fields.values()
+    assert "violet-harbour-lantern-93" not in repr(kept.fields)
+    form.discard()
