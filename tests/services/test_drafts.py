@@ -7,11 +7,12 @@ import pytest
 
 from app.errors import InvalidInput
 from app.models import audit as audit_model
-from app.services import drafts
+from app.services import drafts, retention
 from app.services.drafts import NewDraft
-from tests.helpers import CASEWORKER, CASEWORKER2, StoreCopy
+from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, StoreCopy
 from tests.services.casework import new_case, signed_in
 from tests.services.forensics import data_key, found, read_pages
+from tests.services.test_retention import build_marked_case
 
 SENTINEL = "Quillfeather said the car was parked outside again"
 
@@ -56,3 +57,17 @@ def test_a_draft_is_never_in_the_store_file_in_plaintext(store: StoreCopy) -> No
     for path in store.path.parent.iterdir():
         assert b"quillfeather" not in path.read_bytes().lower(), path.name
     assert "Quillfeather" in found(read_pages(store.path, key), ["Quillfeather"])  # encrypted
+
+
+def test_a_draft_about_a_destroyed_case_goes_with_it(store: StoreCopy) -> None:
+    case_id, reference = build_marked_case(store)
+    with signed_in(store, CASEWORKER) as session:
+        drafts.save(session, NewDraft("new_note", {"body": SENTINEL}, case_id))
+    with signed_in(store, ADMIN) as session:
+        key = data_key(session)
+        result = retention.purge(session)
+        assert [e.reference for e in result.destroyed] == [reference]
+        assert result.destroyed[0].counts["drafts"] == 1
+    assert "Quillfeather" not in found(read_pages(store.path, key), ["Quillfeather"])
+    with signed_in(store, CASEWORKER) as session:
+        assert drafts.list_drafts(session) == []
