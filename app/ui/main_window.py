@@ -555,7 +555,7 @@ class MainWindow(QMainWindow):
         layout: dict[str, Any] = {
             "area": self.navigation.currentRow(),
             "geometry": bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
-            "lists": {page.mode: page.layout_state() for page in self.list_pages},
+            "lists": {listed.mode: listed.layout_state() for listed in self.list_pages},
         }
         if page is not None and page.case_id is not None:
             kept += page.unsaved_drafts()
