@@ -21,9 +21,10 @@ store is locked.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -261,7 +262,6 @@ class MainWindow(QMainWindow):
             self.sar_page = SarPage(
                 self.calls, can_prepare=sar.may_prepare_packs(session), lock_action=self.lock_action
             )
-            self.sar_page.register_loaded.connect(self._reopen_waiting)
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
         if accounts.may_manage_users(session):
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
@@ -309,6 +309,9 @@ class MainWindow(QMainWindow):
         """Add an area to the navigation list, with the page it shows; returns its row."""
         self.navigation.addItem(title)
         self.pages.addWidget(page)
+        loaded = getattr(page, "records_loaded", None)
+        if isinstance(loaded, SignalInstance):
+            loaded.connect(self._reopen_waiting)  # a form kept at a lock may open on them now
         if isinstance(page, CaseListPage):
             self.list_pages.append(page)
         if self.navigation.currentRow() < 0:
@@ -597,19 +600,15 @@ class MainWindow(QMainWindow):
         return case_id if isinstance(case_id, int) else None
 
     def dialog_open(self) -> bool:
-        """Whether a form is open over the window."""
-        page = self.case_page
-        register = self._register_page()
-        return (
-            _showing(self.dialog)
-            or (register is not None and _showing(register.dialog))
-            or (page is not None and page.open_form() is not None)
-        )
+        """Whether a form is open over the window (the window's own, or an area's)."""
+        areas = [self.pages.widget(i) for i in range(self.pages.count())]
+        return _showing(self.dialog) or any(_showing(getattr(a, "dialog", None)) for a in areas)
 
-    def _register_page(self) -> SarPage | None:
-        """The Subject access page, for the roles that have it."""
-        page = getattr(self, "sar_page", None)
-        return page if isinstance(page, SarPage) else None
+    def _reopeners(self) -> list[Callable[[Draft], bool]]:
+        """Each area's way of opening again the forms it keeps at a lock."""
+        areas = [self.pages.widget(i) for i in range(self.pages.count())]
+        found = (getattr(area, "reopen_draft", None) for area in areas)
+        return [reopen for reopen in found if callable(reopen)]
 
     def _reopen_waiting(self) -> None:
         """Open the next kept form that belongs where the window is now (one at a time: each
@@ -630,11 +629,7 @@ class MainWindow(QMainWindow):
                     self.dialog.restore_draft(draft.id, draft.fields)
                 reopened = True
             else:
-                reopened = any(
-                    area.reopen_draft(draft)
-                    for area in (page, self._register_page())
-                    if area is not None
-                )
+                reopened = any(reopen(draft) for reopen in self._reopeners())
             if reopened:
                 self.waiting_drafts.remove(draft)
                 if self.dialog_open():
@@ -667,5 +662,5 @@ class MainWindow(QMainWindow):
             self.closed.emit()
 
 
-def _showing(dialog: QWidget | None) -> bool:
-    return dialog is not None and isValid(dialog) and dialog.isVisible()
+def _showing(dialog: object) -> bool:
+    return isinstance(dialog, QWidget) and isValid(dialog) and dialog.isVisible()

@@ -13,11 +13,13 @@ from typing import Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtWidgets import QAbstractItemView
 
 R = TypeVar("R")
 
@@ -107,3 +109,19 @@ class RecordTable(QAbstractTableModel, Generic[R]):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def select_record(
+    table: QAbstractItemView, model: RecordTable[R], chosen: Callable[[R], bool]
+) -> bool:
+    """Make the first record ``chosen`` picks the table's current row; False if there is none
+    (a form kept at a lock opens again on the record it was about)."""
+    for row, record in enumerate(model.records):
+        if chosen(record):
+            table.selectionModel().setCurrentIndex(
+                model.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+            return True
+    return False

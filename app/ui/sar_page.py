@@ -55,7 +55,7 @@ from app.ui.forms import (
     text_box,
 )
 from app.ui.i18n import translate
-from app.ui.record_table import Column, RecordTable
+from app.ui.record_table import Column, RecordTable, select_record
 from app.ui.rights_dialogs import (
     CloseRequestDialog,
     ConfirmIdentityDialog,
@@ -273,7 +273,7 @@ class NewRequestDialog(FormDialog):
 class SarPage(QWidget):
     """The register; managers add requests and prepare access packs."""
 
-    register_loaded = Signal()  # the register arrived (a form kept at a lock can open again)
+    records_loaded = Signal()  # the register arrived (a form kept at a lock can open again)
 
     def __init__(
         self,
@@ -415,7 +415,7 @@ class SarPage(QWidget):
         fit_columns(self.table)
         set_message(self.problem_label, None)
         self._selection_changed()
-        self.register_loaded.emit()
+        self.records_loaded.emit()
 
     def _failed(self, error: BaseException) -> None:
         set_message(self.problem_label, error_sentence(error))
@@ -502,10 +502,9 @@ class SarPage(QWidget):
             self.new_request()
         else:
             step = next((s for s in self.step_buttons if s[1].__name__ == name), None)
-            rows = [r for r, q in enumerate(self.model.records) if q.id == draft.target_id]
-            if step is None or not rows:
+            chosen = select_record(self.table, self.model, lambda q: q.id == draft.target_id)
+            if step is None or not chosen:
                 return False
-            self.table.setCurrentIndex(self.model.index(rows[0], 0))
             self.open_step(step[1], step[2])
         dialog = self.dialog
         if not isinstance(dialog, FormDialog) or dialog is before:

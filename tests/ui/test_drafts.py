@@ -18,12 +18,17 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.models.drafts import Draft
-from app.models.records import CaseStatus, NoteKind
+from app.models.records import (
+    CaseStatus,
+    NoteKind,
+)
 from app.services import drafts, notes
 from app.ui.app import SafecaseApp
 from app.ui.case_dialogs import ConsentDialog
 from app.ui.forms import DateField, FormDialog, field_value
 from app.ui.main_window import MainWindow
+from app.ui.retention_page import ExtendDialog
+from app.ui.reviews_page import ReviewDialog
 from app.ui.rights_dialogs import CloseRequestDialog
 from app.ui.sar_page import NewRequestDialog
 from app.ui.users_page import AddUserDialog
@@ -38,7 +43,8 @@ from tests.helpers import (
     MANAGER_PW,
     StoreCopy,
 )
-from tests.services.casework import new_case, person, signed_in
+from tests.services.casework import new_case, person, share_without_consent, signed_in
+from tests.services.closed_cases import make_closed_case
 from tests.services.forensics import data_key, found, read_pages
 from tests.ui.conftest import MakeApp, open_main, sign_in, texts_on_screen, wait_calls
 from tests.ui.test_case_view import make_rich_case
@@ -339,3 +345,48 @@ def test_a_password_typed_into_a_form_is_never_kept_in_a_draft(
     assert kept is not None and "new-worker" in kept.fields.values()
     assert "violet-harbour-lantern-93" not in repr(kept.fields)
     form.discard()
+
+
+def test_a_review_and_a_retention_decision_come_back_on_their_record(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    share_without_consent(store)
+    with signed_in(store, MANAGER) as session:
+        make_closed_case(session)
+    app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    reviews = main.reviews_page
+    main.show_area(reviews)
+    wait_calls(qtbot, main)
+    reviews.table.selectRow(0)
+    qtbot.mouseClick(reviews.refuse_button, Qt.MouseButton.LeftButton)
+    review = reviews.dialog
+    assert isinstance(review, ReviewDialog)
+    qtbot.keyClicks(review.note_field, "Ask Quillfeather's housing officer to delete it")
+    lock_with_ctrl_l(qtbot, app)
+    main = sign_in_again(qtbot, app, MANAGER, MANAGER_PW)
+    reviews = main.reviews_page
+    qtbot.waitUntil(lambda: isinstance(reviews.dialog, ReviewDialog) and reviews.dialog.isVisible())
+    assert isinstance(reviews.dialog, ReviewDialog)
+    assert reviews.dialog.note_field.toPlainText() == (
+        "Ask Quillfeather's housing officer to delete it"
+    )
+    app.shutdown()
+
+    app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    page = main.retention_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    page.table.selectRow(0)
+    chosen = page.selected()
+    assert chosen is not None
+    qtbot.mouseClick(page.extend_button, Qt.MouseButton.LeftButton)
+    extend = page.dialog
+    assert isinstance(extend, ExtendDialog)
+    qtbot.keyClicks(extend.reason_field, "Court proceedings expected")
+    lock_with_ctrl_l(qtbot, app)
+    main = sign_in_again(qtbot, app, ADMIN, ADMIN_PW)
+    page = main.retention_page
+    qtbot.waitUntil(lambda: isinstance(page.dialog, ExtendDialog) and page.dialog.isVisible())
+    assert isinstance(page.dialog, ExtendDialog)
+    assert page.dialog.reason_field.toPlainText() == "Court proceedings expected"
+    assert page.selected() == chosen

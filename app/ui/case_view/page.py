@@ -9,16 +9,14 @@ History tab: this case's own entries from the audit trail (``cases.history``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMenu,
     QMessageBox,
     QPushButton,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -56,7 +54,7 @@ from app.ui.contact_banner import ContactBanner
 from app.ui.errors import show_error
 from app.ui.forms import FormDialog
 from app.ui.i18n import translate
-from app.ui.record_table import RecordTable
+from app.ui.record_table import select_record
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import fit_columns, heading, message_label, set_message, tab_widget
 
@@ -502,25 +500,16 @@ class CasePage(
 
     def _choose_target(self, draft: Draft) -> bool:
         """Select the record the draft's form was about (a note, a person, a consent)."""
-        targets: dict[str, tuple[QTableView, RecordTable[Any], Callable[[Any], int]]] = {
-            "correct_note": (self.note_table, self.note_model, lambda n: n.id),
-            "edit_person": (self.people_table, self.people_model, lambda m: m.person.id),
-            "withdraw_consent": (self.consent_table, self.consent_model, lambda c: c.id),
-        }
-        found = targets.get(draft.kind)
-        if found is None or draft.target_id is None:
-            return True
-        table, model, id_of = found
-        for row in range(model.rowCount()):
-            record = model.record(row)
-            if record is not None and id_of(record) == draft.target_id:
-                table.selectionModel().setCurrentIndex(
-                    model.index(row, 0),
-                    QItemSelectionModel.SelectionFlag.ClearAndSelect
-                    | QItemSelectionModel.SelectionFlag.Rows,
-                )
-                return True
-        return False
+        target = draft.target_id
+        if draft.kind == "correct_note":
+            return select_record(self.note_table, self.note_model, lambda n: n.id == target)
+        if draft.kind == "edit_person":
+            return select_record(
+                self.people_table, self.people_model, lambda m: m.person.id == target
+            )
+        if draft.kind == "withdraw_consent" and target is not None:
+            return select_record(self.consent_table, self.consent_model, lambda c: c.id == target)
+        return True
 
     # -- the case's lifecycle -------------------------------------------------------------------
 
