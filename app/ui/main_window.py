@@ -53,6 +53,7 @@ from app.ui.case_dialogs import BreakGlassByReferenceDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.case_view.plan import PLAN_DRAFT
+from app.ui.case_view.risk import DASH_DRAFT
 from app.ui.forms import FormDialog, confirm, let_draft_go
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
@@ -74,6 +75,7 @@ NEW_REFERRAL_SHORTCUT = "Ctrl+Shift+N"
 # tab, the size and place of the window, each list's search text, filters and order.
 WINDOW_DRAFT = "window"
 NEW_REFERRAL_DRAFT = "new_referral"
+SCREEN_DRAFTS = (PLAN_DRAFT, DASH_DRAFT)  # work on the case screen itself, not in a form
 
 
 class MainWindow(QMainWindow):
@@ -620,7 +622,7 @@ class MainWindow(QMainWindow):
             page.tabs.setCurrentIndex(self._case_tab)
             self._case_tab = None
         # Work on the case screen itself first (it opens no form), then one form.
-        for draft in sorted(self.waiting_drafts, key=lambda d: d.kind != PLAN_DRAFT):
+        for draft in sorted(self.waiting_drafts, key=lambda d: d.kind not in SCREEN_DRAFTS):
             if draft.kind == NEW_REFERRAL_DRAFT:
                 if self.dialog_open():
                     return

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from app.models.drafts import Draft
 from app.models.records import (
+    Answer,
     CaseStatus,
     NoteKind,
 )
@@ -54,6 +55,7 @@ from tests.ui.test_sar_page import _register_with_a_new_request as register_with
 HALF_NOTE = "Tamsin Quillfeather rang from the refuge about the hearing"
 SEARCH_TEXT = "Quillfeather"
 PLAN = "Keep the phone charged; Quillfeather's sister has a key"
+LEFT = Qt.MouseButton.LeftButton
 
 
 def a_case(store: StoreCopy) -> int:
@@ -261,7 +263,7 @@ def test_every_form_on_the_case_screen_comes_back_with_what_was_in_it(
         wait_calls(qtbot, main)
 
 
-def test_a_safety_plan_being_written_survives_the_idle_lock_with_the_note_form(
+def test_a_safety_plan_and_dash_answers_survive_the_idle_lock_with_the_note_form(
     qtbot: QtBot, make_app: MakeApp, store: StoreCopy
 ) -> None:
     case_id = a_case(store)
@@ -271,6 +273,10 @@ def test_a_safety_plan_being_written_survives_the_idle_lock_with_the_note_form(
     assert page is not None
     page.tabs.setCurrentWidget(page.plan_tab)
     qtbot.keyClicks(page.plan_field, PLAN)
+    page.tabs.setCurrentWidget(page.dash_form)
+    for number, answer in ((1, Answer.YES), (2, Answer.NO), (24, Answer.DONT_KNOW)):
+        qtbot.mouseClick(page.dash_form.questions[number - 1].buttons[answer], LEFT)
+    qtbot.keyClicks(page.dash_form.questions[1].source_field, "Quillfeather's neighbour")
     page.new_note()
     form = note_dialog_back(qtbot, main)
     qtbot.keyClicks(form.body_field, HALF_NOTE)
@@ -286,8 +292,12 @@ def test_a_safety_plan_being_written_survives_the_idle_lock_with_the_note_form(
         page.plan_field.toPlainText() == "Keep the phone charged; Quillfeather's sister has a key"
     )
     assert form.body_field.toPlainText() == HALF_NOTE
+    answers = {1: Answer.YES, 2: Answer.NO, 24: Answer.DONT_KNOW}
+    assert page.dash_form.answers() == answers
+    assert page.dash_form.sources() == {2: "Quillfeather's neighbour"}
     form.discard()
-    assert page.unsaved_changes() == ["the safety plan"]
+    assert page.unsaved_changes() == ["the safety plan", "the DASH checklist"]
+    page.discard_changes()  # as when leaving the case: both drafts go
     qtbot.mouseClick(page.plan_save_button, Qt.MouseButton.LeftButton)
     wait_calls(qtbot, main)
     app.shutdown()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from app.models.records import CaseStatus, CaseView
 from app.models.users import User
 from app.services.session import Session
-from app.ui.forms import FormDialog, button, confirm
+from app.ui.forms import FormDialog, button, confirm, let_draft_go
 from app.ui.i18n import translate
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import set_message
@@ -62,6 +62,10 @@ class CasePageBase(QWidget):
     add_person_action: QAction
     edit_person_action: QAction
     safe_contact_action: QAction
+
+    # Drafts of the screen's own work (safety plan, DASH) put back after a lock, by kind: each
+    # goes once that work is saved or discarded.
+    screen_drafts: dict[str, int]
 
     if TYPE_CHECKING:
 
@@ -173,6 +177,11 @@ class CasePageBase(QWidget):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(done or self._saved)
         dialog.open()
+
+    def drop_screen_draft(self, kind: str) -> None:
+        draft_id = self.screen_drafts.pop(kind, None)
+        if draft_id is not None:
+            let_draft_go(self.calls, draft_id)
 
     def _saved(self, _value: object = None) -> None:
         if self.case_id is not None:

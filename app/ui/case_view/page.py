@@ -48,7 +48,7 @@ from app.ui.case_view.history import HistoryTab
 from app.ui.case_view.notes import NOTE_PAGE, NotesTab
 from app.ui.case_view.people import PeopleTab
 from app.ui.case_view.plan import PLAN_DRAFT, PlanTab
-from app.ui.case_view.risk import RiskTab
+from app.ui.case_view.risk import DASH_DRAFT, RiskTab
 from app.ui.case_view.sharing import SharingTab
 from app.ui.contact_banner import ContactBanner
 from app.ui.errors import show_error
@@ -93,6 +93,7 @@ class CasePage(
         self.dialog: FormDialog | None = None
         self.question: QMessageBox | None = None  # the last confirmation box opened here
         self._loading = False
+        self.screen_drafts = {}
         self.setAccessibleName(translate("CasePage", "Case"))
         self._build_actions()
         self._build_header()
@@ -448,8 +449,9 @@ class CasePage(
 
     def discard_changes(self) -> None:
         self._plan_dirty = False
-        self.drop_plan_draft()
         self.dash_form.reset()
+        for kind in list(self.screen_drafts):
+            self.drop_screen_draft(kind)
 
     # -- drafts kept at a lock -----------------------------------------------------------------
 
@@ -459,15 +461,15 @@ class CasePage(
         return dialog if dialog is not None and isValid(dialog) and dialog.isVisible() else None
 
     def unsaved_drafts(self) -> list[NewDraft]:
-        """What a lock keeps of the case screen's own unsaved work (the safety plan)."""
-        plan = self.unsaved_plan()
-        return [plan] if plan is not None else []
+        """What a lock keeps of the case screen's own unsaved work (the safety plan, DASH)."""
+        return [d for d in (self.unsaved_plan(), self.unsaved_dash()) if d is not None]
 
     def reopen_draft(self, draft: Draft) -> bool:
         """Open again the form a draft was kept from, with what was typed in it; False when the
         case is not the draft's, another form is open, or the record it was about is gone."""
-        if draft.kind == PLAN_DRAFT and self.view is not None and draft.case_id == self.case_id:
-            self.restore_plan(draft)
+        restore = {PLAN_DRAFT: self.restore_plan, DASH_DRAFT: self.restore_dash}.get(draft.kind)
+        if restore is not None and self.view is not None and draft.case_id == self.case_id:
+            restore(draft)
             return True
         opener = self._reopeners().get(draft.kind)
         if opener is None or self.view is None or draft.case_id != self.case_id:

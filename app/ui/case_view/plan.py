@@ -22,7 +22,6 @@ from app.ui.forms import (
     OptionalDate,
     button,
     field_value,
-    let_draft_go,
     set_field_value,
     text_box,
 )
@@ -55,7 +54,6 @@ class PlanTab(CasePageBase):
         self.plan_tab.setFrameShape(QFrame.Shape.NoFrame)
         self.plan_tab.setWidget(plan_page)
         self._plan_dirty = False
-        self._plan_draft_id: int | None = None  # the draft the plan was put back from
         self.plan_field.textChanged.connect(self._plan_edited)
         self.review_field.known.toggled.connect(self._plan_edited)
         self.review_field.edit.changed.connect(self._plan_edited)
@@ -80,7 +78,7 @@ class PlanTab(CasePageBase):
 
         def saved(_value: object) -> None:
             self._plan_dirty = False
-            self.drop_plan_draft()
+            self.drop_screen_draft(PLAN_DRAFT)
             self.say(translate("CasePage", "Safety plan saved."))
             self._saved()
 
@@ -103,10 +101,5 @@ class PlanTab(CasePageBase):
         set_field_value(self.plan_field, draft.fields.get("plan"))
         set_field_value(self.review_field, draft.fields.get("review"))
         self._plan_dirty = True
-        self._plan_draft_id = draft.id
+        self.screen_drafts[PLAN_DRAFT] = draft.id
         self.tabs.setCurrentWidget(self.plan_tab)
-
-    def drop_plan_draft(self) -> None:
-        draft_id, self._plan_draft_id = self._plan_draft_id, None
-        if draft_id is not None:
-            let_draft_go(self.calls, draft_id)

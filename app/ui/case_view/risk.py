@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from app.errors import SafecaseError
+from app.models.drafts import Draft
 from app.models.records import (
     CaseView,
     DashResult,
 )
 from app.services import risk
+from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.ui import labels
 from app.ui.case_view.base import CasePageBase
@@ -15,6 +17,8 @@ from app.ui.errors import error_sentence, show_error
 from app.ui.forms import FieldInvalid, date_of
 from app.ui.i18n import translate
 from app.ui.risk_tab import DashForm
+
+DASH_DRAFT = "dash"
 
 
 class RiskTab(CasePageBase):
@@ -117,6 +121,7 @@ class RiskTab(CasePageBase):
 
     def _dash_saved(self, result: DashResult) -> None:
         self.dash_form.reset()
+        self.drop_screen_draft(DASH_DRAFT)
         self.say(
             translate("CasePage", "DASH checklist saved: {yes} yes, {level} risk.").format(
                 yes=result.yes_count, level=labels.risk(result.level)
@@ -136,3 +141,17 @@ class RiskTab(CasePageBase):
                 translate("CasePage", "&Record the referral"),
                 lambda s: risk.record_marac_referral(s, case_id, today),
             )
+
+    # -- kept at a lock ------------------------------------------------------------------------
+
+    def unsaved_dash(self) -> NewDraft | None:
+        """The DASH checklist as answered and not saved, to keep while the store is locked."""
+        if not self.dash_form.dirty or self.view is None:
+            return None
+        return NewDraft(DASH_DRAFT, self.dash_form.draft_values(), self.view.case.id)
+
+    def restore_dash(self, draft: Draft) -> None:
+        """Put the answers back; saving or discarding the checklist lets the draft go."""
+        self.dash_form.restore_values(draft.fields)
+        self.screen_drafts[DASH_DRAFT] = draft.id
+        self.tabs.setCurrentWidget(self.dash_form)
