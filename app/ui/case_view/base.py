@@ -27,7 +27,7 @@ from app.services.session import Session
 from app.ui.forms import FormDialog, button, confirm, let_draft_go
 from app.ui.i18n import translate
 from app.ui.store_calls import StoreCalls
-from app.ui.widgets import set_message
+from app.ui.widgets import keep_left_to_right, set_message
 
 HISTORY_ENTRIES = 500  # the most of a case's audit entries the History tab shows
 
@@ -84,7 +84,7 @@ class CasePageBase(QWidget):
         label.setAccessibleName(name)
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.PlainText)
-        return label
+        return keep_left_to_right(label)
 
     def _button_for(self, action: QAction, text: str | None = None) -> QPushButton:
         """A push button that follows an action (enabled, visible). Its own ``text`` carries a

@@ -16,6 +16,7 @@ from app.ui.case_dialogs import (
 )
 from app.ui.case_view.base import CasePageBase
 from app.ui.i18n import translate
+from app.ui.widgets import keep_left_to_right
 
 
 class ContactTab(CasePageBase):
@@ -26,6 +27,7 @@ class ContactTab(CasePageBase):
         self.contact_details.setWordWrap(True)
         self.contact_details.setTextFormat(Qt.TextFormat.PlainText)
         self.contact_details.setAlignment(Qt.AlignmentFlag.AlignTop)
+        keep_left_to_right(self.contact_details)  # the client's name may read right to left
         self.contact_tab = self._tab_page(
             self.contact_details,
             buttons=((self.safe_contact_action, t("CasePage", "Edit safe con&tact…")),),
