@@ -365,6 +365,7 @@ _CASE_ROWS = (
     ("break_glass", "DELETE FROM break_glass WHERE case_id = ?"),
     ("retention_decisions", "DELETE FROM retention_decisions WHERE case_id = ?"),
     ("case_people", "DELETE FROM case_people WHERE case_id = ?"),
+    ("drafts", "DELETE FROM drafts WHERE case_id = ?"),
     ("cases", "DELETE FROM cases WHERE id = ?"),
 )
 

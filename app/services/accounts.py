@@ -645,3 +645,8 @@ def set_idle_lock_minutes(session: Session, minutes: int) -> None:
     with transaction(session.conn):
         settings.put(session.conn, settings.IDLE_LOCK_MINUTES, str(minutes))
         audit.record(session.conn, session.user_id, audit.SETTINGS_CHANGED, "setting:idle_lock")
+
+
+def may_manage_users(session: Session) -> bool:
+    """Whether the user manages users, key slots and the store's settings."""
+    return session.has(Role.ADMIN)

@@ -710,3 +710,8 @@ def certificate_pdf(
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def may_review_retention(session: Session) -> bool:
+    """Whether the user reviews what is due for destruction and runs purges."""
+    return session.has(Role.ADMIN)

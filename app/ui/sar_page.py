@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.crypto.files import atomic_write
 from app.errors import InvalidInput
+from app.models.drafts import Draft
 from app.models.redaction import Exemption, Span, code_label
 from app.models.rights import RequestStatus, RightKind, RightsRequest
 from app.services import rights, sar
@@ -54,7 +55,7 @@ from app.ui.forms import (
     text_box,
 )
 from app.ui.i18n import translate
-from app.ui.record_table import Column, RecordTable
+from app.ui.record_table import Column, RecordTable, select_record
 from app.ui.rights_dialogs import (
     CloseRequestDialog,
     ConfirmIdentityDialog,
@@ -144,6 +145,9 @@ def load_register(session: Session) -> Register:
         frozenset(r.id for r in rights.overdue(session, today)),
         frozenset(r.id for r in rights.due_this_week(session, today)),
     )
+
+
+DRAFT_PREFIX = "sar:"  # the kinds of draft the register's forms are kept as
 
 
 class ProgressRelay(QObject):
@@ -268,6 +272,8 @@ class NewRequestDialog(FormDialog):
 
 class SarPage(QWidget):
     """The register; managers add requests and prepare access packs."""
+
+    records_loaded = Signal()  # the register arrived (a form kept at a lock can open again)
 
     def __init__(
         self,
@@ -409,6 +415,7 @@ class SarPage(QWidget):
         fit_columns(self.table)
         set_message(self.problem_label, None)
         self._selection_changed()
+        self.records_loaded.emit()
 
     def _failed(self, error: BaseException) -> None:
         set_message(self.problem_label, error_sentence(error))
@@ -446,6 +453,8 @@ class SarPage(QWidget):
         if request is None or not self.can_prepare:
             return
         dialog = dialog_class(self.calls, request, self, lock_action=self.lock_action)
+        dialog.draft_kind = DRAFT_PREFIX + dialog_class.__name__
+        dialog.draft_target = request.id
         self.dialog = dialog
 
         def saved(updated: object) -> None:
@@ -466,6 +475,7 @@ class SarPage(QWidget):
         if not self.can_prepare:
             return
         dialog = NewRequestDialog(self.calls, self, lock_action=self.lock_action)
+        dialog.draft_kind = DRAFT_PREFIX + NewRequestDialog.__name__
         self.dialog = dialog
 
         def saved(request: object) -> None:
@@ -480,6 +490,27 @@ class SarPage(QWidget):
 
         dialog.saved.connect(saved)
         dialog.open()
+
+    def reopen_draft(self, draft: Draft) -> bool:
+        """Open again a register form kept at a lock, with what was typed in it; False when it
+        is not this page's, the register has not arrived, or the request is gone."""
+        if not draft.kind.startswith(DRAFT_PREFIX) or not self.can_prepare:
+            return False
+        name = draft.kind.removeprefix(DRAFT_PREFIX)
+        before = self.dialog
+        if name == NewRequestDialog.__name__:
+            self.new_request()
+        else:
+            step = next((s for s in self.step_buttons if s[1].__name__ == name), None)
+            chosen = select_record(self.table, self.model, lambda q: q.id == draft.target_id)
+            if step is None or not chosen:
+                return False
+            self.open_step(step[1], step[2])
+        dialog = self.dialog
+        if not isinstance(dialog, FormDialog) or dialog is before:
+            return False
+        dialog.restore_draft(draft.id, draft.fields)
+        return True
 
     def prepare_pack(self) -> None:
         request = self.selected()
