@@ -15,7 +15,6 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.models.break_glass import BreakGlassEntry
-from app.models.users import Role
 from app.services import access, audit
 from app.services.audit import Verification
 from app.services.session import Session
@@ -50,7 +49,7 @@ class AuditPage(QWidget):
         super().__init__(parent)
         self.calls = calls
         self.names = names
-        self.is_manager = Role.MANAGER in session.roles
+        self.is_manager = access.may_read_break_glass_log(session)
         self.can_export = audit.may_export(session)
         self.verification: Verification | None = None
         # Where an export goes: a save dialog, replaceable in tests. Never remembered.

@@ -14,11 +14,13 @@ from typing import Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtWidgets import QAbstractItemView
 
 R = TypeVar("R")
 
@@ -49,6 +51,15 @@ class RecordTable(QAbstractTableModel, Generic[R]):
         self.beginResetModel()
         self._records = list(records)
         self.endResetModel()
+
+    def append_records(self, records: Sequence[R]) -> None:
+        """Add rows at the end (the next page), keeping the selection on the rows held."""
+        if not records:
+            return
+        first = len(self._records)
+        self.beginInsertRows(QModelIndex(), first, first + len(records) - 1)
+        self._records.extend(records)
+        self.endInsertRows()
 
     def clear(self) -> None:
         self.set_records([])
@@ -99,3 +110,19 @@ class RecordTable(QAbstractTableModel, Generic[R]):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def select_record(
+    table: QAbstractItemView, model: RecordTable[R], chosen: Callable[[R], bool]
+) -> bool:
+    """Make the first record ``chosen`` picks the table's current row; False if there is none
+    (a form kept at a lock opens again on the record it was about)."""
+    for row, record in enumerate(model.records):
+        if chosen(record):
+            table.selectionModel().setCurrentIndex(
+                model.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+            return True
+    return False

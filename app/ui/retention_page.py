@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.errors import InvalidInput
+from app.models.drafts import Draft
 from app.models.retention import LogEntry, RunSummary, Schedule
 from app.services import backup, retention
 from app.services.backup import BackupChoice
@@ -35,7 +36,7 @@ from app.ui.forms import (
     text_box,
 )
 from app.ui.i18n import translate
-from app.ui.record_table import Column, RecordTable
+from app.ui.record_table import Column, RecordTable, select_record
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import (
     fit_columns,
@@ -60,6 +61,9 @@ def _backup_choice_text(choice: BackupChoice) -> str:
 
 def _rule(item: Schedule) -> str:
     return item.rule.value.replace("_", " ")
+
+
+DRAFT_PREFIX = "retention:"  # the kinds of draft the decisions are kept as
 
 
 class ProgressRelay(QObject):
@@ -152,6 +156,7 @@ class RetentionPage(QWidget):
     """Admins: the due list, approvals, the purge and the destruction log."""
 
     purged = Signal(object)  # the PurgeResult of a finished run
+    records_loaded = Signal()  # the due list arrived (a form kept at a lock can open again)
 
     def __init__(
         self,
@@ -315,6 +320,7 @@ class RetentionPage(QWidget):
         set_message(self.summary_label, translate("retention", retention.summary(items)))
         set_message(self.problem_label, None)
         self._selection_changed()
+        self.records_loaded.emit()
 
     def refresh_runs(self) -> None:
         self.calls.run(retention.runs, self._runs_arrived, self._failed, receiver=self)
@@ -378,17 +384,19 @@ class RetentionPage(QWidget):
         if item is None:
             return
         dialog = ApproveDialog(self.calls, [item.reference], self, lock_action=self.lock_action)
-        self._open(dialog, translate("RetentionPage", "Approved for destruction."))
+        self._open(dialog, translate("RetentionPage", "Approved for destruction."), item)
 
     def extend(self) -> None:
         item = self.selected()
         if item is None:
             return
         dialog = ExtendDialog(self.calls, item.reference, self, lock_action=self.lock_action)
-        self._open(dialog, translate("RetentionPage", "Kept until the review date."))
+        self._open(dialog, translate("RetentionPage", "Kept until the review date."), item)
 
-    def _open(self, dialog: FormDialog, done: str) -> None:
+    def _open(self, dialog: FormDialog, done: str, item: Schedule) -> None:
         self.dialog = dialog
+        dialog.draft_kind = DRAFT_PREFIX + type(dialog).__name__
+        dialog.draft_case = item.case_id
 
         def saved(_value: object) -> None:
             set_message(self.status_label, done)
@@ -396,6 +404,22 @@ class RetentionPage(QWidget):
 
         dialog.saved.connect(saved)
         dialog.open()
+
+    def reopen_draft(self, draft: Draft) -> bool:
+        """Open again a decision kept at a lock, on its case, with what was typed."""
+        openers = {DRAFT_PREFIX + ApproveDialog.__name__: self.approve}
+        openers[DRAFT_PREFIX + ExtendDialog.__name__] = self.extend
+        opener = openers.get(draft.kind)
+        if opener is None:
+            return False
+        if not select_record(self.table, self.model, lambda i: i.case_id == draft.case_id):
+            return False
+        before = self.dialog
+        opener()
+        if not isinstance(self.dialog, FormDialog) or self.dialog is before:
+            return False
+        self.dialog.restore_draft(draft.id, draft.fields)
+        return True
 
     # -- the purge --------------------------------------------------------------------------------
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.errors import InvalidInput
+from app.models.drafts import Draft
 from app.models.rights import RequestStatus, RightKind, RightsRequest
 from app.services import rights, sar
 from app.services.session import Session
@@ -31,7 +33,7 @@ from app.ui.forms import (
     enum_combo,
 )
 from app.ui.i18n import translate
-from app.ui.record_table import Column, RecordTable
+from app.ui.record_table import Column, RecordTable, select_record
 from app.ui.rights_dialogs import (
     CloseRequestDialog,
     ConfirmIdentityDialog,
@@ -90,6 +92,9 @@ def load_register(session: Session) -> Register:
         frozenset(r.id for r in rights.overdue(session, today)),
         frozenset(r.id for r in rights.due_this_week(session, today)),
     )
+
+
+DRAFT_PREFIX = "sar:"  # the kinds of draft the register's forms are kept as
 
 
 # -- the register ---------------------------------------------------------------------------------
@@ -197,6 +202,8 @@ class NewRequestDialog(FormDialog):
 
 class SarPage(QWidget):
     """The register; managers add requests and prepare access packs."""
+
+    records_loaded = Signal()  # the register arrived (a form kept at a lock can open again)
 
     def __init__(
         self,
@@ -338,6 +345,7 @@ class SarPage(QWidget):
         fit_columns(self.table)
         set_message(self.problem_label, None)
         self._selection_changed()
+        self.records_loaded.emit()
 
     def _failed(self, error: BaseException) -> None:
         set_message(self.problem_label, error_sentence(error))
@@ -375,6 +383,8 @@ class SarPage(QWidget):
         if request is None or not self.can_prepare:
             return
         dialog = dialog_class(self.calls, request, self, lock_action=self.lock_action)
+        dialog.draft_kind = DRAFT_PREFIX + dialog_class.__name__
+        dialog.draft_target = request.id
         self.dialog = dialog
 
         def saved(updated: object) -> None:
@@ -395,6 +405,7 @@ class SarPage(QWidget):
         if not self.can_prepare:
             return
         dialog = NewRequestDialog(self.calls, self, lock_action=self.lock_action)
+        dialog.draft_kind = DRAFT_PREFIX + NewRequestDialog.__name__
         self.dialog = dialog
 
         def saved(request: object) -> None:
@@ -409,6 +420,27 @@ class SarPage(QWidget):
 
         dialog.saved.connect(saved)
         dialog.open()
+
+    def reopen_draft(self, draft: Draft) -> bool:
+        """Open again a register form kept at a lock, with what was typed in it; False when it
+        is not this page's, the register has not arrived, or the request is gone."""
+        if not draft.kind.startswith(DRAFT_PREFIX) or not self.can_prepare:
+            return False
+        name = draft.kind.removeprefix(DRAFT_PREFIX)
+        before = self.dialog
+        if name == NewRequestDialog.__name__:
+            self.new_request()
+        else:
+            step = next((s for s in self.step_buttons if s[1].__name__ == name), None)
+            chosen = select_record(self.table, self.model, lambda q: q.id == draft.target_id)
+            if step is None or not chosen:
+                return False
+            self.open_step(step[1], step[2])
+        dialog = self.dialog
+        if not isinstance(dialog, FormDialog) or dialog is before:
+            return False
+        dialog.restore_draft(draft.id, draft.fields)
+        return True
 
     def prepare_pack(self) -> None:
         request = self.selected()
