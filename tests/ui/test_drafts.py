@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.ui.sar_page import NewRequestDialog
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -32,6 +31,7 @@ from app.ui.main_window import MainWindow
 from app.ui.retention_page import ExtendDialog
 from app.ui.reviews_page import ReviewDialog
 from app.ui.rights_dialogs import CloseRequestDialog
+from app.ui.sar_register import NewRequestDialog
 from app.ui.users_page import AddUserDialog
 from tests.helpers import (
     ADMIN,
