@@ -577,6 +577,7 @@ class FormScroll(QScrollArea):
         self.setWidget(body)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no tab stop of its own: the fields are
         self.setAccessibleName(accessible_name)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QToolBar,
     QToolButton,
@@ -136,9 +137,16 @@ class MainWindow(QMainWindow):
         self.pages.setAccessibleName(translate("MainWindow", "Current area"))
         self.navigation.currentRowChanged.connect(self._area_chosen)
 
+        # A page that needs more room than the screen has scrolls inside the window, never
+        # pushing the window off a small screen (1366x768 at 125%, with a banner showing).
+        self.page_scroll = QScrollArea()
+        self.page_scroll.setWidgetResizable(True)
+        self.page_scroll.setWidget(self.pages)
+        self.page_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.page_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the page's own fields take it
         body = QHBoxLayout()
         body.addWidget(self.navigation)
-        body.addWidget(self.pages, 1)
+        body.addWidget(self.page_scroll, 1)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.training_banner)

@@ -159,6 +159,9 @@ def test_the_main_window_and_every_area_fit_a_small_laptop(
     main = app.main_window
     assert main is not None
     wait_calls(qtbot, main)
+    # The worst case: the training store's banner and the password-only warning both showing.
+    main.training_banner.setVisible(True)
+    main.banner.setVisible(True)
     assert_fits(qtbot, main, f"The main window for {username}")
     for row, title in enumerate(main.area_titles()):
         main.navigation.setCurrentRow(row)
