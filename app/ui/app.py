@@ -151,7 +151,7 @@ class SafecaseApp(QObject):
         if self.session is None:
             return
         window = MainWindow(self.session)
-        window.resize(960, 640)
+        window.resize(1280, 820)  # or as much as the screen has (screen_fit)
         window.lock_requested.connect(self.lock)
         window.sign_out_requested.connect(self.sign_out)
         window.closed.connect(self._main_closed)
