@@ -384,7 +384,9 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         roles = accounts.parse_roles(args.role)
         new = ctx.secret(f"Password for {args.new}: ", confirm=True)
         user_id = accounts.add_user(session, args.new, new, roles)
-        ctx.say(f"User added (id {user_id}).")
+        ctx.say(
+            f"User added (id {user_id}); they must change this password at their first sign-in."
+        )
     elif command == "user" and action == "reset":
         one_time = ctx.secret(f"One-time password for {args.name}: ", confirm=True)
         accounts.reset_password(session, args.name, one_time)

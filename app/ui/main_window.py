@@ -47,6 +47,7 @@ from app.ui.audit_page import AuditPage
 from app.ui.case_dialogs import BreakGlassByReferenceDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
+from app.ui.change_password import ChangePasswordDialog
 from app.ui.forms import confirm
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
@@ -152,6 +153,10 @@ class MainWindow(QMainWindow):
         )
         self.sign_out_action = QAction(t("MainWindow", "Sign &out"), self)
         self.sign_out_action.setToolTip(t("MainWindow", "Sign out of Safecase"))
+        self.change_password_action = QAction(t("MainWindow", "Change my &password…"), self)
+        self.change_password_action.setToolTip(
+            t("MainWindow", "Choose a new password; the old one stops working at once")
+        )
         self.new_referral_action = QAction(t("MainWindow", "New &referral…"), self)
         self.new_referral_action.setShortcut(QKeySequence(NEW_REFERRAL_SHORTCUT))
         self.new_referral_action.setToolTip(t("MainWindow", "Start a new case (Ctrl+Shift+N)"))
@@ -174,6 +179,8 @@ class MainWindow(QMainWindow):
         self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
 
         menu = self.menuBar().addMenu(t("MainWindow", "&Safecase"))
+        menu.addAction(self.change_password_action)
+        menu.addSeparator()
         menu.addAction(self.lock_action)
         menu.addAction(self.sign_out_action)
 
@@ -191,6 +198,7 @@ class MainWindow(QMainWindow):
 
         self.lock_action.triggered.connect(self.lock_requested)
         self.sign_out_action.triggered.connect(self.sign_out)
+        self.change_password_action.triggered.connect(self.change_password)
         self.new_referral_action.triggered.connect(self.new_referral)
         self.find_action.triggered.connect(self.find_case)
         self.break_glass_action.triggered.connect(self.break_glass_by_reference)
@@ -327,6 +335,27 @@ class MainWindow(QMainWindow):
             page = self.search_page
             self.show_area(page)
         page.focus_search()
+
+    def change_password(self) -> None:
+        """Safecase > Change my password: the service name first (the strength check uses it),
+        then the dialog, whose change runs through this window's queue of store calls."""
+        if self._session is None:
+            return
+        self.calls.run(accounts.service_name, self._open_change_password, receiver=self)
+
+    def _open_change_password(self, service_name: str) -> None:
+        session = self._session
+        if session is None:
+            return
+        dialog = ChangePasswordDialog(session, self, calls=self.calls, service_name=service_name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.password_changed.connect(
+            lambda: self.statusBar().showMessage(
+                translate("MainWindow", "Your password is changed."), 10_000
+            )
+        )
+        self.dialog = dialog
+        dialog.open()
 
     def new_note(self) -> None:
         page = self.case_page
