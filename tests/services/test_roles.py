@@ -699,6 +699,13 @@ TABLE: tuple[Row, ...] = (
             s, w.old_reference, "Civil claim expected", TODAY + dt.timedelta(90)
         ),
     ),
+    Row(
+        retention.extend_many,
+        ADMINS,
+        lambda s, w: retention.extend_many(
+            s, [w.old_reference], "Civil claim expected", TODAY + dt.timedelta(90)
+        ),
+    ),
     Row(retention.purge, ADMINS, lambda s, w: retention.purge(s)),
     Row(retention.runs, LOG_READERS, lambda s, w: retention.runs(s), _check_runs),
     Row(retention.log_entries, LOG_READERS, lambda s, w: retention.log_entries(s, w.run)),
