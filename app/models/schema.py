@@ -478,7 +478,14 @@ def _rebuild_with_autoincrement(conn: Connection, table: str) -> None:
         conn.execute(sql)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(conn: Connection) -> None:
+    """Four eyes on an alleged perpetrator's pack: who prepared it (the first manager to build
+    it), and why the sign-off came from that same manager when no other was available."""
+    conn.execute("ALTER TABLE rights_requests ADD COLUMN pack_prepared_by INTEGER")
+    conn.execute("ALTER TABLE sar_signoffs ADD COLUMN sole_manager_reason TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -791,7 +791,14 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(sar.redaction_log, REGISTER, lambda s, w: sar.redaction_log(s, w.request)),
-    Row(sar.sign_off, MANAGERS, lambda s, w: sar.sign_off(s, w.request)),
+    Row(
+        sar.sign_off,
+        MANAGERS,
+        lambda s, w: sar.sign_off(
+            s, w.request, "Checked", sole_manager_reason="No other manager is available"
+        ),
+    ),
+    Row(sar.signoff_facts, MANAGERS, lambda s, w: sar.signoff_facts(s, w.request)),
     Row(sar.print_pack, MANAGERS, lambda s, w: sar.print_pack(s, w.request)),
     Row(
         sar.export_pack,
