@@ -342,6 +342,7 @@ class CaseSummary:
     risk_level: RiskLevel | None
     next_review: dt.date | None
     marac_due: bool = False
+    last_activity: str = ""  # when the case or a note on it last changed (a clock stamp)
 
 
 @dataclass(frozen=True)

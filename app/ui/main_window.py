@@ -130,7 +130,10 @@ class MainWindow(QMainWindow):
         self.user_label.setAccessibleName(translate("MainWindow", "Signed in as"))
         self.statusBar().addPermanentWidget(self.user_label)
 
+        self._building = True  # no area starts loading until the starting one is chosen
         self._build_areas(session)
+        self._building = False
+        self._area_chosen(self.starting_row())
 
         self.idle_watcher = IdleWatcher(idle_minutes, self)
         self.idle_watcher.idle.connect(self._idle)
@@ -232,10 +235,13 @@ class MainWindow(QMainWindow):
             self.case_menu.setEnabled(False)
             self.new_note_action.setEnabled(False)
 
-            self.my_cases = CaseListPage(self.calls, session, CaseListPage.MINE)
+            # Both start on the cases still being worked, newest activity first.
+            self.my_cases = CaseListPage(self.calls, session, CaseListPage.MINE, start_active=True)
             self.add_area(t("MainWindow", "My cases"), self.my_cases)
             if self.is_manager:
-                self.team_cases = CaseListPage(self.calls, session, CaseListPage.TEAM)
+                self.team_cases = CaseListPage(
+                    self.calls, session, CaseListPage.TEAM, start_active=True
+                )
                 self.add_area(t("MainWindow", "Team cases"), self.team_cases)
                 self.reviews_page = ReviewsPage(self.calls, lock_action=self.lock_action)
                 self.reviews_page.case_chosen.connect(self.open_case)
@@ -314,7 +320,19 @@ class MainWindow(QMainWindow):
         if row >= 0:
             self.navigation.setCurrentRow(row)
 
+    def starting_row(self) -> int:
+        """Managers start on Team cases; everyone else on their first area (a caseworker's
+        My cases)."""
+        if self.is_manager and self.case_roles:
+            return self.pages.indexOf(self.team_cases)
+        return 0
+
     def _area_chosen(self, row: int) -> None:
+        if self._building:
+            return
+        if self.navigation.currentRow() != row:
+            self.navigation.setCurrentRow(row)  # comes back here through the signal
+            return
         self.pages.setCurrentIndex(row)
         page = self.pages.widget(row)
         if page is None or page in self._started or self._session is None:
