@@ -45,7 +45,14 @@ from app.ui.forms import ChoiceBox, enum_combo
 from app.ui.i18n import translate
 from app.ui.record_table import RECORD_ROLE, Column, RecordTable
 from app.ui.store_calls import StoreCalls
-from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message
+from app.ui.widgets import (
+    fit_columns,
+    heading,
+    message_label,
+    paragraph,
+    set_message,
+    show_cut_text,
+)
 
 PAGE_SIZE = 100
 SEARCH_DELAY_MS = 300
@@ -291,7 +298,11 @@ class CaseListModel(QAbstractTableModel):
         if not (0 <= row < len(self._rows) and 0 <= column < len(self._columns)):
             return None
         summary = self._rows[row]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.AccessibleTextRole,
+            Qt.ItemDataRole.ToolTipRole,  # the full text, when the column is too narrow
+        ):
             return self._columns[column].text(summary)
         if role == RECORD_ROLE:
             return summary
@@ -444,6 +455,7 @@ class CaseListPage(QWidget):
         self.table.setTabKeyNavigation(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        show_cut_text(self.table)
         self.table.verticalHeader().setVisible(False)
         # Fixed row heights: the view never measures rows it has not shown.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

@@ -77,8 +77,9 @@ class RecordTable(QAbstractTableModel, Generic[R]):
         spec = self._columns[column]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return spec.text(record)
-        if role == Qt.ItemDataRole.ToolTipRole and spec.tooltip is not None:
-            return spec.tooltip(record)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # The full text, for a cell too narrow for it (the view shows it only then).
+            return spec.tooltip(record) if spec.tooltip is not None else spec.text(record)
         if role == RECORD_ROLE:
             return record
         return None
