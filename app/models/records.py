@@ -285,6 +285,7 @@ class ShareToReview:
     share: Share
     reference: str  # the case's
     recorded_by_name: str
+    overdue: bool = False  # its 48 hours have passed (the services set it from their clock)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.users import Role, User
-from app.services import accounts, audit, cases, rights
+from app.services import accounts, audit, cases, overdue, rights
+from app.services.overdue import OverdueCounts
 from app.services.session import Session
 from app.ui import labels
 from app.ui.audit_page import AuditPage
@@ -51,6 +52,7 @@ from app.ui.change_password import ChangePasswordDialog
 from app.ui.forms import confirm
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
+from app.ui.record_table import OVERDUE_RED
 from app.ui.referral_dialog import NewReferralDialog
 from app.ui.retention_page import RetentionPage
 from app.ui.reviews_page import ReviewsPage
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.case_page: CasePage | None = None
         self.list_pages: list[CaseListPage] = []
         self._started: set[QWidget] = set()
+        self._titles: dict[QWidget, str] = {}  # each area's title without its overdue count
 
         # Read before the call queue starts: from then on only its worker uses the store.
         idle_minutes = accounts.idle_lock_minutes(session)
@@ -134,6 +137,7 @@ class MainWindow(QMainWindow):
         self._build_areas(session)
         self._building = False
         self._area_chosen(self.starting_row())
+        self.count_overdue()
 
         self.idle_watcher = IdleWatcher(idle_minutes, self)
         self.idle_watcher.idle.connect(self._idle)
@@ -245,6 +249,7 @@ class MainWindow(QMainWindow):
                 self.add_area(t("MainWindow", "Team cases"), self.team_cases)
                 self.reviews_page = ReviewsPage(self.calls, lock_action=self.lock_action)
                 self.reviews_page.case_chosen.connect(self.open_case)
+                self.reviews_page.reviewed.connect(self.count_overdue)
                 self.add_area(t("MainWindow", "Shares to review"), self.reviews_page)
             self.search_page = CaseListPage(self.calls, session, CaseListPage.SEARCH)
             self.add_area(t("MainWindow", "Search"), self.search_page)
@@ -305,12 +310,53 @@ class MainWindow(QMainWindow):
     def add_area(self, title: str, page: QWidget) -> int:
         """Add an area to the navigation list, with the page it shows; returns its row."""
         self.navigation.addItem(title)
+        self._titles[page] = title
         self.pages.addWidget(page)
         if isinstance(page, CaseListPage):
             self.list_pages.append(page)
         if self.navigation.currentRow() < 0:
             self.navigation.setCurrentRow(0)
         return self.navigation.count() - 1
+
+    # -- what is overdue --------------------------------------------------------------------------
+
+    def count_overdue(self, *_args: object) -> None:
+        """Ask how much is overdue; the areas that list it say how many."""
+        if self._session is not None:
+            self.calls.run(overdue.counts, self._overdue_arrived, lambda _e: None, receiver=self)
+
+    def _overdue_arrived(self, counts: OverdueCounts) -> None:
+        t = translate
+        # Consent reviews: the manager's Team cases, a caseworker's own My cases.
+        consent_page = getattr(self, "team_cases", None)
+        if consent_page is None:
+            consent_page = getattr(self, "my_cases", None)
+        shown = {
+            getattr(self, "reviews_page", None): counts.shares,
+            getattr(self, "sar_page", None): counts.requests,
+        }
+        for page, title in self._titles.items():
+            row = self.pages.indexOf(page)
+            item = self.navigation.item(row) if row >= 0 else None
+            if item is None:
+                continue
+            n = counts.consent_reviews if page is consent_page else shown.get(page, 0)
+            if page is consent_page and n == 1:
+                text = t("MainWindow", "{title} (1 consent review overdue)").format(title=title)
+            elif page is consent_page and n:
+                text = t("MainWindow", "{title} ({n} consent reviews overdue)").format(
+                    title=title, n=n
+                )
+            elif n:
+                text = t("MainWindow", "{title} ({n} overdue)").format(title=title, n=n)
+            else:
+                text = title
+            item.setText(text)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
+            font = item.font()
+            font.setBold(bool(n))
+            item.setFont(font)
+            item.setForeground(QBrush(QColor(OVERDUE_RED)) if n else QBrush())
 
     def area_titles(self) -> list[str]:
         return [self.navigation.item(i).text() for i in range(self.navigation.count())]
@@ -422,6 +468,7 @@ class MainWindow(QMainWindow):
             self.open_case(case_id)
 
     def refresh(self) -> None:
+        self.count_overdue()
         page = self.pages.currentWidget()
         if isinstance(page, CaseListPage):
             page.refresh()
@@ -431,6 +478,7 @@ class MainWindow(QMainWindow):
             page.refresh()
 
     def refresh_lists(self, *_args: object) -> None:
+        self.count_overdue()
         for page in self.list_pages:
             if page in self._started:
                 page.refresh()
@@ -554,6 +602,7 @@ class MainWindow(QMainWindow):
                 clear()
         self.case_page = None
         self.list_pages = []
+        self._titles.clear()
         self._started.clear()
         self.navigation.clear()
         while (page := self.pages.widget(0)) is not None:

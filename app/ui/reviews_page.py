@@ -78,6 +78,7 @@ class ReviewDialog(FormDialog):
 
 class ReviewsPage(QWidget):
     case_chosen = Signal(int)
+    reviewed = Signal()  # a review was recorded: the overdue count may change
 
     def __init__(
         self,
@@ -111,6 +112,7 @@ class ReviewsPage(QWidget):
                 Column(translate("ReviewsPage", "Reason"), lambda s: s.share.record.reason),
             ],
             self,
+            flagged=lambda s: s.overdue,  # its 48 hours have passed
         )
         self.table = table_view(translate("ReviewsPage", "Shares waiting for review"), self.model)
         self.open_button = button(translate("ReviewsPage", "O&pen the case"))
@@ -187,6 +189,7 @@ class ReviewsPage(QWidget):
                 translate("ReviewsPage", "Review recorded beside the share."),
             )
             self.refresh()
+            self.reviewed.emit()
 
         dialog.saved.connect(saved)
         dialog.open()

@@ -312,6 +312,7 @@ class SarPage(QWidget):
                 Column(t("SarPage", "About"), lambda r: r.subject_name or r.subject_note),
             ],
             self,
+            flagged=lambda r: r.id in self.register.overdue,
         )
         self.table = table_view(t("SarPage", "Rights requests"), self.model)
         self.new_button = button(t("SarPage", "&New request…"))

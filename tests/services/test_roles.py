@@ -59,6 +59,7 @@ from app.services import (
     consent,
     demo,
     notes,
+    overdue,
     retention,
     rights,
     risk,
@@ -683,6 +684,7 @@ TABLE: tuple[Row, ...] = (
     Row(demo.generate_cases, ADMINS, lambda s, w: demo.generate_cases(s, 1, 7)),
     # retention: the admin reviews and purges; the DPO reads the destruction log
     Row(retention.today, EVERY_ROLE, lambda s, w: retention.today(s)),
+    Row(overdue.counts, EVERY_ROLE, lambda s, w: overdue.counts(s)),
     Row(retention.current_policy, REGISTER | ADMINS, lambda s, w: retention.current_policy(s)),
     Row(retention.set_policy, ADMINS, lambda s, w: retention.set_policy(s, 8, 25)),
     Row(
