@@ -57,6 +57,7 @@ def _team_cases(qtbot: QtBot, make_app: MakeApp, store: StoreCopy) -> tuple[Main
         new_referral(s, person("Pat", LONG_FAMILY), allocate_to=user_id(s, MANAGER))
     _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
     page = main.team_cases
+    main.show_area(page)
     qtbot.waitUntil(lambda: page.model.rowCount() > 0)
     wait_calls(qtbot, main)
     return main, _row_of(page.table, 1, f"Pat {LONG_FAMILY}")
