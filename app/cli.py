@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from app import __version__, paths
-from app.crypto import process
+from app.crypto import process, sealing
 from app.crypto.connection import DatabaseError, classify
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.errors import (
+    EXIT_DAMAGED,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -157,9 +158,50 @@ def _parser() -> _Parser:
 
     aud = sub.add_parser("audit", help="The audit trail.")
     aud_sub = aud.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    p = aud_sub.add_parser("verify", help="Check the audit trail's hash chain.")
-    p.add_argument("--store", type=Path, required=True)
-    p.add_argument("--user", required=True)
+    audit_commands = {}
+    for name, text in (
+        (
+            "verify",
+            "Check the audit trail (chain, seals, records kept outside the store) before "
+            "anything is written to it; exits 4 when it was changed, cut off or rolled back.",
+        ),
+        (
+            "checkpoint",
+            "(DPO) Check the trail and write a checkpoint signed with the audit verification "
+            "key, read after the password; keep it away from the computer.",
+        ),
+        (
+            "accept-loss",
+            "(Admin) Open a store that came back shorter than this computer last saw it, as "
+            "it is, when no backup is newer; the loss is written to the trail.",
+        ),
+        (
+            "start-sealing",
+            "(Admin or DPO) Start sealing a store made before sealing existed; prints the "
+            "audit verification key once.",
+        ),
+    ):
+        p = aud_sub.add_parser(name, help=text, description=text)
+        p.add_argument("--store", type=Path, required=True, help="the store file")
+        p.add_argument("--user", required=True, help="your username")
+        audit_commands[name] = p
+    p = audit_commands["verify"]
+    p.add_argument(
+        "--with-key",
+        action="store_true",
+        help="read the audit verification key after the password and check the seals with it",
+    )
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        help="a checkpoint file the DPO made (repeatable)",
+    )
+    p.add_argument("--backups", type=Path, help="a folder of backups to compare with")
+    audit_commands["checkpoint"].add_argument(
+        "--out", type=Path, required=True, help="the checkpoint file to write"
+    )
 
     sar_parser = sub.add_parser("sar", help="Subject access requests (managers and the DPO).")
     sar_sub = sar_parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -320,12 +362,18 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
                 "No secure keyring is available on this computer; unlock the system keyring, "
                 "or run init with --password-only if your service's policy allows it."
             ) from None
+        try:
+            verification = audit.start_sealing(session)
+        except BaseException:
+            accounts.sign_out_after_error(session)
+            raise
         accounts.sign_out(session)
         ctx.say("Store created. Its recovery key, shown this once:")
         ctx.say("")
         ctx.say("    " + recovery)
         ctx.say("")
         ctx.say("Print it or write it down and keep it locked away from the computer.")
+        _show_verification_key(ctx, verification)
         if args.password_only:
             print("Warning: this store uses passwords alone, with no keyring.", file=ctx.stderr)
         return EXIT_OK
@@ -365,6 +413,17 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.say("The store is open on this computer again with the new password.")
         return EXIT_OK
 
+    if command == "audit" and args.action == "verify":
+        return _verify(ctx, args)
+    if command == "audit" and args.action == "accept-loss":
+        seen, found = accounts.accept_lost_entries(
+            args.store, args.user, ctx.secret("Your password: "), device=ctx.device()
+        )
+        ctx.say(
+            f"The store is open again as it is: entries {found + 1} to {seen} are lost, and "
+            "the loss is recorded in the audit trail."
+        )
+        return EXIT_OK
     if command == "purge":
         _check_purge(args)
     password = ctx.secret("Your password: ")
@@ -426,16 +485,12 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
                 f"Added {summary.cases:,} synthetic cases ({summary.people:,} people, "
                 f"{summary.notes:,} notes) in {summary.seconds:.1f} s."
             )
+    elif command == "audit" and action == "start-sealing":
+        _show_verification_key(ctx, audit.start_sealing(session))
     elif command == "audit":
-        result = audit.verify(session)
-        if not result.ok:
-            print(
-                f"Checked {result.checked} entries; the chain is broken at entry "
-                f"{result.first_broken}.",
-                file=ctx.stderr,
-            )
-            return EXIT_FAILED
-        ctx.say(f"Checked {result.checked} entries; the audit trail is intact.")
+        key = _verification_key(ctx)
+        count = audit.checkpoint(session, key, args.out)
+        ctx.say(f"Checkpoint of entries 1 to {count} written to {args.out}.")
     elif command == "purge":
         return _purge(ctx, args, session)
     elif command == "sar":
@@ -473,6 +528,46 @@ def _disable(ctx: Context, session: Session, name: str, *, rotate: bool) -> None
     ctx.say(
         f"User disabled; their key slot no longer opens the store ({kept} user(s) keep access)."
     )
+
+
+def _show_verification_key(ctx: Context, key: str) -> None:
+    ctx.say("")
+    ctx.say("Its audit verification key, for the data protection officer, shown this once:")
+    ctx.say("")
+    ctx.say("    " + key)
+    ctx.say("")
+    ctx.say(
+        "It checks that nobody changed, cut or rolled back the audit trail "
+        "('safecase audit verify --with-key'). Whoever holds it could also forge the seals: "
+        "the DPO keeps it, away from the computer, and nobody else."
+    )
+
+
+def _verification_key(ctx: Context) -> bytes:
+    return sealing.parse_verification_key(ctx.secret("Audit verification key: "))
+
+
+def _verify(ctx: Context, args: argparse.Namespace) -> int:
+    """``audit verify``: the check runs before anything is written (see accounts.verify_audit)."""
+    password = ctx.secret("Your password: ")
+    key = _verification_key(ctx) if args.with_key else None
+    result = accounts.verify_audit(
+        args.store,
+        args.user,
+        password,
+        device=ctx.device(),
+        verification_key=key,
+        checkpoints=args.checkpoint,
+        backups=args.backups,
+    )
+    if not result.ok:
+        for problem in result.problems:
+            print(f"safecase: {problem}", file=ctx.stderr)
+        return EXIT_DAMAGED
+    ctx.say(f"Checked {result.checked} entries; the audit trail is intact.")
+    for note in result.notes:
+        ctx.say(note)
+    return EXIT_OK
 
 
 PURGE_ACTIONS = ("approve", "extend", "log", "certificate")

@@ -71,6 +71,15 @@ class DamagedStore(SafecaseError):
     )
 
 
+class TrailTampered(DamagedStore):
+    """The audit trail does not match its seals or a record of it kept outside the store."""
+
+    default_message = (
+        "The audit trail has been changed, cut short or rolled back. "
+        "Tell your data protection officer and restore the newest backup."
+    )
+
+
 class NewerStore(SafecaseError):
     default_message = (
         "This store was made by a newer version of Safecase. Update Safecase to open it."

@@ -143,7 +143,7 @@ def test_damaged_store_exits_4(store: StoreCopy) -> None:
     assert "damaged" in result.err
 
 
-def test_a_broken_audit_chain_exits_1_and_names_the_entry(store: StoreCopy) -> None:
+def test_a_broken_audit_chain_exits_4_and_names_the_entry(store: StoreCopy) -> None:
     from app.services import accounts
 
     session = accounts.sign_in(store.path, ADMIN, ADMIN_PW, device=DeviceSecrets(store.keyring))
@@ -155,7 +155,7 @@ def test_a_broken_audit_chain_exits_1_and_names_the_entry(store: StoreCopy) -> N
         f"{ADMIN_PW}\n",
         store.keyring,
     )
-    assert result.code == EXIT_FAILED
+    assert result.code == EXIT_DAMAGED
     assert "broken at entry 2" in result.err
 
 

@@ -7,6 +7,7 @@ One store is one SQLCipher file (``cases.safecase``), a key-slot file beside it
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import logging
 import math
@@ -37,6 +38,7 @@ from app.crypto.device import DeviceSecrets
 from app.crypto.files import StoreLock, atomic_write, os_error
 from app.crypto.kdf import Argon2Params, hkdf
 from app.crypto.recovery import format_recovery_key, new_recovery_key, parse_recovery_key
+from app.crypto.sealing import backup_tag
 from app.crypto.slots import Payload, Slot, SlotFile, SlotLocked
 from app.errors import (
     DamagedStore,
@@ -301,6 +303,7 @@ class Vault:
                     "format": 1,
                     "made": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "slots": self.slots.to_bytes().decode("utf-8"),
+                    "audit": self._audit_seen(),
                 }
                 | self._sealed_destroyed(destroyed)
             ).encode("utf-8")
@@ -316,6 +319,24 @@ class Vault:
             for extra in (copy_path, *store_files(copy_path)[3:]):
                 extra.unlink(missing_ok=True)
         return out.stat().st_size
+
+    def _audit_seen(self) -> dict[str, object]:
+        """The trail's count and head as the backup copies it, tagged under the backup key:
+        a record outside the store that a rewrite, cut or rollback no longer matches."""
+        assert self._payload.backup_key is not None
+        row = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        count, head = (int(row[0]), str(row[1])) if row else (0, "")
+        tag = backup_tag(bytes(self._payload.backup_key), self.slots.store_id, count, head)
+        return {"count": count, "head": head, "tag": tag}
+
+    def backup_tag_matches(self, seen: BackupAnchor) -> bool:
+        """Whether a backup's record of the trail is as that backup was written; True when
+        this slot has no backup key to tell (only admins and the recovery key hold it)."""
+        if self._payload.backup_key is None:
+            return True
+        key = bytes(self._payload.backup_key)
+        expected = backup_tag(key, seen.store_id, seen.count, seen.head)
+        return hmac.compare_digest(expected, seen.tag)
 
     def _sealed_destroyed(self, destroyed: bytes | None) -> dict[str, str]:
         if destroyed is None or self._payload.backup_key is None:
@@ -421,6 +442,28 @@ def is_backup(path: Path) -> bool:
             return path.is_file() and handle.read(len(BACKUP_MAGIC)) == BACKUP_MAGIC
     except OSError:
         return False
+
+
+@dataclass(frozen=True)
+class BackupAnchor:
+    store_id: str
+    count: int
+    head: str
+    tag: str
+
+
+def backup_anchor(backup: Path) -> BackupAnchor | None:
+    """What a backup file saw of the audit trail, read from its header alone; None for a file
+    that is not a backup, or a backup made before backups carried it."""
+    if not is_backup(backup):
+        return None
+    try:
+        header, _offset = read_backup_header(backup)
+        seen = cast(dict[str, object], header["audit"])
+        store_id = str(json.loads(str(header["slots"]))["store_id"])
+        return BackupAnchor(store_id, int(str(seen["count"])), str(seen["head"]), str(seen["tag"]))
+    except (SafecaseError, OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _backup_chunks(header: bytes, copy_path: Path) -> Iterator[bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.crypto.connection import Connection
+from app.errors import InvalidInput
 from app.models.convert import date_text, parse_date
 from app.models.db import limit as sql_limit
 from app.models.db import read
@@ -17,6 +18,7 @@ from app.models.records import (
     CaseRole,
     CaseStatus,
     CaseSummary,
+    ContactMethod,
     RiskLevel,
     SafeContact,
 )
@@ -225,6 +227,15 @@ _CONTACT = (
 def put_safe_contact(
     conn: Connection, case_id: int, rules: SafeContact, user_id: int, now: str
 ) -> None:
+    """Write the client's safe contact details. The safe way must be one of ContactMethod;
+    a store may hold older free text (it is read as it is), kept only while unchanged."""
+    if rules.method and rules.method not in {m.value for m in ContactMethod}:
+        stored = safe_contact(conn, case_id, rules.person_id)
+        if stored is None or stored.method != rules.method:
+            raise InvalidInput(
+                "Choose the safe way to make contact from the list: phone, text, voicemail, "
+                "letter, e-mail or a visit."
+            )
     conn.execute(
         f"INSERT INTO safe_contacts (case_id, {_CONTACT}, updated_by, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

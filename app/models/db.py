@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import sqlcipher3
 
 from app.crypto.connection import Connection, classify
 
 log = logging.getLogger("safecase.models")
+
+# Work to do once the open transaction on a connection has committed, by connection and name.
+_AFTER_COMMIT: dict[int, dict[str, Callable[[], None]]] = {}
+
+
+def after_commit(conn: Connection, name: str, action: Callable[[], None]) -> None:
+    """Run ``action`` once the transaction open on ``conn`` commits; never if it rolls back.
+
+    A second action under the same name replaces the first, so the last one wins. For work
+    outside the store that must never run ahead of it (the audit anchor beside the file).
+    """
+    _AFTER_COMMIT.setdefault(id(conn), {})[name] = action
+
+
+def _run_after_commit(conn: Connection) -> None:
+    for name, action in _AFTER_COMMIT.pop(id(conn), {}).items():
+        try:
+            action()
+        except Exception as exc:
+            # The transaction has committed: what follows it must never undo or hide that.
+            log.warning("after commit, %s failed: %s", name, type(exc).__name__)
 
 
 @contextlib.contextmanager
@@ -24,11 +45,14 @@ def transaction(conn: Connection) -> Iterator[Connection]:
         yield conn
         conn.execute("COMMIT")
     except sqlcipher3.DatabaseError as exc:
+        _AFTER_COMMIT.pop(id(conn), None)
         _roll_back(conn)
         raise (classify(exc) or exc) from None
     except BaseException:
+        _AFTER_COMMIT.pop(id(conn), None)
         _roll_back(conn)
         raise
+    _run_after_commit(conn)
 
 
 def _roll_back(conn: Connection) -> None:

@@ -185,6 +185,15 @@ class Case:
     legal_hold_reason: str
     legal_hold_review: dt.date | None
 
+    @property
+    def marac_meeting(self) -> dt.date | None:
+        """The MARAC meeting for the latest referral; an earlier referral's meeting (a store
+        written before a new referral cleared it) is not this referral's."""
+        meeting, referred = self.marac_meeting_date, self.marac_referral_date
+        if meeting is None or referred is None or meeting < referred:
+            return None
+        return meeting
+
 
 @dataclass(frozen=True)
 class CaseMember:

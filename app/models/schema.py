@@ -479,6 +479,36 @@ def _rebuild_with_autoincrement(conn: Connection, table: str) -> None:
 
 
 def _v7(conn: Connection) -> None:
+    """Forward-secure seals on the audit trail (app/models/audit.py). Each seal covers the
+    entries up to one id with a key that is then evolved and overwritten; the one key row holds
+    the current key. A store upgraded to this step is not sealed until an admin or the DPO
+    starts sealing (``safecase audit start-sealing``) and keeps the verification key."""
+    conn.execute(
+        """CREATE TABLE audit_seals (
+            id         INTEGER PRIMARY KEY,
+            epoch      INTEGER NOT NULL UNIQUE,
+            last_entry INTEGER NOT NULL,
+            head       TEXT NOT NULL,
+            at         TEXT NOT NULL,
+            tag        TEXT NOT NULL
+        ) STRICT"""
+    )
+    _no_update(conn, "audit_seals")
+    conn.execute(
+        """CREATE TRIGGER audit_seals_no_delete BEFORE DELETE ON audit_seals
+           BEGIN SELECT RAISE(ABORT, 'audit_seals is append-only'); END"""
+    )
+    conn.execute(
+        """CREATE TABLE audit_seal_key (
+            id      INTEGER PRIMARY KEY CHECK (id = 1),
+            epoch   INTEGER NOT NULL,
+            key     BLOB NOT NULL,
+            started TEXT NOT NULL
+        ) STRICT"""
+    )
+
+
+def _v8(conn: Connection) -> None:
     """Four eyes on an alleged perpetrator's pack: who prepared it (the first manager to build
     it), and why the sign-off came from that same manager when no other was available. Case
     lists start with the newest activity first, so that order gets an index."""
@@ -487,7 +517,7 @@ def _v7(conn: Connection) -> None:
     conn.execute("ALTER TABLE sar_signoffs ADD COLUMN sole_manager_reason TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

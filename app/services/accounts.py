@@ -8,18 +8,20 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from zxcvbn import zxcvbn
 
+from app.crypto import anchor
 from app.crypto import vault as vaultlib
+from app.crypto.anchor import Anchor
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params, calibrate
 from app.crypto.slots import UNKNOWN_SLOT
 from app.crypto.vault import Vault
-from app.errors import AccountDisabled, InvalidInput, SafecaseError
+from app.errors import AccountDisabled, InvalidInput, PermissionDenied, SafecaseError
 from app.models import settings, users
 from app.models.db import transaction
 from app.models.schema import migrate
@@ -117,6 +119,8 @@ def create_store(
     created = vaultlib.create(path, name, password, kdf=params, device=device)
     v = created.vault
     try:
+        # A record left beside an earlier store at this place says nothing about this one.
+        anchor.forget(path)
         migrate(v.conn)
         with transaction(v.conn):
             settings.put(v.conn, settings.SERVICE_NAME, service)
@@ -139,6 +143,7 @@ def create_store(
 def _start_session(v: Vault) -> Session:
     """Bring the schema up to date, write pending failures and the sign-in to the trail."""
     try:
+        audit.check_anchor(v.conn, v.path)
         migrate(v.conn)
         failures, dropped = v.take_failed_sign_ins()
         user = users.by_slot(v.conn, v.slot_id)
@@ -201,6 +206,104 @@ def sign_in(
     return _start_session(v)
 
 
+def verify_audit(
+    path: Path,
+    username: str,
+    password: str,
+    *,
+    device: DeviceSecrets | None,
+    verification_key: bytes | None = None,
+    checkpoints: Sequence[Path] = (),
+    backups: Path | None = None,
+    clock: Callable[[], float] = time.time,
+) -> audit.Verification:
+    """Sign in and check the audit trail before anything is written to it.
+
+    The user is looked up without writing; only a reader of the trail gets the check. When it
+    finds tampering the store is closed untouched (no sign-in entry, no migration), so the
+    evidence stays as it was found; otherwise the sign-in and the check are recorded.
+    """
+    v = vaultlib.open_with_password(path, username, password, device=device, clock=clock)
+    result: audit.Verification | None = None
+    try:
+        user = users.by_slot(v.conn, v.slot_id)
+        if user and not user.disabled and user.roles & set(audit.READERS) and not v.must_change:
+            witnesses = [w for w in (anchor.read(path),) if w is not None]
+            witnesses += _backup_anchors(v, backups) if backups is not None else []
+            witnesses += [
+                audit.checkpoint_anchor(c, verification_key, v.slots.store_id) for c in checkpoints
+            ]
+            result = audit.check(v.conn, verification_key=verification_key, anchors=witnesses)
+    except BaseException:
+        v.close()
+        raise
+    if result is not None and not result.ok:
+        v.close()
+        return result
+    session = _start_session(v)
+    try:
+        # Refuses (and has recorded the sign-in) when the user may not read the trail.
+        session.require(*audit.READERS)
+        assert result is not None
+        audit.record_verified(session.conn, session.user_id, result)
+    except BaseException:
+        sign_out_after_error(session)
+        raise
+    sign_out(session)
+    return result
+
+
+def accept_lost_entries(
+    path: Path,
+    username: str,
+    password: str,
+    *,
+    device: DeviceSecrets | None,
+    clock: Callable[[], float] = time.time,
+) -> tuple[int, int]:
+    """Open a store that came back shorter than this computer last saw it, as it is.
+
+    For an admin with no backup newer than the damage: the loss is written to the trail (the
+    entry this computer saw and the one the store ends at) and the anchor starts again from
+    there. Returns those two entry numbers.
+    """
+    v = vaultlib.open_with_password(path, username, password, device=device, clock=clock)
+    try:
+        user = users.by_slot(v.conn, v.slot_id)
+        if user is None or user.disabled or not user.is_admin or v.must_change:
+            raise PermissionDenied("Only an admin can open a store that lost audit entries.")
+        seen = anchor.read(path)
+        if seen is None:
+            raise InvalidInput("This computer has no record of a longer trail; nothing was lost.")
+        found = audit.last_entry(v.conn)
+        with transaction(v.conn):
+            audit.record(
+                v.conn, user.id, audit.LOSS_ACCEPTED, "", f"seen={seen.count} found={found}"
+            )
+        count, head = audit.newest(v.conn)
+        anchor.reset(path, count, head)
+    except BaseException:
+        v.close()
+        raise
+    sign_out(_start_session(v))
+    return seen.count, found
+
+
+def _backup_anchors(v: Vault, folder: Path) -> list[Anchor]:
+    """What each backup of this store in ``folder`` saw of the trail."""
+    if not folder.is_dir():
+        raise InvalidInput("There is no folder of backups at that place.")
+    found: list[Anchor] = []
+    for file in sorted(folder.iterdir()):
+        seen = vaultlib.backup_anchor(file)
+        if seen is None or seen.store_id != v.slots.store_id:
+            continue
+        found.append(
+            Anchor(f"the backup {file.name}", seen.count, seen.head, v.backup_tag_matches(seen))
+        )
+    return found
+
+
 def recover(
     path: Path,
     recovery_key: str,
@@ -227,6 +330,7 @@ def recover(
 
 def _enrol_recovered_admin(v: Vault, admin_name: str, new_password: str, action: str) -> Session:
     try:
+        audit.check_anchor(v.conn, v.path)
         migrate(v.conn)
         user = users.by_name(v.conn, admin_name)
         if user is None or not user.is_admin or user.disabled:
@@ -286,6 +390,8 @@ def restore_store(
     destroyed again at once, so a restore never brings a destroyed case back."""
     v = vaultlib.restore_backup(backup, path, recovery_key, device=device)
     try:
+        # The store is rebuilt on purpose: what this computer saw of the old one no longer holds.
+        anchor.forget(path)
         migrate(v.conn)
         with transaction(v.conn):
             users.clear_slots(v.conn)
@@ -317,6 +423,7 @@ def _close(session: Session, action: str) -> None:
     try:
         with transaction(session.conn):
             audit.record(session.conn, session.user_id, action, f"user:{session.user_id}")
+            audit.seal_now(session.conn)
     finally:
         session.vault.close()
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from app.crypto import anchor, sealing
+from app.crypto.anchor import Anchor
 from app.crypto.connection import Connection
+from app.crypto.files import atomic_write
+from app.errors import InvalidInput, TrailTampered
 from app.models import audit as audit_model
 from app.models import users as user_model
-from app.models.db import transaction
+from app.models.db import read, transaction
 from app.models.users import Role
 from app.services.session import Session, utc_now
 
@@ -27,6 +34,9 @@ BACKUP_MADE = "backup_made"
 STORE_RESTORED = "store_restored"
 SETTINGS_CHANGED = "settings_changed"
 AUDIT_VERIFIED = "audit_verified"
+SEALING_STARTED = "audit_sealing_started"
+CHECKPOINT_MADE = "audit_checkpoint_made"
+LOSS_ACCEPTED = "audit_loss_accepted"
 CASE_CREATED = "case_created"
 CASE_VIEWED = "case_viewed"
 CASE_CHANGED = "case_changed"
@@ -89,46 +99,298 @@ def record(
 
 @dataclass(frozen=True)
 class Verification:
+    """What checking the trail found. ``problems`` are sentences naming what was changed, cut
+    off or rolled back; ``notes`` say what could not be checked (entries not sealed yet, seals
+    checked without the verification key)."""
+
     checked: int
     first_broken: int | None
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.first_broken is None
+        return self.first_broken is None and not self.problems
 
 
-def check_chain(conn: Connection) -> Verification:
-    """Walk the chain; report the id of the first entry that is missing or does not match."""
+def _walk(conn: Connection) -> tuple[int, int | None, str]:
+    """Entries that check out from the first, the first that does not, and the last hash."""
     expected_id, prev = 1, audit_model.GENESIS
     checked = 0
     for entry in audit_model.walk(conn):
         if entry.id != expected_id:
-            return Verification(checked, expected_id)
+            return checked, expected_id, prev
         digest = audit_model.entry_hash(
             entry.id, entry.at, entry.user_id, entry.action, entry.record, entry.detail, prev
         )
         if entry.prev_hash != prev or entry.hash != digest:
-            return Verification(checked, entry.id)
+            return checked, entry.id, prev
         checked += 1
         expected_id, prev = entry.id + 1, entry.hash
-    head_id, head_hash = audit_model.head(conn)
-    if head_id != checked or head_hash != prev:
-        # Entries after the last one found have been removed.
-        return Verification(checked, checked + 1)
-    return Verification(checked, None)
+    return checked, None, prev
 
 
-def verify(session: Session) -> Verification:
+def _hash_at(conn: Connection, entry_id: int) -> str | None:
+    rows = read(conn, "SELECT hash FROM audit WHERE id = ?", (entry_id,))
+    return str(rows[0][0]) if rows else None
+
+
+def last_entry(conn: Connection) -> int:
+    """The id of the newest entry in the trail as it stands (0 when empty)."""
+    return int(str(read(conn, "SELECT coalesce(max(id), 0) FROM audit")[0][0]))
+
+
+def newest(conn: Connection) -> tuple[int, str]:
+    """The id and hash of the newest entry, as the store recorded them."""
+    return audit_model.head(conn)
+
+
+def check_chain(conn: Connection) -> Verification:
+    """Walk the chain and the store's own record of its head; no seals, no anchors."""
+    return check(conn)
+
+
+def check(
+    conn: Connection,
+    *,
+    verification_key: bytes | None = None,
+    anchors: Sequence[Anchor] = (),
+) -> Verification:
+    """Check the trail without writing anything: the chain, the seals (fully when the
+    verification key is given) and every record of it kept outside the store."""
+    problems: list[str] = []
+    notes: list[str] = []
+    checked, broken, last_hash = _walk(conn)
+    cut_off = False
+    if broken is not None:
+        problems.append(
+            f"Entry {broken} was changed, removed or reordered: the chain is broken at entry "
+            f"{broken}."
+        )
+    else:
+        head_id, head_hash = audit_model.head(conn)
+        if head_id > checked:
+            broken, cut_off = checked + 1, True
+            problems.append(
+                f"The last {head_id - checked} entries were cut off: the trail ends at entry "
+                f"{checked}, but the store recorded entry {head_id} as its newest."
+            )
+        elif head_id != checked or head_hash != last_hash:
+            broken = checked + 1 if head_id < checked else head_id
+            problems.append(
+                "The store's record of its newest entry does not match the trail: entries "
+                "were rewritten or removed."
+            )
+    last_id = checked if broken is None else last_entry(conn)
+    _check_seals(conn, verification_key, last_id, problems, notes)
+    for witness in anchors:
+        problem = _against(conn, witness, last_id, cut_off)
+        if problem:
+            problems.append(problem)
+    return Verification(checked, broken, tuple(problems), tuple(notes))
+
+
+def _check_seals(
+    conn: Connection,
+    key: bytes | None,
+    last_id: int,
+    problems: list[str],
+    notes: list[str],
+) -> None:
+    current = audit_model.seal_key(conn)
+    found = audit_model.seals(conn)
+    if current is None:
+        if found or key is not None:
+            problems.append(
+                "The store's sealing key was removed"
+                + (": the seals cannot go on." if found else ", and its seals with it.")
+            )
+        else:
+            notes.append(
+                "The trail is not sealed: an admin or the DPO can start sealing with "
+                "'safecase audit start-sealing'."
+            )
+        return
+    sealed_to = 0
+    key = sealing.evolve(key) if key is not None else None
+    for epoch, seal in enumerate(found, start=1):
+        covered = f"entries {sealed_to + 1} to {seal.last_entry}"
+        stored = _hash_at(conn, seal.last_entry)
+        if seal.epoch != epoch or seal.last_entry <= sealed_to:
+            problems.append(f"Seal {epoch} is out of order: seals were removed or rewritten.")
+            return
+        if stored is None:
+            problems.append(
+                f"Entry {seal.last_entry} is gone: the sealed {covered} were cut short after "
+                "they were sealed."
+            )
+            return
+        if stored != seal.head:
+            problems.append(f"The sealed {covered} were changed after they were sealed.")
+            return
+        if key is not None:
+            expected = sealing.seal_tag(key, seal.epoch, seal.last_entry, seal.head, seal.at)
+            if not hmac.compare_digest(expected, seal.tag):
+                problems.append(
+                    f"The seal on {covered} does not check out against the verification key: "
+                    "they were rewritten and sealed again without it (or the key given is not "
+                    "this store's)."
+                )
+                return
+            key = sealing.evolve(key)
+        sealed_to = seal.last_entry
+    if current.epoch != len(found) + 1:
+        problems.append(
+            f"The store's sealing key is for seal {current.epoch}, but {len(found)} seals "
+            "are left: seals (and the entries they covered) were removed."
+        )
+        return
+    if key is not None and not hmac.compare_digest(key, current.key):
+        problems.append(
+            "The store's sealing key does not follow from the verification key: it was "
+            "replaced (or the key given is not this store's)."
+        )
+        return
+    if key is None:
+        notes.append(
+            "The seals were compared with the trail only; give the audit verification key "
+            "(--with-key) to check that nobody sealed them again."
+        )
+    elif sealed_to:
+        notes.append(f"Entries 1 to {sealed_to} are sealed and check out.")
+    if last_id > sealed_to:
+        notes.append(
+            f"The newest {last_id - sealed_to} entries are not sealed yet; they are sealed at "
+            "the next sign-out or lock, or after 15 minutes."
+        )
+
+
+def _against(conn: Connection, witness: Anchor, last_id: int, cut_off: bool) -> str | None:
+    """The problem one record kept outside the store shows, if any."""
+    if not witness.authentic:
+        return f"{_capital(witness.source)} was altered or made for another store."
+    if witness.count > last_id:
+        if cut_off:
+            return (
+                f"The last {witness.count - last_id} entries were cut off: the trail ends at "
+                f"entry {last_id}, but {witness.source} saw entry {witness.count}."
+            )
+        return (
+            f"The store was rolled back to an older copy, or lost its newest changes: the "
+            f"trail ends at entry {last_id}, but {witness.source} saw entry {witness.count}."
+        )
+    if witness.count and _hash_at(conn, witness.count) != witness.head:
+        return (
+            f"Entry {witness.count} is not the one {witness.source} saw: the trail up to it was "
+            "rewritten, or this is another copy of the store."
+        )
+    return None
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def check_anchor(conn: Connection, store: Path) -> None:
+    """On opening a store: refuse it when it is shorter than this computer last saw it, or
+    different at that point. Cheap: two lookups, no walk."""
+    witness = anchor.read(store)
+    if witness is None:
+        return
+    last_id = last_entry(conn)
+    if witness.count > last_id or (witness.count and _hash_at(conn, witness.count) != witness.head):
+        raise TrailTampered(
+            f"This store's audit trail ends at entry {last_id}, but this computer last saw "
+            f"entry {witness.count}: its newest changes were lost (a damaged write-ahead log) "
+            "or an older copy of the store was put back. Restore the newest backup (or, when "
+            "none is newer, an admin can keep the store as it is with 'safecase audit "
+            "accept-loss') and tell your data protection officer."
+        )
+
+
+def verify(session: Session, verification_key: bytes | None = None) -> Verification:
+    """Check the trail on an open store, then record the check; when the check finds
+    tampering nothing is written, so the evidence stays as it was found."""
     session.require(*READERS)
-    result = check_chain(session.conn)
-    with transaction(session.conn):
+    witness = anchor.read(session.vault.path)
+    result = check(
+        session.conn,
+        verification_key=verification_key,
+        anchors=[witness] if witness else [],
+    )
+    if result.ok:
+        record_verified(session.conn, session.user_id, result)
+    return result
+
+
+def record_verified(conn: Connection, user_id: int, result: Verification) -> None:
+    """Record a check that found the trail intact (one that did not writes nothing)."""
+    with transaction(conn):
         record(
-            session.conn,
-            session.user_id,
+            conn,
+            user_id,
             AUDIT_VERIFIED,
             detail=f"checked={result.checked} broken={result.first_broken or 0}",
         )
-    return result
+
+
+def seal_now(conn: Connection) -> None:
+    """Seal what was written so far and evolve the key: at sign-out and lock, inside the
+    transaction that records them."""
+    audit_model.seal(conn, utc_now())
+
+
+def start_sealing(session: Session) -> str:
+    """Start sealing the trail; returns the audit verification key, to show this once.
+
+    For a new store at set-up, or a store made before sealing existed. The key is not kept
+    anywhere: whoever holds it can check every seal (and could forge them), so it belongs with
+    the DPO, away from the computer."""
+    session.require(Role.ADMIN, Role.DPO)
+    if audit_model.seal_key(session.conn) is not None:
+        raise InvalidInput("This store's audit trail is already sealed; its key was shown once.")
+    with transaction(session.conn):
+        first = audit_model.start_sealing(session.conn, utc_now())
+        record(session.conn, session.user_id, SEALING_STARTED)
+    return sealing.format_verification_key(first)
+
+
+def checkpoint(session: Session, verification_key: bytes, out: Path) -> int:
+    """Write a checkpoint of the trail, signed with the verification key, to ``out`` (the
+    DPO keeps it away from the computer); returns the entries it covers. Refused when the
+    trail does not check out."""
+    session.require(Role.DPO)
+    result = verify(session, verification_key)
+    if not result.ok:
+        raise TrailTampered(result.problems[0])
+    count, head_hash = audit_model.head(session.conn)
+    sealed = [s.last_entry for s in audit_model.seals(session.conn)]
+    fields = {
+        "format": 1,
+        "store": session.vault.slots.store_id,
+        "count": count,
+        "head": head_hash,
+        "made": session.now(),
+        "sealed_through": sealed[-1] if sealed else 0,
+    }
+    atomic_write(out, sealing.sign_checkpoint(verification_key, fields))
+    with transaction(session.conn):
+        record(session.conn, session.user_id, CHECKPOINT_MADE, detail=f"count={count}")
+    return count
+
+
+def checkpoint_anchor(path: Path, verification_key: bytes | None, store_id: str) -> Anchor:
+    """A checkpoint file as a record to check the trail against."""
+    source = f"the checkpoint {path.name}"
+    try:
+        fields, authentic = sealing.read_checkpoint(path.read_bytes(), verification_key)
+        count, head_hash = int(fields["count"]), str(fields["head"])
+        mine = str(fields["store"]) == store_id
+    except FileNotFoundError:
+        raise InvalidInput(f"There is no checkpoint file {path.name}.") from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InvalidInput(f"{path.name} is not an audit checkpoint.") from None
+    return Anchor(source, count, head_hash, authentic and mine)
 
 
 def usernames(session: Session) -> dict[int, str]:

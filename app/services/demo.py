@@ -357,6 +357,7 @@ _SHARE_PURPOSES = {
     RecipientCategory.ADULT_SOCIAL_CARE: "Care and support needs assessment",
     RecipientCategory.OTHER_AGENCY: "Onward referral for community support",
 }
+_SAFE_WAYS = (ContactMethod.PHONE, ContactMethod.TEXT, ContactMethod.VOICEMAIL, ContactMethod.EMAIL)
 _SHARE_METHODS = ("secure email", "phone", "MARAC meeting", "secure portal", "letter")
 _SHARE_TARGETS = (
     RecipientCategory.MARAC,
@@ -944,7 +945,7 @@ class _Generator:
             rules = SafeContact(
                 person_id=client.id,
                 safe_number=phones[0] if phones and rng.random() < 0.5 else self.phone(),
-                method=rng.choice(("phone", "text first", "via a relative", "email")),
+                method=rng.choice(_SAFE_WAYS).value,
                 safe_times=rng.choice(_SAFE_TIMES),
                 voicemail_ok=rng.random() < 0.2,
                 text_ok=rng.random() < 0.6,

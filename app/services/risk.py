@@ -114,12 +114,20 @@ def record_dash(
 
 
 def record_marac_referral(session: Session, case_id: int, referred_on: dt.date) -> None:
-    """Record that the case was referred to MARAC (the repeat rule counts from this date)."""
+    """Record that the case was referred to MARAC (the repeat rule counts from this date).
+
+    The earlier referral's meeting date is cleared: it belongs to that referral, not this one.
+    """
     access.require_open_case(session, case_id)
     if referred_on > session.today():
         raise InvalidInput("The referral date is in the future; check it.")
     with transaction(session.conn):
         case_model.set_fields(
-            session.conn, case_id, session.now(), marac_referral_date=referred_on, marac_due=0
+            session.conn,
+            case_id,
+            session.now(),
+            marac_referral_date=referred_on,
+            marac_meeting_date=None,
+            marac_due=0,
         )
         audit.record(session.conn, session.user_id, audit.MARAC_REFERRED, f"case:{case_id}")

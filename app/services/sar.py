@@ -498,7 +498,7 @@ class _Builder:
         if own:
             record.add(f"{key}:risk", "Risk level", _label(case.risk_level or ""))
             record.add(f"{key}:marac_referral", "Referred to MARAC", case.marac_referral_date)
-            record.add(f"{key}:marac_meeting", "MARAC meeting", case.marac_meeting_date)
+            record.add(f"{key}:marac_meeting", "MARAC meeting", case.marac_meeting)
             if case.status is not CaseStatus.CLOSED:
                 record.add(f"{key}:review", "Next review", d.next_review)
             if d.referral_source:

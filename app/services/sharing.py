@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 
 from app.errors import InvalidInput
 from app.models import cases as case_model
@@ -67,6 +68,17 @@ def _check(record: ShareRecord, now: dt.datetime) -> None:
         raise InvalidInput("The share's date is in the future; check it.")
 
 
+MIN_REASON_WITHOUT_CONSENT = 10
+
+
+def lawful_bases(direction: Direction, gaps: Mapping[int, ConsentState]) -> tuple[LawfulBasis, ...]:
+    """The lawful bases a share may rest on: consent only when everyone on an outgoing share
+    has given it (``gaps`` from :func:`consent_gaps`)."""
+    if direction is Direction.OUT and gaps:
+        return tuple(b for b in LawfulBasis if b is not LawfulBasis.CONSENT)
+    return tuple(LawfulBasis)
+
+
 def consent_gaps(session: Session, record: ShareRecord) -> dict[int, ConsentState]:
     """The people on this share whose consent to ``recipient`` is not given, with its state
     (the record-a-share dialog shows it before anything is recorded)."""
@@ -98,12 +110,12 @@ def record_share(session: Session, record: ShareRecord) -> Share:
         gaps = consent_gaps(session, record)
         if gaps:
             states = ", ".join(sorted({s.value.replace("_", " ") for s in gaps.values()}))
-            if record.lawful_basis is LawfulBasis.CONSENT:
+            if record.lawful_basis not in lawful_bases(record.direction, gaps):
                 raise InvalidInput(
                     f"Consent to share with this recipient is {states} for someone on this "
                     "share: choose another lawful basis and give the reason, or do not share."
                 )
-            if len(record.reason.strip()) < 10:
+            if len(record.reason.strip()) < MIN_REASON_WITHOUT_CONSENT:
                 raise InvalidInput("Give the reason for sharing without consent.")
             approval, review_due = _approval(session, record)
     now = session.now()

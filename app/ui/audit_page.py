@@ -153,12 +153,18 @@ class AuditPage(QWidget):
                 "AuditPage", "All {n} entries check out: nothing was changed, removed or reordered."
             ).format(n=result.checked)
             state = "ok"
-        else:
+        elif result.first_broken is not None:
             text = translate(
                 "AuditPage",
                 "The trail is broken at entry {id}: it, or an entry near it, was changed, "
                 "removed or reordered. Tell your data protection officer.",
             ).format(id=result.first_broken)
+            state = "broken"
+        else:
+            # Seals or the record beside the store disagree with the trail: say which.
+            text = translate("AuditPage", "{problem} Tell your data protection officer.").format(
+                problem=result.problems[0]
+            )
             state = "broken"
         self.result_label.setText(text)
         self.result_label.setAccessibleDescription(text)

@@ -34,10 +34,12 @@ from app.services.session import Session
 from app.ui import labels
 from app.ui.forms import (
     ChoiceBox,
+    FieldInvalid,
     FormDialog,
     OptionalDate,
     check_box,
     choose,
+    client_first,
     date_edit,
     date_of,
     datetime_edit,
@@ -58,8 +60,7 @@ def _split(text: str) -> tuple[str, ...]:
 def _required(field: QLineEdit | QPlainTextEdit, sentence: str) -> str:
     text = field.toPlainText() if isinstance(field, QPlainTextEdit) else field.text()
     if not text.strip():
-        field.setFocus()
-        raise InvalidInput(sentence)
+        raise FieldInvalid(field, sentence)
     return text.strip()
 
 
@@ -77,7 +78,7 @@ class PersonDialog(FormDialog):
         parent: QWidget | None = None,
         *,
         lock_action: QAction | None = None,
-        role: CaseRole = CaseRole.ALLEGED_PERPETRATOR,
+        role: CaseRole | None = None,
     ) -> None:
         title = (
             translate("PersonDialog", "Add a person to the case")
@@ -91,9 +92,12 @@ class PersonDialog(FormDialog):
         self.role_field: ChoiceBox | None = None
         if person is None:
             self.role_field = enum_combo(
-                translate("PersonDialog", "Role on this case"), CaseRole, labels.case_role
+                translate("PersonDialog", "Role on this case"),
+                CaseRole,
+                labels.case_role,
+                none_text=translate("PersonDialog", "Choose the role…"),
             )
-            choose(self.role_field, role)
+            choose(self.role_field, role)  # none given: the user chooses; never a default role
             self.add_field(translate("PersonDialog", "&Role on this case"), self.role_field)
         self.given_field = self.line(translate("PersonDialog", "&First name"), d.given_name)
         self.family_field = self.line(translate("PersonDialog", "&Last name"), d.family_name)
@@ -167,7 +171,9 @@ class PersonDialog(FormDialog):
         case_id = self.case_id
         if self.person is None:
             assert self.role_field is not None
-            role: CaseRole = self.role_field.value()
+            role: CaseRole | None = self.role_field.value()
+            if role is None:
+                raise FieldInvalid(self.role_field, "Choose the person's role on this case.")
             return lambda s: cases.add_person(s, case_id, details, role)
         person_id = self.person.id
         return lambda s: cases.update_person(s, person_id, details)
@@ -215,10 +221,7 @@ class SafeContactDialog(FormDialog):
             labels.contact_method,
             none_text=translate("SafeContactDialog", "Not said"),
         )
-        try:
-            choose(self.method_field, ContactMethod(r.method) if r.method else None)
-        except ValueError:
-            choose(self.method_field, None)
+        self.method_field.show_recorded(r.method)  # kept as recorded until changed
         self.add_field(translate("SafeContactDialog", "Safe &way"), self.method_field)
         self.times_field = self.line(translate("SafeContactDialog", "Safe &times"), r.safe_times)
         self.voicemail_field = check_box(
@@ -251,7 +254,7 @@ class SafeContactDialog(FormDialog):
         rules = SafeContact(
             person_id=self.client_id,
             safe_number=self.number_field.text().strip(),
-            method=method.value if method is not None else "",
+            method=str(method) if method else "",
             safe_times=self.times_field.text().strip(),
             voicemail_ok=self.voicemail_field.isChecked(),
             text_ok=self.text_field.isChecked(),
@@ -263,8 +266,9 @@ class SafeContactDialog(FormDialog):
             last_checked=date_of(self.checked_field),
         )
         if not rules.do_not_contact and not rules.safe_number and not rules.method:
-            raise InvalidInput(
-                "Give a safe number or a safe way to make contact, or tick do not contact."
+            raise FieldInvalid(
+                self.number_field,
+                "Give a safe number or a safe way to make contact, or tick do not contact.",
             )
         case_id = self.case_id
         return lambda s: cases.set_safe_contact(s, case_id, rules)
@@ -385,7 +389,7 @@ class ConsentDialog(FormDialog):
         self.person_field = ChoiceBox()
         self.person_field.setAccessibleName(translate("ConsentDialog", "Whose consent"))
         seen: set[int] = set()
-        for member in members:
+        for member in client_first(members):
             if member.role is CaseRole.PROFESSIONAL or member.person.id in seen:
                 continue
             seen.add(member.person.id)

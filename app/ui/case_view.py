@@ -61,7 +61,15 @@ from app.ui.case_dialogs import (
 )
 from app.ui.contact_banner import ContactBanner
 from app.ui.errors import error_sentence, show_error
-from app.ui.forms import FormDialog, OptionalDate, button, confirm, date_of, text_box
+from app.ui.forms import (
+    FieldInvalid,
+    FormDialog,
+    OptionalDate,
+    button,
+    confirm,
+    date_of,
+    text_box,
+)
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable
 from app.ui.risk_tab import DashForm
@@ -466,7 +474,7 @@ class CasePage(QWidget):
         self._plan_dirty = False
         self.plan_field.textChanged.connect(self._plan_edited)
         self.review_field.known.toggled.connect(self._plan_edited)
-        self.review_field.edit.dateChanged.connect(self._plan_edited)
+        self.review_field.edit.changed.connect(self._plan_edited)
         self._add_tab(self.plan_tab, t("CasePage", "Safety plan"))
 
         self.history_model: RecordTable[Entry] = RecordTable(
@@ -651,9 +659,9 @@ class CasePage(QWidget):
             text = translate("CasePage", "Referred to MARAC on {date}").format(
                 date=labels.date(case.marac_referral_date)
             )
-            if case.marac_meeting_date:
+            if case.marac_meeting:
                 text += " " + translate("CasePage", "(meeting {date})").format(
-                    date=labels.date(case.marac_meeting_date)
+                    date=labels.date(case.marac_meeting)
                 )
             return text
         return translate("CasePage", "No MARAC referral")
@@ -968,13 +976,14 @@ class CasePage(QWidget):
             )
         )
 
-    def add_person(self, role: CaseRole = CaseRole.ALLEGED_PERPETRATOR) -> None:
+    def add_person(self, role: CaseRole | None = None) -> None:
         if self.view is None or self.closed:
             return
         self.tabs.setCurrentWidget(self.people_tab)
+        chosen = role if isinstance(role, CaseRole) else None  # a triggered signal passes False
         self._open(
             PersonDialog(
-                self.calls, self.view.case.id, None, self, lock_action=self.lock_action, role=role
+                self.calls, self.view.case.id, None, self, lock_action=self.lock_action, role=chosen
             )
         )
 
@@ -1112,15 +1121,20 @@ class CasePage(QWidget):
             form.show_problem(
                 translate("CasePage", "Answer every question ({n} not answered yet).").format(
                     n=len(form.questions) - len(answers)
-                )
+                ),
+                at=form.first_unanswered(),
             )
             return
         case_id, person_id = view.case.id, view.contact.client_id
         judgement = form.judgement()
         reason = form.judgement_reason_field.text()
         callouts = form.callouts_field.value()
-        completed = date_of(form.completed_field)
-        incident = date_of(form.incident_field)
+        try:
+            completed = date_of(form.completed_field)
+            incident = date_of(form.incident_field)
+        except FieldInvalid as exc:
+            form.show_problem(str(exc), at=exc.field)
+            return
 
         def record(session: Session) -> DashResult:
             return risk.record_dash(
@@ -1172,10 +1186,12 @@ class CasePage(QWidget):
         view = self.view
         if view is None or not self.writable:
             return
+        try:
+            review = self.review_field.value()
+        except FieldInvalid:
+            return  # the field says what is wrong under itself
         details = dataclasses.replace(
-            view.case.details,
-            safety_plan=self.plan_field.toPlainText().strip(),
-            next_review=self.review_field.value(),
+            view.case.details, safety_plan=self.plan_field.toPlainText().strip(), next_review=review
         )
         case_id = view.case.id
 

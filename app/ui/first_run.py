@@ -1,4 +1,5 @@
-"""First run: create the store and its first admin, then show the recovery key once."""
+"""First run: create the store and its first admin, then show the recovery key and the audit
+verification key (for the DPO) once."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.errors import InvalidInput, KeyringUnavailable, SafecaseError
-from app.services import accounts
+from app.services import accounts, audit
 from app.services.session import Session
 from app.ui.errors import error_sentence, log_unexpected
 from app.ui.i18n import translate
@@ -45,17 +46,29 @@ def key_rows(recovery_key: str) -> str:
     return "\n".join("  ".join(row) for row in rows)
 
 
-def build_key_document(service_name: str, recovery_key: str, day: QDate) -> QTextDocument:
-    """The printed page: the service's name, the date and the key. Nothing else."""
+def build_key_document(
+    service_name: str, recovery_key: str, day: QDate, *, for_audit: bool = False
+) -> QTextDocument:
+    """The printed page: the service's name, the date and the key. Nothing else.
+
+    ``for_audit`` prints the audit verification key, for the data protection officer."""
     title = translate("FirstRunWindow", "Safecase recovery key")
-    service_line = translate("FirstRunWindow", "Service: {name}").format(name=service_name)
-    date_line = translate("FirstRunWindow", "Printed on {date}").format(
-        date=QLocale().toString(day, QLocale.FormatType.LongFormat)
-    )
     advice = translate(
         "FirstRunWindow",
         "This key opens the store if a password or this computer is lost. "
         "Keep it locked away, apart from the computer.",
+    )
+    if for_audit:
+        title = translate("FirstRunWindow", "Safecase audit verification key")
+        advice = translate(
+            "FirstRunWindow",
+            "For the data protection officer: this key checks that nobody changed, cut or "
+            "rolled back the audit trail. Whoever holds it could forge the trail's seals: keep "
+            "it apart from the computer, and give it to nobody else.",
+        )
+    service_line = translate("FirstRunWindow", "Service: {name}").format(name=service_name)
+    date_line = translate("FirstRunWindow", "Printed on {date}").format(
+        date=QLocale().toString(day, QLocale.FormatType.LongFormat)
     )
     key_html = "<br>".join(html.escape(row) for row in key_rows(recovery_key).split("\n"))
     document = QTextDocument()
@@ -104,6 +117,7 @@ class FirstRunWindow(QWidget):
         self._print_document = print_document
         self._task: Task | None = None
         self._recovery_key: str | None = None
+        self._audit_key: str | None = None
         self._service_name = ""
         self._admin_name = ""
         self._offer_password_only = False
@@ -207,6 +221,18 @@ class FirstRunWindow(QWidget):
 
         self.print_button = QPushButton(translate("FirstRunWindow", "&Print the key…"))
         self.print_button.setAccessibleName(translate("FirstRunWindow", "Print the key"))
+        self.audit_key_label = QLabel()
+        self.audit_key_label.setObjectName("auditKey")
+        self.audit_key_label.setAccessibleName(
+            translate("FirstRunWindow", "Audit verification key")
+        )
+        self.audit_key_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.audit_key_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.audit_key_label.setFont(key_font)
+        self.print_audit_button = QPushButton(translate("FirstRunWindow", "Print the &DPO's key…"))
+        self.print_audit_button.setAccessibleName(
+            translate("FirstRunWindow", "Print the DPO's key")
+        )
         self.stored_box = QCheckBox(translate("FirstRunWindow", "I have &stored it safely"))
         self.stored_box.setAccessibleName(translate("FirstRunWindow", "I have stored it safely"))
         self.finish_button = QPushButton(translate("FirstRunWindow", "&Finish"))
@@ -216,6 +242,7 @@ class FirstRunWindow(QWidget):
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.print_button)
+        buttons.addWidget(self.print_audit_button)
         buttons.addStretch(1)
         buttons.addWidget(self.finish_button)
 
@@ -232,12 +259,24 @@ class FirstRunWindow(QWidget):
             )
         )
         layout.addWidget(self.key_label)
+        layout.addWidget(
+            paragraph(
+                translate(
+                    "FirstRunWindow",
+                    "Below it, the audit verification key, for your data protection officer: "
+                    "it checks that nobody changed or cut the audit trail. Print it for them "
+                    "on its own page and keep no copy yourself.",
+                )
+            )
+        )
+        layout.addWidget(self.audit_key_label)
         layout.addWidget(self.stored_box)
         layout.addWidget(self.key_note)
         layout.addStretch(1)
         layout.addLayout(buttons)
 
-        QWidget.setTabOrder(self.print_button, self.stored_box)
+        QWidget.setTabOrder(self.print_button, self.print_audit_button)
+        QWidget.setTabOrder(self.print_audit_button, self.stored_box)
         QWidget.setTabOrder(self.stored_box, self.finish_button)
         return page
 
@@ -248,7 +287,8 @@ class FirstRunWindow(QWidget):
         self.confirm_field.textChanged.connect(self._check_password)
         self.confirm_field.returnPressed.connect(self.submit)
         self.create_button.clicked.connect(self.submit)
-        self.print_button.clicked.connect(self.print_key)
+        self.print_button.clicked.connect(lambda: self.print_key())
+        self.print_audit_button.clicked.connect(lambda: self.print_key(for_audit=True))
         self.stored_box.toggled.connect(self.finish_button.setEnabled)
         self.finish_button.clicked.connect(self.finish)
 
@@ -307,9 +347,9 @@ class FirstRunWindow(QWidget):
         password_only = self._offer_password_only and self.password_only_box.isChecked()
         path, kdf, device_factory = self._store_path, self._kdf, self._device_factory
 
-        def create() -> tuple[Session, str]:
+        def create() -> tuple[Session, str, str]:
             device = None if password_only else device_factory()
-            return accounts.create_store(
+            session, recovery_key = accounts.create_store(
                 path,
                 service_name=service,
                 admin_name=admin,
@@ -317,6 +357,11 @@ class FirstRunWindow(QWidget):
                 device=device,
                 kdf=kdf,
             )
+            try:
+                return session, recovery_key, audit.start_sealing(session)
+            except BaseException:
+                accounts.sign_out_after_error(session)
+                raise
 
         self._service_name, self._admin_name = service, admin
         self._set_busy(True)
@@ -365,10 +410,12 @@ class FirstRunWindow(QWidget):
     def _created(self, result: object) -> None:
         self._task = None
         self._set_busy(False)
-        session, recovery_key = cast(tuple[Session, str], result)
+        session, recovery_key, audit_key = cast(tuple[Session, str, str], result)
         self.password_field.clear()
         self.confirm_field.clear()
         self.store_created.emit(session)
+        self._audit_key = audit_key
+        self.audit_key_label.setText(key_rows(audit_key))
         self._show_key(recovery_key)
 
     # -- the recovery key ----------------------------------------------------------------------
@@ -385,23 +432,25 @@ class FirstRunWindow(QWidget):
     def showing_key(self) -> bool:
         return self._recovery_key is not None
 
-    def key_document(self) -> QTextDocument:
-        if self._recovery_key is None:
-            raise RuntimeError("the recovery key is no longer shown")
-        return build_key_document(self._service_name, self._recovery_key, QDate.currentDate())
+    def key_document(self, *, for_audit: bool = False) -> QTextDocument:
+        key = self._audit_key if for_audit else self._recovery_key
+        if key is None:
+            raise RuntimeError("the key is no longer shown")
+        return build_key_document(self._service_name, key, QDate.currentDate(), for_audit=for_audit)
 
-    def print_key(self) -> None:
-        if self._recovery_key is None:
+    def print_key(self, *, for_audit: bool = False) -> None:
+        if (self._audit_key if for_audit else self._recovery_key) is None:
             return
-        document = self.key_document()
+        document = self.key_document(for_audit=for_audit)
         try:
             self._print_document(document, self)
         finally:
             document.clear()
 
     def _clear_key(self) -> None:
-        self._recovery_key = None
+        self._recovery_key = self._audit_key = None
         self.key_label.clear()
+        self.audit_key_label.clear()
 
     def finish(self) -> None:
         if not self.stored_box.isChecked() or self._recovery_key is None:

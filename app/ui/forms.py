@@ -11,21 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtCore import QDate, QEvent, QObject, QPoint, Qt, QTime, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
+    QCalendarWidget,
     QCheckBox,
     QComboBox,
-    QDateEdit,
-    QDateTimeEdit,
     QDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -34,11 +38,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QTimeEdit,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.errors import SafecaseError
+from app.errors import InvalidInput, SafecaseError
+from app.models.records import CaseMember, CaseRole
 from app.services.session import Session
 from app.ui.errors import error_sentence, log_unexpected
 from app.ui.i18n import translate
@@ -98,18 +105,47 @@ def confirm(
 # -- fields ------------------------------------------------------------------------------------
 
 
+class FieldInvalid(InvalidInput):
+    """A sentence about one field: the form shows it next to that field."""
+
+    def __init__(self, field: QWidget, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _ignore_wheel_unless_focused(widget: QWidget, event: QWheelEvent) -> bool:
+    """A wheel turned over a field the user is not in scrolls the form instead (True)."""
+    if widget.hasFocus():
+        return False
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QAbstractScrollArea):
+        parent = parent.parentWidget()
+    if parent is None:
+        event.ignore()  # nothing to scroll: the window may use it
+    else:
+        QApplication.sendEvent(parent.verticalScrollBar(), event)
+        event.accept()
+    return True
+
+
 class ChoiceBox(QComboBox):
     """A drop-down whose items carry Python values.
 
     (Qt turns item data that is a ``str`` subclass, like our enums, into a plain string, so
-    the values are kept here instead.)
+    the values are kept here instead.) The wheel changes it only once it has the focus, and a
+    stored value it does not list is shown as recorded and kept (see :meth:`set_value`).
     """
 
     def __init__(self, accessible_name: str = "") -> None:
         super().__init__()
         if accessible_name:
             self.setAccessibleName(accessible_name)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._values: list[Any] = []
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if not _ignore_wheel_unless_focused(self, event):
+            super().wheelEvent(event)
 
     def add_choice(self, text: str, value: object) -> None:
         self._values.append(value)
@@ -139,6 +175,14 @@ class ChoiceBox(QComboBox):
             self.setCurrentIndex(index)
         return index >= 0
 
+    def show_recorded(self, value: object) -> None:
+        """Select a value read from the store; one the list lacks is added, marked as recorded,
+        so saving keeps it until the user picks another."""
+        if value is None or value == "" or self.set_value(value):
+            return
+        self.add_choice(translate("forms", "{value} (as recorded)").format(value=value), value)
+        self.setCurrentIndex(self.count() - 1)
+
     def text_of(self, value: object) -> str:
         index = self.index_of(value)
         return self.itemText(index) if index >= 0 else ""
@@ -165,38 +209,283 @@ def choose(combo: ChoiceBox, value: object) -> None:
     combo.set_value(value)
 
 
-def date_edit(accessible_name: str, day: dt.date) -> QDateEdit:
+def client_first(members: Iterable[CaseMember]) -> list[CaseMember]:
+    """Case members for a "whose" list: the client first (the default), then the others in
+    their order; an alleged perpetrator is never first."""
+    listed = list(members)
+    rank = {CaseRole.CLIENT: 0, CaseRole.ALLEGED_PERPETRATOR: 2}
+    return sorted(listed, key=lambda m: rank.get(m.role, 1))
+
+
+class NumberBox(QSpinBox):
+    """A whole number; the wheel changes it only once it has the focus."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if not _ignore_wheel_unless_focused(self, event):
+            super().wheelEvent(event)
+
+
+class TimeBox(QTimeEdit):
+    """A time of day (HH:mm); the wheel changes it only once it has the focus."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setDisplayFormat("HH:mm")
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if not _ignore_wheel_unless_focused(self, event):
+            super().wheelEvent(event)
+
+
+# -- dates: typed the way people in the UK write them ---------------------------------------------
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december"
+).split()
+_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_NUMERIC = re.compile(r"(\d{1,2})\s*[-/.\s]\s*(\d{1,2})\s*[-/.\s]\s*(\d{4}|\d{2})")
+_NAMED = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?[\s\-/.,]*([a-z]+)[\s\-/.,]*(\d{4}|\d{2})")
+DATE_HINT = "Type the date as 15/03/2026, 15-3-26, 15 Mar 2026 or 2026-03-15."
+
+
+def show_date(day: dt.date) -> str:
+    """A date as every date field shows it: dd MMM yyyy (15 Mar 2026)."""
+    return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _month_number(name: str) -> int | None:
+    if len(name) >= 3:
+        for number, full in enumerate(_MONTH_NAMES, 1):
+            if full.startswith(name) or (name == "sept" and number == 9):
+                return number
+    return None
+
+
+def _full_year(year: str, pivot_year: int) -> int:
+    """A two-digit year is the one within 80 years before and 20 after ``pivot_year``."""
+    if len(year) == 4:
+        return int(year)
+    value = pivot_year // 100 * 100 + int(year)
+    if value > pivot_year + 20:
+        value -= 100
+    elif value <= pivot_year - 80:
+        value += 100
+    return value
+
+
+def parse_date(text: str, pivot_year: int) -> dt.date | None:
+    """The date in ``text`` (None when it is empty), read the UK way: day before month.
+
+    Raises InvalidInput with the sentence to show for a date that cannot be read or does not
+    exist (31/02/2026).
+    """
+    typed = " ".join(text.strip().lower().split())
+    if not typed:
+        return None
+    if match := _ISO.fullmatch(typed):
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+    elif match := _NUMERIC.fullmatch(typed):
+        day, month, year = int(match[1]), int(match[2]), _full_year(match[3], pivot_year)
+    elif match := _NAMED.fullmatch(typed):
+        number = _month_number(match[2])
+        if number is None:
+            raise InvalidInput(f"{match[2]} is not a month. {DATE_HINT}")
+        day, month, year = int(match[1]), number, _full_year(match[3], pivot_year)
+    else:
+        raise InvalidInput(f"That is not a date Safecase can read. {DATE_HINT}")
+    if not 1 <= month <= 12:
+        raise InvalidInput(f"There is no month {month}. {DATE_HINT}")
+    if not 1800 <= year <= 2999:
+        raise InvalidInput(f"Check the year: {year} is not a year Safecase records.")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise InvalidInput(
+            f"There is no day {day} in {_MONTH_NAMES[month - 1].title()} {year}: check the date."
+        ) from None
+
+
+class DateField(QWidget):
+    """A date typed the UK way or picked from a calendar, shown as dd MMM yyyy.
+
+    Qt's own date field edits a date in sections, which bends typed dates (15 Mar 1985 became
+    1 Mar 1985, 31 then Feb became 31 Dec); this one reads the whole text when the user leaves
+    the field, and says under it when the text is not a date that exists.
+    """
+
+    changed = Signal()  # the date in the field changed (typed and left, or picked)
+
+    def __init__(self, accessible_name: str, day: dt.date | None, *, pivot: dt.date) -> None:
+        """``pivot`` (the session's date) decides the century of a two-digit year."""
+        super().__init__()
+        self.setAccessibleName(accessible_name)
+        self._pivot_year = pivot.year
+        self._last: dt.date | None = day
+        self.line = QLineEdit(show_date(day) if day else "")
+        self.line.setAccessibleName(accessible_name)
+        self.line.setAccessibleDescription(translate("forms", "Alt+Down opens a calendar."))
+        self.line.setPlaceholderText(translate("forms", "dd/mm/yyyy"))
+        self.pick_button = QToolButton()
+        self.pick_button.setText("▾")
+        self.pick_button.setAccessibleName(
+            translate("forms", "{name}: pick from a calendar").format(name=accessible_name)
+        )
+        self.pick_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Alt+Down does it by keyboard
+        self.pick_button.setMaximumHeight(self.line.sizeHint().height())
+        self.message = message_label(
+            translate("forms", "{name}: problem").format(name=accessible_name)
+        )
+        self.calendar: QCalendarWidget | None = None
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.line, 1)
+        row.addWidget(self.pick_button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addLayout(row)
+        column.addWidget(self.message)
+        self.setFocusProxy(self.line)
+        self.line.textEdited.connect(lambda _t: set_message(self.message, None))
+        self.line.editingFinished.connect(self._typed)
+        self.pick_button.clicked.connect(self.open_calendar)
+        self.line.installEventFilter(self)
+
+    # -- reading and setting ----------------------------------------------------------------
+
+    def date(self) -> dt.date | None:
+        """The date typed, or None when the field is empty or not a date."""
+        try:
+            return parse_date(self.line.text(), self._pivot_year)
+        except InvalidInput:
+            return None
+
+    def value(self) -> dt.date:
+        """The date typed; raises FieldInvalid (shown under the field) when there is none."""
+        try:
+            day = parse_date(self.line.text(), self._pivot_year)
+        except InvalidInput as exc:
+            problem = FieldInvalid(self, str(exc))
+        else:
+            if day is not None:
+                return day
+            problem = FieldInvalid(self, translate("forms", "Give the date. ") + DATE_HINT)
+        set_message(self.message, str(problem))  # under the field, wherever it is
+        raise problem
+
+    def set_date(self, day: dt.date) -> None:
+        self.line.setText(show_date(day))
+        set_message(self.message, None)
+        self._note(day)
+
+    def _note(self, day: dt.date | None) -> None:
+        if day != self._last:
+            self._last = day
+            self.changed.emit()
+
+    def _typed(self) -> None:
+        try:
+            day = parse_date(self.line.text(), self._pivot_year)
+        except InvalidInput as exc:
+            set_message(self.message, str(exc))
+            self._note(None)
+            return
+        set_message(self.message, None)
+        if day is not None:
+            self.line.setText(show_date(day))
+        self._note(day)
+
+    # -- the calendar -----------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.line
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and (
+                event.key() == Qt.Key.Key_F4
+                or (
+                    event.key() == Qt.Key.Key_Down
+                    and event.modifiers() & Qt.KeyboardModifier.AltModifier
+                )
+            )
+        ):
+            self.open_calendar()
+            return True
+        return super().eventFilter(watched, event)
+
+    def open_calendar(self) -> None:
+        if not self.isEnabled():
+            return
+        if self.calendar is None:
+            self.calendar = QCalendarWidget(self)
+            self.calendar.setWindowFlags(Qt.WindowType.Popup)
+            self.calendar.setAccessibleName(self.accessibleName())
+            self.calendar.setGridVisible(True)
+            self.calendar.setFirstDayOfWeek(Qt.DayOfWeek.Monday)
+            self.calendar.clicked.connect(self._picked)
+            self.calendar.activated.connect(self._picked)
+        day = self.date() or self._last or dt.date(self._pivot_year, 1, 1)
+        self.calendar.setSelectedDate(QDate(day.year, day.month, day.day))
+        self.calendar.move(self.line.mapToGlobal(QPoint(0, self.line.height())))
+        self.calendar.show()
+        self.calendar.setFocus()
+
+    def _picked(self, chosen: QDate) -> None:
+        if self.calendar is not None:
+            self.calendar.hide()
+        self.set_date(dt.date(chosen.year(), chosen.month(), chosen.day()))
+        self.line.setFocus()
+
+
+def date_edit(accessible_name: str, day: dt.date) -> DateField:
     """A date field showing ``day`` (a form passes the session's date: ``calls.today()``)."""
-    edit = QDateEdit()
-    edit.setAccessibleName(accessible_name)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("d MMM yyyy")
-    edit.setDate(QDate(day.year, day.month, day.day))
-    return edit
+    return DateField(accessible_name, day, pivot=day)
 
 
-def date_of(edit: QDateEdit) -> dt.date:
-    d = edit.date()
-    return dt.date(d.year(), d.month(), d.day())
+def date_of(edit: DateField) -> dt.date:
+    """The date in the field; FieldInvalid (shown under it) when it is not a date that exists."""
+    return edit.value()
 
 
-def datetime_edit(accessible_name: str, when: dt.datetime) -> QDateTimeEdit:
+class DateTimeField(QWidget):
+    """A date typed the UK way and a time of day."""
+
+    changed = Signal()
+
+    def __init__(self, accessible_name: str, when: dt.datetime) -> None:
+        super().__init__()
+        self.setAccessibleName(accessible_name)
+        self.date_field = DateField(accessible_name, when.date(), pivot=when.date())
+        self.time_field = TimeBox()
+        self.time_field.setAccessibleName(
+            translate("forms", "{name}: time").format(name=accessible_name)
+        )
+        self.time_field.setTime(QTime(when.hour, when.minute))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.date_field, 1)
+        layout.addWidget(self.time_field, 0, Qt.AlignmentFlag.AlignTop)
+        self.setFocusProxy(self.date_field)
+        self.date_field.changed.connect(self.changed)
+        self.time_field.timeChanged.connect(lambda _t: self.changed.emit())
+
+
+def datetime_edit(accessible_name: str, when: dt.datetime) -> DateTimeField:
     """A date and time field showing ``when`` (a form passes ``calls.moment()``)."""
-    edit = QDateTimeEdit()
-    edit.setAccessibleName(accessible_name)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("d MMM yyyy HH:mm")
-    edit.setDateTime(
-        QDateTime(QDate(when.year, when.month, when.day), QTime(when.hour, when.minute))
-    )
-    return edit
+    return DateTimeField(accessible_name, when)
 
 
-def datetime_of(edit: QDateTimeEdit) -> dt.datetime:
+def datetime_of(edit: DateTimeField) -> dt.datetime:
     """The local time in the field, as an aware datetime."""
-    value = edit.dateTime()
-    d, t = value.date(), value.time()
-    return dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute()).astimezone()
+    d, t = date_of(edit.date_field), edit.time_field.time()
+    return dt.datetime(d.year, d.month, d.day, t.hour(), t.minute()).astimezone()
 
 
 def text_box(accessible_name: str, text: str = "", *, lines: int = 4) -> QPlainTextEdit:
@@ -217,8 +506,8 @@ def check_box(text: str, checked: bool = False) -> QCheckBox:
     return box
 
 
-def spin_box(accessible_name: str, low: int, high: int, value: int) -> QSpinBox:
-    box = QSpinBox()
+def spin_box(accessible_name: str, low: int, high: int, value: int) -> NumberBox:
+    box = NumberBox()
     box.setAccessibleName(accessible_name)
     box.setRange(low, high)
     box.setValue(value)
@@ -273,7 +562,11 @@ class FormDialog(QDialog):
 
     Subclasses add fields with :meth:`add_field`, and implement :meth:`make_call`, which checks
     the form and returns the call to run (or raises :class:`SafecaseError` with the sentence to
-    show). ``saved`` carries what the service returned.
+    show; :class:`FieldInvalid` puts it under the field concerned, scrolled into view, until
+    that field changes). :meth:`live_problem` checks the form as it is filled in: while it
+    names a problem, Save is off and the reason shows under its field. Enter never submits:
+    in a one-line field it moves to the next field. The dialog grows to fit a message rather
+    than squeezing its fields. ``saved`` carries what the service returned.
     """
 
     saved = Signal(object)
@@ -296,8 +589,11 @@ class FormDialog(QDialog):
         self._dirty = False
         self._confirm_text = ""
         self._confirm_yes = ""
+        self._messages: dict[QWidget, QLabel] = {}
+        self._live: FieldInvalid | None = None
         self.result_value: object = None
         self.discard_box: QMessageBox | None = None
+        self.scroll_area: QScrollArea | None = None
         self.setWindowTitle(translate("forms", "Safecase"))
         self.setAccessibleName(title)
         self.setModal(True)
@@ -308,11 +604,10 @@ class FormDialog(QDialog):
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.problem_label = message_label(translate("forms", "Problem"))
         self.status_label = message_label(translate("forms", "Status"), "status")
-        self.save_button = QPushButton(save_text or translate("forms", "&Save"))
+        self.save_button = button(save_text or translate("forms", "&Save"))
         self.save_button.setAccessibleName(
             (save_text or translate("forms", "Save")).replace("&", "")
         )
-        self.save_button.setDefault(True)
         self.cancel_button = button(translate("forms", "Cancel"))
 
         self.body = QVBoxLayout()
@@ -327,6 +622,7 @@ class FormDialog(QDialog):
         buttons.addWidget(self.save_button)
 
         outer = QVBoxLayout(self)
+        outer.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         if scroll:
             inner = QWidget()
             inner.setLayout(self.body)
@@ -336,6 +632,7 @@ class FormDialog(QDialog):
             area.setFrameShape(QScrollArea.Shape.NoFrame)
             area.setAccessibleName(title)
             outer.addWidget(area, 1)
+            self.scroll_area = area
         else:
             outer.addLayout(self.body, 1)
         outer.addWidget(self.problem_label)
@@ -347,29 +644,46 @@ class FormDialog(QDialog):
     # -- building -----------------------------------------------------------------------------
 
     def add_field(self, label: str, field: QWidget) -> QLabel:
-        """Add a labelled field; any change to it makes the form dirty."""
+        """Add a labelled field, with a line under it for what is wrong with it; any change
+        to it makes the form dirty and clears that line."""
         if not field.accessibleName():
             field.setAccessibleName(label.replace("&", ""))
+        row = add_row(self.form, label, field)
+        own = _own_message(field)
+        if own is None:
+            own = message_label(
+                translate("forms", "{name}: problem").format(name=field.accessibleName())
+            )
+            self.form.addRow(own)
+        self._messages[field] = own
         self.watch(field)
-        return add_row(self.form, label, field)
+        return row
 
     def watch(self, field: QWidget) -> None:
-        """Count a change to ``field`` as an unsaved change."""
+        """Count a change to ``field`` as an unsaved change (and check the form again)."""
+
+        def changed(*_args: object) -> None:
+            self._field_changed(field)
+
         if isinstance(field, QLineEdit):
-            field.textEdited.connect(self.mark_dirty)
+            field.textEdited.connect(changed)
+            field.textChanged.connect(lambda *_a: self.recheck())
         elif isinstance(field, QPlainTextEdit):
-            field.textChanged.connect(self.mark_dirty)
+            field.textChanged.connect(changed)
         elif isinstance(field, QComboBox):
-            field.activated.connect(self.mark_dirty)
+            field.activated.connect(changed)
+            field.currentIndexChanged.connect(lambda *_a: self.recheck())
         elif isinstance(field, QAbstractButton):
-            field.toggled.connect(self.mark_dirty)
-        elif isinstance(field, QDateTimeEdit | QSpinBox):
-            field.editingFinished.connect(self.mark_dirty)
+            field.toggled.connect(changed)
+        elif isinstance(field, QAbstractSpinBox):
+            field.editingFinished.connect(changed)
         elif isinstance(field, QListWidget):
-            field.itemChanged.connect(self.mark_dirty)
+            field.itemChanged.connect(changed)
+        elif isinstance(field, DateField | DateTimeField):
+            field.changed.connect(changed)
         elif isinstance(field, OptionalDate):
-            field.known.toggled.connect(self.mark_dirty)
-            field.edit.editingFinished.connect(self.mark_dirty)
+            field.known.toggled.connect(changed)
+            field.edit.changed.connect(changed)
 
     def line(self, label: str, text: str = "") -> QLineEdit:
         field = line_edit(label.replace("&", ""))
@@ -397,6 +711,98 @@ class FormDialog(QDialog):
 
     def show_problem(self, text: str | None) -> None:
         set_message(self.problem_label, text)
+        self._fit()
+
+    def _field_changed(self, field: QWidget) -> None:
+        self.mark_dirty()
+        label = self._messages.get(field)
+        if label is not None and label is not _own_message(field):
+            set_message(label, None)
+        self.show_problem(None)
+        self.recheck()
+
+    def message_for(self, field: QWidget) -> QLabel | None:
+        """The line under ``field`` (or under the form field holding it)."""
+        widget: QWidget | None = field
+        while widget is not None and widget is not self:
+            if widget in self._messages:
+                return self._messages[widget]
+            widget = widget.parentWidget()
+        return None
+
+    def show_field_problem(self, problem: FieldInvalid, *, focus: bool = True) -> None:
+        """Show the sentence under its field and scroll both into view."""
+        label = self.message_for(problem.field)
+        if label is None:
+            self.show_problem(str(problem))
+            return
+        set_message(label, str(problem))
+        self._fit()
+        if focus:
+            problem.field.setFocus()
+            self._scroll_to(label)
+
+    def _scroll_to(self, widget: QWidget) -> None:
+        area = self.scroll_area
+        if area is None:
+            return
+        self.body.activate()
+        inner = area.widget()
+        if inner is not None:
+            inner.resize(area.viewport().width(), max(inner.sizeHint().height(), inner.height()))
+        area.ensureWidgetVisible(widget)
+        QTimer.singleShot(0, self, lambda: area.ensureWidgetVisible(widget))
+
+    def _fit(self) -> None:
+        """Grow (never squeeze) so every field and message keeps its height."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        need = layout.totalMinimumSize().height()
+        if layout.hasHeightForWidth():
+            need = max(need, layout.totalHeightForWidth(self.width()))
+        screen = self.screen()
+        if screen is not None:
+            need = min(need, screen.availableGeometry().height())
+        if self.height() < need:
+            self.resize(self.width(), need)
+
+    # -- checking as the form is filled in --------------------------------------------------
+
+    def live_problem(self) -> FieldInvalid | None:
+        """What stops the form being saved as it stands (None: nothing). Cheap, no store."""
+        return None
+
+    def recheck(self) -> None:
+        """Check the form again: Save is off while there is a problem, shown by its field."""
+        problem = self.live_problem()
+        old = self._live
+        self._live = problem
+        if old is not None and (problem is None or problem.field is not old.field):
+            label = self.message_for(old.field)
+            if label is not None and label.text() == str(old):
+                set_message(label, None)
+        if problem is not None:
+            self.show_field_problem(problem, focus=False)
+        self.save_button.setEnabled(not self._busy and problem is None)
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter moves on from a one-line field and presses a focused button; it never
+        submits the whole form."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            focused = QApplication.focusWidget()
+            if isinstance(focused, QAbstractButton) and focused.isEnabled():
+                focused.animateClick()
+            elif isinstance(focused, QLineEdit | QAbstractSpinBox | QComboBox):
+                self.focusNextChild()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     # -- saving -------------------------------------------------------------------------------
 
@@ -407,7 +813,10 @@ class FormDialog(QDialog):
         if self._busy:
             return
         try:
-            call = self.make_call()
+            call = self.live_problem_or_call()
+        except FieldInvalid as exc:
+            self.show_field_problem(exc)
+            return
         except SafecaseError as exc:
             self.show_problem(error_sentence(exc))
             return
@@ -424,6 +833,12 @@ class FormDialog(QDialog):
             return
         self._run(call)
 
+    def live_problem_or_call(self) -> Callable[[Session], object]:
+        problem = self.live_problem()
+        if problem is not None:
+            raise problem
+        return self.make_call()
+
     def _run(self, call: Callable[[Session], object]) -> None:
         if self._busy:
             return
@@ -439,7 +854,7 @@ class FormDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        self.save_button.setEnabled(not busy)
+        self.save_button.setEnabled(not busy and self._live is None)
         self.cancel_button.setEnabled(not busy)
         set_message(self.status_label, self.busy_text() if busy else None)
 
@@ -496,19 +911,31 @@ class OptionalDate(QWidget):
         self.setAccessibleName(accessible_name)
         self.known = check_box(check_text, value is not None)
         self.known.setAccessibleName(check_text.replace("&", ""))
-        self.edit = date_edit(accessible_name, value or today)
+        self.edit = DateField(accessible_name, value or today, pivot=today)
         self.edit.setEnabled(value is not None)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.known)
+        layout.addWidget(self.known, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.edit, 1)
         self.known.toggled.connect(self.edit.setEnabled)
         self.setFocusProxy(self.known)
 
     def value(self) -> dt.date | None:
+        """The date when ticked; FieldInvalid (shown under it) when it is not a real date."""
         return date_of(self.edit) if self.known.isChecked() else None
 
     def set_value(self, value: dt.date | None) -> None:
         self.known.setChecked(value is not None)
         if value is not None:
-            self.edit.setDate(QDate(value.year, value.month, value.day))
+            self.edit.set_date(value)
+
+
+def _own_message(field: QWidget) -> QLabel | None:
+    """A date field says what is wrong under itself; other fields get a line from the form."""
+    if isinstance(field, DateField):
+        return field.message
+    if isinstance(field, DateTimeField):
+        return field.date_field.message
+    if isinstance(field, OptionalDate):
+        return field.edit.message
+    return None

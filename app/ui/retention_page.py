@@ -24,7 +24,16 @@ from app.services.retention import PurgeResult
 from app.services.session import Session
 from app.ui import labels
 from app.ui.errors import error_sentence
-from app.ui.forms import FormDialog, button, confirm, date_edit, date_of, enum_combo, text_box
+from app.ui.forms import (
+    FieldInvalid,
+    FormDialog,
+    button,
+    confirm,
+    date_edit,
+    date_of,
+    enum_combo,
+    text_box,
+)
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable
 from app.ui.store_calls import StoreCalls
@@ -319,7 +328,7 @@ class RetentionPage(QWidget):
         self.relay = ProgressRelay(self)
         self.relay.moved.connect(self._purge_moved)
         self.show_button.clicked.connect(self.refresh_due)
-        self.as_of_field.dateChanged.connect(lambda *_a: self.refresh_due())
+        self.as_of_field.changed.connect(lambda *_a: self.refresh_due())
         self.approve_button.clicked.connect(self.approve)
         self.extend_button.clicked.connect(self.extend)
         self.purge_button.clicked.connect(self.run_purge)
@@ -345,7 +354,10 @@ class RetentionPage(QWidget):
         return date_of(self.as_of_field)
 
     def refresh_due(self) -> None:
-        day = self.as_of
+        try:
+            day = self.as_of
+        except FieldInvalid:
+            return  # the field says what is wrong under itself
         self.calls.run(
             lambda s: retention.due_items(s, day),
             self._due_arrived,

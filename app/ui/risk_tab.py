@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
@@ -32,7 +32,7 @@ from app.models.records import Answer, DashResult, RiskLevel
 from app.services import risk
 from app.ui import labels
 from app.ui.errors import error_sentence
-from app.ui.forms import button, date_edit, date_of, enum_combo, spin_box
+from app.ui.forms import button, date_edit, enum_combo, spin_box
 from app.ui.i18n import translate
 from app.ui.widgets import add_row, message_label, set_message
 
@@ -194,6 +194,8 @@ class DashForm(QWidget):
         side_area.setWidget(side_panel)
         side_area.setFrameShape(QFrame.Shape.NoFrame)
         side_area.setAccessibleName(translate("DashForm", "Score, MARAC criteria and details"))
+        self.side_area = side_area
+        self.side_layout = side
         middle = QHBoxLayout()
         middle.addWidget(area, 3)
         middle.addWidget(side_area, 2)
@@ -203,7 +205,7 @@ class DashForm(QWidget):
 
         for field in (self.callouts_field,):
             field.valueChanged.connect(self._changed)
-        self.incident_field.dateChanged.connect(self._changed)
+        self.incident_field.changed.connect(self._changed)
         self.judgement_field.currentIndexChanged.connect(self._changed)
         self.judgement_reason_field.textEdited.connect(self._changed)
         self.copy_button.clicked.connect(self.copy_latest)
@@ -268,7 +270,7 @@ class DashForm(QWidget):
         self.judgement_reason_field.clear()
         today = self.today()
         for field in (self.incident_field, self.completed_field):
-            field.setDate(QDate(today.year, today.month, today.day))
+            field.set_date(today)
         set_message(self.problem_label, None)
         self.update_score()
         self._dirty = False
@@ -295,7 +297,7 @@ class DashForm(QWidget):
                 judgement=judgement,
                 judgement_reason=self.judgement_reason_field.text(),
                 police_callouts_12m=self.callouts_field.value(),
-                incident_on=date_of(self.incident_field),
+                incident_on=self.incident_on(),
                 last_marac_referral=self._last_marac,
             )
         except InvalidInput as exc:
@@ -305,7 +307,7 @@ class DashForm(QWidget):
                 judgement=None,
                 judgement_reason="",
                 police_callouts_12m=self.callouts_field.value(),
-                incident_on=date_of(self.incident_field),
+                incident_on=self.incident_on(),
                 last_marac_referral=self._last_marac,
             )
         self.live_yes, self.live_level, self.live_reasons = yes, level, reasons
@@ -335,5 +337,23 @@ class DashForm(QWidget):
         self.criteria_label.setAccessibleDescription(" ".join(lines))
         set_message(self.problem_label, problem)
 
-    def show_problem(self, text: str | None) -> None:
+    def incident_on(self) -> dt.date:
+        """The incident date for the live score (today until a real date is typed)."""
+        return self.incident_field.date() or self.today()
+
+    def first_unanswered(self) -> QWidget | None:
+        return next((q for q in self.questions if q.answer() is None), None)
+
+    def show_problem(self, text: str | None, *, at: QWidget | None = None) -> None:
+        """Say what is wrong beside Save, and bring it (and ``at``, what it is about) into view."""
         set_message(self.problem_label, text)
+        if not text:
+            return
+        self.side_layout.activate()
+        self.side_area.ensureWidgetVisible(self.problem_label)
+        if isinstance(at, DashQuestion):
+            self.scroll_area.ensureWidgetVisible(at)
+            at.buttons[Answer.YES].setFocus()
+        elif at is not None:
+            self.side_area.ensureWidgetVisible(at)
+            at.setFocus()

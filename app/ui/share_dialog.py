@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QRadioButton, QWidget
 
-from app.errors import InvalidInput
 from app.models.records import (
     CaseRole,
     CaseView,
@@ -33,10 +32,12 @@ from app.ui import labels
 from app.ui.errors import error_sentence
 from app.ui.forms import (
     ChoiceBox,
+    FieldInvalid,
     FormDialog,
     add_check_item,
     check_list,
     checked_data,
+    client_first,
     datetime_edit,
     datetime_of,
     enum_combo,
@@ -96,7 +97,7 @@ class ShareDialog(FormDialog):
         self.add_field(translate("ShareDialog", "Recipient &category"), self.recipient_field)
         self.organisation_field = self.line(translate("ShareDialog", "&Organisation"))
         self.people_field = check_list(translate("ShareDialog", "Whose data"))
-        for member in view.members:
+        for member in client_first(view.members):
             add_check_item(
                 self.people_field,
                 f"{member.person.name} ({labels.case_role(member.role)})",
@@ -116,8 +117,7 @@ class ShareDialog(FormDialog):
             LawfulBasis,
             labels.lawful_basis,
             none_text=translate("ShareDialog", "Choose the lawful basis…"),
-        )
-        self.basis_field.set_value(LawfulBasis.CONSENT)
+        )  # consent is offered once the check says everyone has given it
         self.basis_label = self.add_field(
             translate("ShareDialog", "&Lawful basis"), self.basis_field
         )
@@ -175,6 +175,7 @@ class ShareDialog(FormDialog):
         self.check_consent()
         self._update_sections()
         self.organisation_field.setFocus()
+        self._dirty = False
 
     # -- the consent state ----------------------------------------------------------------------
 
@@ -186,6 +187,7 @@ class ShareDialog(FormDialog):
         self.gaps = None
         self._check_generation += 1  # an answer for the old recipient or people is stale
         self._check_timer.start()
+        self._offer_bases()
         self._update_sections()
 
     def _probe(self) -> ShareRecord:
@@ -209,11 +211,13 @@ class ShareDialog(FormDialog):
         generation = self._check_generation
         if not self.outgoing:
             self.gaps = {}
+            self._offer_bases()
             self._show_consent()
             return
         probe = self._probe()
         if not probe.person_ids:
             self.gaps = {}
+            self._offer_bases()
             self._show_consent()
             return
 
@@ -233,9 +237,25 @@ class ShareDialog(FormDialog):
         if generation != self._check_generation:
             return
         self.gaps = found
-        if found and self.basis_field.value() is LawfulBasis.CONSENT:
-            self.basis_field.setCurrentIndex(0)  # consent will not do: ask for the basis
+        self._offer_bases()
         self._show_consent()
+
+    def _offer_bases(self) -> None:
+        """List the bases this share may rest on: no consent while anyone's is missing."""
+        allowed = sharing.lawful_bases(self.direction_field.value(), self.gaps or {})
+        if self.outgoing and self.gaps is None:
+            allowed = tuple(b for b in allowed if b is not LawfulBasis.CONSENT)
+        chosen = self.basis_field.value()
+        if chosen is None and self.gaps == {} and LawfulBasis.CONSENT in allowed:
+            chosen = LawfulBasis.CONSENT  # everyone's consent is given: the usual basis
+        if tuple(v for v in self.basis_field.values() if v is not None) != allowed:
+            self.basis_field.blockSignals(True)
+            self.basis_field.clear_choices()
+            self.basis_field.add_choice(translate("ShareDialog", "Choose the lawful basis…"), None)
+            for basis in allowed:
+                self.basis_field.add_choice(labels.lawful_basis(basis), basis)
+            self.basis_field.blockSignals(False)
+        self.basis_field.set_value(chosen if chosen in allowed else None)
 
     def _gaps_failed(self, generation: int, error: BaseException) -> None:
         if generation == self._check_generation:
@@ -296,26 +316,79 @@ class ShareDialog(FormDialog):
         self.not_told_reason_field.setVisible(not_told)
         if self.not_told_label is not None:
             self.not_told_label.setVisible(not_told)
+        self.recheck()
+
+    # -- checking as it is filled in ------------------------------------------------------------
+
+    def live_problem(self) -> FieldInvalid | None:
+        """The first thing that stops this share being recorded, checked as the form is filled
+        in (the service checks the same again)."""
+        checks: list[tuple[bool, QWidget, str]] = [
+            (
+                not self.organisation_field.text().strip(),
+                self.organisation_field,
+                "Name the organisation the data went to or came from.",
+            ),
+            (
+                not checked_data(self.people_field),
+                self.people_field,
+                "Say which people the shared data was about.",
+            ),
+            (
+                self.outgoing and self.gaps is None,
+                self.basis_field,
+                "Wait a moment while consent is checked.",
+            ),
+            (
+                self.basis_field.value() is None,
+                self.basis_field,
+                "Choose the lawful basis for this share.",
+            ),
+            (
+                self.basis_field.value() is LawfulBasis.COURT_ORDER
+                and not self.court_field.text().strip(),
+                self.court_field,
+                "Give the court order's reference.",
+            ),
+            (
+                self.without_consent
+                and len(self.reason_field.toPlainText().strip())
+                < sharing.MIN_REASON_WITHOUT_CONSENT,
+                self.reason_field,
+                "Give the reason for sharing without consent (a short sentence).",
+            ),
+            (
+                self.not_told_field.isChecked() and not self.not_told_reason_field.text().strip(),
+                self.not_told_reason_field,
+                "Say why the person was not told about the share.",
+            ),
+            (
+                not checked_data(self.categories_field),
+                self.categories_field,
+                "Say which categories of data were shared.",
+            ),
+            (
+                not self.purpose_field.text().strip(),
+                self.purpose_field,
+                "Say what the data was shared for.",
+            ),
+        ]
+        for wrong, field, sentence in checks:
+            if wrong:
+                return FieldInvalid(field, translate("ShareDialog", sentence))
+        try:
+            datetime_of(self.when_field)
+        except FieldInvalid as problem:
+            return problem
+        return None
 
     # -- saving ---------------------------------------------------------------------------------
 
     def make_call(self) -> Callable[[Session], object]:
         organisation = self.organisation_field.text().strip()
-        if not organisation:
-            self.organisation_field.setFocus()
-            raise InvalidInput("Name the organisation the data went to or came from.")
         people = tuple(checked_data(self.people_field))
-        if not people:
-            raise InvalidInput("Say which people the shared data was about.")
         categories = tuple(checked_data(self.categories_field))
-        if not categories:
-            raise InvalidInput("Say which categories of data were shared.")
         basis = self.basis_field.value()
-        if basis is None:
-            self.basis_field.setFocus()
-            raise InvalidInput("Choose the lawful basis for this share.")
-        if self.outgoing and self.gaps is None:
-            raise InvalidInput("Wait a moment while consent is checked, then try again.")
         without = self.without_consent
         when = datetime_of(self.when_field).astimezone(dt.UTC)
         record = ShareRecord(

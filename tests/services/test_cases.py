@@ -68,7 +68,7 @@ def test_the_safe_contact_banner(store: StoreCopy) -> None:
         rules = SafeContact(
             person_id=client_id,
             safe_number="07700 900461",
-            method="mobile, withheld number",
+            method="phone",
             safe_times="weekdays 10:00 to 12:00",
             voicemail_ok=False,
             text_ok=True,
@@ -234,3 +234,30 @@ def test_a_case_history_for_its_manager(store: StoreCopy) -> None:
     with signed_in(store, MANAGER) as m:
         actions = [e.action for e in cases.history(m, case_id)]
         assert actions == ["case_viewed", "person_added", "person_added", "case_created"]
+
+
+def test_a_safe_way_off_the_list_is_refused_but_one_already_recorded_is_kept(
+    store: StoreCopy,
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        case_id, client_id = new_case(s)
+        with pytest.raises(InvalidInput, match="from the list"):
+            cases.set_safe_contact(
+                s, case_id, SafeContact(person_id=client_id, method="via a relative")
+            )
+        cases.set_safe_contact(s, case_id, SafeContact(person_id=client_id, method="phone"))
+        # a store written before the list was enforced holds free text
+        s.conn.execute(
+            "UPDATE safe_contacts SET method = 'text first' WHERE case_id = ?", (case_id,)
+        )
+        old = cases.contact_rules(s, case_id).rules
+        assert old is not None and old.method == "text first"  # still read as it is
+        cases.set_safe_contact(
+            s, case_id, SafeContact(person_id=client_id, method="text first", safe_times="mornings")
+        )
+        kept = cases.contact_rules(s, case_id).rules
+        assert kept is not None and (kept.method, kept.safe_times) == ("text first", "mornings")
+        with pytest.raises(InvalidInput, match="from the list"):
+            cases.set_safe_contact(
+                s, case_id, SafeContact(person_id=client_id, method="text second")
+            )

@@ -15,7 +15,7 @@ from app.models import audit as audit_model
 from app.models import people as people_model
 from app.models import search as search_model
 from app.models import users as user_model
-from app.models.records import CaseRole, CaseStatus
+from app.models.records import CaseRole, CaseStatus, ContactMethod
 from app.services import accounts, audit, demo
 from app.services.cases import open_case
 from app.services.session import Session
@@ -327,3 +327,14 @@ def test_a_store_without_caseworkers_gets_the_demo_accounts_first(tmp_path: Path
         "demo-caseworker-3",
     }
     assert manager is not None
+
+
+def test_demo_safe_contacts_use_only_the_ways_the_form_lists(demo_store: StoreCopy) -> None:
+    """Demo data once wrote "text first", which the form could not show and erased on save."""
+    session = sign_in(demo_store)
+    try:
+        ways = {str(r[0]) for r in rows(session, "SELECT DISTINCT method FROM safe_contacts")}
+    finally:
+        accounts.sign_out(session)
+    assert ways - {""}, "the demo records some safe ways"
+    assert ways <= {m.value for m in ContactMethod} | {""}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from app.errors import InvalidInput
+from app.models import cases as case_model
 from app.models import risk as rules
-from app.models.records import Answer, RiskLevel
+from app.models.records import Answer, Case, CaseDetails, CaseStatus, RiskLevel
 from app.services import cases, risk
 from tests.helpers import CASEWORKER, StoreCopy
 from tests.models.test_risk import answers
@@ -104,3 +106,48 @@ def test_an_incomplete_checklist_is_refused(store: StoreCopy) -> None:
         partial: dict[int, Answer] = {q: Answer.YES for q in range(1, 20)}
         with pytest.raises(InvalidInput, match="5 not answered"):
             risk.record_dash(s, case_id, client, partial, completed_on=TODAY)
+
+
+def test_a_new_marac_referral_drops_the_last_referrals_meeting(store: StoreCopy) -> None:
+    """Recording a referral once kept the earlier meeting date beside it (and in the SAR pack)."""
+    with signed_in(store, CASEWORKER) as s:
+        case_id, _ = new_case(s)
+        first = TODAY - dt.timedelta(days=300)
+        risk.record_marac_referral(s, case_id, first)
+        case_model.set_fields(
+            s.conn, case_id, s.now(), marac_meeting_date=first + dt.timedelta(days=14)
+        )
+        assert cases.open_case(s, case_id).case.marac_meeting == first + dt.timedelta(days=14)
+        risk.record_marac_referral(s, case_id, TODAY)
+        case = cases.open_case(s, case_id).case
+        assert (case.marac_referral_date, case.marac_meeting_date) == (TODAY, None)
+        assert case.marac_meeting is None
+
+
+def test_a_meeting_before_the_latest_referral_is_never_shown_as_its_meeting() -> None:
+    """A store written before referrals cleared the meeting may still hold a stale one."""
+    case = dataclasses.replace(
+        stale_case(), marac_referral_date=TODAY, marac_meeting_date=TODAY - dt.timedelta(days=90)
+    )
+    assert case.marac_meeting is None
+    later = dataclasses.replace(case, marac_meeting_date=TODAY + dt.timedelta(days=10))
+    assert later.marac_meeting == TODAY + dt.timedelta(days=10)
+
+
+def stale_case() -> Case:
+    return Case(
+        id=1,
+        reference="SC-2026-000001",
+        status=CaseStatus.OPEN,
+        details=CaseDetails(referral_date=TODAY, referral_source="GP"),
+        allocated_user_id=None,
+        team_id=1,
+        opened_date=TODAY,
+        closed_date=None,
+        closed_reason="",
+        risk_level=None,
+        marac_referral_date=None,
+        marac_meeting_date=None,
+        legal_hold_reason="",
+        legal_hold_review=None,
+    )

@@ -29,6 +29,7 @@ import pytest
 import app.services
 from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import PermissionDenied
+from app.models import audit as audit_model
 from app.models import cases as case_model
 from app.models.db import transaction
 from app.models.records import (
@@ -349,6 +350,14 @@ def _check_verified(result: Any, role: Role, w: World) -> None:
     assert result.ok, "the audit chain does not verify"
 
 
+def _checkpoint(s: Session, w: World) -> int:
+    """A checkpoint of a sealed trail; the seal is started in the store directly, so only the
+    checkpoint's own role check is tried."""
+    with transaction(s.conn):
+        key = audit_model.start_sealing(s.conn, s.now())
+    return audit.checkpoint(s, key, w.path.parent / "audit.checkpoint")
+
+
 def _check_due(result: Any, role: Role, w: World) -> None:
     assert [item.case_id for item in result] == [w.old_case]
 
@@ -656,6 +665,8 @@ TABLE: tuple[Row, ...] = (
     Row(audit.recent, AUDIT_READERS, lambda s, w: audit.recent(s), _check_recent),
     Row(audit.usernames, AUDIT_READERS, lambda s, w: audit.usernames(s)),
     Row(audit.verify, AUDIT_READERS, lambda s, w: audit.verify(s), _check_verified),
+    Row(audit.start_sealing, ADMINS | {Role.DPO}, lambda s, w: audit.start_sealing(s)),
+    Row(audit.checkpoint, frozenset({Role.DPO}), _checkpoint),
     # backup and demo data
     Row(backup.backup, ADMINS, lambda s, w: backup.backup(s, w.path.parent / "copy.scbackup")),
     Row(

@@ -559,7 +559,7 @@ def test_a_manager_holds_allocates_closes_and_reopens(
     dialog = page.dialog
     assert isinstance(dialog, LegalHoldDialog)
     dialog.save_button.click()
-    assert dialog.problem_label.text() == "Give the reason for the legal hold."
+    assert dialog.message_for(dialog.reason_field).text() == "Give the reason for the legal hold."
     dialog.reason_field.setText("Domestic homicide review")
     dialog.save_button.click()
     wait_calls(qtbot, main)
@@ -618,7 +618,8 @@ def test_break_glass_opens_a_case_that_is_not_yours_with_a_reason(
     assert isinstance(dialog, BreakGlassDialog) and dialog.isVisible()
     dialog.reason_field.setPlainText("")
     dialog.save_button.click()
-    assert dialog.problem_label.text().startswith("Say why you need to open this case")
+    said = dialog.message_for(dialog.reason_field).text()
+    assert said.startswith("Say why you need to open this case")
     dialog.reason_field.setPlainText("Client rang in crisis; her worker is on leave today")
     dialog.save_button.click()
     assert "stay in the audit trail" in answer(qtbot, yes=True)

@@ -10,10 +10,12 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.crypto import sealing
+from app.crypto.device import DeviceSecrets
 from app.services import accounts
 from app.services.session import Session
 from app.ui.first_run import FirstRunWindow, build_key_document, key_rows
-from tests.helpers import TEST_KDF
+from tests.helpers import TEST_KDF, MemoryKeyring
 
 KEY = "-".join(f"{chr(65 + i)}{i:02d}X{i % 10}" for i in range(13))
 PASSWORD = "tidal-beacon-orchard-52"
@@ -123,3 +125,33 @@ def test_every_control_on_both_pages_has_an_accessible_name(qtbot: QtBot, tmp_pa
     for widget in window.findChildren(QWidget):
         if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
             assert widget.accessibleName(), type(widget).__name__
+
+
+def test_the_dpos_audit_key_is_shown_once_printed_alone_and_checks_the_seals(
+    qtbot: QtBot, tmp_path: Path, keyring: MemoryKeyring
+) -> None:
+    printer = FakePrinter()
+    window = created_window(qtbot, tmp_path, printer)
+    recovery_groups = re.findall(r"\b[0-9A-Z]{5}\b", window.key_label.text())
+    audit_groups = re.findall(r"\b[0-9A-Z]{5}\b", window.audit_key_label.text())
+    assert len(audit_groups) == 13 and audit_groups != recovery_groups
+
+    qtbot.mouseClick(window.print_audit_button, Qt.MouseButton.LeftButton)
+    page = printer.printed[-1]
+    assert "audit verification key" in page and "data protection officer" in page
+    assert all(group in page for group in audit_groups)
+    assert not any(group in page for group in recovery_groups)
+
+    key = sealing.parse_verification_key("-".join(audit_groups))
+    window.stored_box.click()
+    qtbot.mouseClick(window.finish_button, Qt.MouseButton.LeftButton)
+    assert window.audit_key_label.text() == ""
+    result = accounts.verify_audit(
+        tmp_path / "cases.safecase",
+        "demo-admin",
+        PASSWORD,
+        device=DeviceSecrets(keyring),
+        verification_key=key,
+    )
+    assert result.ok, result.problems
+    assert any("are sealed and check out" in note for note in result.notes)

@@ -213,8 +213,9 @@ def test_a_case_from_referral_to_closing(
     type_into(qtbot, share.organisation_field, "Northshire Police")
     set_checked(share.categories_field, "risks")
     type_into(qtbot, share.purpose_field, "Threat to kill reported by the client")
-    click(qtbot, share.save_button)
-    assert share.problem_label.text() == "Choose the lawful basis for this share."
+    assert not share.save_button.isEnabled()  # checked as it is filled in, not after
+    said = share.message_for(share.basis_field).text()
+    assert said == "Choose the lawful basis for this share."
     assert share.isVisible()
 
     share.basis_field.set_value(LawfulBasis.SAFEGUARDING)
@@ -249,7 +250,8 @@ def test_a_case_from_referral_to_closing(
     assert isinstance(dialog, CorrectNoteDialog)
     dialog.body_field.setPlainText("Texted the client at the agreed time; she is safe.")
     click(qtbot, dialog.save_button)
-    assert dialog.problem_label.text() == "Say why the note is being corrected."
+    said = dialog.message_for(dialog.reason_field).text()
+    assert said == "Say why the note is being corrected."
     type_into(qtbot, dialog.reason_field, "It was a text, not a call")
     save(qtbot, main, dialog)
     note = page.note_model.records[0]

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from app.errors import InvalidInput
 from app.services import accounts
 from app.services.session import Session
-from app.ui.forms import date_of, datetime_edit
+from app.ui.forms import date_of, datetime_edit, datetime_of
 from app.ui.retention_page import ExtendDialog
 from app.ui.store_calls import StoreCalls
 from tests.services.closed_cases import clock
@@ -188,7 +188,7 @@ def test_forms_offer_the_sessions_date_and_time_not_the_computers(
         dialog = ExtendDialog(queue, "SC-2020-000001")
         qtbot.addWidget(dialog)
         assert date_of(dialog.until_field) == dt.date(2032, 5, 5)
-        when = datetime_edit("When", queue.moment()).dateTime().toSecsSinceEpoch()
+        when = datetime_of(datetime_edit("When", queue.moment())).timestamp()
         assert when == int(queue.moment().timestamp())
     finally:
         queue.close()
