@@ -357,6 +357,9 @@ class MainWindow(QMainWindow):
             font.setBold(bool(n))
             item.setFont(font)
             item.setForeground(QBrush(QColor(OVERDUE_RED)) if n else QBrush())
+        # The titles grew or shrank: the list is as wide as its longest, so none is cut short.
+        frame = 2 * self.navigation.frameWidth()
+        self.navigation.setMinimumWidth(self.navigation.sizeHintForColumn(0) + frame + 8)
 
     def area_titles(self) -> list[str]:
         return [self.navigation.item(i).text() for i in range(self.navigation.count())]

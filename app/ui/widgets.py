@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QHelpEvent
+from PySide6.QtGui import QFont, QFontMetrics, QHelpEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -159,10 +160,18 @@ def fit_columns(view: QTableView, most_ems: int = 24) -> None:
     limit = metrics.horizontalAdvance("M") * most_ems
     header = view.horizontalHeader()
     rows = min(model.rowCount(), FIT_ROWS)
+    icon = view.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize) + 4
     for column in range(model.columnCount() - 1):
         width = header.sectionSizeFromContents(column).width()
         for row in range(rows):
-            text = model.index(row, column).data(Qt.ItemDataRole.DisplayRole)
-            if text:
-                width = max(width, metrics.horizontalAdvance(str(text)) + padding(view))
+            index = model.index(row, column)
+            text = index.data(Qt.ItemDataRole.DisplayRole)
+            if not text:
+                continue
+            font = index.data(Qt.ItemDataRole.FontRole)  # a bold (overdue) row is wider
+            cell = QFontMetrics(font) if isinstance(font, QFont) else metrics
+            needed = cell.horizontalAdvance(str(text)) + padding(view)
+            if index.data(Qt.ItemDataRole.DecorationRole) is not None:
+                needed += icon
+            width = max(width, needed)
         view.setColumnWidth(column, min(width, limit))

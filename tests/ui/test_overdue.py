@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtGui import QBrush, QFont, QFontMetrics
 from pytestqt.qtbot import QtBot
 
 from app.models.records import (
@@ -100,6 +100,11 @@ def test_a_manager_sees_what_is_overdue_counted_and_marked(
     assert "Team cases (1 consent review overdue)" in nav
     assert nav["Shares to review (1 overdue)"] == "Shares to review (1 overdue)"
     assert "My cases" in nav  # nothing of hers is overdue
+    # The list is wide enough for its longest title: none is cut short.
+    widest = max(
+        main.navigation.fontMetrics().horizontalAdvance(title) for title in main.area_titles()
+    )
+    assert main.navigation.viewport().width() >= widest
 
     page = main.reviews_page
     main.show_area(page)
@@ -121,6 +126,12 @@ def test_a_manager_sees_what_is_overdue_counted_and_marked(
     main.show_area(sar)
     wait_calls(qtbot, main)
     assert _flags(sar.model) == [True]
+    # The marked row's bold text and icon still fit: its reference is not cut short.
+    cell = sar.table.visualRect(sar.model.index(0, 0))
+    assert sar.table.columnWidth(0) >= cell.width()
+    bold = QFontMetrics(sar.model.index(0, 0).data(Qt.ItemDataRole.FontRole))
+    reference = str(sar.model.index(0, 0).data())
+    assert bold.horizontalAdvance(reference) + 16 < sar.table.columnWidth(0)
 
 
 def test_a_caseworker_sees_their_consent_reviews_counted(
