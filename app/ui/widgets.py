@@ -169,7 +169,8 @@ def fit_columns(view: QTableView, most_ems: int = 24) -> None:
             if not text:
                 continue
             font = index.data(Qt.ItemDataRole.FontRole)  # a bold (overdue) row is wider
-            cell = QFontMetrics(font) if isinstance(font, QFont) else metrics
+            # The cell's font is the view's with only what the model sets changed.
+            cell = QFontMetrics(font.resolve(view.font())) if isinstance(font, QFont) else metrics
             needed = cell.horizontalAdvance(str(text)) + padding(view)
             if index.data(Qt.ItemDataRole.DecorationRole) is not None:
                 needed += icon

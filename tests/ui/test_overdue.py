@@ -129,7 +129,9 @@ def test_a_manager_sees_what_is_overdue_counted_and_marked(
     # The marked row's bold text and icon still fit: its reference is not cut short.
     cell = sar.table.visualRect(sar.model.index(0, 0))
     assert sar.table.columnWidth(0) >= cell.width()
-    bold = QFontMetrics(sar.model.index(0, 0).data(Qt.ItemDataRole.FontRole))
+    bold = QFontMetrics(
+        sar.model.index(0, 0).data(Qt.ItemDataRole.FontRole).resolve(sar.table.font())
+    )
     reference = str(sar.model.index(0, 0).data())
     assert bold.horizontalAdvance(reference) + 16 < sar.table.columnWidth(0)
 
