@@ -265,6 +265,7 @@ class MainWindow(QMainWindow):
             self.sar_page = SarPage(
                 self.calls, can_prepare=self.is_manager, lock_action=self.lock_action
             )
+            self.sar_page.register_loaded.connect(self.count_overdue)
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
         if Role.ADMIN in session.roles:
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)

@@ -168,7 +168,9 @@ class ExtendDialog(FormDialog):
         skipped = left_out_text(left_out or {})
         super().__init__(
             calls,
-            translate("ExtendDialog", "Keep the case longer"),
+            translate("ExtendDialog", "Keep the case longer")
+            if len(chosen) == 1
+            else translate("ExtendDialog", "Keep the cases longer"),
             parent,
             intro=intro + ("\n\n" + skipped if skipped else ""),
             save_text=translate("ExtendDialog", "&Extend"),

@@ -269,6 +269,8 @@ class NewRequestDialog(FormDialog):
 class SarPage(QWidget):
     """The register; managers add requests and prepare access packs."""
 
+    register_loaded = Signal()  # the register was read again: what is overdue may differ
+
     def __init__(
         self,
         calls: StoreCalls,
@@ -410,6 +412,7 @@ class SarPage(QWidget):
         fit_columns(self.table)
         set_message(self.problem_label, None)
         self._selection_changed()
+        self.register_loaded.emit()
 
     def _failed(self, error: BaseException) -> None:
         set_message(self.problem_label, error_sentence(error))
