@@ -521,6 +521,9 @@ class CaseListPage(QWidget):
         header.sortIndicatorChanged.connect(self._sort_changed)
         self.sort_choice.currentIndexChanged.connect(self._sort_chosen)
         self.table.activated.connect(self._activated)
+        # A new order or filter starts again from the top: left scrolled to the end of the old
+        # rows, the view would ask for a second page before anyone scrolled.
+        self.model.modelReset.connect(self.table.scrollToTop)
         self.model.page_loaded.connect(self._page_loaded)
         self.model.load_failed.connect(self._load_failed)
 
