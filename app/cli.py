@@ -110,6 +110,11 @@ def _parser() -> _Parser:
         action="store_true",
         help="no keyring on this machine: slots use the password alone (with a warning)",
     )
+    p.add_argument(
+        "--training",
+        action="store_true",
+        help="a training store for synthetic records only: the one kind 'demo' fills",
+    )
 
     user = sub.add_parser("user", help="Manage users (admins).")
     user_sub = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -356,6 +361,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
                 password=password,
                 device=_device_or_none(ctx, args.password_only),
                 kdf=ctx.kdf,
+                training=args.training,
             )
         except KeyringUnavailable:
             raise KeyringUnavailable(
@@ -376,6 +382,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
         _show_verification_key(ctx, verification)
         if args.password_only:
             print("Warning: this store uses passwords alone, with no keyring.", file=ctx.stderr)
+        if args.training:
+            ctx.say("This is a training store: synthetic records only ('safecase demo').")
         return EXIT_OK
     if command == "restore":
         recovery = ctx.secret("Recovery key: ")

@@ -138,5 +138,12 @@ class PermissionDenied(SafecaseError):
     default_message = "Your role does not allow that."
 
 
+class NotTrainingStore(SafecaseError):
+    default_message = (
+        "Demo records go only into a training store: this store holds real records, so create "
+        "a training store with 'safecase init --training' and add them there."
+    )
+
+
 class InvalidInput(SafecaseError):
     exit_code = EXIT_USAGE

@@ -21,3 +21,15 @@ def data_folder() -> Path:
 
 def default_store() -> Path:
     return data_folder() / STORE_NAME
+
+
+def resources_dir() -> Path:
+    """The resources folder (style sheet, fonts): the top-level ``resources/`` of a source
+    checkout or an editable install, ``share/safecase/resources`` in the environment a wheel
+    was installed into, or the bundle's own folder when frozen."""
+    candidates = [Path(__file__).resolve().parents[1] / "resources"]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.insert(0, Path(bundle) / "resources")
+    candidates.append(Path(sys.prefix) / "share" / "safecase" / "resources")
+    return next((c for c in candidates if (c / "style.qss").is_file()), candidates[0])

@@ -381,6 +381,7 @@ def run_cases(
         password=admin_password,
         device=device,
         kdf=CASES_KDF,
+        training=True,  # synthetic records only
     )
     try:
         progress = progress_lines(stream) if stream is not None else None

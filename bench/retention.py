@@ -131,6 +131,7 @@ def run_purge(
         password="bench-" + secrets.token_urlsafe(18),
         device=DeviceSecrets(MemoryKeyring()),
         kdf=PURGE_KDF,
+        training=True,  # synthetic records only
     )
     try:
         progress = None

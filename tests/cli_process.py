@@ -23,8 +23,9 @@ CAP_DAC_OVERRIDE = 1
 CAP_DAC_READ_SEARCH = 2
 
 
-def make_password_only_store(folder: Path) -> Path:
-    """A store a child process can open without a keyring, at the tests' cheap key cost."""
+def make_password_only_store(folder: Path, *, training: bool = False) -> Path:
+    """A store a child process can open without a keyring, at the tests' cheap key cost
+    (``training``: a training store, which takes demo records)."""
     path = folder / "cases.safecase"
     session, _ = accounts.create_store(
         path,
@@ -33,6 +34,7 @@ def make_password_only_store(folder: Path) -> Path:
         password=ADMIN_PW,
         device=None,
         kdf=TEST_KDF,
+        training=training,
     )
     accounts.sign_out(session)
     return path

@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,10 +49,8 @@ def device(keyring: MemoryKeyring) -> DeviceSecrets:
     return DeviceSecrets(keyring)
 
 
-@pytest.fixture(scope="session")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreCopy]:
-    """One keyed store per test session, with a user in each role; tests copy it."""
-    folder = tmp_path_factory.mktemp("template")
+def _template(folder: Path, *, training: bool = False) -> StoreCopy:
+    """A keyed store with a user in each role."""
     memory = MemoryKeyring()
     session, recovery = accounts.create_store(
         folder / "cases.safecase",
@@ -62,6 +59,7 @@ def template_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreCo
         password=ADMIN_PW,
         device=DeviceSecrets(memory),
         kdf=TEST_KDF,
+        training=training,
     )
     accounts.add_user(
         session, CASEWORKER, CASEWORKER_PW, frozenset({Role.CASEWORKER}), must_change=False
@@ -72,12 +70,35 @@ def template_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreCo
     accounts.add_user(session, MANAGER, MANAGER_PW, frozenset({Role.MANAGER}), must_change=False)
     accounts.add_user(session, DPO, DPO_PW, frozenset({Role.DPO}), must_change=False)
     accounts.sign_out(session)
-    yield StoreCopy(folder / "cases.safecase", memory, recovery)
+    return StoreCopy(folder / "cases.safecase", memory, recovery)
+
+
+@pytest.fixture(scope="session")
+def template_store(tmp_path_factory: pytest.TempPathFactory) -> StoreCopy:
+    """One keyed store per test session, with a user in each role; tests copy it."""
+    return _template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def training_template(tmp_path_factory: pytest.TempPathFactory) -> StoreCopy:
+    """The same users on a store created as a training store, the only kind demo fills."""
+    return _template(tmp_path_factory.mktemp("training"), training=True)
+
+
+def _copy(template: StoreCopy, keyring: MemoryKeyring, folder: Path) -> StoreCopy:
+    keyring.values.update(template.keyring.values)
+    return StoreCopy(copy_store(template.path, folder), keyring, template.recovery_key)
 
 
 @pytest.fixture
 def store(template_store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path) -> StoreCopy:
     """A fresh copy of the template store, its device secret in this test's keyring."""
-    keyring.values.update(template_store.keyring.values)
-    path = copy_store(template_store.path, tmp_path / "store")
-    return StoreCopy(path, keyring, template_store.recovery_key)
+    return _copy(template_store, keyring, tmp_path / "store")
+
+
+@pytest.fixture
+def training_store(
+    training_template: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> StoreCopy:
+    """A fresh copy of the training template, for demo records."""
+    return _copy(training_template, keyring, tmp_path / "training")

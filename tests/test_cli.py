@@ -185,7 +185,8 @@ def test_a_weak_password_is_refused_at_init(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_demo_adds_synthetic_accounts_that_can_sign_in(store: StoreCopy) -> None:
+def test_demo_adds_synthetic_accounts_that_can_sign_in(training_store: StoreCopy) -> None:
+    store = training_store
     result = cli(
         ["demo", "--store", str(store.path), "--user", ADMIN, "--seed", "7"],
         f"{ADMIN_PW}\n",
@@ -221,7 +222,8 @@ def test_demo_adds_synthetic_accounts_that_can_sign_in(store: StoreCopy) -> None
     assert "Added 0" in again.out
 
 
-def test_demo_adds_synthetic_cases_with_a_summary_line(store: StoreCopy) -> None:
+def test_demo_adds_synthetic_cases_with_a_summary_line(training_store: StoreCopy) -> None:
+    store = training_store
     result = cli(
         ["demo", "--store", str(store.path), "--user", ADMIN, "--cases", "15", "--seed", "4"],
         f"{ADMIN_PW}\n",
@@ -232,6 +234,36 @@ def test_demo_adds_synthetic_cases_with_a_summary_line(store: StoreCopy) -> None
     assert summary.startswith("Added 15 synthetic cases (") and summary.endswith(" s.")
     assert " people, " in summary and " notes) in " in summary
     assert result.err == ""  # not a terminal: no progress bar, only the summary line
+
+
+def test_demo_on_a_store_of_real_records_is_refused_in_one_sentence(store: StoreCopy) -> None:
+    result = cli(
+        ["demo", "--store", str(store.path), "--user", ADMIN, "--cases", "72"],
+        f"{ADMIN_PW}\n",
+        store.keyring,
+    )
+    assert result.code == EXIT_FAILED
+    assert "training store" in result.err and result.err.count("\n") == 1
+    assert "Added" not in result.out
+
+
+def test_init_training_makes_a_store_that_demo_fills(tmp_path: Path) -> None:
+    keyring = MemoryKeyring()
+    store = str(tmp_path / "training.safecase")
+    made = cli(
+        ["init", "--store", store, "--admin", "ops-admin", "--training"],
+        "ember-falcon-quartz-river\n",
+        keyring,
+    )
+    assert made.code == EXIT_OK, made.err
+    assert "training store" in made.out
+    filled = cli(
+        ["demo", "--store", store, "--user", "ops-admin", "--cases", "3"],
+        "ember-falcon-quartz-river\n",
+        keyring,
+    )
+    assert filled.code == EXIT_OK, filled.err
+    assert filled.out.splitlines()[-1].startswith("Added 3 synthetic cases")
 
 
 def test_demo_cases_must_be_a_count(store: StoreCopy) -> None:

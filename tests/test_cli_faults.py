@@ -130,7 +130,7 @@ def test_a_damaged_page_during_a_backup_says_damaged(tmp_path: Path) -> None:
 def test_a_full_disk_during_a_write_says_the_disk_is_full(tmp_path: Path) -> None:
     """A file-size limit makes writes past it fail as a full disk does (SQLITE_FULL, then
     I/O errors), in the middle of a transaction whose rollback then fails too."""
-    path = make_password_only_store(tmp_path)
+    path = make_password_only_store(tmp_path, training=True)
     before = path.read_bytes()
     result = run_cli(
         _signed_in_args(["demo", "--cases", "400"], path),

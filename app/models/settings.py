@@ -13,8 +13,10 @@ SERVICE_EMAIL = "service_email"
 IDLE_LOCK_MINUTES = "idle_lock_minutes"
 KDF = "kdf"
 PASSWORD_ONLY = "password_only"
+# "1" on a store created for training, the only kind that takes synthetic demo records.
+TRAINING = "training"
 
-DEFAULTS = {IDLE_LOCK_MINUTES: "5", PASSWORD_ONLY: "0"}
+DEFAULTS = {IDLE_LOCK_MINUTES: "5", PASSWORD_ONLY: "0", TRAINING: "0"}
 
 
 def get(conn: Connection, key: str) -> str | None:

@@ -104,11 +104,14 @@ def create_store(
     password: str,
     device: DeviceSecrets | None,
     kdf: Argon2Params | None = None,
+    training: bool = False,
 ) -> tuple[Session, str]:
     """Make a new store with its first admin. Returns the session and the recovery key.
 
     ``device`` None makes a password-only store: every slot then uses the stronger cost and
     each sign-in carries a warning. ``kdf`` None calibrates Argon2id on this machine.
+    ``training`` marks a training store, the only kind that takes synthetic demo records; it
+    is set here, once, and never changed afterwards.
     """
     service = service_name.strip()
     if not service:
@@ -126,10 +129,11 @@ def create_store(
             settings.put(v.conn, settings.SERVICE_NAME, service)
             settings.put(v.conn, settings.KDF, json.dumps(params.to_json()))
             settings.put(v.conn, settings.PASSWORD_ONLY, "1" if device is None else "0")
+            settings.put(v.conn, settings.TRAINING, "1" if training else "0")
             user_id = users.insert(
                 v.conn, name, frozenset({Role.ADMIN}), created.admin_slot_id, utc_now()
             )
-            audit.record(v.conn, user_id, audit.STORE_CREATED)
+            audit.record(v.conn, user_id, audit.STORE_CREATED, "", "training" if training else "")
             audit.record(v.conn, user_id, audit.USER_ADDED, f"user:{user_id}", "roles=admin")
     except BaseException:
         v.close()
@@ -623,6 +627,11 @@ def rotate_keys(session: Session) -> int:
 def idle_lock_minutes(session: Session) -> int:
     value = settings.get(session.conn, settings.IDLE_LOCK_MINUTES)
     return int(value or 5)
+
+
+def is_training_store(session: Session) -> bool:
+    """Whether the store was created as a training store (synthetic records only)."""
+    return settings.get(session.conn, settings.TRAINING) == "1"
 
 
 def service_name(session: Session) -> str:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotTrainingStore
 from app.models import cases as case_model
 from app.models import consent as consent_model
 from app.models import notes as note_model
@@ -101,8 +101,18 @@ def demo_accounts(seed: int) -> list[DemoAccount]:
     return result
 
 
+def _require_training_store(session: Session) -> None:
+    """Refuse unless the store was created as a training store: demo records never go in
+    among real ones."""
+    if not accounts.is_training_store(session):
+        raise NotTrainingStore()
+
+
 def add_demo_accounts(session: Session, seed: int) -> list[DemoAccount]:
-    """Add the demo accounts that are not there yet; returns the ones added."""
+    """Add the demo accounts that are not there yet; returns the ones added. Admins only,
+    on a training store only."""
+    session.require(Role.ADMIN)
+    _require_training_store(session)
     added = []
     for account in demo_accounts(seed):
         if users.by_name(session.conn, account.username) is None:
@@ -1213,14 +1223,16 @@ def generate_cases(
 ) -> DemoSummary:
     """Fill the store with ``cases`` synthetic cases, the same ones for the same seed and day.
 
-    Admins only (a demo is for a training store). Every date falls before ``today`` (default:
-    the real date), so the services' checks against future dates hold for the demo records.
+    Admins only, on a training store only (any other store is refused). Every date falls
+    before ``today`` (default: the real date), so the services' checks against future dates
+    hold for the demo records.
     The work is written in batches of cases, each batch one transaction, through the model
     functions; the whole run writes one audit entry. ``progress(done, total)`` is called
     after each batch. If there is no caseworker yet, the demo accounts are added first and
     returned in the summary with their passphrases.
     """
     session.require(Role.ADMIN)
+    _require_training_store(session)
     if not 1 <= cases <= MAX_CASES:
         raise InvalidInput(f"Ask for between 1 and {MAX_CASES:,} demo cases.")
     started = time.perf_counter()

@@ -39,7 +39,7 @@ from app.models.retention import (
     Status,
 )
 from app.models.users import Role
-from app.services import access, audit
+from app.services import access, audit, pdf_text
 from app.services import backup as backup_service
 from app.services.backup import BackupChoice, BackupsHandled
 from app.services.session import Session
@@ -574,14 +574,12 @@ def certificate_pdf(
     y = top
 
     def footer() -> None:
-        pdf.setFont("Helvetica", 8)
-        pdf.drawString(left, 12 * mm, f"Run {run_id}. Printed {printed}.")
-        pdf.drawRightString(width - left, 12 * mm, f"Page {page}")
+        pdf_text.draw(pdf, left, 12 * mm, f"Run {run_id}. Printed {printed}.", "Helvetica", 8)
+        pdf_text.draw(pdf, width - left, 12 * mm, f"Page {page}", "Helvetica", 8, right=True)
 
     def line(text: str, size: float = 10, font: str = "Helvetica", gap: float = 5.2) -> None:
         nonlocal y
-        pdf.setFont(font, size)
-        pdf.drawString(left, y, text)
+        pdf_text.draw(pdf, left, y, text, font, size)
         y -= gap * mm
 
     line("Certificate of destruction", 18, "Helvetica-Bold", 10)
@@ -639,7 +637,6 @@ def certificate_pdf(
             page += 1
             y = top
             header()
-        pdf.setFont("Helvetica", 8.5)
         cells = (
             entry.reference,
             entry.closed_date.isoformat() if entry.closed_date else "-",
@@ -650,7 +647,7 @@ def certificate_pdf(
             _when(entry.destroyed_at),
         )
         for (_, x), text in zip(columns, cells, strict=True):
-            pdf.drawString(left + x * mm, y, text)
+            pdf_text.draw(pdf, left + x * mm, y, text, "Helvetica", 8.5)
         y -= 4.6 * mm
     reasons = sorted({e.reason for e in entries if e.reason})
     if reasons:

@@ -15,6 +15,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from app.models.redaction import code_label
+from app.services import pdf_text
+from app.services.pdf_text import markup
 from app.services.sar import (
     AUTOMATED,
     PURPOSES,
@@ -42,15 +44,18 @@ def item_markup(item: PackItem) -> str:
     # Control characters are replaced one for one, so the spans' offsets still hold.
     clean = _CONTROL.sub(lambda m: "\n" if m.group() == "\r" else " ", item.text)
     safe = PackItem(item.key, item.label, clean, item.spans, item.stale)
-    text = escape(safe.disclosed(lambda code: f"{_START}{code}{_STOP}"))
-    text = _MARK.sub(
-        lambda m: (
+    text = safe.disclosed(lambda code: f"{_START}{code}{_STOP}")
+    # Each disclosed run is set on its own (any script, right-to-left in reading order).
+    parts, done = [], 0
+    for mark in _MARK.finditer(text):
+        parts += [
+            markup(text[done : mark.start()]),
             '<font backColor="#000000" color="#FFFFFF">'
-            f"&nbsp;REDACTED: {escape(code_label(m.group(1)))}&nbsp;</font>"
-        ),
-        text,
-    )
-    return text.replace("\n", "<br/>")
+            f"&nbsp;REDACTED: {escape(code_label(mark.group(1)))}&nbsp;</font>",
+        ]
+        done = mark.end()
+    parts.append(markup(text[done:]))
+    return "".join(parts)
 
 
 def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> bytes:
@@ -117,7 +122,7 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
         return Paragraph(text, style)
 
     def plain(text: str) -> str:
-        return escape(text).replace("\n", "<br/>")
+        return markup(text)
 
     # -- the cover letter -------------------------------------------------------------------------
     story: list[Any] = [para(plain(service), service_style)]
@@ -225,14 +230,16 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
     for number, part in enumerate(pack.sections, start=1):
         if number > 1:
             story.append(CondPageBreak(60 * mm))
-        story.append(para(escape(part.title), section))
+        title_para = para(markup(part.title), section)
+        title_para.safecase_title = part.title  # as typed, for the outline and the index
+        story.append(title_para)
         if part.dates:
-            story.append(para(f"Dates: {escape(part.dates)}", small))
+            story.append(para(f"Dates: {markup(part.dates)}", small))
         for entry in part.entries:
-            title_line = escape(entry.heading)
+            title_line = markup(entry.heading, bold=True)
             if entry.date:
-                title_line += f" &nbsp;&nbsp;<font color='#555555'>{escape(entry.date)}</font>"
-            fields = [f"<b>{escape(item.label)}:</b> {item_markup(item)}" for item in entry.items]
+                title_line += f" &nbsp;&nbsp;<font color='#555555'>{markup(entry.date)}</font>"
+            fields = [f"<b>{markup(item.label)}:</b> {item_markup(item)}" for item in entry.items]
             if fields:
                 # The title and the first field are one paragraph, so a title never ends a
                 # page alone (cheaper than KeepTogether, which lays its contents out twice).
@@ -268,12 +275,13 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
                 for line, (name, on_page, key) in enumerate(sections_found[first : first + count]):
                     baseline = top - (line + 1) * INDEX_LEADING + 3
                     number = str(on_page)
-                    self.setFont("Helvetica", 10.5)
+                    font = pdf_text.font_for(name, "Helvetica")
                     self.setFillColor(colors.black)
                     room = room_width - self.stringWidth(number, "Helvetica", 10.5) - 12
-                    while len(name) > 1 and self.stringWidth(name, "Helvetica", 10.5) > room:
+                    while len(name) > 1 and self.stringWidth(name, font, 10.5) > room:
                         name = name[:-2] + "…"
-                    self.drawString(x, baseline, name)
+                    pdf_text.draw(self, x, baseline, name, font, 10.5)
+                    self.setFont("Helvetica", 10.5)
                     self.drawRightString(x + room_width, baseline, number)
                     self.linkRect(
                         "",
@@ -290,9 +298,9 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
             for state in self._pages:
                 self.__dict__.update(state)
                 self.write_index()
-                self.setFont("Helvetica", 8)
                 self.setFillColor(colors.HexColor("#333333"))
-                self.drawString(margin, 12 * mm, footer)
+                pdf_text.draw(self, margin, 12 * mm, footer, "Helvetica", 8)
+                self.setFont("Helvetica", 8)
                 self.drawRightString(width - margin, 12 * mm, f"Page {self._pageNumber} of {total}")
                 self.setStrokeColor(colors.HexColor("#999999"))
                 self.line(margin, 15 * mm, width - margin, 15 * mm)
@@ -302,7 +310,7 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
     class Document(BaseDocTemplate):  # type: ignore[misc]
         def afterFlowable(self, flowable: Any) -> None:
             if isinstance(flowable, Paragraph) and flowable.style.name == SECTION_STYLE:
-                text = flowable.getPlainText()
+                text = getattr(flowable, "safecase_title", None) or flowable.getPlainText()
                 key = f"section-{self.seq.nextf('sarsection')}"
                 self.canv.bookmarkPage(key)
                 self.canv.addOutlineEntry(text, key, level=0, closed=True)

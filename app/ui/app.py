@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QApplication, QWidget
 
+from app import paths
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.services import accounts
@@ -36,7 +37,7 @@ from app.ui.sign_in import SignInWindow
 log = logging.getLogger("safecase.ui")
 qt_log = logging.getLogger("safecase.qt")
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = paths.resources_dir()
 STYLE_SHEET = RESOURCES / "style.qss"
 
 _QT_LEVELS = {

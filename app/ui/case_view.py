@@ -75,7 +75,15 @@ from app.ui.record_table import Column, RecordTable
 from app.ui.risk_tab import DashForm
 from app.ui.share_dialog import ShareDialog
 from app.ui.store_calls import StoreCalls
-from app.ui.widgets import fit_columns, heading, message_label, set_message, tab_widget, table_view
+from app.ui.widgets import (
+    fit_columns,
+    heading,
+    keep_left_to_right,
+    message_label,
+    set_message,
+    tab_widget,
+    table_view,
+)
 
 HISTORY_ENTRIES = 500  # the most of a case's audit entries the History tab shows
 
@@ -253,7 +261,7 @@ class CasePage(QWidget):
         label.setAccessibleName(name)
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.PlainText)
-        return label
+        return keep_left_to_right(label)
 
     def _button_for(self, action: QAction, text: str | None = None) -> QPushButton:
         """A push button that follows an action (enabled, visible). Its own ``text`` carries a
@@ -338,6 +346,7 @@ class CasePage(QWidget):
         self.contact_details.setWordWrap(True)
         self.contact_details.setTextFormat(Qt.TextFormat.PlainText)
         self.contact_details.setAlignment(Qt.AlignmentFlag.AlignTop)
+        keep_left_to_right(self.contact_details)  # the client's name may read right to left
         self.contact_tab = self._tab_page(
             self.contact_details,
             buttons=((self.safe_contact_action, t("CasePage", "Edit safe con&tact…")),),

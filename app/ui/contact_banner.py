@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from app.models.records import ContactMethod, ContactRules
 from app.ui import labels
 from app.ui.i18n import translate
+from app.ui.widgets import keep_left_to_right
 
 HIDDEN_CODE_WORD = "••••••"
 
@@ -24,7 +25,7 @@ def _label(name: str) -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     # Not selectable: a selection would reach other programs through the primary selection.
     label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-    return label
+    return keep_left_to_right(label)  # a name or code word in Arabic stays where it belongs
 
 
 class ContactBanner(QFrame):

@@ -3,26 +3,31 @@ verification key (for the DPO) once."""
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import QDate, QLocale, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFontDatabase, QTextDocument
+from PySide6.QtCore import QBuffer, QByteArray, QDate, QIODevice, QLocale, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QFont, QFontDatabase, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app import paths
 from app.crypto.device import DeviceSecrets
+from app.crypto.files import atomic_write
 from app.crypto.kdf import Argon2Params
 from app.errors import InvalidInput, KeyringUnavailable, SafecaseError
 from app.services import accounts, audit
@@ -44,6 +49,17 @@ def key_rows(recovery_key: str) -> str:
     groups = recovery_key.split("-")
     rows = [groups[i : i + GROUPS_PER_ROW] for i in range(0, len(groups), GROUPS_PER_ROW)]
     return "\n".join("  ".join(row) for row in rows)
+
+
+@functools.cache
+def unicode_font_family() -> str | None:
+    """The shipped Unicode font (DejaVu Sans) registered with Qt, so the printed key shows a
+    service name in any script and a saved PDF embeds it; None if it cannot be loaded."""
+    font_id = QFontDatabase.addApplicationFont(
+        str(paths.resources_dir() / "fonts" / "DejaVuSans.ttf")
+    )
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    return families[0] if families else None
 
 
 def build_key_document(
@@ -72,6 +88,10 @@ def build_key_document(
     )
     key_html = "<br>".join(html.escape(row) for row in key_rows(recovery_key).split("\n"))
     document = QTextDocument()
+    document.setMetaInformation(QTextDocument.MetaInformation.DocumentTitle, title)
+    family = unicode_font_family()
+    if family:
+        document.setDefaultFont(QFont(family))
     document.setHtml(
         f"<h1>{html.escape(title)}</h1>"
         f"<p>{html.escape(service_line)}<br>{html.escape(date_line)}</p>"
@@ -82,16 +102,96 @@ def build_key_document(
 
 
 def print_with_dialog(document: QTextDocument, parent: QWidget) -> bool:
-    """Ask the user for a printer and print ``document``; False when they cancel."""
-    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    """Ask the user for a printer and print ``document``; False when they cancel. With no
+    printer, offer to save a PDF, with a warning, only where the user chooses."""
+    from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter, QPrinterInfo
 
+    if not QPrinterInfo.availablePrinters():
+        return save_key_pdf(document, parent)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setDocName(translate("FirstRunWindow", "Safecase recovery key"))
     dialog = QPrintDialog(printer, parent)
     dialog.setWindowTitle(translate("FirstRunWindow", "Print the recovery key"))
+    # Qt's "Print to file" would write the key to a file with no word of warning.
+    dialog.setOption(QAbstractPrintDialog.PrintDialogOption.PrintToFile, False)
     if dialog.exec() != QPrintDialog.DialogCode.Accepted:
         return False
     document.print_(printer)
+    return True
+
+
+NO_PRINTER_WARNING = (
+    "A PDF file of the key holds the key unencrypted: anyone who opens the file can use it. "
+    "Save it only to print it, then delete the file and empty the bin."
+)
+
+
+def _title(document: QTextDocument) -> str:
+    return document.metaInformation(QTextDocument.MetaInformation.DocumentTitle)
+
+
+def ask_key_pdf_path(document: QTextDocument, parent: QWidget) -> str:
+    """The file the user chose for the key's PDF, or "" when they cancelled."""
+    path, _filter = QFileDialog.getSaveFileName(
+        parent,
+        translate("FirstRunWindow", "Save {title} as a PDF").format(title=_title(document)),
+        "-".join(_title(document).lower().split()) + ".pdf",
+        translate("FirstRunWindow", "PDF files (*.pdf)"),
+    )
+    return path
+
+
+def key_pdf(document: QTextDocument) -> bytes:
+    """``document`` as PDF bytes, built in memory, with its fonts embedded."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setTitle(_title(document))
+    document.print_(writer)
+    del writer  # finishes the file
+    buffer.close()
+    return bytes(data.data())
+
+
+def save_key_pdf(document: QTextDocument, parent: QWidget) -> bool:
+    """No printer: warn that a PDF holds the key unencrypted, and save one only where the user
+    chooses; then say where it went. False when they decline or cancel."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        translate("FirstRunWindow", "No printer"),
+        translate("FirstRunWindow", "There is no printer set up on this computer."),
+        QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    box.setObjectName("noPrinterWarning")
+    box.setInformativeText(translate("FirstRunWindow", NO_PRINTER_WARNING))
+    save = box.addButton(
+        translate("FirstRunWindow", "&Save as PDF…"), QMessageBox.ButtonRole.AcceptRole
+    )
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    chosen = box.clickedButton() is save
+    box.deleteLater()
+    path = ask_key_pdf_path(document, parent) if chosen else ""
+    if not path:
+        return False
+    target = Path(path)
+    atomic_write(target, key_pdf(document))  # private to the user, like every file we write
+    done = QMessageBox(
+        QMessageBox.Icon.Information,
+        translate("FirstRunWindow", "Key saved"),
+        translate(
+            "FirstRunWindow",
+            "{title} was saved to {path}. Print it, then delete the file and empty the bin: "
+            "until then anyone who opens the file can read the key.",
+        ).format(title=_title(document), path=str(target)),
+        QMessageBox.StandardButton.Ok,
+        parent,
+    )
+    done.setObjectName("keySavedNote")
+    done.exec()
+    done.deleteLater()
     return True
 
 
@@ -155,6 +255,17 @@ class FirstRunWindow(QWidget):
             )
         )
         self.password_only_box.setVisible(False)
+        self.training_box = QCheckBox(
+            translate("FirstRunWindow", "&Training store: synthetic records only, never real ones")
+        )
+        self.training_box.setAccessibleName(translate("FirstRunWindow", "Training store"))
+        self.training_box.setToolTip(
+            translate(
+                "FirstRunWindow",
+                "For learning Safecase: the store can be filled with made-up demo cases, and "
+                "every window says it is a training store. It cannot be changed later.",
+            )
+        )
         self.status_label = message_label(translate("FirstRunWindow", "Status"), "status")
         self.create_button = QPushButton(translate("FirstRunWindow", "&Create the store"))
         self.create_button.setAccessibleName(translate("FirstRunWindow", "Create the store"))
@@ -192,6 +303,7 @@ class FirstRunWindow(QWidget):
                 )
             )
         )
+        layout.addWidget(self.training_box)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.password_only_box)
         layout.addStretch(1)
@@ -200,7 +312,8 @@ class FirstRunWindow(QWidget):
         QWidget.setTabOrder(self.service_field, self.admin_field)
         QWidget.setTabOrder(self.admin_field, self.password_field)
         QWidget.setTabOrder(self.password_field, self.confirm_field)
-        QWidget.setTabOrder(self.confirm_field, self.password_only_box)
+        QWidget.setTabOrder(self.confirm_field, self.training_box)
+        QWidget.setTabOrder(self.training_box, self.password_only_box)
         QWidget.setTabOrder(self.password_only_box, self.create_button)
         return page
 
@@ -345,6 +458,7 @@ class FirstRunWindow(QWidget):
         admin = self.admin_field.text().strip()
         password = self.password_field.text()
         password_only = self._offer_password_only and self.password_only_box.isChecked()
+        training = self.training_box.isChecked()
         path, kdf, device_factory = self._store_path, self._kdf, self._device_factory
 
         def create() -> tuple[Session, str, str]:
@@ -356,6 +470,7 @@ class FirstRunWindow(QWidget):
                 password=password,
                 device=device,
                 kdf=kdf,
+                training=training,
             )
             try:
                 return session, recovery_key, audit.start_sealing(session)
@@ -374,6 +489,7 @@ class FirstRunWindow(QWidget):
             self.password_field,
             self.confirm_field,
             self.password_only_box,
+            self.training_box,
             self.create_button,
         ):
             widget.setEnabled(not busy)
@@ -444,6 +560,8 @@ class FirstRunWindow(QWidget):
         document = self.key_document(for_audit=for_audit)
         try:
             self._print_document(document, self)
+        except SafecaseError as exc:  # the chosen folder could not take the file
+            set_message(self.key_note, error_sentence(exc))
         finally:
             document.clear()
 

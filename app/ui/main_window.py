@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
 
         # Read before the call queue starts: from then on only its worker uses the store.
         idle_minutes = accounts.idle_lock_minutes(session)
+        training = accounts.is_training_store(session)
         self._build_actions()
         self.calls = StoreCalls(session, self, window=self, lock_action=self.lock_action)
 
@@ -107,6 +108,14 @@ class MainWindow(QMainWindow):
         self.banner.setAccessibleName(translate("MainWindow", "Warning"))
         self.banner.setWordWrap(True)
         self.banner.setVisible(session.password_only)
+        # Standing, on every page: nobody should take a training store for the live one.
+        self.training_banner = QLabel(
+            translate("MainWindow", "Training store: synthetic records only")
+        )
+        self.training_banner.setObjectName("trainingBanner")
+        self.training_banner.setAccessibleName(translate("MainWindow", "Training store"))
+        self.training_banner.setWordWrap(True)
+        self.training_banner.setVisible(training)
 
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
@@ -120,6 +129,7 @@ class MainWindow(QMainWindow):
         body.addWidget(self.pages, 1)
         central = QWidget()
         layout = QVBoxLayout(central)
+        layout.addWidget(self.training_banner)
         layout.addWidget(self.banner)
         layout.addLayout(body, 1)
         self.setCentralWidget(central)

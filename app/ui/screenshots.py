@@ -105,6 +105,7 @@ def render(folder: Path) -> list[Path]:
             first_run.admin_field.setText(ADMIN)
             first_run.password_field.setText(PASSWORD)
             first_run.confirm_field.setText(PASSWORD)
+            first_run.training_box.setChecked(True)  # the demo cases go only into one
             written.append(save(first_run, folder, "first-run.png"))
 
             first_run.submit()

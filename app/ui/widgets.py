@@ -45,6 +45,16 @@ def add_row(form: QFormLayout, label_text: str, field: QWidget) -> QLabel:
     return label
 
 
+def keep_left_to_right(label: QLabel) -> QLabel:
+    """Keep ``label`` laid out left to right whatever it shows. Qt aligns a label's text to
+    the side its first letter reads from, so a name in Arabic or Hebrew jumped to the right
+    edge of the panel; now only the words themselves run right to left."""
+    label.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+    vertical = label.alignment() & Qt.AlignmentFlag.AlignVertical_Mask
+    label.setAlignment(vertical | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute)
+    return label
+
+
 def heading(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("heading")
@@ -57,7 +67,7 @@ def paragraph(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
+    return keep_left_to_right(label)
 
 
 def message_label(accessible_name: str, object_name: str = "problem") -> QLabel:
@@ -68,7 +78,7 @@ def message_label(accessible_name: str, object_name: str = "problem") -> QLabel:
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setVisible(False)
-    return label
+    return keep_left_to_right(label)
 
 
 def set_message(label: QLabel, text: str | None) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.crypto.device import DeviceSecrets
-from app.errors import InvalidInput, PermissionDenied
+from app.errors import InvalidInput, NotTrainingStore, PermissionDenied
 from app.models import audit as audit_model
 from app.models import people as people_model
 from app.models import search as search_model
@@ -47,12 +47,12 @@ def rows(session: Session, sql: str, params: tuple[object, ...] = ()) -> list[tu
 
 @pytest.fixture(scope="module")
 def demo_template(
-    template_store: StoreCopy, tmp_path_factory: pytest.TempPathFactory
+    training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[StoreCopy]:
     """One full demo run per module; each test gets a copy."""
     folder = tmp_path_factory.mktemp("demo")
-    path = copy_store(template_store.path, folder)
-    generated = StoreCopy(path, template_store.keyring, template_store.recovery_key)
+    path = copy_store(training_template.path, folder)
+    generated = StoreCopy(path, training_template.keyring, training_template.recovery_key)
     session = sign_in(generated)
     demo.generate_cases(session, FULL_RUN, FULL_SEED, today=TODAY)
     accounts.sign_out(session)
@@ -81,14 +81,16 @@ def snapshot(store: StoreCopy, seed: int, cases: int = 30) -> dict[str, list[tup
 
 
 def test_the_same_seed_gives_the_same_records(
-    store: StoreCopy, template_store: StoreCopy, tmp_path: Path
+    training_store: StoreCopy, training_template: StoreCopy, tmp_path: Path
 ) -> None:
-    first = snapshot(store, seed=5)
+    first = snapshot(training_store, seed=5)
     second = snapshot(
-        StoreCopy(copy_store(template_store.path, tmp_path / "b"), store.keyring, ""), 5
+        StoreCopy(copy_store(training_template.path, tmp_path / "b"), training_store.keyring, ""),
+        5,
     )
     other = snapshot(
-        StoreCopy(copy_store(template_store.path, tmp_path / "c"), store.keyring, ""), 6
+        StoreCopy(copy_store(training_template.path, tmp_path / "c"), training_store.keyring, ""),
+        6,
     )
 
     assert first == second
@@ -271,8 +273,10 @@ def test_cases_are_allocated_across_the_caseworkers(demo_store: StoreCopy) -> No
 
 
 @pytest.mark.parametrize(("name", "password"), [(MANAGER, MANAGER_PW), (CASEWORKER, CASEWORKER_PW)])
-def test_only_an_admin_can_generate_cases(store: StoreCopy, name: str, password: str) -> None:
-    session = sign_in(store, name, password)
+def test_only_an_admin_can_generate_cases(
+    training_store: StoreCopy, name: str, password: str
+) -> None:
+    session = sign_in(training_store, name, password)
     try:
         with pytest.raises(PermissionDenied):
             demo.generate_cases(session, 5, 1)
@@ -281,9 +285,9 @@ def test_only_an_admin_can_generate_cases(store: StoreCopy, name: str, password:
         accounts.sign_out(session)
 
 
-def test_progress_is_reported_and_the_count_checked(store: StoreCopy) -> None:
+def test_progress_is_reported_and_the_count_checked(training_store: StoreCopy) -> None:
     seen: list[tuple[int, int]] = []
-    session = sign_in(store)
+    session = sign_in(training_store)
     try:
         with pytest.raises(InvalidInput):
             demo.generate_cases(session, 0, 1)
@@ -307,6 +311,7 @@ def test_a_store_without_caseworkers_gets_the_demo_accounts_first(tmp_path: Path
         password=ADMIN_PW,
         device=DeviceSecrets(keyring),
         kdf=TEST_KDF,
+        training=True,
     )
     try:
         summary = demo.generate_cases(session, 8, 2, today=TODAY)
@@ -327,6 +332,31 @@ def test_a_store_without_caseworkers_gets_the_demo_accounts_first(tmp_path: Path
         "demo-caseworker-3",
     }
     assert manager is not None
+
+
+def test_a_store_of_real_records_refuses_demo_cases_and_accounts(store: StoreCopy) -> None:
+    """A live store (not created with --training) never takes synthetic records."""
+    session = sign_in(store)
+    try:
+        assert not accounts.is_training_store(session)
+        with pytest.raises(NotTrainingStore, match="training store"):
+            demo.generate_cases(session, 72, 1, today=TODAY)
+        with pytest.raises(NotTrainingStore):
+            demo.add_demo_accounts(session, 1)
+        assert rows(session, "SELECT count(*) FROM cases")[0][0] == 0
+        assert user_model.by_name(session.conn, "demo-caseworker-1") is None
+    finally:
+        accounts.sign_out(session)
+
+
+def test_a_training_store_says_so_and_its_creation_is_audited(training_store: StoreCopy) -> None:
+    session = sign_in(training_store)
+    try:
+        assert accounts.is_training_store(session)
+        created = [e for e in audit_model.entries(session.conn) if e.action == audit.STORE_CREATED]
+    finally:
+        accounts.sign_out(session)
+    assert [e.detail for e in created] == ["training"]
 
 
 def test_demo_safe_contacts_use_only_the_ways_the_form_lists(demo_store: StoreCopy) -> None:

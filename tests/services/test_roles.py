@@ -177,9 +177,10 @@ def _insert_request(session: Session, subject: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def world(template_store: StoreCopy, tmp_path_factory: pytest.TempPathFactory) -> World:
-    path = copy_store(template_store.path, tmp_path_factory.mktemp("roles-world"))
-    keyring = template_store.keyring
+def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory) -> World:
+    # A training store, so that the demo services' admin rows can run.
+    path = copy_store(training_template.path, tmp_path_factory.mktemp("roles-world"))
+    keyring = training_template.keyring
     store = StoreCopy(path, keyring, "")
     with signed_in(store, MANAGER) as s:
         worker, worker2 = user_id(s, CASEWORKER), user_id(s, CASEWORKER2)
@@ -653,6 +654,7 @@ TABLE: tuple[Row, ...] = (
     Row(accounts.set_idle_lock_minutes, ADMINS, lambda s, w: accounts.set_idle_lock_minutes(s, 9)),
     Row(accounts.idle_lock_minutes, EVERY_ROLE, lambda s, w: accounts.idle_lock_minutes(s)),
     Row(accounts.service_name, EVERY_ROLE, lambda s, w: accounts.service_name(s)),
+    Row(accounts.is_training_store, EVERY_ROLE, lambda s, w: accounts.is_training_store(s)),
     Row(
         accounts.change_password,
         EVERY_ROLE,

@@ -9,10 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.crypto.device import DeviceSecrets
 from app.services import accounts
 from app.services.session import Session
 from app.ui.main_window import MainWindow
-from tests.helpers import ADMIN
+from tests.helpers import ADMIN, ADMIN_PW, StoreCopy
 
 
 @pytest.fixture
@@ -110,3 +111,25 @@ def test_lock_and_sign_out_are_in_the_menu_for_the_keyboard(main: MainWindow) ->
     assert menus[0].title() == "&Safecase"
     assert main.lock_action in menus[0].actions()
     assert main.sign_out_action in menus[0].actions()
+
+
+def test_a_training_store_shows_a_standing_banner_on_every_page(
+    qtbot: QtBot, training_store: StoreCopy, device: DeviceSecrets
+) -> None:
+    session = accounts.sign_in(training_store.path, ADMIN, ADMIN_PW, device=device)
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        assert window.training_banner.text() == "Training store: synthetic records only"
+        for row in range(window.navigation.count()):
+            window.navigation.setCurrentRow(row)
+            assert window.training_banner.isVisible()
+    finally:
+        window.clear()
+        accounts.sign_out(session)
+
+
+def test_a_store_of_real_records_has_no_training_banner(main: MainWindow) -> None:
+    assert not main.training_banner.isVisible()
