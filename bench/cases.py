@@ -363,16 +363,18 @@ def run_cases(
     opens: int,
     saves: int,
     stream: TextIO | None = None,
-    then: Callable[[Session], object] | None = None,
+    then: Callable[[Session, str, MemoryKeyring], object] | None = None,
 ) -> CasesResult:
     """Build a store of ``cases`` demo cases in ``folder`` and measure it.
 
-    ``then``, if given, runs last with the store's admin signed in (the retention benchmark
-    purges this same store, so a second 100,000-case store is never built); what it returns
-    is kept as ``CasesResult.then``.
+    ``then``, if given, runs last with the store's admin signed in, and is handed the admin's
+    password and the keyring holding the device secret (the retention benchmark purges this
+    same store in a child process, so a second 100,000-case store is never built); what it
+    returns is kept as ``CasesResult.then``.
     """
     path = folder / "cases.safecase"
-    device = DeviceSecrets(MemoryKeyring())
+    keyring = MemoryKeyring()
+    device = DeviceSecrets(keyring)
     admin_password = "bench-" + secrets.token_urlsafe(18)
     admin, _recovery = accounts.create_store(
         path,
@@ -451,7 +453,7 @@ def run_cases(
     if then is not None:
         session = accounts.sign_in(path, ADMIN_NAME, admin_password, device=device)
         try:
-            after = then(session)
+            after = then(session, admin_password, keyring)
         finally:
             accounts.sign_out(session)
     return CasesResult(

@@ -191,7 +191,11 @@ def run(config: Config) -> Result:
                 opens=config.case_opens,
                 saves=config.note_saves,
                 stream=sys.stderr,
-                then=(lambda admin: time_purge(admin, purge)) if purge > 0 else None,
+                then=(
+                    (lambda admin, password, keyring: time_purge(admin, purge, password, keyring))
+                    if purge > 0
+                    else None
+                ),
             )
     return Result(config, environment, unlock, operations, peak_rss_mib(), cases)
 

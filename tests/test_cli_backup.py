@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from app.crypto.anchor import anchor_path
 from app.crypto.device import DeviceSecrets
 from app.crypto.vault import keys_path
 from app.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -46,14 +47,15 @@ def test_a_backup_never_replaces_the_store_or_its_key_file_even_with_replace(
 ) -> None:
     link = tmp_path / "innocent-looking.backup"
     link.symlink_to(store.path)
-    for target in (store.path, keys_path(store.path), link):
+    anchor = anchor_path(store.path)
+    for target in (store.path, keys_path(store.path), anchor, link):
         for extra in ((), ("--replace",)):
             result = backup_to(store, target, *extra)
             assert result.code == EXIT_FAILED, (target, extra)
             assert len(result.err.strip().splitlines()) == 1
             assert "store's own files" in result.err
-    for own in (store.path, keys_path(store.path)):
-        assert not own.read_bytes().startswith(b"SAFECASE-BACKUP")
+    for own in (store.path, keys_path(store.path), anchor):
+        assert not own.exists() or not own.read_bytes().startswith(b"SAFECASE-BACKUP")
     assert os.path.islink(link)
     # The store and its key file still open, with the trail intact.
     verify = cli(

@@ -40,7 +40,6 @@ class Connection(Protocol):
     def execute(self, sql: str, parameters: Sequence[object] = ..., /) -> Cursor: ...
     def executemany(self, sql: str, rows: Iterable[Sequence[object]], /) -> Cursor: ...
     def set_key(self, key: bytearray, /) -> None: ...
-    def reset_key(self, key: bytearray, /) -> None: ...
     def backup(self, target: Connection, /) -> None: ...
     def close(self) -> None: ...
 
@@ -71,17 +70,24 @@ def zero(buffer: bytearray) -> None:
         buffer[i] = 0
 
 
-def set_raw_key(conn: Connection, key: bytes | bytearray, *, rekey: bool = False) -> None:
+def raw_key_literal(key: bytes | bytearray) -> bytearray:
+    """SQLCipher's raw-key form ``x'<64 hex>'`` in a buffer the caller zeroes after use.
+
+    The raw form skips SQLCipher's own PBKDF2; the slow derivation is ours.
+    """
+    return bytearray(b"x'") + bytearray(key.hex().encode("ascii")) + bytearray(b"'")
+
+
+def set_raw_key(conn: Connection, key: bytes | bytearray) -> None:
     """Hand SQLCipher a raw 256-bit key in a buffer that is zeroed afterwards.
 
-    The raw ``x'...'`` form skips SQLCipher's own PBKDF2; the slow derivation is ours.
+    There is no rekey in place here: ``PRAGMA rekey`` can report success when the disk fills
+    part-way, leaving pages under two keys. A new key is given by a checked copy
+    (``app.crypto.vault.copy_under_new_key``).
     """
-    buffer = bytearray(b"x'") + bytearray(key.hex().encode("ascii")) + bytearray(b"'")
+    buffer = raw_key_literal(key)
     try:
-        if rekey:
-            conn.reset_key(buffer)
-        else:
-            conn.set_key(buffer)
+        conn.set_key(buffer)
     finally:
         zero(buffer)
 
@@ -115,21 +121,35 @@ _BY_CODE: dict[int, type[SafecaseError]] = {
 }
 
 
+# SQLite's own fixed text for a code (sqlite3ErrStr), for an error that reaches us with the
+# generic SQLITE_ERROR: a function such as sqlcipher_export runs statements of its own and
+# hands back their failure as its message, with the code lost.
+_BY_SQLITE_TEXT: dict[str, int] = {
+    "file is not a database": SQLITE_NOTADB,
+    "database disk image is malformed": SQLITE_CORRUPT,
+    "database or disk is full": SQLITE_FULL,
+    "disk i/o error": SQLITE_IOERR,
+}
+SQLITE_ERROR = 1
+
+
 def classify(exc: BaseException) -> SafecaseError | None:
     """The user-facing error for a database error, or None when it is a bug.
 
     Sorted by SQLite's result code. Only an error that carries no code (one the sqlcipher3
-    module raises itself) is read by its text, and then only for the two phrases below.
+    module raises itself) or the generic SQLITE_ERROR of a nested statement is read by its
+    text, and then only for SQLite's own fixed phrases for the codes above.
     """
     code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int):
+    if isinstance(code, int) and code != SQLITE_ERROR:
         if code == SQLITE_IOERR_SHORT_READ:
             return DamagedStore()
         known = _BY_CODE.get(code & 0xFF)
         return known() if known else None
-    message = str(exc).lower()
-    if "not a database" in message or "malformed" in message:
-        return DamagedStore()
+    message = str(exc).lower().strip()
+    for text, text_code in _BY_SQLITE_TEXT.items():
+        if message == text or message.endswith(": " + text):
+            return _BY_CODE[text_code]()
     return None
 
 

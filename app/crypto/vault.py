@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import secrets
+import shutil
 import struct
 import tempfile
 import time
@@ -32,16 +33,19 @@ from app.crypto.connection import (
     classify,
     connect,
     integrity_errors,
+    raw_key_literal,
     set_raw_key,
+    zero,
 )
 from app.crypto.device import DeviceSecrets
-from app.crypto.files import StoreLock, atomic_write, os_error
+from app.crypto.files import StoreLock, atomic_write, fsync_dir, os_error
 from app.crypto.kdf import Argon2Params, hkdf
 from app.crypto.recovery import format_recovery_key, new_recovery_key, parse_recovery_key
 from app.crypto.sealing import backup_tag
 from app.crypto.slots import Payload, Slot, SlotFile, SlotLocked
 from app.errors import (
     DamagedStore,
+    DiskFull,
     InvalidInput,
     MissingDeviceSecret,
     PermissionDenied,
@@ -58,6 +62,16 @@ log = logging.getLogger("safecase.crypto")
 BACKUP_MAGIC = b"SAFECASE-BACKUP\x00"
 FREE_FAILURES = 5
 MAX_DELAY_SECONDS = 15 * 60
+# Room a rotation needs beyond the store's own size: the new copy is never larger than the
+# store, and its write-ahead log while it is checked stays small.
+REKEY_MARGIN_BYTES = 16 * 1024 * 1024
+CHECK_CACHE_KIB = 8 * 1024
+# Asked of the old store and its new copy; a copy that answers differently is not used.
+REKEY_COUNTS = (
+    "SELECT (SELECT count(*) FROM sqlite_master), (SELECT count(*) FROM audit), "
+    "(SELECT count(*) FROM cases), (SELECT count(*) FROM people), "
+    "(SELECT count(*) FROM search_rows)"
+)
 
 
 def sign_in_delay(failures: int) -> int:
@@ -82,6 +96,16 @@ def _lock_path(store: Path) -> Path:
     return store.with_name(store.name + ".lock")
 
 
+def _rekey_path(store: Path) -> Path:
+    """The new copy of the store a rotation writes and checks before it replaces the store."""
+    return store.with_name(store.name + ".rekey")
+
+
+def _sidecars(store: Path) -> list[Path]:
+    """The files SQLite keeps beside a database while it writes to it."""
+    return [store.with_name(store.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
 def store_files(store: Path) -> list[Path]:
     """Every file that makes up a store on disk."""
     return [
@@ -90,6 +114,7 @@ def store_files(store: Path) -> list[Path]:
         _pending_path(store),
         store.with_name(store.name + "-wal"),
         store.with_name(store.name + "-shm"),
+        _rekey_path(store),
     ]
 
 
@@ -231,35 +256,61 @@ class Vault:
     def rotate(self, keep: dict[str, bool]) -> None:
         """Give the store a new data key; only the recovery slot and ``keep``'s slots survive.
 
-        ``keep`` maps each remaining user slot to whether it is an admin's. The pending slot
-        file is written first, then the store is rekeyed, then the slot files are swapped: a
-        crash at any point leaves a slot file that opens the store.
+        ``keep`` maps each remaining user slot to whether it is an admin's. The store is copied
+        into a new file under the new key, which is checked on a connection of its own; only
+        then is the pending slot file written, the copy put in place of the store and the slot
+        files swapped. A failure before that leaves the store and its slot file as they were;
+        a crash after it leaves a slot file that opens the store. The copy holds live rows
+        only, so every page written under the old key goes with the old file.
         """
         new_key = bytearray(secrets.token_bytes(32))
         backup_key = self._payload.backup_key
         new_payload = Payload(new_key, bytearray(backup_key) if backup_key else None)
-        pending = self.slots.copy()
-        pending.generation += 1
-        survivors: list[Slot] = []
-        for slot in pending.slots:
-            if slot.kind == slotlib.RECOVERY:
-                payload = new_payload
-            elif slot.id in keep:
-                payload = new_payload if keep[slot.id] else new_payload.without_backup_key()
-            else:
-                continue
-            survivors.append(slotlib.resealed(slot, payload, pending.store_id, pending.generation))
-        pending.slots = survivors
-        pending.save(_pending_path(self.path))
         try:
-            set_raw_key(self.conn, new_key, rekey=True)
-        except sqlcipher3.DatabaseError:
-            _pending_path(self.path).unlink(missing_ok=True)
+            pending = self.slots.copy()
+            pending.generation += 1
+            survivors: list[Slot] = []
+            for slot in pending.slots:
+                if slot.kind == slotlib.RECOVERY:
+                    payload = new_payload
+                elif slot.id in keep:
+                    payload = new_payload if keep[slot.id] else new_payload.without_backup_key()
+                else:
+                    continue
+                survivors.append(
+                    slotlib.resealed(slot, payload, pending.store_id, pending.generation)
+                )
+            pending.slots = survivors
+            fresh = copy_under_new_key(self.conn, self.path, new_key)
+        except BaseException:
+            new_payload.zero()
             raise
-        os.replace(_pending_path(self.path), keys_path(self.path))
-        self.slots = pending
+        try:
+            pending.save(_pending_path(self.path))
+            _close_for_swap(self.conn, self.path)
+            os.replace(fresh, self.path)
+        except BaseException as exc:
+            # Nothing was replaced: the old store, slot file and key stay in use.
+            _pending_path(self.path).unlink(missing_ok=True)
+            _remove_copy(fresh)
+            new_payload.zero()
+            self.conn.close()
+            self.conn = connect(self.path, self._payload.data_key)
+            if isinstance(exc, OSError):
+                raise os_error(exc) from None
+            raise
+        # The store is under the new key from here on; a crash leaves the pending slot file,
+        # which opens it.
+        self.conn = connect(self.path, new_key)
         self._payload.zero()
         self._payload = new_payload
+        self.slots = pending
+        try:
+            fsync_dir(self.path.parent)
+            os.replace(_pending_path(self.path), keys_path(self.path))
+            fsync_dir(self.path.parent)
+        except OSError as exc:
+            raise os_error(exc) from None
 
     # -- backups -------------------------------------------------------------------------------
 
@@ -466,6 +517,106 @@ def backup_anchor(backup: Path) -> BackupAnchor | None:
         return None
 
 
+def _remove_copy(fresh: Path) -> None:
+    for leftover in (fresh, *_sidecars(fresh)):
+        leftover.unlink(missing_ok=True)
+
+
+def _room_for_copy(path: Path) -> None:
+    """Refuse, before anything is written, when the folder cannot hold a second copy."""
+    wal = path.with_name(path.name + "-wal")
+    needed = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    needed += REKEY_MARGIN_BYTES
+    free = shutil.disk_usage(path.parent).free
+    if free < needed:
+        mb = math.ceil(needed / 1_000_000)
+        raise DiskFull(
+            f"Giving the store a new key needs about {mb:,} MB of free disk space beside it; "
+            "free some space and try again (nothing was changed)."
+        )
+
+
+def _counts(conn: Connection) -> list[int]:
+    """The schema version and a few row counts, to compare a copy with its original."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    return [version, *(int(n) for n in conn.execute(REKEY_COUNTS).fetchone())]
+
+
+def copy_under_new_key(conn: Connection, path: Path, key: bytearray) -> Path:
+    """Write the store open on ``conn`` into a new file beside it under ``key``, and prove it:
+    a connection of its own opens it with ``key`` and finds every page sound and the same
+    rows. Returns the new file; on any failure it is removed and the store is untouched.
+
+    ``sqlcipher_export`` copies the schema (the search index, its tables and the triggers
+    too) and the live rows only, so the copy is also compacted, as VACUUM would do, without
+    VACUUM's whole-store copy in memory.
+    """
+    fresh = _rekey_path(path)
+    _remove_copy(fresh)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        _room_for_copy(path)
+        expected = _counts(conn)
+        literal = raw_key_literal(key)
+        try:
+            conn.execute("ATTACH DATABASE ? AS fresh KEY ?", (str(fresh), literal))
+        finally:
+            zero(literal)
+        try:
+            # The copy is checked and synced before it is used: no journal needed while it
+            # is written.
+            conn.execute("PRAGMA fresh.journal_mode = OFF").fetchall()
+            conn.execute("PRAGMA fresh.synchronous = OFF").fetchall()
+            conn.execute("SELECT sqlcipher_export('fresh')").fetchall()
+            # sqlcipher_export leaves the schema version behind.
+            conn.execute(f"PRAGMA fresh.user_version = {expected[0]:d}").fetchall()
+        finally:
+            conn.execute("DETACH DATABASE fresh")
+        fd = os.open(fresh, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        check = connect(fresh, key)
+        try:
+            # The check reads each page once: a page cache of its own as large as the store's
+            # would only add to the peak memory of the process.
+            check.execute(f"PRAGMA cache_size = {-CHECK_CACHE_KIB:d}").fetchall()
+            problems = integrity_errors(check)
+            if not problems and _counts(check) != expected:
+                problems = ["rows differ"]
+        finally:
+            check.close()
+        if problems:
+            log.error("rotation: the new copy failed its check: %s", problems[:3])
+            raise DamagedStore(
+                "The store's new copy failed its check, so the store keeps its old key; "
+                "nothing was changed."
+            )
+    except sqlcipher3.DatabaseError as exc:
+        _remove_copy(fresh)
+        raise (classify(exc) or exc) from None
+    except OSError as exc:
+        _remove_copy(fresh)
+        raise os_error(exc) from None
+    except BaseException:
+        _remove_copy(fresh)
+        raise
+    return fresh
+
+
+def _close_for_swap(conn: Connection, path: Path) -> None:
+    """Empty the store's log into it and close ``conn``, so that nothing written under the old
+    key is left beside the file that replaces it."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    conn.close()
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        raise SafecaseError("The store's log could not be emptied; the store keeps its old key.")
+    for leftover in _sidecars(path):
+        leftover.unlink(missing_ok=True)
+
+
 def _backup_chunks(header: bytes, copy_path: Path) -> Iterator[bytes]:
     yield BACKUP_MAGIC + struct.pack(">I", len(header)) + header
     with open(copy_path, "rb") as handle:
@@ -561,6 +712,8 @@ def _open_payload(
     """Unseal ``slot``'s payload and open the store; fall back to a pending rotation."""
     payload = slotlib.unseal(slot, private_key, slots.store_id, slots.generation)
     pending_path = _pending_path(path)
+    # A rotation stopped before its copy replaced the store: the store is as it was.
+    _remove_copy(_rekey_path(path))
     try:
         conn = connect(path, payload.data_key)
     except DamagedStore:
@@ -729,9 +882,16 @@ def restore_backup(
         conn = connect(path, old.backup_key)
         if integrity_errors(conn):
             raise DamagedStore("The backup file is damaged.")
-        # The restored store gets a data key of its own; the backup key stays as it was.
+        # The restored store gets a data key of its own, by a checked copy as a rotation does;
+        # the backup key stays as it was.
         payload = Payload(bytearray(secrets.token_bytes(32)), bytearray(old.backup_key))
-        set_raw_key(conn, payload.data_key, rekey=True)
+        fresh = copy_under_new_key(conn, path, payload.data_key)
+        _close_for_swap(conn, path)
+        try:
+            os.replace(fresh, path)
+        except OSError as exc:
+            raise os_error(exc) from None
+        conn = connect(path, payload.data_key)
         slots = SlotFile(store_id=old_slots.store_id, lookup_salt=secrets.token_bytes(32))
         slots.slots = [
             slotlib.make_slot(slots, kind=slotlib.RECOVERY, payload=payload, recovery_key=key)

@@ -65,15 +65,32 @@ def get(conn: Connection, note_id: int) -> Note | None:
     return _note(rows[0]) if rows else None
 
 
-def timeline(conn: Connection, case_id: int, limit: int = 200, offset: int = 0) -> list[Note]:
-    """A case's notes, newest first."""
+def timeline(
+    conn: Connection,
+    case_id: int,
+    limit: int = 200,
+    offset: int = 0,
+    *,
+    before: tuple[str, int] | None = None,
+) -> list[Note]:
+    """A case's notes, newest first; ``before`` (a note's time and id) starts the page just
+    after that note (keyset paging: the next page of older notes, however many there are)."""
+    where = "n.case_id = ?"
+    params: list[object] = [case_id]
+    if before is not None:
+        where += " AND (n.occurred_at, n.id) < (?, ?)"
+        params += [before[0], before[1]]
     rows = read(
         conn,
-        f"{_SELECT} WHERE n.case_id = ? ORDER BY n.occurred_at DESC, n.id DESC"
-        f"{sql_limit(limit, offset)}",
-        (case_id,),
+        f"{_SELECT} WHERE {where} ORDER BY n.occurred_at DESC, n.id DESC{sql_limit(limit, offset)}",
+        tuple(params),
     )
     return [_note(r) for r in rows]
+
+
+def count(conn: Connection, case_id: int) -> int:
+    """How many notes a case has."""
+    return int(str(read(conn, "SELECT count(*) FROM notes WHERE case_id = ?", (case_id,))[0][0]))
 
 
 def history(conn: Connection, note_id: int) -> list[NoteRevision]:

@@ -368,3 +368,4 @@ class CaseView:
     latest_dash: DashResult | None
     allocated_worker: str
     break_glass: bool = False
+    note_count: int = 0  # every note on the case; ``notes`` holds the newest of them

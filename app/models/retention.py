@@ -365,6 +365,7 @@ _CASE_ROWS = (
     ("break_glass", "DELETE FROM break_glass WHERE case_id = ?"),
     ("retention_decisions", "DELETE FROM retention_decisions WHERE case_id = ?"),
     ("case_people", "DELETE FROM case_people WHERE case_id = ?"),
+    ("drafts", "DELETE FROM drafts WHERE case_id = ?"),
     ("cases", "DELETE FROM cases WHERE id = ?"),
 )
 
@@ -424,7 +425,7 @@ def destroy_case(conn: Connection, case_id: int, erased: str = "destroyed") -> d
     return counts
 
 
-# -- scrubbing the file ------------------------------------------------------------------------
+# -- the search index during a purge ----------------------------------------------------------
 
 
 def index_deletes_securely(conn: Connection) -> bool:
@@ -465,14 +466,62 @@ def checkpoint(conn: Connection) -> None:
         )
 
 
-def scrub(conn: Connection) -> None:
-    """Leave no trace of deleted rows on disk: empty the log, rebuild the file without its free
-    pages (VACUUM), and empty the log again, since VACUUM writes through it.
+# -- the purge journal -------------------------------------------------------------------------
 
-    ``secure_delete`` already zeroes deleted content; this removes the pages themselves."""
-    checkpoint(conn)
-    conn.execute("VACUUM")
-    checkpoint(conn)
+PURGE_JOURNAL = "purge_journal"
+
+
+class Stage(enum.StrEnum):
+    """How far a purge run has gone, as its journal records it."""
+
+    DESTROYING = "destroying"  # cases may be half-way out of the index; its settings are off
+    REKEYING = "rekeying"  # the index is merged and restored; the closing rekey is left
+
+
+@dataclass(frozen=True)
+class Journal:
+    """The purge run in progress: its id, date, who ran it and how far it went. No personal
+    data. Kept in the store itself, so it is written and undone with the run's own changes."""
+
+    run_id: str
+    as_of: dt.date
+    by: int
+    stage: Stage
+
+
+def journal(conn: Connection) -> Journal | None:
+    value = settings.get(conn, PURGE_JOURNAL)
+    if not value:
+        return None
+    record = json.loads(value)
+    return Journal(
+        run_id=str(record["run"]),
+        as_of=dt.date.fromisoformat(str(record["as_of"])),
+        by=int(record["by"]),
+        stage=Stage(str(record["stage"])),
+    )
+
+
+def put_journal(conn: Connection, entry: Journal) -> None:
+    record = {
+        "run": entry.run_id,
+        "as_of": entry.as_of.isoformat(),
+        "by": entry.by,
+        "stage": entry.stage.value,
+    }
+    settings.put(conn, PURGE_JOURNAL, json.dumps(record, sort_keys=True))
+
+
+def clear_journal(conn: Connection) -> None:
+    conn.execute("DELETE FROM settings WHERE key = ?", (PURGE_JOURNAL,))
+
+
+def destroyed_in_run(conn: Connection, run_id: str) -> int:
+    return int(
+        conn.execute("SELECT count(*) FROM destruction_log WHERE run_id = ?", (run_id,)).fetchone()[
+            0
+        ]
+    )
 
 
 # -- the destruction log -----------------------------------------------------------------------

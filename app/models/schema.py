@@ -509,6 +509,28 @@ def _v7(conn: Connection) -> None:
 
 
 def _v8(conn: Connection) -> None:
+    """Drafts: what a user had typed in an open form when the store locked, kept here (so
+    encrypted) until they save or discard it after signing in again. One draft per user, kind of
+    form, case and record; ``fields`` is the form's values as JSON."""
+    conn.execute(
+        """CREATE TABLE drafts (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id    INTEGER NOT NULL REFERENCES users(id),
+            kind       TEXT NOT NULL,
+            case_id    INTEGER REFERENCES cases(id),
+            target_id  INTEGER,
+            fields     TEXT NOT NULL,
+            saved_at   TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        "CREATE UNIQUE INDEX drafts_by_key ON drafts "
+        "(user_id, kind, ifnull(case_id, 0), ifnull(target_id, 0))"
+    )
+    conn.execute("CREATE INDEX drafts_by_case ON drafts (case_id)")
+
+
+def _v9(conn: Connection) -> None:
     """Four eyes on an alleged perpetrator's pack: who prepared it (the first manager to build
     it), and why the sign-off came from that same manager when no other was available. Case
     lists start with the newest activity first, so that order gets an index."""
@@ -517,7 +539,7 @@ def _v8(conn: Connection) -> None:
     conn.execute("ALTER TABLE sar_signoffs ADD COLUMN sole_manager_reason TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

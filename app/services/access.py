@@ -131,3 +131,22 @@ def break_glass_log(session: Session, limit: int = 200) -> list[BreakGlassEntry]
     """Recent break-glass openings, newest first, for managers."""
     session.require(Role.MANAGER)
     return break_glass_model.for_team(session.conn, session.team_id, limit)
+
+
+# -- questions the desktop app asks before it offers an area or an action (every call is
+# checked again by the service it makes) ------------------------------------------------------
+
+
+def may_work_on_cases(session: Session) -> bool:
+    """Whether the user reads and writes case records (lists, search, referrals, notes)."""
+    return session.has(*CASE_ROLES)
+
+
+def may_break_glass(session: Session) -> bool:
+    """Whether the user may open a case not allocated to them by giving a reason."""
+    return session.has(Role.CASEWORKER)
+
+
+def may_read_break_glass_log(session: Session) -> bool:
+    """Whether the user reads the team's break-glass openings (:func:`break_glass_log`)."""
+    return session.has(Role.MANAGER)

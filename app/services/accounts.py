@@ -30,7 +30,7 @@ from app.services import audit
 from app.services import backup as backup_service
 from app.services.session import Session, utc_now
 
-log = logging.getLogger("safecase.services")
+log = logging.getLogger("safecase.accounts")
 
 MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3
@@ -183,18 +183,31 @@ def _start_session(v: Vault) -> Session:
                 audit.record(v.conn, user.id, audit.SIGN_IN, f"user:{user.id}")
         if user is None or user.disabled:
             raise AccountDisabled()
+        session = Session(
+            v,
+            user.id,
+            user.username,
+            user.roles,
+            must_change_password=v.must_change,
+            password_only=v.password_only,
+            team_id=user.team_id,
+        )
+        _finish_interrupted_purge(session)
     except BaseException:
         v.close()
         raise
-    return Session(
-        v,
-        user.id,
-        user.username,
-        user.roles,
-        must_change_password=v.must_change,
-        password_only=v.password_only,
-        team_id=user.team_id,
-    )
+    return session
+
+
+def _finish_interrupted_purge(session: Session) -> None:
+    """Close a purge run a crash left open; a full disk does not stop the sign-in."""
+    # Imported here: retention calls back into this module for the purge's closing rekey.
+    from app.services import retention
+
+    try:
+        retention.finish_interrupted_run(session)
+    except SafecaseError as exc:
+        log.warning("an interrupted purge could not be closed yet: %s", type(exc).__name__)
 
 
 def sign_in(
@@ -645,3 +658,14 @@ def set_idle_lock_minutes(session: Session, minutes: int) -> None:
     with transaction(session.conn):
         settings.put(session.conn, settings.IDLE_LOCK_MINUTES, str(minutes))
         audit.record(session.conn, session.user_id, audit.SETTINGS_CHANGED, "setting:idle_lock")
+
+
+def may_manage_users(session: Session) -> bool:
+    """Whether the user manages users, key slots and the store's settings."""
+    return session.has(Role.ADMIN)
+
+
+def may_change_own_password(session: Session) -> bool:
+    """Whether the user may choose a new password for themselves (:func:`change_password`):
+    everyone signed in with a role, whatever it is."""
+    return session.has(*Role)

@@ -58,6 +58,9 @@ SHARE_REVIEWED = "share_reviewed"
 NOTE_ADDED = "note_added"
 NOTE_CORRECTED = "note_corrected"
 NOTE_DISPUTED = "note_disputed"
+DRAFT_SAVED = "draft_saved"
+DRAFT_TAKEN = "draft_taken"
+DRAFT_DISCARDED = "draft_discarded"
 DASH_RECORDED = "dash_recorded"
 MARAC_REFERRED = "marac_referred"
 BREAK_GLASS = "break_glass"
@@ -404,3 +407,8 @@ def recent(session: Session, limit: int = 200) -> list[audit_model.Entry]:
     session.require(*READERS)
     last, _ = audit_model.head(session.conn)
     return audit_model.entries(session.conn, after_id=max(0, last - limit), limit=limit)
+
+
+def may_read(session: Session) -> bool:
+    """Whether the user reads the audit trail."""
+    return session.has(*READERS)

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app.crypto import vault as vaultlib
+from app.crypto.anchor import anchor_path
 from app.crypto.connection import Connection
 from app.errors import BackupTargetTaken, InvalidInput, PermissionDenied, SafecaseError
 from app.models import retention as retention_model
@@ -58,7 +59,12 @@ def check_target(session: Session, out: Path, *, replace: bool = False) -> None:
     """Refuse a backup file that would replace the store's own files (always) or any other
     file that is there already (unless ``replace``)."""
     store = session.vault.path
-    for own in (*vaultlib.store_files(store), store.with_name(store.name + ".lock")):
+    own_files = (
+        *vaultlib.store_files(store),
+        anchor_path(store),
+        store.with_name(store.name + ".lock"),
+    )
+    for own in own_files:
         if _same_file(out, own):
             raise BackupTargetTaken(
                 "That is one of the store's own files; a backup never replaces the store, "
@@ -254,7 +260,9 @@ def _rewrite(session: Session) -> Callable[[Connection], bytes]:
     def edit(conn: Connection) -> bytes:
         migrate(conn)
         reapply_all(conn, entries, session.user_id)
-        retention_model.scrub(conn)
+        # secure_delete has zeroed what was deleted, and the merged index holds no word of it;
+        # the copy becomes a new backup file, so emptying its log is all that is left.
+        retention_model.checkpoint(conn)
         return retention_model.log_to_json(retention_model.every_log_entry(conn))
 
     return edit
@@ -364,7 +372,8 @@ class Reapplied:
 def reapply_after_restore(session: Session, restored_from: Path) -> Reapplied:
     """Read the destruction log sealed in every backup of this store beside ``restored_from``
     and destroy again, at once, each case the restored store still holds that one of them says
-    was destroyed (with its log row and audit entry); then scrub the file."""
+    was destroyed (with its log row and audit entry); then give the store a new data key, as a
+    purge does."""
     session.require(Role.ADMIN)
     entries: dict[tuple[str, str], LogEntry] = {}
     folder = restored_from.parent
@@ -403,7 +412,10 @@ def reapply_after_restore(session: Session, restored_from: Path) -> Reapplied:
                 "",
                 f"after restore: destroyed again={len(again)} runs={len(runs)}",
             )
-        retention_model.scrub(session.conn)
+        # As a purge ends: a new data key, so nothing written under this one survives.
+        from app.services import accounts  # accounts imports this module
+
+        accounts.rotate_keys(session)
     return Reapplied(tuple(e.reference for e in again), tuple(runs))
 
 

@@ -194,7 +194,7 @@ def _require_team_worker(session: Session, user_id: int) -> None:
 
 
 def open_case(
-    session: Session, case_id: int, *, note_limit: int = 200, record_view: bool = True
+    session: Session, case_id: int, *, note_limit: int = 100, record_view: bool = True
 ) -> CaseView:
     """Everything the case screen shows, in one call; the view is recorded in the audit.
 
@@ -214,6 +214,7 @@ def open_case(
         consents=consents,
         shares=tuple(share_model.for_case(conn, case_id)),
         notes=tuple(note_model.timeline(conn, case_id, limit=note_limit)),
+        note_count=note_model.count(conn, case_id),
         latest_dash=risk_model.latest(conn, case_id),
         allocated_worker=worker.username if worker else "",
         break_glass=case_id in session.break_glass,
@@ -536,3 +537,15 @@ def lift_restriction(session: Session, person_id: int, *, person_told: bool) -> 
             _person_line(person_id),
             "person told",
         )
+
+
+def may_manage(session: Session) -> bool:
+    """Whether the user allocates, closes and reopens cases and places or lifts legal holds,
+    and sees the whole team's cases (the desktop app offers those actions and lists only then;
+    each call checks again)."""
+    return session.has(Role.MANAGER)
+
+
+def may_read_history(session: Session) -> bool:
+    """Whether the user sees a case's own audit entries (:func:`history`)."""
+    return session.has(Role.MANAGER)

@@ -127,6 +127,16 @@ def history(session: Session, note_id: int) -> list[NoteRevision]:
     return note_model.history(session.conn, note_id)
 
 
-def timeline(session: Session, case_id: int, limit: int = 200, offset: int = 0) -> list[Note]:
+def timeline(
+    session: Session,
+    case_id: int,
+    limit: int = 200,
+    offset: int = 0,
+    *,
+    before: Note | None = None,
+) -> list[Note]:
+    """A case's notes, newest first: ``limit`` of them, starting after the note ``before``
+    (the oldest one held) when given, so the case screen can page back through any number."""
     access.require_case(session, case_id)
-    return note_model.timeline(session.conn, case_id, limit, offset)
+    after = (before.occurred_at, before.id) if before is not None else None
+    return note_model.timeline(session.conn, case_id, limit, offset, before=after)

@@ -1,7 +1,8 @@
 """What is overdue, counted for the navigation: shares waiting past their 48-hour review,
 consent reviews past their date, and subject access requests past their deadline.
 
-Each count covers only what the user may see; a role that cannot see a kind counts none.
+Each count covers only what the user may see, by the same ``may_*`` questions the window asks
+before offering the list it belongs to; a role that cannot see a kind counts none.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ def counts(session: Session) -> OverdueCounts:
     """How many of each kind are overdue today, on the session's clock."""
     session.require(*Role)
     shares = consent_reviews = requests = 0
-    if session.has(Role.MANAGER):
+    if sharing.may_review(session):
         shares = sum(1 for item in sharing.awaiting_review(session) if item.overdue)
-    if session.has(*access.CASE_ROLES):
+    if access.may_work_on_cases(session):
         where, params = access.condition(session)
         consent_reviews = consent_model.overdue_reviews(
             session.conn, session.today(), where, params
         )
-    if session.has(*rights.REGISTER_ROLES):
+    if rights.may_read_register(session):
         requests = len(rights.overdue(session))
     return OverdueCounts(shares, consent_reviews, requests)

@@ -16,7 +16,7 @@ import secrets
 import textwrap
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlcipher3
@@ -39,7 +39,7 @@ from app.models.retention import (
     Status,
 )
 from app.models.users import Role
-from app.services import access, audit, pdf_text
+from app.services import access, accounts, audit, pdf_text
 from app.services import backup as backup_service
 from app.services.backup import BackupChoice, BackupsHandled
 from app.services.session import Session
@@ -249,7 +249,7 @@ class PurgeResult:
     blocked: int  # due but held or with an open rights request: left alone
     changed: tuple[str, ...]  # approved, but no longer destroyable when reached: left alone
     seconds: float  # the whole run
-    scrub_seconds: float  # the checkpoint and VACUUM at the end
+    scrub_seconds: float  # the index merge and the closing rekey at the end
     backups: BackupsHandled | None = None  # what was done about backups made before the run
 
 
@@ -282,12 +282,16 @@ def purge(
     backups: BackupChoice | None = None,
 ) -> PurgeResult:
     """Destroy every due case that was approved, each in its own transaction with its log row
-    and audit entry, then clear the write-ahead log and rebuild the file so nothing survives in
-    free pages. ``progress(done, total)`` follows the cases; the last call comes once the file
-    has been scrubbed.
+    and audit entry, then merge the search index and give the store a new data key: the store
+    is copied, live rows only, into a new file under the new key, and the old file, whose
+    free pages and freed disk blocks hold what was destroyed under the old key, goes with the
+    old key. ``progress(done, total)`` follows the cases; the last call comes once the store
+    has its new key.
 
     If something fails part-way, the case in hand is left wholly as it was, the cases before it
-    stay destroyed (each with its log row), and the file is still scrubbed.
+    stay destroyed (each with its log row), and the run is still closed the same way. If the
+    process dies part-way, the run's journal has the next sign-in close it
+    (``finish_interrupted_run``).
 
     ``backups`` says what happens to the backups of this store made before the run (see
     app/services/backup.py); when there are some, the choice must be made before anything is
@@ -317,7 +321,7 @@ def purge(
     if progress:
         progress(0, total)
     if chosen:
-        _start_run(conn)
+        _start_run(session, run_id, day)
     finished = False
     try:
         for done, item in enumerate(chosen, start=1):
@@ -331,16 +335,17 @@ def purge(
         finished = True
     finally:
         if chosen:
-            scrub_seconds = _close_run(session, run_id, day, destroyed, finished)
+            scrub_seconds = _close_run(session, run_id, day, len(destroyed), finished)
     if not chosen:
         with transaction(conn):
-            _record_run(session, run_id, day, 0, finished=True)
+            _record_run(session, session.user_id, run_id, day, 0, note="")
     handled = None
     if destroyed:
-        # After the scrub, so a fresh backup holds nothing of the destroyed cases; the log is
-        # emptied again after the few rows this writes.
+        # After the closing rekey, so a fresh backup holds nothing of the destroyed cases;
+        # the log is emptied again after the few rows this writes.
         handled = backup_service.after_purge(session, run_id, backups, older)
-        model.checkpoint(conn)
+        # The closing rekey gave the session a new connection: ``conn`` is the old one.
+        model.checkpoint(session.conn)
     if progress and total:
         progress(total, total)
     log.info("purge %s: destroyed %d, %d changed", run_id, len(destroyed), len(changed))
@@ -357,8 +362,9 @@ def purge(
     )
 
 
-def _start_run(conn: Connection) -> None:
-    """Make the run's deletes fast; ``_close_run`` makes them traceless and durable.
+def _start_run(session: Session, run_id: str, day: dt.date) -> None:
+    """Make the run's deletes fast and write its journal; ``_close_run`` makes them traceless
+    and durable, or the next sign-in does if the process dies first.
 
     Each case is still one transaction, wholly done or wholly undone: without an fsync at
     every commit (``synchronous = NORMAL`` in WAL mode) a power cut can undo the last few
@@ -367,11 +373,14 @@ def _start_run(conn: Connection) -> None:
     than every 1,000, so a page changed by many cases is copied once. The search index leaves
     deleted words in place until the one merge at the end, instead of rewriting its pages for
     every row."""
-    conn.execute("PRAGMA synchronous = NORMAL").fetchall()
-    conn.execute(f"PRAGMA wal_autocheckpoint = {RUN_CHECKPOINT_PAGES:d}").fetchall()
+    conn = session.conn
+    # Committed while every commit is still synced: the journal is on disk before any case goes.
     with transaction(conn):
+        model.put_journal(conn, model.Journal(run_id, day, session.user_id, model.Stage.DESTROYING))
         model.set_index_secure_delete(conn, False)
         model.set_index_automerge(conn, False)
+    conn.execute("PRAGMA synchronous = NORMAL").fetchall()
+    conn.execute(f"PRAGMA wal_autocheckpoint = {RUN_CHECKPOINT_PAGES:d}").fetchall()
 
 
 def _destroy_one(
@@ -414,44 +423,86 @@ def _destroy_one(
 
 
 def _record_run(
-    session: Session, run_id: str, day: dt.date, destroyed: int, *, finished: bool
+    session: Session, by: int, run_id: str, day: dt.date, destroyed: int, *, note: str
 ) -> None:
     audit.record(
         session.conn,
-        session.user_id,
+        by,
         audit.PURGE_RUN,
         "",
         f"run={run_id} as_of={day.isoformat()} destroyed={destroyed}"
-        + ("" if finished else " interrupted"),
+        + (f" {note}" if note else ""),
     )
+
+
+def _merge_index(session: Session, journal: model.Journal, destroyed: int, note: str) -> None:
+    """Record the run, drop the destroyed words from the search index and put the index's own
+    settings back, in one transaction that moves the journal on to the closing rekey."""
+    conn = session.conn
+    with transaction(conn):
+        _record_run(session, journal.by, journal.run_id, journal.as_of, destroyed, note=note)
+        model.optimize_index(conn)
+        model.set_index_secure_delete(conn, True)
+        model.set_index_automerge(conn, True)
+        model.put_journal(conn, replace(journal, stage=model.Stage.REKEYING))
+
+
+def _closing_rekey(session: Session) -> None:
+    """Give the store a new data key (``accounts.rotate_keys``: a checked copy of the live
+    rows), then close the journal: nothing written under the old key is readable once it is
+    gone, the free pages of the old file and its freed disk blocks included."""
+    accounts.rotate_keys(session)
+    with transaction(session.conn):
+        model.clear_journal(session.conn)
+    model.checkpoint(session.conn)
 
 
 def _close_run(
     session: Session,
     run_id: str,
     day: dt.date,
-    destroyed: list[LogEntry],
+    destroyed: int,
     finished: bool,
 ) -> float:
-    """Record the run, drop the destroyed words from the search index, and scrub the file.
-    After a failure this must not hide the first error, so its own errors are logged."""
+    """Record the run, drop the destroyed words from the search index, and give the store a
+    new key. After a failure this must not hide the first error, so its own errors are logged."""
     conn = session.conn
     started = time.perf_counter()
+    journal = model.Journal(run_id, day, session.user_id, model.Stage.DESTROYING)
     try:
-        with transaction(conn):
-            _record_run(session, run_id, day, len(destroyed), finished=finished)
-            model.optimize_index(conn)
-            model.set_index_secure_delete(conn, True)
-            model.set_index_automerge(conn, True)
+        _merge_index(session, journal, destroyed, "" if finished else "interrupted")
         conn.execute("PRAGMA synchronous = FULL").fetchall()
-        model.scrub(conn)
+        _closing_rekey(session)
     except Exception:
         if finished:
             raise
-        log.exception("purge %s: scrubbing after an interrupted run failed", run_id)
+        log.exception("purge %s: closing an interrupted run failed", run_id)
     finally:
-        _restore_settings(conn)
+        _restore_settings(session.conn)
     return time.perf_counter() - started
+
+
+def finish_interrupted_run(session: Session) -> bool:
+    """Close a purge run the process did not live to close (a crash, a kill, a power cut),
+    at the next sign-in; returns whether there was one.
+
+    The cases it destroyed stay destroyed, the ones it did not reach wait for the next run.
+    Whoever signs in, the search index is merged, so no destroyed word stays in it, its
+    settings are put back and the run's audit entry is written, marked recovered. The closing
+    rekey needs an admin's keys: it waits for the next admin's sign-in if this is not one.
+    """
+    conn = session.conn
+    journal = model.journal(conn)
+    if journal is None:
+        return False
+    log.warning("purge %s: closing a run that was interrupted", journal.run_id)
+    if journal.stage is model.Stage.DESTROYING:
+        _merge_index(session, journal, model.destroyed_in_run(conn, journal.run_id), "recovered")
+    if session.has(Role.ADMIN) and session.vault.can_backup and not session.must_change_password:
+        _closing_rekey(session)
+    else:
+        model.checkpoint(conn)
+    return True
 
 
 def _restore_settings(conn: Connection) -> None:
@@ -664,3 +715,8 @@ def certificate_pdf(
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def may_review_retention(session: Session) -> bool:
+    """Whether the user reviews what is due for destruction and runs purges."""
+    return session.has(Role.ADMIN)

@@ -433,3 +433,8 @@ def open_access_request(session: Session, person_id: int) -> RightsRequest | Non
         session.conn, person_id, (RightKind.ACCESS, RightKind.PORTABILITY)
     )
     return found[0] if found else None
+
+
+def may_read_register(session: Session) -> bool:
+    """Whether the user reads the register of rights requests."""
+    return session.has(*REGISTER_ROLES)

@@ -1448,3 +1448,8 @@ def set_letterhead(session: Session, *, address: str, phone: str, email: str) ->
         settings.put(session.conn, settings.SERVICE_PHONE, phone.strip())
         settings.put(session.conn, settings.SERVICE_EMAIL, email.strip())
         audit.record(session.conn, session.user_id, audit.SETTINGS_CHANGED, "setting:letterhead")
+
+
+def may_prepare_packs(session: Session) -> bool:
+    """Whether the user prepares, signs off and exports subject access packs."""
+    return session.has(*PACK_ROLES)

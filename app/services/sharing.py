@@ -188,3 +188,8 @@ def awaiting_review(session: Session) -> list[ShareToReview]:
 def shares(session: Session, case_id: int) -> list[Share]:
     access.require_case(session, case_id)
     return share_model.for_case(session.conn, case_id)
+
+
+def may_review(session: Session) -> bool:
+    """Whether the user reviews shares made without consent (:func:`awaiting_review`)."""
+    return session.has(Role.MANAGER)

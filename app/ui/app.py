@@ -192,15 +192,18 @@ class SafecaseApp(QObject):
             self.change_password_dialog.deleteLater()
             self.change_password_dialog = None
 
-    def _end_session(self, end: Callable[[Session], None]) -> BaseException | None:
+    def _end_session(
+        self, end: Callable[[Session], None], *, keep_drafts: bool = False
+    ) -> BaseException | None:
         """Sign out or lock; the store is closed afterwards whatever happened on the way.
 
-        The main window lets go first: its dialogs close, its queue of store calls stops (the
-        call running is waited for) and every record it showed is dropped.
+        The main window lets go first: (at a lock) what was typed and not saved is kept as
+        drafts, its dialogs close, its queue of store calls stops (the call running is waited
+        for) and every record it showed is dropped.
         """
         main = self.main_window
         if main is not None:
-            main.clear()
+            main.clear(keep_drafts=keep_drafts)
         session, self.session = self.session, None
         if session is None:
             return None
@@ -215,7 +218,7 @@ class SafecaseApp(QObject):
         if self.session is None or self.main_window is None:
             return
         username = self.session.username
-        problem = self._end_session(accounts.lock)
+        problem = self._end_session(accounts.lock, keep_drafts=True)
         self.show_sign_in(username)
         if problem is not None:
             show_error(self.window, problem)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.models.audit import Entry
 from app.models.break_glass import BreakGlassEntry
-from app.models.users import Role
 from app.services import access, audit
 from app.services.audit import Verification
 from app.services.session import Session
@@ -44,7 +43,7 @@ class AuditPage(QWidget):
         super().__init__(parent)
         self.calls = calls
         self.names = names
-        self.is_manager = Role.MANAGER in session.roles
+        self.is_manager = access.may_read_break_glass_log(session)
         self.verification: Verification | None = None
         self.setAccessibleName(translate("AuditPage", "Audit"))
 

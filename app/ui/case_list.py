@@ -12,6 +12,7 @@ Typing in the search box replaces the list with ``search.search`` hits while the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from app.models.cases import sort_key
 from app.models.records import CaseStatus, CaseSummary, RiskLevel
-from app.models.users import Role, User
+from app.models.users import User
 from app.services import cases, search
 from app.services.search import SearchHit
 from app.services.session import Session
@@ -386,6 +387,7 @@ class CaseListPage(QWidget):
         self._username = session.username
         self._search_generation = 0
         self._hits: list[SearchHit] = []
+        self._pending_worker: int | None = None
         titles = {
             self.MINE: translate("CaseList", "My cases"),
             self.TEAM: translate("CaseList", "Team cases"),
@@ -395,7 +397,7 @@ class CaseListPage(QWidget):
 
         # A manager's own cases are those allocated to them; a caseworker's list holds only
         # theirs (and any opened by break-glass) anyway.
-        own = self._user_id if mode == self.MINE and Role.MANAGER in session.roles else None
+        own = self._user_id if mode == self.MINE and cases.may_manage(session) else None
         self._fixed_worker = own
         start_active = start_active and mode != self.SEARCH
         self.model = CaseListModel(
@@ -525,6 +527,7 @@ class CaseListPage(QWidget):
         # rows, the view would ask for a second page before anyone scrolled.
         self.model.modelReset.connect(self.table.scrollToTop)
         self.model.page_loaded.connect(self._page_loaded)
+        self.model.modelReset.connect(self._list_restarted)
         self.model.load_failed.connect(self._load_failed)
 
         # The list's model goes on the table when the page is first shown (start): a view asks
@@ -547,6 +550,9 @@ class CaseListPage(QWidget):
     def _team_arrived(self, team: list[User]) -> None:
         for user in team:
             self.worker_filter.add_choice(user.username, user.id)
+        if self._pending_worker is not None:
+            self.worker_filter.set_value(self._pending_worker)
+            self._pending_worker = None
 
     def refresh(self) -> None:
         if self.searching:
@@ -560,6 +566,39 @@ class CaseListPage(QWidget):
         self.model.clear()
         self.search_model.clear()
         self.search_field.clear()
+
+    # -- kept at a lock ------------------------------------------------------------------------
+
+    def layout_state(self) -> dict[str, Any]:
+        """The search text, filters and order, to put back after a lock (the search text may
+        name someone, so this is kept only in the encrypted store)."""
+        return {
+            "search": self.search_field.text(),
+            "status": self.status_filter.currentIndex(),
+            "risk": self.risk_filter.currentIndex(),
+            "marac": self.marac_filter.currentIndex(),
+            "worker": self.worker_filter.value(),
+            "sort": list(self.sort_choice.value()),
+        }
+
+    def restore_layout(self, state: dict[str, Any]) -> None:
+        for combo, key in (
+            (self.status_filter, "status"),
+            (self.risk_filter, "risk"),
+            (self.marac_filter, "marac"),
+        ):
+            index = state.get(key)
+            if isinstance(index, int) and 0 <= index < combo.count():
+                combo.setCurrentIndex(index)
+        sort = state.get("sort")
+        if isinstance(sort, list) and len(sort) == 2:
+            self.sort_choice.set_value((str(sort[0]), bool(sort[1])))
+        worker = state.get("worker")
+        if isinstance(worker, int) and not self.worker_filter.set_value(worker):
+            self._pending_worker = worker  # chosen once the team arrives
+        search = state.get("search")
+        if isinstance(search, str) and search:
+            self.search_field.setText(search)
 
     # -- filters -------------------------------------------------------------------------------
 
@@ -616,6 +655,13 @@ class CaseListPage(QWidget):
         self.sort_choice.set_value((self.model.order_by, self.model.descending))
         self.sort_choice.blockSignals(blocked)
         self._update_count()
+
+    def _list_restarted(self) -> None:
+        """A new order or filter starts the list again from its first row: scroll back to the
+        top now, before the first page arrives. (Left where it was, the view would put the
+        new page's last row in sight and ask for a second page at once.)"""
+        if self.table.model() is self.model:
+            self.table.scrollToTop()
 
     def _sort_chosen(self) -> None:
         """An order was chosen from the list: the heading shows it, and the list follows."""

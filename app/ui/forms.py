@@ -46,6 +46,8 @@ from PySide6.QtWidgets import (
 
 from app.errors import InvalidInput, SafecaseError
 from app.models.records import CaseMember, CaseRole
+from app.services import drafts
+from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.ui.errors import error_sentence, log_unexpected
 from app.ui.i18n import translate
@@ -594,6 +596,15 @@ class FormDialog(QDialog):
         self.result_value: object = None
         self.discard_box: QMessageBox | None = None
         self.scroll_area: QScrollArea | None = None
+        # Set by whoever opened the form when it can be opened again after a lock: what to keep
+        # its unsaved values as (see :meth:`unsaved_draft`), and the draft it was reopened from.
+        self.draft_kind = ""
+        self.draft_case: int | None = None
+        self.draft_target: int | None = None
+        self.draft_id: int | None = None
+        # More the opener needs to open it again, kept beside the values (the records chosen).
+        self.draft_also: dict[str, Any] = {}
+        self._fields: list[QWidget] = []
         self.setWindowTitle(translate("forms", "Safecase"))
         self.setAccessibleName(title)
         self.setModal(True)
@@ -640,6 +651,7 @@ class FormDialog(QDialog):
 
         self.save_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(self.reject)
+        self.finished.connect(self._drop_draft)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -660,7 +672,9 @@ class FormDialog(QDialog):
         return row
 
     def watch(self, field: QWidget) -> None:
-        """Count a change to ``field`` as an unsaved change (and check the form again)."""
+        """Count a change to ``field`` as an unsaved change (and check the form again); keep
+        its value in a draft at a lock."""
+        self._fields.append(field)
 
         def changed(*_args: object) -> None:
             self._field_changed(field)
@@ -871,6 +885,30 @@ class FormDialog(QDialog):
             log_unexpected(error)
         self.show_problem(error_sentence(error))
 
+    # -- drafts -------------------------------------------------------------------------------
+
+    def unsaved_draft(self) -> NewDraft | None:
+        """What was typed and not saved, to keep while the store is locked; None when there is
+        nothing to keep or the form cannot be opened again."""
+        if not self._dirty or self._busy or not self.draft_kind:
+            return None
+        values = {**self.draft_also}
+        values.update((str(i), field_value(field)) for i, field in enumerate(self._fields))
+        return NewDraft(self.draft_kind, values, self.draft_case, self.draft_target)
+
+    def restore_draft(self, draft_id: int, values: dict[str, Any]) -> None:
+        """Put a draft's values back; the draft goes once the form is saved or discarded."""
+        for i, field in enumerate(self._fields):
+            if str(i) in values:
+                set_field_value(field, values[str(i)])
+        self.draft_id = draft_id
+        self._dirty = True
+
+    def _drop_draft(self, _result: int) -> None:
+        draft_id, self.draft_id = self.draft_id, None
+        if draft_id is not None:
+            let_draft_go(self.calls, draft_id)
+
     # -- leaving ------------------------------------------------------------------------------
 
     def reject(self) -> None:
@@ -898,6 +936,78 @@ class FormDialog(QDialog):
             self.reject()
             return
         super().closeEvent(event)
+
+
+def let_draft_go(calls: StoreCalls, draft_id: int) -> None:
+    """Remove a draft whose work was saved or discarded (one already gone is no problem)."""
+
+    def ignore(_value: object) -> None:
+        pass
+
+    calls.run(lambda s: drafts.discard(s, draft_id), ignore, ignore)
+
+
+TIME_FORMAT = "HH:mm"
+
+
+def field_value(field: QWidget) -> Any:
+    """What a form field holds, as JSON-ready values (for a draft). A date is kept as typed,
+    even half-typed, so it comes back as the user left it."""
+    if isinstance(field, QLineEdit):
+        # A password is never kept, not even encrypted: it is typed again.
+        return field.text() if field.echoMode() == QLineEdit.EchoMode.Normal else None
+    if isinstance(field, QPlainTextEdit):
+        return field.toPlainText()
+    if isinstance(field, QComboBox):
+        return {"index": field.currentIndex(), "text": field.currentText()}
+    if isinstance(field, QAbstractButton):
+        return field.isChecked()
+    if isinstance(field, QTimeEdit):
+        return field.time().toString(TIME_FORMAT)
+    if isinstance(field, QSpinBox):
+        return field.value()
+    if isinstance(field, QListWidget):
+        return [field.item(i).checkState() == Qt.CheckState.Checked for i in range(field.count())]
+    if isinstance(field, DateField):
+        return field.line.text()
+    if isinstance(field, DateTimeField):
+        return {"date": field.date_field.line.text(), "time": field_value(field.time_field)}
+    if isinstance(field, OptionalDate):
+        return {"known": field.known.isChecked(), "date": field.edit.line.text()}
+    return None
+
+
+def set_field_value(field: QWidget, value: Any) -> None:
+    """Put back what :func:`field_value` read; a value that no longer fits is left out."""
+    if isinstance(field, QLineEdit) and isinstance(value, str):
+        field.setText(value)
+    elif isinstance(field, QPlainTextEdit) and isinstance(value, str):
+        field.setPlainText(value)
+    elif isinstance(field, QComboBox) and isinstance(value, dict):
+        index = field.findText(str(value.get("text", "")))
+        index = index if index >= 0 else int(value.get("index", -1))
+        if 0 <= index < field.count():
+            field.setCurrentIndex(index)
+    elif isinstance(field, QAbstractButton) and isinstance(value, bool):
+        field.setChecked(value)
+    elif isinstance(field, QTimeEdit) and isinstance(value, str):
+        time = QTime.fromString(value, TIME_FORMAT)
+        if time.isValid():
+            field.setTime(time)
+    elif isinstance(field, QSpinBox) and isinstance(value, int):
+        field.setValue(value)
+    elif isinstance(field, QListWidget) and isinstance(value, list):
+        for i, checked in enumerate(value[: field.count()]):
+            state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+            field.item(i).setCheckState(state)
+    elif isinstance(field, DateField) and isinstance(value, str):
+        field.line.setText(value)
+    elif isinstance(field, DateTimeField) and isinstance(value, dict):
+        set_field_value(field.date_field, value.get("date"))
+        set_field_value(field.time_field, value.get("time"))
+    elif isinstance(field, OptionalDate) and isinstance(value, dict):
+        field.known.setChecked(bool(value.get("known")))
+        set_field_value(field.edit, value.get("date"))
 
 
 class OptionalDate(QWidget):

@@ -21,8 +21,10 @@ store is locked.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -38,9 +40,23 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
-from app.models.users import Role, User
-from app.services import accounts, audit, cases, overdue, rights
+from app.models.drafts import Draft
+from app.models.users import User
+from app.services import (
+    access,
+    accounts,
+    audit,
+    cases,
+    drafts,
+    overdue,
+    retention,
+    rights,
+    sar,
+    sharing,
+)
+from app.services.drafts import NewDraft
 from app.services.overdue import OverdueCounts
 from app.services.session import Session
 from app.ui import labels
@@ -48,8 +64,10 @@ from app.ui.audit_page import AuditPage
 from app.ui.case_dialogs import BreakGlassByReferenceDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
+from app.ui.case_view.plan import PLAN_DRAFT
+from app.ui.case_view.risk import DASH_DRAFT
 from app.ui.change_password import ChangePasswordDialog
-from app.ui.forms import confirm
+from app.ui.forms import FormDialog, confirm, let_draft_go
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
 from app.ui.record_table import OVERDUE_RED
@@ -67,6 +85,12 @@ FIND_SHORTCUT = "Ctrl+F"
 NEW_NOTE_SHORTCUT = "Ctrl+N"
 NEW_REFERRAL_SHORTCUT = "Ctrl+Shift+N"
 
+# The draft that keeps the window's layout at a lock: the area and case on screen, the case's
+# tab, the size and place of the window, each list's search text, filters and order.
+WINDOW_DRAFT = "window"
+NEW_REFERRAL_DRAFT = "new_referral"
+SCREEN_DRAFTS = (PLAN_DRAFT, DASH_DRAFT)  # work on the case screen itself, not in a form
+
 
 class MainWindow(QMainWindow):
     """The signed-in window. It reports what the user asked for; the app does the locking."""
@@ -79,9 +103,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._session: Session | None = session
         self.setWindowTitle(translate("MainWindow", "Safecase"))
-        self.case_roles = session.has(Role.CASEWORKER, Role.MANAGER)
-        self.is_manager = Role.MANAGER in session.roles
-        self.is_caseworker = Role.CASEWORKER in session.roles
+        # What to offer is asked of the services (which check every call again).
+        self.case_roles = access.may_work_on_cases(session)
+        self.is_manager = cases.may_manage(session)
+        self.is_caseworker = access.may_break_glass(session)
         self.names: dict[int, str] = {session.user_id: session.username}
         self.team: list[User] = []
         self.dialog: QDialog | None = None
@@ -90,11 +115,16 @@ class MainWindow(QMainWindow):
         self.list_pages: list[CaseListPage] = []
         self._started: set[QWidget] = set()
         self._titles: dict[QWidget, str] = {}  # each area's title without its overdue count
+        self.waiting_drafts: list[Draft] = []  # kept at the last lock, to open again
+        self._case_tab: int | None = None  # the case's tab on screen at the last lock
 
         # Read before the call queue starts: from then on only its worker uses the store.
         idle_minutes = accounts.idle_lock_minutes(session)
         training = accounts.is_training_store(session)
         self._build_actions()
+        may_change_password = accounts.may_change_own_password(session)
+        self.change_password_action.setVisible(may_change_password)
+        self.change_password_action.setEnabled(may_change_password)
         self.calls = StoreCalls(session, self, window=self, lock_action=self.lock_action)
 
         self.banner = QLabel(
@@ -156,6 +186,7 @@ class MainWindow(QMainWindow):
             app.applicationStateChanged.connect(self.application_state_changed)
         self.idle_watcher.start()
         self._load_people(session)
+        self.calls.run(drafts.list_drafts, self._drafts_arrived, lambda _e: None, receiver=self)
 
     # -- building -------------------------------------------------------------------------------
 
@@ -257,6 +288,7 @@ class MainWindow(QMainWindow):
                     self.calls, session, CaseListPage.TEAM, start_active=True
                 )
                 self.add_area(t("MainWindow", "Team cases"), self.team_cases)
+            if sharing.may_review(session):
                 self.reviews_page = ReviewsPage(self.calls, lock_action=self.lock_action)
                 self.reviews_page.case_chosen.connect(self.open_case)
                 self.reviews_page.reviewed.connect(self.count_overdue)
@@ -268,19 +300,20 @@ class MainWindow(QMainWindow):
         else:
             self.case_menu = None
             self.addAction(self.refresh_action)
-        if session.has(*audit.READERS):
+        if audit.may_read(session):
             self.audit_page = AuditPage(self.calls, session, self.names)
             self.add_area(t("MainWindow", "Audit"), self.audit_page)
-        if session.has(*rights.REGISTER_ROLES):
+        if rights.may_read_register(session):
             self.sar_page = SarPage(
-                self.calls, can_prepare=self.is_manager, lock_action=self.lock_action
+                self.calls, can_prepare=sar.may_prepare_packs(session), lock_action=self.lock_action
             )
-            self.sar_page.register_loaded.connect(self.count_overdue)
+            self.sar_page.records_loaded.connect(self.count_overdue)
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
-        if Role.ADMIN in session.roles:
+        if accounts.may_manage_users(session):
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
             self.users_page.idle_minutes_changed.connect(self._idle_minutes_changed)
             self.add_area(t("MainWindow", "Users and settings"), self.users_page)
+        if retention.may_review_retention(session):
             self.retention_page = RetentionPage(self.calls, lock_action=self.lock_action)
             self.add_area(t("MainWindow", "Retention"), self.retention_page)
         for action in (self.new_referral_action, self.find_action, self.new_note_action):
@@ -294,9 +327,9 @@ class MainWindow(QMainWindow):
         """Usernames for the ids that records hold (authors, recorders, audit entries)."""
         if self.case_roles:
             self.calls.run(cases.team, self._team_arrived, lambda _e: None, receiver=self)
-        if Role.ADMIN in session.roles:
+        if accounts.may_manage_users(session):
             self.calls.run(accounts.list_users, self._users_arrived, lambda _e: None, receiver=self)
-        elif session.has(*audit.READERS):
+        elif audit.may_read(session):
             # The DPO reads the trail but holds no case role: names for its "Who" column.
             self.calls.run(audit.usernames, self._names_arrived, lambda _e: None, receiver=self)
 
@@ -323,6 +356,9 @@ class MainWindow(QMainWindow):
         self.navigation.addItem(title)
         self._titles[page] = title
         self.pages.addWidget(page)
+        loaded = getattr(page, "records_loaded", None)
+        if isinstance(loaded, SignalInstance):
+            loaded.connect(self._reopen_waiting)  # a form kept at a lock may open on them now
         if isinstance(page, CaseListPage):
             self.list_pages.append(page)
         if self.navigation.currentRow() < 0:
@@ -381,8 +417,8 @@ class MainWindow(QMainWindow):
             self.navigation.setCurrentRow(row)
 
     def starting_row(self) -> int:
-        """Managers start on Team cases; everyone else on their first area (a caseworker's
-        My cases)."""
+        """Whoever the services offer Team cases to (``cases.may_manage``: managers) starts
+        there; everyone else on their first area (a caseworker's My cases)."""
         if self.is_manager and self.case_roles:
             return self.pages.indexOf(self.team_cases)
         return 0
@@ -417,7 +453,7 @@ class MainWindow(QMainWindow):
     def change_password(self) -> None:
         """Safecase > Change my password: the service name first (the strength check uses it),
         then the dialog, whose change runs through this window's queue of store calls."""
-        if self._session is None:
+        if self._session is None or not self.change_password_action.isEnabled():
             return
         self.calls.run(accounts.service_name, self._open_change_password, receiver=self)
 
@@ -457,6 +493,7 @@ class MainWindow(QMainWindow):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._referral_created)
+        dialog.draft_kind = NEW_REFERRAL_DRAFT
         self.dialog = dialog
         dialog.open()
 
@@ -551,6 +588,7 @@ class MainWindow(QMainWindow):
         if self.case_menu is not None:
             self.case_menu.setEnabled(page is not None and page.view is not None)
         self.new_note_action.setEnabled(page is not None and page.new_note_action.isEnabled())
+        self._reopen_waiting()
 
     def sign_out(self) -> None:
         """Sign out, asking first if the open case has unsaved changes (a lock never asks)."""
@@ -590,22 +628,27 @@ class MainWindow(QMainWindow):
     def active(self) -> bool:
         return self._session is not None
 
-    def clear(self) -> None:
+    def clear(self, *, keep_drafts: bool = False) -> None:
         """Forget the session and everything shown from it, at once; stop watching for idle time.
 
-        Open dialogs go first, then the queue of store calls is closed (the one running is
-        waited for), then every page is emptied and removed. Safe to call more than once.
+        This is the one place a lock or sign-out lets go. With ``keep_drafts`` (a lock), what
+        was typed into open forms and not saved, and the window's layout, are handed to the
+        draft service first. Then open dialogs go, then the queue of store calls is closed
+        (the one running is waited for, and the drafts are written last), then every page is
+        emptied and removed. Safe to call more than once.
         """
         self.idle_watcher.stop()
         if self._session is None:
             return
+        kept = self.unsaved_drafts() if keep_drafts else []
         self._session = None
         for dialog in self.findChildren(QDialog):
             dialog.hide()
             dialog.deleteLater()
         self.dialog = None
         self.question = None
-        self.calls.close()
+        self.waiting_drafts = []
+        self.calls.close(last=(lambda s: drafts.save_many(s, kept)) if kept else None)
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.applicationStateChanged.disconnect(self.application_state_changed)
@@ -627,6 +670,96 @@ class MainWindow(QMainWindow):
         self.user_label.clear()
         self.names.clear()
         self.team = []
+
+    # -- drafts: what a lock keeps, and opening it again after sign-in ----------------------------
+
+    def unsaved_drafts(self) -> list[NewDraft]:
+        """Every open form's unsaved values, and the window's layout."""
+        kept = [
+            draft
+            for dialog in self.findChildren(FormDialog)
+            if dialog.isVisible() and (draft := dialog.unsaved_draft()) is not None
+        ]
+        page = self.case_page
+        layout: dict[str, Any] = {
+            "area": self.navigation.currentRow(),
+            "geometry": bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
+            "lists": {listed.mode: listed.layout_state() for listed in self.list_pages},
+        }
+        if page is not None and page.case_id is not None:
+            kept += page.unsaved_drafts()
+            layout["case_id"] = page.case_id
+            layout["tab"] = page.tabs.currentIndex()
+            layout["case_shown"] = self.pages.currentWidget() is page
+        return [NewDraft(WINDOW_DRAFT, layout), *kept]
+
+    def _drafts_arrived(self, found: list[Draft]) -> None:
+        """Put back what the last lock kept: the layout, the open case, then its form."""
+        layout = next((d for d in found if d.kind == WINDOW_DRAFT), None)
+        self.waiting_drafts = [d for d in found if d.kind != WINDOW_DRAFT]
+        case_id = None
+        if layout is not None:
+            let_draft_go(self.calls, layout.id)
+            case_id = self._restore_layout(layout.fields)
+        if case_id is None:
+            case_id = next((d.case_id for d in self.waiting_drafts if d.case_id), None)
+        if case_id is not None and self.case_roles:
+            self.open_case(case_id)
+        else:
+            self._reopen_waiting()
+
+    def _restore_layout(self, layout: dict[str, Any]) -> int | None:
+        geometry = layout.get("geometry")
+        if isinstance(geometry, str) and geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
+        lists = layout.get("lists")
+        for page in self.list_pages:
+            state = lists.get(page.mode) if isinstance(lists, dict) else None
+            if isinstance(state, dict):
+                page.restore_layout(state)
+        area = layout.get("area")
+        if isinstance(area, int) and 0 <= area < self.navigation.count():
+            self.navigation.setCurrentRow(area)
+        case_id = layout.get("case_id")
+        tab = layout.get("tab")
+        self._case_tab = tab if isinstance(tab, int) and layout.get("case_shown") else None
+        return case_id if isinstance(case_id, int) else None
+
+    def dialog_open(self) -> bool:
+        """Whether a form is open over the window (the window's own, or an area's)."""
+        areas = [self.pages.widget(i) for i in range(self.pages.count())]
+        return _showing(self.dialog) or any(_showing(getattr(a, "dialog", None)) for a in areas)
+
+    def _reopeners(self) -> list[Callable[[Draft], bool]]:
+        """Each area's way of opening again the forms it keeps at a lock."""
+        areas = [self.pages.widget(i) for i in range(self.pages.count())]
+        found = (getattr(area, "reopen_draft", None) for area in areas)
+        return [reopen for reopen in found if callable(reopen)]
+
+    def _reopen_waiting(self) -> None:
+        """Open the next kept form that belongs where the window is now (one at a time: each
+        form is window-modal)."""
+        if not self.waiting_drafts or self._session is None:
+            return
+        page = self.case_page
+        if page is not None and page.view is not None and self._case_tab is not None:
+            page.tabs.setCurrentIndex(self._case_tab)
+            self._case_tab = None
+        # Work on the case screen itself first (it opens no form), then one form.
+        for draft in sorted(self.waiting_drafts, key=lambda d: d.kind not in SCREEN_DRAFTS):
+            if draft.kind == NEW_REFERRAL_DRAFT:
+                if self.dialog_open():
+                    return
+                self.new_referral()
+                if isinstance(self.dialog, FormDialog):
+                    self.dialog.restore_draft(draft.id, draft.fields)
+                reopened = True
+            else:
+                reopened = any(reopen(draft) for reopen in self._reopeners())
+            if reopened:
+                self.waiting_drafts.remove(draft)
+                if self.dialog_open():
+                    return  # one form at a time: each is window-modal
 
     def closeEvent(self, event: QCloseEvent) -> None:
         page = self.case_page
@@ -653,3 +786,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         if self._session is not None:
             self.closed.emit()
+
+
+def _showing(dialog: object) -> bool:
+    return isinstance(dialog, QWidget) and isValid(dialog) and dialog.isVisible()

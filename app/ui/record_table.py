@@ -13,13 +13,14 @@ from typing import Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QStyle
 
 from app.ui.i18n import translate
 
@@ -69,6 +70,15 @@ class RecordTable(QAbstractTableModel, Generic[R]):
         self.beginResetModel()
         self._records = list(records)
         self.endResetModel()
+
+    def append_records(self, records: Sequence[R]) -> None:
+        """Add rows at the end (the next page), keeping the selection on the rows held."""
+        if not records:
+            return
+        first = len(self._records)
+        self.beginInsertRows(QModelIndex(), first, first + len(records) - 1)
+        self._records.extend(records)
+        self.endInsertRows()
 
     def clear(self) -> None:
         self.set_records([])
@@ -134,3 +144,24 @@ class RecordTable(QAbstractTableModel, Generic[R]):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def select_record(
+    table: QAbstractItemView,
+    model: RecordTable[R],
+    chosen: Callable[[R], bool],
+    *,
+    every: bool = False,
+) -> bool:
+    """Make the first record ``chosen`` picks the table's current row, and with ``every`` select
+    each other record it picks too; False if there is none (a form kept at a lock opens again
+    on the records it was about)."""
+    rows = [row for row, record in enumerate(model.records) if chosen(record)]
+    if not rows:
+        return False
+    flags = QItemSelectionModel.SelectionFlag
+    selection = table.selectionModel()
+    selection.setCurrentIndex(model.index(rows[0], 0), flags.ClearAndSelect | flags.Rows)
+    for row in rows[1:] if every else []:
+        selection.select(model.index(row, 0), flags.Select | flags.Rows)
+    return True

@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.errors import InvalidInput
+from app.models.drafts import Draft
 from app.models.retention import LogEntry, RunSummary, Schedule
 from app.services import backup, retention
 from app.services.backup import BackupChoice
@@ -35,7 +36,7 @@ from app.ui.forms import (
     text_box,
 )
 from app.ui.i18n import translate
-from app.ui.record_table import Column, RecordTable
+from app.ui.record_table import Column, RecordTable, select_record
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import (
     fit_columns,
@@ -60,6 +61,10 @@ def _backup_choice_text(choice: BackupChoice) -> str:
 
 def _rule(item: Schedule) -> str:
     return item.rule.value.replace("_", " ")
+
+
+DRAFT_PREFIX = "retention:"  # the kinds of draft the decisions are kept as
+DRAFT_CASES = "cases"  # in a decision's draft: the ids of the cases it was about
 
 
 class ProgressRelay(QObject):
@@ -209,6 +214,7 @@ class RetentionPage(QWidget):
     """Admins: the due list, approvals, the purge and the destruction log."""
 
     purged = Signal(object)  # the PurgeResult of a finished run
+    records_loaded = Signal()  # the due list arrived (a form kept at a lock can open again)
 
     def __init__(
         self,
@@ -374,6 +380,7 @@ class RetentionPage(QWidget):
         set_message(self.summary_label, translate("retention", retention.summary(items)))
         set_message(self.problem_label, None)
         self._selection_changed()
+        self.records_loaded.emit()
 
     def refresh_runs(self) -> None:
         self.calls.run(retention.runs, self._runs_arrived, self._failed, receiver=self)
@@ -446,9 +453,10 @@ class RetentionPage(QWidget):
 
     def approve(self) -> None:
         items = self.selected_items()
-        chosen = [i.reference for i in items if not i.blocked and not i.approved]
-        if not chosen:
+        free = [i for i in items if not i.blocked and not i.approved]
+        if not free:
             return
+        chosen = [i.reference for i in free]
         left_out = {
             translate("RetentionPage", "held or blocked"): self._blocked(items),
             translate("RetentionPage", "approved already"): [
@@ -465,13 +473,15 @@ class RetentionPage(QWidget):
             else translate("RetentionPage", "{n} cases approved for destruction.").format(
                 n=len(chosen)
             ),
+            free,
         )
 
     def extend(self) -> None:
         items = self.selected_items()
-        chosen = [i.reference for i in items if not i.blocked]
-        if not chosen:
+        free = [i for i in items if not i.blocked]
+        if not free:
             return
+        chosen = [i.reference for i in free]
         left_out = {translate("RetentionPage", "held or blocked"): self._blocked(items)}
         dialog = ExtendDialog(
             self.calls, chosen, self, lock_action=self.lock_action, left_out=left_out
@@ -483,10 +493,15 @@ class RetentionPage(QWidget):
             else translate("RetentionPage", "{n} cases kept until the review date.").format(
                 n=len(chosen)
             ),
+            free,
         )
 
-    def _open(self, dialog: FormDialog, done: str) -> None:
+    def _open(self, dialog: FormDialog, done: str, items: list[Schedule]) -> None:
         self.dialog = dialog
+        dialog.draft_kind = DRAFT_PREFIX + type(dialog).__name__
+        dialog.draft_case = items[0].case_id
+        # A decision about many cases comes back after a lock on all of them.
+        dialog.draft_also = {DRAFT_CASES: [i.case_id for i in items]}
 
         def saved(_value: object) -> None:
             set_message(self.status_label, done)
@@ -494,6 +509,24 @@ class RetentionPage(QWidget):
 
         dialog.saved.connect(saved)
         dialog.open()
+
+    def reopen_draft(self, draft: Draft) -> bool:
+        """Open again a decision kept at a lock, on its cases still due, with what was typed."""
+        openers = {DRAFT_PREFIX + ApproveDialog.__name__: self.approve}
+        openers[DRAFT_PREFIX + ExtendDialog.__name__] = self.extend
+        opener = openers.get(draft.kind)
+        if opener is None:
+            return False
+        kept = draft.fields.get(DRAFT_CASES)
+        case_ids = set(kept) if isinstance(kept, list) else {draft.case_id}
+        if not select_record(self.table, self.model, lambda i: i.case_id in case_ids, every=True):
+            return False
+        before = self.dialog
+        opener()
+        if not isinstance(self.dialog, FormDialog) or self.dialog is before:
+            return False
+        self.dialog.restore_draft(draft.id, draft.fields)
+        return True
 
     # -- the purge --------------------------------------------------------------------------------
 

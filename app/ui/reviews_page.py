@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from app.errors import InvalidInput
+from app.models.drafts import Draft
 from app.models.records import Share, ShareToReview
 from app.services import sharing
 from app.services.session import Session
@@ -19,7 +20,7 @@ from app.ui import labels
 from app.ui.errors import error_sentence
 from app.ui.forms import FormDialog, button, text_box
 from app.ui.i18n import translate
-from app.ui.record_table import Column, RecordTable
+from app.ui.record_table import Column, RecordTable, select_record
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message, table_view
 
@@ -76,9 +77,13 @@ class ReviewDialog(FormDialog):
         return lambda s: sharing.review_share(s, share_id, approve, note)
 
 
+REVIEW_DRAFTS = {True: "review:approve", False: "review:refuse"}  # kept at a lock, by decision
+
+
 class ReviewsPage(QWidget):
     case_chosen = Signal(int)
     reviewed = Signal()  # a review was recorded: the overdue count may change
+    records_loaded = Signal()  # the shares arrived (a form kept at a lock can open again)
 
     def __init__(
         self,
@@ -157,6 +162,7 @@ class ReviewsPage(QWidget):
         fit_columns(self.table)
         set_message(self.problem_label, None)
         self._selection_changed()
+        self.records_loaded.emit()
 
     def _failed(self, error: BaseException) -> None:
         set_message(self.problem_label, error_sentence(error))
@@ -181,6 +187,9 @@ class ReviewsPage(QWidget):
         if share is None:
             return
         dialog = ReviewDialog(self.calls, share, approve, self, lock_action=self.lock_action)
+        dialog.draft_kind = REVIEW_DRAFTS[approve]
+        dialog.draft_case = share.record.case_id
+        dialog.draft_target = share.id
         self.dialog = dialog
 
         def saved(_value: object) -> None:
@@ -193,6 +202,20 @@ class ReviewsPage(QWidget):
 
         dialog.saved.connect(saved)
         dialog.open()
+
+    def reopen_draft(self, draft: Draft) -> bool:
+        """Open again a review kept at a lock, on its share, with the reason as typed."""
+        approve = next((a for a, kind in REVIEW_DRAFTS.items() if kind == draft.kind), None)
+        if approve is None:
+            return False
+        if not select_record(self.table, self.model, lambda s: s.share.id == draft.target_id):
+            return False
+        before = self.dialog
+        self.review(approve)
+        if not isinstance(self.dialog, FormDialog) or self.dialog is before:
+            return False
+        self.dialog.restore_draft(draft.id, draft.fields)
+        return True
 
     def clear(self) -> None:
         self.model.clear()

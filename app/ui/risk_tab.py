@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -32,7 +33,14 @@ from app.models.records import Answer, DashResult, RiskLevel
 from app.services import risk
 from app.ui import labels
 from app.ui.errors import error_sentence
-from app.ui.forms import button, date_edit, enum_combo, spin_box
+from app.ui.forms import (
+    button,
+    date_edit,
+    enum_combo,
+    field_value,
+    set_field_value,
+    spin_box,
+)
 from app.ui.i18n import translate
 from app.ui.widgets import add_row, message_label, set_message
 
@@ -274,6 +282,37 @@ class DashForm(QWidget):
         set_message(self.problem_label, None)
         self.update_score()
         self._dirty = False
+
+    # -- kept at a lock ------------------------------------------------------------------------
+
+    def draft_values(self) -> dict[str, Any]:
+        """Everything answered and typed, as JSON-ready values (for a draft)."""
+        return {
+            "answers": {str(n): a.value for n, a in self.answers().items()},
+            "sources": {str(n): text for n, text in self.sources().items()},
+            "fields": [field_value(f) for f in self._draft_fields()],
+        }
+
+    def restore_values(self, values: dict[str, Any]) -> None:
+        """Put back what :meth:`draft_values` read; the form counts as changed."""
+        answers, sources = values.get("answers", {}), values.get("sources", {})
+        for question in self.questions:
+            answer = answers.get(str(question.number))
+            question.set_answer(Answer(answer) if answer in set(Answer) else None)
+            question.source_field.setText(str(sources.get(str(question.number), "")))
+        for field, value in zip(self._draft_fields(), values.get("fields", []), strict=False):
+            set_field_value(field, value)
+        self.update_score()
+        self._dirty = True
+
+    def _draft_fields(self) -> list[QWidget]:
+        return [
+            self.callouts_field,
+            self.incident_field,
+            self.completed_field,
+            self.judgement_field,
+            self.judgement_reason_field,
+        ]
 
     # -- the live score ------------------------------------------------------------------------
 

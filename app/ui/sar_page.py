@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.crypto.files import atomic_write
 from app.errors import InvalidInput
+from app.models.drafts import Draft
 from app.models.redaction import Exemption, Span, code_label
 from app.models.rights import RequestStatus, RightKind, RightsRequest
 from app.services import rights, sar
@@ -54,7 +55,7 @@ from app.ui.forms import (
     text_box,
 )
 from app.ui.i18n import translate
-from app.ui.record_table import Column, RecordTable
+from app.ui.record_table import Column, RecordTable, select_record
 from app.ui.rights_dialogs import (
     CloseRequestDialog,
     ConfirmIdentityDialog,
@@ -144,6 +145,9 @@ def load_register(session: Session) -> Register:
         frozenset(r.id for r in rights.overdue(session, today)),
         frozenset(r.id for r in rights.due_this_week(session, today)),
     )
+
+
+DRAFT_PREFIX = "sar:"  # the kinds of draft the register's forms are kept as
 
 
 class ProgressRelay(QObject):
@@ -269,7 +273,8 @@ class NewRequestDialog(FormDialog):
 class SarPage(QWidget):
     """The register; managers add requests and prepare access packs."""
 
-    register_loaded = Signal()  # the register was read again: what is overdue may differ
+    # The register arrived: what is overdue may differ, and a form kept at a lock can open again.
+    records_loaded = Signal()
 
     def __init__(
         self,
@@ -412,7 +417,7 @@ class SarPage(QWidget):
         fit_columns(self.table)
         set_message(self.problem_label, None)
         self._selection_changed()
-        self.register_loaded.emit()
+        self.records_loaded.emit()
 
     def _failed(self, error: BaseException) -> None:
         set_message(self.problem_label, error_sentence(error))
@@ -450,6 +455,8 @@ class SarPage(QWidget):
         if request is None or not self.can_prepare:
             return
         dialog = dialog_class(self.calls, request, self, lock_action=self.lock_action)
+        dialog.draft_kind = DRAFT_PREFIX + dialog_class.__name__
+        dialog.draft_target = request.id
         self.dialog = dialog
 
         def saved(updated: object) -> None:
@@ -470,6 +477,7 @@ class SarPage(QWidget):
         if not self.can_prepare:
             return
         dialog = NewRequestDialog(self.calls, self, lock_action=self.lock_action)
+        dialog.draft_kind = DRAFT_PREFIX + NewRequestDialog.__name__
         self.dialog = dialog
 
         def saved(request: object) -> None:
@@ -484,6 +492,41 @@ class SarPage(QWidget):
 
         dialog.saved.connect(saved)
         dialog.open()
+
+    def reopen_draft(self, draft: Draft) -> bool:
+        """Open again a register form kept at a lock, with what was typed in it; False when it
+        is not this page's, the register has not arrived, or the request is gone."""
+        if not draft.kind.startswith(DRAFT_PREFIX) or not self.can_prepare:
+            return False
+        name = draft.kind.removeprefix(DRAFT_PREFIX)
+        before = self.dialog
+        if name == SignOffDialog.__name__:
+            return self._reopen_sign_off(draft)
+        if name == NewRequestDialog.__name__:
+            self.new_request()
+        else:
+            step = next((s for s in self.step_buttons if s[1].__name__ == name), None)
+            chosen = select_record(self.table, self.model, lambda q: q.id == draft.target_id)
+            if step is None or not chosen:
+                return False
+            self.open_step(step[1], step[2])
+        dialog = self.dialog
+        if not isinstance(dialog, FormDialog) or dialog is before:
+            return False
+        dialog.restore_draft(draft.id, draft.fields)
+        return True
+
+    def _reopen_sign_off(self, draft: Draft) -> bool:
+        """A sign-off kept at a lock: its pack opens again, then the sign-off on what the
+        pack holds now, with the note (and reason) as typed."""
+        if not select_record(self.table, self.model, lambda q: q.id == draft.target_id):
+            return False
+        self.prepare_pack()
+        pack = self.dialog
+        if not isinstance(pack, PackDialog):
+            return False
+        pack.sign_off(then=lambda signing: signing.restore_draft(draft.id, draft.fields))
+        return True
 
     def prepare_pack(self) -> None:
         request = self.selected()
@@ -980,22 +1023,30 @@ class PackDialog(QDialog):
         dialog.saved.connect(saved)
         dialog.open()
 
-    def sign_off(self) -> None:
+    def sign_off(self, *_args: object, then: Callable[[SignOffDialog], None] | None = None) -> None:
         """Read what would be signed, then ask for the note (and, for the manager who prepared
-        the pack, the reason no other could sign)."""
+        the pack, the reason no other could sign); ``then`` gets the dialog once it is open
+        (a sign-off kept at a lock puts its draft back)."""
         request_id = self.request.id
         self.calls.run(
             lambda s: sar.signoff_facts(s, request_id),
-            self._sign_off_facts,
+            lambda facts: self._sign_off_facts(facts, then),
             self._show_error,
             receiver=self,
         )
 
-    def _sign_off_facts(self, facts: SignOffFacts) -> None:
+    def _sign_off_facts(
+        self, facts: SignOffFacts, then: Callable[[SignOffDialog], None] | None = None
+    ) -> None:
         dialog = SignOffDialog(
             self.calls, self.request.id, facts, self, lock_action=self.lock_action
         )
+        # Kept at a lock, as the register's own forms are: it opens again on this request.
+        dialog.draft_kind = DRAFT_PREFIX + SignOffDialog.__name__
+        dialog.draft_target = self.request.id
         self._open(dialog, translate("PackDialog", "Signed off."))
+        if then is not None:
+            then(dialog)
 
     # -- sending ----------------------------------------------------------------------------------
 

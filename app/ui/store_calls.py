@@ -42,6 +42,13 @@ class Cancelled(SafecaseError):
     default_message = "The store is locked. Sign in again to go on."
 
 
+def _log_failure(call: Callable[[Session], object], session: Session) -> None:
+    try:
+        call(session)
+    except Exception as exc:  # the store is about to close: nothing can be shown now
+        log.warning("the last call before the lock failed: %s", type(exc).__name__)
+
+
 class _Call:
     __slots__ = ("label", "on_failure", "on_success", "receiver", "task")
 
@@ -212,14 +219,18 @@ class StoreCalls(QObject):
 
     # -- locking ---------------------------------------------------------------------------------
 
-    def close(self) -> bool:
+    def close(self, last: Callable[[Session], object] | None = None) -> bool:
         """Stop delivering, drop calls not started and wait for the running one.
 
-        Call before the store is closed. Returns False if the running call did not finish
-        within a minute (the store is closed anyway; the call then fails on its own).
+        ``last`` runs after the running call, before the queue stops (a lock keeps the drafts
+        of open forms this way); its result is not delivered, and an error in it is logged by
+        its kind only. Call before the store is closed. Returns False if the calls did not
+        finish within a minute (the store is closed anyway; a call then fails on its own).
         """
-        self._session = None
+        session, self._session = self._session, None
         self._cancelled.set()
+        if last is not None and session is not None:
+            Task(lambda: _log_failure(last, session)).start(self._pool)
         self._progress_timer.stop()
         self._hide_progress()
         finished = self._pool.waitForDone(LOCK_WAIT_MS)

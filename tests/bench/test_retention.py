@@ -17,7 +17,9 @@ def test_the_purge_benchmark_reports_every_figure(keyring: MemoryKeyring, tmp_pa
     assert result.size_after_mib <= result.size_before_mib
     assert result.generate_seconds > 0
     text = "\n".join(retention_bench.format_purge(result))
-    assert "Retention purge (60 synthetic cases" in text and "checkpoint + VACUUM" in text
+    assert "Retention purge (60 synthetic cases" in text and "closing rekey" in text
+    assert 0 < result.start_rss_mib <= result.purge_peak_mib <= result.rotate_peak_mib
+    assert result.rotate_seconds > 0 and "peak memory of the purge process" in text
     saved = result.to_json()
     assert saved["destroyed"] == 4 and saved["goal_seconds"] == retention_bench.GOAL_SECONDS
     # The benchmark brings its own keyring: the pinned (test) backend is never written.

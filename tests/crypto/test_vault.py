@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+import sqlcipher3
 
 from app.crypto import vault as vaultlib
-from app.crypto.connection import connect
+from app.crypto.connection import connect, integrity_errors
 from app.crypto.slots import SlotFile
 from app.crypto.vault import keys_path
 from app.errors import (
     DamagedStore,
+    DiskFull,
     MissingDeviceSecret,
     NewerStore,
     RecoveryKeyMistyped,
@@ -23,11 +27,23 @@ from app.errors import (
 )
 from app.models import settings
 from app.models.db import transaction
+from app.models.records import NoteKind
 from app.models.users import Role
-from app.services import accounts
-from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, CASEWORKER_PW, TEST_KDF, StoreCopy
+from app.services import accounts, audit, notes, search
+from tests import crashes
+from tests.helpers import (
+    ADMIN,
+    ADMIN_PW,
+    CASEWORKER,
+    CASEWORKER_PW,
+    MANAGER,
+    TEST_KDF,
+    StoreCopy,
+)
+from tests.services.casework import new_case, person, signed_in
 
 PAGE = 4096
+NOW = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 SENTINEL = "ZEBRA-SENTINEL-4471"
 
 
@@ -201,24 +217,133 @@ def test_a_rotation_stopped_before_the_slot_swap_still_opens(
 ) -> None:
     session = accounts.sign_in(store.path, ADMIN, ADMIN_PW, device=_device(store))
     old_key = bytes(session.vault._payload.data_key)
-    real_set_raw_key = vaultlib.set_raw_key
 
-    def rekey_then_lose_power(conn: object, key: bytearray, *, rekey: bool = False) -> None:
-        real_set_raw_key(conn, key, rekey=rekey)  # type: ignore[arg-type]
-        if rekey:
-            raise KeyboardInterrupt  # power lost between the rekey and the swap
+    def lose_power(folder: Path) -> None:
+        raise KeyboardInterrupt  # power lost after the new copy replaced the store
 
-    monkeypatch.setattr(vaultlib, "set_raw_key", rekey_then_lose_power)
+    monkeypatch.setattr(vaultlib, "fsync_dir", lose_power)
     with pytest.raises(KeyboardInterrupt):
         accounts.rotate_keys(session)
-    monkeypatch.setattr(vaultlib, "set_raw_key", real_set_raw_key)
+    monkeypatch.undo()
     session.vault.close()
     assert vaultlib._pending_path(store.path).exists()
     with pytest.raises(DamagedStore):
-        connect(store.path, old_key)  # the rekey did happen
+        connect(store.path, old_key)  # the new copy is in place
     again = accounts.sign_in(store.path, CASEWORKER, CASEWORKER_PW, device=_device(store))
     accounts.sign_out(again)
     assert not vaultlib._pending_path(store.path).exists()
+
+
+# -- rotation under faults ----------------------------------------------------------------------
+
+FILLER = 600
+
+
+class Usage(NamedTuple):
+    total: int
+    used: int
+    free: int
+
+
+def _fill(store: StoreCopy) -> None:
+    """About 600 KiB of settings rows, so that a copy of the store is worth a full disk."""
+    session = accounts.sign_in(store.path, ADMIN, ADMIN_PW, device=_device(store))
+    with transaction(session.conn):
+        for i in range(FILLER):
+            settings.put(session.conn, f"filler-{i}", f"{SENTINEL} {i:04d} " + "x" * 900)
+    accounts.sign_out(session)
+
+
+def _still_whole(store: StoreCopy) -> None:
+    """The store opens with the password and with the recovery key, its rows all there, and
+    no half-made copy or pending slot file is left beside it."""
+    session = accounts.sign_in(store.path, ADMIN, ADMIN_PW, device=_device(store))
+    rows = session.conn.execute(
+        "SELECT count(*) FROM settings WHERE key LIKE 'filler-%'"
+    ).fetchone()[0]
+    assert rows == FILLER
+    assert settings.get(session.conn, f"filler-{FILLER - 1}") is not None
+    assert integrity_errors(session.conn) == []
+    accounts.sign_out(session)
+    v = vaultlib.open_with_recovery(store.path, store.recovery_key, device=None)
+    assert settings.get(v.conn, "filler-0").startswith(SENTINEL)  # type: ignore[union-attr]
+    v.close()
+    leftovers = {p.name for p in store.path.parent.iterdir()} - {
+        store.path.name,
+        keys_path(store.path).name,
+        store.path.name + ".lock",
+        store.path.name + ".anchor",
+    }
+    assert leftovers == set()
+
+
+@crashes.posix_only
+def test_a_disk_that_fills_during_rotation_leaves_the_store_as_it_was(store: StoreCopy) -> None:
+    _fill(store)
+    size = store.path.stat().st_size
+    assert size > 700_000
+    # No file may grow past half the store: the disk fills half-way through the new copy.
+    done = crashes.run(store, ADMIN, ADMIN_PW, "rotate", file_size_limit=size // 2)
+    _still_whole(store)
+    assert done.returncode == 1, done.stderr
+    # A file-size limit fails a write as an I/O error, not as SQLITE_FULL: the sentence for
+    # both names a full disk.
+    assert "full" in done.stdout and len(done.stdout.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_rotation_refuses_before_it_starts_when_the_disk_has_no_room(
+    store: StoreCopy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill(store)
+    session = accounts.sign_in(store.path, ADMIN, ADMIN_PW, device=_device(store))
+    session.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    before = store.path.read_bytes()
+    slots_before = keys_path(store.path).read_bytes()
+    free = store.path.stat().st_size // 2
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: Usage(10**9, 10**9 - free, free))
+    with pytest.raises(DiskFull) as caught:
+        accounts.rotate_keys(session)
+    assert "free disk space" in str(caught.value) and "nothing was changed" in str(caught.value)
+    # Refused before anything was written: the store's bytes and its slot file are as they were.
+    assert store.path.read_bytes() == before
+    assert keys_path(store.path).read_bytes() == slots_before
+    assert settings.get(session.conn, "filler-1") is not None  # and it is still open
+    accounts.sign_out(session)
+    monkeypatch.undo()
+    _still_whole(store)
+
+
+@crashes.posix_only
+def test_a_rotation_killed_before_its_copy_is_in_place_still_opens(store: StoreCopy) -> None:
+    _fill(store)
+    done = crashes.run(store, ADMIN, ADMIN_PW, "rotate", die="before-swap")
+    assert done.returncode == 9, done.stderr
+    # The crash left the new copy and the pending slot file beside the store.
+    assert vaultlib._rekey_path(store.path).exists()
+    assert vaultlib._pending_path(store.path).exists()
+    _still_whole(store)
+
+
+def test_a_rotated_store_keeps_its_search_index_and_schema_version(store: StoreCopy) -> None:
+    with signed_in(store, MANAGER) as session:
+        case_id, _client = new_case(session, person("Quillon", "Marrowby"))
+        notes.add_note(session, case_id, NoteKind.NOTE, "At the Zephyrine library", NOW)
+        version = session.conn.execute("PRAGMA user_version").fetchone()[0]
+    with signed_in(store, ADMIN) as session:
+        old_size = store.path.stat().st_size
+        accounts.rotate_keys(session)
+        assert session.conn.execute("PRAGMA user_version").fetchone()[0] == version
+        assert store.path.stat().st_size <= old_size
+    with signed_in(store, MANAGER) as session:
+        assert [h.case.id for h in search.search(session, "zephyrine")] == [case_id]
+        assert [h.case.id for h in search.search(session, "quillon")] == [case_id]
+        notes.add_note(session, case_id, NoteKind.NOTE, "Second visit, Yarrowfield", NOW)
+        assert [h.case.id for h in search.search(session, "yarrowfield")] == [case_id]
+        assert audit.check_chain(session.conn).ok
+        # The triggers that keep the trail append-only came across too.
+        with pytest.raises(sqlcipher3.DatabaseError):
+            session.conn.execute("UPDATE audit SET detail = 'rewritten'")
 
 
 def test_copying_the_store_elsewhere_needs_the_device_secret(

@@ -10,8 +10,15 @@ from app.crypto.device import DeviceSecrets
 from app.models import audit as audit_model
 from app.models import cases as case_model
 from app.models import users as user_model
-from app.models.records import CaseDetails, PersonDetails
-from app.services import accounts, cases
+from app.models.records import (
+    CaseDetails,
+    Direction,
+    LawfulBasis,
+    PersonDetails,
+    RecipientCategory,
+    ShareRecord,
+)
+from app.services import accounts, cases, sharing
 from app.services.session import Session, uk_today
 from tests.helpers import (
     ADMIN,
@@ -91,4 +98,28 @@ def new_case(
     )
     client_id = case_model.client_id(session.conn, case_id)
     assert client_id is not None
+    return case_id, client_id
+
+
+def share_without_consent(store: StoreCopy) -> tuple[int, int]:
+    """A caseworker's new case with a share made without consent (awaiting a manager's review);
+    returns (case id, client id)."""
+    with signed_in(store, CASEWORKER) as s:
+        case_id, client_id = new_case(s)
+        sharing.record_share(
+            s,
+            ShareRecord(
+                case_id=case_id,
+                direction=Direction.OUT,
+                shared_at=(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(),
+                organisation="Northshire Homes",
+                recipient_category=RecipientCategory.HOUSING,
+                person_ids=(client_id,),
+                data_categories=("address",),
+                purpose="Emergency rehousing",
+                method="phone",
+                lawful_basis=LawfulBasis.VITAL_INTERESTS,
+                reason="Immediate risk at the current address",
+            ),
+        )
     return case_id, client_id

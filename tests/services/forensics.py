@@ -103,6 +103,34 @@ def read_pages(store: Path, key: bytes) -> Pages:
     return Pages(pages, wal_pages)
 
 
+def pages_readable(path: Path, key: bytes) -> int:
+    """How many pages of a store file, or frames of its write-ahead log, pass their HMAC under
+    ``key``: 0 means nothing in the file can be decrypted with it."""
+    store = path.with_name(path.name.removesuffix("-wal"))
+    salt = store.read_bytes()[:SALT]
+    mac_key = hashlib.pbkdf2_hmac("sha512", key, bytes(b ^ 0x3A for b in salt), 2, 32)
+    raw = path.read_bytes() if path.exists() else b""
+    if path.name.endswith("-wal"):
+        step, offsets = (
+            FRAME_HEADER + PAGE,
+            range(WAL_HEADER, len(raw) - PAGE + 1, FRAME_HEADER + PAGE),
+        )
+        frames = [
+            (int.from_bytes(raw[o : o + 4], "big"), raw[o + FRAME_HEADER : o + step])
+            for o in offsets
+        ]
+    else:
+        frames = [(i // PAGE + 1, raw[i : i + PAGE]) for i in range(0, len(raw), PAGE)]
+    readable = 0
+    for number, page in frames:
+        try:
+            _decrypt_page(page, number, key, mac_key)
+        except AssertionError:
+            continue
+        readable += 1
+    return readable
+
+
 def needles(sentinel: str) -> list[bytes]:
     """The forms a text can take in the store: as typed, lower-cased (the search index keeps
     words lower-cased), and its last 8 characters (the index keeps a word after the first on

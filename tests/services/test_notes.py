@@ -9,7 +9,7 @@ import sqlcipher3
 
 from app.errors import InvalidInput
 from app.models.records import NoteKind
-from app.services import notes, search
+from app.services import cases, notes, search
 from tests.helpers import CASEWORKER, MANAGER, StoreCopy
 from tests.services.casework import new_case, signed_in
 from tests.services.closed_cases import clock
@@ -113,3 +113,19 @@ def test_a_notes_time_is_checked_against_the_sessions_clock(store: StoreCopy) ->
         s.now = clock(later.date() + dt.timedelta(days=1))
         note_id = notes.add_note(s, case_id, NoteKind.CALL, "Rang her", later)
         assert [n.id for n in notes.timeline(s, case_id)] == [note_id]
+
+
+def test_the_timeline_pages_back_after_a_note_even_through_notes_at_the_same_time(
+    store: StoreCopy,
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        case_id, _ = new_case(s)
+        same_time = NOW - dt.timedelta(hours=1)
+        for i in range(7):
+            notes.add_note(s, case_id, NoteKind.CALL, f"Call {i}", same_time)
+        pages = [notes.timeline(s, case_id, 3)]
+        while pages[-1]:
+            pages.append(notes.timeline(s, case_id, 3, before=pages[-1][-1]))
+        assert [len(p) for p in pages] == [3, 3, 1, 0]
+        assert [n.body for p in pages for n in p] == [f"Call {i}" for i in reversed(range(7))]
+        assert cases.open_case(s, case_id, note_limit=2).note_count == 7

@@ -8,11 +8,13 @@ import base64
 import datetime as dt
 import hashlib
 import re
+import signal
 import zlib
 from pathlib import Path
 
 import pytest
 
+from app.crypto import vault as vaultlib
 from app.errors import InvalidInput, PermissionDenied
 from app.models import cases as case_model
 from app.models import consent as consent_model
@@ -35,7 +37,8 @@ from app.models.records import (
 from app.models.retention import Rule, Status
 from app.services import access, audit, cases, consent, notes, retention, risk, search, sharing
 from app.services.session import Session, uk_today
-from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy
+from tests import crashes
+from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy
 from tests.services import forensics
 from tests.services.casework import person, signed_in, user_id
 from tests.services.closed_cases import (
@@ -448,10 +451,11 @@ def test_destruction_leaves_no_trace_in_any_page_or_the_log(store: StoreCopy) ->
     case_id, reference = build_marked_case(store)
     survivor_case(store)
     with signed_in(store, ADMIN) as session:
-        key = forensics.data_key(session)
+        old_key = forensics.data_key(session)
         assert not forensics.dbpage_available(session.conn)
+    old_file = store.path.stat().st_ino
     # Before: every word is somewhere in the decrypted pages (the scan can see them).
-    before = forensics.found(forensics.read_pages(store.path, key), EVERY_FORM)
+    before = forensics.found(forensics.read_pages(store.path, old_key), EVERY_FORM)
     missing = {s for s in EVERY_FORM if s not in before} - NOT_BEFORE
     assert missing == set()
 
@@ -473,15 +477,35 @@ def test_destruction_leaves_no_trace_in_any_page_or_the_log(store: StoreCopy) ->
         # The log has been emptied into the file while the store is still open.
         assert not wal(store).exists() or wal(store).stat().st_size == 0
         assert case_model.get(session.conn, case_id) is None
+        new_key = forensics.data_key(session)
     assert not wal(store).exists() or wal(store).stat().st_size == 0
 
-    pages = forensics.read_pages(store.path, key)
+    # The run ended by giving the store a new key: the file is a new one, and nothing in it
+    # or its log decrypts under the old key, which no slot holds any more.
+    assert new_key != old_key
+    assert store.path.stat().st_ino != old_file
+    assert forensics.pages_readable(store.path, old_key) == 0
+    assert forensics.pages_readable(wal(store), old_key) == 0
+    recovered = vaultlib.open_with_recovery(store.path, store.recovery_key, device=None)
+    assert bytes(recovered._payload.data_key) == new_key
+    recovered.close()
+    # Under the new key, no page (free pages and the log included) holds a destroyed word.
+    pages = forensics.read_pages(store.path, new_key)
     assert forensics.found(pages, EVERY_FORM) == {}
     assert forensics.found(pages, ["Qzsurvivorkeep", reference]) != {}
     assert forensics.found(pages, ["Qzsurvivorkeep"]) != {}
     assert reference.encode() in b"".join(pages.all)  # the log keeps the reference
     raw = store.path.read_bytes()
     assert not any(form.encode() in raw for form in EVERY_FORM)
+    # Nothing else is left beside the store: no old copy, no half-made new one.
+    assert {p.name for p in store.path.parent.iterdir()} <= {
+        store.path.name,
+        store.path.name + ".keys",
+        store.path.name + ".lock",
+        store.path.name + ".anchor",
+        store.path.name + "-wal",
+        store.path.name + "-shm",
+    }
 
 
 def test_a_person_on_another_case_survives_with_that_case(store: StoreCopy) -> None:
@@ -668,13 +692,71 @@ def test_an_interrupted_purge_leaves_each_case_whole_or_gone(
         logged = session.conn.execute("SELECT reference FROM destruction_log").fetchall()
         assert [r[0] for r in logged] == [references[0]]
         assert audit.check_chain(session.conn).ok
-        last = audit.recent(session, 1)[0]
-        assert last.action == audit.PURGE_RUN and "interrupted" in last.detail
+        # The run is recorded as interrupted, and still closed by giving the store a new key.
+        run, rotated = audit.recent(session, 2)
+        assert run.action == audit.PURGE_RUN and "interrupted" in run.detail
+        assert rotated.action == audit.KEYS_ROTATED
         assert not wal(store).exists() or wal(store).stat().st_size == 0
         # The next run finishes the job.
         again = retention.purge(session)
         assert [e.reference for e in again.destroyed] == references[1:]
         assert all(case_model.get(session.conn, c) is None for c in ids)
+
+
+@crashes.posix_only
+def test_a_purge_killed_part_way_is_closed_at_the_next_sign_in(store: StoreCopy) -> None:
+    words = [f"Qzkilled{n}marker" for n in range(4)]
+
+    with signed_in(store, MANAGER) as session:
+        ids = []
+        for word in words:
+
+            def fill(case_id: int, word: str = word) -> None:
+                notes.add_note(
+                    session,
+                    case_id,
+                    NoteKind.NOTE,
+                    f"Visit {word}",
+                    dt.datetime(2018, 7, 1, tzinfo=dt.UTC),
+                )
+
+            ids.append(make_closed_case(session, person(word, "Family"), fill=fill))
+        references = [reference_of(session, c) for c in ids]
+    with signed_in(store, ADMIN) as session:
+        retention.approve(session, references)
+        old_key = forensics.data_key(session)
+    # kill -9 after the second of four cases: the index still holds their words, marked
+    # deleted, with its secure-delete and automerge off.
+    done = crashes.run(store, ADMIN, ADMIN_PW, "purge", die="progress")
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+    # The next sign-in, by anyone, merges the index and puts its settings back.
+    with signed_in(store, MANAGER) as session:
+        assert [case_model.get(session.conn, c) is None for c in ids] == [True, True, False, False]
+        pages = forensics.read_pages(store.path, forensics.data_key(session))
+        assert forensics.found(pages, words[:2]) == {}
+        assert set(forensics.found(pages, words[2:])) == set(words[2:])
+        assert [h.case.id for h in search.search(session, words[2])] == [ids[2]]
+        assert retention_model.index_deletes_securely(session.conn)
+        assert session.conn.execute(
+            "SELECT v FROM search_index_config WHERE k = 'automerge'"
+        ).fetchone() == (4,)
+    # The run's audit entry is written, marked recovered; the next admin's sign-in gives the
+    # store its new key.
+    with signed_in(store, ADMIN) as session:
+        entries = audit.recent(session, 10)
+        [run] = [e for e in entries if e.action == audit.PURGE_RUN]
+        assert "destroyed=2" in run.detail and "recovered" in run.detail
+        assert any(e.action == audit.KEYS_ROTATED for e in entries if e.id > run.id)
+        assert audit.check_chain(session.conn).ok
+        assert forensics.data_key(session) != old_key
+        assert forensics.pages_readable(store.path, old_key) == 0
+        # The cases it did not reach go in the next run.
+        again = retention.purge(session)
+        assert [e.reference for e in again.destroyed] == references[2:]
+    with signed_in(store, ADMIN) as session:
+        # Closed once: no second recovered entry.
+        assert sum(e.action == audit.PURGE_RUN for e in audit.recent(session, 20)) == 2
 
 
 def test_a_purge_is_audited_by_id_and_reports_progress(store: StoreCopy) -> None:

@@ -59,6 +59,7 @@ from app.services import (
     cases,
     consent,
     demo,
+    drafts,
     notes,
     overdue,
     retention,
@@ -68,6 +69,7 @@ from app.services import (
     search,
     sharing,
 )
+from app.services.drafts import NewDraft
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy, copy_store
 from tests.services.casework import (
@@ -286,6 +288,16 @@ def _check_condition(result: Any, role: Role, w: World) -> None:
 
 def _check_may_open(result: Any, role: Role, w: World) -> None:
     assert result is (role in CASE_WORK), f"may_open as {role.value} gave {result}"
+
+
+def _may(function: Callable[[Session], bool], roles: frozenset[Role]) -> Row:
+    """A question the desktop app asks before offering something: every role may ask, and
+    the answer is yes exactly for ``roles``."""
+
+    def check(result: Any, role: Role, w: World) -> None:
+        assert result is (role in roles), f"{function.__name__} as {role.value} gave {result}"
+
+    return Row(function, EVERY_ROLE, lambda s, w: function(s), check)
 
 
 def _has_case(result: Any, role: Role, w: World) -> None:
@@ -600,6 +612,18 @@ TABLE: tuple[Row, ...] = (
     # access
     Row(access.condition, EVERY_ROLE, lambda s, w: _visible_cases(s), _check_condition),
     Row(access.may_open, EVERY_ROLE, _may_open, _check_may_open),
+    _may(access.may_work_on_cases, CASE_WORK),
+    _may(access.may_break_glass, CASEWORKERS),
+    _may(access.may_read_break_glass_log, MANAGERS),
+    _may(cases.may_manage, MANAGERS),
+    _may(cases.may_read_history, MANAGERS),
+    _may(sharing.may_review, MANAGERS),
+    _may(audit.may_read, AUDIT_READERS),
+    _may(rights.may_read_register, REGISTER),
+    _may(sar.may_prepare_packs, MANAGERS),
+    _may(accounts.may_manage_users, ADMINS),
+    _may(accounts.may_change_own_password, EVERY_ROLE),
+    _may(retention.may_review_retention, ADMINS),
     Row(access.require_case, CASE_WORK, lambda s, w: access.require_case(s, w.case)),
     Row(access.require_open_case, CASE_WORK, lambda s, w: access.require_open_case(s, w.case)),
     Row(access.require_person, CASE_WORK, lambda s, w: access.require_person(s, w.client)),
@@ -661,6 +685,12 @@ TABLE: tuple[Row, ...] = (
         lambda s, w: accounts.change_password(s, PASSWORDS[s.username], NEW_PASSWORD),
     ),
     Row(accounts.lock, EVERY_ROLE, lambda s, w: accounts.lock(s)),
+    # drafts: each user's own, whatever their role
+    Row(drafts.save, EVERY_ROLE, lambda s, w: drafts.save(s, NewDraft("new_note", {}, w.case))),
+    Row(drafts.save_many, EVERY_ROLE, lambda s, w: drafts.save_many(s, [NewDraft("window")])),
+    Row(drafts.list_drafts, EVERY_ROLE, lambda s, w: drafts.list_drafts(s)),
+    Row(drafts.take, EVERY_ROLE, lambda s, w: drafts.take(s, drafts.save(s, NewDraft("w")))),
+    Row(drafts.discard, EVERY_ROLE, lambda s, w: drafts.discard(s, drafts.save(s, NewDraft("w")))),
     Row(accounts.sign_out, EVERY_ROLE, lambda s, w: accounts.sign_out(s)),
     Row(accounts.sign_out_after_error, EVERY_ROLE, lambda s, w: accounts.sign_out_after_error(s)),
     # audit
@@ -722,6 +752,13 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(retention.purge, ADMINS, lambda s, w: retention.purge(s)),
+    # Sign-in housekeeping: whoever signs in closes a run a crash left open (its rekey waits
+    # for an admin). With no run open it does nothing, for every role.
+    Row(
+        retention.finish_interrupted_run,
+        EVERY_ROLE,
+        lambda s, w: retention.finish_interrupted_run(s),
+    ),
     Row(retention.runs, LOG_READERS, lambda s, w: retention.runs(s), _check_runs),
     Row(retention.log_entries, LOG_READERS, lambda s, w: retention.log_entries(s, w.run)),
     Row(retention.certificate, LOG_READERS, lambda s, w: retention.certificate(s, w.run)),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -12,9 +11,8 @@ from pytestqt.qtbot import QtBot
 from app.crypto import vault as vaultlib
 from app.crypto.device import DeviceSecrets
 from app.errors import AccountDisabled, WrongPassword
-from app.models.records import Direction, LawfulBasis, RecipientCategory, ShareRecord
 from app.models.users import Role
-from app.services import accounts, sharing
+from app.services import accounts
 from app.ui.reviews_page import ReviewDialog
 from app.ui.users_page import AddUserDialog, ResetPasswordDialog
 from tests.helpers import (
@@ -28,7 +26,7 @@ from tests.helpers import (
     MANAGER_PW,
     StoreCopy,
 )
-from tests.services.casework import new_case, signed_in
+from tests.services.casework import new_case, share_without_consent, signed_in
 from tests.ui.conftest import MakeApp, answer, confirmation, open_main, wait_calls
 
 NEW_USER, NEW_PW = "nell", "pumice-orchid-lantern-93"
@@ -213,24 +211,7 @@ def test_the_dpo_reads_the_audit_without_break_glass_details(
 def test_a_manager_reviews_a_share_made_without_consent(
     qtbot: QtBot, qtmodeltester: ModelTester, make_app: MakeApp, store: StoreCopy
 ) -> None:
-    with signed_in(store, CASEWORKER) as s:
-        case_id, client_id = new_case(s)
-        sharing.record_share(
-            s,
-            ShareRecord(
-                case_id=case_id,
-                direction=Direction.OUT,
-                shared_at=(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(),
-                organisation="Northshire Homes",
-                recipient_category=RecipientCategory.HOUSING,
-                person_ids=(client_id,),
-                data_categories=("address",),
-                purpose="Emergency rehousing",
-                method="phone",
-                lawful_basis=LawfulBasis.VITAL_INTERESTS,
-                reason="Immediate risk at the current address",
-            ),
-        )
+    case_id, _client_id = share_without_consent(store)
     _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
     page = main.reviews_page
     main.show_area(page)

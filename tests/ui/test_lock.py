@@ -1,5 +1,6 @@
 """Locking, by Ctrl+L, the Lock button or idle time, hides every record at once and needs the
-password to come back; nothing fetched before the lock is shown after it."""
+password to come back; nothing fetched before the lock is shown after it. What was typed and
+not saved is kept, encrypted, and comes back after the same user signs in again."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from tests.ui.conftest import MakeApp, open_main, sign_in, texts_on_screen, visi
 
 CLIENT = "Robin Ashdown"
 CODE_WORD = "bluebell"
+HALF_NOTE = "Half-typed note about Robin Ashdown"
 
 
 def open_a_case(qtbot: QtBot, make_app: MakeApp, store: StoreCopy) -> tuple[SafecaseApp, str]:
@@ -46,13 +48,25 @@ def open_a_case(qtbot: QtBot, make_app: MakeApp, store: StoreCopy) -> tuple[Safe
     page.banner.code_word_button.click()
     page.new_note()
     assert isinstance(page.dialog, NoteDialog) and page.dialog.isVisible()
-    qtbot.keyClicks(page.dialog.body_field, "Half-typed note about Robin Ashdown")
+    qtbot.keyClicks(page.dialog.body_field, HALF_NOTE)
     shown = texts_on_screen()
     assert CLIENT in shown and reference in shown and CODE_WORD in shown
     return app, reference
 
 
-def check_locked(qtbot: QtBot, app: SafecaseApp, session: Session, reference: str) -> None:
+def note_dialog_back(qtbot: QtBot, main: MainWindow) -> NoteDialog:
+    """Wait for the case and its note form to come back after sign-in."""
+
+    def back() -> bool:
+        page = main.case_page
+        return page is not None and isinstance(page.dialog, NoteDialog) and page.dialog.isVisible()
+
+    qtbot.waitUntil(back, timeout=5000)
+    assert main.case_page is not None and isinstance(main.case_page.dialog, NoteDialog)
+    return main.case_page.dialog
+
+
+def check_locked(qtbot: QtBot, app: SafecaseApp, session: Session, reference: str) -> MainWindow:
     assert not session.active
     windows = visible_windows()
     assert len(windows) == 1 and isinstance(windows[0], SignInWindow), windows
@@ -68,7 +82,12 @@ def check_locked(qtbot: QtBot, app: SafecaseApp, session: Session, reference: st
     with qtbot.waitSignal(app.signed_in, timeout=5000):
         sign_in(qtbot, window, CASEWORKER, CASEWORKER_PW)
     main = app.main_window
-    assert main is not None and main.case_page is None  # no case reopens by itself
+    assert main is not None
+    # The case comes back, with the note form and what had been typed in it.
+    dialog = note_dialog_back(qtbot, main)
+    assert dialog.body_field.toPlainText() == HALF_NOTE
+    assert main.case_page is not None and main.case_page.reference_label.text() == reference
+    return main
 
 
 def lock_with_ctrl_l_from_the_dialog(qtbot: QtBot, main: MainWindow) -> None:

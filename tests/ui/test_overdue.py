@@ -47,9 +47,9 @@ def _share(s: object, case_id: int, client: int, reason: str) -> None:
     )
 
 
-def _overdue_world(store: StoreCopy) -> None:
+def _overdue_world(store: StoreCopy) -> int:
     """One share three days old (late), one new; a consent review past its date; a request
-    received two months ago."""
+    received two months ago. Returns the case's id."""
     with signed_in(store, CASEWORKER) as s:
         case_id, client = new_case(s)
         s.now = lambda: _stamp(THREE_DAYS_AGO)
@@ -78,6 +78,7 @@ def _overdue_world(store: StoreCopy) -> None:
                 identity_confirmed_on=TODAY - dt.timedelta(days=70),
             ),
         )
+    return case_id
 
 
 def _nav(main: MainWindow) -> dict[str, str]:
@@ -139,6 +140,11 @@ def test_a_manager_sees_what_is_overdue_counted_and_marked(
 def test_a_caseworker_sees_their_consent_reviews_counted(
     qtbot: QtBot, make_app: MakeApp, store: StoreCopy
 ) -> None:
-    _overdue_world(store)
+    case_id = _overdue_world(store)
     _app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
     assert "My cases (1 consent review overdue)" in _nav(main)
+    # On the case, the consent past its review date is marked in the Consent tab's list.
+    main.open_case(case_id)
+    qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
+    assert main.case_page is not None
+    assert _flags(main.case_page.consent_model) == [True]

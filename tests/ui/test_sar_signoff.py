@@ -17,6 +17,7 @@ from tests.helpers import ADMIN, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import TODAY, signed_in
 from tests.services.sar_world import build_world
 from tests.ui.conftest import MakeApp, open_main, texts_on_screen, wait_calls
+from tests.ui.test_drafts import lock_with_ctrl_l, sign_in_again
 
 SECOND, SECOND_PW = "mo", "harbour-thistle-cobalt-92"
 
@@ -125,3 +126,31 @@ def test_another_manager_signs_without_a_reason(
     qtbot.mouseClick(signing.save_button, Qt.MouseButton.LeftButton)
     wait_calls(qtbot, other)
     assert pack.pack is not None and pack.pack.signed_off
+
+
+def test_a_sign_off_being_written_comes_back_after_a_lock(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    reference = _perpetrators_request(store)
+    app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    signing = _sign_off_dialog(qtbot, main, _open_pack(qtbot, main, reference))
+    qtbot.keyClicks(signing.note_field, "Checked every redaction")
+    qtbot.keyClicks(signing.reason_field, "The only other manager is on leave")
+    lock_with_ctrl_l(qtbot, app)
+    main = sign_in_again(qtbot, app, MANAGER, MANAGER_PW)
+    page = main.sar_page
+
+    def signing_again() -> SignOffDialog | None:
+        pack = page.dialog
+        found = pack.dialog if isinstance(pack, PackDialog) else None
+        return found if isinstance(found, SignOffDialog) and found.isVisible() else None
+
+    qtbot.waitUntil(lambda: signing_again() is not None)
+    again = signing_again()
+    assert again is not None and again.facts.reference == reference
+    assert again.note_field.toPlainText() == "Checked every redaction"
+    assert again.reason_field.toPlainText() == "The only other manager is on leave"
+    qtbot.mouseClick(again.save_button, Qt.MouseButton.LeftButton)
+    wait_calls(qtbot, main)
+    pack = page.dialog
+    assert isinstance(pack, PackDialog) and pack.pack is not None and pack.pack.signed_off
