@@ -453,48 +453,47 @@ class RetentionPage(QWidget):
 
     def approve(self) -> None:
         items = self.selected_items()
-        free = [i for i in items if not i.blocked and not i.approved]
-        if not free:
-            return
-        chosen = [i.reference for i in free]
         left_out = {
             translate("RetentionPage", "held or blocked"): self._blocked(items),
             translate("RetentionPage", "approved already"): [
                 i.reference for i in items if i.approved and not i.blocked
             ],
         }
-        dialog = ApproveDialog(
-            self.calls, chosen, self, lock_action=self.lock_action, left_out=left_out
-        )
-        self._open(
-            dialog,
-            translate("RetentionPage", "Approved for destruction.")
-            if len(chosen) == 1
-            else translate("RetentionPage", "{n} cases approved for destruction.").format(
-                n=len(chosen)
-            ),
-            free,
+        self._decide(
+            ApproveDialog,
+            [i for i in items if not i.blocked and not i.approved],
+            left_out,
+            translate("RetentionPage", "Approved for destruction."),
+            translate("RetentionPage", "{n} cases approved for destruction."),
         )
 
     def extend(self) -> None:
         items = self.selected_items()
-        free = [i for i in items if not i.blocked]
+        self._decide(
+            ExtendDialog,
+            [i for i in items if not i.blocked],
+            {translate("RetentionPage", "held or blocked"): self._blocked(items)},
+            translate("RetentionPage", "Kept until the review date."),
+            translate("RetentionPage", "{n} cases kept until the review date."),
+        )
+
+    def _decide(
+        self,
+        dialog_class: type[ApproveDialog] | type[ExtendDialog],
+        free: list[Schedule],
+        left_out: dict[str, list[str]],
+        done_one: str,
+        done_many: str,
+    ) -> None:
+        """Open the decision on the ``free`` cases (saying which chosen ones are left out)."""
         if not free:
             return
         chosen = [i.reference for i in free]
-        left_out = {translate("RetentionPage", "held or blocked"): self._blocked(items)}
-        dialog = ExtendDialog(
+        dialog = dialog_class(
             self.calls, chosen, self, lock_action=self.lock_action, left_out=left_out
         )
-        self._open(
-            dialog,
-            translate("RetentionPage", "Kept until the review date.")
-            if len(chosen) == 1
-            else translate("RetentionPage", "{n} cases kept until the review date.").format(
-                n=len(chosen)
-            ),
-            free,
-        )
+        done = done_one if len(chosen) == 1 else done_many.format(n=len(chosen))
+        self._open(dialog, done, free)
 
     def _open(self, dialog: FormDialog, done: str, items: list[Schedule]) -> None:
         self.dialog = dialog
