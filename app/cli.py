@@ -253,7 +253,13 @@ def _parser() -> _Parser:
             p.add_argument("--zip", action="store_true", help="write one zip file instead")
         elif name == "signoff":
             p.add_argument("--request", required=True, help="the request's reference")
-            p.add_argument("--note", default="", help="a note kept with the sign-off")
+            p.add_argument("--note", default="", help="what you checked (required)")
+            p.add_argument(
+                "--no-other-manager",
+                default="",
+                metavar="REASON",
+                help="why you sign a pack you prepared yourself (no other manager available)",
+            )
         elif name == "list":
             p.add_argument("--all", action="store_true", help="closed requests too")
 
@@ -451,7 +457,9 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         roles = accounts.parse_roles(args.role)
         new = ctx.secret(f"Password for {args.new}: ", confirm=True)
         user_id = accounts.add_user(session, args.new, new, roles)
-        ctx.say(f"User added (id {user_id}).")
+        ctx.say(
+            f"User added (id {user_id}); they must change this password at their first sign-in."
+        )
     elif command == "user" and action == "reset":
         one_time = ctx.secret(f"One-time password for {args.name}: ", confirm=True)
         accounts.reset_password(session, args.name, one_time)
@@ -768,7 +776,7 @@ def _sar(ctx: Context, args: argparse.Namespace, session: Session) -> int:
         return EXIT_OK
     if args.action == "signoff":
         request = rights.find_request(session, args.request)
-        sar.sign_off(session, request.id, args.note)
+        sar.sign_off(session, request.id, args.note, sole_manager_reason=args.no_other_manager)
         ctx.say(f"Pack for {request.reference} signed off.")
         return EXIT_OK
     # The role first: a refused call opens no request and writes nothing.

@@ -333,7 +333,9 @@ def time_pack(
     )
     manager_password = "bench-" + secrets.token_urlsafe(18)
     try:
-        accounts.add_user(admin, MANAGER_NAME, manager_password, frozenset({Role.MANAGER}))
+        accounts.add_user(
+            admin, MANAGER_NAME, manager_password, frozenset({Role.MANAGER}), must_change=False
+        )
     finally:
         accounts.sign_out(admin)
     session = accounts.sign_in(path, MANAGER_NAME, manager_password, device=device)

@@ -61,10 +61,14 @@ def _template(folder: Path, *, training: bool = False) -> StoreCopy:
         kdf=TEST_KDF,
         training=training,
     )
-    accounts.add_user(session, CASEWORKER, CASEWORKER_PW, frozenset({Role.CASEWORKER}))
-    accounts.add_user(session, CASEWORKER2, CASEWORKER2_PW, frozenset({Role.CASEWORKER}))
-    accounts.add_user(session, MANAGER, MANAGER_PW, frozenset({Role.MANAGER}))
-    accounts.add_user(session, DPO, DPO_PW, frozenset({Role.DPO}))
+    accounts.add_user(
+        session, CASEWORKER, CASEWORKER_PW, frozenset({Role.CASEWORKER}), must_change=False
+    )
+    accounts.add_user(
+        session, CASEWORKER2, CASEWORKER2_PW, frozenset({Role.CASEWORKER}), must_change=False
+    )
+    accounts.add_user(session, MANAGER, MANAGER_PW, frozenset({Role.MANAGER}), must_change=False)
+    accounts.add_user(session, DPO, DPO_PW, frozenset({Role.DPO}), must_change=False)
     accounts.sign_out(session)
     return StoreCopy(folder / "cases.safecase", memory, recovery)
 

@@ -72,9 +72,23 @@ def test_a_whole_admin_session_from_the_command_line(tmp_path: Path) -> None:
     )
     assert "case-1\tcaseworker,manager\tenabled" in listed.out
 
-    verified = cli(
+    # The admin chose that password: the new user changes it before doing anything else.
+    refused = cli(
         ["audit", "verify", "--store", store, "--user", "case-1"],
         "linen-oasis-umber-sage\n",
+        keyring,
+    )
+    assert refused.code != EXIT_OK
+    assert "Change your password" in refused.err
+    changed = cli(
+        ["user", "passwd", "--store", store, "--user", "case-1"],
+        "linen-oasis-umber-sage\ncopper-meadow-thistle-glow\n",
+        keyring,
+    )
+    assert changed.code == EXIT_OK, changed.err
+    verified = cli(
+        ["audit", "verify", "--store", store, "--user", "case-1"],
+        "copper-meadow-thistle-glow\n",
         keyring,
     )
     assert verified.code == EXIT_OK

@@ -31,13 +31,20 @@ def init(tmp_path: Path, keyring: MemoryKeyring) -> tuple[str, str, str]:
     return store, keys[0], keys[1]
 
 
+FIRST_PW = "lantern-velvet-orchid-53"  # the admin's choice, changed at first sign-in
+
+
 def add_dpo(store: str, keyring: MemoryKeyring) -> None:
     added = cli(
         ["user", "add", "--store", store, "--user", ADMIN, "--new", DPO, "--role", "dpo"],
-        f"{ADMIN_PW}\n{DPO_PW}\n",
+        f"{ADMIN_PW}\n{FIRST_PW}\n",
         keyring,
     )
     assert added.code == EXIT_OK, added.err
+    changed = cli(
+        ["user", "passwd", "--store", store, "--user", DPO], f"{FIRST_PW}\n{DPO_PW}\n", keyring
+    )
+    assert changed.code == EXIT_OK, changed.err
 
 
 def verify(store: str, keyring: MemoryKeyring, *extra: str, key: str | None = None) -> Result:

@@ -151,7 +151,7 @@ def test_the_pdf_names_nobody_else_to_the_perpetrator(store: StoreCopy, tmp_path
                 identity_confirmed_on=TODAY,
             ),
         )
-        sar.sign_off(s, request.id)
+        sar.sign_off(s, request.id, "Checked", sole_manager_reason="No other manager this week")
         pdf = sar.print_pack(s, request.id, compress=False)
     assert leaks([pdf_text(pdf)], NOT_FOR_DARREN) == []
 

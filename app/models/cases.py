@@ -303,7 +303,13 @@ SORT_KEYS = {
     "risk": "CASE c.risk_level WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
     "WHEN 'standard' THEN 1 ELSE 0 END",
     "next_review": "COALESCE(c.next_review, '9999-12-31')",
+    "activity": "c.updated_at",
 }
+
+
+def touch(conn: Connection, case_id: int, now: str) -> None:
+    """Note activity on a case (a note added or corrected): lists sort by it."""
+    conn.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (now, case_id))
 
 
 def summaries(
@@ -334,7 +340,7 @@ def summaries(
     rows = read(
         conn,
         "SELECT c.id, c.reference, c.client_name, COALESCE(u.username, ''), c.status, "
-        "c.risk_level, c.next_review, c.marac_due FROM cases c "
+        "c.risk_level, c.next_review, c.marac_due, c.updated_at FROM cases c "
         "LEFT JOIN users u ON u.id = c.allocated_user_id "
         f"WHERE ({where}){page} ORDER BY {key} {direction}, c.reference {direction}"
         f"{sql_limit(limit)}",
@@ -350,6 +356,7 @@ def summaries(
             risk_level=RiskLevel(str(r[5])) if r[5] else None,
             next_review=parse_date(r[6]),
             marac_due=bool(r[7]),
+            last_activity=str(r[8]),
         )
         for r in rows
     ]
@@ -365,6 +372,7 @@ def sort_key(summary: CaseSummary, order_by: str) -> object:
         "status": summary.status.value,
         "risk": risk_rank.get(summary.risk_level.value if summary.risk_level else "", 0),
         "next_review": summary.next_review.isoformat() if summary.next_review else "9999-12-31",
+        "activity": summary.last_activity,
     }[order_by]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from app.crypto.connection import Connection
 from app.models.convert import date_text, parse_date
 from app.models.db import read
@@ -86,3 +88,20 @@ def history(conn: Connection, person_id: int) -> list[Consent]:
         conn, f"SELECT {_COLUMNS} FROM consents WHERE person_id = ? ORDER BY id", (person_id,)
     )
     return [_consent(r) for r in rows]
+
+
+def overdue_reviews(
+    conn: Connection, today: dt.date, where: str, params: tuple[object, ...]
+) -> int:
+    """How many consent decisions in force have a review date before ``today``, for people on
+    cases still being worked that pass the access condition ``where`` on ``c``."""
+    rows = read(
+        conn,
+        "SELECT count(*) FROM consents k WHERE k.id IN ("
+        "SELECT max(id) FROM consents GROUP BY person_id, purpose, target) "
+        "AND k.review_date IS NOT NULL AND k.review_date < ? AND EXISTS ("
+        "SELECT 1 FROM case_people cp JOIN cases c ON c.id = cp.case_id "
+        f"WHERE cp.person_id = k.person_id AND c.status != 'closed' AND ({where}))",
+        (today.isoformat(), *params),
+    )
+    return int(str(rows[0][0])) if rows else 0

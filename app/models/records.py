@@ -294,6 +294,7 @@ class ShareToReview:
     share: Share
     reference: str  # the case's
     recorded_by_name: str
+    overdue: bool = False  # its 48 hours have passed (the services set it from their clock)
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,7 @@ class CaseSummary:
     risk_level: RiskLevel | None
     next_review: dt.date | None
     marac_due: bool = False
+    last_activity: str = ""  # when the case or a note on it last changed (a clock stamp)
 
 
 @dataclass(frozen=True)

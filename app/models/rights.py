@@ -127,6 +127,7 @@ class SignOff:
     note: str
     pack_sha256: str
     signed_by_name: str = ""
+    sole_manager_reason: str = ""  # why the manager who prepared the pack signed it too
 
 
 @dataclass(frozen=True)
@@ -425,21 +426,41 @@ def decisions(conn: Connection, request_id: int) -> list[Decision]:
 
 
 def add_signoff(
-    conn: Connection, request_id: int, user_id: int, now: str, note: str, pack_sha256: str
+    conn: Connection,
+    request_id: int,
+    user_id: int,
+    now: str,
+    note: str,
+    pack_sha256: str,
+    sole_manager_reason: str = "",
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO sar_signoffs (request_id, signed_by, signed_at, note, pack_sha256) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (request_id, user_id, now, note, pack_sha256),
+        "INSERT INTO sar_signoffs (request_id, signed_by, signed_at, note, pack_sha256, "
+        "sole_manager_reason) VALUES (?, ?, ?, ?, ?, ?)",
+        (request_id, user_id, now, note, pack_sha256, sole_manager_reason),
     )
     return int(cur.lastrowid or 0)
+
+
+def mark_pack_prepared(conn: Connection, request_id: int, user_id: int) -> None:
+    """Record the first manager to build the request's pack (later ones change nothing)."""
+    conn.execute(
+        "UPDATE rights_requests SET pack_prepared_by = ? WHERE id = ? AND pack_prepared_by IS NULL",
+        (user_id, request_id),
+    )
+
+
+def pack_prepared_by(conn: Connection, request_id: int) -> int | None:
+    rows = read(conn, "SELECT pack_prepared_by FROM rights_requests WHERE id = ?", (request_id,))
+    return None if not rows or rows[0][0] is None else int(str(rows[0][0]))
 
 
 def signoffs(conn: Connection, request_id: int) -> list[SignOff]:
     rows = read(
         conn,
         "SELECT s.id, s.request_id, s.signed_by, s.signed_at, s.note, s.pack_sha256, "
-        "COALESCE(u.username, '') FROM sar_signoffs s LEFT JOIN users u ON u.id = s.signed_by "
+        "COALESCE(u.username, ''), s.sole_manager_reason "
+        "FROM sar_signoffs s LEFT JOIN users u ON u.id = s.signed_by "
         "WHERE s.request_id = ? ORDER BY s.id",
         (request_id,),
     )
@@ -452,6 +473,7 @@ def signoffs(conn: Connection, request_id: int) -> list[SignOff]:
             note=str(r[4]),
             pack_sha256=str(r[5]),
             signed_by_name=str(r[6]),
+            sole_manager_reason=str(r[7]),
         )
         for r in rows
     ]

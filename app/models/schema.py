@@ -530,7 +530,16 @@ def _v8(conn: Connection) -> None:
     conn.execute("CREATE INDEX drafts_by_case ON drafts (case_id)")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(conn: Connection) -> None:
+    """Four eyes on an alleged perpetrator's pack: who prepared it (the first manager to build
+    it), and why the sign-off came from that same manager when no other was available. Case
+    lists start with the newest activity first, so that order gets an index."""
+    conn.execute("CREATE INDEX cases_by_activity ON cases (updated_at, reference)")
+    conn.execute("ALTER TABLE rights_requests ADD COLUMN pack_prepared_by INTEGER")
+    conn.execute("ALTER TABLE sar_signoffs ADD COLUMN sole_manager_reason TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -506,8 +506,19 @@ def list_users(session: Session) -> list[User]:
     return users.all_users(session.conn)
 
 
-def add_user(session: Session, username: str, password: str, roles: frozenset[Role]) -> int:
-    """Add a user who signs in with ``password``; returns the new user's id."""
+def add_user(
+    session: Session,
+    username: str,
+    password: str,
+    roles: frozenset[Role],
+    *,
+    must_change: bool = True,
+) -> int:
+    """Add a user who signs in with ``password``; returns the new user's id.
+
+    The admin chose that password, so by default it is a first password the user must change
+    at their first sign-in (as after a reset). ``must_change=False`` is for synthetic
+    training accounts and test stores only."""
     session.require(Role.ADMIN)
     name = check_username(username)
     if users.by_name(session.conn, name) is not None:
@@ -516,7 +527,9 @@ def add_user(session: Session, username: str, password: str, roles: frozenset[Ro
         raise InvalidInput("Give the user at least one role.")
     check_password(password, name, _service_name(session))
     kdf = _kdf(settings.get(session.conn, settings.KDF))
-    slot_id = session.vault.write_user_slot(name, password, admin=Role.ADMIN in roles, kdf=kdf)
+    slot_id = session.vault.write_user_slot(
+        name, password, admin=Role.ADMIN in roles, kdf=kdf, must_change=must_change
+    )
     try:
         with transaction(session.conn):
             user_id = users.insert(session.conn, name, roles, slot_id, session.now())
@@ -650,3 +663,9 @@ def set_idle_lock_minutes(session: Session, minutes: int) -> None:
 def may_manage_users(session: Session) -> bool:
     """Whether the user manages users, key slots and the store's settings."""
     return session.has(Role.ADMIN)
+
+
+def may_change_own_password(session: Session) -> bool:
+    """Whether the user may choose a new password for themselves (:func:`change_password`):
+    everyone signed in with a role, whatever it is."""
+    return session.has(*Role)

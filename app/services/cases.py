@@ -254,6 +254,7 @@ def list_cases(
     risk: RiskLevel | None = None,
     worker_id: int | None = None,
     marac_due: bool | None = None,
+    not_closed: bool = False,
     order_by: str = "reference",
     descending: bool = False,
     after_reference: str = "",
@@ -265,7 +266,8 @@ def list_cases(
     ``case_model.sort_key(row, order_by)``."""
     if order_by not in case_model.SORT_KEYS:
         raise InvalidInput(
-            "Cases can be sorted by reference, client, worker, status, risk or next review."
+            "Cases can be sorted by reference, client, worker, status, risk, next review or "
+            "last activity."
         )
     session.require(*access.CASE_ROLES)
     where, params = access.condition(session)
@@ -282,6 +284,9 @@ def list_cases(
     if marac_due is not None:
         clauses.append("c.marac_due = ?")
         extra.append(int(marac_due))
+    if not_closed:
+        clauses.append("c.status != ?")
+        extra.append(CaseStatus.CLOSED.value)
     return case_model.summaries(
         session.conn,
         where=" AND ".join(clauses),

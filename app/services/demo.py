@@ -116,7 +116,9 @@ def add_demo_accounts(session: Session, seed: int) -> list[DemoAccount]:
     added = []
     for account in demo_accounts(seed):
         if users.by_name(session.conn, account.username) is None:
-            accounts.add_user(session, account.username, account.password, account.roles)
+            accounts.add_user(
+                session, account.username, account.password, account.roles, must_change=False
+            )
             added.append(account)
     return added
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.errors import InvalidInput
+from app.models import cases as case_model
 from app.models import notes as note_model
 from app.models import search as search_model
 from app.models.db import transaction
@@ -40,6 +41,7 @@ def add_note(
             session.conn, case_id, kind, when, body.strip(), session.user_id, session.now()
         )
         search_model.index_note(session.conn, case_id, note_id, body, new=True)
+        case_model.touch(session.conn, case_id, session.now())
         audit.record(
             session.conn,
             session.user_id,
@@ -87,6 +89,7 @@ def correct_note(session: Session, note_id: int, new_body: str, reason: str) -> 
             session.now(),
         )
         search_model.index_note(session.conn, note.case_id, note_id, new_body)
+        case_model.touch(session.conn, note.case_id, session.now())
         audit.record(
             session.conn,
             session.user_id,
@@ -105,6 +108,7 @@ def mark_disputed(session: Session, note_id: int, reason: str) -> None:
         note_model.add_revision(
             session.conn, note_id, "disputed", "", reason.strip(), session.user_id, session.now()
         )
+        case_model.touch(session.conn, note.case_id, session.now())
         audit.record(
             session.conn,
             session.user_id,

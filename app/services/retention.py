@@ -207,29 +207,34 @@ def approve(session: Session, references: Sequence[str], reason: str = "") -> in
 def extend(session: Session, reference: str, reason: str, until: dt.date) -> None:
     """Keep a due case until ``until``, when it comes back for review; the reason is kept with
     the decision (and destroyed with the case)."""
+    extend_many(session, [reference], reason, until)
+
+
+def extend_many(session: Session, references: Sequence[str], reason: str, until: dt.date) -> int:
+    """Keep several due cases until ``until`` with one reason, all or none, in one
+    transaction; returns how many were extended."""
     session.require(Role.ADMIN)
+    if not references:
+        raise InvalidInput("Choose at least one case to keep longer.")
     if len(reason.strip()) < MIN_REASON:
         raise InvalidInput("Give the reason for keeping the case longer (a short sentence).")
     if until <= today(session):
         raise InvalidInput("The new review date must be in the future.")
-    item = _due_now(session, reference)
+    items = {i.case_id: i for i in (_due_now(session, r) for r in references)}
+    now = session.now()
     with transaction(session.conn):
-        model.add_decision(
-            session.conn,
-            item,
-            Decision.EXTEND,
-            reason.strip(),
-            until,
-            session.user_id,
-            session.now(),
-        )
-        audit.record(
-            session.conn,
-            session.user_id,
-            audit.RETENTION_EXTENDED,
-            _case_line(item.case_id),
-            f"until={until.isoformat()}",
-        )
+        for item in items.values():
+            model.add_decision(
+                session.conn, item, Decision.EXTEND, reason.strip(), until, session.user_id, now
+            )
+            audit.record(
+                session.conn,
+                session.user_id,
+                audit.RETENTION_EXTENDED,
+                _case_line(item.case_id),
+                f"until={until.isoformat()}",
+            )
+    return len(items)
 
 
 # -- the purge ----------------------------------------------------------------------------------

@@ -927,10 +927,13 @@ def _build(session: Session, request: RightsRequest) -> SarPack:
 
 
 def preview(session: Session, request_id: int) -> SarPack:
-    """The pack as it stands, with every redacted run and why (for the review screen)."""
+    """The pack as it stands, with every redacted run and why (for the review screen). The
+    first manager to build a request's pack is recorded as the one who prepared it."""
     request = _load(session, request_id)
     pack = _build(session, request)
     with transaction(session.conn):
+        if request.status is RequestStatus.OPEN:
+            rights_model.mark_pack_prepared(session.conn, request_id, session.user_id)
         audit.record(session.conn, session.user_id, audit.SAR_PREVIEWED, _line(request_id))
     return pack
 
@@ -1021,22 +1024,106 @@ def redaction_log(session: Session, request_id: int) -> list[Decision]:
     return rights_model.decisions(session.conn, request_id)
 
 
-def sign_off(session: Session, request_id: int, note: str = "") -> int:
-    """A manager's sign-off of the pack exactly as it now stands (a later change to what would
-    be disclosed needs a new sign-off)."""
+MIN_SOLE_REASON = 10  # "why no other manager could sign" is a short sentence at least
+
+
+@dataclass(frozen=True)
+class SignOffFacts:
+    """What a manager is about to sign off, and whether they prepared the pack themselves."""
+
+    reference: str
+    subject: str
+    entries: int  # the pack's entries (notes, case details, shares ...) across its sections
+    digest: str  # SHA-256 of the content that goes out: exactly what the sign-off approves
+    prepared_by: tuple[str, ...]  # the managers who built the pack or decided on its parts
+    you_prepared: bool  # then another manager must sign, or the reason none could be recorded
+    other_managers: int  # enabled managers other than the signer
+
+
+def _preparers(session: Session, request_id: int) -> set[int]:
+    """The first manager to build the pack and everyone who decided on a part of it."""
+    first = rights_model.pack_prepared_by(session.conn, request_id)
+    deciders = {
+        d.decided_by
+        for d in rights_model.decisions(session.conn, request_id)
+        if not d.reason.startswith(EXPORT_MARK)
+    }
+    return deciders | ({first} if first is not None else set())
+
+
+def signoff_facts(session: Session, request_id: int) -> SignOffFacts:
+    """The facts the sign-off dialog shows before a manager signs (managers)."""
     session.require(Role.MANAGER)
     request = _load_open(session, request_id)
     pack = _build(session, request)
+    preparers = _preparers(session, request_id)
+    people = user_model.all_users(session.conn)
+    names = {u.id: u.username for u in people}
+    return SignOffFacts(
+        reference=request.reference,
+        subject=request.subject_name or request.subject_note,
+        entries=sum(len(section.entries) for section in pack.sections),
+        digest=pack.digest,
+        prepared_by=tuple(sorted(names.get(i, f"user {i}") for i in preparers)),
+        you_prepared=session.user_id in preparers,
+        other_managers=sum(
+            1
+            for u in people
+            if Role.MANAGER in u.roles and not u.disabled and u.id != session.user_id
+        ),
+    )
+
+
+def sign_off(
+    session: Session,
+    request_id: int,
+    note: str,
+    *,
+    sole_manager_reason: str = "",
+    expected_sha256: str | None = None,
+) -> int:
+    """A manager's sign-off of the pack exactly as it now stands (a later change to what would
+    be disclosed needs a new sign-off), with a note saying what was checked.
+
+    Four eyes: a manager who prepared the pack (built it first, or decided on a part of it)
+    may sign it off only with the reason no other manager was available, which is kept with
+    the sign-off. ``expected_sha256`` is the digest the signer was shown: a pack that changed
+    since is refused rather than signed unseen."""
+    session.require(Role.MANAGER)
+    request = _load_open(session, request_id)
+    if not note.strip():
+        raise InvalidInput("Add a note saying what you checked before signing the pack off.")
+    pack = _build(session, request)
+    if expected_sha256 is not None and expected_sha256 != pack.digest:
+        raise PackRefused(
+            f"Request {request.reference}: the pack changed while you were reading it; "
+            "look at it again before signing it off."
+        )
+    reason = sole_manager_reason.strip()
+    if session.user_id in _preparers(session, request_id):
+        if len(reason) < MIN_SOLE_REASON:
+            raise PackRefused(
+                f"Request {request.reference}: you prepared this pack, so another manager must "
+                "sign it off; if no other manager is available, say why."
+            )
+    else:
+        reason = ""
     with transaction(session.conn):
         signoff_id = rights_model.add_signoff(
-            session.conn, request_id, session.user_id, session.now(), note.strip(), pack.digest
+            session.conn,
+            request_id,
+            session.user_id,
+            session.now(),
+            note.strip(),
+            pack.digest,
+            reason,
         )
         audit.record(
             session.conn,
             session.user_id,
             audit.SAR_SIGNED_OFF,
             _line(request_id),
-            f"signoff:{signoff_id}",
+            f"signoff:{signoff_id}" + (" sole_manager" if reason else ""),
         )
     return signoff_id
 

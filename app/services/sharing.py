@@ -8,6 +8,7 @@ review within 48 hours. Nothing in the log is ever changed: reviews are added be
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
@@ -30,7 +31,7 @@ from app.models.records import (
 )
 from app.models.users import Role
 from app.services import access, audit
-from app.services.session import Session
+from app.services.session import Session, moment_of
 
 REVIEW_WITHIN = dt.timedelta(hours=48)
 # Whose consent a share needs: everyone on the case but professionals acting in their role.
@@ -177,7 +178,11 @@ def awaiting_review(session: Session) -> list[ShareToReview]:
     their case's reference and who recorded them."""
     session.require(Role.MANAGER)
     where, params = access.condition(session)
-    return share_model.awaiting_review(session.conn, where, params)
+    now = session.moment()
+    return [
+        dataclasses.replace(item, overdue=moment_of(item.share.review_due) < now)
+        for item in share_model.awaiting_review(session.conn, where, params)
+    ]
 
 
 def shares(session: Session, case_id: int) -> list[Share]:

@@ -46,7 +46,14 @@ from app.ui.forms import ChoiceBox, enum_combo
 from app.ui.i18n import translate
 from app.ui.record_table import RECORD_ROLE, Column, RecordTable
 from app.ui.store_calls import StoreCalls
-from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message
+from app.ui.widgets import (
+    fit_columns,
+    heading,
+    message_label,
+    paragraph,
+    set_message,
+    show_cut_text,
+)
 
 PAGE_SIZE = 100
 SEARCH_DELAY_MS = 300
@@ -57,7 +64,10 @@ Index = QModelIndex | QPersistentModelIndex
 
 # What each column of the case list sorts by (``order_by`` for ``cases.list_cases``), in
 # column order.
-SORT_ORDERS = ("reference", "client", "worker", "status", "risk", "next_review")
+SORT_ORDERS = ("reference", "client", "worker", "status", "risk", "next_review", "activity")
+# Where My cases and Team cases start: the cases still being worked, newest activity first.
+NOT_CLOSED = "not_closed"  # the status filter's choice for referrals and open cases together
+STARTING_ORDER = ("activity", True)
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class CaseFilter:
     risk: RiskLevel | None = None
     worker_id: int | None = None
     marac_due: bool | None = None
+    not_closed: bool = False  # referrals and open cases, not closed ones
 
 
 def risk_text(summary: CaseSummary) -> str:
@@ -87,6 +98,7 @@ def case_columns() -> list[Column[CaseSummary]]:
         Column(translate("CaseList", "Status"), lambda c: labels.status(c.status)),
         Column(translate("CaseList", "Risk"), risk_text),
         Column(translate("CaseList", "Next review"), lambda c: labels.date(c.next_review)),
+        Column(translate("CaseList", "Last activity"), lambda c: labels.moment(c.last_activity)),
     ]
 
 
@@ -106,6 +118,8 @@ def order_text(order_by: str, descending: bool) -> str:
         ("risk", True): t("CaseList", "by risk, highest first"),
         ("next_review", False): t("CaseList", "by next review, soonest first"),
         ("next_review", True): t("CaseList", "by next review, latest first"),
+        ("activity", False): t("CaseList", "by last activity, oldest first"),
+        ("activity", True): t("CaseList", "newest activity first"),
     }
     return phrases[(order_by, descending)]
 
@@ -123,6 +137,7 @@ class CaseListModel(QAbstractTableModel):
         parent: QObject | None = None,
         *,
         page_size: int = PAGE_SIZE,
+        order: tuple[str, bool] = (SORT_ORDERS[0], False),
     ) -> None:
         super().__init__(parent)
         self._calls = calls
@@ -133,8 +148,7 @@ class CaseListModel(QAbstractTableModel):
         self._exhausted = False
         self._loading = False
         self._generation = 0
-        self._order_by = SORT_ORDERS[0]
-        self._descending = False
+        self._order_by, self._descending = order
         self.pages_fetched = 0
 
     # -- what the tests and the page read ------------------------------------------------------
@@ -224,6 +238,7 @@ class CaseListModel(QAbstractTableModel):
             return cases.list_cases(
                 session,
                 status=chosen.status,
+                not_closed=chosen.not_closed,
                 risk=chosen.risk,
                 worker_id=chosen.worker_id,
                 marac_due=chosen.marac_due,
@@ -284,7 +299,11 @@ class CaseListModel(QAbstractTableModel):
         if not (0 <= row < len(self._rows) and 0 <= column < len(self._columns)):
             return None
         summary = self._rows[row]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.AccessibleTextRole,
+            Qt.ItemDataRole.ToolTipRole,  # the full text, when the column is too narrow
+        ):
             return self._columns[column].text(summary)
         if role == RECORD_ROLE:
             return summary
@@ -317,7 +336,9 @@ class CaseListModel(QAbstractTableModel):
 
 
 def search_columns() -> list[Column[SearchHit]]:
-    base = case_columns()
+    """The case columns but the last activity (hits come best match first), then where the
+    words were found."""
+    base = case_columns()[: SORT_ORDERS.index("activity")]
 
     def matched(hit: SearchHit) -> str:
         names = {
@@ -355,7 +376,10 @@ class CaseListPage(QWidget):
         parent: QWidget | None = None,
         *,
         page_size: int = PAGE_SIZE,
+        start_active: bool = False,
     ) -> None:
+        """``start_active``: start on the cases still being worked (referrals and open),
+        newest activity first, as the window's My cases and Team cases do."""
         super().__init__(parent)
         self._calls = calls
         self.mode = mode
@@ -375,7 +399,14 @@ class CaseListPage(QWidget):
         # theirs (and any opened by break-glass) anyway.
         own = self._user_id if mode == self.MINE and cases.may_manage(session) else None
         self._fixed_worker = own
-        self.model = CaseListModel(calls, CaseFilter(worker_id=own), self, page_size=page_size)
+        start_active = start_active and mode != self.SEARCH
+        self.model = CaseListModel(
+            calls,
+            CaseFilter(worker_id=own, not_closed=start_active),
+            self,
+            page_size=page_size,
+            order=STARTING_ORDER if start_active else (SORT_ORDERS[0], False),
+        )
         self.search_model = SearchResultsModel(self)
 
         self.search_field = QLineEdit()
@@ -384,12 +415,13 @@ class CaseListPage(QWidget):
             translate("CaseList", "Name, reference, phone, postcode or words from a note")
         )
         self.search_field.setClearButtonEnabled(True)
-        self.status_filter = enum_combo(
-            translate("CaseList", "Status filter"),
-            CaseStatus,
-            labels.status,
-            none_text=translate("CaseList", "All statuses"),
-        )
+        self.status_filter = ChoiceBox(translate("CaseList", "Status filter"))
+        self.status_filter.add_choice(translate("CaseList", "All statuses"), None)
+        self.status_filter.add_choice(translate("CaseList", "Open and referrals"), NOT_CLOSED)
+        for case_status in CaseStatus:
+            self.status_filter.add_choice(labels.status(case_status), case_status)
+        if start_active:
+            self.status_filter.set_value(NOT_CLOSED)
         self.risk_filter = enum_combo(
             translate("CaseList", "Risk filter"),
             (RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.STANDARD),
@@ -425,6 +457,7 @@ class CaseListPage(QWidget):
         self.table.setTabKeyNavigation(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        show_cut_text(self.table)
         self.table.verticalHeader().setVisible(False)
         # Fixed row heights: the view never measures rows it has not shown.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -490,6 +523,9 @@ class CaseListPage(QWidget):
         header.sortIndicatorChanged.connect(self._sort_changed)
         self.sort_choice.currentIndexChanged.connect(self._sort_chosen)
         self.table.activated.connect(self._activated)
+        # A new order or filter starts again from the top: left scrolled to the end of the old
+        # rows, the view would ask for a second page before anyone scrolled.
+        self.model.modelReset.connect(self.table.scrollToTop)
         self.model.page_loaded.connect(self._page_loaded)
         self.model.modelReset.connect(self._list_restarted)
         self.model.load_failed.connect(self._load_failed)
@@ -571,8 +607,10 @@ class CaseListPage(QWidget):
 
     def current_filter(self) -> CaseFilter:
         worker = self.worker_filter.value() if self.mode == self.TEAM else None
+        status = self.status_filter.value()
         return CaseFilter(
-            status=self.status_filter.value(),
+            status=None if status == NOT_CLOSED else status,
+            not_closed=status == NOT_CLOSED,
             risk=self.risk_filter.value(),
             worker_id=self._fixed_worker if self._fixed_worker is not None else worker,
             marac_due=self.marac_filter.value() if self.mode != self.SEARCH else None,
@@ -594,6 +632,8 @@ class CaseListPage(QWidget):
         header.setSectionsClickable(sortable)
         header.setSortIndicatorShown(sortable)
         self.sort_choice.setEnabled(sortable)
+        # Search hits come best match first: the choice would claim an order they are not in.
+        self.sort_choice.setVisible(sortable and self.mode != self.SEARCH)
 
     def _show_model(self, model: CaseListModel | SearchResultsModel) -> None:
         if self.table.model() is not model:
@@ -685,6 +725,7 @@ class CaseListPage(QWidget):
             h
             for h in self._hits
             if (chosen.status is None or h.case.status is chosen.status)
+            and (not chosen.not_closed or h.case.status is not CaseStatus.CLOSED)
             and (chosen.risk is None or h.case.risk_level is chosen.risk)
             and (chosen.marac_due is None or h.case.marac_due is chosen.marac_due)
             and (self.mode != self.MINE or h.case.worker == self._username)
@@ -724,7 +765,9 @@ class CaseListPage(QWidget):
             elif shown == 1:
                 text = translate("CaseList", "1 case found.")
             else:
-                text = translate("CaseList", "{count} cases found.").format(count=shown)
+                text = translate("CaseList", "{count} cases found, best matches first.").format(
+                    count=shown
+                )
             if len(self._hits) >= SEARCH_LIMIT:
                 text += " " + translate(
                     "CaseList", "Only the best {limit} are shown; type more to narrow it."

@@ -1,4 +1,5 @@
-"""The dialog a user meets after an admin reset: choose a new password before going on."""
+"""Choosing a new password: forced after any password an admin set (a new user's first
+password or a reset), or asked for from the main window's "Change my password"."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from app.services.session import Session
 from app.ui.errors import error_sentence, log_unexpected
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
+from app.ui.store_calls import StoreCalls
 from app.ui.tasks import Task, run_in_background
 from app.ui.widgets import add_row, heading, line_edit, message_label, paragraph, set_message
 
@@ -28,16 +30,31 @@ log = logging.getLogger("safecase.ui")
 
 
 class ChangePasswordDialog(QDialog):
-    """Current, new and confirm. Accepted once the new password is in place; rejecting it
-    means the user chose to sign out instead."""
+    """Current, new and confirm. Accepted once the new password is in place.
+
+    Forced (at sign-in, no ``calls``): rejecting it means the user chose to sign out instead.
+    Chosen (from the main window, with its ``calls`` and the service name read through them):
+    the change runs through the window's queue of store calls, and Cancel just closes."""
 
     password_changed = Signal()
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        parent: QWidget | None = None,
+        *,
+        calls: StoreCalls | None = None,
+        service_name: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self._session = session
-        self._service_name = accounts.service_name(session)
+        self._calls = calls
+        self.forced = calls is None
+        self._service_name = (
+            service_name if service_name is not None else accounts.service_name(session)
+        )
         self._task: Task | None = None
+        self._changing = False
 
         self.setWindowTitle(translate("ChangePasswordDialog", "Safecase"))
         self.setModal(True)
@@ -53,8 +70,22 @@ class ChangePasswordDialog(QDialog):
         self.change_button = QPushButton(translate("ChangePasswordDialog", "&Change password"))
         self.change_button.setAccessibleName(translate("ChangePasswordDialog", "Change password"))
         self.change_button.setDefault(True)
-        self.sign_out_button = QPushButton(translate("ChangePasswordDialog", "Sign &out"))
-        self.sign_out_button.setAccessibleName(translate("ChangePasswordDialog", "Sign out"))
+        if self.forced:
+            self.sign_out_button = QPushButton(translate("ChangePasswordDialog", "Sign &out"))
+            self.sign_out_button.setAccessibleName(translate("ChangePasswordDialog", "Sign out"))
+            intro = translate(
+                "ChangePasswordDialog",
+                "An admin set your password. Choose a new one of at least 12 characters, "
+                "known only to you, before you go on.",
+            )
+        else:
+            self.sign_out_button = QPushButton(translate("ChangePasswordDialog", "Cancel"))
+            self.sign_out_button.setAccessibleName(translate("ChangePasswordDialog", "Cancel"))
+            intro = translate(
+                "ChangePasswordDialog",
+                "Choose a new password of at least 12 characters. The old one stops working "
+                "at once.",
+            )
         self.sign_out_button.setAutoDefault(False)
 
         form = QFormLayout()
@@ -69,15 +100,7 @@ class ChangePasswordDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading(translate("ChangePasswordDialog", "Choose a new password")))
-        layout.addWidget(
-            paragraph(
-                translate(
-                    "ChangePasswordDialog",
-                    "An admin has reset your password. Choose a new one of at least 12 "
-                    "characters before you go on.",
-                )
-            )
-        )
+        layout.addWidget(paragraph(intro))
         layout.addLayout(form)
         layout.addWidget(self.problem_label)
         layout.addLayout(buttons)
@@ -93,13 +116,21 @@ class ChangePasswordDialog(QDialog):
         self.sign_out_button.clicked.connect(self.reject)
         self.current_field.setFocus()
 
-        # The store is open behind this dialog, so walking away from it signs out too.
-        self.idle_watcher = IdleWatcher(accounts.idle_lock_minutes(session), self)
+        # The store is open behind this dialog, so walking away from it signs out too. (From
+        # the main window, the window's own idle lock closes this dialog with everything else.)
+        self.idle_watcher = IdleWatcher(
+            accounts.idle_lock_minutes(session) if self.forced else 0, self
+        )
         self.idle_watcher.idle.connect(self._idle)
-        self.idle_watcher.start()
+        if self.forced:
+            self.idle_watcher.start()
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None or self._changing
 
     def _idle(self) -> None:
-        if self._task is not None:
+        if self.busy:
             self.idle_watcher.start()  # the password is being written; look again later
             return
         log.info("idle sign-out from the change-password dialog")
@@ -122,11 +153,11 @@ class ChangePasswordDialog(QDialog):
         return None
 
     def _check_password(self) -> None:
-        if self._task is None:
+        if not self.busy:
             set_message(self.problem_label, self._password_problem())
 
     def submit(self) -> None:
-        if self._task is not None:
+        if self.busy:
             return
         current, new = self.current_field.text(), self.new_field.text()
         if not current:
@@ -145,12 +176,22 @@ class ChangePasswordDialog(QDialog):
             set_message(self.problem_label, problem)
             self.new_field.setFocus()
             return
+        self._set_busy(True)
+        if self._calls is not None:
+            self._changing = self._calls.run(
+                lambda s: accounts.change_password(s, current, new),
+                self._changed,
+                self._failed,
+                receiver=self,
+            )
+            if not self._changing:
+                self._set_busy(False)
+            return
         session = self._session
 
         def change() -> None:
             accounts.change_password(session, current, new)
 
-        self._set_busy(True)
         self._task = run_in_background(change, on_success=self._changed, on_failure=self._failed)
 
     def _set_busy(self, busy: bool) -> None:
@@ -171,6 +212,7 @@ class ChangePasswordDialog(QDialog):
 
     def _changed(self, _result: object) -> None:
         self._task = None
+        self._changing = False
         self._set_busy(False)
         for field in (self.current_field, self.new_field, self.confirm_field):
             field.clear()
@@ -179,6 +221,7 @@ class ChangePasswordDialog(QDialog):
 
     def _failed(self, error: object) -> None:
         self._task = None
+        self._changing = False
         self._set_busy(False)
         if not isinstance(error, BaseException):
             error = RuntimeError("task failed without an exception")
@@ -189,12 +232,12 @@ class ChangePasswordDialog(QDialog):
         self.current_field.setFocus()
 
     def reject(self) -> None:
-        if self._task is not None:
+        if self.busy:
             return  # the new password is being written; let it finish
         super().reject()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._task is not None:
+        if self.busy:
             event.ignore()
             return
         super().closeEvent(event)

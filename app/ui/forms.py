@@ -649,6 +649,8 @@ class FormDialog(QDialog):
         self.draft_case: int | None = None
         self.draft_target: int | None = None
         self.draft_id: int | None = None
+        # More the opener needs to open it again, kept beside the values (the records chosen).
+        self.draft_also: dict[str, Any] = {}
         self._fields: list[QWidget] = []
         self.setWindowTitle(translate("forms", "Safecase"))
         self.setAccessibleName(title)
@@ -956,7 +958,8 @@ class FormDialog(QDialog):
         nothing to keep or the form cannot be opened again."""
         if not self._dirty or self._busy or not self.draft_kind:
             return None
-        values = {str(i): field_value(field) for i, field in enumerate(self._fields)}
+        values = {**self.draft_also}
+        values.update((str(i), field_value(field)) for i, field in enumerate(self._fields))
         return NewDraft(self.draft_kind, values, self.draft_case, self.draft_target)
 
     def restore_draft(self, draft_id: int, values: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -45,8 +45,20 @@ from shiboken6 import isValid
 
 from app.models.drafts import Draft
 from app.models.users import User
-from app.services import access, accounts, audit, cases, drafts, retention, rights, sar, sharing
+from app.services import (
+    access,
+    accounts,
+    audit,
+    cases,
+    drafts,
+    overdue,
+    retention,
+    rights,
+    sar,
+    sharing,
+)
 from app.services.drafts import NewDraft
+from app.services.overdue import OverdueCounts
 from app.services.session import Session
 from app.ui import labels
 from app.ui.audit_page import AuditPage
@@ -55,9 +67,11 @@ from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.case_view.plan import PLAN_DRAFT
 from app.ui.case_view.risk import DASH_DRAFT
+from app.ui.change_password import ChangePasswordDialog
 from app.ui.forms import FormDialog, confirm, let_draft_go
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
+from app.ui.record_table import OVERDUE_RED
 from app.ui.referral_dialog import NewReferralDialog
 from app.ui.retention_page import RetentionPage
 from app.ui.reviews_page import ReviewsPage
@@ -101,6 +115,7 @@ class MainWindow(QMainWindow):
         self.case_page: CasePage | None = None
         self.list_pages: list[CaseListPage] = []
         self._started: set[QWidget] = set()
+        self._titles: dict[QWidget, str] = {}  # each area's title without its overdue count
         self.waiting_drafts: list[Draft] = []  # kept at the last lock, to open again
         self._case_tab: int | None = None  # the case's tab on screen at the last lock
 
@@ -108,6 +123,9 @@ class MainWindow(QMainWindow):
         idle_minutes = accounts.idle_lock_minutes(session)
         training = accounts.is_training_store(session)
         self._build_actions()
+        may_change_password = accounts.may_change_own_password(session)
+        self.change_password_action.setVisible(may_change_password)
+        self.change_password_action.setEnabled(may_change_password)
         self.calls = StoreCalls(session, self, window=self, lock_action=self.lock_action)
 
         self.banner = QLabel(
@@ -163,7 +181,11 @@ class MainWindow(QMainWindow):
         self.user_label.setAccessibleName(translate("MainWindow", "Signed in as"))
         self.statusBar().addPermanentWidget(self.user_label)
 
+        self._building = True  # no area starts loading until the starting one is chosen
         self._build_areas(session)
+        self._building = False
+        self._area_chosen(self.starting_row())
+        self.count_overdue()
 
         self.idle_watcher = IdleWatcher(idle_minutes, self)
         self.idle_watcher.idle.connect(self._idle)
@@ -187,6 +209,10 @@ class MainWindow(QMainWindow):
         )
         self.sign_out_action = QAction(t("MainWindow", "Sign &out"), self)
         self.sign_out_action.setToolTip(t("MainWindow", "Sign out of Safecase"))
+        self.change_password_action = QAction(t("MainWindow", "Change my &password…"), self)
+        self.change_password_action.setToolTip(
+            t("MainWindow", "Choose a new password; the old one stops working at once")
+        )
         self.new_referral_action = QAction(t("MainWindow", "New &referral…"), self)
         self.new_referral_action.setShortcut(QKeySequence(NEW_REFERRAL_SHORTCUT))
         self.new_referral_action.setToolTip(t("MainWindow", "Start a new case (Ctrl+Shift+N)"))
@@ -209,6 +235,8 @@ class MainWindow(QMainWindow):
         self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
 
         menu = self.menuBar().addMenu(t("MainWindow", "&Safecase"))
+        menu.addAction(self.change_password_action)
+        menu.addSeparator()
         menu.addAction(self.lock_action)
         menu.addAction(self.sign_out_action)
 
@@ -226,6 +254,7 @@ class MainWindow(QMainWindow):
 
         self.lock_action.triggered.connect(self.lock_requested)
         self.sign_out_action.triggered.connect(self.sign_out)
+        self.change_password_action.triggered.connect(self.change_password)
         self.new_referral_action.triggered.connect(self.new_referral)
         self.find_action.triggered.connect(self.find_case)
         self.break_glass_action.triggered.connect(self.break_glass_by_reference)
@@ -259,14 +288,18 @@ class MainWindow(QMainWindow):
             self.case_menu.setEnabled(False)
             self.new_note_action.setEnabled(False)
 
-            self.my_cases = CaseListPage(self.calls, session, CaseListPage.MINE)
+            # Both start on the cases still being worked, newest activity first.
+            self.my_cases = CaseListPage(self.calls, session, CaseListPage.MINE, start_active=True)
             self.add_area(t("MainWindow", "My cases"), self.my_cases)
             if self.is_manager:
-                self.team_cases = CaseListPage(self.calls, session, CaseListPage.TEAM)
+                self.team_cases = CaseListPage(
+                    self.calls, session, CaseListPage.TEAM, start_active=True
+                )
                 self.add_area(t("MainWindow", "Team cases"), self.team_cases)
             if sharing.may_review(session):
                 self.reviews_page = ReviewsPage(self.calls, lock_action=self.lock_action)
                 self.reviews_page.case_chosen.connect(self.open_case)
+                self.reviews_page.reviewed.connect(self.count_overdue)
                 self.add_area(t("MainWindow", "Shares to review"), self.reviews_page)
             self.search_page = CaseListPage(self.calls, session, CaseListPage.SEARCH)
             self.add_area(t("MainWindow", "Search"), self.search_page)
@@ -282,6 +315,7 @@ class MainWindow(QMainWindow):
             self.sar_page = SarPage(
                 self.calls, can_prepare=sar.may_prepare_packs(session), lock_action=self.lock_action
             )
+            self.sar_page.records_loaded.connect(self.count_overdue)
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
         if accounts.may_manage_users(session):
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
@@ -328,6 +362,7 @@ class MainWindow(QMainWindow):
     def add_area(self, title: str, page: QWidget) -> int:
         """Add an area to the navigation list, with the page it shows; returns its row."""
         self.navigation.addItem(title)
+        self._titles[page] = title
         self.pages.addWidget(page)
         loaded = getattr(page, "records_loaded", None)
         if isinstance(loaded, SignalInstance):
@@ -338,6 +373,49 @@ class MainWindow(QMainWindow):
             self.navigation.setCurrentRow(0)
         return self.navigation.count() - 1
 
+    # -- what is overdue --------------------------------------------------------------------------
+
+    def count_overdue(self, *_args: object) -> None:
+        """Ask how much is overdue; the areas that list it say how many."""
+        if self._session is not None:
+            self.calls.run(overdue.counts, self._overdue_arrived, lambda _e: None, receiver=self)
+
+    def _overdue_arrived(self, counts: OverdueCounts) -> None:
+        t = translate
+        # Consent reviews: the manager's Team cases, a caseworker's own My cases.
+        consent_page = getattr(self, "team_cases", None)
+        if consent_page is None:
+            consent_page = getattr(self, "my_cases", None)
+        shown = {
+            getattr(self, "reviews_page", None): counts.shares,
+            getattr(self, "sar_page", None): counts.requests,
+        }
+        for page, title in self._titles.items():
+            row = self.pages.indexOf(page)
+            item = self.navigation.item(row) if row >= 0 else None
+            if item is None:
+                continue
+            n = counts.consent_reviews if page is consent_page else shown.get(page, 0)
+            if page is consent_page and n == 1:
+                text = t("MainWindow", "{title} (1 consent review overdue)").format(title=title)
+            elif page is consent_page and n:
+                text = t("MainWindow", "{title} ({n} consent reviews overdue)").format(
+                    title=title, n=n
+                )
+            elif n:
+                text = t("MainWindow", "{title} ({n} overdue)").format(title=title, n=n)
+            else:
+                text = title
+            item.setText(text)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
+            font = item.font()
+            font.setBold(bool(n))
+            item.setFont(font)
+            item.setForeground(QBrush(QColor(OVERDUE_RED)) if n else QBrush())
+        # The titles grew or shrank: the list is as wide as its longest, so none is cut short.
+        frame = 2 * self.navigation.frameWidth()
+        self.navigation.setMinimumWidth(self.navigation.sizeHintForColumn(0) + frame + 8)
+
     def area_titles(self) -> list[str]:
         return [self.navigation.item(i).text() for i in range(self.navigation.count())]
 
@@ -346,7 +424,19 @@ class MainWindow(QMainWindow):
         if row >= 0:
             self.navigation.setCurrentRow(row)
 
+    def starting_row(self) -> int:
+        """Whoever the services offer Team cases to (``cases.may_manage``: managers) starts
+        there; everyone else on their first area (a caseworker's My cases)."""
+        if self.is_manager and self.case_roles:
+            return self.pages.indexOf(self.team_cases)
+        return 0
+
     def _area_chosen(self, row: int) -> None:
+        if self._building:
+            return
+        if self.navigation.currentRow() != row:
+            self.navigation.setCurrentRow(row)  # comes back here through the signal
+            return
         self.pages.setCurrentIndex(row)
         page = self.pages.widget(row)
         if page is None or page in self._started or self._session is None:
@@ -367,6 +457,27 @@ class MainWindow(QMainWindow):
             page = self.search_page
             self.show_area(page)
         page.focus_search()
+
+    def change_password(self) -> None:
+        """Safecase > Change my password: the service name first (the strength check uses it),
+        then the dialog, whose change runs through this window's queue of store calls."""
+        if self._session is None or not self.change_password_action.isEnabled():
+            return
+        self.calls.run(accounts.service_name, self._open_change_password, receiver=self)
+
+    def _open_change_password(self, service_name: str) -> None:
+        session = self._session
+        if session is None:
+            return
+        dialog = ChangePasswordDialog(session, self, calls=self.calls, service_name=service_name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.password_changed.connect(
+            lambda: self.statusBar().showMessage(
+                translate("MainWindow", "Your password is changed."), 10_000
+            )
+        )
+        self.dialog = dialog
+        dialog.open()
 
     def new_note(self) -> None:
         page = self.case_page
@@ -416,6 +527,7 @@ class MainWindow(QMainWindow):
             self.open_case(case_id)
 
     def refresh(self) -> None:
+        self.count_overdue()
         page = self.pages.currentWidget()
         if isinstance(page, CaseListPage):
             page.refresh()
@@ -425,6 +537,7 @@ class MainWindow(QMainWindow):
             page.refresh()
 
     def refresh_lists(self, *_args: object) -> None:
+        self.count_overdue()
         for page in self.list_pages:
             if page in self._started:
                 page.refresh()
@@ -554,6 +667,7 @@ class MainWindow(QMainWindow):
                 clear()
         self.case_page = None
         self.list_pages = []
+        self._titles.clear()
         self._started.clear()
         self.navigation.clear()
         while (page := self.pages.widget(0)) is not None:

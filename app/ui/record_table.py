@@ -20,12 +20,21 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtWidgets import QAbstractItemView
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QStyle
+
+from app.ui.i18n import translate
 
 R = TypeVar("R")
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+FLAGGED_ROLE = Qt.ItemDataRole.UserRole + 2  # True for a row the list marks as overdue
 Index = QModelIndex | QPersistentModelIndex
+OVERDUE_RED = "#b00020"  # the warning banner's red, readable on white and on the row colours
+
+
+def overdue_text() -> str:
+    return translate("RecordTable", "Overdue")
 
 
 @dataclass(frozen=True)
@@ -36,12 +45,23 @@ class Column(Generic[R]):
 
 
 class RecordTable(QAbstractTableModel, Generic[R]):
-    """Rows are records; each column turns a record into text."""
+    """Rows are records; each column turns a record into text.
 
-    def __init__(self, columns: Sequence[Column[R]], parent: QObject | None = None) -> None:
+    ``flagged(record)`` marks a row as overdue: red bold text, a warning icon in its first
+    cell, and "Overdue" read out first by screen readers (never colour alone).
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[Column[R]],
+        parent: QObject | None = None,
+        *,
+        flagged: Callable[[R], bool] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._columns = tuple(columns)
         self._records: list[R] = []
+        self._flagged = flagged
 
     @property
     def records(self) -> list[R]:
@@ -87,10 +107,25 @@ class RecordTable(QAbstractTableModel, Generic[R]):
             return None
         record = self._records[row]
         spec = self._columns[column]
+        flagged = self._flagged is not None and self._flagged(record)
+        if flagged and column == 0:
+            if role == Qt.ItemDataRole.AccessibleTextRole:
+                return f"{overdue_text()}: {spec.text(record)}"
+            if role == Qt.ItemDataRole.DecorationRole:
+                return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        if flagged and role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(QColor(OVERDUE_RED))
+        if flagged and role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == FLAGGED_ROLE:
+            return flagged
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return spec.text(record)
-        if role == Qt.ItemDataRole.ToolTipRole and spec.tooltip is not None:
-            return spec.tooltip(record)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # The full text, for a cell too narrow for it (the view shows it only then).
+            return spec.tooltip(record) if spec.tooltip is not None else spec.text(record)
         if role == RECORD_ROLE:
             return record
         return None
@@ -113,16 +148,21 @@ class RecordTable(QAbstractTableModel, Generic[R]):
 
 
 def select_record(
-    table: QAbstractItemView, model: RecordTable[R], chosen: Callable[[R], bool]
+    table: QAbstractItemView,
+    model: RecordTable[R],
+    chosen: Callable[[R], bool],
+    *,
+    every: bool = False,
 ) -> bool:
-    """Make the first record ``chosen`` picks the table's current row; False if there is none
-    (a form kept at a lock opens again on the record it was about)."""
-    for row, record in enumerate(model.records):
-        if chosen(record):
-            table.selectionModel().setCurrentIndex(
-                model.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-            return True
-    return False
+    """Make the first record ``chosen`` picks the table's current row, and with ``every`` select
+    each other record it picks too; False if there is none (a form kept at a lock opens again
+    on the records it was about)."""
+    rows = [row for row, record in enumerate(model.records) if chosen(record)]
+    if not rows:
+        return False
+    flags = QItemSelectionModel.SelectionFlag
+    selection = table.selectionModel()
+    selection.setCurrentIndex(model.index(rows[0], 0), flags.ClearAndSelect | flags.Rows)
+    for row in rows[1:] if every else []:
+        selection.select(model.index(row, 0), flags.Select | flags.Rows)
+    return True

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.errors import InvalidInput
 from app.models.drafts import Draft
@@ -64,6 +64,7 @@ def _rule(item: Schedule) -> str:
 
 
 DRAFT_PREFIX = "retention:"  # the kinds of draft the decisions are kept as
+DRAFT_CASES = "cases"  # in a decision's draft: the ids of the cases it was about
 
 
 class ProgressRelay(QObject):
@@ -75,8 +76,32 @@ class ProgressRelay(QObject):
         self.moved.emit(done, total)
 
 
+LISTED_REFERENCES = 20  # a summary names this many references, then "and N more"
+
+
+def references_text(references: list[str]) -> str:
+    """The references a decision covers, shortened after LISTED_REFERENCES."""
+    shown = ", ".join(references[:LISTED_REFERENCES])
+    more = len(references) - LISTED_REFERENCES
+    if more > 0:
+        shown += translate("RetentionPage", " and {n} more").format(n=more)
+    return shown
+
+
+def left_out_text(left_out: dict[str, list[str]]) -> str:
+    """Why some chosen cases are not in the decision (blocked, approved already)."""
+    lines = [
+        translate("RetentionPage", "Left out, {why}: {references}.").format(
+            why=why, references=references_text(refs)
+        )
+        for why, refs in left_out.items()
+        if refs
+    ]
+    return "\n".join(lines)
+
+
 class ApproveDialog(FormDialog):
-    """Approve the destruction of the chosen due cases, with a reason."""
+    """Approve the destruction of the chosen due cases, with one reason; a summary first."""
 
     def __init__(
         self,
@@ -85,16 +110,19 @@ class ApproveDialog(FormDialog):
         parent: QWidget | None = None,
         *,
         lock_action: QAction | None = None,
+        left_out: dict[str, list[str]] | None = None,
     ) -> None:
+        intro = translate(
+            "ApproveDialog",
+            "Approve {n} case(s) for destruction: {references}. Nothing is destroyed until "
+            "the purge runs.",
+        ).format(n=len(references), references=references_text(references))
+        skipped = left_out_text(left_out or {})
         super().__init__(
             calls,
             translate("ApproveDialog", "Approve destruction"),
             parent,
-            intro=translate(
-                "ApproveDialog",
-                "Approve {n} case(s) for destruction: {references}. Nothing is destroyed until "
-                "the purge runs.",
-            ).format(n=len(references), references=", ".join(references)),
+            intro=intro + ("\n\n" + skipped if skipped else ""),
             save_text=translate("ApproveDialog", "&Approve"),
             lock_action=lock_action,
         )
@@ -102,6 +130,15 @@ class ApproveDialog(FormDialog):
         self.reason_field = text_box(translate("ApproveDialog", "Reason"), lines=3)
         self.add_field(translate("ApproveDialog", "&Reason"), self.reason_field)
         self.reason_field.setFocus()
+        if len(references) > 1:
+            self.confirm_before_saving(
+                translate(
+                    "ApproveDialog",
+                    "Approve {n} cases for destruction with this one reason? The purge will "
+                    "destroy them for good.",
+                ).format(n=len(references)),
+                translate("ApproveDialog", "&Approve {n} cases").format(n=len(references)),
+            )
 
     def make_call(self) -> Callable[[Session], object]:
         reason = self.reason_field.toPlainText().strip()
@@ -112,27 +149,40 @@ class ApproveDialog(FormDialog):
 
 
 class ExtendDialog(FormDialog):
-    """Keep a due case until a review date, with a reason."""
+    """Keep the chosen due cases until a review date, with one reason; a summary first."""
 
     def __init__(
         self,
         calls: StoreCalls,
-        reference: str,
+        references: str | list[str],
         parent: QWidget | None = None,
         *,
         lock_action: QAction | None = None,
+        left_out: dict[str, list[str]] | None = None,
     ) -> None:
+        chosen = [references] if isinstance(references, str) else list(references)
+        intro = (
+            translate("ExtendDialog", "Keep case {reference} until the review date below.").format(
+                reference=chosen[0]
+            )
+            if len(chosen) == 1
+            else translate(
+                "ExtendDialog", "Keep {n} cases until the review date below: {references}."
+            ).format(n=len(chosen), references=references_text(chosen))
+        )
+        skipped = left_out_text(left_out or {})
         super().__init__(
             calls,
-            translate("ExtendDialog", "Keep the case longer"),
+            translate("ExtendDialog", "Keep the case longer")
+            if len(chosen) == 1
+            else translate("ExtendDialog", "Keep the cases longer"),
             parent,
-            intro=translate(
-                "ExtendDialog", "Keep case {reference} until the review date below."
-            ).format(reference=reference),
+            intro=intro + ("\n\n" + skipped if skipped else ""),
             save_text=translate("ExtendDialog", "&Extend"),
             lock_action=lock_action,
         )
-        self.reference = reference
+        self.references = chosen
+        self.reference = chosen[0]
         self.reason_field = text_box(translate("ExtendDialog", "Reason"), lines=3)
         self.until_field = date_edit(
             translate("ExtendDialog", "Review date"), self.calls.today() + dt.timedelta(days=365)
@@ -140,6 +190,14 @@ class ExtendDialog(FormDialog):
         self.add_field(translate("ExtendDialog", "&Reason"), self.reason_field)
         self.add_field(translate("ExtendDialog", "Review &date"), self.until_field)
         self.reason_field.setFocus()
+        if len(chosen) > 1:
+            self.confirm_before_saving(
+                translate(
+                    "ExtendDialog",
+                    "Keep {n} cases until the review date with this one reason?",
+                ).format(n=len(chosen)),
+                translate("ExtendDialog", "&Keep {n} cases").format(n=len(chosen)),
+            )
 
     def make_call(self) -> Callable[[Session], object]:
         reason = self.reason_field.toPlainText().strip()
@@ -148,8 +206,8 @@ class ExtendDialog(FormDialog):
         until = date_of(self.until_field)
         if until <= self.calls.today():
             raise InvalidInput("The new review date must be in the future.")
-        reference = self.reference
-        return lambda s: retention.extend(s, reference, reason, until)
+        references = list(self.references)
+        return lambda s: retention.extend_many(s, references, reason, until)
 
 
 class RetentionPage(QWidget):
@@ -191,6 +249,9 @@ class RetentionPage(QWidget):
             self,
         )
         self.table = table_view(t("RetentionPage", "Cases due for destruction"), self.model)
+        # Many at once: Shift/Ctrl-click, Shift+arrows, Ctrl+A or Select all.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.select_all_button = button(t("RetentionPage", "Select &all"))
         self.summary_label = message_label(t("RetentionPage", "Summary"), "status")
         self.approve_button = button(t("RetentionPage", "A&pprove…"))
         self.extend_button = button(t("RetentionPage", "E&xtend…"))
@@ -232,6 +293,7 @@ class RetentionPage(QWidget):
         due_row.addWidget(self.as_of_field)
         due_row.addWidget(self.show_button)
         due_row.addStretch(1)
+        due_row.addWidget(self.select_all_button)
         due_row.addWidget(self.approve_button)
         due_row.addWidget(self.extend_button)
         # The purge under the list, on a row of its own, so the page fits a laptop's width.
@@ -265,8 +327,9 @@ class RetentionPage(QWidget):
             paragraph(
                 t(
                     "RetentionPage",
-                    "Closed cases whose retention period has ended, by reference only. Approve "
-                    "or extend each; the purge destroys only approved cases, for good.",
+                    "Closed cases whose retention period has ended, by reference only. Choose "
+                    "one or many, then approve or extend them with one reason; the purge "
+                    "destroys only approved cases, for good.",
                 )
             )
         )
@@ -282,7 +345,8 @@ class RetentionPage(QWidget):
         self.extend_button.clicked.connect(self.extend)
         self.purge_button.clicked.connect(self.run_purge)
         self.certificate_button.clicked.connect(self.save_certificate)
-        self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.select_all_button.clicked.connect(self.select_all)
         self.runs_table.selectionModel().currentRowChanged.connect(self._run_chosen)
         QWidget.setTabOrder(self.as_of_field, self.show_button)
         self._selection_changed()
@@ -358,6 +422,15 @@ class RetentionPage(QWidget):
         index = self.table.currentIndex()
         return self.model.record(index.row()) if index.isValid() else None
 
+    def selected_items(self) -> list[Schedule]:
+        """Every chosen row, in the table's order."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [item for row in rows if (item := self.model.record(row)) is not None]
+
+    def select_all(self) -> None:
+        self.table.selectAll()
+        self.table.setFocus()
+
     def select_reference(self, reference: str) -> bool:
         for row, item in enumerate(self.model.records):
             if item.reference == reference:
@@ -371,32 +444,67 @@ class RetentionPage(QWidget):
         return self.runs_model.record(index.row()) if index.isValid() else None
 
     def _selection_changed(self, *_args: object) -> None:
-        item = self.selected()
-        free = item is not None and not item.blocked
-        self.approve_button.setEnabled(free and item is not None and not item.approved)
-        self.extend_button.setEnabled(free)
+        items = self.selected_items()
+        self.approve_button.setEnabled(any(not i.blocked and not i.approved for i in items))
+        self.extend_button.setEnabled(any(not i.blocked for i in items))
         self.purge_button.setEnabled(any(i.approved and not i.blocked for i in self.model.records))
+        self.select_all_button.setEnabled(bool(self.model.records))
 
     # -- deciding ---------------------------------------------------------------------------------
 
+    def _blocked(self, items: list[Schedule]) -> list[str]:
+        return [i.reference for i in items if i.blocked]
+
     def approve(self) -> None:
-        item = self.selected()
-        if item is None:
-            return
-        dialog = ApproveDialog(self.calls, [item.reference], self, lock_action=self.lock_action)
-        self._open(dialog, translate("RetentionPage", "Approved for destruction."), item)
+        items = self.selected_items()
+        left_out = {
+            translate("RetentionPage", "held or blocked"): self._blocked(items),
+            translate("RetentionPage", "approved already"): [
+                i.reference for i in items if i.approved and not i.blocked
+            ],
+        }
+        self._decide(
+            ApproveDialog,
+            [i for i in items if not i.blocked and not i.approved],
+            left_out,
+            translate("RetentionPage", "Approved for destruction."),
+            translate("RetentionPage", "{n} cases approved for destruction."),
+        )
 
     def extend(self) -> None:
-        item = self.selected()
-        if item is None:
-            return
-        dialog = ExtendDialog(self.calls, item.reference, self, lock_action=self.lock_action)
-        self._open(dialog, translate("RetentionPage", "Kept until the review date."), item)
+        items = self.selected_items()
+        self._decide(
+            ExtendDialog,
+            [i for i in items if not i.blocked],
+            {translate("RetentionPage", "held or blocked"): self._blocked(items)},
+            translate("RetentionPage", "Kept until the review date."),
+            translate("RetentionPage", "{n} cases kept until the review date."),
+        )
 
-    def _open(self, dialog: FormDialog, done: str, item: Schedule) -> None:
+    def _decide(
+        self,
+        dialog_class: type[ApproveDialog] | type[ExtendDialog],
+        free: list[Schedule],
+        left_out: dict[str, list[str]],
+        done_one: str,
+        done_many: str,
+    ) -> None:
+        """Open the decision on the ``free`` cases (saying which chosen ones are left out)."""
+        if not free:
+            return
+        chosen = [i.reference for i in free]
+        dialog = dialog_class(
+            self.calls, chosen, self, lock_action=self.lock_action, left_out=left_out
+        )
+        done = done_one if len(chosen) == 1 else done_many.format(n=len(chosen))
+        self._open(dialog, done, free)
+
+    def _open(self, dialog: FormDialog, done: str, items: list[Schedule]) -> None:
         self.dialog = dialog
         dialog.draft_kind = DRAFT_PREFIX + type(dialog).__name__
-        dialog.draft_case = item.case_id
+        dialog.draft_case = items[0].case_id
+        # A decision about many cases comes back after a lock on all of them.
+        dialog.draft_also = {DRAFT_CASES: [i.case_id for i in items]}
 
         def saved(_value: object) -> None:
             set_message(self.status_label, done)
@@ -406,13 +514,15 @@ class RetentionPage(QWidget):
         dialog.open()
 
     def reopen_draft(self, draft: Draft) -> bool:
-        """Open again a decision kept at a lock, on its case, with what was typed."""
+        """Open again a decision kept at a lock, on its cases still due, with what was typed."""
         openers = {DRAFT_PREFIX + ApproveDialog.__name__: self.approve}
         openers[DRAFT_PREFIX + ExtendDialog.__name__] = self.extend
         opener = openers.get(draft.kind)
         if opener is None:
             return False
-        if not select_record(self.table, self.model, lambda i: i.case_id == draft.case_id):
+        kept = draft.fields.get(DRAFT_CASES)
+        case_ids = set(kept) if isinstance(kept, list) else {draft.case_id}
+        if not select_record(self.table, self.model, lambda i: i.case_id in case_ids, every=True):
             return False
         before = self.dialog
         opener()

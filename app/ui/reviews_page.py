@@ -82,6 +82,7 @@ REVIEW_DRAFTS = {True: "review:approve", False: "review:refuse"}  # kept at a lo
 
 class ReviewsPage(QWidget):
     case_chosen = Signal(int)
+    reviewed = Signal()  # a review was recorded: the overdue count may change
     records_loaded = Signal()  # the shares arrived (a form kept at a lock can open again)
 
     def __init__(
@@ -116,6 +117,7 @@ class ReviewsPage(QWidget):
                 Column(translate("ReviewsPage", "Reason"), lambda s: s.share.record.reason),
             ],
             self,
+            flagged=lambda s: s.overdue,  # its 48 hours have passed
         )
         self.table = table_view(translate("ReviewsPage", "Shares waiting for review"), self.model)
         self.open_button = button(translate("ReviewsPage", "O&pen the case"))
@@ -196,6 +198,7 @@ class ReviewsPage(QWidget):
                 translate("ReviewsPage", "Review recorded beside the share."),
             )
             self.refresh()
+            self.reviewed.emit()
 
         dialog.saved.connect(saved)
         dialog.open()

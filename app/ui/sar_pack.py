@@ -34,15 +34,16 @@ from app.errors import InvalidInput
 from app.models.redaction import Exemption, Span, code_label
 from app.models.rights import RightsRequest
 from app.services import sar
-from app.services.sar import ExportResult, PackItem, SarPack
+from app.services.sar import ExportResult, PackItem, SarPack, SignOffFacts
 from app.services.session import Session
 from app.ui.errors import show_error
 from app.ui.forms import FormDialog, button, enum_combo, text_box
 from app.ui.i18n import translate
 from app.ui.store_calls import StoreCalls
-from app.ui.widgets import heading, message_label, set_message
+from app.ui.widgets import heading, message_label, paragraph, set_message
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
+DRAFT_PREFIX = "sar:"  # the kinds of draft the register's forms are kept as
 
 
 def exemption_label(code: Exemption) -> str:
@@ -170,6 +171,85 @@ class DiscloseDialog(FormDialog):
             raise InvalidInput("Say why disclosing this is reasonable.")
         request_id, key, span = self.request_id, self.item_key, self.span
         return lambda s: sar.disclose(s, request_id, key, span.start, span.end, reason)
+
+
+def _fact(text: str) -> QLabel:
+    """One fact the signer reads (selectable, so a SHA-256 can be copied and compared)."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setAccessibleName(text)
+    return label
+
+
+class SignOffDialog(FormDialog):
+    """A manager signs off exactly the pack shown: its reference, subject, entries and SHA-256,
+    with a note saying what was checked. A manager who prepared the pack gives the reason no
+    other manager could sign it."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        request_id: int,
+        facts: SignOffFacts,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        t = translate
+        super().__init__(
+            calls,
+            t("SignOffDialog", "Sign off the access pack"),
+            parent,
+            intro=t(
+                "SignOffDialog",
+                "You are signing off this pack exactly as it stands. Any later change to what "
+                "goes out needs a new sign-off.",
+            ),
+            save_text=t("SignOffDialog", "&Sign off"),
+            lock_action=lock_action,
+        )
+        self.request_id, self.facts = request_id, facts
+        self.form.addRow(t("SignOffDialog", "Request:"), _fact(facts.reference))
+        self.form.addRow(t("SignOffDialog", "Subject:"), _fact(facts.subject))
+        self.form.addRow(t("SignOffDialog", "Entries:"), _fact(f"{facts.entries:,}"))
+        self.form.addRow(t("SignOffDialog", "SHA-256:"), _fact(facts.digest))
+        self.form.addRow(
+            t("SignOffDialog", "Prepared by:"),
+            _fact(", ".join(facts.prepared_by) or t("SignOffDialog", "nobody yet")),
+        )
+        self.note_field = text_box(t("SignOffDialog", "Note"), lines=3)
+        self.add_field(t("SignOffDialog", "&Note (what you checked)"), self.note_field)
+        self.reason_field = text_box(t("SignOffDialog", "Why no other manager can sign"), lines=2)
+        if facts.you_prepared:
+            self.body.insertWidget(
+                2,
+                paragraph(
+                    t(
+                        "SignOffDialog",
+                        "You prepared this pack, so another manager should sign it off "
+                        "({n} other manager(s) on record). Sign it yourself only if none is "
+                        "available, and say why: the reason is kept with the sign-off.",
+                    ).format(n=facts.other_managers)
+                ),
+            )
+            self.add_field(t("SignOffDialog", "&Why no other manager can sign"), self.reason_field)
+        else:
+            self.reason_field.hide()
+        self.note_field.setFocus()
+
+    def make_call(self) -> Callable[[Session], object]:
+        note = self.note_field.toPlainText().strip()
+        if not note:
+            raise InvalidInput("Add a note saying what you checked before signing the pack off.")
+        reason = self.reason_field.toPlainText().strip() if self.facts.you_prepared else ""
+        if self.facts.you_prepared and len(reason) < sar.MIN_SOLE_REASON:
+            raise InvalidInput("You prepared this pack: say why no other manager can sign it off.")
+        request_id, digest = self.request_id, self.facts.digest
+        return lambda s: sar.sign_off(
+            s, request_id, note, sole_manager_reason=reason, expected_sha256=digest
+        )
 
 
 class PackDialog(QDialog):
@@ -479,19 +559,60 @@ class PackDialog(QDialog):
         dialog.saved.connect(saved)
         dialog.open()
 
-    def sign_off(self) -> None:
+    def sign_off(self, *_args: object, then: Callable[[SignOffDialog], None] | None = None) -> None:
+        """Read what would be signed, then ask for the note (and, for the manager who prepared
+        the pack, the reason no other could sign); ``then`` gets the dialog once it is open
+        (a sign-off kept at a lock puts its draft back)."""
         request_id = self.request.id
         self.calls.run(
-            lambda s: sar.sign_off(s, request_id),
-            lambda _id: self.load(),
+            lambda s: sar.signoff_facts(s, request_id),
+            lambda facts: self._sign_off_facts(facts, then),
             self._show_error,
             receiver=self,
-            label=translate("PackDialog", "Signing off the pack…"),
         )
+
+    def _sign_off_facts(
+        self, facts: SignOffFacts, then: Callable[[SignOffDialog], None] | None = None
+    ) -> None:
+        dialog = SignOffDialog(
+            self.calls, self.request.id, facts, self, lock_action=self.lock_action
+        )
+        # Kept at a lock, as the register's own forms are: it opens again on this request.
+        dialog.draft_kind = DRAFT_PREFIX + SignOffDialog.__name__
+        dialog.draft_target = self.request.id
+        self._open(dialog, translate("PackDialog", "Signed off."))
+        if then is not None:
+            then(dialog)
 
     # -- sending ----------------------------------------------------------------------------------
 
+    def not_ready_text(self) -> str | None:
+        """Why the pack may not be sent yet, before any file or folder is asked for."""
+        pack = self.pack
+        if pack is None:
+            return translate("PackDialog", "Wait for the pack to be gathered.")
+        if pack.request.identity_confirmed_on is None:
+            return translate(
+                "PackDialog",
+                "Not ready: confirm the requester's identity (or an agent's authority) first.",
+            )
+        if pack.needs_signoff and not pack.signed_off:
+            return translate(
+                "PackDialog",
+                "Needs sign-off: a manager must check this pack and sign it off before it is "
+                "exported or printed.",
+            )
+        return None
+
+    def _refuse_unready(self) -> bool:
+        problem = self.not_ready_text()
+        if problem is not None:
+            set_message(self.status_label, problem)
+        return problem is not None
+
     def export(self) -> None:
+        if self._refuse_unready():
+            return
         chosen = self.choose_folder()
         if not chosen:
             return
@@ -514,6 +635,8 @@ class PackDialog(QDialog):
         self.exported.emit(result)
 
     def print_pack(self) -> None:
+        if self._refuse_unready():
+            return
         chosen = self.choose_pdf_file(f"{self.request.reference}.pdf")
         if not chosen:
             return

@@ -42,7 +42,7 @@ from app.ui.rights_dialogs import (
     RequestStepDialog,
     ResumeClockDialog,
 )
-from app.ui.sar_pack import PackDialog
+from app.ui.sar_pack import DRAFT_PREFIX, PackDialog, SignOffDialog
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import (
     fit_columns,
@@ -92,9 +92,6 @@ def load_register(session: Session) -> Register:
         frozenset(r.id for r in rights.overdue(session, today)),
         frozenset(r.id for r in rights.due_this_week(session, today)),
     )
-
-
-DRAFT_PREFIX = "sar:"  # the kinds of draft the register's forms are kept as
 
 
 # -- the register ---------------------------------------------------------------------------------
@@ -203,7 +200,8 @@ class NewRequestDialog(FormDialog):
 class SarPage(QWidget):
     """The register; managers add requests and prepare access packs."""
 
-    records_loaded = Signal()  # the register arrived (a form kept at a lock can open again)
+    # The register arrived: what is overdue may differ, and a form kept at a lock can open again.
+    records_loaded = Signal()
 
     def __init__(
         self,
@@ -248,6 +246,7 @@ class SarPage(QWidget):
                 Column(t("SarPage", "About"), lambda r: r.subject_name or r.subject_note),
             ],
             self,
+            flagged=lambda r: r.id in self.register.overdue,
         )
         self.table = table_view(t("SarPage", "Rights requests"), self.model)
         self.new_button = button(t("SarPage", "&New request…"))
@@ -428,6 +427,8 @@ class SarPage(QWidget):
             return False
         name = draft.kind.removeprefix(DRAFT_PREFIX)
         before = self.dialog
+        if name == SignOffDialog.__name__:
+            return self._reopen_sign_off(draft)
         if name == NewRequestDialog.__name__:
             self.new_request()
         else:
@@ -440,6 +441,18 @@ class SarPage(QWidget):
         if not isinstance(dialog, FormDialog) or dialog is before:
             return False
         dialog.restore_draft(draft.id, draft.fields)
+        return True
+
+    def _reopen_sign_off(self, draft: Draft) -> bool:
+        """A sign-off kept at a lock: its pack opens again, then the sign-off on what the
+        pack holds now, with the note (and reason) as typed."""
+        if not select_record(self.table, self.model, lambda q: q.id == draft.target_id):
+            return False
+        self.prepare_pack()
+        pack = self.dialog
+        if not isinstance(pack, PackDialog):
+            return False
+        pack.sign_off(then=lambda signing: signing.restore_draft(draft.id, draft.fields))
         return True
 
     def prepare_pack(self) -> None:

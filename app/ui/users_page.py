@@ -87,8 +87,8 @@ class AddUserDialog(_PasswordForm):
             parent,
             intro=translate(
                 "UsersPage",
-                "Give the new user a first password and tell it to them in person. They can "
-                "change it once they have signed in.",
+                "Give the new user a first password and tell it to them in person. They must "
+                "choose their own when they first sign in.",
             ),
             save_text=translate("UsersPage", "&Add the user"),
             lock_action=lock_action,

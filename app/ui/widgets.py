@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QHelpEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QTabWidget,
+    QToolTip,
     QWidget,
 )
+
+CELL_PADDING_EMS = 1.5  # a cell's margins and the room its text needs beside them
+FIT_ROWS = 200  # columns fit the first rows of a list (a lazy list holds a page or two)
 
 
 def line_edit(accessible_name: str, *, password: bool = False) -> QLineEdit:
@@ -93,7 +101,54 @@ def table_view(name: str, model: QAbstractItemModel) -> QTableView:
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    show_cut_text(view)
+    # Every list fits its columns to what it holds, each time it is filled.
+    model.modelReset.connect(lambda: fit_columns(view))
     return view
+
+
+class CutTextTips(QStyledItemDelegate):
+    """Shows a cell's full text as its tooltip when the column is too narrow for it (the text
+    is elided, "demo-cas…"), and no tooltip when it fits. A cell whose model gives a tooltip
+    of its own (other than its text) always shows that."""
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if event.type() == QEvent.Type.ToolTip and index.isValid():
+            text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+            tip = index.data(Qt.ItemDataRole.ToolTipRole)
+            if tip is None or str(tip) == text:
+                if not text or text_fits(view, index, text):
+                    QToolTip.hideText()
+                    event.ignore()
+                    return True
+                QToolTip.showText(event.globalPos(), text, view.viewport(), view.visualRect(index))
+                return True
+        return super().helpEvent(event, view, option, index)
+
+
+def text_fits(
+    view: QAbstractItemView, index: QModelIndex | QPersistentModelIndex, text: str
+) -> bool:
+    """Whether ``text`` shows whole in its cell (not elided): a fitted column leaves the text
+    a padding's room; the cell's own margins take about half of it."""
+    needed = view.fontMetrics().horizontalAdvance(text) + padding(view) // 2
+    return needed <= view.visualRect(index).width()
+
+
+def padding(view: QAbstractItemView) -> int:
+    return int(view.fontMetrics().horizontalAdvance("M") * CELL_PADDING_EMS)
+
+
+def show_cut_text(view: QAbstractItemView) -> None:
+    """Text too long for its column ends in "…", and pointing at it shows all of it."""
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setItemDelegate(CutTextTips(view))
 
 
 def tab_widget(name: str) -> QTabWidget:
@@ -105,12 +160,29 @@ def tab_widget(name: str) -> QTabWidget:
 
 
 def fit_columns(view: QTableView, most_ems: int = 24) -> None:
-    """Size every column but the last (which stretches) to the rows in view, within reason."""
+    """Size every column but the last (which stretches) to its heading and the text of its
+    first rows, never wider than ``most_ems``; longer text is elided and shows in full as the
+    cell's tooltip. Measured from the model, so a list filled before it is shown fits too."""
     model = view.model()
     if model is None:
         return
-    limit = view.fontMetrics().horizontalAdvance("M") * most_ems
+    metrics = view.fontMetrics()
+    limit = metrics.horizontalAdvance("M") * most_ems
+    header = view.horizontalHeader()
+    rows = min(model.rowCount(), FIT_ROWS)
+    icon = view.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize) + 4
     for column in range(model.columnCount() - 1):
-        view.resizeColumnToContents(column)
-        if view.columnWidth(column) > limit:
-            view.setColumnWidth(column, limit)
+        width = header.sectionSizeFromContents(column).width()
+        for row in range(rows):
+            index = model.index(row, column)
+            text = index.data(Qt.ItemDataRole.DisplayRole)
+            if not text:
+                continue
+            font = index.data(Qt.ItemDataRole.FontRole)  # a bold (overdue) row is wider
+            # The cell's font is the view's with only what the model sets changed.
+            cell = QFontMetrics(font.resolve(view.font())) if isinstance(font, QFont) else metrics
+            needed = cell.horizontalAdvance(str(text)) + padding(view)
+            if index.data(Qt.ItemDataRole.DecorationRole) is not None:
+                needed += icon
+            width = max(width, needed)
+        view.setColumnWidth(column, min(width, limit))

@@ -200,7 +200,13 @@ def test_rotation_keeps_every_enabled_user_and_drops_the_disabled(store: StoreCo
 
 def test_a_new_admin_can_make_backups(store: StoreCopy, tmp_path: Path) -> None:
     admin = sign_in(store, ADMIN)
-    accounts.add_user(admin, "second-admin", "sapphire-kestrel-dune-34", frozenset({Role.ADMIN}))
+    accounts.add_user(
+        admin,
+        "second-admin",
+        "sapphire-kestrel-dune-34",
+        frozenset({Role.ADMIN}),
+        must_change=False,
+    )
     accounts.sign_out(admin)
     other = sign_in(store, "second-admin", "sapphire-kestrel-dune-34")
     assert backup.backup(other, tmp_path / "copy.backup") > 0

@@ -61,6 +61,7 @@ from app.services import (
     demo,
     drafts,
     notes,
+    overdue,
     retention,
     rights,
     risk,
@@ -632,6 +633,7 @@ TABLE: tuple[Row, ...] = (
     _may(rights.may_read_register, REGISTER),
     _may(sar.may_prepare_packs, MANAGERS),
     _may(accounts.may_manage_users, ADMINS),
+    _may(accounts.may_change_own_password, EVERY_ROLE),
     _may(retention.may_review_retention, ADMINS),
     Row(access.require_case, CASE_WORK, lambda s, w: access.require_case(s, w.case)),
     Row(access.require_open_case, CASE_WORK, lambda s, w: access.require_open_case(s, w.case)),
@@ -750,6 +752,7 @@ TABLE: tuple[Row, ...] = (
     Row(demo.generate_cases, ADMINS, lambda s, w: demo.generate_cases(s, 1, 7)),
     # retention: the admin reviews and purges; the DPO reads the destruction log
     Row(retention.today, EVERY_ROLE, lambda s, w: retention.today(s)),
+    Row(overdue.counts, EVERY_ROLE, lambda s, w: overdue.counts(s)),
     Row(retention.current_policy, REGISTER | ADMINS, lambda s, w: retention.current_policy(s)),
     Row(retention.set_policy, ADMINS, lambda s, w: retention.set_policy(s, 8, 25)),
     Row(
@@ -764,6 +767,13 @@ TABLE: tuple[Row, ...] = (
         ADMINS,
         lambda s, w: retention.extend(
             s, w.old_reference, "Civil claim expected", TODAY + dt.timedelta(90)
+        ),
+    ),
+    Row(
+        retention.extend_many,
+        ADMINS,
+        lambda s, w: retention.extend_many(
+            s, [w.old_reference], "Civil claim expected", TODAY + dt.timedelta(90)
         ),
     ),
     Row(retention.purge, ADMINS, lambda s, w: retention.purge(s)),
@@ -858,7 +868,14 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(sar.redaction_log, REGISTER, lambda s, w: sar.redaction_log(s, w.request)),
-    Row(sar.sign_off, MANAGERS, lambda s, w: sar.sign_off(s, w.request)),
+    Row(
+        sar.sign_off,
+        MANAGERS,
+        lambda s, w: sar.sign_off(
+            s, w.request, "Checked", sole_manager_reason="No other manager is available"
+        ),
+    ),
+    Row(sar.signoff_facts, MANAGERS, lambda s, w: sar.signoff_facts(s, w.request)),
     Row(sar.print_pack, MANAGERS, lambda s, w: sar.print_pack(s, w.request)),
     Row(
         sar.export_pack,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from app.crypto.device import DeviceSecrets
 from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import InvalidInput, PermissionDenied
 from app.models import rights as rights_model
@@ -20,7 +21,8 @@ from app.models.records import NoteKind
 from app.models.redaction import Exemption, Source
 from app.models.retention import Policy, retention_statement
 from app.models.rights import Action, RightKind
-from app.services import audit, notes, retention, rights, sar, sar_pdf
+from app.models.users import Role
+from app.services import accounts, audit, notes, retention, rights, sar, sar_pdf
 from app.services.sar import EXPORT_MARK, PackRefused, SarPack
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, DPO, MANAGER, StoreCopy, copy_store
@@ -38,6 +40,7 @@ from tests.services.sar_world import (
 )
 
 REASON = "She named him to us herself; known to the requester"
+SOLE = "The only other manager is on leave this month"
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +104,7 @@ def test_a_perpetrators_pack_holds_their_own_data_and_nothing_that_finds_the_sur
         assert pack.perpetrator and pack.needs_signoff and not pack.ready
         assert "ALLEGED PERPETRATOR" in pack.warnings[0]
         assert len(pack.perpetrator_cases) == 2
-        sar.sign_off(s, request_id, "Checked line by line")
+        sar.sign_off(s, request_id, "Checked line by line", sole_manager_reason=SOLE)
         files = _export(s, request_id, tmp_path / "out")
     texts = _texts(files)
     pdf, document = texts[0], texts[2]
@@ -131,11 +134,11 @@ def test_a_perpetrators_pack_is_refused_until_a_manager_signs_it_off(
             sar.print_pack(s, request_id)
         assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     with signed_in(w.store, CASEWORKER) as s, pytest.raises(PermissionDenied):
-        sar.sign_off(s, request_id)
+        sar.sign_off(s, request_id, "Checked", sole_manager_reason=SOLE)
     with signed_in(w.store, DPO) as s, pytest.raises(PermissionDenied):
-        sar.sign_off(s, request_id)
+        sar.sign_off(s, request_id, "Checked", sole_manager_reason=SOLE)
     with signed_in(w.store, MANAGER) as s:
-        signoff = sar.sign_off(s, request_id)
+        signoff = sar.sign_off(s, request_id, "Checked", sole_manager_reason=SOLE)
         assert sar.preview(s, request_id).ready
         assert rights_model.signoffs(s.conn, request_id)[-1].id == signoff
         sar.export_pack(s, request_id, tmp_path / "out")
@@ -146,7 +149,7 @@ def test_a_perpetrators_pack_is_refused_until_a_manager_signs_it_off(
         sar.disclose(s, request_id, f"note:{w.call}:body", start, end, REASON)
         with pytest.raises(PackRefused, match="changed since it was last signed off"):
             sar.export_pack(s, request_id, tmp_path / "again")
-        sar.sign_off(s, request_id)
+        sar.sign_off(s, request_id, "Checked", sole_manager_reason=SOLE)
         sar.export_pack(s, request_id, tmp_path / "again")
 
 
@@ -174,7 +177,7 @@ def test_a_reviewer_cannot_disclose_the_survivors_safe_contact_details(
         # His own part of the same note can be disclosed, and then appears.
         start, end = _span(pack, key, "She says Daz threatened her at the school gate")
         sar.disclose(s, request_id, key, start, end, "What he is said to have done")
-        sar.sign_off(s, request_id)
+        sar.sign_off(s, request_id, "Checked", sole_manager_reason=SOLE)
         files = _export(s, request_id, tmp_path / "out")
     texts = _texts(files)
     document = texts[2]
@@ -377,7 +380,7 @@ def test_the_audit_trail_never_names_anyone(w: SarWorld, tmp_path: Path) -> None
         sar.disclose(s, request_id, f"note:{w.call}:body", start, end, REASON)
         start, end = _span(pack, f"note:{w.call}:body", "school gate")
         sar.redact(s, request_id, f"note:{w.call}:body", start, end, Exemption.SERIOUS_HARM)
-        sar.sign_off(s, request_id, "Checked")
+        sar.sign_off(s, request_id, "Checked", sole_manager_reason=SOLE)
         sar.export_pack(s, request_id, tmp_path / "out")
         sar.print_pack(s, request_id)
         entries = audit_since(s, head)
@@ -395,6 +398,55 @@ def test_the_audit_trail_never_names_anyone(w: SarWorld, tmp_path: Path) -> None
         assert re.fullmatch(r"[a-z_]+:\d+[ a-z_=:\-\d]*", line.strip()), line
 
 
+# -- four eyes on a perpetrator's pack ------------------------------------------------------------
+
+SECOND, SECOND_PW = "mo", "harbour-thistle-cobalt-92"
+
+
+def _second_manager(w: SarWorld) -> None:
+    with signed_in(w.store, ADMIN) as s:
+        accounts.add_user(s, SECOND, SECOND_PW, frozenset({Role.MANAGER}), must_change=False)
+
+
+def test_the_manager_who_prepared_a_pack_cannot_sign_it_off_alone_without_a_reason(
+    w: SarWorld, tmp_path: Path
+) -> None:
+    _second_manager(w)
+    with signed_in(w.store, MANAGER) as s:
+        request_id = _request(s, w.darren)
+        pack = sar.preview(s, request_id)  # she builds the pack: she prepared it
+        facts = sar.signoff_facts(s, request_id)
+        assert facts.you_prepared and facts.prepared_by == (MANAGER,)
+        assert facts.digest == pack.digest and facts.other_managers == 1
+        assert facts.entries == sum(len(section.entries) for section in pack.sections) > 0
+        with pytest.raises(InvalidInput, match="Add a note"):
+            sar.sign_off(s, request_id, "  ")
+        with pytest.raises(PackRefused, match="you prepared this pack"):
+            sar.sign_off(s, request_id, "Checked every part")
+        with pytest.raises(PackRefused, match="changed while you were reading"):
+            sar.sign_off(s, request_id, "Checked", sole_manager_reason=SOLE, expected_sha256="0")
+        assert rights_model.signoffs(s.conn, request_id) == []
+        sar.sign_off(
+            s, request_id, "Checked", sole_manager_reason=SOLE, expected_sha256=pack.digest
+        )
+        signed = rights_model.signoffs(s.conn, request_id)[-1]
+        assert signed.sole_manager_reason == SOLE and signed.note == "Checked"
+    # Another manager needs no reason: the pack then has had two pairs of eyes.
+    with signed_in(w.store, MANAGER) as s:
+        other_request = _request(s, w.darren)
+        sar.preview(s, other_request)
+    s = accounts.sign_in(w.store.path, SECOND, SECOND_PW, device=DeviceSecrets(w.store.keyring))
+    try:
+        facts = sar.signoff_facts(s, other_request)
+        assert not facts.you_prepared and facts.prepared_by == (MANAGER,)
+        sar.sign_off(s, other_request, "Checked every redaction")
+        signed = rights_model.signoffs(s.conn, other_request)[-1]
+        assert signed.sole_manager_reason == "" and signed.signed_by_name == SECOND
+        assert sar.preview(s, other_request).ready
+    finally:
+        accounts.sign_out(s)
+
+
 # -- who may do what ----------------------------------------------------------------------------
 
 
@@ -410,7 +462,7 @@ def test_only_managers_build_review_and_send_packs(w: SarWorld, user: str, tmp_p
             lambda: sar.preview(s, request_id),
             lambda: sar.redact(s, request_id, key, start, end, Exemption.THIRD_PARTY),
             lambda: sar.disclose(s, request_id, key, start, end, REASON),
-            lambda: sar.sign_off(s, request_id),
+            lambda: sar.sign_off(s, request_id, "Checked", sole_manager_reason=SOLE),
             lambda: sar.export_pack(s, request_id, tmp_path / "out"),
             lambda: sar.print_pack(s, request_id),
         ]

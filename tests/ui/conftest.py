@@ -85,7 +85,13 @@ WAIT_MS = 5000
 def add_both_roles_user(store: StoreCopy, device: DeviceSecrets) -> None:
     admin = accounts.sign_in(store.path, ADMIN, ADMIN_PW, device=device)
     try:
-        accounts.add_user(admin, BOTH, BOTH_PW, frozenset({Role.CASEWORKER, Role.MANAGER}))
+        accounts.add_user(
+            admin,
+            BOTH,
+            BOTH_PW,
+            frozenset({Role.CASEWORKER, Role.MANAGER}),
+            must_change=False,
+        )
     finally:
         accounts.sign_out(admin)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -400,3 +400,34 @@ def test_a_review_and_a_retention_decision_come_back_on_their_record(
     assert isinstance(page.dialog, ExtendDialog)
     assert page.dialog.reason_field.toPlainText() == "Court proceedings expected"
     assert page.selected() == chosen
+
+
+def test_a_decision_about_several_cases_comes_back_on_all_of_them(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    with signed_in(store, MANAGER) as session:
+        for _ in range(3):
+            make_closed_case(session)
+    app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    page = main.retention_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    page.table.selectRow(0)
+    page.table.selectionModel().select(
+        page.model.index(2, 0),
+        QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    chosen = [i.reference for i in page.selected_items()]
+    assert len(chosen) == 2
+    qtbot.mouseClick(page.extend_button, LEFT)
+    assert isinstance(page.dialog, ExtendDialog)
+    qtbot.keyClicks(page.dialog.reason_field, "Civil claims expected for both")
+    lock_with_ctrl_l(qtbot, app)
+    main = sign_in_again(qtbot, app, ADMIN, ADMIN_PW)
+    page = main.retention_page
+    qtbot.waitUntil(lambda: isinstance(page.dialog, ExtendDialog) and page.dialog.isVisible())
+    assert isinstance(page.dialog, ExtendDialog)
+    assert page.dialog.reason_field.toPlainText() == "Civil claims expected for both"
+    assert page.dialog.references == chosen  # both cases, not just the first
+    assert "Keep 2 cases until the review date below" in texts_on_screen()
+    assert [i.reference for i in page.selected_items()] == chosen

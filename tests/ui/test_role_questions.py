@@ -10,7 +10,7 @@ from app.services import access, accounts, audit, cases, retention, rights, sar,
 from app.services.session import Session
 from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import new_case, signed_in
-from tests.ui.conftest import MakeApp, open_main
+from tests.ui.conftest import MakeApp, open_main, wait_calls
 
 
 def answer(monkeypatch: pytest.MonkeyPatch, module: object, name: str, value: bool) -> None:
@@ -62,3 +62,14 @@ def test_an_admin_the_services_say_no_to_sees_no_admin_areas(
     answer(monkeypatch, retention, "may_review_retention", False)
     _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
     assert main.area_titles() == ["Audit"]
+
+
+def test_change_my_password_is_offered_only_when_the_service_says_so(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer(monkeypatch, accounts, "may_change_own_password", False)
+    _app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    assert not main.change_password_action.isVisible()
+    main.change_password()
+    wait_calls(qtbot, main)
+    assert main.dialog is None  # nothing opens behind the menu's back

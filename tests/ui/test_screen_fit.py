@@ -26,7 +26,7 @@ from app.models.records import CaseView, LawfulBasis, RecipientCategory
 from app.models.rights import RightKind, RightsRequest
 from app.models.users import Role, User
 from app.services import cases, rights, sar
-from app.services.sar import PackItem
+from app.services.sar import PackItem, SignOffFacts
 from app.services.session import Session
 from app.ui.app import load_style
 from app.ui.forms import FormDialog
@@ -207,6 +207,7 @@ class Things:
     team: list[User]
     request: RightsRequest
     item: PackItem
+    facts: SignOffFacts
 
 
 def _things(store: StoreCopy) -> Things:
@@ -225,7 +226,8 @@ def _things(store: StoreCopy) -> Things:
             ),
         )
         item = next(i for i in sar.preview(s, request.id).items() if i.spans)
-    return Things(view, team, request, item)
+        facts = sar.signoff_facts(s, request.id)
+    return Things(view, team, request, item, facts)
 
 
 def _arguments(session: Session, main: MainWindow, things: Things) -> dict[str, object]:
@@ -259,6 +261,7 @@ def _arguments(session: Session, main: MainWindow, things: Things) -> dict[str, 
         "start": span.start,
         "end": span.end,
         "span": span,
+        "facts": things.facts,
     }
 
 

@@ -158,3 +158,62 @@ def test_every_control_has_an_accessible_name(window: SignInWindow) -> None:
     for widget in window.findChildren(QWidget):
         if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
             assert widget.accessibleName(), type(widget).__name__
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_wait_after_many_wrong_passwords_counts_down_with_sign_in_off(
+    qtbot: QtBot, store: StoreCopy
+) -> None:
+    clock = FakeClock()
+    window = SignInWindow(store.path, clock=clock)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    for _ in range(6):
+        sign_in(qtbot, window, ADMIN, "not-the-password-at-all")
+    sign_in(qtbot, window, ADMIN, ADMIN_PW)  # inside the 2 seconds the sixth failure set
+    assert window.problem_label.text() == (
+        "Too many wrong passwords. Wait 2 seconds before trying again."
+    )
+    assert not window.sign_in_button.isEnabled()
+
+    # Enter in the password field does nothing while the wait lasts.
+    qtbot.keyClicks(window.password_field, ADMIN_PW)
+    qtbot.keyClick(window.password_field, Qt.Key.Key_Return)
+    assert not window.busy
+
+    clock.now += 1.2
+    window.wait_timer.timeout.emit()  # the once-a-second tick
+    assert window.problem_label.text() == (
+        "Too many wrong passwords. Wait 1 second before trying again."
+    )
+    assert not window.sign_in_button.isEnabled()
+
+    clock.now += 1.0
+    window.wait_timer.timeout.emit()
+    assert window.problem_label.text() == "You can try again now."
+    assert window.sign_in_button.isEnabled()
+    assert not window.wait_timer.isActive()
+
+
+def test_another_username_may_sign_in_during_the_wait(qtbot: QtBot, store: StoreCopy) -> None:
+    window = SignInWindow(store.path, clock=FakeClock())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    sessions: list[Session] = []
+    window.signed_in.connect(sessions.append)
+    for _ in range(7):
+        sign_in(qtbot, window, ADMIN, "not-the-password-at-all")
+    assert not window.sign_in_button.isEnabled()
+    with qtbot.waitSignal(window.signed_in, timeout=5000):
+        sign_in(qtbot, window, CASEWORKER, CASEWORKER_PW)
+    for session in sessions:
+        accounts.sign_out(session)

@@ -33,6 +33,7 @@ class ConsentTab(CasePageBase):
                 ),
             ],
             self,
+            flagged=lambda c: c.review_date is not None and c.review_date < self.calls.today(),
         )
         self.consent_table = table_view(t("CasePage", "Consent in force"), self.consent_model)
         self.consent_tab = self._tab_page(

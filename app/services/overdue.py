@@ -1,0 +1,42 @@
+"""What is overdue, counted for the navigation: shares waiting past their 48-hour review,
+consent reviews past their date, and subject access requests past their deadline.
+
+Each count covers only what the user may see, by the same ``may_*`` questions the window asks
+before offering the list it belongs to; a role that cannot see a kind counts none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.models import consent as consent_model
+from app.models.users import Role
+from app.services import access, rights, sharing
+from app.services.session import Session
+
+
+@dataclass(frozen=True)
+class OverdueCounts:
+    shares: int = 0  # shares without consent whose manager's review is late
+    consent_reviews: int = 0  # consent in force past its review date, on cases being worked
+    requests: int = 0  # rights requests past their deadline
+
+    @property
+    def total(self) -> int:
+        return self.shares + self.consent_reviews + self.requests
+
+
+def counts(session: Session) -> OverdueCounts:
+    """How many of each kind are overdue today, on the session's clock."""
+    session.require(*Role)
+    shares = consent_reviews = requests = 0
+    if sharing.may_review(session):
+        shares = sum(1 for item in sharing.awaiting_review(session) if item.overdue)
+    if access.may_work_on_cases(session):
+        where, params = access.condition(session)
+        consent_reviews = consent_model.overdue_reviews(
+            session.conn, session.today(), where, params
+        )
+    if rights.may_read_register(session):
+        requests = len(rights.overdue(session))
+    return OverdueCounts(shares, consent_reviews, requests)
