@@ -7,6 +7,7 @@ One store is one SQLCipher file (``cases.safecase``), a key-slot file beside it
 from __future__ import annotations
 
 import base64
+import contextlib
 import hmac
 import json
 import logging
@@ -335,7 +336,7 @@ class Vault:
         os.close(fd)
         copy_path = Path(tmp_name)
         copy_path.unlink()
-        try:
+        with _working_copy(copy_path):
             target = cast(Connection, sqlcipher3.connect(str(copy_path), isolation_level=None))
             try:
                 set_raw_key(target, self._payload.backup_key)
@@ -362,13 +363,6 @@ class Vault:
                 out,
                 _backup_chunks(header, copy_path),
             )
-        except sqlcipher3.DatabaseError as exc:
-            raise (classify(exc) or exc) from None
-        except OSError as exc:
-            raise os_error(exc) from None
-        finally:
-            for extra in (copy_path, *store_files(copy_path)[3:]):
-                extra.unlink(missing_ok=True)
         return out.stat().st_size
 
     def _audit_seen(self) -> dict[str, object]:
@@ -440,7 +434,7 @@ class Vault:
             raise SafecaseError("That backup is of another store; it was left as it was.")
         fd, tmp_name = tempfile.mkstemp(prefix=".safecase-copy-", dir=backup.parent)
         copy_path = Path(tmp_name)
-        try:
+        with _working_copy(copy_path):
             with os.fdopen(fd, "wb") as out, open(backup, "rb") as source:
                 source.seek(offset)
                 while chunk := source.read(1 << 20):
@@ -457,14 +451,22 @@ class Vault:
                 raise DamagedStore("The changed backup failed its check; the old one was kept.")
             header = header | self._sealed_destroyed(destroyed) | {"rewritten": now}
             atomic_write(backup, _backup_chunks(json.dumps(header).encode("utf-8"), copy_path))
-        except sqlcipher3.DatabaseError as exc:
-            raise (classify(exc) or exc) from None
-        except OSError as exc:
-            raise os_error(exc) from None
-        finally:
-            for extra in (copy_path, *store_files(copy_path)[3:]):
-                extra.unlink(missing_ok=True)
         return backup.stat().st_size
+
+
+@contextlib.contextmanager
+def _working_copy(copy_path: Path) -> Iterator[None]:
+    """Work on a temporary copy beside a backup: database and disk errors become their one
+    sentence, and the copy (with any log SQLite kept beside it) is always removed."""
+    try:
+        yield
+    except sqlcipher3.DatabaseError as exc:
+        raise (classify(exc) or exc) from None
+    except OSError as exc:
+        raise os_error(exc) from None
+    finally:
+        for extra in (copy_path, *store_files(copy_path)[3:]):
+            extra.unlink(missing_ok=True)
 
 
 def _destroyed_key(backup_key: bytes | bytearray) -> bytes:
