@@ -361,6 +361,8 @@ _CASE_ROWS = (
     ),
     ("shares", "DELETE FROM shares WHERE case_id = ?"),
     ("dash_assessments", "DELETE FROM dash_assessments WHERE case_id = ?"),
+    ("case_legal", "DELETE FROM case_legal WHERE case_id = ?"),
+    ("case_agencies", "DELETE FROM case_agencies WHERE case_id = ?"),
     ("safe_contacts", "DELETE FROM safe_contacts WHERE case_id = ?"),
     ("break_glass", "DELETE FROM break_glass WHERE case_id = ?"),
     ("retention_decisions", "DELETE FROM retention_decisions WHERE case_id = ?"),
@@ -391,7 +393,13 @@ def delete_people(
     outcome, who handled it) but loses its link to the person and every personal detail: its
     requester reads ``erased`` (an open one blocks destruction before this is reached).
     """
-    counts = {"people": 0, "people_kept": 0, "consents": 0, "rights_request_links": 0}
+    counts = {
+        "people": 0,
+        "people_kept": 0,
+        "consents": 0,
+        "person_categories": 0,
+        "rights_request_links": 0,
+    }
     ids = sorted(set(person_ids))
     if not ids:
         return counts
@@ -407,6 +415,10 @@ def delete_people(
     # The consents and the register first: they point at the people deleted last.
     counts["consents"] = max(
         0, conn.execute(f"DELETE FROM consents WHERE person_id IN ({marks})", gone).rowcount
+    )
+    counts["person_categories"] = max(
+        0,
+        conn.execute(f"DELETE FROM person_categories WHERE person_id IN ({marks})", gone).rowcount,
     )
     counts["rights_request_links"] = rights.erase_subjects(conn, gone, erased)
     counts["people"] = max(

@@ -539,7 +539,71 @@ def _v9(conn: Connection) -> None:
     conn.execute("ALTER TABLE sar_signoffs ADD COLUMN sole_manager_reason TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10_categories(conn: Connection) -> None:
+    """The categories a service records about a person (each "not asked" until asked), the
+    legal side of a case (court dates, protective orders, bail conditions) and the other
+    agencies involved, each agency with a contact."""
+    conn.execute(
+        """CREATE TABLE person_categories (
+            person_id                   INTEGER PRIMARY KEY REFERENCES people(id),
+            sex                         TEXT NOT NULL DEFAULT 'not_asked',
+            gender_identity             TEXT NOT NULL DEFAULT 'not_asked',
+            sexual_orientation          TEXT NOT NULL DEFAULT 'not_asked',
+            ethnicity                   TEXT NOT NULL DEFAULT 'not_asked',
+            religion                    TEXT NOT NULL DEFAULT 'not_asked',
+            disability                  TEXT NOT NULL DEFAULT 'not_asked',
+            disability_type             TEXT NOT NULL DEFAULT '',
+            first_language              TEXT NOT NULL DEFAULT '',
+            interpreter_needed          TEXT NOT NULL DEFAULT 'not_asked',
+            immigration_status          TEXT NOT NULL DEFAULT 'not_asked',
+            no_recourse_to_public_funds TEXT NOT NULL DEFAULT 'not_asked',
+            pregnant                    TEXT NOT NULL DEFAULT 'not_asked',
+            updated_by                  INTEGER REFERENCES users(id),
+            updated_at                  TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE case_legal (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_id     INTEGER NOT NULL REFERENCES cases(id),
+            kind        TEXT NOT NULL
+                        CHECK (kind IN ('court_date', 'protective_order', 'bail_conditions')),
+            starts_on   TEXT NOT NULL,
+            ends_on     TEXT,
+            order_type  TEXT NOT NULL DEFAULT '',
+            court       TEXT NOT NULL DEFAULT '',
+            conditions  TEXT NOT NULL DEFAULT '',
+            recorded_by INTEGER REFERENCES users(id),
+            recorded_at TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX case_legal_by_case ON case_legal (case_id, starts_on)")
+    conn.execute(
+        """CREATE TABLE case_agencies (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_id     INTEGER NOT NULL REFERENCES cases(id),
+            agency_type TEXT NOT NULL,
+            name        TEXT NOT NULL DEFAULT '',
+            contact     TEXT NOT NULL DEFAULT '',
+            recorded_by INTEGER REFERENCES users(id),
+            recorded_at TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX case_agencies_by_case ON case_agencies (case_id)")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10_categories,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

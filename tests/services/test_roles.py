@@ -48,6 +48,14 @@ from app.models.records import (
     ShareApproval,
     ShareRecord,
 )
+from app.models.categories import (
+    Agency,
+    AgencyType,
+    Ethnicity,
+    LegalItem,
+    LegalKind,
+    PersonCategories,
+)
 from app.models.redaction import Exemption
 from app.models.rights import Outcome, RightKind
 from app.models.users import Role
@@ -57,6 +65,7 @@ from app.services import (
     audit,
     backup,
     cases,
+    categories,
     consent,
     demo,
     drafts,
@@ -753,6 +762,43 @@ TABLE: tuple[Row, ...] = (
     # retention: the admin reviews and purges; the DPO reads the destruction log
     Row(retention.today, EVERY_ROLE, lambda s, w: retention.today(s)),
     Row(overdue.counts, EVERY_ROLE, lambda s, w: overdue.counts(s)),
+    # categories, agencies, legal dates and This week
+    _may(categories.may_record, CASE_WORK),
+    _may(categories.may_see_this_week, CASE_WORK | REGISTER),
+    Row(
+        categories.person_categories,
+        CASE_WORK,
+        lambda s, w: categories.person_categories(s, w.client),
+    ),
+    Row(
+        categories.set_person_categories,
+        CASE_WORK,
+        lambda s, w: categories.set_person_categories(
+            s, w.client, PersonCategories(ethnicity=Ethnicity.WHITE_IRISH)
+        ),
+    ),
+    Row(
+        categories.category_counts,
+        CASE_WORK,
+        lambda s, w: categories.category_counts(s, "ethnicity"),
+    ),
+    Row(categories.agencies, CASE_WORK, lambda s, w: categories.agencies(s, w.case)),
+    Row(
+        categories.add_agency,
+        CASE_WORK,
+        lambda s, w: categories.add_agency(
+            s, w.case, Agency(AgencyType.HOUSING, "Housing options", "Duty officer")
+        ),
+    ),
+    Row(categories.legal_items, CASE_WORK, lambda s, w: categories.legal_items(s, w.case)),
+    Row(
+        categories.add_legal_item,
+        CASE_WORK,
+        lambda s, w: categories.add_legal_item(
+            s, w.case, LegalItem(LegalKind.COURT_DATE, TODAY + dt.timedelta(days=3))
+        ),
+    ),
+    Row(categories.this_week, CASE_WORK | REGISTER, lambda s, w: categories.this_week(s)),
     Row(retention.current_policy, REGISTER | ADMINS, lambda s, w: retention.current_policy(s)),
     Row(retention.set_policy, ADMINS, lambda s, w: retention.set_policy(s, 8, 25)),
     Row(
