@@ -20,6 +20,14 @@ from app.models import cases as case_model
 from app.models import consent as consent_model
 from app.models import people as people_model
 from app.models import retention as retention_model
+from app.models.categories import (
+    Agency,
+    AgencyType,
+    Ethnicity,
+    LegalItem,
+    LegalKind,
+    PersonCategories,
+)
 from app.models.records import (
     Answer,
     CaseDetails,
@@ -35,7 +43,18 @@ from app.models.records import (
     ShareRecord,
 )
 from app.models.retention import Rule, Status
-from app.services import access, audit, cases, consent, notes, retention, risk, search, sharing
+from app.services import (
+    access,
+    audit,
+    cases,
+    categories,
+    consent,
+    notes,
+    retention,
+    risk,
+    search,
+    sharing,
+)
 from app.services.session import Session, uk_today
 from tests import crashes
 from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy
@@ -312,6 +331,11 @@ S = {
         "hold",
         "extension",
         "approval",
+        "language",
+        "court",
+        "bail",
+        "agency",
+        "agencycontact",
     )
 }
 # Not expected even before the purge: the hold is lifted (overwritten) first, and only the
@@ -362,6 +386,25 @@ def build_marked_case(store: StoreCopy) -> tuple[int, str]:
         client_id = case_model.client_id(session.conn, case_id)
         assert client_id is not None
     with signed_in(store, CASEWORKER) as session:
+        categories.set_person_categories(
+            session,
+            client_id,
+            PersonCategories(ethnicity=Ethnicity.WHITE_IRISH, first_language=S["language"]),
+        )
+        categories.add_legal_item(
+            session,
+            case_id,
+            LegalItem(
+                LegalKind.BAIL_CONDITIONS,
+                REFERRED,
+                REFERRED + dt.timedelta(days=28),
+                court=S["court"],
+                conditions=f"Not to contact {S['bail']}",
+            ),
+        )
+        categories.add_agency(
+            session, case_id, Agency(AgencyType.HOUSING, S["agency"], S["agencycontact"])
+        )
         note_id = notes.add_note(
             session,
             case_id,
@@ -474,6 +517,7 @@ def test_destruction_leaves_no_trace_in_any_page_or_the_log(store: StoreCopy) ->
         assert counts["dash_assessments"] == counts["safe_contacts"] == counts["break_glass"] == 1
         assert counts["consents"] == 1 and counts["retention_decisions"] == 2
         assert counts["search_entries"] == 5 and counts["case_people"] == 3
+        assert counts["person_categories"] == counts["case_legal"] == counts["case_agencies"] == 1
         # The log has been emptied into the file while the store is still open.
         assert not wal(store).exists() or wal(store).stat().st_size == 0
         assert case_model.get(session.conn, case_id) is None
