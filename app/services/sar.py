@@ -45,6 +45,7 @@ from app.crypto.connection import Connection
 from app.crypto.files import os_error
 from app.errors import InvalidInput, SafecaseError
 from app.models import cases as case_model
+from app.models import categories as categories_model
 from app.models import consent as consent_model
 from app.models import notes as note_model
 from app.models import people as people_model
@@ -283,6 +284,22 @@ def _text(value: object) -> str:
     return str(value)
 
 
+_CATEGORY_LABELS = (
+    ("sex", "Sex"),
+    ("gender_identity", "Gender identity"),
+    ("sexual_orientation", "Sexual orientation"),
+    ("ethnicity", "Ethnicity (census 2021)"),
+    ("religion", "Religion or belief"),
+    ("disability", "Disability"),
+    ("disability_type", "Type of disability"),
+    ("first_language", "First language"),
+    ("interpreter_needed", "Interpreter needed"),
+    ("immigration_status", "Immigration status"),
+    ("no_recourse_to_public_funds", "No recourse to public funds"),
+    ("pregnant", "Pregnant"),
+)
+
+
 def _label(value: str) -> str:
     return value.replace("_", " ")
 
@@ -438,6 +455,15 @@ class _Builder:
         entry.add(f"{key}:health", "Health information", d.health_notes)
         entry.add(f"{key}:organisation", "Organisation", d.organisation)
         entry.add(f"{key}:job", "Job title", d.job_title)
+        recorded = categories_model.get(self.conn, p.id)
+        for name, label in _CATEGORY_LABELS:
+            value = str(getattr(recorded, name))
+            if value and value != categories_model.NOT_ASKED:
+                entry.add(f"{key}:{name}", label, _label(value))
+        if recorded != categories_model.PersonCategories():
+            self.categories.add(
+                "equality and monitoring information (the categories you told us or declined)"
+            )
         if p.restricted:
             entry.add(f"{key}:restricted", "Processing restricted", True)
             entry.add(f"{key}:restriction", "Reason for the restriction", p.restriction_reason)
@@ -504,6 +530,32 @@ class _Builder:
             if d.referral_source:
                 self.sources.add("the professionals who referred you to us")
             self.categories.add("case records: referral, needs assessment and other services")
+            for item in categories_model.legal_items(conn, case.id):
+                record.add(
+                    f"{key}:legal:{item.id}",
+                    _label(item.kind.value).capitalize(),
+                    "; ".join(
+                        part
+                        for part in (
+                            _label(item.order_type.value),
+                            item.starts_on.isoformat(),
+                            f"until {item.ends_on.isoformat()}" if item.ends_on else "",
+                            item.court,
+                            item.conditions,
+                        )
+                        if part
+                    ),
+                )
+            for agency in categories_model.agencies(conn, case.id):
+                record.add(
+                    f"{key}:agency:{agency.id}",
+                    "Another agency involved",
+                    "; ".join(
+                        p
+                        for p in (_label(agency.agency_type.value), agency.name, agency.contact)
+                        if p
+                    ),
+                )
             if d.safety_plan:
                 self.categories.add("safety plans")
         entries = [record]

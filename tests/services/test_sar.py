@@ -17,12 +17,21 @@ from app.crypto.device import DeviceSecrets
 from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import InvalidInput, PermissionDenied
 from app.models import rights as rights_model
+from app.models.categories import (
+    Answer,
+    Ethnicity,
+    LegalItem,
+    LegalKind,
+    OrderType,
+    PersonCategories,
+    Religion,
+)
 from app.models.records import NoteKind
 from app.models.redaction import Exemption, Source
 from app.models.retention import Policy, retention_statement
 from app.models.rights import Action, RightKind
 from app.models.users import Role
-from app.services import accounts, audit, notes, retention, rights, sar, sar_pdf
+from app.services import accounts, audit, categories, notes, retention, rights, sar, sar_pdf
 from app.services.sar import EXPORT_MARK, PackRefused, SarPack
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, DPO, MANAGER, StoreCopy, copy_store
@@ -602,3 +611,46 @@ def test_the_index_gives_the_page_each_section_starts_on(w: SarWorld, tmp_path: 
     index = _index_pages(pdf)
     assert len(index) == len(many.sections) > 60
     assert all(given == real for _, given, real in index)
+
+
+def test_a_clients_pack_shows_her_categories_and_her_cases_court_dates(
+    w: SarWorld, tmp_path: Path
+) -> None:
+    with signed_in(w.store, MANAGER) as s:
+        categories.set_person_categories(
+            s,
+            w.jane,
+            PersonCategories(
+                ethnicity=Ethnicity.CARIBBEAN,
+                religion=Religion.DECLINED,
+                first_language="Portuguese",
+                no_recourse_to_public_funds=Answer.YES,
+            ),
+        )
+        categories.add_legal_item(
+            s,
+            w.case,
+            LegalItem(
+                LegalKind.PROTECTIVE_ORDER,
+                TODAY,
+                TODAY + dt.timedelta(days=180),
+                OrderType.NON_MOLESTATION,
+                "Northshire Family Court",
+                "No contact by any means",
+            ),
+        )
+        request_id = _request(s, w.jane)
+        files = _export(s, request_id, tmp_path / "out")
+    document = _texts(files)[2]
+    for shown in (
+        "Ethnicity (census 2021)",
+        "black caribbean",
+        "Religion or belief",
+        "declined",
+        "Portuguese",
+        "No recourse to public funds",
+        "non molestation",
+        "Northshire Family Court",
+        "No contact by any means",
+    ):
+        assert shown in document, shown
