@@ -50,6 +50,7 @@ from app.services import (
     accounts,
     audit,
     cases,
+    categories,
     drafts,
     overdue,
     retention,
@@ -77,6 +78,7 @@ from app.ui.retention_page import RetentionPage
 from app.ui.reviews_page import ReviewsPage
 from app.ui.sar_register import SarPage
 from app.ui.store_calls import StoreCalls
+from app.ui.this_week_page import ThisWeekPage
 from app.ui.users_page import UsersPage
 
 log = logging.getLogger("safecase.ui")
@@ -301,6 +303,7 @@ class MainWindow(QMainWindow):
                 self.reviews_page.case_chosen.connect(self.open_case)
                 self.reviews_page.reviewed.connect(self.count_overdue)
                 self.add_area(t("MainWindow", "Shares to review"), self.reviews_page)
+            self._add_this_week(session)
             self.search_page = CaseListPage(self.calls, session, CaseListPage.SEARCH)
             self.add_area(t("MainWindow", "Search"), self.search_page)
             for page in self.list_pages:
@@ -317,6 +320,8 @@ class MainWindow(QMainWindow):
             )
             self.sar_page.records_loaded.connect(self.count_overdue)
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
+            if not self.case_roles:
+                self._add_this_week(session)
         if accounts.may_manage_users(session):
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
             self.users_page.idle_minutes_changed.connect(self._idle_minutes_changed)
@@ -330,6 +335,22 @@ class MainWindow(QMainWindow):
         self.break_glass_action.setVisible(self.is_caseworker)
         self.break_glass_action.setEnabled(self.is_caseworker)
         self.addAction(self.refresh_action)
+
+    def _add_this_week(self, session: Session) -> None:
+        if categories.may_see_this_week(session):
+            self.this_week_page = ThisWeekPage(self.calls)
+            self.this_week_page.case_chosen.connect(self.open_case)
+            self.this_week_page.request_chosen.connect(self._open_request)
+            self.add_area(translate("MainWindow", "This week"), self.this_week_page)
+
+    def _open_request(self, reference: str) -> None:
+        """Show a rights request in the register (from This week)."""
+        page = getattr(self, "sar_page", None)
+        if page is None:
+            return
+        self.show_area(page)
+        if not page.select_reference(reference):
+            page.refresh()
 
     def _load_people(self, session: Session) -> None:
         """Usernames for the ids that records hold (authors, recorders, audit entries)."""
@@ -533,7 +554,7 @@ class MainWindow(QMainWindow):
             page.refresh()
         elif isinstance(page, CasePage):
             page.reload()
-        elif isinstance(page, AuditPage | UsersPage | ReviewsPage):
+        elif isinstance(page, AuditPage | UsersPage | ReviewsPage | ThisWeekPage):
             page.refresh()
 
     def refresh_lists(self, *_args: object) -> None:
@@ -541,9 +562,10 @@ class MainWindow(QMainWindow):
         for page in self.list_pages:
             if page in self._started:
                 page.refresh()
-        reviews = getattr(self, "reviews_page", None)
-        if reviews is not None and reviews in self._started:
-            reviews.refresh()
+        for name in ("reviews_page", "this_week_page"):
+            listing = getattr(self, name, None)
+            if listing is not None and listing in self._started:
+                listing.refresh()
 
     def _ensure_case_page(self) -> CasePage:
         if self.case_page is None:

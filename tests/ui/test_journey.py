@@ -94,6 +94,7 @@ def test_a_case_from_referral_to_closing(
         "My cases",
         "Team cases",
         "Shares to review",
+        "This week",
         "Search",
         "Audit",
         "Subject access",

@@ -30,14 +30,22 @@ from tests.ui.conftest import MakeApp, open_main, wait_calls
 @pytest.mark.parametrize(
     ("username", "password", "areas"),
     [
-        (CASEWORKER, CASEWORKER_PW, ["My cases", "Search"]),
+        (CASEWORKER, CASEWORKER_PW, ["My cases", "This week", "Search"]),
         (
             MANAGER,
             MANAGER_PW,
-            ["My cases", "Team cases", "Shares to review", "Search", "Audit", "Subject access"],
+            [
+                "My cases",
+                "Team cases",
+                "Shares to review",
+                "This week",
+                "Search",
+                "Audit",
+                "Subject access",
+            ],
         ),
         (ADMIN, ADMIN_PW, ["Audit", "Users and settings", "Retention"]),
-        (DPO, DPO_PW, ["Audit", "Subject access"]),
+        (DPO, DPO_PW, ["Audit", "Subject access", "This week"]),
     ],
 )
 def test_each_role_sees_only_its_areas(

@@ -48,6 +48,7 @@ from app.ui.case_view.history import HistoryTab
 from app.ui.case_view.notes import NOTE_PAGE, NotesTab
 from app.ui.case_view.people import PeopleTab
 from app.ui.case_view.plan import PLAN_DRAFT, PlanTab
+from app.ui.case_view.profile import ProfileTabs
 from app.ui.case_view.risk import DASH_DRAFT, RiskTab
 from app.ui.case_view.sharing import SharingTab
 from app.ui.contact_banner import ContactBanner
@@ -67,6 +68,7 @@ class CasePage(
     NotesTab,
     RiskTab,
     PlanTab,
+    ProfileTabs,
     HistoryTab,
 ):
     """One open case."""
@@ -235,6 +237,7 @@ class CasePage(
         self._build_notes_tab()
         self._build_risk_tab()
         self._build_plan_tab()
+        self._build_profile_tabs()
         self._build_history_tab()
 
     # -- loading --------------------------------------------------------------------------------
@@ -362,6 +365,7 @@ class CasePage(
             self._plan_dirty = False
         self.plan_field.setReadOnly(not writable)
         self.plan_save_button.setEnabled(writable)
+        self._load_profile(view)
         self._update_actions()
         self.case_loaded.emit(case.id)
 
@@ -433,6 +437,7 @@ class CasePage(
         self.plan_field.clear()
         self.review_field.set_value(None)
         self._plan_dirty = False
+        self._clear_profile()
         set_message(self.status_message, None)
         self._update_actions()
 
