@@ -92,6 +92,9 @@ def test_a_caseworkers_window_offers_no_manager_or_admin_screens_and_the_service
         "Notes and contacts",
         "Risk",
         "Safety plan",
+        "Categories",
+        "Legal",
+        "Agencies and needs",
     ]
     for action in page.manager_actions:
         assert not action.isVisible()  # so neither the Case menu nor More actions shows it
