@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.case_page: CasePage | None = None
         self.list_pages: list[CaseListPage] = []
         self._started: set[QWidget] = set()
+        self._pending_request = ""  # a rights request to select once the register arrives
         self._titles: dict[QWidget, str] = {}  # each area's title without its overdue count
         self.waiting_drafts: list[Draft] = []  # kept at the last lock, to open again
         self._case_tab: int | None = None  # the case's tab on screen at the last lock
@@ -319,6 +320,7 @@ class MainWindow(QMainWindow):
                 self.calls, can_prepare=sar.may_prepare_packs(session), lock_action=self.lock_action
             )
             self.sar_page.records_loaded.connect(self.count_overdue)
+            self.sar_page.records_loaded.connect(self._select_pending_request)
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
             if not self.case_roles:
                 self._add_this_week(session)
@@ -348,9 +350,18 @@ class MainWindow(QMainWindow):
         page = getattr(self, "sar_page", None)
         if page is None:
             return
-        self.show_area(page)
+        started = page in self._started
+        self.show_area(page)  # a first visit reads the register
         if not page.select_reference(reference):
-            page.refresh()
+            self._pending_request = reference
+            if started:
+                page.refresh()
+
+    def _select_pending_request(self) -> None:
+        reference, self._pending_request = self._pending_request, ""
+        page = getattr(self, "sar_page", None)
+        if reference and page is not None:
+            page.select_reference(reference)
 
     def _load_people(self, session: Session) -> None:
         """Usernames for the ids that records hold (authors, recorders, audit entries)."""
