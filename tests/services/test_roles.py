@@ -31,6 +31,14 @@ from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import PermissionDenied
 from app.models import audit as audit_model
 from app.models import cases as case_model
+from app.models.categories import (
+    Agency,
+    AgencyType,
+    Ethnicity,
+    LegalItem,
+    LegalKind,
+    PersonCategories,
+)
 from app.models.db import transaction
 from app.models.records import (
     Answer,
@@ -47,14 +55,6 @@ from app.models.records import (
     SafeContact,
     ShareApproval,
     ShareRecord,
-)
-from app.models.categories import (
-    Agency,
-    AgencyType,
-    Ethnicity,
-    LegalItem,
-    LegalKind,
-    PersonCategories,
 )
 from app.models.redaction import Exemption
 from app.models.rights import Outcome, RightKind
