@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from app.errors import InvalidInput, NotTrainingStore
 from app.models import cases as case_model
+from app.models import categories as cat
 from app.models import consent as consent_model
 from app.models import notes as note_model
 from app.models import people as people_model
@@ -210,6 +211,65 @@ _LANGUAGES = (
     ("Tigrinya", 1),
     ("Farsi", 1),
 )
+_DEMO_GENDER = {
+    "Female": (cat.Sex.FEMALE, cat.GenderIdentity.SAME_AS_SEX),
+    "Male": (cat.Sex.MALE, cat.GenderIdentity.SAME_AS_SEX),
+    "Non-binary": (cat.Sex.NOT_ASKED, cat.GenderIdentity.NON_BINARY),
+    "Prefer not to say": (cat.Sex.DECLINED, cat.GenderIdentity.DECLINED),
+}
+_DEMO_SEXUALITY = {
+    "Heterosexual": cat.SexualOrientation.HETEROSEXUAL,
+    "Gay or lesbian": cat.SexualOrientation.GAY_OR_LESBIAN,
+    "Bisexual": cat.SexualOrientation.BISEXUAL,
+    "Prefer not to say": cat.SexualOrientation.DECLINED,
+}
+_DEMO_ETHNICITY = {
+    "White British": cat.Ethnicity.WHITE_BRITISH,
+    "White Irish": cat.Ethnicity.WHITE_IRISH,
+    "White Gypsy or Irish Traveller": cat.Ethnicity.GYPSY_OR_IRISH_TRAVELLER,
+    "Any other White background": cat.Ethnicity.OTHER_WHITE,
+    "Mixed: White and Black Caribbean": cat.Ethnicity.WHITE_AND_BLACK_CARIBBEAN,
+    "Mixed: White and Asian": cat.Ethnicity.WHITE_AND_ASIAN,
+    "Asian or Asian British: Indian": cat.Ethnicity.INDIAN,
+    "Asian or Asian British: Pakistani": cat.Ethnicity.PAKISTANI,
+    "Asian or Asian British: Bangladeshi": cat.Ethnicity.BANGLADESHI,
+    "Black or Black British: African": cat.Ethnicity.AFRICAN,
+    "Black or Black British: Caribbean": cat.Ethnicity.CARIBBEAN,
+    "Arab": cat.Ethnicity.ARAB,
+    "Any other ethnic group": cat.Ethnicity.ANY_OTHER,
+    "Not stated": cat.Ethnicity.DECLINED,
+}
+# Not asked, declined, none, Christian, Buddhist, Hindu, Jewish, Muslim, Sikh, other.
+_DEMO_RELIGION_WEIGHTS = (20, 6, 35, 25, 1, 2, 1, 7, 1, 2)
+_DEMO_ORDERS = (
+    cat.OrderType.NON_MOLESTATION,
+    cat.OrderType.NON_MOLESTATION,
+    cat.OrderType.OCCUPATION,
+    cat.OrderType.DVPO,
+    cat.OrderType.RESTRAINING,
+)
+_DEMO_COURTS = {
+    cat.OrderType.NON_MOLESTATION: "Family Court",
+    cat.OrderType.OCCUPATION: "Family Court",
+    cat.OrderType.DVPO: "Magistrates Court",
+    cat.OrderType.RESTRAINING: "Crown Court",
+}
+_DEMO_CONDITIONS = (
+    "Not to contact the client directly or indirectly",
+    "Not to enter the street where the client lives",
+    "Not to contact the client; to live at a named address",
+    "Not to go within 100 metres of the client's home or workplace",
+)
+_DEMO_AGENCY_NAMES = {
+    cat.AgencyType.POLICE: "Police Public Protection Unit",
+    cat.AgencyType.CHILDRENS_SOCIAL_CARE: "Children's Services",
+    cat.AgencyType.HOUSING: "Housing Options",
+    cat.AgencyType.GP: "Medical Practice",
+    cat.AgencyType.MENTAL_HEALTH: "Community Mental Health Team",
+    cat.AgencyType.SOLICITOR: "Family Law Solicitors",
+    cat.AgencyType.REFUGE: "Refuge",
+}
+_DEMO_AGENCY_TYPES = tuple(_DEMO_AGENCY_NAMES)
 _DISABILITIES = (
     ("", 72),
     ("Anxiety and depression", 10),
@@ -555,6 +615,9 @@ class _Generator:
         self.conn = session.conn
         self.team_id = session.team_id
         self.rng = random.Random(seed)
+        # The categories, legal dates and agencies draw on their own generator, so adding them
+        # left every other demo record as it was for the same seed.
+        self.more_rng = random.Random(seed * 7919 + 17)
         self.last_day = last_day
         self.pools = pools
         self.workers = workers
@@ -838,7 +901,133 @@ class _Generator:
         case_model.set_fields(conn, case_id, now, **fields)
         high = fields.get("risk_level") == RiskLevel.HIGH.value
         self.shares(case_id, client, perps, children, sharing, plan, start, end, author, high)
+        self.categories(case_id, client, working, start, end, author, now)
         self.notes(case_id, client, perps[0], plan, start, end, author)
+
+    def more_day(self, start: dt.date, end: dt.date) -> dt.date:
+        return start + dt.timedelta(days=self.more_rng.randint(0, max(0, (end - start).days)))
+
+    def categories(
+        self,
+        case_id: int,
+        client: Person,
+        working: bool,
+        start: dt.date,
+        end: dt.date,
+        author: int,
+        now: str,
+    ) -> None:
+        """The client's categories (from their details, so the two agree; some not asked, some
+        declined), and on cases being worked a court date, an order, bail conditions and other
+        agencies now and then. Only the values the services allow."""
+        rng, d = self.more_rng, client.details
+        if not working and rng.random() < 0.5:
+            return
+        sex, identity = _DEMO_GENDER.get(
+            d.gender, (cat.Sex.NOT_ASKED, cat.GenderIdentity.NOT_ASKED)
+        )
+        disabled = (
+            cat.Answer.YES if d.disabilities else rng.choice((cat.Answer.NO, cat.Answer.NOT_ASKED))
+        )
+        british = d.language == "English" and rng.random() < 0.9
+        status = (
+            cat.ImmigrationStatus.BRITISH_OR_IRISH
+            if british
+            else rng.choice(list(cat.ImmigrationStatus)[2:])
+        )
+        on_visa = status in (
+            cat.ImmigrationStatus.SPOUSE_OR_PARTNER_VISA,
+            cat.ImmigrationStatus.OTHER_VISA,
+            cat.ImmigrationStatus.NO_STATUS,
+            cat.ImmigrationStatus.ASYLUM_SEEKER,
+        )
+        cat.put(
+            self.conn,
+            client.id,
+            cat.PersonCategories(
+                sex=sex,
+                gender_identity=identity,
+                sexual_orientation=_DEMO_SEXUALITY.get(
+                    d.sexuality, cat.SexualOrientation.NOT_ASKED
+                ),
+                ethnicity=_DEMO_ETHNICITY.get(d.ethnicity, cat.Ethnicity.NOT_ASKED),
+                religion=rng.choices(list(cat.Religion), weights=_DEMO_RELIGION_WEIGHTS)[0],
+                disability=disabled,
+                disability_type=rng.choice(list(cat.DisabilityType)[1:])
+                if disabled is cat.Answer.YES
+                else cat.DisabilityType.NONE_GIVEN,
+                first_language=d.language,
+                interpreter_needed=cat.Answer.YES if d.interpreter_needed else cat.Answer.NO,
+                immigration_status=status,
+                no_recourse_to_public_funds=cat.Answer.YES
+                if on_visa and rng.random() < 0.6
+                else cat.Answer.NO,
+                pregnant=rng.choices(
+                    (cat.Answer.NOT_ASKED, cat.Answer.NO, cat.Answer.YES, cat.Answer.DECLINED),
+                    weights=(30, 60, 7, 3),
+                )[0],
+            ),
+            author,
+            now,
+        )
+        if not working:
+            return
+        if rng.random() < 0.3:
+            order = rng.choice(_DEMO_ORDERS)
+            begins = self.more_day(start, end)
+            cat.add_legal_item(
+                self.conn,
+                case_id,
+                cat.LegalItem(
+                    cat.LegalKind.PROTECTIVE_ORDER,
+                    begins,
+                    begins + dt.timedelta(days=rng.choice((28, 182, 365))),
+                    order,
+                    f"{rng.choice(self.pools.towns)} {_DEMO_COURTS[order]}",
+                    rng.choice(_DEMO_CONDITIONS),
+                ),
+                author,
+                now,
+            )
+        if rng.random() < 0.2:
+            begins = self.more_day(start, end)
+            cat.add_legal_item(
+                self.conn,
+                case_id,
+                cat.LegalItem(
+                    cat.LegalKind.BAIL_CONDITIONS,
+                    begins,
+                    begins + dt.timedelta(days=rng.choice((14, 28, 56))),
+                    conditions=rng.choice(_DEMO_CONDITIONS),
+                ),
+                author,
+                now,
+            )
+        if rng.random() < 0.25:
+            cat.add_legal_item(
+                self.conn,
+                case_id,
+                cat.LegalItem(
+                    cat.LegalKind.COURT_DATE,
+                    self.more_day(start, end),
+                    court=f"{rng.choice(self.pools.towns)} Magistrates Court",
+                ),
+                author,
+                now,
+            )
+        for _ in range(rng.choices((0, 1, 2, 3), weights=(35, 35, 20, 10))[0]):
+            kind = rng.choice(_DEMO_AGENCY_TYPES)
+            cat.add_agency(
+                self.conn,
+                case_id,
+                cat.Agency(
+                    kind,
+                    f"{rng.choice(self.pools.towns)} {_DEMO_AGENCY_NAMES[kind]}",
+                    f"{rng.choice(self.pools.female + self.pools.male)} (duty desk)",
+                ),
+                author,
+                now,
+            )
 
     def perpetrator(self, on: dt.date, client: PersonDetails, now: str) -> Person:
         """Alleged perpetrators recur: about a third of cases name one already on record."""
@@ -948,7 +1137,7 @@ class _Generator:
                 do_not_contact=True,
                 safe_people=rng.choice(_SAFE_PEOPLE),
                 unsafe_people=rng.choice(_UNSAFE_PEOPLE),
-                last_checked=self.day_between(start, end),
+                last_checked=self.more_day(start, end),
             )
         else:
             phones = client.details.phones
@@ -963,7 +1152,7 @@ class _Generator:
                 code_word=rng.choice(WORDS) if rng.random() < 0.5 else "",
                 safe_people=rng.choice(_SAFE_PEOPLE),
                 unsafe_people=rng.choice(_UNSAFE_PEOPLE),
-                last_checked=self.day_between(start, end),
+                last_checked=self.more_day(start, end),
             )
         case_model.put_safe_contact(
             self.conn, case_id, rules, author, self.recorded(rules.last_checked or start)
@@ -1094,7 +1283,7 @@ class _Generator:
                 people += [c.id for c in children]
             if recipient in (RecipientCategory.POLICE, RecipientCategory.MARAC):
                 people.append(perps[0].id)
-            when = self.day_between(start, end)
+            when = self.more_day(start, end)
             consented = sharing.get(recipient) is ConsentState.GIVEN and len(people) == 1
             record = ShareRecord(
                 case_id=case_id,

@@ -15,6 +15,7 @@ from app.models import audit as audit_model
 from app.models import people as people_model
 from app.models import search as search_model
 from app.models import users as user_model
+from app.models.categories import AgencyType, Ethnicity, LegalKind
 from app.models.records import CaseRole, CaseStatus, ContactMethod
 from app.services import accounts, audit, demo
 from app.services.cases import open_case
@@ -368,3 +369,19 @@ def test_demo_safe_contacts_use_only_the_ways_the_form_lists(demo_store: StoreCo
         accounts.sign_out(session)
     assert ways - {""}, "the demo records some safe ways"
     assert ways <= {m.value for m in ContactMethod} | {""}
+
+
+def test_demo_cases_record_categories_legal_dates_and_agencies_with_allowed_values(
+    demo_store: StoreCopy,
+) -> None:
+    """The demo data once kept the categories only as free text nobody could count."""
+    session = sign_in(demo_store)
+    try:
+        ethnicities = {str(r[0]) for r in rows(session, "SELECT ethnicity FROM person_categories")}
+        kinds = {str(r[0]) for r in rows(session, "SELECT kind FROM case_legal")}
+        agencies = {str(r[0]) for r in rows(session, "SELECT agency_type FROM case_agencies")}
+    finally:
+        accounts.sign_out(session)
+    assert len(ethnicities) > 3 and ethnicities <= {e.value for e in Ethnicity}
+    assert kinds == {k.value for k in LegalKind}
+    assert agencies and agencies <= {a.value for a in AgencyType}
