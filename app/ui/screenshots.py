@@ -265,6 +265,18 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
     dialog.purpose_field.setText("Safeguarding referral after a threat to kill")
     written.append(save(dialog, folder, "record-share.png"))
     dialog.discard()
+
+    for tab, name in (
+        (case_page.categories_tab, "case-categories.png"),
+        (case_page.legal_tab, "case-legal.png"),
+        (case_page.agencies_tab, "case-agencies.png"),
+    ):
+        case_page.tabs.setCurrentWidget(tab)
+        _wait_idle(window, "the case's categories")
+        written.append(save(window, folder, name))
+    window.show_area(window.this_week_page)
+    _wait_idle(window, "this week")
+    written.append(save(window, folder, "this-week.png"))
     return written
 
 
