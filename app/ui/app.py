@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import (
     QMessageLogContext,
     QObject,
+    QTimer,
     QtMsgType,
     Signal,
     qInstallMessageHandler,
@@ -259,11 +260,14 @@ class SafecaseApp(QObject):
             window.deleteLater()
 
 
-def run_app(store_path: Path, *, kdf: Argon2Params | None = None) -> int:
+def run_app(
+    store_path: Path, *, kdf: Argon2Params | None = None, exit_when_shown: bool = False
+) -> int:
     """Run the desktop app on ``store_path`` until its last window closes.
 
     ``kdf`` None calibrates Argon2id when a new store is created (the product); tests pass a
-    small cost explicitly.
+    small cost explicitly. ``exit_when_shown`` prints the first window's name and quits as
+    soon as it is on screen (the bundle's test and its start-up benchmark).
     """
     QApplication.setApplicationName("Safecase")
     existing = QApplication.instance()
@@ -275,4 +279,13 @@ def run_app(store_path: Path, *, kdf: Argon2Params | None = None) -> int:
     controller = SafecaseApp(store_path, kdf=kdf)
     app.aboutToQuit.connect(controller.shutdown)
     controller.start()
+    if exit_when_shown:
+        QTimer.singleShot(0, lambda: _report_shown(app, controller))
     return app.exec()
+
+
+def _report_shown(app: QApplication, controller: SafecaseApp) -> None:
+    window = controller.window
+    shown = "sign-in" if controller.sign_in_window else "first-run" if window else "none"
+    print(f"shown: {shown} window", flush=True)
+    app.quit()
