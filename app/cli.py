@@ -345,6 +345,12 @@ def progress_bar(stream: TextIO, unit: str, width: int = 30) -> Callable[[int, i
 
 def _sign_in(ctx: Context, args: argparse.Namespace, password: str) -> Session:
     session = accounts.sign_in(args.store, args.user, password, device=ctx.device())
+    if session.backup_before_update is not None:
+        print(
+            "This store was updated for this version of Safecase; a backup taken just before "
+            f"is at {session.backup_before_update}.",
+            file=ctx.stderr,
+        )
     if session.password_only:
         print(
             "Warning: this store is not tied to this computer's keyring; "

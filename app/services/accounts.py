@@ -148,6 +148,8 @@ def _start_session(v: Vault) -> Session:
     """Bring the schema up to date, write pending failures and the sign-in to the trail."""
     try:
         audit.check_anchor(v.conn, v.path)
+        made = utc_now()
+        before_update = backup_service.before_update(v, made)
         migrate(v.conn)
         failures, dropped = v.take_failed_sign_ins()
         user = users.by_slot(v.conn, v.slot_id)
@@ -181,6 +183,8 @@ def _start_session(v: Vault) -> Session:
                 )
             else:
                 audit.record(v.conn, user.id, audit.SIGN_IN, f"user:{user.id}")
+                if before_update is not None:
+                    backup_service.record_before_update(v.conn, user.id, before_update, made)
         if user is None or user.disabled:
             raise AccountDisabled()
         session = Session(
@@ -191,6 +195,7 @@ def _start_session(v: Vault) -> Session:
             must_change_password=v.must_change,
             password_only=v.password_only,
             team_id=user.team_id,
+            backup_before_update=before_update,
         )
         _finish_interrupted_purge(session)
     except BaseException:

@@ -323,7 +323,7 @@ class MainWindow(QMainWindow):
         self.break_glass_action.setEnabled(self.is_caseworker)
         self.addAction(self.refresh_action)
 
-        help_menu = self.menuBar().addMenu(t("MainWindow", "&Help"))
+        help_menu = self.menuBar().addMenu(t("MainWindow", "He&lp"))
         self.self_test_action = help_menu.addAction(t("MainWindow", "&Self-test…"))
         self.self_test_action.triggered.connect(self._self_test)
 
