@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots clean bundle bundle-test bench-bundle
+.PHONY: run test lint bench screenshots clean bundle bundle-test bench-bundle bundle-tarball
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ bundle: $(BUNDLE_STAMP)
 bundle-test: bundle
 	QT_QPA_PLATFORM=offscreen SAFECASE_BUNDLE=dist/safecase/safecase \
 		$(BIN)/python -m pytest -m bundle tests/bundle -q
+
+# The Linux tarball: the bundle, its per-user installer and the menu entry.
+bundle-tarball: bundle
+	rm -rf build/tarball && mkdir -p build/tarball/safecase-linux
+	cp -R dist/safecase installer/linux/install.sh installer/safecase.desktop.in \
+		build/tarball/safecase-linux/
+	tar -C build/tarball -czf dist/safecase-$$(dist/safecase/safecase --version | \
+		sed 's/^Safecase //')-linux-$$(uname -m).tar.gz safecase-linux
+	@ls -lh dist/*.tar.gz
 
 bench-bundle: bundle
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.bundle dist/safecase/safecase

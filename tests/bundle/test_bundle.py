@@ -10,6 +10,7 @@ only reports which backend answers, and the sign-in window opens no store.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,59 @@ def test_the_bundle_keeps_only_the_british_demo_names(bundle: Path) -> None:
     kept = sorted(p.name for p in faker.iterdir() if p.is_dir() and p.name != "__pycache__")
     assert "en_GB" in kept
     assert "de_DE" not in kept
+
+
+def _tarball_layout(folder: Path, bundle_folder: Path) -> Path:
+    """What the Linux tarball unpacks to: the bundle, install.sh and the menu entry."""
+    folder.mkdir(parents=True)
+    for name in ("install.sh",):
+        shutil.copy2(ROOT / "installer" / "linux" / name, folder / name)
+    shutil.copy2(ROOT / "installer" / "safecase.desktop.in", folder / "safecase.desktop.in")
+    (folder / "safecase").symlink_to(bundle_folder)
+    return folder / "install.sh"
+
+
+def test_the_linux_installer_puts_safecase_in_the_users_own_folders_and_rolls_back(
+    bundle: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    data = home / ".local" / "share" / "safecase"
+    data.mkdir(parents=True)
+    # The store and key file an older version left; no installer step may touch them.
+    (data / "cases.safecase").write_bytes(b"store bytes")
+    (data / "cases.safecase.keys").write_bytes(b"key file bytes")
+    # An "older version": a stand-in executable that only says its version.
+    old_bundle = tmp_path / "old-bundle"
+    old_bundle.mkdir()
+    (old_bundle / "safecase").write_text("#!/bin/sh\necho 'Safecase 0.0.9'\n")
+    (old_bundle / "safecase").chmod(0o755)
+    old_installer = _tarball_layout(tmp_path / "old", old_bundle)
+    new_installer = _tarball_layout(tmp_path / "new", bundle.parent)
+
+    def sh(installer: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+        return subprocess.run(
+            ["/bin/sh", str(installer), *args], env=env, capture_output=True, text=True
+        )
+
+    assert sh(old_installer).returncode == 0
+    done = sh(new_installer)
+    assert done.returncode == 0, done.stderr
+    assert f"Safecase {__version__} installed for" in done.stdout
+    command = home / ".local" / "bin" / "safecase"
+    shown = run_clean(command, home, "--version")
+    assert shown.stdout.strip() == f"Safecase {__version__}"
+    entry = (home / ".local" / "share" / "applications" / "safecase.desktop").read_text()
+    assert f"Exec={data}/current/safecase" in entry.splitlines()
+
+    back = sh(new_installer, "--rollback")
+    assert back.returncode == 0, back.stderr
+    assert "Safecase is back to Safecase 0.0.9." in back.stdout
+    assert run_clean(command, home, "--version").stdout.strip() == "Safecase 0.0.9"
+    assert (data / "cases.safecase").read_bytes() == b"store bytes"
+    assert (data / "cases.safecase.keys").read_bytes() == b"key file bytes"
+
+    gone = sh(new_installer, "--uninstall")
+    assert "The store and its backups" in gone.stdout
+    assert not command.exists()
+    assert sorted(p.name for p in data.iterdir()) == ["cases.safecase", "cases.safecase.keys"]
