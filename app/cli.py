@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from app import __version__, paths
+from app import __version__, paths, policy
 from app.crypto import process, sealing
 from app.crypto.connection import DatabaseError, classify
 from app.crypto.device import DeviceSecrets
@@ -838,7 +838,8 @@ def run(argv: Sequence[str], ctx: Context | None = None) -> int:
         if args.command is None:
             from app.ui.app import run_app
 
-            store = args.store or paths.default_store()
+            # Where the organisation fixed the store's location, that is the store.
+            store = policy.load().store_path or args.store or paths.default_store()
             return run_app(store, exit_when_shown=args.exit_when_shown)
         return _run(ctx, args)
     except SystemExit as exc:  # --help and --version

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from zxcvbn import zxcvbn
 
+from app import policy
 from app.crypto import anchor
 from app.crypto import vault as vaultlib
 from app.crypto.anchor import Anchor
@@ -96,6 +97,15 @@ def _service_name(session: Session) -> str:
 # -- creating and signing in -----------------------------------------------------------------
 
 
+def check_password_only_allowed(device: DeviceSecrets | None) -> None:
+    """A password-only slot (no device) is refused where the organisation forbids them."""
+    if device is None and policy.load().allow_password_only is False:
+        raise PermissionDenied(
+            "Your organisation does not allow password-only stores on this computer; "
+            "unlock the system keyring and try again."
+        )
+
+
 def create_store(
     path: Path,
     *,
@@ -113,6 +123,7 @@ def create_store(
     ``training`` marks a training store, the only kind that takes synthetic demo records; it
     is set here, once, and never changed afterwards.
     """
+    check_password_only_allowed(device)
     service = service_name.strip()
     if not service:
         raise InvalidInput("Give the service's name.")
@@ -339,6 +350,7 @@ def recover(
     For a new laptop, or a keyring that lost its device secret. Other users' slots may need a
     password reset afterwards, since their device secret was on the old machine.
     """
+    check_password_only_allowed(device)
     v = vaultlib.open_with_recovery(path, recovery_key, device=device)
     try:
         if device is not None:
@@ -410,6 +422,7 @@ def restore_store(
     """Rebuild a store at ``path`` from a backup. A case the backup still holds that a purge
     destroyed later (by the destruction log sealed in any backup of this store beside it) is
     destroyed again at once, so a restore never brings a destroyed case back."""
+    check_password_only_allowed(device)
     v = vaultlib.restore_backup(backup, path, recovery_key, device=device)
     try:
         # The store is rebuilt on purpose: what this computer saw of the old one no longer holds.
@@ -643,6 +656,10 @@ def rotate_keys(session: Session) -> int:
 
 
 def idle_lock_minutes(session: Session) -> int:
+    """The organisation's idle lock where it set one, else the store's (5 minutes unset)."""
+    fixed = policy.load().idle_lock_minutes
+    if fixed is not None:
+        return fixed
     value = settings.get(session.conn, settings.IDLE_LOCK_MINUTES)
     return int(value or 5)
 
@@ -658,6 +675,8 @@ def service_name(session: Session) -> str:
 
 def set_idle_lock_minutes(session: Session, minutes: int) -> None:
     session.require(Role.ADMIN)
+    if policy.load().idle_lock_minutes is not None:
+        raise PermissionDenied("Your organisation sets the idle lock on this computer.")
     if not 1 <= minutes <= 60:
         raise InvalidInput("Idle lock is between 1 and 60 minutes.")
     with transaction(session.conn):
