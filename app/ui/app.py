@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     Signal,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import paths
 from app.crypto.device import DeviceSecrets
@@ -32,6 +32,7 @@ from app.ui.change_password import ChangePasswordDialog
 from app.ui.errors import CrashHandler, show_error
 from app.ui.first_run import FirstRunWindow, PrintDocument, print_with_dialog
 from app.ui.i18n import install_translators
+from app.ui.i18n import translate as t
 from app.ui.main_window import MainWindow
 from app.ui.sign_in import SignInWindow
 
@@ -153,6 +154,18 @@ class SafecaseApp(QObject):
         window.sign_out_requested.connect(self.sign_out)
         window.closed.connect(self._main_closed)
         self._switch_to(window)
+        if self.session.backup_before_update is not None:
+            self.update_note = QMessageBox(
+                QMessageBox.Icon.Information,
+                t("SafecaseApp", "Store updated"),
+                t(
+                    "SafecaseApp",
+                    "This store was updated for this version of Safecase. A backup taken just "
+                    "before is at:\n{path}",
+                ).format(path=self.session.backup_before_update),
+                parent=window,
+            )
+            self.update_note.open()
         self.signed_in.emit()
 
     # -- what the windows report -----------------------------------------------------------------
