@@ -11,8 +11,10 @@ added by ``app.ui.self_test``, since the core never imports Qt.
 
 from __future__ import annotations
 
+import importlib
 import io
 import secrets
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,8 +80,26 @@ def store_check() -> str:
         return f"SQLCipher {version} (SQLite {sqlite}), FTS5 present, store encrypted"
 
 
+def backend_modules() -> tuple[str, ...]:
+    """What the pinned backend of this operating system imports (a bundle must carry them)."""
+    if sys.platform == "win32":
+        return ("keyring.backends.Windows", "win32ctypes.core")
+    if sys.platform == "darwin":
+        return ("keyring.backends.macOS",)
+    return ("keyring.backends.SecretService", "secretstorage", "jeepney")
+
+
 def keyring_check(factory: Callable[[], KeyringBackend] | None = None) -> str:
-    """Which keyring backend holds the device key here; nothing is read or written."""
+    """Which keyring backend holds the device key here; nothing is read or written. A backend
+    missing from the installation is told apart from a keyring that does not answer."""
+    for name in backend_modules():
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise CheckFailed(
+                f"the keyring backend is missing from this installation ({name}); "
+                "reinstall Safecase"
+            ) from None
     try:
         backend = (factory or device.pinned_backend)()
     except Exception as exc:

@@ -11,7 +11,7 @@ from keyring.backends import fail, null
 from app import cli, paths
 from app.crypto import device as device_module
 from app.errors import KeyringUnavailable
-from app.services import pdf_text
+from app.services import pdf_text, self_test
 from app.services.self_test import keyring_check, pdf_check, run_check, store_check
 
 
@@ -84,3 +84,14 @@ def test_the_command_exits_1_when_a_check_fails(monkeypatch: pytest.MonkeyPatch)
     code = cli.run(["--self-test"], cli.Context(stdout=out, stderr=io.StringIO()))
     assert "FAIL keyring: the null backend stores nothing" in out.getvalue().splitlines()
     assert code == 1
+
+
+def test_a_keyring_backend_missing_from_the_installation_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(self_test, "backend_modules", lambda: ("keyring.backends.NotBundled",))
+    line = run_check("keyring", keyring_check).line()
+    assert line == (
+        "FAIL keyring: the keyring backend is missing from this installation "
+        "(keyring.backends.NotBundled); reinstall Safecase"
+    )
