@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots clean bundle bundle-test bench-bundle bundle-tarball
+.PHONY: run test quick-test lint bench screenshots clean bundle bundle-test bench-bundle bundle-tarball
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
 
-test: lint
+# Every test: lint and types, the suite, then the Linux bundle built and run from a clean
+# environment (about 30 s more; `make quick-test` leaves the bundle out).
+test: quick-test
+	$(MAKE) bundle-test
+
+quick-test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -37,7 +42,7 @@ bundle: $(BUNDLE_STAMP)
 		--distpath dist --workpath build/pyinstaller installer/safecase.spec
 	@du -sh dist/safecase
 
-# Builds the bundle and runs it from a clean environment (slow: not part of make test).
+# Builds the bundle and runs it from a clean environment (the last part of make test).
 bundle-test: bundle
 	QT_QPA_PLATFORM=offscreen SAFECASE_BUNDLE=dist/safecase/safecase \
 		$(BIN)/python -m pytest -m bundle tests/bundle -q
