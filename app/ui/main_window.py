@@ -338,6 +338,15 @@ class MainWindow(QMainWindow):
         self.break_glass_action.setEnabled(self.is_caseworker)
         self.addAction(self.refresh_action)
 
+        help_menu = self.menuBar().addMenu(t("MainWindow", "He&lp"))
+        self.self_test_action = help_menu.addAction(t("MainWindow", "&Self-test…"))
+        self.self_test_action.triggered.connect(self._self_test)
+
+    def _self_test(self) -> None:
+        from app.ui.self_test import show_dialog
+
+        self.self_test_box = show_dialog(self)
+
     def _add_this_week(self, session: Session) -> None:
         if categories.may_see_this_week(session):
             self.this_week_page = ThisWeekPage(self.calls)
