@@ -352,3 +352,99 @@ def add_agency(conn: Connection, case_id: int, agency: Agency, user_id: int, now
         (case_id, agency.agency_type.value, agency.name, agency.contact, user_id, now),
     )
     return int(cur.lastrowid or 0)
+
+
+# -- where the referral came from ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralSource:
+    agency_type: AgencyType
+    referrer: str = ""  # who referred: a name and role, or "" (self-referral)
+
+
+def referral_source(conn: Connection, case_id: int) -> ReferralSource | None:
+    rows = read(
+        conn,
+        "SELECT agency_type, referrer FROM case_referral_sources WHERE case_id = ?",
+        (case_id,),
+    )
+    return ReferralSource(AgencyType(str(rows[0][0])), str(rows[0][1])) if rows else None
+
+
+def put_referral_source(
+    conn: Connection, case_id: int, source: ReferralSource, user_id: int, now: str
+) -> None:
+    conn.execute(
+        "INSERT INTO case_referral_sources (case_id, agency_type, referrer, updated_by, "
+        "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (case_id) DO UPDATE SET "
+        "agency_type = excluded.agency_type, referrer = excluded.referrer, "
+        "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        (case_id, source.agency_type.value, source.referrer, user_id, now),
+    )
+
+
+# -- the household's children --------------------------------------------------------------------
+
+
+class ChildProtection(enum.StrEnum):
+    NOT_ASKED = NOT_ASKED
+    DECLINED = DECLINED
+    NONE = "none"
+    EARLY_HELP = "early_help"
+    CHILD_IN_NEED = "child_in_need"
+    CHILD_PROTECTION_PLAN = "child_protection_plan"
+    LOOKED_AFTER = "looked_after"
+
+
+class LivesWith(enum.StrEnum):
+    NOT_ASKED = NOT_ASKED
+    DECLINED = DECLINED
+    CLIENT = "client"
+    ALLEGED_PERPETRATOR = "alleged_perpetrator"
+    BOTH = "both"
+    OTHER_PARENT = "other_parent"
+    FAMILY_OR_FRIENDS = "family_or_friends"
+    FOSTER_OR_CARE = "foster_or_care"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ChildDetails:
+    person_id: int
+    school: str = ""
+    protection: ChildProtection = ChildProtection.NOT_ASKED
+    lives_with: LivesWith = LivesWith.NOT_ASKED
+
+
+def children(conn: Connection, case_id: int) -> list[ChildDetails]:
+    """What is recorded about each child on the case (only those with something recorded)."""
+    rows = read(
+        conn,
+        "SELECT person_id, school, protection, lives_with FROM case_children WHERE case_id = ? "
+        "ORDER BY person_id",
+        (case_id,),
+    )
+    return [
+        ChildDetails(int(str(r[0])), str(r[1]), ChildProtection(str(r[2])), LivesWith(str(r[3])))
+        for r in rows
+    ]
+
+
+def put_child(conn: Connection, case_id: int, child: ChildDetails, user_id: int, now: str) -> None:
+    conn.execute(
+        "INSERT INTO case_children (case_id, person_id, school, protection, lives_with, "
+        "updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (case_id, person_id) DO UPDATE SET school = excluded.school, "
+        "protection = excluded.protection, lives_with = excluded.lives_with, "
+        "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        (
+            case_id,
+            child.person_id,
+            child.school,
+            child.protection.value,
+            child.lives_with.value,
+            user_id,
+            now,
+        ),
+    )

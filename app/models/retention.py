@@ -363,6 +363,8 @@ _CASE_ROWS = (
     ("dash_assessments", "DELETE FROM dash_assessments WHERE case_id = ?"),
     ("case_legal", "DELETE FROM case_legal WHERE case_id = ?"),
     ("case_agencies", "DELETE FROM case_agencies WHERE case_id = ?"),
+    ("case_referral_sources", "DELETE FROM case_referral_sources WHERE case_id = ?"),
+    ("case_children", "DELETE FROM case_children WHERE case_id = ?"),
     ("safe_contacts", "DELETE FROM safe_contacts WHERE case_id = ?"),
     ("break_glass", "DELETE FROM break_glass WHERE case_id = ?"),
     ("retention_decisions", "DELETE FROM retention_decisions WHERE case_id = ?"),
@@ -420,6 +422,8 @@ def delete_people(
         0,
         conn.execute(f"DELETE FROM person_categories WHERE person_id IN ({marks})", gone).rowcount,
     )
+    # A child's details on another case (one they were taken off) go with the child.
+    conn.execute(f"DELETE FROM case_children WHERE person_id IN ({marks})", gone)
     counts["rights_request_links"] = rights.erase_subjects(conn, gone, erased)
     counts["people"] = max(
         0, conn.execute(f"DELETE FROM people WHERE id IN ({marks})", gone).rowcount

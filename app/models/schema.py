@@ -542,7 +542,9 @@ def _v9(conn: Connection) -> None:
 def _v10_categories(conn: Connection) -> None:
     """The categories a service records about a person (each "not asked" until asked), the
     legal side of a case (court dates, protective orders, bail conditions) and the other
-    agencies involved, each agency with a contact."""
+    agencies involved, each agency with a contact; where the referral came from (the kind of
+    agency and the referrer); and for each child on a case their school, child-protection
+    status and who they live with."""
     conn.execute(
         """CREATE TABLE person_categories (
             person_id                   INTEGER PRIMARY KEY REFERENCES people(id),
@@ -590,6 +592,27 @@ def _v10_categories(conn: Connection) -> None:
         ) STRICT"""
     )
     conn.execute("CREATE INDEX case_agencies_by_case ON case_agencies (case_id)")
+    conn.execute(
+        """CREATE TABLE case_referral_sources (
+            case_id     INTEGER PRIMARY KEY REFERENCES cases(id),
+            agency_type TEXT NOT NULL,
+            referrer    TEXT NOT NULL DEFAULT '',
+            updated_by  INTEGER REFERENCES users(id),
+            updated_at  TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE case_children (
+            case_id          INTEGER NOT NULL REFERENCES cases(id),
+            person_id        INTEGER NOT NULL REFERENCES people(id),
+            school           TEXT NOT NULL DEFAULT '',
+            protection       TEXT NOT NULL DEFAULT 'not_asked',
+            lives_with       TEXT NOT NULL DEFAULT 'not_asked',
+            updated_by       INTEGER REFERENCES users(id),
+            updated_at       TEXT NOT NULL,
+            PRIMARY KEY (case_id, person_id)
+        ) STRICT, WITHOUT ROWID"""
+    )
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [

@@ -12,11 +12,20 @@ import enum
 from dataclasses import dataclass
 
 from app.errors import InvalidInput
+from app.models import cases as case_model
 from app.models import categories as model
 from app.models import due as due_model
 from app.models import rights as rights_model
-from app.models.categories import Agency, LegalItem, LegalKind, PersonCategories
+from app.models.categories import (
+    Agency,
+    ChildDetails,
+    LegalItem,
+    LegalKind,
+    PersonCategories,
+    ReferralSource,
+)
 from app.models.db import transaction
+from app.models.records import CaseRole
 from app.models.users import Role
 from app.services import access, audit, rights, sharing
 from app.services.session import Session
@@ -112,6 +121,50 @@ def add_legal_item(session: Session, case_id: int, item: LegalItem) -> int:
             f"{item.kind.value} added",
         )
     return item_id
+
+
+def referral_source(session: Session, case_id: int) -> ReferralSource | None:
+    access.require_case(session, case_id)
+    return model.referral_source(session.conn, case_id)
+
+
+def set_referral_source(session: Session, case_id: int, source: ReferralSource) -> None:
+    """Record where the referral came from: the kind of agency and who referred."""
+    access.require_open_case(session, case_id)
+    access.refuse_if_client_restricted(session, case_id)
+    with transaction(session.conn):
+        model.put_referral_source(session.conn, case_id, source, session.user_id, session.now())
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.CASE_CHANGED,
+            f"case:{case_id}",
+            "referral source",
+        )
+
+
+def children(session: Session, case_id: int) -> list[ChildDetails]:
+    access.require_case(session, case_id)
+    return model.children(session.conn, case_id)
+
+
+def set_child(session: Session, case_id: int, child: ChildDetails) -> None:
+    """Record a child's school, child-protection status and who they live with."""
+    access.require_open_case(session, case_id)
+    if CaseRole.CHILD not in {
+        m.role for m in case_model.members(session.conn, case_id) if m.person.id == child.person_id
+    }:
+        raise InvalidInput("That person is not a child on this case.")
+    access.refuse_if_restricted(session, [child.person_id])
+    with transaction(session.conn):
+        model.put_child(session.conn, case_id, child, session.user_id, session.now())
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.PERSON_CHANGED,
+            f"person:{child.person_id}",
+            f"case:{case_id} child details",
+        )
 
 
 # -- This week ----------------------------------------------------------------------------------

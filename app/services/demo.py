@@ -254,6 +254,15 @@ _DEMO_COURTS = {
     cat.OrderType.DVPO: "Magistrates Court",
     cat.OrderType.RESTRAINING: "Crown Court",
 }
+_DEMO_SCHOOLS = ("Primary School", "Academy", "Nursery", "High School")
+_DEMO_SOURCES = {
+    "Police": cat.AgencyType.POLICE,
+    "Health": cat.AgencyType.HEALTH,
+    "Children's social care": cat.AgencyType.CHILDRENS_SOCIAL_CARE,
+    "Adult social care": cat.AgencyType.ADULT_SOCIAL_CARE,
+    "Housing": cat.AgencyType.HOUSING,
+    "Voluntary sector": cat.AgencyType.VOLUNTARY_SECTOR,
+}
 _DEMO_CONDITIONS = (
     "Not to contact the client directly or indirectly",
     "Not to enter the street where the client lives",
@@ -618,6 +627,7 @@ class _Generator:
         # The categories, legal dates and agencies draw on their own generator, so adding them
         # left every other demo record as it was for the same seed.
         self.more_rng = random.Random(seed * 7919 + 17)
+        self.seed = seed
         self.last_day = last_day
         self.pools = pools
         self.workers = workers
@@ -901,8 +911,9 @@ class _Generator:
         case_model.set_fields(conn, case_id, now, **fields)
         high = fields.get("risk_level") == RiskLevel.HIGH.value
         self.shares(case_id, client, perps, children, sharing, plan, start, end, author, high)
-        self.categories(case_id, client, working, start, end, author, now)
         self.notes(case_id, client, perps[0], plan, start, end, author)
+        self.categories(case_id, client, working, start, end, author, now)
+        self.household(case_id, children, referrer, source, working, author, now)
 
     def more_day(self, start: dt.date, end: dt.date) -> dt.date:
         return start + dt.timedelta(days=self.more_rng.randint(0, max(0, (end - start).days)))
@@ -1024,6 +1035,47 @@ class _Generator:
                     kind,
                     f"{rng.choice(self.pools.towns)} {_DEMO_AGENCY_NAMES[kind]}",
                     f"{rng.choice(self.pools.female + self.pools.male)} (duty desk)",
+                ),
+                author,
+                now,
+            )
+
+    def household(
+        self,
+        case_id: int,
+        children: list[Person],
+        referrer: Person,
+        source: str,
+        working: bool,
+        author: int,
+        now: str,
+    ) -> None:
+        """Where the referral came from, and each child's school, child-protection status and
+        who they live with (on cases being worked)."""
+        rng = self.more_rng
+        cat.put_referral_source(
+            self.conn,
+            case_id,
+            cat.ReferralSource(
+                _DEMO_SOURCES.get(source, cat.AgencyType.OTHER),
+                f"{referrer.name}, {referrer.details.job_title}",
+            ),
+            author,
+            now,
+        )
+        if not working:
+            return
+        for child in children:
+            rng = random.Random(child.id * 7919 + self.seed)
+            school = f"{rng.choice(self.pools.towns)} {rng.choice(_DEMO_SCHOOLS)}"
+            cat.put_child(
+                self.conn,
+                case_id,
+                cat.ChildDetails(
+                    child.id,
+                    school,
+                    rng.choices(list(cat.ChildProtection), weights=(20, 2, 30, 15, 20, 10, 3))[0],
+                    rng.choices(list(cat.LivesWith), weights=(10, 1, 60, 4, 5, 6, 8, 4, 2))[0],
                 ),
                 author,
                 now,

@@ -546,6 +546,14 @@ class _Builder:
                         if part
                     ),
                 )
+            source = categories_model.referral_source(conn, case.id)
+            if source is not None:
+                record.add(
+                    f"{key}:referral_agency",
+                    "Referred by (kind of agency)",
+                    _label(source.agency_type.value),
+                )
+                record.add(f"{key}:referrer", "Referrer", source.referrer)
             for agency in categories_model.agencies(conn, case.id):
                 record.add(
                     f"{key}:agency:{agency.id}",
@@ -558,6 +566,16 @@ class _Builder:
                 )
             if d.safety_plan:
                 self.categories.add("safety plans")
+        if CaseRole.CHILD in roles:
+            for child in categories_model.children(conn, case.id):
+                if child.person_id == subject_id:
+                    record.add(f"{key}:school", "School", child.school)
+                    record.add(
+                        f"{key}:child_protection",
+                        "Child-protection status",
+                        _label(child.protection.value),
+                    )
+                    record.add(f"{key}:lives_with", "Lives with", _label(child.lives_with.value))
         entries = [record]
 
         for m in members:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from app.models.categories import (
     AgencyType,
     Answer,
+    ChildProtection,
     DisabilityType,
     Ethnicity,
     GenderIdentity,
     ImmigrationStatus,
     LegalKind,
+    LivesWith,
     OrderType,
     Religion,
     Sex,
@@ -182,3 +184,25 @@ def agency_type(value: AgencyType) -> str:
         AgencyType.SELF: translate("categories", "Self-referral"),
         AgencyType.OTHER: translate("categories", "Another agency"),
     }[value]
+
+
+def child_protection(value: ChildProtection) -> str:
+    return _unsaid(value) or {
+        ChildProtection.NONE: translate("categories", "No involvement"),
+        ChildProtection.EARLY_HELP: translate("categories", "Early help"),
+        ChildProtection.CHILD_IN_NEED: translate("categories", "Child in need"),
+        ChildProtection.CHILD_PROTECTION_PLAN: translate("categories", "Child protection plan"),
+        ChildProtection.LOOKED_AFTER: translate("categories", "Looked after"),
+    }.get(value, value)
+
+
+def lives_with(value: LivesWith) -> str:
+    return _unsaid(value) or {
+        LivesWith.CLIENT: translate("categories", "The client"),
+        LivesWith.ALLEGED_PERPETRATOR: translate("categories", "The alleged perpetrator"),
+        LivesWith.BOTH: translate("categories", "Both parents"),
+        LivesWith.OTHER_PARENT: translate("categories", "Another parent"),
+        LivesWith.FAMILY_OR_FRIENDS: translate("categories", "Family or friends"),
+        LivesWith.FOSTER_OR_CARE: translate("categories", "Foster or residential care"),
+        LivesWith.OTHER: translate("categories", "Someone else"),
+    }.get(value, value)

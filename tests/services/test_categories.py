@@ -16,16 +16,20 @@ from app.models.categories import (
     Agency,
     AgencyType,
     Answer,
+    ChildDetails,
+    ChildProtection,
     DisabilityType,
     Ethnicity,
     GenderIdentity,
     LegalItem,
     LegalKind,
+    LivesWith,
     OrderType,
     PersonCategories,
+    ReferralSource,
     Sex,
 )
-from app.models.records import ConsentHow, ConsentPurpose, ConsentState
+from app.models.records import CaseRole, ConsentHow, ConsentPurpose, ConsentState
 from app.models.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from app.services import cases, categories, consent
 from app.services.categories import DueKind
@@ -194,3 +198,30 @@ def test_a_store_from_the_previous_version_gains_the_new_tables(tmp_path: Path) 
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     finally:
         conn.close()
+
+
+def test_a_childs_school_protection_status_and_home_are_kept_per_case(store: StoreCopy) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        case_id, client = new_case(s)
+        child = cases.add_person(s, case_id, person("Kit", "Ashdown"), CaseRole.CHILD)
+        categories.set_child(
+            s,
+            case_id,
+            ChildDetails(
+                child, "Northshire Primary", ChildProtection.CHILD_IN_NEED, LivesWith.CLIENT
+            ),
+        )
+        with pytest.raises(InvalidInput, match="not a child on this case"):
+            categories.set_child(s, case_id, ChildDetails(client, "Not a school"))
+        categories.set_referral_source(
+            s, case_id, ReferralSource(AgencyType.POLICE, "DC Rowe, Public Protection Unit")
+        )
+    with signed_in(store, CASEWORKER) as s:
+        assert categories.children(s, case_id) == [
+            ChildDetails(
+                child, "Northshire Primary", ChildProtection.CHILD_IN_NEED, LivesWith.CLIENT
+            )
+        ]
+        assert categories.referral_source(s, case_id) == ReferralSource(
+            AgencyType.POLICE, "DC Rowe, Public Protection Unit"
+        )

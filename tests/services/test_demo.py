@@ -15,7 +15,7 @@ from app.models import audit as audit_model
 from app.models import people as people_model
 from app.models import search as search_model
 from app.models import users as user_model
-from app.models.categories import AgencyType, Ethnicity, LegalKind
+from app.models.categories import AgencyType, ChildProtection, Ethnicity, LegalKind
 from app.models.records import CaseRole, CaseStatus, ContactMethod
 from app.services import accounts, audit, demo
 from app.services.cases import open_case
@@ -380,8 +380,14 @@ def test_demo_cases_record_categories_legal_dates_and_agencies_with_allowed_valu
         ethnicities = {str(r[0]) for r in rows(session, "SELECT ethnicity FROM person_categories")}
         kinds = {str(r[0]) for r in rows(session, "SELECT kind FROM case_legal")}
         agencies = {str(r[0]) for r in rows(session, "SELECT agency_type FROM case_agencies")}
+        sources = {
+            str(r[0]) for r in rows(session, "SELECT agency_type FROM case_referral_sources")
+        }
+        protection = {str(r[0]) for r in rows(session, "SELECT protection FROM case_children")}
     finally:
         accounts.sign_out(session)
     assert len(ethnicities) > 3 and ethnicities <= {e.value for e in Ethnicity}
     assert kinds == {k.value for k in LegalKind}
     assert agencies and agencies <= {a.value for a in AgencyType}
+    assert len(sources) > 3 and sources <= {a.value for a in AgencyType}
+    assert protection == {p.value for p in ChildProtection}

@@ -23,10 +23,12 @@ from app.models import retention as retention_model
 from app.models.categories import (
     Agency,
     AgencyType,
+    ChildDetails,
     Ethnicity,
     LegalItem,
     LegalKind,
     PersonCategories,
+    ReferralSource,
 )
 from app.models.records import (
     Answer,
@@ -336,6 +338,8 @@ S = {
         "bail",
         "agency",
         "agencycontact",
+        "referrer",
+        "school",
     )
 }
 # Not expected even before the purge: the hold is lifted (overwritten) first, and only the
@@ -405,6 +409,15 @@ def build_marked_case(store: StoreCopy) -> tuple[int, str]:
         categories.add_agency(
             session, case_id, Agency(AgencyType.HOUSING, S["agency"], S["agencycontact"])
         )
+        categories.set_referral_source(
+            session, case_id, ReferralSource(AgencyType.POLICE, S["referrer"])
+        )
+        [child_id] = [
+            m.person.id
+            for m in case_model.members(session.conn, case_id)
+            if m.role is CaseRole.CHILD
+        ]
+        categories.set_child(session, case_id, ChildDetails(child_id, S["school"]))
         note_id = notes.add_note(
             session,
             case_id,
@@ -518,6 +531,7 @@ def test_destruction_leaves_no_trace_in_any_page_or_the_log(store: StoreCopy) ->
         assert counts["consents"] == 1 and counts["retention_decisions"] == 2
         assert counts["search_entries"] == 5 and counts["case_people"] == 3
         assert counts["person_categories"] == counts["case_legal"] == counts["case_agencies"] == 1
+        assert counts["case_referral_sources"] == counts["case_children"] == 1
         # The log has been emptied into the file while the store is still open.
         assert not wal(store).exists() or wal(store).stat().st_size == 0
         assert case_model.get(session.conn, case_id) is None

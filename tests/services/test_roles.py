@@ -34,10 +34,12 @@ from app.models import cases as case_model
 from app.models.categories import (
     Agency,
     AgencyType,
+    ChildDetails,
     Ethnicity,
     LegalItem,
     LegalKind,
     PersonCategories,
+    ReferralSource,
 )
 from app.models.db import transaction
 from app.models.records import (
@@ -799,6 +801,27 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(categories.this_week, CASE_WORK | REGISTER, lambda s, w: categories.this_week(s)),
+    Row(categories.referral_source, CASE_WORK, lambda s, w: categories.referral_source(s, w.case)),
+    Row(
+        categories.set_referral_source,
+        CASE_WORK,
+        lambda s, w: categories.set_referral_source(
+            s, w.case, ReferralSource(AgencyType.POLICE, "DC Example")
+        ),
+    ),
+    Row(categories.children, CASE_WORK, lambda s, w: categories.children(s, w.case)),
+    Row(
+        categories.set_child,
+        CASE_WORK,
+        lambda s, w: categories.set_child(
+            s,
+            w.case,
+            ChildDetails(
+                cases.add_person(s, w.case, person("Kit", "Thornbury"), CaseRole.CHILD),
+                "Northshire Primary",
+            ),
+        ),
+    ),
     Row(retention.current_policy, REGISTER | ADMINS, lambda s, w: retention.current_policy(s)),
     Row(retention.set_policy, ADMINS, lambda s, w: retention.set_policy(s, 8, 25)),
     Row(

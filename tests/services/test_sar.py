@@ -18,12 +18,14 @@ from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import InvalidInput, PermissionDenied
 from app.models import rights as rights_model
 from app.models.categories import (
+    AgencyType,
     Answer,
     Ethnicity,
     LegalItem,
     LegalKind,
     OrderType,
     PersonCategories,
+    ReferralSource,
     Religion,
 )
 from app.models.records import NoteKind
@@ -639,10 +641,14 @@ def test_a_clients_pack_shows_her_categories_and_her_cases_court_dates(
                 "No contact by any means",
             ),
         )
+        categories.set_referral_source(
+            s, w.case, ReferralSource(AgencyType.HEALTH, "Midwife, Northshire Maternity")
+        )
         request_id = _request(s, w.jane)
         files = _export(s, request_id, tmp_path / "out")
     document = _texts(files)[2]
     for shown in (
+        "Midwife, Northshire Maternity",
         "Ethnicity (census 2021)",
         "black caribbean",
         "Religion or belief",

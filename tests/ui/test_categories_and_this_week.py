@@ -13,12 +13,16 @@ from app.models import cases as case_model
 from app.models.categories import (
     AgencyType,
     Answer,
+    ChildDetails,
+    ChildProtection,
     Ethnicity,
     LegalKind,
+    LivesWith,
     OrderType,
     PersonCategories,
+    ReferralSource,
 )
-from app.models.records import ConsentHow, ConsentPurpose, ConsentState
+from app.models.records import CaseRole, ConsentHow, ConsentPurpose, ConsentState
 from app.models.rights import RightKind
 from app.services import cases, categories, consent, rights
 from app.ui.case_view import CasePage
@@ -31,7 +35,7 @@ from tests.helpers import (
     MANAGER,
     StoreCopy,
 )
-from tests.services.casework import new_case, signed_in
+from tests.services.casework import new_case, person, signed_in
 from tests.services.closed_cases import clock
 from tests.ui.conftest import MakeApp, open_main, wait_calls
 
@@ -235,3 +239,41 @@ def test_the_dpo_sees_the_registers_deadlines_and_opens_the_request(
     assert main.pages.currentWidget() is main.sar_page
     selected = main.sar_page.selected()
     assert selected is not None and selected.reference == request
+
+
+def test_a_childs_details_and_the_referral_source_are_saved_on_the_case_screen(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        case_id, _client = new_case(s)
+        child = cases.add_person(s, case_id, person("Kit", "Ashdown"), CaseRole.CHILD)
+    main, page = _open_case(qtbot, make_app, store, case_id)
+    page.tabs.setCurrentWidget(page.categories_tab)
+    assert page.child_field.currentText() == "Kit Ashdown"
+    qtbot.keyClicks(page.school_field, "Northshire Primary")
+    _down(qtbot, page.protection_field, 5)  # a child protection plan
+    _down(qtbot, page.lives_with_field, 2)  # with the client
+    qtbot.mouseClick(page.child_save_button, Qt.MouseButton.LeftButton)
+    wait_calls(qtbot, main)
+    assert page.status_message.text() == "The child's details are saved."
+
+    page.tabs.setCurrentWidget(page.agencies_tab)
+    page.source_type_field.setFocus()
+    qtbot.keyClick(page.source_type_field, Qt.Key.Key_Home)  # the police
+    qtbot.keyClicks(page.referrer_field, "DC Rowe")
+    qtbot.mouseClick(page.source_save_button, Qt.MouseButton.LeftButton)
+    wait_calls(qtbot, main)
+    session = main.calls.session
+    assert session is not None
+    assert categories.children(session, case_id) == [
+        ChildDetails(
+            child, "Northshire Primary", ChildProtection.CHILD_PROTECTION_PLAN, LivesWith.CLIENT
+        )
+    ]
+    assert categories.referral_source(session, case_id) == ReferralSource(
+        AgencyType.POLICE, "DC Rowe"
+    )
+    page.reload()
+    wait_calls(qtbot, main)
+    assert page.school_field.text() == "Northshire Primary"
+    assert page.protection_field.currentText() == "Child protection plan"

@@ -8,20 +8,24 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.models.categories import (
     Agency,
     AgencyType,
     Answer,
+    ChildDetails,
+    ChildProtection,
     DisabilityType,
     Ethnicity,
     GenderIdentity,
     ImmigrationStatus,
     LegalItem,
     LegalKind,
+    LivesWith,
     OrderType,
     PersonCategories,
+    ReferralSource,
     Religion,
     Sex,
     SexualOrientation,
@@ -87,6 +91,18 @@ def _category_rows() -> list[_Choices]:
     ]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Profile:
+    """What the three tabs show, read in one call."""
+
+    case_id: int
+    categories: PersonCategories | None
+    legal: list[LegalItem]
+    agencies: list[Agency]
+    source: ReferralSource | None
+    children: list[ChildDetails]
+
+
 class ProfileTabs(CasePageBase):
     def _build_profile_tabs(self) -> None:
         t = translate
@@ -103,7 +119,27 @@ class ProfileTabs(CasePageBase):
         self.categories_save_button.clicked.connect(self.save_categories)
         holder = QWidget()
         holder.setLayout(form)
-        self.categories_tab = self._tab_page(holder, self.categories_save_button, stretch_end=True)
+        self.child_field = ChoiceBox(t("CasePage", "Child"))
+        self.child_field.currentIndexChanged.connect(self._child_chosen)
+        self.school_field = line_edit(t("CasePage", "School"))
+        self.protection_field = enum_combo(
+            t("CasePage", "Child-protection status"), ChildProtection, cl.child_protection
+        )
+        self.lives_with_field = enum_combo(t("CasePage", "Lives with"), LivesWith, cl.lives_with)
+        self.child_save_button = button(t("CasePage", "Save the child's details"))
+        self.child_save_button.clicked.connect(self.save_child)
+        child_form = QFormLayout()
+        child_form.addRow(t("CasePage", "Child"), self.child_field)
+        child_form.addRow(t("CasePage", "School"), self.school_field)
+        child_form.addRow(t("CasePage", "Child-protection status"), self.protection_field)
+        child_form.addRow(t("CasePage", "Lives with"), self.lives_with_field)
+        child_form.addRow("", self.child_save_button)
+        self.children_box = QGroupBox(t("CasePage", "The household's children"))
+        self.children_box.setLayout(child_form)
+        self._children: dict[int, ChildDetails] = {}
+        self.categories_tab = self._tab_page(
+            holder, self.categories_save_button, self.children_box, stretch_end=True
+        )
         self._add_tab(self.categories_tab, t("CasePage", "Categories"))
         self._client_id: int | None = None
 
@@ -169,11 +205,21 @@ class ProfileTabs(CasePageBase):
             self.agency_add_button,
         ):
             agency_row.addWidget(widget)
+        self.source_type_field = enum_combo(
+            t("CasePage", "Referred by (kind of agency)"), AgencyType, cl.agency_type
+        )
+        self.referrer_field = line_edit(t("CasePage", "Referrer"))
+        self.source_save_button = button(t("CasePage", "Save the referral source"))
+        self.source_save_button.clicked.connect(self.save_referral_source)
+        source_row = QHBoxLayout()
+        for widget in (self.source_type_field, self.referrer_field, self.source_save_button):
+            source_row.addWidget(widget)
         self.needs_field = text_box(t("CasePage", "Needs assessment"), lines=4)
         self.services_field = text_box(t("CasePage", "Other services"), lines=3)
         self.needs_save_button = button(t("CasePage", "Save the needs and services"))
         self.needs_save_button.clicked.connect(self.save_needs)
         needs_form = QFormLayout()
+        needs_form.addRow(t("CasePage", "Referred by"), source_row)
         needs_form.addRow(t("CasePage", "Needs assessment"), self.needs_field)
         needs_form.addRow(t("CasePage", "Other services"), self.services_field)
         needs_form.addRow("", self.needs_save_button)
@@ -194,20 +240,31 @@ class ProfileTabs(CasePageBase):
 
         def read(
             session: Session,
-        ) -> tuple[int, PersonCategories | None, list[LegalItem], list[Agency]]:
+        ) -> _Profile:
             recorded = categories.person_categories(session, client) if client else None
-            return (
+            return _Profile(
                 case_id,
                 recorded,
                 categories.legal_items(session, case_id),
                 categories.agencies(session, case_id),
+                categories.referral_source(session, case_id),
+                categories.children(session, case_id),
             )
 
         self.calls.run(read, self._profile_arrived, receiver=self)
         self.needs_field.setPlainText(view.case.details.needs_assessment)
         self.services_field.setPlainText(view.case.details.other_services)
+        self.child_field.blockSignals(True)
+        self.child_field.clear_choices()
+        for member in view.members:
+            if member.role is CaseRole.CHILD:
+                self.child_field.add_choice(member.person.name, member.person.id)
+        self.child_field.blockSignals(False)
         writable = self.writable
+        self.children_box.setEnabled(self.child_field.count() > 0)
         for widget in (
+            self.child_save_button,
+            self.source_save_button,
             self.categories_save_button,
             self.legal_add_button,
             self.agency_add_button,
@@ -216,15 +273,17 @@ class ProfileTabs(CasePageBase):
             widget.setEnabled(writable)
         self.categories_save_button.setEnabled(writable and client is not None)
 
-    def _profile_arrived(
-        self, result: tuple[int, PersonCategories | None, list[LegalItem], list[Agency]]
-    ) -> None:
-        case_id, recorded, legal, agencies = result
-        if case_id != self.case_id:
+    def _profile_arrived(self, result: _Profile) -> None:
+        if result.case_id != self.case_id:
             return
-        self._show_categories(recorded or PersonCategories())
-        self.legal_model.set_records(legal)
-        self.agency_model.set_records(agencies)
+        self._show_categories(result.categories or PersonCategories())
+        self.legal_model.set_records(result.legal)
+        self.agency_model.set_records(result.agencies)
+        source = result.source or ReferralSource(AgencyType.OTHER)
+        self.source_type_field.set_value(source.agency_type)
+        self.referrer_field.setText(source.referrer)
+        self._children = {c.person_id: c for c in result.children}
+        self._child_chosen()
         fit_columns(self.legal_table)
         fit_columns(self.agency_table)
 
@@ -233,8 +292,20 @@ class ProfileTabs(CasePageBase):
             combo.set_value(getattr(recorded, name))
         self.language_field.setText(recorded.first_language)
 
+    def _child_chosen(self, *_args: object) -> None:
+        person_id = self.child_field.value()
+        child = self._children.get(person_id) if isinstance(person_id, int) else None
+        child = child or ChildDetails(0)
+        self.school_field.setText(child.school)
+        self.protection_field.set_value(child.protection)
+        self.lives_with_field.set_value(child.lives_with)
+
     def _clear_profile(self) -> None:
         self._client_id = None
+        self._children = {}
+        self.child_field.clear_choices()
+        self.school_field.clear()
+        self.referrer_field.clear()
         self._show_categories(PersonCategories())
         self.legal_model.clear()
         self.agency_model.clear()
@@ -306,6 +377,40 @@ class ProfileTabs(CasePageBase):
             self._saved()
 
         self.calls.run(lambda s: categories.add_agency(s, case_id, agency), saved, receiver=self)
+
+    def save_child(self) -> None:
+        view = self.view
+        person_id = self.child_field.value()
+        if view is None or not self.writable or not isinstance(person_id, int):
+            return
+        child = ChildDetails(
+            person_id,
+            self.school_field.text().strip(),
+            self.protection_field.value(),
+            self.lives_with_field.value(),
+        )
+        case_id = view.case.id
+
+        def saved(_value: object) -> None:
+            self.say(translate("CasePage", "The child's details are saved."))
+            self._saved()
+
+        self.calls.run(lambda s: categories.set_child(s, case_id, child), saved, receiver=self)
+
+    def save_referral_source(self) -> None:
+        view = self.view
+        if view is None or not self.writable:
+            return
+        source = ReferralSource(self.source_type_field.value(), self.referrer_field.text().strip())
+        case_id = view.case.id
+
+        def saved(_value: object) -> None:
+            self.say(translate("CasePage", "The referral source is saved."))
+            self._saved()
+
+        self.calls.run(
+            lambda s: categories.set_referral_source(s, case_id, source), saved, receiver=self
+        )
 
     def save_needs(self) -> None:
         view = self.view
