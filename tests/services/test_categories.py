@@ -29,12 +29,14 @@ from app.models.categories import (
     ReferralSource,
     Sex,
 )
+from app.models.db import transaction
 from app.models.records import CaseRole, ConsentHow, ConsentPurpose, ConsentState
 from app.models.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from app.services import cases, categories, consent
 from app.services.categories import DueKind
+from app.services.session import uk_today
 from tests.helpers import CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy
-from tests.services.casework import new_case, person, signed_in
+from tests.services.casework import new_case, person, share_without_consent, signed_in
 from tests.services.closed_cases import clock
 
 D = dt.date
@@ -225,3 +227,28 @@ def test_a_childs_school_protection_status_and_home_are_kept_per_case(store: Sto
         assert categories.referral_source(s, case_id) == ReferralSource(
             AgencyType.POLICE, "DC Rowe, Public Protection Unit"
         )
+
+
+def test_this_week_lists_a_marac_meeting_and_a_share_waiting_for_review(
+    store: StoreCopy,
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        s.now = clock(MONDAY - dt.timedelta(days=3))
+        case_id, _client = new_case(s, referral=MONDAY - dt.timedelta(days=10))
+        with transaction(s.conn):  # the meeting date as the MARAC referral records it
+            case_model.set_fields(
+                s.conn, case_id, s.now(), marac_meeting_date=MONDAY + dt.timedelta(days=4)
+            )
+    share_case, _ = share_without_consent(store)
+    with signed_in(store, MANAGER) as s:
+        s.now = clock(uk_today() + dt.timedelta(days=3))
+        due = categories.this_week(s)
+    assert any(
+        i.kind is DueKind.SHARE_REVIEW and i.overdue and i.case_id == share_case for i in due
+    )
+    with signed_in(store, CASEWORKER) as s:
+        s.now = clock(MONDAY)
+        due = categories.this_week(s)
+    assert [(i.kind, i.due_on, i.case_id) for i in due] == [
+        (DueKind.MARAC_MEETING, MONDAY + dt.timedelta(days=4), case_id)
+    ]
