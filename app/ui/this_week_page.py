@@ -67,7 +67,7 @@ class ThisWeekPage(QWidget):
             flagged=lambda i: i.overdue,
         )
         self.table = table_view(t("ThisWeekPage", "What is due this week"), self.model)
-        self.open_button = button(t("ThisWeekPage", "Open it"))
+        self.open_button = button(t("ThisWeekPage", "&Open it"))
         self.status_label = message_label(t("ThisWeekPage", "Status"), "status")
         self.problem_label = message_label(t("ThisWeekPage", "Problem"))
         row = QHBoxLayout()

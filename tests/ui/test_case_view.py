@@ -848,7 +848,13 @@ def test_alt_keys_on_the_case_screen_never_clash(
         keys = mnemonic_keys(main)
         clashes = sorted({k for k in keys if keys.count(k) > 1})
         assert clashes == [], (page.tabs.tabText(index), clashes)
-    for area in (main.team_cases, main.reviews_page, main.audit_page, main.sar_page):
+    for area in (
+        main.team_cases,
+        main.reviews_page,
+        main.this_week_page,
+        main.audit_page,
+        main.sar_page,
+    ):
         main.show_area(area)
         keys = mnemonic_keys(main)
         assert sorted({k for k in keys if keys.count(k) > 1}) == [], area.accessibleName()
