@@ -20,9 +20,12 @@ from app.models import rights as rights_model
 from app.models.categories import (
     AgencyType,
     Answer,
+    ChildDetails,
+    ChildProtection,
     Ethnicity,
     LegalItem,
     LegalKind,
+    LivesWith,
     OrderType,
     PersonCategories,
     ReferralSource,
@@ -659,4 +662,22 @@ def test_a_clients_pack_shows_her_categories_and_her_cases_court_dates(
         "Northshire Family Court",
         "No contact by any means",
     ):
+        assert shown in document, shown
+
+
+def test_a_childs_pack_shows_their_school_and_who_they_live_with(
+    w: SarWorld, tmp_path: Path
+) -> None:
+    with signed_in(w.store, MANAGER) as s:
+        categories.set_child(
+            s,
+            w.case,
+            ChildDetails(
+                w.poppy, "Kestrel Lane Primary", ChildProtection.CHILD_IN_NEED, LivesWith.CLIENT
+            ),
+        )
+        request_id = _request(s, w.poppy)
+        files = _export(s, request_id, tmp_path / "out")
+    document = _texts(files)[2]
+    for shown in ("School", "Kestrel Lane Primary", "child in need", "Lives with"):
         assert shown in document, shown
