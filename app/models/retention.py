@@ -361,6 +361,8 @@ _CASE_ROWS = (
     ),
     ("shares", "DELETE FROM shares WHERE case_id = ?"),
     ("dash_assessments", "DELETE FROM dash_assessments WHERE case_id = ?"),
+    ("marac_actions", "DELETE FROM marac_actions WHERE case_id = ?"),
+    ("case_outcomes", "DELETE FROM case_outcomes WHERE case_id = ?"),
     ("safe_contacts", "DELETE FROM safe_contacts WHERE case_id = ?"),
     ("break_glass", "DELETE FROM break_glass WHERE case_id = ?"),
     ("retention_decisions", "DELETE FROM retention_decisions WHERE case_id = ?"),

@@ -10,6 +10,7 @@ from app.models import audit as audit_model
 from app.models import cases as case_model
 from app.models import consent as consent_model
 from app.models import notes as note_model
+from app.models import outcomes as outcome_model
 from app.models import people as people_model
 from app.models import risk as risk_model
 from app.models import search as search_model
@@ -19,6 +20,7 @@ from app.models.db import transaction
 from app.models.records import (
     CaseDetails,
     CaseMember,
+    CaseOutcome,
     CaseRole,
     CaseStatus,
     CaseSummary,
@@ -216,6 +218,9 @@ def open_case(
         notes=tuple(note_model.timeline(conn, case_id, limit=note_limit)),
         note_count=note_model.count(conn, case_id),
         latest_dash=risk_model.latest(conn, case_id),
+        dash_history=tuple(risk_model.history(conn, case_id)),
+        marac_actions=tuple(risk_model.actions(conn, case_id)),
+        outcome=outcome_model.get(conn, case_id),
         allocated_worker=worker.username if worker else "",
         break_glass=case_id in session.break_glass,
     )
@@ -440,8 +445,16 @@ def open_referral(session: Session, case_id: int, opened_on: dt.date) -> None:
         audit.record(session.conn, session.user_id, audit.CASE_OPENED, _case_line(case_id))
 
 
-def close_case(session: Session, case_id: int, closed_on: dt.date, reason: str) -> None:
-    """Close a case; its retention clock starts from ``closed_on``."""
+def close_case(
+    session: Session,
+    case_id: int,
+    closed_on: dt.date,
+    reason: str,
+    outcome: CaseOutcome | None = None,
+) -> None:
+    """Close a case; its retention clock starts from ``closed_on``. ``outcome`` holds what a
+    commissioner counts (the reason from a list, risk at exit and the person's own view);
+    ``reason`` is the text shown on the case (the listed reason, with any detail)."""
     session.require(Role.MANAGER)
     case = access.require_open_case(session, case_id)
     if not reason.strip():
@@ -457,7 +470,15 @@ def close_case(session: Session, case_id: int, closed_on: dt.date, reason: str) 
             closed_date=closed_on,
             closed_reason=reason.strip(),
         )
-        audit.record(session.conn, session.user_id, audit.CASE_CLOSED, _case_line(case_id))
+        if outcome is not None:
+            outcome_model.put(session.conn, case_id, outcome, session.user_id, session.now())
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.CASE_CLOSED,
+            _case_line(case_id),
+            f"outcome={'yes' if outcome else 'no'}",
+        )
 
 
 def reopen_case(session: Session, case_id: int) -> None:
@@ -475,6 +496,7 @@ def reopen_case(session: Session, case_id: int) -> None:
             closed_date=None,
             closed_reason="",
         )
+        outcome_model.remove(session.conn, case_id)
         audit.record(session.conn, session.user_id, audit.CASE_REOPENED, _case_line(case_id))
 
 

@@ -5,31 +5,39 @@ allocation and break-glass. Each one saves through a single service call.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import enum
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QPlainTextEdit, QWidget
 
 from app.errors import InvalidInput
 from app.models.records import (
+    AbuseChange,
     Case,
     CaseMember,
+    CaseOutcome,
     CaseRole,
+    ClosureReason,
     Consent,
     ConsentHow,
     ConsentPurpose,
     ConsentState,
     ContactMethod,
+    Engagement,
+    ExitRisk,
+    FeelingSafer,
     GivenBy,
     Note,
     NoteKind,
     Person,
     PersonDetails,
+    QualityOfLife,
     RecipientCategory,
     SafeContact,
 )
 from app.models.users import User
-from app.services import access, cases, consent, notes
+from app.services import access, cases, consent, notes, risk
 from app.services.session import Session
 from app.ui import labels
 from app.ui.forms import (
@@ -555,17 +563,118 @@ class CloseCaseDialog(FormDialog):
         self.case_id = case.id
         self.closed_field = date_edit(translate("CloseCaseDialog", "Closed on"), self.calls.today())
         self.add_field(translate("CloseCaseDialog", "Closed &on"), self.closed_field)
-        self.reason_field = self.line(translate("CloseCaseDialog", "&Reason for closing"))
-        self.reason_field.setFocus()
+        t = translate
+        self.reason_choice = self._outcome_combo(
+            t("CloseCaseDialog", "&Reason for closing"),
+            ClosureReason,
+            none_text=t("CloseCaseDialog", "Choose…"),
+        )
+        self.reason_field = self.line(t("CloseCaseDialog", "&Details of the reason"))
+        self.exit_risk_field = self._outcome_combo(t("CloseCaseDialog", "Risk at e&xit"), ExitRisk)
+        self.abuse_field = self._outcome_combo(
+            t("CloseCaseDialog", "&Abuse since referral"), AbuseChange
+        )
+        self.safer_field = self._outcome_combo(t("CloseCaseDialog", "&Feeling safer"), FeelingSafer)
+        self.life_field = self._outcome_combo(
+            t("CloseCaseDialog", "&Quality of life"), QualityOfLife
+        )
+        self.engaged_field = self._outcome_combo(t("CloseCaseDialog", "&Engagement"), Engagement)
+        self.reason_choice.setFocus()
         self.confirm_before_saving(
             translate("CloseCaseDialog", "Close this case now?"),
             translate("CloseCaseDialog", "&Close the case"),
         )
 
+    def _outcome_combo(
+        self, label: str, values: Iterable[enum.StrEnum], *, none_text: str | None = None
+    ) -> ChoiceBox:
+        combo = enum_combo(label.replace("&", ""), values, labels.outcome, none_text=none_text)
+        self.add_field(label, combo)
+        return combo
+
     def make_call(self) -> Call:
-        reason = _required(self.reason_field, "Give the reason the case is closing.")
+        reason = self.reason_choice.value()
+        if reason is None:
+            raise FieldInvalid(
+                self.reason_choice,
+                translate("CloseCaseDialog", "Choose the reason the case is closing."),
+            )
+        detail = self.reason_field.text().strip()
+        text = labels.outcome(reason) + (f": {detail}" if detail else "")
+        outcome = CaseOutcome(
+            reason=reason,
+            risk_at_exit=self.exit_risk_field.value(),
+            abuse=self.abuse_field.value(),
+            feeling_safer=self.safer_field.value(),
+            quality_of_life=self.life_field.value(),
+            engagement=self.engaged_field.value(),
+        )
         closed, case_id = date_of(self.closed_field), self.case_id
-        return lambda s: cases.close_case(s, case_id, closed, reason)
+        return lambda s: cases.close_case(s, case_id, closed, text, outcome)
+
+
+class MaracMeetingDialog(FormDialog):
+    """Record the date of the MARAC meeting the case's referral is listed for."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case: Case,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("MaracMeetingDialog", "MARAC meeting"),
+            parent,
+            save_text=translate("MaracMeetingDialog", "&Save the date"),
+            lock_action=lock_action,
+        )
+        self.case_id = case.id
+        self.meeting_field = date_edit(
+            translate("MaracMeetingDialog", "Meeting date"),
+            case.marac_meeting or self.calls.today(),
+        )
+        self.add_field(translate("MaracMeetingDialog", "&Meeting date"), self.meeting_field)
+
+    def make_call(self) -> Call:
+        meeting, case_id = date_of(self.meeting_field), self.case_id
+        return lambda s: risk.set_marac_meeting(s, case_id, meeting)
+
+
+class MaracActionDialog(FormDialog):
+    """Record an action agreed at MARAC: what, who owns it and when it is due."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case_id: int,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("MaracActionDialog", "Action agreed at MARAC"),
+            parent,
+            save_text=translate("MaracActionDialog", "&Save the action"),
+            lock_action=lock_action,
+        )
+        self.case_id = case_id
+        self.action_field = self.line(translate("MaracActionDialog", "&Action"))
+        self.owner_field = self.line(translate("MaracActionDialog", "&Owner (agency or person)"))
+        self.due_field = date_edit(
+            translate("MaracActionDialog", "Due by"), self.calls.today() + dt.timedelta(days=14)
+        )
+        self.add_field(translate("MaracActionDialog", "&Due by"), self.due_field)
+        self.action_field.setFocus()
+
+    def make_call(self) -> Call:
+        action = _required(self.action_field, "Say what action was agreed.")
+        owner = _required(self.owner_field, "Say who owns the action.")
+        due, case_id = date_of(self.due_field), self.case_id
+        return lambda s: risk.add_marac_action(s, case_id, action, owner, due)
 
 
 class LegalHoldDialog(FormDialog):

@@ -137,6 +137,7 @@ class World:
     paused: int  # an access request about ``closed_client``, its clock stopped
     sar_item: str  # the key of one item in ``request``'s pack, and its length
     sar_item_length: int
+    marac_action: int  # an open action agreed at MARAC on ``case``
 
 
 def _client_of(session: Session, case_id: int) -> int:
@@ -190,6 +191,8 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         client = _client_of(s, case)
         household = cases.add_person(s, case, person("Lee", "Thornbury"), CaseRole.HOUSEHOLD_MEMBER)
         cases.place_legal_hold(s, case, "Family court proceedings", TODAY + dt.timedelta(60))
+        risk.record_marac_referral(s, case, TODAY)
+        marac_action = risk.add_marac_action(s, case, "Refuge place", "Housing", TODAY)
         closed_case = new_referral(s, person("Ros", "Alder"), worker)
         closed_client = _client_of(s, closed_case)
         cases.close_case(s, closed_case, TODAY, "Support completed")
@@ -255,6 +258,7 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         paused=paused,
         sar_item=item.key,
         sar_item_length=len(item.text),
+        marac_action=marac_action,
     )
 
 
@@ -617,6 +621,21 @@ TABLE: tuple[Row, ...] = (
         risk.record_marac_referral,
         CASE_WORK,
         lambda s, w: risk.record_marac_referral(s, w.case, TODAY),
+    ),
+    Row(
+        risk.set_marac_meeting,
+        CASE_WORK,
+        lambda s, w: risk.set_marac_meeting(s, w.case, TODAY),
+    ),
+    Row(
+        risk.add_marac_action,
+        CASE_WORK,
+        lambda s, w: risk.add_marac_action(s, w.case, "Police marker", "Police", TODAY),
+    ),
+    Row(
+        risk.mark_marac_action_done,
+        CASE_WORK,
+        lambda s, w: risk.mark_marac_action_done(s, w.marac_action, TODAY),
     ),
     # search
     Row(search.search, CASE_WORK, lambda s, w: search.search(s, "Thornbury"), _check_search),

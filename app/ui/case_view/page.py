@@ -317,6 +317,19 @@ class CasePage(
             state += " " + translate("CasePage", "on {date} ({reason})").format(
                 date=labels.date(case.closed_date), reason=case.closed_reason
             )
+        if case.status is CaseStatus.CLOSED and view.outcome is not None:
+            o = view.outcome
+            state += "\n" + translate(
+                "CasePage",
+                "Outcome: risk at exit {risk} · abuse {abuse} · safety {safer} · "
+                "quality of life {life} · {engaged}",
+            ).format(
+                risk=labels.outcome(o.risk_at_exit),
+                abuse=labels.outcome(o.abuse),
+                safer=labels.outcome(o.feeling_safer),
+                life=labels.outcome(o.quality_of_life),
+                engaged=labels.outcome(o.engagement),
+            )
         if view.break_glass:
             state += " · " + translate("CasePage", "opened by break-glass")
         self.state_label.setText(state)
@@ -356,6 +369,7 @@ class CasePage(
         self.contact_details.setText(self._contact_text(view))
         writable = self.writable
         self.dash_form.set_case(view.latest_dash, case.marac_referral_date, writable)
+        self._show_risk_history(view)
         if not self._plan_dirty:
             self.plan_field.setPlainText(case.details.safety_plan)
             self.review_field.set_value(case.details.next_review)
@@ -430,6 +444,7 @@ class CasePage(
         self.note_history = []
         self.dash_form.reset()
         self.dash_form.set_case(None, None, False)
+        self._show_risk_history(None)
         self.plan_field.clear()
         self.review_field.set_value(None)
         self._plan_dirty = False
@@ -498,6 +513,8 @@ class CasePage(
             "allocate": self.allocate,
             "close_case": self.close_case,
             "place_hold": self.place_hold,
+            "set_marac_meeting": self.set_marac_meeting,
+            "add_marac_action": self.add_marac_action,
         }
 
     def _choose_target(self, draft: Draft) -> bool:
