@@ -74,13 +74,13 @@ class RiskTab(CasePageBase):
             t("CasePage", "MARAC actions still to do"), self.marac_action_model
         )
         self.marac_meeting_action = self._action(
-            t("CasePage", "MARAC &meeting date…"), self.set_marac_meeting
+            t("CasePage", "MARAC meetin&g date…"), self.set_marac_meeting
         )
         self.add_marac_action_action = self._action(
-            t("CasePage", "Add a MARAC &action…"), self.add_marac_action
+            t("CasePage", "Add a MARAC action with its d&ue date…"), self.add_marac_action
         )
         self.marac_done_action = self._action(
-            t("CasePage", "Mark the action &done"), self.mark_marac_action_done
+            t("CasePage", "Mar&k the MARAC action done…"), self.mark_marac_action_done
         )
         self.risk_history_label = self._info(t("CasePage", "Risk over time"), "riskHistory")
         self.marac_tab = self._tab_page(
@@ -88,9 +88,9 @@ class RiskTab(CasePageBase):
             self.dash_history_table,
             self.marac_action_table,
             buttons=(
-                self.marac_meeting_action,
-                self.add_marac_action_action,
-                self.marac_done_action,
+                (self.marac_meeting_action, self.marac_meeting_action.text()),
+                (self.add_marac_action_action, self.add_marac_action_action.text()),
+                (self.marac_done_action, self.marac_done_action.text()),
             ),
         )
         self._add_tab(self.marac_tab, t("CasePage", "MARAC and history"))
