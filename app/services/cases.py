@@ -73,11 +73,23 @@ def _refresh_client_name(session: Session, case_id: int) -> None:
 
 
 @dataclass(frozen=True)
+class PersonMatch:
+    """A person on record who looks like the one being entered, on a case the user may open."""
+
+    person_id: int
+    name: str
+    date_of_birth: dt.date | None
+    reference: str  # a case they are on (one the user may open)
+    role: CaseRole
+
+
+@dataclass(frozen=True)
 class MatchReport:
     """Existing records that look like a new referral's client."""
 
     visible: tuple[CaseSummary, ...]
     hidden: int  # matches on cases this user may not open: counted, never shown
+    people: tuple[PersonMatch, ...] = ()  # the people on the visible cases who match
 
     @property
     def any(self) -> bool:
@@ -117,7 +129,45 @@ def find_matches(session: Session, details: PersonDetails) -> MatchReport:
             "",
             f"duplicate check: {len(found)} match(es), {len(visible)} visible",
         )
-    return MatchReport(tuple(visible), len(found) - len(visible))
+    return MatchReport(
+        tuple(visible), len(found) - len(visible), _matching_people(session, details, visible)
+    )
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _looks_like(person: Person, details: PersonDetails) -> bool:
+    """Same name, a shared phone number, or the same family name at the same postcode."""
+    d = person.details
+    wanted = f"{details.given_name.strip()} {details.family_name.strip()}".strip().casefold()
+    if wanted and f"{d.given_name} {d.family_name}".strip().casefold() == wanted:
+        return True
+    phones = {_digits(p) for p in d.phones} - {""}
+    if phones & {_digits(p) for p in details.phones}:
+        return True
+    family, postcode = details.family_name.strip().casefold(), details.postcode.strip().upper()
+    return bool(family and postcode) and (
+        d.family_name.casefold() == family and d.postcode.upper() == postcode
+    )
+
+
+def _matching_people(
+    session: Session, details: PersonDetails, visible: list[CaseSummary]
+) -> tuple[PersonMatch, ...]:
+    found: dict[int, PersonMatch] = {}
+    for summary in visible:
+        for m in case_model.members(session.conn, summary.id):
+            if m.person.id not in found and _looks_like(m.person, details):
+                found[m.person.id] = PersonMatch(
+                    m.person.id,
+                    m.person.name,
+                    m.person.details.date_of_birth,
+                    summary.reference,
+                    m.role,
+                )
+    return tuple(found.values())
 
 
 def create_referral(

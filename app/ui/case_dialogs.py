@@ -75,6 +75,79 @@ def _required(field: QLineEdit | QPlainTextEdit, sentence: str) -> str:
 # -- people -------------------------------------------------------------------------------------
 
 
+class ExistingPersonDialog(FormDialog):
+    """Put someone already on record (on a case the user may open) on this case too: find them
+    by name, choose them and their role here, then add them."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case_id: int,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        t = translate
+        super().__init__(
+            calls,
+            t("ExistingPersonDialog", "Add someone already on record"),
+            parent,
+            intro=t(
+                "ExistingPersonDialog",
+                "Find the person by name. Only people on cases you may open are listed.",
+            ),
+            save_text=t("ExistingPersonDialog", "&Find"),
+            lock_action=lock_action,
+        )
+        self.case_id = case_id
+        self.given_field = self.line(t("ExistingPersonDialog", "&First name"))
+        self.family_field = self.line(t("ExistingPersonDialog", "&Last name"))
+        self.person_field = ChoiceBox(t("ExistingPersonDialog", "Person"))
+        self.add_field(t("ExistingPersonDialog", "&Person"), self.person_field)
+        self.role_field = enum_combo(t("ExistingPersonDialog", "Role"), CaseRole, labels.case_role)
+        self.add_field(t("ExistingPersonDialog", "&Role on this case"), self.role_field)
+        for field in (self.given_field, self.family_field):
+            field.textEdited.connect(self._name_changed)
+        self.given_field.setFocus()
+
+    def _name_changed(self, *_args: object) -> None:
+        self.person_field.clear_choices()
+        self.save_button.setText(translate("ExistingPersonDialog", "&Find"))
+
+    def make_call(self) -> Call:
+        chosen, case_id, role = self.person_field.value(), self.case_id, self.role_field.value()
+        if chosen is not None:
+            return lambda s: cases.link_person(s, case_id, int(chosen), role)
+        wanted = PersonDetails(self.given_field.text().strip(), self.family_field.text().strip())
+        if not wanted.given_name and not wanted.family_name:
+            raise FieldInvalid(
+                self.given_field, translate("ExistingPersonDialog", "Type a name to find.")
+            )
+        return lambda s: cases.find_matches(s, wanted)
+
+    def _succeeded(self, value: object) -> None:
+        if not isinstance(value, cases.MatchReport):
+            super()._succeeded(value)
+            return
+        self._set_busy(False)
+        for match in value.people:
+            self.person_field.add_choice(
+                translate("ExistingPersonDialog", "{name} ({role} on {reference})").format(
+                    name=match.name,
+                    role=labels.case_role(match.role).lower(),
+                    reference=match.reference,
+                ),
+                match.person_id,
+            )
+        if value.people:
+            self.save_button.setText(translate("ExistingPersonDialog", "&Add to the case"))
+            self.person_field.setFocus()
+        else:
+            self.show_problem(
+                translate("ExistingPersonDialog", "Nobody by that name on a case you may open.")
+            )
+
+
 class PersonDialog(FormDialog):
     """Add a person to a case in a role, or change what is recorded about someone."""
 

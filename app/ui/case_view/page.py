@@ -159,7 +159,9 @@ class CasePage(
             self.withdraw_consent_action,
             None,
             self.add_person_action,
+            self.link_person_action,
             self.edit_person_action,
+            self.remove_person_action,
             self.safe_contact_action,
             self.marac_action,
             self.marac_meeting_action,
@@ -400,6 +402,8 @@ class CasePage(
         self.withdraw_consent_action.setEnabled(writable and bool(view and view.consents))
         self.add_person_action.setEnabled(open_case)
         self.edit_person_action.setEnabled(open_case)
+        self.link_person_action.setEnabled(open_case)
+        self.remove_person_action.setEnabled(open_case)
         self.open_work_action.setVisible(bool(view and view.case.status is CaseStatus.REFERRAL))
         self.open_work_action.setEnabled(open_case)
         self.refresh_action.setEnabled(loaded)
@@ -511,6 +515,7 @@ class CasePage(
             "withdraw_consent": self.withdraw_consent,
             "add_person": self.add_person,
             "edit_person": self.edit_person,
+            "link_person": self.link_person,
             "edit_safe_contact": self.edit_safe_contact,
             "open_work": self.open_work,
             "allocate": self.allocate,
