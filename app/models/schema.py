@@ -576,9 +576,32 @@ def _v10_marac_actions(conn: Connection) -> None:
     conn.execute("CREATE INDEX marac_actions_by_case ON marac_actions (case_id, done_on)")
 
 
+def _v10_person_merges(conn: Connection) -> None:
+    """Two records of one person merged by a manager: which was kept, which was merged into
+    it, and what moved (ids only: the case parties, consents, share subjects, checklists, safe
+    contact rows, referrer and rights-request links), so that undoing the merge puts each
+    back exactly. Pending until a manager confirms it; then the merged record is destroyed.
+    No foreign keys: a confirmed merge outlives the record it destroyed."""
+    conn.execute(
+        """CREATE TABLE person_merges (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            kept_id     INTEGER NOT NULL,
+            merged_id   INTEGER NOT NULL,
+            moved       TEXT NOT NULL,
+            state       TEXT NOT NULL CHECK (state IN ('pending', 'undone', 'confirmed')),
+            merged_by   INTEGER REFERENCES users(id),
+            merged_at   TEXT NOT NULL,
+            decided_by  INTEGER REFERENCES users(id),
+            decided_at  TEXT
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX person_merges_kept ON person_merges (kept_id, state)")
+    conn.execute("CREATE INDEX person_merges_merged ON person_merges (merged_id, state)")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
-    *(_v10_outcomes, _v10_marac_actions),
+    *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
