@@ -372,6 +372,7 @@ class CaseView:
     outcome: CaseOutcome | None = None  # what was recorded when the case closed
     dash_history: tuple[DashResult, ...] = ()  # every checklist on the case, newest first
     marac_actions: tuple[MaracAction, ...] = ()  # actions agreed at MARAC, open ones first
+    pending_merges: tuple[tuple[int, int], ...] = ()  # (merge, kept person) for managers
 
 
 # -- outcomes at closure (what a commissioner counts) ---------------------------------------------

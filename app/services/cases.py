@@ -9,6 +9,7 @@ from app.errors import InvalidInput, PermissionDenied
 from app.models import audit as audit_model
 from app.models import cases as case_model
 from app.models import consent as consent_model
+from app.models import merges as merge_model
 from app.models import notes as note_model
 from app.models import outcomes as outcome_model
 from app.models import people as people_model
@@ -271,6 +272,9 @@ def open_case(
         dash_history=tuple(risk_model.history(conn, case_id)),
         marac_actions=tuple(risk_model.actions(conn, case_id)),
         outcome=outcome_model.get(conn, case_id),
+        pending_merges=tuple((m.id, m.kept_id) for m in merge_model.pending_for(conn, people_ids))
+        if Role.MANAGER in session.roles
+        else (),
         allocated_worker=worker.username if worker else "",
         break_glass=case_id in session.break_glass,
     )

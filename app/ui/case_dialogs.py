@@ -37,7 +37,7 @@ from app.models.records import (
     SafeContact,
 )
 from app.models.users import User
-from app.services import access, cases, consent, notes, risk
+from app.services import access, cases, consent, merges, notes, risk
 from app.services.session import Session
 from app.ui import labels
 from app.ui.forms import (
@@ -145,6 +145,96 @@ class ExistingPersonDialog(FormDialog):
         else:
             self.show_problem(
                 translate("ExistingPersonDialog", "Nobody by that name on a case you may open.")
+            )
+
+
+class MergeDialog(FormDialog):
+    """Merge two records of one person (managers): find the other record, choose which to keep.
+    Everything on the other record moves to the kept one; the merge can be undone until it is
+    confirmed."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        person: Person,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        t = translate
+        super().__init__(
+            calls,
+            t("MergeDialog", "Merge two records of one person"),
+            parent,
+            intro=t(
+                "MergeDialog",
+                "Find the other record of {name}. Its cases, consents and shares move to the "
+                "record you keep. You can undo the merge until you confirm it.",
+            ).format(name=person.name),
+            save_text=t("MergeDialog", "&Find"),
+            lock_action=lock_action,
+        )
+        self.person = person
+        self.given_field = self.line(t("MergeDialog", "&First name"), person.details.given_name)
+        self.family_field = self.line(t("MergeDialog", "&Last name"), person.details.family_name)
+        self.other_field = ChoiceBox(t("MergeDialog", "The other record"))
+        self.add_field(t("MergeDialog", "The &other record"), self.other_field)
+        self.keep_field = ChoiceBox(t("MergeDialog", "Keep"))
+        self.keep_field.add_choice(
+            t("MergeDialog", "This record ({name})").format(name=person.name), True
+        )
+        self.keep_field.add_choice(t("MergeDialog", "The other record"), False)
+        self.add_field(t("MergeDialog", "&Keep"), self.keep_field)
+        for field in (self.given_field, self.family_field):
+            field.textEdited.connect(self._name_changed)
+
+    def _name_changed(self, *_args: object) -> None:
+        self.other_field.clear_choices()
+        self.save_button.setText(translate("MergeDialog", "&Find"))
+
+    def submit(self) -> None:
+        # The question is asked only before merging, not before finding.
+        merging = self.other_field.value() is not None
+        self.confirm_before_saving(
+            translate("MergeDialog", "Merge these two records?") if merging else "",
+            translate("MergeDialog", "&Merge"),
+        )
+        super().submit()
+
+    def make_call(self) -> Call:
+        other = self.other_field.value()
+        if other is not None:
+            keep_this = bool(self.keep_field.value())
+            kept, merged = (
+                (self.person.id, int(other)) if keep_this else (int(other), self.person.id)
+            )
+            return lambda s: merges.merge_people(s, kept, merged)
+        wanted = PersonDetails(self.given_field.text().strip(), self.family_field.text().strip())
+        if not wanted.given_name and not wanted.family_name:
+            raise FieldInvalid(self.given_field, translate("MergeDialog", "Type a name to find."))
+        return lambda s: cases.find_matches(s, wanted)
+
+    def _succeeded(self, value: object) -> None:
+        if not isinstance(value, cases.MatchReport):
+            super()._succeeded(value)
+            return
+        self._set_busy(False)
+        others = [m for m in value.people if m.person_id != self.person.id]
+        for match in others:
+            self.other_field.add_choice(
+                translate("MergeDialog", "{name} ({role} on {reference})").format(
+                    name=match.name,
+                    role=labels.case_role(match.role).lower(),
+                    reference=match.reference,
+                ),
+                match.person_id,
+            )
+        if others:
+            self.save_button.setText(translate("MergeDialog", "&Merge the records"))
+            self.other_field.setFocus()
+        else:
+            self.show_problem(
+                translate("MergeDialog", "No other record by that name on a case you may open.")
             )
 
 

@@ -9,10 +9,10 @@ from pytestqt.qtbot import QtBot
 
 from app.models.records import CaseDetails, CaseRole
 from app.services import cases
-from app.ui.case_dialogs import ExistingPersonDialog
+from app.ui.case_dialogs import ExistingPersonDialog, MergeDialog
 from app.ui.forms import choose
 from app.ui.referral_dialog import NewReferralDialog
-from tests.helpers import CASEWORKER, CASEWORKER2, CASEWORKER_PW, MANAGER, StoreCopy
+from tests.helpers import CASEWORKER, CASEWORKER2, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import TODAY, new_case, person, signed_in, user_id
 from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
 from tests.ui.test_case_view import open_case_as
@@ -99,3 +99,54 @@ def test_someone_already_on_record_is_added_and_a_person_is_removed_from_the_cas
         for r in range(page.people_model.rowCount())
     ]
     assert texts == ["Sam Rowe"]
+
+
+def test_a_manager_merges_two_records_then_undoes_and_confirms(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        first, kept = new_case(s, person("Robin", "Ashdown"))
+        second, twin = new_case(s, person("Robin", "Ashdown"))
+    main, page = open_case_as(qtbot, make_app, store, first, MANAGER, MANAGER_PW)
+    page.tabs.setCurrentWidget(page.people_tab)
+    assert not page.undo_merge_action.isVisible()
+    page.people_table.selectRow(0)
+    click(qtbot, page.action_buttons[page.merge_action])
+    dialog = current_dialog(page, MergeDialog)
+    assert isinstance(dialog, MergeDialog)
+    click(qtbot, dialog.save_button)  # Find: the name is filled in from the chosen person
+    wait_calls(qtbot, main)
+    assert dialog.other_field.values() == [twin]
+    choose(dialog.keep_field, True)
+    click(qtbot, dialog.save_button)
+    assert "Merge these two records?" in answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    assert page.view is not None and page.view.pending_merges != ()
+    assert page.merge_label.isVisible() and "merged into Robin Ashdown" in page.merge_label.text()
+    assert page.undo_merge_action.isVisible() and not page.merge_action.isVisible()
+
+    click(qtbot, page.action_buttons[page.undo_merge_action])
+    assert "Put everything back" in answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    assert page.view is not None and page.view.pending_merges == ()
+    assert not page.merge_label.isVisible()
+
+    # Merge again and confirm: the other case's client is now the kept record.
+    page.people_table.selectRow(0)
+    click(qtbot, page.action_buttons[page.merge_action])
+    dialog = current_dialog(page, MergeDialog)
+    click(qtbot, dialog.save_button)
+    wait_calls(qtbot, main)
+    click(qtbot, dialog.save_button)
+    answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    click(qtbot, page.action_buttons[page.confirm_merge_action])
+    assert "The other record is destroyed" in answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    assert page.view is not None and page.view.pending_merges == ()
+    main.open_case(second)
+    qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
+    wait_calls(qtbot, main)
+    other = main.case_page.view  # type: ignore[union-attr]
+    assert other is not None and other.case.id == second
+    assert [m.person.id for m in other.members] == [kept]

@@ -162,6 +162,9 @@ class CasePage(
             self.link_person_action,
             self.edit_person_action,
             self.remove_person_action,
+            self.merge_action,
+            self.undo_merge_action,
+            self.confirm_merge_action,
             self.safe_contact_action,
             self.marac_action,
             self.marac_meeting_action,
@@ -375,6 +378,7 @@ class CasePage(
         writable = self.writable
         self.dash_form.set_case(view.latest_dash, case.marac_referral_date, writable)
         self._show_risk_history(view)
+        self._show_merges(view)
         if not self._plan_dirty:
             self.plan_field.setPlainText(case.details.safety_plan)
             self.review_field.set_value(case.details.next_review)
@@ -452,6 +456,7 @@ class CasePage(
         self.dash_form.reset()
         self.dash_form.set_case(None, None, False)
         self._show_risk_history(None)
+        self._show_merges(None)
         self.plan_field.clear()
         self.review_field.set_value(None)
         self._plan_dirty = False
@@ -516,6 +521,7 @@ class CasePage(
             "add_person": self.add_person,
             "edit_person": self.edit_person,
             "link_person": self.link_person,
+            "merge_person": self.merge_person,
             "edit_safe_contact": self.edit_safe_contact,
             "open_work": self.open_work,
             "allocate": self.allocate,
@@ -530,7 +536,7 @@ class CasePage(
         target = draft.target_id
         if draft.kind == "correct_note":
             return select_record(self.note_table, self.note_model, lambda n: n.id == target)
-        if draft.kind == "edit_person":
+        if draft.kind in ("edit_person", "merge_person"):
             return select_record(
                 self.people_table, self.people_model, lambda m: m.person.id == target
             )
