@@ -75,7 +75,86 @@ def _required(field: QLineEdit | QPlainTextEdit, sentence: str) -> str:
 # -- people -------------------------------------------------------------------------------------
 
 
-class ExistingPersonDialog(FormDialog):
+class _FindPersonDialog(FormDialog):
+    """A form that first finds a person already on record by name (people on cases the user may
+    open), lists them in ``found_field``, then saves with the one chosen."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        title: str,
+        intro: str,
+        parent: QWidget | None,
+        lock_action: QAction | None,
+        *,
+        name: tuple[str, str] = ("", ""),
+        found_label: str,
+        leave_out: int | None = None,
+    ) -> None:
+        t = translate
+        super().__init__(
+            calls,
+            title,
+            parent,
+            intro=intro,
+            save_text=t("FindPerson", "&Find"),
+            lock_action=lock_action,
+        )
+        self.leave_out = leave_out
+        self.given_field = self.line(t("FindPerson", "&First name"), name[0])
+        self.family_field = self.line(t("FindPerson", "&Last name"), name[1])
+        self.found_field = ChoiceBox(found_label.replace("&", ""))
+        self.add_field(found_label, self.found_field)
+        for field in (self.given_field, self.family_field):
+            field.textEdited.connect(self._name_changed)
+        self.given_field.setFocus()
+
+    def _name_changed(self, *_args: object) -> None:
+        self.found_field.clear_choices()
+        self.save_button.setText(translate("FindPerson", "&Find"))
+
+    def chosen_call(self, person_id: int) -> Call:
+        """The call that saves the form with the person chosen."""
+        raise NotImplementedError
+
+    def chosen_text(self) -> str:
+        """Save's text once someone has been found."""
+        raise NotImplementedError
+
+    def make_call(self) -> Call:
+        chosen = self.found_field.value()
+        if chosen is not None:
+            return self.chosen_call(int(chosen))
+        wanted = PersonDetails(self.given_field.text().strip(), self.family_field.text().strip())
+        if not wanted.given_name and not wanted.family_name:
+            raise FieldInvalid(self.given_field, translate("FindPerson", "Type a name to find."))
+        return lambda s: cases.find_matches(s, wanted)
+
+    def _succeeded(self, value: object) -> None:
+        if not isinstance(value, cases.MatchReport):
+            super()._succeeded(value)
+            return
+        self._set_busy(False)
+        found = [m for m in value.people if m.person_id != self.leave_out]
+        for match in found:
+            self.found_field.add_choice(
+                translate("FindPerson", "{name} ({role} on {reference})").format(
+                    name=match.name,
+                    role=labels.case_role(match.role).lower(),
+                    reference=match.reference,
+                ),
+                match.person_id,
+            )
+        if found:
+            self.save_button.setText(self.chosen_text())
+            self.found_field.setFocus()
+        else:
+            self.show_problem(
+                translate("FindPerson", "Nobody else by that name on a case you may open.")
+            )
+
+
+class ExistingPersonDialog(_FindPersonDialog):
     """Put someone already on record (on a case the user may open) on this case too: find them
     by name, choose them and their role here, then add them."""
 
@@ -91,64 +170,28 @@ class ExistingPersonDialog(FormDialog):
         super().__init__(
             calls,
             t("ExistingPersonDialog", "Add someone already on record"),
-            parent,
-            intro=t(
+            t(
                 "ExistingPersonDialog",
                 "Find the person by name. Only people on cases you may open are listed.",
             ),
-            save_text=t("ExistingPersonDialog", "&Find"),
-            lock_action=lock_action,
+            parent,
+            lock_action,
+            found_label=t("ExistingPersonDialog", "&Person"),
         )
         self.case_id = case_id
-        self.given_field = self.line(t("ExistingPersonDialog", "&First name"))
-        self.family_field = self.line(t("ExistingPersonDialog", "&Last name"))
-        self.person_field = ChoiceBox(t("ExistingPersonDialog", "Person"))
-        self.add_field(t("ExistingPersonDialog", "&Person"), self.person_field)
+        self.person_field = self.found_field
         self.role_field = enum_combo(t("ExistingPersonDialog", "Role"), CaseRole, labels.case_role)
         self.add_field(t("ExistingPersonDialog", "&Role on this case"), self.role_field)
-        for field in (self.given_field, self.family_field):
-            field.textEdited.connect(self._name_changed)
-        self.given_field.setFocus()
 
-    def _name_changed(self, *_args: object) -> None:
-        self.person_field.clear_choices()
-        self.save_button.setText(translate("ExistingPersonDialog", "&Find"))
+    def chosen_text(self) -> str:
+        return translate("ExistingPersonDialog", "&Add to the case")
 
-    def make_call(self) -> Call:
-        chosen, case_id, role = self.person_field.value(), self.case_id, self.role_field.value()
-        if chosen is not None:
-            return lambda s: cases.link_person(s, case_id, int(chosen), role)
-        wanted = PersonDetails(self.given_field.text().strip(), self.family_field.text().strip())
-        if not wanted.given_name and not wanted.family_name:
-            raise FieldInvalid(
-                self.given_field, translate("ExistingPersonDialog", "Type a name to find.")
-            )
-        return lambda s: cases.find_matches(s, wanted)
-
-    def _succeeded(self, value: object) -> None:
-        if not isinstance(value, cases.MatchReport):
-            super()._succeeded(value)
-            return
-        self._set_busy(False)
-        for match in value.people:
-            self.person_field.add_choice(
-                translate("ExistingPersonDialog", "{name} ({role} on {reference})").format(
-                    name=match.name,
-                    role=labels.case_role(match.role).lower(),
-                    reference=match.reference,
-                ),
-                match.person_id,
-            )
-        if value.people:
-            self.save_button.setText(translate("ExistingPersonDialog", "&Add to the case"))
-            self.person_field.setFocus()
-        else:
-            self.show_problem(
-                translate("ExistingPersonDialog", "Nobody by that name on a case you may open.")
-            )
+    def chosen_call(self, person_id: int) -> Call:
+        case_id, role = self.case_id, self.role_field.value()
+        return lambda s: cases.link_person(s, case_id, person_id, role)
 
 
-class MergeDialog(FormDialog):
+class MergeDialog(_FindPersonDialog):
     """Merge two records of one person (managers): find the other record, choose which to keep.
     Everything on the other record moves to the kept one; the merge can be undone until it is
     confirmed."""
@@ -165,32 +208,24 @@ class MergeDialog(FormDialog):
         super().__init__(
             calls,
             t("MergeDialog", "Merge two records of one person"),
-            parent,
-            intro=t(
+            t(
                 "MergeDialog",
                 "Find the other record of {name}. Its cases, consents and shares move to the "
                 "record you keep. You can undo the merge until you confirm it.",
             ).format(name=person.name),
-            save_text=t("MergeDialog", "&Find"),
-            lock_action=lock_action,
+            parent,
+            lock_action,
+            name=(person.details.given_name, person.details.family_name),
+            found_label=t("MergeDialog", "The &other record"),
+            leave_out=person.id,
         )
         self.person = person
-        self.given_field = self.line(t("MergeDialog", "&First name"), person.details.given_name)
-        self.family_field = self.line(t("MergeDialog", "&Last name"), person.details.family_name)
-        self.other_field = ChoiceBox(t("MergeDialog", "The other record"))
-        self.add_field(t("MergeDialog", "The &other record"), self.other_field)
+        self.other_field = self.found_field
         self.keep_field = ChoiceBox(t("MergeDialog", "Keep"))
-        self.keep_field.add_choice(
-            t("MergeDialog", "This record ({name})").format(name=person.name), True
-        )
+        this = t("MergeDialog", "This record ({name})").format(name=person.name)
+        self.keep_field.add_choice(this, True)
         self.keep_field.add_choice(t("MergeDialog", "The other record"), False)
         self.add_field(t("MergeDialog", "&Keep"), self.keep_field)
-        for field in (self.given_field, self.family_field):
-            field.textEdited.connect(self._name_changed)
-
-    def _name_changed(self, *_args: object) -> None:
-        self.other_field.clear_choices()
-        self.save_button.setText(translate("MergeDialog", "&Find"))
 
     def submit(self) -> None:
         # The question is asked only before merging, not before finding.
@@ -201,41 +236,13 @@ class MergeDialog(FormDialog):
         )
         super().submit()
 
-    def make_call(self) -> Call:
-        other = self.other_field.value()
-        if other is not None:
-            keep_this = bool(self.keep_field.value())
-            kept, merged = (
-                (self.person.id, int(other)) if keep_this else (int(other), self.person.id)
-            )
-            return lambda s: merges.merge_people(s, kept, merged)
-        wanted = PersonDetails(self.given_field.text().strip(), self.family_field.text().strip())
-        if not wanted.given_name and not wanted.family_name:
-            raise FieldInvalid(self.given_field, translate("MergeDialog", "Type a name to find."))
-        return lambda s: cases.find_matches(s, wanted)
+    def chosen_text(self) -> str:
+        return translate("MergeDialog", "&Merge the records")
 
-    def _succeeded(self, value: object) -> None:
-        if not isinstance(value, cases.MatchReport):
-            super()._succeeded(value)
-            return
-        self._set_busy(False)
-        others = [m for m in value.people if m.person_id != self.person.id]
-        for match in others:
-            self.other_field.add_choice(
-                translate("MergeDialog", "{name} ({role} on {reference})").format(
-                    name=match.name,
-                    role=labels.case_role(match.role).lower(),
-                    reference=match.reference,
-                ),
-                match.person_id,
-            )
-        if others:
-            self.save_button.setText(translate("MergeDialog", "&Merge the records"))
-            self.other_field.setFocus()
-        else:
-            self.show_problem(
-                translate("MergeDialog", "No other record by that name on a case you may open.")
-            )
+    def chosen_call(self, person_id: int) -> Call:
+        keep_this = bool(self.keep_field.value())
+        kept, merged = (self.person.id, person_id) if keep_this else (person_id, self.person.id)
+        return lambda s: merges.merge_people(s, kept, merged)
 
 
 class PersonDialog(FormDialog):

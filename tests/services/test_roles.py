@@ -288,7 +288,7 @@ def _visible_cases(session: Session) -> set[int]:
 
 
 def _check_condition(result: Any, role: Role, w: World) -> None:
-    mine = {w.case, w.closed_case, w.restricted_case}
+    mine = {w.case, w.closed_case, w.restricted_case, w.merge_case}
     expected = {
         Role.CASEWORKER: mine,
         Role.MANAGER: mine | {w.other_case, w.old_case},

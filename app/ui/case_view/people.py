@@ -80,13 +80,19 @@ class PeopleTab(CasePageBase):
             kind="add_person",
         )
 
-    def edit_person(self) -> None:
-        if self.view is None or self.closed:
-            return
+    def _chosen_member(self) -> CaseMember | None:
+        """The person chosen in the list (saying so when nobody is)."""
         index = self.people_table.currentIndex()
         member = self.people_model.record(index.row()) if index.isValid() else None
         if member is None:
             self.say(translate("CasePage", "Choose a person in the list first."))
+        return member
+
+    def edit_person(self) -> None:
+        if self.view is None or self.closed:
+            return
+        member = self._chosen_member()
+        if member is None:
             return
         self._open(
             PersonDialog(
@@ -108,10 +114,8 @@ class PeopleTab(CasePageBase):
     def remove_person(self) -> None:
         if self.view is None or self.closed:
             return
-        index = self.people_table.currentIndex()
-        member = self.people_model.record(index.row()) if index.isValid() else None
+        member = self._chosen_member()
         if member is None:
-            self.say(translate("CasePage", "Choose a person in the list first."))
             return
         case_id, person_id, role = self.view.case.id, member.person.id, member.role
         self._ask(
@@ -150,10 +154,8 @@ class PeopleTab(CasePageBase):
     def merge_person(self) -> None:
         if self.view is None or self.closed or not self.is_manager:
             return
-        index = self.people_table.currentIndex()
-        member = self.people_model.record(index.row()) if index.isValid() else None
+        member = self._chosen_member()
         if member is None:
-            self.say(translate("CasePage", "Choose a person in the list first."))
             return
         self._open(
             MergeDialog(self.calls, member.person, self, lock_action=self.lock_action),
