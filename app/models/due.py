@@ -67,3 +67,19 @@ def consent_reviews(
             (until.isoformat(), *params),
         )
     )
+
+
+def marac_actions(
+    conn: Connection, until: dt.date, where: str, params: tuple[object, ...]
+) -> list[tuple[int, str, dt.date, str]]:
+    """Actions agreed at MARAC, not yet done, due on or before ``until``: (case id, reference,
+    due date, "")."""
+    return _dated(
+        read(
+            conn,
+            "SELECT c.id, c.reference, a.due_on, '' FROM marac_actions a "
+            "JOIN cases c ON c.id = a.case_id WHERE a.done_on IS NULL AND a.due_on <= ? "
+            f"AND c.status != 'closed' AND ({where})",
+            (until.isoformat(), *params),
+        )
+    )

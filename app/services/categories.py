@@ -173,6 +173,7 @@ def set_child(session: Session, case_id: int, child: ChildDetails) -> None:
 class DueKind(enum.StrEnum):
     CASE_REVIEW = "case_review"
     MARAC_MEETING = "marac_meeting"
+    MARAC_ACTION = "marac_action"
     COURT_DATE = "court_date"
     ORDER_ENDS = "order_ends"
     BAIL_ENDS = "bail_ends"
@@ -214,6 +215,7 @@ def this_week(session: Session) -> list[DueItem]:
         add(DueKind.CASE_REVIEW, due_model.case_reviews(conn, until, where, params))
         add(DueKind.MARAC_MEETING, due_model.marac_meetings(conn, today, until, where, params))
         add(DueKind.CONSENT_REVIEW, due_model.consent_reviews(conn, until, where, params))
+        add(DueKind.MARAC_ACTION, due_model.marac_actions(conn, until, where, params))
         for case_id, reference, item in model.legal_due(conn, until, where, params):
             if item.kind is LegalKind.COURT_DATE:
                 if item.starts_on >= today:

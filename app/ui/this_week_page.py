@@ -27,6 +27,7 @@ def kind_text(item: DueItem) -> str:
     text = {
         DueKind.CASE_REVIEW: t("ThisWeekPage", "Case review"),
         DueKind.MARAC_MEETING: t("ThisWeekPage", "MARAC meeting"),
+        DueKind.MARAC_ACTION: t("ThisWeekPage", "MARAC action"),
         DueKind.COURT_DATE: t("ThisWeekPage", "Court date"),
         DueKind.ORDER_ENDS: t("ThisWeekPage", "Protective order ends"),
         DueKind.BAIL_ENDS: t("ThisWeekPage", "Bail conditions end"),
@@ -80,8 +81,8 @@ class ThisWeekPage(QWidget):
                 t(
                     "ThisWeekPage",
                     "What is due from today to seven days on, anything overdue first: reviews, "
-                    "MARAC meetings, court dates, orders and bail ending, consent reviews, shares "
-                    "to review and rights-request deadlines.",
+                    "MARAC meetings and actions, court dates, orders and bail ending, consent "
+                    "reviews, shares to review and rights-request deadlines.",
                 )
             )
         )

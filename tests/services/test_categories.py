@@ -29,10 +29,9 @@ from app.models.categories import (
     ReferralSource,
     Sex,
 )
-from app.models.db import transaction
 from app.models.records import CaseRole, ConsentHow, ConsentPurpose, ConsentState
 from app.models.schema import MIGRATIONS, SCHEMA_VERSION, migrate
-from app.services import cases, categories, consent
+from app.services import cases, categories, consent, risk
 from app.services.categories import DueKind
 from app.services.session import uk_today
 from tests.helpers import CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy
@@ -235,10 +234,11 @@ def test_this_week_lists_a_marac_meeting_and_a_share_waiting_for_review(
     with signed_in(store, CASEWORKER) as s:
         s.now = clock(MONDAY - dt.timedelta(days=3))
         case_id, _client = new_case(s, referral=MONDAY - dt.timedelta(days=10))
-        with transaction(s.conn):  # the meeting date as the MARAC referral records it
-            case_model.set_fields(
-                s.conn, case_id, s.now(), marac_meeting_date=MONDAY + dt.timedelta(days=4)
-            )
+        risk.record_marac_referral(s, case_id, MONDAY - dt.timedelta(days=3))
+        risk.set_marac_meeting(s, case_id, MONDAY + dt.timedelta(days=4))
+        risk.add_marac_action(
+            s, case_id, "Fit a door alarm", "Police", MONDAY - dt.timedelta(days=1)
+        )
     share_case, _ = share_without_consent(store)
     with signed_in(store, MANAGER) as s:
         s.now = clock(uk_today() + dt.timedelta(days=3))
@@ -249,6 +249,7 @@ def test_this_week_lists_a_marac_meeting_and_a_share_waiting_for_review(
     with signed_in(store, CASEWORKER) as s:
         s.now = clock(MONDAY)
         due = categories.this_week(s)
-    assert [(i.kind, i.due_on, i.case_id) for i in due] == [
-        (DueKind.MARAC_MEETING, MONDAY + dt.timedelta(days=4), case_id)
+    assert [(i.kind, i.due_on, i.overdue, i.case_id) for i in due] == [
+        (DueKind.MARAC_ACTION, MONDAY - dt.timedelta(days=1), True, case_id),
+        (DueKind.MARAC_MEETING, MONDAY + dt.timedelta(days=4), False, case_id),
     ]
