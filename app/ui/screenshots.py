@@ -153,6 +153,12 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             admin_window.show_area(admin_window.users_page)
             wait_until(lambda: not admin_window.calls.busy, "the users")
             written.append(save(admin_window, folder, "users.png"))
+            admin_window.users_page.open_service_settings()
+            wait_until(lambda: admin_window.users_page.dialog is not None, "the settings")
+            settings_dialog = admin_window.users_page.dialog
+            assert settings_dialog is not None
+            written.append(save(settings_dialog, folder, "letterhead-and-retention.png"))
+            settings_dialog.discard()
 
             summary = fill_demo_store(admin_window)
             manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)
