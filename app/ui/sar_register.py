@@ -20,7 +20,7 @@ from app.models.drafts import Draft
 from app.models.rights import RequestStatus, RightKind, RightsRequest
 from app.services import rights, sar
 from app.services.session import Session
-from app.ui import labels
+from app.ui import labels, printing
 from app.ui.errors import error_sentence
 from app.ui.forms import (
     ChoiceBox,
@@ -220,6 +220,7 @@ class SarPage(QWidget):
         # Replaceable in tests: where a pack is exported, where its PDF is saved for printing.
         self.choose_folder: Callable[[], str] = self._ask_folder
         self.choose_pdf_file: Callable[[str], str] = self._ask_pdf_file
+        self.ask_printer: printing.AskPrinter = printing.ask_with_dialog
         t = translate
         self.setAccessibleName(t("SarPage", "Subject access"))
         self.model: RecordTable[RightsRequest] = RecordTable(
@@ -462,6 +463,7 @@ class SarPage(QWidget):
         dialog = PackDialog(self.calls, request, self, lock_action=self.lock_action)
         dialog.choose_folder = self.choose_folder
         dialog.choose_pdf_file = self.choose_pdf_file
+        dialog.ask_printer = self.ask_printer
         self.dialog = dialog
         dialog.open()
         dialog.load()
@@ -474,7 +476,7 @@ class SarPage(QWidget):
     def _ask_pdf_file(self, suggested: str) -> str:
         path, _filter = QFileDialog.getSaveFileName(
             self,
-            translate("SarPage", "Save the pack's PDF to print"),
+            translate("SarPage", "Save the pack's PDF (not encrypted)"),
             suggested,
             translate("SarPage", "PDF files (*.pdf)"),
         )
