@@ -49,6 +49,7 @@ from app.services import (
     access,
     accounts,
     audit,
+    backup,
     cases,
     drafts,
     overdue,
@@ -62,6 +63,7 @@ from app.services.overdue import OverdueCounts
 from app.services.session import Session
 from app.ui import labels
 from app.ui.audit_page import AuditPage
+from app.ui.backups_page import BackupsPage
 from app.ui.case_dialogs import BreakGlassByReferenceDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
@@ -324,6 +326,9 @@ class MainWindow(QMainWindow):
         if retention.may_review_retention(session):
             self.retention_page = RetentionPage(self.calls, lock_action=self.lock_action)
             self.add_area(t("MainWindow", "Retention"), self.retention_page)
+        if backup.may_make_backups(session):
+            self.backups_page = BackupsPage(self.calls)
+            self.add_area(t("MainWindow", "Backups"), self.backups_page)
         for action in (self.new_referral_action, self.find_action, self.new_note_action):
             action.setVisible(self.case_roles)
             self.addAction(action)

@@ -159,6 +159,9 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             assert settings_dialog is not None
             written.append(save(settings_dialog, folder, "letterhead-and-retention.png"))
             settings_dialog.discard()
+            admin_window.show_area(admin_window.backups_page)
+            wait_until(lambda: not admin_window.calls.busy, "the backups screen")
+            written.append(save(admin_window, folder, "backups.png"))
 
             summary = fill_demo_store(admin_window)
             manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)
