@@ -127,6 +127,10 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             first_run.confirm_field.setText(PASSWORD)
             first_run.training_box.setChecked(True)  # the demo cases go only into one
             written.append(save(first_run, folder, "first-run.png"))
+            first_run.open_restore()
+            written.append(save(first_run.restore_dialog, folder, "restore-from-backup.png"))
+            if first_run.restore_dialog is not None:
+                first_run.restore_dialog.reject()
 
             first_run.submit()
             wait_until(lambda: first_run.showing_key, "the store to be created")
