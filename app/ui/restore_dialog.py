@@ -73,6 +73,9 @@ class RestoreDialog(QDialog):
         self.restore_button = QPushButton(t("RestoreDialog", "&Restore"))
         self.restore_button.setAccessibleName(t("RestoreDialog", "Restore"))
         self.cancel_button = QPushButton(t("RestoreDialog", "Cancel"))
+        self.browse_button.setAutoDefault(False)
+        self.cancel_button.setAutoDefault(False)
+        self.restore_button.setDefault(True)
 
         file_row = QHBoxLayout()
         file_row.addWidget(self.file_field, 1)
