@@ -535,7 +535,9 @@ TABLE: tuple[Row, ...] = (
     Row(
         cases.lift_restriction,
         MANAGERS,
-        lambda s, w: cases.lift_restriction(s, w.restricted_client, person_told=True),
+        lambda s, w: cases.lift_restriction(
+            s, w.restricted_client, told_on=TODAY, told_by=cases.ToldBy.PHONE
+        ),
     ),
     # consent
     Row(

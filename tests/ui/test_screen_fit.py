@@ -265,6 +265,7 @@ def _arguments(session: Session, main: MainWindow, things: Things) -> dict[str, 
         "facts": things.facts,
         "head": Letterhead(name=SERVICE, address="PO Box 12"),
         "policy": Policy(),
+        "person_id": view.contact.client_id,
         "store_path": session.vault.path.with_name("restored.safecase"),
     }
 

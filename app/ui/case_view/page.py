@@ -55,6 +55,7 @@ from app.ui.errors import show_error
 from app.ui.forms import FormDialog
 from app.ui.i18n import translate
 from app.ui.record_table import select_record
+from app.ui.restriction_dialogs import LiftRestrictionDialog, RestrictDialog
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import fit_columns, heading, message_label, set_message, tab_widget
 
@@ -139,12 +140,20 @@ class CasePage(
         self.hold_action = self._action(t("CasePage", "Place a legal &hold…"), self.place_hold)
         self.lift_hold_action = self._action(t("CasePage", "L&ift the legal hold…"), self.lift_hold)
         self.refresh_action = self._action(t("CasePage", "Re&fresh"), self.reload)
+        self.restrict_action = self._action(
+            t("CasePage", "Restrict &processing…"), self.restrict_client
+        )
+        self.lift_restriction_action = self._action(
+            t("CasePage", "&Unrestrict: lift the restriction…"), self.lift_client_restriction
+        )
         self.manager_actions = [
             self.allocate_action,
             self.close_action,
             self.reopen_action,
             self.hold_action,
             self.lift_hold_action,
+            self.restrict_action,
+            self.lift_restriction_action,
         ]
         for action in self.manager_actions:
             action.setVisible(self.is_manager)
@@ -397,6 +406,11 @@ class CasePage(
             self.hold_action.setEnabled(loaded and not held)
             self.lift_hold_action.setVisible(held)
             self.lift_hold_action.setEnabled(held)
+            restricted = bool(view and view.contact.restricted)
+            self.restrict_action.setVisible(loaded and not restricted)
+            self.restrict_action.setEnabled(loaded and not restricted)
+            self.lift_restriction_action.setVisible(restricted)
+            self.lift_restriction_action.setEnabled(restricted)
 
     def clear(self) -> None:
         """Forget the case: nothing from it stays in any widget."""
@@ -547,6 +561,19 @@ class CasePage(
             self._open(
                 LegalHoldDialog(self.calls, self.view.case, self, lock_action=self.lock_action),
                 kind="place_hold",
+            )
+
+    def restrict_client(self) -> None:
+        client = self.view.contact.client_id if self.view is not None else None
+        if client is not None and self.is_manager:
+            self._open(RestrictDialog(self.calls, client, self, lock_action=self.lock_action))
+
+    def lift_client_restriction(self) -> None:
+        view = self.view
+        client = view.contact.client_id if view is not None else None
+        if view is not None and client is not None and view.contact.restricted:
+            self._open(
+                LiftRestrictionDialog(self.calls, client, self, lock_action=self.lock_action)
             )
 
     def reopen_case(self) -> None:

@@ -1,0 +1,67 @@
+"""Rights decisions carried out on the case screen: restriction of processing placed, and
+lifted only once the person has been told (when and how, in the audit trail)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from app.models import audit as audit_model
+from app.services import audit, cases
+from app.ui.restriction_dialogs import LiftRestrictionDialog, RestrictDialog
+from tests.helpers import MANAGER, MANAGER_PW, StoreCopy
+from tests.ui.conftest import MakeApp, wait_calls
+from tests.ui.test_case_view import RichCase, make_rich_case, open_case_as
+
+
+@pytest.fixture
+def rich(store: StoreCopy) -> RichCase:
+    return make_rich_case(store)
+
+
+def test_a_manager_restricts_the_client_and_lifts_it_only_once_the_person_was_told(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, rich: RichCase
+) -> None:
+    main, page = open_case_as(qtbot, make_app, store, rich.case_id, MANAGER, MANAGER_PW)
+    assert page.restrict_action.isVisible() and not page.lift_restriction_action.isVisible()
+
+    page.restrict_action.trigger()
+    dialog = page.dialog
+    assert isinstance(dialog, RestrictDialog)
+    dialog.save_button.click()
+    assert "Give the reason for the restriction." in texts(dialog)
+    qtbot.keyClicks(dialog.reason_field, "Accuracy of the record contested")
+    dialog.save_button.click()
+    wait_calls(qtbot, main)
+    qtbot.waitUntil(lambda: page.view is not None and page.view.contact.restricted)
+    wait_calls(qtbot, main)
+    assert page.restriction_label.text().startswith("Restricted: Robin Ashdown.")
+    assert page.lift_restriction_action.isVisible() and not page.restrict_action.isVisible()
+
+    page.lift_restriction_action.trigger()
+    lift = page.dialog
+    assert isinstance(lift, LiftRestrictionDialog)
+    lift.save_button.click()  # "Not told yet": refused, the restriction stays
+    wait_calls(qtbot, main)
+    assert "Tell the person before the restriction is lifted" in texts(lift)
+    assert page.view is not None and page.view.contact.restricted
+    lift.told_by_field.set_value(cases.ToldBy.LETTER)
+    lift.save_button.click()
+    wait_calls(qtbot, main)
+    qtbot.waitUntil(lambda: page.view is not None and not page.view.contact.restricted)
+    assert not page.restriction_label.isVisible()
+
+    found: list[list[audit_model.Entry]] = []
+    main.calls.run(lambda s: audit.recent(s), found.append)
+    wait_calls(qtbot, main)
+    placed = [e for e in found[0] if e.action == audit.RESTRICTION_PLACED]
+    lifted = [e for e in found[0] if e.action == audit.RESTRICTION_LIFTED]
+    assert len(placed) == 1 and len(lifted) == 1
+    today = main.calls.today().isoformat()
+    assert lifted[0].detail == f"person told on {today} by letter"
+
+
+def texts(dialog: RestrictDialog | LiftRestrictionDialog) -> str:
+    """The problems the form shows, under the fields and at the foot."""
+    return " ".join(label.text() for label in dialog.findChildren(QLabel) if label.isVisible())
