@@ -1,16 +1,19 @@
 """Rights decisions carried out on the case screen: restriction of processing placed, and
-lifted only once the person has been told (when and how, in the audit trail)."""
+lifted only once the person has been told (when and how, in the audit trail); a note marked
+disputed; a refused rectification recorded as a note."""
 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.models import audit as audit_model
+from app.models.records import NoteKind
 from app.services import audit, cases
+from app.ui.note_rights import DisputeNoteDialog, RefusedRequestDialog
 from app.ui.restriction_dialogs import LiftRestrictionDialog, RestrictDialog
-from tests.helpers import MANAGER, MANAGER_PW, StoreCopy
+from tests.helpers import CASEWORKER, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.ui.conftest import MakeApp, wait_calls
 from tests.ui.test_case_view import RichCase, make_rich_case, open_case_as
 
@@ -62,6 +65,43 @@ def test_a_manager_restricts_the_client_and_lifts_it_only_once_the_person_was_to
     assert lifted[0].detail == f"person told on {today} by letter"
 
 
-def texts(dialog: RestrictDialog | LiftRestrictionDialog) -> str:
+def texts(dialog: QWidget) -> str:
     """The problems the form shows, under the fields and at the foot."""
     return " ".join(label.text() for label in dialog.findChildren(QLabel) if label.isVisible())
+
+
+def test_a_note_is_marked_disputed_and_a_refused_rectification_is_recorded_as_a_note(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, rich: RichCase
+) -> None:
+    main, page = open_case_as(qtbot, make_app, store, rich.case_id, CASEWORKER, CASEWORKER_PW)
+    assert not page.dispute_note_action.isEnabled()  # no note chosen yet
+    page.select_note(0)
+    note = page.selected_note()
+    assert note is not None and not note.disputed
+    page.dispute_note_action.trigger()
+    dispute = page.dialog
+    assert isinstance(dispute, DisputeNoteDialog)
+    dispute.save_button.click()
+    assert "Say what the person disputes." in texts(dispute)
+    qtbot.keyClicks(dispute.reason_field, "She says the visit was cancelled by the service")
+    dispute.save_button.click()
+    wait_calls(qtbot, main)
+    qtbot.waitUntil(lambda: any(n.disputed for n in page.note_model.records))
+    wait_calls(qtbot, main)
+    disputed = next(n for n in page.note_model.records if n.id == note.id)
+    assert disputed.disputed
+    assert disputed.body == note.body  # the note itself is unchanged
+
+    page.refused_request_action.trigger()
+    refused = page.dialog
+    assert isinstance(refused, RefusedRequestDialog)
+    refused.kind_field.set_value(NoteKind.RECTIFICATION_REFUSED)
+    qtbot.keyClicks(refused.body_field, "Asked to change the date of the incident; records agree")
+    refused.save_button.click()
+    wait_calls(qtbot, main)
+    qtbot.waitUntil(
+        lambda: any(n.kind is NoteKind.RECTIFICATION_REFUSED for n in page.note_model.records)
+    )
+    assert "Rectification refused" in {
+        page.note_model.index(row, 1).data() for row in range(page.note_model.rowCount())
+    }

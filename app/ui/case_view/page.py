@@ -140,6 +140,12 @@ class CasePage(
         self.hold_action = self._action(t("CasePage", "Place a legal &hold…"), self.place_hold)
         self.lift_hold_action = self._action(t("CasePage", "L&ift the legal hold…"), self.lift_hold)
         self.refresh_action = self._action(t("CasePage", "Re&fresh"), self.reload)
+        self.dispute_note_action = self._action(
+            t("CasePage", "Mark the note dis&puted…"), self.dispute_note
+        )
+        self.refused_request_action = self._action(
+            t("CasePage", "Record a refused re&quest…"), self.record_refused_request
+        )
         self.restrict_action = self._action(
             t("CasePage", "Restrict &processing…"), self.restrict_client
         )
@@ -163,6 +169,8 @@ class CasePage(
         return [
             self.new_note_action,
             self.correct_note_action,
+            self.dispute_note_action,
+            self.refused_request_action,
             self.record_share_action,
             self.record_consent_action,
             self.withdraw_consent_action,
@@ -214,6 +222,7 @@ class CasePage(
             self.action_row.addWidget(self._button_for(action, text))
         self.more_menu = QMenu(translate("CasePage", "More actions"), self)
         for action in (
+            self.refused_request_action,
             self.add_person_action,
             self.safe_contact_action,
             self.marac_action,
@@ -389,6 +398,8 @@ class CasePage(
         ):
             action.setEnabled(writable)
         self.correct_note_action.setEnabled(writable and self.selected_note() is not None)
+        self.dispute_note_action.setEnabled(writable and self.selected_note() is not None)
+        self.refused_request_action.setEnabled(writable)
         self.withdraw_consent_action.setEnabled(writable and bool(view and view.consents))
         self.add_person_action.setEnabled(open_case)
         self.edit_person_action.setEnabled(open_case)
