@@ -1457,6 +1457,11 @@ def set_letterhead(
         audit.record(session.conn, session.user_id, audit.SETTINGS_CHANGED, "setting:letterhead")
 
 
+def may_read_redaction_log(session: Session) -> bool:
+    """Whether the user reads the redaction log kept with each request (managers, the DPO)."""
+    return session.has(*LOG_ROLES)
+
+
 def may_prepare_packs(session: Session) -> bool:
     """Whether the user prepares, signs off and exports subject access packs."""
     return session.has(*PACK_ROLES)

@@ -315,7 +315,10 @@ class MainWindow(QMainWindow):
             self.add_area(t("MainWindow", "Audit"), self.audit_page)
         if rights.may_read_register(session):
             self.sar_page = SarPage(
-                self.calls, can_prepare=sar.may_prepare_packs(session), lock_action=self.lock_action
+                self.calls,
+                can_prepare=sar.may_prepare_packs(session),
+                can_read_log=sar.may_read_redaction_log(session),
+                lock_action=self.lock_action,
             )
             self.sar_page.records_loaded.connect(self.count_overdue)
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
@@ -34,6 +34,7 @@ from app.ui.forms import (
 )
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable, select_record
+from app.ui.redaction_log import RedactionLogDialog
 from app.ui.rights_dialogs import (
     CloseRequestDialog,
     ConfirmIdentityDialog,
@@ -208,12 +209,14 @@ class SarPage(QWidget):
         calls: StoreCalls,
         *,
         can_prepare: bool,
+        can_read_log: bool = False,
         parent: QWidget | None = None,
         lock_action: QAction | None = None,
     ) -> None:
         super().__init__(parent)
         self.calls = calls
         self.can_prepare = can_prepare
+        self.can_read_log = can_read_log
         self.lock_action = lock_action
         self.dialog: QDialog | None = None
         self.register = Register([], frozenset(), frozenset())
@@ -259,6 +262,8 @@ class SarPage(QWidget):
         self.resume_button = button(t("SarPage", "&Restart clock…"))
         self.extend_button = button(t("SarPage", "E&xtend…"))
         self.close_button = button(t("SarPage", "Clos&e…"))
+        self.log_button = button(t("SarPage", "Redaction &log…"))
+        self.log_button.setVisible(can_read_log)
         self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [
             (self.confirm_button, ConfirmIdentityDialog, t("SarPage", "identity confirmed")),
             (self.pause_button, PauseClockDialog, t("SarPage", "clock stopped")),
@@ -270,6 +275,7 @@ class SarPage(QWidget):
         self.problem_label = message_label(t("SarPage", "Problem"))
         row = QHBoxLayout()
         row.addWidget(self.refresh_button)
+        row.addWidget(self.log_button)
         steps = QHBoxLayout()
         if can_prepare:
             row.addWidget(self.new_button)
@@ -311,6 +317,7 @@ class SarPage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.new_button.clicked.connect(self.new_request)
         self.prepare_button.clicked.connect(self.prepare_pack)
+        self.log_button.clicked.connect(self.show_redaction_log)
         for step_button, dialog_class, done in self.step_buttons:
             step_button.clicked.connect(
                 lambda _checked=False, d=dialog_class, text=done: self.open_step(d, text)
@@ -363,6 +370,9 @@ class SarPage(QWidget):
 
     def _selection_changed(self, *_args: object) -> None:
         request = self.selected()
+        self.log_button.setEnabled(
+            self.can_read_log and request is not None and request.kind in sar.PACK_KINDS
+        )
         is_open = self.can_prepare and request is not None and request.status is RequestStatus.OPEN
         self.prepare_button.setEnabled(
             is_open and request is not None and request.kind in sar.PACK_KINDS
@@ -399,6 +409,15 @@ class SarPage(QWidget):
             self.refresh()
 
         dialog.saved.connect(saved)
+        dialog.open()
+
+    def show_redaction_log(self) -> None:
+        request = self.selected()
+        if request is None or not self.can_read_log:
+            return
+        dialog = RedactionLogDialog(self.calls, request, self, lock_action=self.lock_action)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog = dialog
         dialog.open()
 
     def new_request(self) -> None:

@@ -634,6 +634,7 @@ TABLE: tuple[Row, ...] = (
     _may(audit.may_read, AUDIT_READERS),
     _may(rights.may_read_register, REGISTER),
     _may(sar.may_prepare_packs, MANAGERS),
+    _may(sar.may_read_redaction_log, MANAGERS | {Role.DPO}),
     _may(accounts.may_manage_users, ADMINS),
     _may(accounts.may_change_own_password, EVERY_ROLE),
     _may(retention.may_review_retention, ADMINS),

@@ -10,11 +10,24 @@ from pytestqt.qtbot import QtBot
 
 from app.models import audit as audit_model
 from app.models.records import NoteKind
-from app.services import audit, cases
+from app.models.redaction import Exemption
+from app.models.rights import RightKind
+from app.services import audit, cases, rights, sar
 from app.ui.note_rights import DisputeNoteDialog, RefusedRequestDialog
+from app.ui.redaction_log import RedactionLogDialog
 from app.ui.restriction_dialogs import LiftRestrictionDialog, RestrictDialog
-from tests.helpers import CASEWORKER, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy
-from tests.ui.conftest import MakeApp, wait_calls
+from tests.helpers import (
+    CASEWORKER,
+    CASEWORKER_PW,
+    DPO,
+    DPO_PW,
+    MANAGER,
+    MANAGER_PW,
+    StoreCopy,
+)
+from tests.services.casework import TODAY, signed_in
+from tests.services.sar_world import build_world
+from tests.ui.conftest import MakeApp, open_main, wait_calls
 from tests.ui.test_case_view import RichCase, make_rich_case, open_case_as
 
 
@@ -105,3 +118,54 @@ def test_a_note_is_marked_disputed_and_a_refused_rectification_is_recorded_as_a_
     assert "Rectification refused" in {
         page.note_model.index(row, 1).data() for row in range(page.note_model.rowCount())
     }
+
+
+def test_the_dpo_reads_who_redacted_what_when_and_under_which_exemption(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    world = build_world(store)
+    with signed_in(store, MANAGER) as s:
+        request = rights.create_request(
+            s,
+            rights.RequestDraft(
+                kind=RightKind.ACCESS,
+                requester="The data subject",
+                received_on=TODAY,
+                subject_person_id=world.jane,
+                identity_confirmed_on=TODAY,
+            ),
+        )
+        item = next(i for i in sar.preview(s, request.id).items() if len(i.text) >= 8)
+        sar.redact(s, request.id, item.key, 0, 5, Exemption.SERIOUS_HARM, "Reveals the refuge")
+    _app, main = open_main(qtbot, make_app, store, DPO, DPO_PW)
+    page = main.sar_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    assert page.select_reference(request.reference)
+    assert page.log_button.isVisible() and page.log_button.isEnabled()
+    page.log_button.click()
+    wait_calls(qtbot, main)
+    log = page.dialog
+    assert isinstance(log, RedactionLogDialog)
+    rows = [
+        [log.model.index(r, c).data() for c in range(log.model.columnCount())]
+        for r in range(log.model.rowCount())
+    ]
+    assert len(rows) == 1
+    _when, who, decision, exemption, part, characters, reason = rows[0]
+    assert (who, decision, exemption, characters, reason) == (
+        MANAGER,
+        "Redacted",
+        "serious harm",
+        "0–5",
+        "Reveals the refuge",
+    )
+    assert part == item.key.split("@")[0]
+    log.accept()
+
+
+def test_a_caseworker_has_no_redaction_log(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    _app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    assert not hasattr(main, "sar_page") or not main.sar_page.log_button.isVisible()
