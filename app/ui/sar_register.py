@@ -99,7 +99,7 @@ def load_register(session: Session) -> Register:
 
 
 class NewRequestDialog(FormDialog):
-    """Enter a new request in the register."""
+    """Enter a new request in the register, or (given ``request``) change an open one."""
 
     def __init__(
         self,
@@ -107,15 +107,21 @@ class NewRequestDialog(FormDialog):
         parent: QWidget | None = None,
         *,
         lock_action: QAction | None = None,
+        request: RightsRequest | None = None,
     ) -> None:
+        t = translate
         super().__init__(
             calls,
-            translate("NewRequestDialog", "New rights request"),
+            t("NewRequestDialog", "Change request {reference}").format(reference=request.reference)
+            if request is not None
+            else t("NewRequestDialog", "New rights request"),
             parent,
-            save_text=translate("NewRequestDialog", "&Add to the register"),
+            save_text=t("NewRequestDialog", "&Save the changes")
+            if request is not None
+            else t("NewRequestDialog", "&Add to the register"),
             lock_action=lock_action,
         )
-        t = translate
+        self.request = request
         self.kind_field = enum_combo(t("NewRequestDialog", "Type"), RightKind, kind_label)
         self.add_field(t("NewRequestDialog", "&Type"), self.kind_field)
         self.requester_field = self.line(t("NewRequestDialog", "Re&quester"))
@@ -148,7 +154,25 @@ class NewRequestDialog(FormDialog):
         self.add_field("", self.authority_field)
         self.add_field(t("NewRequestDialog", "&Received"), self.received_field)
         self.add_field(t("NewRequestDialog", "Identity"), self.identity_field)
+        if request is not None:
+            self._fill(request)
         self.kind_field.setFocus()
+
+    def _fill(self, request: RightsRequest) -> None:
+        """The open request's details, to change."""
+        self.kind_field.set_value(request.kind)
+        self.requester_field.setText(request.requester)
+        if request.subject_person_id is not None:
+            self.subject_field.add_choice(
+                request.subject_name or translate("NewRequestDialog", "The person on record"),
+                request.subject_person_id,
+            )
+            self.subject_field.set_value(request.subject_person_id)
+        self.subject_note_field.setText(request.subject_note)
+        self.agent_field.setChecked(request.by_agent)
+        self.authority_field.setChecked(request.authority_seen)
+        self.received_field.set_date(request.received_on)
+        self.identity_field.set_value(request.identity_confirmed_on)
 
     def find_subjects(self) -> None:
         text = self.find_field.text()
@@ -195,6 +219,9 @@ class NewRequestDialog(FormDialog):
         )
         if not draft.requester.strip():
             raise InvalidInput("Say who made the request.")
+        if self.request is not None:
+            request_id = self.request.id
+            return lambda s: rights.update_request(s, request_id, draft)
         return lambda s: rights.create_request(s, draft)
 
 
@@ -262,6 +289,7 @@ class SarPage(QWidget):
         self.resume_button = button(t("SarPage", "&Restart clock…"))
         self.extend_button = button(t("SarPage", "E&xtend…"))
         self.close_button = button(t("SarPage", "Clos&e…"))
+        self.edit_button = button(t("SarPage", "E&dit the request…"))
         self.log_button = button(t("SarPage", "Redaction &log…"))
         self.log_button.setVisible(can_read_log)
         self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [
@@ -280,10 +308,12 @@ class SarPage(QWidget):
         if can_prepare:
             row.addWidget(self.new_button)
             row.addWidget(self.prepare_button)
+            steps.addWidget(self.edit_button)
             for step_button, _dialog, _done in self.step_buttons:
                 steps.addWidget(step_button)
         else:
             for widget in (
+                self.edit_button,
                 self.new_button,
                 self.prepare_button,
                 *(b for b, _dialog, _done in self.step_buttons),
@@ -318,6 +348,7 @@ class SarPage(QWidget):
         self.new_button.clicked.connect(self.new_request)
         self.prepare_button.clicked.connect(self.prepare_pack)
         self.log_button.clicked.connect(self.show_redaction_log)
+        self.edit_button.clicked.connect(self.edit_request)
         for step_button, dialog_class, done in self.step_buttons:
             step_button.clicked.connect(
                 lambda _checked=False, d=dialog_class, text=done: self.open_step(d, text)
@@ -386,6 +417,7 @@ class SarPage(QWidget):
             started and request is not None and request.extension_told_on is None
         )
         self.close_button.setEnabled(is_open and not paused)
+        self.edit_button.setEnabled(is_open)
 
     def open_step(self, dialog_class: type[RequestStepDialog], done: str) -> None:
         """Open the dialog for one step on the selected request; refresh once it is saved."""
@@ -406,6 +438,27 @@ class SarPage(QWidget):
                 if due is not None and updated.status is RequestStatus.OPEN:
                     text += " " + translate("SarPage", "Due {date}.").format(date=labels.date(due))
                 set_message(self.status_label, text)
+            self.refresh()
+
+        dialog.saved.connect(saved)
+        dialog.open()
+
+    def edit_request(self) -> None:
+        """Change the selected open request's details (rights.update_request)."""
+        request = self.selected()
+        if request is None or not self.can_prepare or request.status is not RequestStatus.OPEN:
+            return
+        dialog = NewRequestDialog(self.calls, self, lock_action=self.lock_action, request=request)
+        self.dialog = dialog
+
+        def saved(updated: object) -> None:
+            if isinstance(updated, RightsRequest):
+                set_message(
+                    self.status_label,
+                    translate("SarPage", "Request {reference} changed.").format(
+                        reference=updated.reference
+                    ),
+                )
             self.refresh()
 
         dialog.saved.connect(saved)

@@ -16,6 +16,7 @@ from app.services import audit, cases, rights, sar
 from app.ui.note_rights import DisputeNoteDialog, RefusedRequestDialog
 from app.ui.redaction_log import RedactionLogDialog
 from app.ui.restriction_dialogs import LiftRestrictionDialog, RestrictDialog
+from app.ui.sar_register import NewRequestDialog
 from tests.helpers import (
     CASEWORKER,
     CASEWORKER_PW,
@@ -29,6 +30,7 @@ from tests.services.casework import TODAY, signed_in
 from tests.services.sar_world import build_world
 from tests.ui.conftest import MakeApp, open_main, wait_calls
 from tests.ui.test_case_view import RichCase, make_rich_case, open_case_as
+from tests.ui.test_sar_page import _register_with_a_new_request
 
 
 @pytest.fixture
@@ -169,3 +171,24 @@ def test_a_caseworker_has_no_redaction_log(
 ) -> None:
     _app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
     assert not hasattr(main, "sar_page") or not main.sar_page.log_button.isVisible()
+
+
+def test_a_manager_changes_an_open_request_in_the_register(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    _app, main, reference = _register_with_a_new_request(qtbot, make_app, store)
+    page = main.sar_page
+    assert page.edit_button.isEnabled()
+    page.edit_button.click()
+    dialog = page.dialog
+    assert isinstance(dialog, NewRequestDialog) and dialog.request is not None
+    assert dialog.requester_field.text() == dialog.request.requester
+    dialog.requester_field.clear()
+    qtbot.keyClicks(dialog.requester_field, "Her solicitor")
+    dialog.agent_field.setChecked(True)
+    dialog.save_button.click()
+    wait_calls(qtbot, main)
+    assert page.status_label.text() == f"Request {reference} changed."
+    changed = next(r for r in page.model.records if r.reference == reference)
+    assert changed.requester == "Her solicitor" and changed.by_agent
+    assert changed.subject_person_id == dialog.request.subject_person_id  # still about her
