@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from app import __version__, paths
+from app import __version__, paths, policy
 from app.crypto import process, sealing
 from app.crypto.connection import DatabaseError, classify
 from app.crypto.device import DeviceSecrets
@@ -92,6 +92,15 @@ def _parser() -> _Parser:
     parser = _Parser(prog="safecase", description="Safecase case records.")
     parser.add_argument("--version", action="version", version=f"Safecase {__version__}")
     parser.add_argument("--store", type=Path, help="the store to open in the desktop app")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (store, keyring, fonts, windows), one line per check",
+    )
+    # For the bundle's own test and its benchmark: quit once the first window is on screen.
+    parser.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)
+    # The self-test's child process that starts Qt (Qt ends a process it cannot start in).
+    parser.add_argument("--self-test-windows", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     def command(name: str, help_text: str, *, store: bool = True, user: bool = True) -> _Parser:
@@ -336,6 +345,12 @@ def progress_bar(stream: TextIO, unit: str, width: int = 30) -> Callable[[int, i
 
 def _sign_in(ctx: Context, args: argparse.Namespace, password: str) -> Session:
     session = accounts.sign_in(args.store, args.user, password, device=ctx.device())
+    if session.backup_before_update is not None:
+        print(
+            "This store was updated for this version of Safecase; a backup taken just before "
+            f"is at {session.backup_before_update}.",
+            file=ctx.stderr,
+        )
     if session.password_only:
         print(
             "Warning: this store is not tied to this computer's keyring; "
@@ -816,10 +831,16 @@ def run(argv: Sequence[str], ctx: Context | None = None) -> int:
     ctx = ctx or Context()
     try:
         args = _parser().parse_args(list(argv))
+        if args.command is None and (args.self_test or args.self_test_windows):
+            from app.ui import self_test
+
+            return self_test.probe() if args.self_test_windows else self_test.run_cli(ctx.stdout)
         if args.command is None:
             from app.ui.app import run_app
 
-            return run_app(args.store or paths.default_store())
+            # Where the organisation fixed the store's location, that is the store.
+            store = policy.load().store_path or args.store or paths.default_store()
+            return run_app(store, exit_when_shown=args.exit_when_shown)
         return _run(ctx, args)
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app import paths
+from app import paths, policy
 from app.crypto import device as device_module
 from app.crypto.device import DeviceSecrets
 from app.models.users import Role
@@ -41,6 +41,7 @@ def keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MemoryKeyring:
     memory = MemoryKeyring()
     monkeypatch.setattr(device_module, "pinned_backend", lambda: memory)
     monkeypatch.setattr(paths, "data_folder", lambda: tmp_path / "data")
+    monkeypatch.delenv(policy.POLICY_ENV, raising=False)  # no organisation's settings
     return memory
 
 

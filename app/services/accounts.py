@@ -14,6 +14,7 @@ from pathlib import Path
 
 from zxcvbn import zxcvbn
 
+from app import policy
 from app.crypto import anchor
 from app.crypto import vault as vaultlib
 from app.crypto.anchor import Anchor
@@ -96,6 +97,15 @@ def _service_name(session: Session) -> str:
 # -- creating and signing in -----------------------------------------------------------------
 
 
+def check_password_only_allowed(device: DeviceSecrets | None) -> None:
+    """A password-only slot (no device) is refused where the organisation forbids them."""
+    if device is None and policy.load().allow_password_only is False:
+        raise PermissionDenied(
+            "Your organisation does not allow password-only stores on this computer; "
+            "unlock the system keyring and try again."
+        )
+
+
 def create_store(
     path: Path,
     *,
@@ -113,6 +123,7 @@ def create_store(
     ``training`` marks a training store, the only kind that takes synthetic demo records; it
     is set here, once, and never changed afterwards.
     """
+    check_password_only_allowed(device)
     service = service_name.strip()
     if not service:
         raise InvalidInput("Give the service's name.")
@@ -148,6 +159,8 @@ def _start_session(v: Vault) -> Session:
     """Bring the schema up to date, write pending failures and the sign-in to the trail."""
     try:
         audit.check_anchor(v.conn, v.path)
+        made = utc_now()
+        before_update = backup_service.before_update(v, made)
         migrate(v.conn)
         failures, dropped = v.take_failed_sign_ins()
         user = users.by_slot(v.conn, v.slot_id)
@@ -181,6 +194,8 @@ def _start_session(v: Vault) -> Session:
                 )
             else:
                 audit.record(v.conn, user.id, audit.SIGN_IN, f"user:{user.id}")
+                if before_update is not None:
+                    backup_service.record_before_update(v.conn, user.id, before_update, made)
         if user is None or user.disabled:
             raise AccountDisabled()
         session = Session(
@@ -191,6 +206,7 @@ def _start_session(v: Vault) -> Session:
             must_change_password=v.must_change,
             password_only=v.password_only,
             team_id=user.team_id,
+            backup_before_update=before_update,
         )
         _finish_interrupted_purge(session)
     except BaseException:
@@ -334,6 +350,7 @@ def recover(
     For a new laptop, or a keyring that lost its device secret. Other users' slots may need a
     password reset afterwards, since their device secret was on the old machine.
     """
+    check_password_only_allowed(device)
     v = vaultlib.open_with_recovery(path, recovery_key, device=device)
     try:
         if device is not None:
@@ -405,6 +422,7 @@ def restore_store(
     """Rebuild a store at ``path`` from a backup. A case the backup still holds that a purge
     destroyed later (by the destruction log sealed in any backup of this store beside it) is
     destroyed again at once, so a restore never brings a destroyed case back."""
+    check_password_only_allowed(device)
     v = vaultlib.restore_backup(backup, path, recovery_key, device=device)
     try:
         # The store is rebuilt on purpose: what this computer saw of the old one no longer holds.
@@ -638,6 +656,10 @@ def rotate_keys(session: Session) -> int:
 
 
 def idle_lock_minutes(session: Session) -> int:
+    """The organisation's idle lock where it set one, else the store's (5 minutes unset)."""
+    fixed = policy.load().idle_lock_minutes
+    if fixed is not None:
+        return fixed
     value = settings.get(session.conn, settings.IDLE_LOCK_MINUTES)
     return int(value or 5)
 
@@ -653,6 +675,8 @@ def service_name(session: Session) -> str:
 
 def set_idle_lock_minutes(session: Session, minutes: int) -> None:
     session.require(Role.ADMIN)
+    if policy.load().idle_lock_minutes is not None:
+        raise PermissionDenied("Your organisation sets the idle lock on this computer.")
     if not 1 <= minutes <= 60:
         raise InvalidInput("Idle lock is between 1 and 60 minutes.")
     with transaction(session.conn):

@@ -27,7 +27,7 @@ from app.models import retention as retention_model
 from app.models import settings
 from app.models.db import transaction
 from app.models.retention import LogEntry
-from app.models.schema import migrate
+from app.models.schema import SCHEMA_VERSION, migrate, version
 from app.models.users import Role
 from app.services import audit
 from app.services.session import Session, moment_of
@@ -150,6 +150,55 @@ def backup_to_folder(
         settings.put(session.conn, KEEP, str(keep))
         _forget(session.conn, removed)
     return out, removed
+
+
+UPGRADE_FOLDER = "backups"
+UPGRADE_PREFIX = "before-update-"
+
+
+def before_update(v: vaultlib.Vault, made: str) -> Path | None:
+    """Before a newer Safecase changes an older store's schema, write a backup of the store as
+    that version left it, so the update can be rolled back (the previous Safecase, and
+    ``safecase restore`` with this file and the recovery key). Returns the file, or None when
+    the store needs no update.
+
+    The backup goes into the store's backup folder (the generations folder when one is set,
+    else ``backups/`` beside the store) under a name the generations never prune. Only an
+    admin's key slot holds the backup key, so another user's sign-in is refused until an admin
+    has signed in once; nothing is changed until then.
+    """
+    old = version(v.conn)
+    if old >= SCHEMA_VERSION:
+        return None
+    if not v.can_backup:
+        raise SafecaseError(
+            "This store needs an update for this version of Safecase, and a backup is taken "
+            "first, which only an admin can do. Ask an admin to sign in once; nothing was changed."
+        )
+    folder = Path(settings.get(v.conn, FOLDER) or v.path.parent / UPGRADE_FOLDER)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SafecaseError(
+            "The folder for the backup before the update cannot be made; nothing was changed."
+        ) from exc
+    stamp = made[:19].replace("-", "").replace(":", "").replace("T", "-")
+    out = folder / f"{UPGRADE_PREFIX}v{old}-to-v{SCHEMA_VERSION}-{stamp}{GENERATION_SUFFIX}"
+    try:  # an older schema may predate the destruction log: then it has none to carry
+        destroyed: bytes | None = retention_model.log_to_json(
+            retention_model.every_log_entry(v.conn)
+        )
+    except Exception:
+        destroyed = None
+    v.write_backup(out, destroyed)
+    return out
+
+
+def record_before_update(conn: Connection, user_id: int, out: Path, made: str) -> None:
+    """Note the backup taken before an update in the audit trail and the known backups (in
+    the sign-in's transaction, after the update)."""
+    _remember(conn, out, made)
+    audit.record(conn, user_id, audit.BACKUP_MADE, "", f"before update to v{SCHEMA_VERSION}")
 
 
 def known_backups(session: Session) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from app.crypto.connection import Connection
@@ -50,6 +51,8 @@ class Session:
     # Cases opened this session by break-glass (reason given, audited, listed for managers).
     break_glass: set[int] = field(default_factory=set)
     now: Callable[[], str] = field(default=utc_now)
+    # The backup taken at this sign-in before a newer Safecase updated the store, if any.
+    backup_before_update: Path | None = None
 
     def moment(self) -> dt.datetime:
         """The session's clock as an aware UTC datetime."""

@@ -16,11 +16,12 @@ from pathlib import Path
 from PySide6.QtCore import (
     QMessageLogContext,
     QObject,
+    QTimer,
     QtMsgType,
     Signal,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import paths
 from app.crypto.device import DeviceSecrets
@@ -32,6 +33,7 @@ from app.ui.change_password import ChangePasswordDialog
 from app.ui.errors import CrashHandler, show_error
 from app.ui.first_run import FirstRunWindow, PrintDocument, print_with_dialog
 from app.ui.i18n import install_translators
+from app.ui.i18n import translate as t
 from app.ui.main_window import MainWindow
 from app.ui.sign_in import SignInWindow
 
@@ -156,6 +158,18 @@ class SafecaseApp(QObject):
         window.sign_out_requested.connect(self.sign_out)
         window.closed.connect(self._main_closed)
         self._switch_to(window)
+        if self.session.backup_before_update is not None:
+            self.update_note = QMessageBox(
+                QMessageBox.Icon.Information,
+                t("SafecaseApp", "Store updated"),
+                t(
+                    "SafecaseApp",
+                    "This store was updated for this version of Safecase. A backup taken just "
+                    "before is at:\n{path}",
+                ).format(path=self.session.backup_before_update),
+                parent=window,
+            )
+            self.update_note.open()
         self.signed_in.emit()
 
     # -- what the windows report -----------------------------------------------------------------
@@ -263,11 +277,14 @@ class SafecaseApp(QObject):
             window.deleteLater()
 
 
-def run_app(store_path: Path, *, kdf: Argon2Params | None = None) -> int:
+def run_app(
+    store_path: Path, *, kdf: Argon2Params | None = None, exit_when_shown: bool = False
+) -> int:
     """Run the desktop app on ``store_path`` until its last window closes.
 
     ``kdf`` None calibrates Argon2id when a new store is created (the product); tests pass a
-    small cost explicitly.
+    small cost explicitly. ``exit_when_shown`` prints the first window's name and quits as
+    soon as it is on screen (the bundle's test and its start-up benchmark).
     """
     QApplication.setApplicationName("Safecase")
     existing = QApplication.instance()
@@ -279,4 +296,13 @@ def run_app(store_path: Path, *, kdf: Argon2Params | None = None) -> int:
     controller = SafecaseApp(store_path, kdf=kdf)
     app.aboutToQuit.connect(controller.shutdown)
     controller.start()
+    if exit_when_shown:
+        QTimer.singleShot(0, lambda: _report_shown(app, controller))
     return app.exec()
+
+
+def _report_shown(app: QApplication, controller: SafecaseApp) -> None:
+    window = controller.window
+    shown = "sign-in" if controller.sign_in_window else "first-run" if window else "none"
+    print(f"shown: {shown} window", flush=True)
+    app.quit()

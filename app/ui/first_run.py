@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import paths
+from app import paths, policy
 from app.crypto.device import DeviceSecrets
 from app.crypto.files import atomic_write
 from app.crypto.kdf import Argon2Params
@@ -525,6 +525,16 @@ class FirstRunWindow(QWidget):
     def _failed(self, error: object) -> None:
         self._task = None
         self._set_busy(False)
+        if isinstance(error, KeyringUnavailable) and policy.load().allow_password_only is False:
+            set_message(
+                self.problem_label,
+                translate(
+                    "FirstRunWindow",
+                    "This computer's keyring is not available, and your organisation does not "
+                    "allow password-only stores: unlock the keyring and try again.",
+                ),
+            )
+            return
         if isinstance(error, KeyringUnavailable):
             set_message(
                 self.problem_label,

@@ -339,6 +339,15 @@ class MainWindow(QMainWindow):
         self.break_glass_action.setEnabled(self.is_caseworker)
         self.addAction(self.refresh_action)
 
+        help_menu = self.menuBar().addMenu(t("MainWindow", "He&lp"))
+        self.self_test_action = help_menu.addAction(t("MainWindow", "&Self-test…"))
+        self.self_test_action.triggered.connect(self._self_test)
+
+    def _self_test(self) -> None:
+        from app.ui.self_test import show_dialog
+
+        self.self_test_box = show_dialog(self)
+
     def _load_people(self, session: Session) -> None:
         """Usernames for the ids that records hold (authors, recorders, audit entries)."""
         if self.case_roles:

@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
 
+from app import policy
 from app.errors import InvalidInput
 from app.models.retention import Policy
 from app.models.users import Role, User
@@ -223,6 +224,17 @@ class UsersPage(QWidget):
         idle_row.addWidget(self.idle_field)
         idle_row.addWidget(self.idle_save_button)
         idle_row.addWidget(self.letterhead_button)
+        fixed = policy.load()
+        self.policy_label = paragraph(
+            translate("UsersPage", "Set by your organisation: {settings}.").format(
+                settings=", ".join(fixed.fixed_labels())
+            )
+        )
+        self.policy_label.setVisible(bool(fixed.fixed()))
+        if fixed.idle_lock_minutes is not None:
+            self.idle_field.setEnabled(False)
+            self.idle_save_button.setEnabled(False)
+            idle_row.addWidget(QLabel(translate("UsersPage", "set by your organisation")))
         idle_row.addStretch(1)
 
         layout = QVBoxLayout(self)
@@ -239,6 +251,7 @@ class UsersPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(heading(translate("UsersPage", "Settings")))
         layout.addLayout(idle_row)
+        layout.addWidget(self.policy_label)
         layout.addWidget(self.status_label)
         layout.addWidget(self.problem_label)
 
