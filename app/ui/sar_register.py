@@ -290,7 +290,7 @@ class SarPage(QWidget):
         self.extend_button = button(t("SarPage", "E&xtend…"))
         self.close_button = button(t("SarPage", "Clos&e…"))
         self.edit_button = button(t("SarPage", "E&dit the request…"))
-        self.log_button = button(t("SarPage", "Redaction &log…"))
+        self.log_button = button(t("SarPage", "Redaction lo&g…"))
         self.log_button.setVisible(can_read_log)
         self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [
             (self.confirm_button, ConfirmIdentityDialog, t("SarPage", "identity confirmed")),
