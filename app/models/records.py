@@ -369,3 +369,84 @@ class CaseView:
     allocated_worker: str
     break_glass: bool = False
     note_count: int = 0  # every note on the case; ``notes`` holds the newest of them
+    outcome: CaseOutcome | None = None  # what was recorded when the case closed
+    dash_history: tuple[DashResult, ...] = ()  # every checklist on the case, newest first
+    marac_actions: tuple[MaracAction, ...] = ()  # actions agreed at MARAC, open ones first
+    pending_merges: tuple[tuple[int, int], ...] = ()  # (merge, kept person) for managers
+
+
+# -- outcomes at closure (what a commissioner counts) ---------------------------------------------
+
+
+class ClosureReason(enum.StrEnum):
+    SUPPORT_COMPLETED = "support_completed"
+    CLIENT_ENDED = "client_ended"
+    NO_CONTACT = "no_contact"
+    UNSAFE_TO_CONTACT = "unsafe_to_contact"
+    MOVED_AWAY = "moved_away"
+    REFERRED_ON = "referred_on"
+    NOT_ELIGIBLE = "not_eligible"
+    CLIENT_DIED = "client_died"
+    OTHER = "other"
+
+
+class ExitRisk(enum.StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    STANDARD = "standard"
+    NOT_ASSESSED = "not_assessed"
+
+
+class AbuseChange(enum.StrEnum):
+    STOPPED = "stopped"
+    REDUCED = "reduced"
+    SAME = "same"
+    INCREASED = "increased"
+    NOT_ASKED = "not_asked"
+    DECLINED = "declined"
+
+
+class FeelingSafer(enum.StrEnum):
+    SAFER = "safer"
+    SAME = "same"
+    LESS_SAFE = "less_safe"
+    NOT_ASKED = "not_asked"
+    DECLINED = "declined"
+
+
+class QualityOfLife(enum.StrEnum):
+    IMPROVED = "improved"
+    SAME = "same"
+    WORSE = "worse"
+    NOT_ASKED = "not_asked"
+    DECLINED = "declined"
+
+
+class Engagement(enum.StrEnum):
+    ENGAGED = "engaged"
+    PARTLY = "partly"
+    NOT_ENGAGED = "not_engaged"
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """What the service recorded about the case when it closed."""
+
+    reason: ClosureReason
+    risk_at_exit: ExitRisk = ExitRisk.NOT_ASSESSED
+    abuse: AbuseChange = AbuseChange.NOT_ASKED
+    feeling_safer: FeelingSafer = FeelingSafer.NOT_ASKED
+    quality_of_life: QualityOfLife = QualityOfLife.NOT_ASKED
+    engagement: Engagement = Engagement.ENGAGED
+
+
+@dataclass(frozen=True)
+class MaracAction:
+    """An action agreed at a MARAC meeting: who does it, by when, and when it was done."""
+
+    id: int
+    case_id: int
+    action: str
+    owner: str
+    due_on: dt.date
+    done_on: dt.date | None = None

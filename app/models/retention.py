@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from app.crypto.connection import Connection
 from app.errors import SafecaseError
-from app.models import rights, settings
+from app.models import merges, rights, settings
 from app.models.convert import date_text, parse_date
 from app.models.db import limit as sql_limit
 from app.models.db import read
@@ -361,6 +361,8 @@ _CASE_ROWS = (
     ),
     ("shares", "DELETE FROM shares WHERE case_id = ?"),
     ("dash_assessments", "DELETE FROM dash_assessments WHERE case_id = ?"),
+    ("marac_actions", "DELETE FROM marac_actions WHERE case_id = ?"),
+    ("case_outcomes", "DELETE FROM case_outcomes WHERE case_id = ?"),
     ("safe_contacts", "DELETE FROM safe_contacts WHERE case_id = ?"),
     ("break_glass", "DELETE FROM break_glass WHERE case_id = ?"),
     ("retention_decisions", "DELETE FROM retention_decisions WHERE case_id = ?"),
@@ -391,7 +393,13 @@ def delete_people(
     outcome, who handled it) but loses its link to the person and every personal detail: its
     requester reads ``erased`` (an open one blocks destruction before this is reached).
     """
-    counts = {"people": 0, "people_kept": 0, "consents": 0, "rights_request_links": 0}
+    counts = {
+        "people": 0,
+        "people_kept": 0,
+        "consents": 0,
+        "rights_request_links": 0,
+        "person_merges": 0,
+    }
     ids = sorted(set(person_ids))
     if not ids:
         return counts
@@ -403,6 +411,9 @@ def delete_people(
     counts["people_kept"] = len(rows) - len(gone)
     if not gone:
         return counts
+    # A record merged into a destroyed person and not yet confirmed goes with them.
+    merged_in, counts["person_merges"] = merges.forget_people(conn, gone)
+    gone += merged_in
     marks = ", ".join("?" * len(gone))
     # The consents and the register first: they point at the people deleted last.
     counts["consents"] = max(

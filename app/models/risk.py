@@ -15,7 +15,7 @@ import json
 from app.crypto.connection import Connection
 from app.models.convert import date_text, parse_date
 from app.models.db import read
-from app.models.records import Answer, DashResult, RiskLevel
+from app.models.records import Answer, DashResult, MaracAction, RiskLevel
 
 # Paraphrased from the SafeLives Dash risk checklist (2009); "they" is the alleged perpetrator.
 QUESTIONS: tuple[str, ...] = (
@@ -173,3 +173,64 @@ def for_person(conn: Connection, person_id: int) -> list[DashResult]:
         (person_id,),
     )
     return [_dash(r) for r in rows]
+
+
+def history(conn: Connection, case_id: int) -> list[DashResult]:
+    """Every checklist completed on the case, newest first."""
+    rows = read(
+        conn,
+        f"SELECT {_COLUMNS} FROM dash_assessments WHERE case_id = ? "
+        "ORDER BY completed_on DESC, id DESC",
+        (case_id,),
+    )
+    return [_dash(r) for r in rows]
+
+
+# -- actions agreed at MARAC ----------------------------------------------------------------------
+
+_ACTION_COLUMNS = "id, case_id, action, owner, due_on, done_on"
+
+
+def _action(r: tuple[object, ...]) -> MaracAction:
+    return MaracAction(
+        id=int(str(r[0])),
+        case_id=int(str(r[1])),
+        action=str(r[2]),
+        owner=str(r[3]),
+        due_on=parse_date(r[4]) or dt.date.min,
+        done_on=parse_date(r[5]),
+    )
+
+
+def add_action(
+    conn: Connection, case_id: int, action: str, owner: str, due_on: dt.date, user_id: int, now: str
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO marac_actions (case_id, action, owner, due_on, recorded_by, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (case_id, action, owner, date_text(due_on), user_id, now),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def get_action(conn: Connection, action_id: int) -> MaracAction | None:
+    rows = read(conn, f"SELECT {_ACTION_COLUMNS} FROM marac_actions WHERE id = ?", (action_id,))
+    return _action(rows[0]) if rows else None
+
+
+def set_action_done(conn: Connection, action_id: int, done_on: dt.date) -> None:
+    conn.execute(
+        "UPDATE marac_actions SET done_on = ? WHERE id = ?", (date_text(done_on), action_id)
+    )
+
+
+def actions(conn: Connection, case_id: int, *, open_only: bool = False) -> list[MaracAction]:
+    """The case's MARAC actions: open ones first by due date, then the done ones."""
+    where = " AND done_on IS NULL" if open_only else ""
+    rows = read(
+        conn,
+        f"SELECT {_ACTION_COLUMNS} FROM marac_actions WHERE case_id = ?{where} "
+        "ORDER BY done_on IS NOT NULL, due_on, id",
+        (case_id,),
+    )
+    return [_action(r) for r in rows]

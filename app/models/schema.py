@@ -539,7 +539,70 @@ def _v9(conn: Connection) -> None:
     conn.execute("ALTER TABLE sar_signoffs ADD COLUMN sole_manager_reason TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10_outcomes(conn: Connection) -> None:
+    """Outcomes recorded when a case closes, as counted by commissioners: the reason from a list,
+    risk at exit, whether the abuse stopped or reduced, feeling safer, quality of life and
+    engagement. One row per case; reopening the case removes it, closing again writes it anew."""
+    conn.execute(
+        """CREATE TABLE case_outcomes (
+            case_id         INTEGER PRIMARY KEY REFERENCES cases(id),
+            reason          TEXT NOT NULL,
+            risk_at_exit    TEXT NOT NULL,
+            abuse           TEXT NOT NULL,
+            feeling_safer   TEXT NOT NULL,
+            quality_of_life TEXT NOT NULL,
+            engagement      TEXT NOT NULL,
+            recorded_by     INTEGER REFERENCES users(id),
+            recorded_at     TEXT NOT NULL
+        ) STRICT"""
+    )
+
+
+def _v10_marac_actions(conn: Connection) -> None:
+    """Actions agreed at a MARAC meeting for a case, each with an owner (the agency or person
+    who does it) and a due date, shown on the case until marked done."""
+    conn.execute(
+        """CREATE TABLE marac_actions (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_id     INTEGER NOT NULL REFERENCES cases(id),
+            action      TEXT NOT NULL,
+            owner       TEXT NOT NULL,
+            due_on      TEXT NOT NULL,
+            done_on     TEXT,
+            recorded_by INTEGER REFERENCES users(id),
+            recorded_at TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX marac_actions_by_case ON marac_actions (case_id, done_on)")
+
+
+def _v10_person_merges(conn: Connection) -> None:
+    """Two records of one person merged by a manager: which was kept, which was merged into
+    it, and what moved (ids only: the case parties, consents, share subjects, checklists, safe
+    contact rows, referrer and rights-request links), so that undoing the merge puts each
+    back exactly. Pending until a manager confirms it; then the merged record is destroyed.
+    No foreign keys: a confirmed merge outlives the record it destroyed."""
+    conn.execute(
+        """CREATE TABLE person_merges (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            kept_id     INTEGER NOT NULL,
+            merged_id   INTEGER NOT NULL,
+            moved       TEXT NOT NULL,
+            state       TEXT NOT NULL CHECK (state IN ('pending', 'undone', 'confirmed')),
+            merged_by   INTEGER REFERENCES users(id),
+            merged_at   TEXT NOT NULL,
+            decided_by  INTEGER REFERENCES users(id),
+            decided_at  TEXT
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX person_merges_kept ON person_merges (kept_id, state)")
+    conn.execute("CREATE INDEX person_merges_merged ON person_merges (merged_id, state)")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
+    *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

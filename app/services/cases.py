@@ -10,7 +10,9 @@ from app.errors import InvalidInput, PermissionDenied
 from app.models import audit as audit_model
 from app.models import cases as case_model
 from app.models import consent as consent_model
+from app.models import merges as merge_model
 from app.models import notes as note_model
+from app.models import outcomes as outcome_model
 from app.models import people as people_model
 from app.models import risk as risk_model
 from app.models import search as search_model
@@ -20,6 +22,7 @@ from app.models.db import transaction
 from app.models.records import (
     CaseDetails,
     CaseMember,
+    CaseOutcome,
     CaseRole,
     CaseStatus,
     CaseSummary,
@@ -72,11 +75,23 @@ def _refresh_client_name(session: Session, case_id: int) -> None:
 
 
 @dataclass(frozen=True)
+class PersonMatch:
+    """A person on record who looks like the one being entered, on a case the user may open."""
+
+    person_id: int
+    name: str
+    date_of_birth: dt.date | None
+    reference: str  # a case they are on (one the user may open)
+    role: CaseRole
+
+
+@dataclass(frozen=True)
 class MatchReport:
     """Existing records that look like a new referral's client."""
 
     visible: tuple[CaseSummary, ...]
     hidden: int  # matches on cases this user may not open: counted, never shown
+    people: tuple[PersonMatch, ...] = ()  # the people on the visible cases who match
 
     @property
     def any(self) -> bool:
@@ -116,7 +131,45 @@ def find_matches(session: Session, details: PersonDetails) -> MatchReport:
             "",
             f"duplicate check: {len(found)} match(es), {len(visible)} visible",
         )
-    return MatchReport(tuple(visible), len(found) - len(visible))
+    return MatchReport(
+        tuple(visible), len(found) - len(visible), _matching_people(session, details, visible)
+    )
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _looks_like(person: Person, details: PersonDetails) -> bool:
+    """Same name, a shared phone number, or the same family name at the same postcode."""
+    d = person.details
+    wanted = f"{details.given_name.strip()} {details.family_name.strip()}".strip().casefold()
+    if wanted and f"{d.given_name} {d.family_name}".strip().casefold() == wanted:
+        return True
+    phones = {_digits(p) for p in d.phones} - {""}
+    if phones & {_digits(p) for p in details.phones}:
+        return True
+    family, postcode = details.family_name.strip().casefold(), details.postcode.strip().upper()
+    return bool(family and postcode) and (
+        d.family_name.casefold() == family and d.postcode.upper() == postcode
+    )
+
+
+def _matching_people(
+    session: Session, details: PersonDetails, visible: list[CaseSummary]
+) -> tuple[PersonMatch, ...]:
+    found: dict[int, PersonMatch] = {}
+    for summary in visible:
+        for m in case_model.members(session.conn, summary.id):
+            if m.person.id not in found and _looks_like(m.person, details):
+                found[m.person.id] = PersonMatch(
+                    m.person.id,
+                    m.person.name,
+                    m.person.details.date_of_birth,
+                    summary.reference,
+                    m.role,
+                )
+    return tuple(found.values())
 
 
 def create_referral(
@@ -217,6 +270,12 @@ def open_case(
         notes=tuple(note_model.timeline(conn, case_id, limit=note_limit)),
         note_count=note_model.count(conn, case_id),
         latest_dash=risk_model.latest(conn, case_id),
+        dash_history=tuple(risk_model.history(conn, case_id)),
+        marac_actions=tuple(risk_model.actions(conn, case_id)),
+        outcome=outcome_model.get(conn, case_id),
+        pending_merges=tuple((m.id, m.kept_id) for m in merge_model.pending_for(conn, people_ids))
+        if Role.MANAGER in session.roles
+        else (),
         allocated_worker=worker.username if worker else "",
         break_glass=case_id in session.break_glass,
     )
@@ -441,8 +500,16 @@ def open_referral(session: Session, case_id: int, opened_on: dt.date) -> None:
         audit.record(session.conn, session.user_id, audit.CASE_OPENED, _case_line(case_id))
 
 
-def close_case(session: Session, case_id: int, closed_on: dt.date, reason: str) -> None:
-    """Close a case; its retention clock starts from ``closed_on``."""
+def close_case(
+    session: Session,
+    case_id: int,
+    closed_on: dt.date,
+    reason: str,
+    outcome: CaseOutcome | None = None,
+) -> None:
+    """Close a case; its retention clock starts from ``closed_on``. ``outcome`` holds what a
+    commissioner counts (the reason from a list, risk at exit and the person's own view);
+    ``reason`` is the text shown on the case (the listed reason, with any detail)."""
     session.require(Role.MANAGER)
     case = access.require_open_case(session, case_id)
     if not reason.strip():
@@ -458,7 +525,15 @@ def close_case(session: Session, case_id: int, closed_on: dt.date, reason: str) 
             closed_date=closed_on,
             closed_reason=reason.strip(),
         )
-        audit.record(session.conn, session.user_id, audit.CASE_CLOSED, _case_line(case_id))
+        if outcome is not None:
+            outcome_model.put(session.conn, case_id, outcome, session.user_id, session.now())
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.CASE_CLOSED,
+            _case_line(case_id),
+            f"outcome={'yes' if outcome else 'no'}",
+        )
 
 
 def reopen_case(session: Session, case_id: int) -> None:
@@ -476,6 +551,7 @@ def reopen_case(session: Session, case_id: int) -> None:
             closed_date=None,
             closed_reason="",
         )
+        outcome_model.remove(session.conn, case_id)
         audit.record(session.conn, session.user_id, audit.CASE_REOPENED, _case_line(case_id))
 
 

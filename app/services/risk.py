@@ -131,3 +131,67 @@ def record_marac_referral(session: Session, case_id: int, referred_on: dt.date) 
             marac_due=0,
         )
         audit.record(session.conn, session.user_id, audit.MARAC_REFERRED, f"case:{case_id}")
+
+
+def set_marac_meeting(session: Session, case_id: int, meeting_on: dt.date) -> None:
+    """Record the MARAC meeting the case's referral is listed for."""
+    case = access.require_open_case(session, case_id)
+    if case.marac_referral_date is None:
+        raise InvalidInput("Record the MARAC referral before its meeting date.")
+    if meeting_on < case.marac_referral_date:
+        raise InvalidInput("The meeting date is before the MARAC referral; check it.")
+    with transaction(session.conn):
+        case_model.set_fields(session.conn, case_id, session.now(), marac_meeting_date=meeting_on)
+        audit.record(session.conn, session.user_id, audit.MARAC_MEETING_SET, f"case:{case_id}")
+
+
+def add_marac_action(
+    session: Session, case_id: int, action: str, owner: str, due_on: dt.date
+) -> int:
+    """Record an action agreed at MARAC for the case, with who does it and by when."""
+    case = access.require_open_case(session, case_id)
+    if case.marac_referral_date is None:
+        raise InvalidInput("Record the MARAC referral before the actions agreed at it.")
+    if not action.strip():
+        raise InvalidInput("Say what action was agreed.")
+    if not owner.strip():
+        raise InvalidInput("Say who owns the action.")
+    with transaction(session.conn):
+        action_id = risk_model.add_action(
+            session.conn,
+            case_id,
+            action.strip(),
+            owner.strip(),
+            due_on,
+            session.user_id,
+            session.now(),
+        )
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.MARAC_ACTION_ADDED,
+            f"case:{case_id}",
+            f"marac_action:{action_id}",
+        )
+    return action_id
+
+
+def mark_marac_action_done(session: Session, action_id: int, done_on: dt.date) -> None:
+    """Mark an action agreed at MARAC as done; it then leaves the case's open actions."""
+    found = risk_model.get_action(session.conn, action_id)
+    if found is None:
+        raise InvalidInput("That MARAC action is no longer on the case.")
+    access.require_open_case(session, found.case_id)
+    if found.done_on is not None:
+        raise InvalidInput("That MARAC action is already marked done.")
+    if done_on > session.today():
+        raise InvalidInput("The date it was done is in the future; check it.")
+    with transaction(session.conn):
+        risk_model.set_action_done(session.conn, action_id, done_on)
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.MARAC_ACTION_DONE,
+            f"case:{found.case_id}",
+            f"marac_action:{action_id}",
+        )

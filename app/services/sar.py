@@ -47,6 +47,7 @@ from app.errors import InvalidInput, SafecaseError
 from app.models import cases as case_model
 from app.models import consent as consent_model
 from app.models import notes as note_model
+from app.models import outcomes as outcome_model
 from app.models import people as people_model
 from app.models import redaction as rx
 from app.models import retention as retention_model
@@ -557,6 +558,7 @@ class _Builder:
         entries += self._notes(case.id, own, guard)
         if own:
             entries += self._risk(case.id)
+            entries += self._closing(case)
         entries += self._shares(case.id, own, guard)
         dates = [d.referral_date.isoformat(), _text(case.closed_date)]
         dates += [e.date for e in entries]
@@ -636,6 +638,33 @@ class _Builder:
             entries.append(entry)
         if entries:
             self.categories.add("risk assessments")
+        return entries
+
+    def _closing(self, case: Case) -> list[_RawEntry]:
+        """The actions agreed at MARAC and the outcomes recorded when the case closed."""
+        entries = []
+        for action in risk_model.actions(self.conn, case.id):
+            key = f"marac_action:{action.id}"
+            entry = _RawEntry("Action agreed at MARAC", action.due_on.isoformat())
+            entry.add(f"{key}:action", "Action", action.action)
+            entry.add(f"{key}:owner", "Owner", action.owner)
+            entry.add(f"{key}:due", "Due by", action.due_on)
+            entry.add(f"{key}:done", "Done on", action.done_on)
+            entries.append(entry)
+        if entries:
+            self.categories.add("risk assessments")
+        outcome = outcome_model.get(self.conn, case.id)
+        if outcome is not None:
+            key = f"case:{case.id}:outcome"
+            entry = _RawEntry("Outcomes when the case closed", _text(case.closed_date))
+            entry.add(f"{key}:reason", "Reason for closing", _label(outcome.reason))
+            entry.add(f"{key}:risk", "Risk at exit", _label(outcome.risk_at_exit))
+            entry.add(f"{key}:abuse", "Abuse since referral", _label(outcome.abuse))
+            entry.add(f"{key}:safer", "Feeling safer", _label(outcome.feeling_safer))
+            entry.add(f"{key}:life", "Quality of life", _label(outcome.quality_of_life))
+            entry.add(f"{key}:engaged", "Engagement with the service", _label(outcome.engagement))
+            entries.append(entry)
+            self.categories.add("outcomes of our support")
         return entries
 
     def _shares(self, case_id: int, own: bool, guard: Exemption | None) -> list[_RawEntry]:

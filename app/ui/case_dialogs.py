@@ -5,31 +5,39 @@ allocation and break-glass. Each one saves through a single service call.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import enum
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QPlainTextEdit, QWidget
 
 from app.errors import InvalidInput
 from app.models.records import (
+    AbuseChange,
     Case,
     CaseMember,
+    CaseOutcome,
     CaseRole,
+    ClosureReason,
     Consent,
     ConsentHow,
     ConsentPurpose,
     ConsentState,
     ContactMethod,
+    Engagement,
+    ExitRisk,
+    FeelingSafer,
     GivenBy,
     Note,
     NoteKind,
     Person,
     PersonDetails,
+    QualityOfLife,
     RecipientCategory,
     SafeContact,
 )
 from app.models.users import User
-from app.services import access, cases, consent, notes
+from app.services import access, cases, consent, merges, notes, risk
 from app.services.session import Session
 from app.ui import labels
 from app.ui.forms import (
@@ -65,6 +73,176 @@ def _required(field: QLineEdit | QPlainTextEdit, sentence: str) -> str:
 
 
 # -- people -------------------------------------------------------------------------------------
+
+
+class _FindPersonDialog(FormDialog):
+    """A form that first finds a person already on record by name (people on cases the user may
+    open), lists them in ``found_field``, then saves with the one chosen."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        title: str,
+        intro: str,
+        parent: QWidget | None,
+        lock_action: QAction | None,
+        *,
+        name: tuple[str, str] = ("", ""),
+        found_label: str,
+        leave_out: int | None = None,
+    ) -> None:
+        t = translate
+        super().__init__(
+            calls,
+            title,
+            parent,
+            intro=intro,
+            save_text=t("FindPerson", "&Find"),
+            lock_action=lock_action,
+        )
+        self.leave_out = leave_out
+        self.given_field = self.line(t("FindPerson", "&First name"), name[0])
+        self.family_field = self.line(t("FindPerson", "&Last name"), name[1])
+        self.found_field = ChoiceBox(found_label.replace("&", ""))
+        self.add_field(found_label, self.found_field)
+        for field in (self.given_field, self.family_field):
+            field.textEdited.connect(self._name_changed)
+        self.given_field.setFocus()
+
+    def _name_changed(self, *_args: object) -> None:
+        self.found_field.clear_choices()
+        self.save_button.setText(translate("FindPerson", "&Find"))
+
+    def chosen_call(self, person_id: int) -> Call:
+        """The call that saves the form with the person chosen."""
+        raise NotImplementedError
+
+    def chosen_text(self) -> str:
+        """Save's text once someone has been found."""
+        raise NotImplementedError
+
+    def make_call(self) -> Call:
+        chosen = self.found_field.value()
+        if chosen is not None:
+            return self.chosen_call(int(chosen))
+        wanted = PersonDetails(self.given_field.text().strip(), self.family_field.text().strip())
+        if not wanted.given_name and not wanted.family_name:
+            raise FieldInvalid(self.given_field, translate("FindPerson", "Type a name to find."))
+        return lambda s: cases.find_matches(s, wanted)
+
+    def _succeeded(self, value: object) -> None:
+        if not isinstance(value, cases.MatchReport):
+            super()._succeeded(value)
+            return
+        self._set_busy(False)
+        found = [m for m in value.people if m.person_id != self.leave_out]
+        for match in found:
+            self.found_field.add_choice(
+                translate("FindPerson", "{name} ({role} on {reference})").format(
+                    name=match.name,
+                    role=labels.case_role(match.role).lower(),
+                    reference=match.reference,
+                ),
+                match.person_id,
+            )
+        if found:
+            self.save_button.setText(self.chosen_text())
+            self.found_field.setFocus()
+        else:
+            self.show_problem(
+                translate("FindPerson", "Nobody else by that name on a case you may open.")
+            )
+
+
+class ExistingPersonDialog(_FindPersonDialog):
+    """Put someone already on record (on a case the user may open) on this case too: find them
+    by name, choose them and their role here, then add them."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case_id: int,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        t = translate
+        super().__init__(
+            calls,
+            t("ExistingPersonDialog", "Add someone already on record"),
+            t(
+                "ExistingPersonDialog",
+                "Find the person by name. Only people on cases you may open are listed.",
+            ),
+            parent,
+            lock_action,
+            found_label=t("ExistingPersonDialog", "&Person"),
+        )
+        self.case_id = case_id
+        self.person_field = self.found_field
+        self.role_field = enum_combo(t("ExistingPersonDialog", "Role"), CaseRole, labels.case_role)
+        self.add_field(t("ExistingPersonDialog", "&Role on this case"), self.role_field)
+
+    def chosen_text(self) -> str:
+        return translate("ExistingPersonDialog", "&Add to the case")
+
+    def chosen_call(self, person_id: int) -> Call:
+        case_id, role = self.case_id, self.role_field.value()
+        return lambda s: cases.link_person(s, case_id, person_id, role)
+
+
+class MergeDialog(_FindPersonDialog):
+    """Merge two records of one person (managers): find the other record, choose which to keep.
+    Everything on the other record moves to the kept one; the merge can be undone until it is
+    confirmed."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        person: Person,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        t = translate
+        super().__init__(
+            calls,
+            t("MergeDialog", "Merge two records of one person"),
+            t(
+                "MergeDialog",
+                "Find the other record of {name}. Its cases, consents and shares move to the "
+                "record you keep. You can undo the merge until you confirm it.",
+            ).format(name=person.name),
+            parent,
+            lock_action,
+            name=(person.details.given_name, person.details.family_name),
+            found_label=t("MergeDialog", "The &other record"),
+            leave_out=person.id,
+        )
+        self.person = person
+        self.other_field = self.found_field
+        self.keep_field = ChoiceBox(t("MergeDialog", "Keep"))
+        this = t("MergeDialog", "This record ({name})").format(name=person.name)
+        self.keep_field.add_choice(this, True)
+        self.keep_field.add_choice(t("MergeDialog", "The other record"), False)
+        self.add_field(t("MergeDialog", "&Keep"), self.keep_field)
+
+    def submit(self) -> None:
+        # The question is asked only before merging, not before finding.
+        merging = self.other_field.value() is not None
+        self.confirm_before_saving(
+            translate("MergeDialog", "Merge these two records?") if merging else "",
+            translate("MergeDialog", "&Merge"),
+        )
+        super().submit()
+
+    def chosen_text(self) -> str:
+        return translate("MergeDialog", "&Merge the records")
+
+    def chosen_call(self, person_id: int) -> Call:
+        keep_this = bool(self.keep_field.value())
+        kept, merged = (self.person.id, person_id) if keep_this else (person_id, self.person.id)
+        return lambda s: merges.merge_people(s, kept, merged)
 
 
 class PersonDialog(FormDialog):
@@ -555,17 +733,118 @@ class CloseCaseDialog(FormDialog):
         self.case_id = case.id
         self.closed_field = date_edit(translate("CloseCaseDialog", "Closed on"), self.calls.today())
         self.add_field(translate("CloseCaseDialog", "Closed &on"), self.closed_field)
-        self.reason_field = self.line(translate("CloseCaseDialog", "&Reason for closing"))
-        self.reason_field.setFocus()
+        t = translate
+        self.reason_choice = self._outcome_combo(
+            t("CloseCaseDialog", "&Reason for closing"),
+            ClosureReason,
+            none_text=t("CloseCaseDialog", "Choose…"),
+        )
+        self.reason_field = self.line(t("CloseCaseDialog", "&Details of the reason"))
+        self.exit_risk_field = self._outcome_combo(t("CloseCaseDialog", "Risk at e&xit"), ExitRisk)
+        self.abuse_field = self._outcome_combo(
+            t("CloseCaseDialog", "&Abuse since referral"), AbuseChange
+        )
+        self.safer_field = self._outcome_combo(t("CloseCaseDialog", "&Feeling safer"), FeelingSafer)
+        self.life_field = self._outcome_combo(
+            t("CloseCaseDialog", "&Quality of life"), QualityOfLife
+        )
+        self.engaged_field = self._outcome_combo(t("CloseCaseDialog", "&Engagement"), Engagement)
+        self.reason_choice.setFocus()
         self.confirm_before_saving(
             translate("CloseCaseDialog", "Close this case now?"),
             translate("CloseCaseDialog", "&Close the case"),
         )
 
+    def _outcome_combo(
+        self, label: str, values: Iterable[enum.StrEnum], *, none_text: str | None = None
+    ) -> ChoiceBox:
+        combo = enum_combo(label.replace("&", ""), values, labels.outcome, none_text=none_text)
+        self.add_field(label, combo)
+        return combo
+
     def make_call(self) -> Call:
-        reason = _required(self.reason_field, "Give the reason the case is closing.")
+        reason = self.reason_choice.value()
+        if reason is None:
+            raise FieldInvalid(
+                self.reason_choice,
+                translate("CloseCaseDialog", "Choose the reason the case is closing."),
+            )
+        detail = self.reason_field.text().strip()
+        text = labels.outcome(reason) + (f": {detail}" if detail else "")
+        outcome = CaseOutcome(
+            reason=reason,
+            risk_at_exit=self.exit_risk_field.value(),
+            abuse=self.abuse_field.value(),
+            feeling_safer=self.safer_field.value(),
+            quality_of_life=self.life_field.value(),
+            engagement=self.engaged_field.value(),
+        )
         closed, case_id = date_of(self.closed_field), self.case_id
-        return lambda s: cases.close_case(s, case_id, closed, reason)
+        return lambda s: cases.close_case(s, case_id, closed, text, outcome)
+
+
+class MaracMeetingDialog(FormDialog):
+    """Record the date of the MARAC meeting the case's referral is listed for."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case: Case,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("MaracMeetingDialog", "MARAC meeting"),
+            parent,
+            save_text=translate("MaracMeetingDialog", "&Save the date"),
+            lock_action=lock_action,
+        )
+        self.case_id = case.id
+        self.meeting_field = date_edit(
+            translate("MaracMeetingDialog", "Meeting date"),
+            case.marac_meeting or self.calls.today(),
+        )
+        self.add_field(translate("MaracMeetingDialog", "&Meeting date"), self.meeting_field)
+
+    def make_call(self) -> Call:
+        meeting, case_id = date_of(self.meeting_field), self.case_id
+        return lambda s: risk.set_marac_meeting(s, case_id, meeting)
+
+
+class MaracActionDialog(FormDialog):
+    """Record an action agreed at MARAC: what, who owns it and when it is due."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        case_id: int,
+        parent: QWidget | None = None,
+        *,
+        lock_action: QAction | None = None,
+    ) -> None:
+        super().__init__(
+            calls,
+            translate("MaracActionDialog", "Action agreed at MARAC"),
+            parent,
+            save_text=translate("MaracActionDialog", "&Save the action"),
+            lock_action=lock_action,
+        )
+        self.case_id = case_id
+        self.action_field = self.line(translate("MaracActionDialog", "&Action"))
+        self.owner_field = self.line(translate("MaracActionDialog", "&Owner (agency or person)"))
+        self.due_field = date_edit(
+            translate("MaracActionDialog", "Due by"), self.calls.today() + dt.timedelta(days=14)
+        )
+        self.add_field(translate("MaracActionDialog", "&Due by"), self.due_field)
+        self.action_field.setFocus()
+
+    def make_call(self) -> Call:
+        action = _required(self.action_field, "Say what action was agreed.")
+        owner = _required(self.owner_field, "Say who owns the action.")
+        due, case_id = date_of(self.due_field), self.case_id
+        return lambda s: risk.add_marac_action(s, case_id, action, owner, due)
 
 
 class LegalHoldDialog(FormDialog):

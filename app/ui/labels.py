@@ -89,6 +89,39 @@ def risk(value: RiskLevel | None) -> str:
     }[value]
 
 
+def outcome(value: str) -> str:
+    """A closure reason or an outcome recorded at closing (the values in app/models/records.py
+    that share a name, such as "same" or "not_asked", share a label too)."""
+    return {
+        "support_completed": translate("labels", "Support completed"),
+        "client_ended": translate("labels", "Client ended support"),
+        "no_contact": translate("labels", "Could not make contact"),
+        "unsafe_to_contact": translate("labels", "Unsafe to contact"),
+        "moved_away": translate("labels", "Moved out of the area"),
+        "referred_on": translate("labels", "Referred to another service"),
+        "not_eligible": translate("labels", "Not eligible for the service"),
+        "client_died": translate("labels", "Client died"),
+        "other": translate("labels", "Other"),
+        "high": translate("labels", "High"),
+        "medium": translate("labels", "Medium"),
+        "standard": translate("labels", "Standard"),
+        "not_assessed": translate("labels", "Not assessed"),
+        "stopped": translate("labels", "Stopped"),
+        "reduced": translate("labels", "Reduced"),
+        "same": translate("labels", "No change"),
+        "increased": translate("labels", "Increased"),
+        "safer": translate("labels", "Feels safer"),
+        "less_safe": translate("labels", "Feels less safe"),
+        "improved": translate("labels", "Improved"),
+        "worse": translate("labels", "Worse"),
+        "engaged": translate("labels", "Engaged"),
+        "partly": translate("labels", "Partly engaged"),
+        "not_engaged": translate("labels", "Did not engage"),
+        "not_asked": translate("labels", "Not asked"),
+        "declined": translate("labels", "Declined to say"),
+    }[str(value)]
+
+
 def case_role(value: CaseRole) -> str:
     return {
         CaseRole.CLIENT: translate("labels", "Client"),

@@ -2,7 +2,8 @@
 
 Before a referral is created, ``cases.find_matches`` looks for the client by name, phone, and
 family name with postcode. Matches on cases the user may open are listed; matches elsewhere
-are only counted. The user can then stop, or create the referral anyway.
+are only counted. The user can then stop, use a matching person they may open as the client
+("Use this person"), or create the referral anyway.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from app.errors import InvalidInput
 from app.models.records import CaseDetails, PersonDetails
@@ -20,7 +21,15 @@ from app.services import cases
 from app.services.cases import MatchReport
 from app.services.session import Session
 from app.ui import labels
-from app.ui.forms import ChoiceBox, FormDialog, OptionalDate, choose, date_edit, date_of
+from app.ui.forms import (
+    ChoiceBox,
+    FormDialog,
+    OptionalDate,
+    button,
+    choose,
+    date_edit,
+    date_of,
+)
 from app.ui.i18n import translate
 from app.ui.store_calls import StoreCalls
 
@@ -84,6 +93,20 @@ class NewReferralDialog(FormDialog):
         self.match_label.setTextFormat(Qt.TextFormat.PlainText)
         self.match_label.setVisible(False)
         self.body.addWidget(self.match_label)
+        # A match the user may open can be used as the client instead of a second record.
+        self.person_choice = ChoiceBox(translate("NewReferralDialog", "Matching person"))
+        self.use_button = button(
+            translate("NewReferralDialog", "&Use this person"),
+            translate("NewReferralDialog", "Use this person as the client"),
+        )
+        self.use_button.clicked.connect(self.use_person)
+        self._use_person: int | None = None
+        use_row = QHBoxLayout()
+        use_row.addWidget(self.person_choice, 1)
+        use_row.addWidget(self.use_button)
+        self.body.addLayout(use_row)
+        self.person_choice.setVisible(False)
+        self.use_button.setVisible(False)
         for field in (self.given_field, self.family_field, self.phone_field, self.postcode_field):
             field.textEdited.connect(self._details_changed)
         self.given_field.setFocus()
@@ -92,6 +115,8 @@ class NewReferralDialog(FormDialog):
         if self._create_anyway:
             self._create_anyway = False
             self.match_label.setVisible(False)
+            self.person_choice.setVisible(False)
+            self.use_button.setVisible(False)
             self.save_button.setText(translate("NewReferralDialog", "&Create the referral"))
 
     def client(self) -> PersonDetails:
@@ -115,9 +140,14 @@ class NewReferralDialog(FormDialog):
             referral_date=date_of(self.referral_date_field), referral_source=source
         )
         worker = self.worker_field.value() if self.worker_field is not None else None
-        anyway = self._create_anyway
+        anyway, existing = self._create_anyway, self._use_person
+        self._use_person = None
 
         def create(session: Session) -> MatchReport | int:
+            if existing is not None:
+                return cases.create_referral(
+                    session, client, details, allocate_to=worker, existing_client_id=existing
+                )
             if not anyway:
                 report = cases.find_matches(session, client)
                 if report.any:
@@ -125,6 +155,14 @@ class NewReferralDialog(FormDialog):
             return cases.create_referral(session, client, details, allocate_to=worker)
 
         return create
+
+    def use_person(self) -> None:
+        """Create the referral with the chosen match as its client, not a new record."""
+        chosen = self.person_choice.value()
+        if chosen is None:
+            return
+        self._use_person = int(chosen)
+        self.submit()
 
     def busy_text(self) -> str:
         return translate("NewReferralDialog", "Checking for an existing record…")
@@ -170,6 +208,20 @@ class NewReferralDialog(FormDialog):
                     "{count} more matches are on cases you may not open; ask a manager.",
                 ).format(count=report.hidden)
             )
+        self.person_choice.clear_choices()
+        for match in report.people:
+            born = labels.date(match.date_of_birth) if match.date_of_birth else ""
+            self.person_choice.add_choice(
+                translate("NewReferralDialog", "{name} {born} ({role} on {reference})").format(
+                    name=match.name,
+                    born=born,
+                    role=labels.case_role(match.role).lower(),
+                    reference=match.reference,
+                ),
+                match.person_id,
+            )
+        self.person_choice.setVisible(bool(report.people))
+        self.use_button.setVisible(bool(report.people))
         text = "\n".join(lines)
         self.match_label.setText(text)
         self.match_label.setAccessibleDescription(text)

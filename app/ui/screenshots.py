@@ -39,6 +39,7 @@ from app.models.users import Role
 from app.services import demo, rights
 from app.services.demo import DemoSummary
 from app.ui.app import SafecaseApp, load_style, qt_message_handler
+from app.ui.case_dialogs import CloseCaseDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.main_window import MainWindow
@@ -258,6 +259,15 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
     case_page.dash_form.copy_latest()
     written.append(save(window, folder, "dash.png"))
     case_page.discard_changes()
+    case_page.tabs.setCurrentWidget(case_page.marac_tab)
+    written.append(save(window, folder, "risk-history.png"))
+    if case_page.is_manager and not case_page.closed:
+        case_page.close_case()
+        closing = case_page.dialog
+        if not isinstance(closing, CloseCaseDialog):
+            raise RuntimeError("the close dialog did not open")
+        written.append(save(closing, folder, "close-case.png"))
+        closing.discard()
 
     case_page.record_share()
     dialog = case_page.dialog

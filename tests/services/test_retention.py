@@ -21,9 +21,12 @@ from app.models import consent as consent_model
 from app.models import people as people_model
 from app.models import retention as retention_model
 from app.models.records import (
+    AbuseChange,
     Answer,
     CaseDetails,
+    CaseOutcome,
     CaseRole,
+    ClosureReason,
     ConsentHow,
     ConsentPurpose,
     ConsentState,
@@ -309,6 +312,8 @@ S = {
         "judgement",
         "breakglass",
         "closedwhy",
+        "maracaction",
+        "maracowner",
         "hold",
         "extension",
         "approval",
@@ -421,11 +426,26 @@ def build_marked_case(store: StoreCopy) -> tuple[int, str]:
             judgement=risk.RiskLevel.MEDIUM,
             judgement_reason=S["judgement"],
         )
+        risk.record_marac_referral(session, case_id, REFERRED)
+        risk.set_marac_meeting(session, case_id, REFERRED + dt.timedelta(days=7))
+        risk.add_marac_action(
+            session,
+            case_id,
+            f"Target hardening {S['maracaction']}",
+            f"{S['maracowner']} Police",
+            REFERRED + dt.timedelta(days=14),
+        )
     with signed_in(store, CASEWORKER2) as session:
         access.break_glass(session, case_id, f"Covering the duty desk {S['breakglass']}")
     with signed_in(store, MANAGER) as session:
         sharing.review_share(session, share.id, False, S["review"])
-        cases.close_case(session, case_id, D(2018, 12, 31), S["closedwhy"])
+        cases.close_case(
+            session,
+            case_id,
+            D(2018, 12, 31),
+            S["closedwhy"],
+            CaseOutcome(ClosureReason.SUPPORT_COMPLETED, abuse=AbuseChange.STOPPED),
+        )
         cases.place_legal_hold(session, case_id, S["hold"], D(2030, 1, 1))
         cases.lift_legal_hold(session, case_id)
     with signed_in(store, ADMIN) as session:
@@ -473,6 +493,7 @@ def test_destruction_leaves_no_trace_in_any_page_or_the_log(store: StoreCopy) ->
         assert counts["shares"] == counts["share_people"] == counts["share_reviews"] == 1
         assert counts["dash_assessments"] == counts["safe_contacts"] == counts["break_glass"] == 1
         assert counts["consents"] == 1 and counts["retention_decisions"] == 2
+        assert counts["marac_actions"] == counts["case_outcomes"] == 1
         assert counts["search_entries"] == 5 and counts["case_people"] == 3
         # The log has been emptied into the file while the store is still open.
         assert not wal(store).exists() or wal(store).stat().st_size == 0

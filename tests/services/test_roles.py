@@ -60,6 +60,7 @@ from app.services import (
     consent,
     demo,
     drafts,
+    merges,
     notes,
     overdue,
     retention,
@@ -137,6 +138,9 @@ class World:
     paused: int  # an access request about ``closed_client``, its clock stopped
     sar_item: str  # the key of one item in ``request``'s pack, and its length
     sar_item_length: int
+    marac_action: int  # an open action agreed at MARAC on ``case``
+    merge: int  # a pending merge of two records of one person on ``merge_case``
+    merge_case: int
 
 
 def _client_of(session: Session, case_id: int) -> int:
@@ -190,6 +194,11 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         client = _client_of(s, case)
         household = cases.add_person(s, case, person("Lee", "Thornbury"), CaseRole.HOUSEHOLD_MEMBER)
         cases.place_legal_hold(s, case, "Family court proceedings", TODAY + dt.timedelta(60))
+        risk.record_marac_referral(s, case, TODAY)
+        marac_action = risk.add_marac_action(s, case, "Refuge place", "Housing", TODAY)
+        merge_case = new_referral(s, person("Kit", "Holloway"), worker)
+        twin = cases.add_person(s, merge_case, person("Kitt", "Holloway"), CaseRole.CHILD)
+        merge = merges.merge_people(s, _client_of(s, merge_case), twin)
         closed_case = new_referral(s, person("Ros", "Alder"), worker)
         closed_client = _client_of(s, closed_case)
         cases.close_case(s, closed_case, TODAY, "Support completed")
@@ -255,6 +264,9 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         paused=paused,
         sar_item=item.key,
         sar_item_length=len(item.text),
+        marac_action=marac_action,
+        merge=merge,
+        merge_case=merge_case,
     )
 
 
@@ -276,7 +288,7 @@ def _visible_cases(session: Session) -> set[int]:
 
 
 def _check_condition(result: Any, role: Role, w: World) -> None:
-    mine = {w.case, w.closed_case, w.restricted_case}
+    mine = {w.case, w.closed_case, w.restricted_case, w.merge_case}
     expected = {
         Role.CASEWORKER: mine,
         Role.MANAGER: mine | {w.other_case, w.old_case},
@@ -619,6 +631,36 @@ TABLE: tuple[Row, ...] = (
         risk.record_marac_referral,
         CASE_WORK,
         lambda s, w: risk.record_marac_referral(s, w.case, TODAY),
+    ),
+    Row(
+        risk.set_marac_meeting,
+        CASE_WORK,
+        lambda s, w: risk.set_marac_meeting(s, w.case, TODAY),
+    ),
+    Row(
+        risk.add_marac_action,
+        CASE_WORK,
+        lambda s, w: risk.add_marac_action(s, w.case, "Police marker", "Police", TODAY),
+    ),
+    Row(
+        risk.mark_marac_action_done,
+        CASE_WORK,
+        lambda s, w: risk.mark_marac_action_done(s, w.marac_action, TODAY),
+    ),
+    # merges
+    _may(merges.may_merge, MANAGERS),
+    Row(
+        merges.merge_people,
+        MANAGERS,
+        lambda s, w: merges.merge_people(s, w.client, w.household),
+    ),
+    Row(merges.undo_merge, MANAGERS, lambda s, w: merges.undo_merge(s, w.merge)),
+    Row(merges.confirm_merge, MANAGERS, lambda s, w: merges.confirm_merge(s, w.merge)),
+    Row(
+        merges.pending_merges,
+        MANAGERS,
+        lambda s, w: merges.pending_merges(s, w.merge_case),
+        lambda result, role, w: None if [m.id for m in result] == [w.merge] else pytest.fail(),
     ),
     # search
     Row(search.search, CASE_WORK, lambda s, w: search.search(s, "Thornbury"), _check_search),

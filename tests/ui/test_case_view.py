@@ -20,6 +20,7 @@ from app.models.records import (
     CaseDetails,
     CaseRole,
     CaseStatus,
+    ClosureReason,
     ConsentHow,
     ConsentPurpose,
     ConsentState,
@@ -47,7 +48,7 @@ from app.ui.case_dialogs import (
 )
 from app.ui.case_view import CasePage
 from app.ui.contact_banner import ContactBanner
-from app.ui.forms import FormDialog
+from app.ui.forms import FormDialog, choose
 from app.ui.main_window import MainWindow
 from app.ui.referral_dialog import NewReferralDialog
 from app.ui.share_dialog import ShareDialog
@@ -588,7 +589,7 @@ def test_a_manager_holds_allocates_closes_and_reopens(
     page.close_action.trigger()
     closing = page.dialog
     assert isinstance(closing, FormDialog)
-    closing.reason_field.setText("Moved out of area")  # type: ignore[attr-defined]
+    choose(closing.reason_choice, ClosureReason.MOVED_AWAY)  # type: ignore[attr-defined]
     closing.save_button.click()
     answer(qtbot, yes=True)
     wait_calls(qtbot, main)

@@ -240,7 +240,7 @@ def test_every_form_on_the_case_screen_comes_back_with_what_was_in_it(
     page.select_note(0)
     page.people_table.setCurrentIndex(page.people_model.index(0, 0))
     kinds = list(page._reopeners())
-    assert len(kinds) == 12
+    assert len(kinds) == 16
     for kind in kinds:
         page._reopeners()[kind]()
         dialog = page.open_form()

@@ -19,6 +19,7 @@ from app.models.records import (
     Answer,
     CaseRole,
     CaseStatus,
+    ClosureReason,
     ConsentPurpose,
     ConsentState,
     ContactMethod,
@@ -39,7 +40,7 @@ from app.ui.case_dialogs import (
 )
 from app.ui.case_view import CasePage
 from app.ui.contact_banner import HIDDEN_CODE_WORD, ContactBanner
-from app.ui.forms import FormDialog, set_checked
+from app.ui.forms import FormDialog, choose, set_checked
 from app.ui.main_window import MainWindow
 from app.ui.referral_dialog import NewReferralDialog
 from app.ui.share_dialog import ShareDialog
@@ -267,7 +268,8 @@ def test_a_case_from_referral_to_closing(
     page.close_action.trigger()
     dialog = current_dialog(page, CloseCaseDialog)
     assert isinstance(dialog, CloseCaseDialog)
-    type_into(qtbot, dialog.reason_field, "Client safe; support complete")
+    choose(dialog.reason_choice, ClosureReason.SUPPORT_COMPLETED)
+    type_into(qtbot, dialog.reason_field, "Client safe")
     click(qtbot, dialog.save_button)
     assert "Close this case now?" in answer(qtbot, yes=True)
     wait_calls(qtbot, main)
@@ -285,7 +287,7 @@ def test_a_case_from_referral_to_closing(
     try:
         stored = cases.open_case(session, case_id)
         assert stored.case.status is CaseStatus.CLOSED
-        assert stored.case.closed_reason == "Client safe; support complete"
+        assert stored.case.closed_reason == "Support completed: Client safe"
         assert stored.case.risk_level is RiskLevel.HIGH
         assert stored.latest_dash is not None and stored.latest_dash.yes_count == 14
         assert stored.contact.rules is not None and stored.contact.rules.code_word == "bluebell"

@@ -84,6 +84,7 @@ def test_a_caseworkers_window_offers_no_manager_or_admin_screens_and_the_service
         "Sharing log",
         "Notes and contacts",
         "Risk",
+        "MARAC and history",
         "Safety plan",
     ]
     for action in page.manager_actions:

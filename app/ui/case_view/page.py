@@ -176,9 +176,17 @@ class CasePage(
             self.withdraw_consent_action,
             None,
             self.add_person_action,
+            self.link_person_action,
             self.edit_person_action,
+            self.remove_person_action,
+            self.merge_action,
+            self.undo_merge_action,
+            self.confirm_merge_action,
             self.safe_contact_action,
             self.marac_action,
+            self.marac_meeting_action,
+            self.add_marac_action_action,
+            self.marac_done_action,
             None,
             self.open_work_action,
             *self.manager_actions,
@@ -335,6 +343,19 @@ class CasePage(
             state += " " + translate("CasePage", "on {date} ({reason})").format(
                 date=labels.date(case.closed_date), reason=case.closed_reason
             )
+        if case.status is CaseStatus.CLOSED and view.outcome is not None:
+            o = view.outcome
+            state += "\n" + translate(
+                "CasePage",
+                "Outcome: risk at exit {risk} · abuse {abuse} · safety {safer} · "
+                "quality of life {life} · {engaged}",
+            ).format(
+                risk=labels.outcome(o.risk_at_exit),
+                abuse=labels.outcome(o.abuse),
+                safer=labels.outcome(o.feeling_safer),
+                life=labels.outcome(o.quality_of_life),
+                engaged=labels.outcome(o.engagement),
+            )
         if view.break_glass:
             state += " · " + translate("CasePage", "opened by break-glass")
         self.state_label.setText(state)
@@ -374,6 +395,8 @@ class CasePage(
         self.contact_details.setText(self._contact_text(view))
         writable = self.writable
         self.dash_form.set_case(view.latest_dash, case.marac_referral_date, writable)
+        self._show_risk_history(view)
+        self._show_merges(view)
         if not self._plan_dirty:
             self.plan_field.setPlainText(case.details.safety_plan)
             self.review_field.set_value(case.details.next_review)
@@ -403,6 +426,8 @@ class CasePage(
         self.withdraw_consent_action.setEnabled(writable and bool(view and view.consents))
         self.add_person_action.setEnabled(open_case)
         self.edit_person_action.setEnabled(open_case)
+        self.link_person_action.setEnabled(open_case)
+        self.remove_person_action.setEnabled(open_case)
         self.open_work_action.setVisible(bool(view and view.case.status is CaseStatus.REFERRAL))
         self.open_work_action.setEnabled(open_case)
         self.refresh_action.setEnabled(loaded)
@@ -455,6 +480,8 @@ class CasePage(
         self.note_history = []
         self.dash_form.reset()
         self.dash_form.set_case(None, None, False)
+        self._show_risk_history(None)
+        self._show_merges(None)
         self.plan_field.clear()
         self.review_field.set_value(None)
         self._plan_dirty = False
@@ -518,11 +545,15 @@ class CasePage(
             "withdraw_consent": self.withdraw_consent,
             "add_person": self.add_person,
             "edit_person": self.edit_person,
+            "link_person": self.link_person,
+            "merge_person": self.merge_person,
             "edit_safe_contact": self.edit_safe_contact,
             "open_work": self.open_work,
             "allocate": self.allocate,
             "close_case": self.close_case,
             "place_hold": self.place_hold,
+            "set_marac_meeting": self.set_marac_meeting,
+            "add_marac_action": self.add_marac_action,
         }
 
     def _choose_target(self, draft: Draft) -> bool:
@@ -530,7 +561,7 @@ class CasePage(
         target = draft.target_id
         if draft.kind == "correct_note":
             return select_record(self.note_table, self.note_model, lambda n: n.id == target)
-        if draft.kind == "edit_person":
+        if draft.kind in ("edit_person", "merge_person"):
             return select_record(
                 self.people_table, self.people_model, lambda m: m.person.id == target
             )

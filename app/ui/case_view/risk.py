@@ -7,16 +7,20 @@ from app.models.drafts import Draft
 from app.models.records import (
     CaseView,
     DashResult,
+    MaracAction,
 )
 from app.services import risk
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.ui import labels
+from app.ui.case_dialogs import MaracActionDialog, MaracMeetingDialog
 from app.ui.case_view.base import CasePageBase
 from app.ui.errors import error_sentence, show_error
 from app.ui.forms import FieldInvalid, date_of
 from app.ui.i18n import translate
+from app.ui.record_table import Column, RecordTable
 from app.ui.risk_tab import DashForm
+from app.ui.widgets import table_view
 
 DASH_DRAFT = "dash"
 
@@ -28,6 +32,125 @@ class RiskTab(CasePageBase):
         self.dash_form.save_requested.connect(self.save_dash)
         self.dash_form.marac_requested.connect(self.record_marac_referral)
         self._add_tab(self.dash_form, translate("CasePage", "Risk"))
+        self._build_marac_tab()
+
+    def _build_marac_tab(self) -> None:
+        """Risk over time: every checklist with its date and score, the MARAC meeting and the
+        actions agreed there, each shown until it is marked done."""
+        t = translate
+        self.dash_history_model: RecordTable[DashResult] = RecordTable(
+            [
+                Column(t("CasePage", "Completed"), lambda d: labels.date(d.completed_on)),
+                Column(t("CasePage", "Yes answers"), lambda d: str(d.yes_count)),
+                Column(t("CasePage", "Score level"), lambda d: labels.risk(d.score_level)),
+                Column(
+                    t("CasePage", "Judgement"),
+                    lambda d: labels.risk(d.judgement_level) if d.judgement_level else "",
+                ),
+                Column(t("CasePage", "Level"), lambda d: labels.risk(d.level)),
+                Column(
+                    t("CasePage", "MARAC"),
+                    lambda d: t("CasePage", "Referral due") if d.marac_referral_due else "",
+                ),
+            ],
+            self,
+        )
+        self.dash_history_table = table_view(
+            t("CasePage", "DASH checklists, newest first"), self.dash_history_model
+        )
+        self.marac_action_model: RecordTable[MaracAction] = RecordTable(
+            [
+                Column(t("CasePage", "Action"), lambda a: a.action),
+                Column(t("CasePage", "Owner"), lambda a: a.owner),
+                Column(t("CasePage", "Due"), lambda a: labels.date(a.due_on)),
+                Column(
+                    t("CasePage", "State"),
+                    lambda a: t("CasePage", "Overdue") if a.due_on < self.calls.today() else "",
+                ),
+            ],
+            self,
+        )
+        self.marac_action_table = table_view(
+            t("CasePage", "MARAC actions still to do"), self.marac_action_model
+        )
+        self.marac_meeting_action = self._action(
+            t("CasePage", "MARAC meetin&g date…"), self.set_marac_meeting
+        )
+        self.add_marac_action_action = self._action(
+            t("CasePage", "Add a MARAC action with its d&ue date…"), self.add_marac_action
+        )
+        self.marac_done_action = self._action(
+            t("CasePage", "Mar&k the MARAC action done…"), self.mark_marac_action_done
+        )
+        self.risk_history_label = self._info(t("CasePage", "Risk over time"), "riskHistory")
+        self.marac_tab = self._tab_page(
+            self.risk_history_label,
+            self.dash_history_table,
+            self.marac_action_table,
+            buttons=(
+                (self.marac_meeting_action, self.marac_meeting_action.text()),
+                (self.add_marac_action_action, self.add_marac_action_action.text()),
+                (self.marac_done_action, self.marac_done_action.text()),
+            ),
+        )
+        self._add_tab(self.marac_tab, t("CasePage", "MARAC and history"))
+
+    def _show_risk_history(self, view: CaseView | None) -> None:
+        """Fill the MARAC and history tab from the case (None empties it)."""
+        self.dash_history_model.set_records(view.dash_history if view else ())
+        open_actions = [a for a in view.marac_actions if a.done_on is None] if view else []
+        self.marac_action_model.set_records(open_actions)
+        if view is None:
+            self.risk_history_label.clear()
+        else:
+            self.risk_history_label.setText(
+                translate(
+                    "CasePage", "Current level: {level} · {count} checklist(s) · {marac}"
+                ).format(
+                    level=labels.risk(view.case.risk_level),
+                    count=len(view.dash_history),
+                    marac=self._marac_text(view),
+                )
+            )
+        referred = view is not None and view.case.marac_referral_date is not None
+        writable = self.writable
+        self.marac_meeting_action.setEnabled(writable and referred)
+        self.add_marac_action_action.setEnabled(writable and referred)
+        self.marac_done_action.setEnabled(writable and bool(open_actions))
+
+    def set_marac_meeting(self) -> None:
+        if self.view is None or not self.writable:
+            return
+        self.tabs.setCurrentWidget(self.marac_tab)
+        self._open(
+            MaracMeetingDialog(self.calls, self.view.case, self, lock_action=self.lock_action),
+            kind="set_marac_meeting",
+        )
+
+    def add_marac_action(self) -> None:
+        if self.view is None or not self.writable:
+            return
+        self.tabs.setCurrentWidget(self.marac_tab)
+        self._open(
+            MaracActionDialog(self.calls, self.view.case.id, self, lock_action=self.lock_action),
+            kind="add_marac_action",
+        )
+
+    def mark_marac_action_done(self) -> None:
+        if self.view is None or not self.writable:
+            return
+        index = self.marac_action_table.currentIndex()
+        chosen = self.marac_action_model.record(index.row()) if index.isValid() else None
+        if chosen is None:
+            self.say(translate("CasePage", "Choose an action in the list first."))
+            return
+        action_id, today = chosen.id, self.calls.today()
+        self._ask(
+            translate("CasePage", "MARAC action done"),
+            translate("CasePage", "Mark this action as done today? It leaves the list."),
+            translate("CasePage", "&Mark it done"),
+            lambda s: risk.mark_marac_action_done(s, action_id, today),
+        )
 
     @staticmethod
     def _marac_due(view: CaseView) -> bool:
