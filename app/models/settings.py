@@ -10,6 +10,8 @@ SERVICE_NAME = "service_name"
 SERVICE_ADDRESS = "service_address"
 SERVICE_PHONE = "service_phone"
 SERVICE_EMAIL = "service_email"
+# How to reach the service's data protection officer, printed on the cover letter.
+SERVICE_DPO = "service_dpo"
 IDLE_LOCK_MINUTES = "idle_lock_minutes"
 KDF = "kdf"
 PASSWORD_ONLY = "password_only"

@@ -30,7 +30,7 @@ from app.models.retention import LogEntry
 from app.models.schema import SCHEMA_VERSION, migrate, version
 from app.models.users import Role
 from app.services import audit
-from app.services.session import Session
+from app.services.session import Session, moment_of
 
 log = logging.getLogger("safecase.backup")
 
@@ -214,6 +214,54 @@ def known_backups(session: Session) -> list[Path]:
         if session.vault.owns_backup(path):
             found.setdefault(str(path.resolve()), path)
     return sorted(found.values(), key=lambda p: (p.stat().st_mtime, str(p)))
+
+
+# -- the backups screen -------------------------------------------------------------------------
+
+# A warning shows when the last backup is older than this (or there is none).
+STALE_AFTER = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class BackupStatus:
+    """What the backups screen shows: where generations go, how many are kept, and when the
+    last backup of this store was taken."""
+
+    folder: Path | None
+    keep: int
+    last_made: dt.datetime | None
+    stale: bool
+
+
+def status(session: Session) -> BackupStatus:
+    """The backup folder, the number of generations and when the last backup was made (admins)."""
+    session.require(Role.ADMIN)
+    folder = settings.get(session.conn, FOLDER)
+    try:
+        keep = int(settings.get(session.conn, KEEP) or DEFAULT_GENERATIONS)
+    except ValueError:
+        keep = DEFAULT_GENERATIONS
+    made = [d["made"] for d in _known(session.conn) if d.get("made")]
+    last = moment_of(max(made)) if made else None
+    stale = last is None or session.moment() - last > STALE_AFTER
+    return BackupStatus(Path(folder) if folder else None, keep, last, stale)
+
+
+def back_up_now(session: Session, folder: Path, keep: int) -> BackupStatus:
+    """Take a backup into ``folder`` now, keeping the newest ``keep`` generations there; the
+    folder and the count are remembered for next time (admins)."""
+    session.require(Role.ADMIN)
+    if not 1 <= keep <= 100:
+        raise InvalidInput("Keep between 1 and 100 backups.")
+    if not folder.is_dir():
+        raise InvalidInput("Choose a folder that exists for the backups.")
+    backup_to_folder(session, folder, keep)
+    return status(session)
+
+
+def may_make_backups(session: Session) -> bool:
+    """Whether the user takes backups and sees the backups screen."""
+    return session.has(Role.ADMIN)
 
 
 # -- a purge and the backups made before it ----------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from app.errors import InvalidInput, PermissionDenied
 from app.models import audit as audit_model
@@ -598,12 +599,26 @@ def restrict_person(session: Session, person_id: int, reason: str) -> None:
         )
 
 
-def lift_restriction(session: Session, person_id: int, *, person_told: bool) -> None:
-    """Lift a restriction; the person must be told before it is lifted."""
+class ToldBy(StrEnum):
+    """How a person was told that their restriction would be lifted."""
+
+    LETTER = "letter"
+    PHONE = "phone"
+    EMAIL = "email"
+    IN_PERSON = "in_person"
+
+
+def lift_restriction(
+    session: Session, person_id: int, *, told_on: dt.date | None, told_by: ToldBy | None
+) -> None:
+    """Lift a restriction; the person must be told before it is lifted, and the day and the
+    way they were told are recorded (in the audit entry, which names no one)."""
     session.require(Role.MANAGER)
     access.require_person(session, person_id)
-    if not person_told:
+    if told_on is None or told_by is None:
         raise InvalidInput("Tell the person before the restriction is lifted, then record it.")
+    if told_on > session.today():
+        raise InvalidInput("The day the person was told cannot be in the future.")
     with transaction(session.conn):
         people_model.set_restriction(session.conn, person_id, False, "")
         audit.record(
@@ -611,7 +626,7 @@ def lift_restriction(session: Session, person_id: int, *, person_told: bool) -> 
             session.user_id,
             audit.RESTRICTION_LIFTED,
             _person_line(person_id),
-            "person told",
+            f"person told on {told_on.isoformat()} by {told_by.value}",
         )
 
 

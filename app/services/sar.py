@@ -165,6 +165,7 @@ class Letterhead:
     address: str = ""
     phone: str = ""
     email: str = ""
+    dpo: str = ""
 
 
 @dataclass(frozen=True)
@@ -932,6 +933,7 @@ def _letterhead(conn: Connection) -> Letterhead:
         address=settings.get(conn, settings.SERVICE_ADDRESS) or "",
         phone=settings.get(conn, settings.SERVICE_PHONE) or "",
         email=settings.get(conn, settings.SERVICE_EMAIL) or "",
+        dpo=settings.get(conn, settings.SERVICE_DPO) or "",
     )
 
 
@@ -1539,14 +1541,24 @@ def letterhead(session: Session) -> Letterhead:
     return _letterhead(session.conn)
 
 
-def set_letterhead(session: Session, *, address: str, phone: str, email: str) -> None:
+def set_letterhead(
+    session: Session, *, address: str, phone: str, email: str, dpo: str = ""
+) -> None:
     """Set the service's contact details printed on letters (admins keep settings)."""
     session.require(Role.ADMIN)
+    if len(address) > 400 or max(len(phone), len(email), len(dpo)) > 200:
+        raise InvalidInput("Keep the address under 400 characters and each contact under 200.")
     with transaction(session.conn):
+        settings.put(session.conn, settings.SERVICE_DPO, dpo.strip())
         settings.put(session.conn, settings.SERVICE_ADDRESS, address.strip())
         settings.put(session.conn, settings.SERVICE_PHONE, phone.strip())
         settings.put(session.conn, settings.SERVICE_EMAIL, email.strip())
         audit.record(session.conn, session.user_id, audit.SETTINGS_CHANGED, "setting:letterhead")
+
+
+def may_read_redaction_log(session: Session) -> bool:
+    """Whether the user reads the redaction log kept with each request (managers, the DPO)."""
+    return session.has(*LOG_ROLES)
 
 
 def may_prepare_packs(session: Session) -> bool:

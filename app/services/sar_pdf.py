@@ -187,8 +187,10 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
         para("Yours sincerely,"),
         Spacer(1, 10 * mm),
         para(plain(service)),
-        PageBreak(),
     ]
+    if head.dpo.strip():
+        story.append(para(f"Our data protection officer: {plain(head.dpo)}", small))
+    story.append(PageBreak())
 
     # -- the index ----------------------------------------------------------------------------
     # Room for one line per section is kept here, and the lines are written into it when the

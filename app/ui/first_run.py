@@ -31,9 +31,11 @@ from app.crypto.files import atomic_write
 from app.crypto.kdf import Argon2Params
 from app.errors import InvalidInput, KeyringUnavailable, SafecaseError
 from app.services import accounts, audit
+from app.services.accounts import Restored
 from app.services.session import Session
 from app.ui.errors import error_sentence, log_unexpected
 from app.ui.i18n import translate
+from app.ui.restore_dialog import RestoreDialog
 from app.ui.tasks import Task, run_in_background
 from app.ui.widgets import add_row, heading, line_edit, message_label, paragraph, set_message
 
@@ -270,6 +272,9 @@ class FirstRunWindow(QWidget):
         self.create_button = QPushButton(translate("FirstRunWindow", "&Create the store"))
         self.create_button.setAccessibleName(translate("FirstRunWindow", "Create the store"))
         self.create_button.setDefault(True)
+        self.restore_button = QPushButton(translate("FirstRunWindow", "Restore from a &backup…"))
+        self.restore_button.setAccessibleName(translate("FirstRunWindow", "Restore from a backup"))
+        self.restore_dialog: RestoreDialog | None = None
 
         form = QFormLayout()
         add_row(form, translate("FirstRunWindow", "&Service name"), self.service_field)
@@ -280,6 +285,7 @@ class FirstRunWindow(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label)
         buttons.addStretch(1)
+        buttons.addWidget(self.restore_button)
         buttons.addWidget(self.create_button)
 
         layout = QVBoxLayout(page)
@@ -400,6 +406,7 @@ class FirstRunWindow(QWidget):
         self.confirm_field.textChanged.connect(self._check_password)
         self.confirm_field.returnPressed.connect(self.submit)
         self.create_button.clicked.connect(self.submit)
+        self.restore_button.clicked.connect(self.open_restore)
         self.print_button.clicked.connect(lambda: self.print_key())
         self.print_audit_button.clicked.connect(lambda: self.print_key(for_audit=True))
         self.stored_box.toggled.connect(self.finish_button.setEnabled)
@@ -408,6 +415,20 @@ class FirstRunWindow(QWidget):
     @property
     def busy(self) -> bool:
         return self._task is not None
+
+    def open_restore(self) -> None:
+        """Offer to rebuild the store here from a backup, instead of creating a new one."""
+        if self._task is not None:
+            return
+        dialog = RestoreDialog(self._store_path, device_factory=self._device_factory, parent=self)
+        dialog.restored.connect(self._restored)
+        self.restore_dialog = dialog
+        dialog.open()
+
+    def _restored(self, result: object) -> None:
+        session = cast(Restored, result).session
+        self.store_created.emit(session)
+        self.finished.emit(session.username)
 
     # -- the form ------------------------------------------------------------------------------
 
@@ -491,6 +512,7 @@ class FirstRunWindow(QWidget):
             self.password_only_box,
             self.training_box,
             self.create_button,
+            self.restore_button,
         ):
             widget.setEnabled(not busy)
         set_message(

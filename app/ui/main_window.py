@@ -49,6 +49,7 @@ from app.services import (
     access,
     accounts,
     audit,
+    backup,
     cases,
     categories,
     drafts,
@@ -63,6 +64,7 @@ from app.services.overdue import OverdueCounts
 from app.services.session import Session
 from app.ui import labels
 from app.ui.audit_page import AuditPage
+from app.ui.backups_page import BackupsPage
 from app.ui.case_dialogs import BreakGlassByReferenceDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
@@ -317,7 +319,10 @@ class MainWindow(QMainWindow):
             self.add_area(t("MainWindow", "Audit"), self.audit_page)
         if rights.may_read_register(session):
             self.sar_page = SarPage(
-                self.calls, can_prepare=sar.may_prepare_packs(session), lock_action=self.lock_action
+                self.calls,
+                can_prepare=sar.may_prepare_packs(session),
+                can_read_log=sar.may_read_redaction_log(session),
+                lock_action=self.lock_action,
             )
             self.sar_page.records_loaded.connect(self.count_overdue)
             self.sar_page.records_loaded.connect(self._select_pending_request)
@@ -331,6 +336,9 @@ class MainWindow(QMainWindow):
         if retention.may_review_retention(session):
             self.retention_page = RetentionPage(self.calls, lock_action=self.lock_action)
             self.add_area(t("MainWindow", "Retention"), self.retention_page)
+        if backup.may_make_backups(session):
+            self.backups_page = BackupsPage(self.calls)
+            self.add_area(t("MainWindow", "Backups"), self.backups_page)
         for action in (self.new_referral_action, self.find_action, self.new_note_action):
             action.setVisible(self.case_roles)
             self.addAction(action)

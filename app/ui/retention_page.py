@@ -23,7 +23,7 @@ from app.services import backup, retention
 from app.services.backup import BackupChoice
 from app.services.retention import PurgeResult
 from app.services.session import Session
-from app.ui import labels
+from app.ui import labels, printing
 from app.ui.errors import error_sentence
 from app.ui.forms import (
     FieldInvalid,
@@ -230,6 +230,7 @@ class RetentionPage(QWidget):
         self.last_result: PurgeResult | None = None
         # Where the certificate goes: a save dialog, replaceable in tests. Never remembered.
         self.choose_certificate_file: Callable[[str], str] = self._ask_certificate_file
+        self.ask_printer: printing.AskPrinter = printing.ask_with_dialog
         self.setAccessibleName(translate("RetentionPage", "Retention"))
         t = translate
 
@@ -288,6 +289,7 @@ class RetentionPage(QWidget):
             t("RetentionPage", "Cases destroyed in the run"), self.entries_model
         )
         self.certificate_button = button(t("RetentionPage", "Save &certificate…"))
+        self.print_certificate_button = button(t("RetentionPage", "Pr&int certificate…"))
 
         due_row = QHBoxLayout()
         due_row.addWidget(self.as_of_field)
@@ -310,6 +312,7 @@ class RetentionPage(QWidget):
 
         log_row = QHBoxLayout()
         log_row.addStretch(1)
+        log_row.addWidget(self.print_certificate_button)
         log_row.addWidget(self.certificate_button)
         log_tab = QWidget()
         log_layout = QVBoxLayout(log_tab)
@@ -345,12 +348,13 @@ class RetentionPage(QWidget):
         self.extend_button.clicked.connect(self.extend)
         self.purge_button.clicked.connect(self.run_purge)
         self.certificate_button.clicked.connect(self.save_certificate)
+        self.print_certificate_button.clicked.connect(self.print_certificate)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.select_all_button.clicked.connect(self.select_all)
         self.runs_table.selectionModel().currentRowChanged.connect(self._run_chosen)
         QWidget.setTabOrder(self.as_of_field, self.show_button)
         self._selection_changed()
-        self.certificate_button.setEnabled(False)
+        self._certificate_buttons(False)
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -393,11 +397,15 @@ class RetentionPage(QWidget):
         self.runs_model.set_records(runs)
         self.entries_model.clear()
         fit_columns(self.runs_table)
-        self.certificate_button.setEnabled(False)
+        self._certificate_buttons(False)
+
+    def _certificate_buttons(self, enabled: bool) -> None:
+        self.certificate_button.setEnabled(enabled)
+        self.print_certificate_button.setEnabled(enabled)
 
     def _run_chosen(self, *_args: object) -> None:
         run = self.selected_run()
-        self.certificate_button.setEnabled(run is not None)
+        self._certificate_buttons(run is not None)
         if run is None:
             self.entries_model.clear()
             return
@@ -660,6 +668,28 @@ class RetentionPage(QWidget):
             ),
             receiver=self,
             label=translate("RetentionPage", "Writing the certificate…"),
+        )
+
+    def print_certificate(self) -> None:
+        """Print the selected run's certificate through the system print dialog (audited)."""
+        run = self.selected_run()
+        if run is None:
+            return
+        run_id = run.run_id
+        printing.print_from_store(
+            self.calls,
+            self,
+            self.ask_printer,
+            f"certificate-{run_id}",
+            lambda s: retention.certificate(s, run_id),
+            lambda pages: set_message(
+                self.status_label,
+                translate("RetentionPage", "Certificate sent to the printer. Pages: {n}.").format(
+                    n=pages
+                ),
+            ),
+            self._failed,
+            label=translate("RetentionPage", "Laying out the certificate…"),
         )
 
     def clear(self) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QSplitter,
     QTextBrowser,
@@ -36,8 +37,9 @@ from app.models.rights import RightsRequest
 from app.services import sar
 from app.services.sar import ExportResult, PackItem, SarPack, SignOffFacts
 from app.services.session import Session
+from app.ui import printing
 from app.ui.errors import show_error
-from app.ui.forms import FormDialog, button, enum_combo, text_box
+from app.ui.forms import FormDialog, button, confirm, enum_combo, text_box
 from app.ui.i18n import translate
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import heading, message_label, paragraph, set_message
@@ -274,6 +276,8 @@ class PackDialog(QDialog):
         self.dialog: FormDialog | None = None
         self.choose_folder: Callable[[], str] = lambda: ""
         self.choose_pdf_file: Callable[[str], str] = lambda _s: ""
+        self.ask_printer: printing.AskPrinter = printing.ask_with_dialog
+        self.warning_box: QMessageBox | None = None
         t = translate
         title = t("PackDialog", "Access pack for {reference}").format(reference=request.reference)
         self.setWindowTitle(t("PackDialog", "Safecase"))
@@ -315,7 +319,8 @@ class PackDialog(QDialog):
         self.disclose_button = button(t("PackDialog", "&Disclose redacted part…"))
         self.sign_off_button = button(t("PackDialog", "&Sign off"))
         self.export_button = button(t("PackDialog", "E&xport…"))
-        self.print_button = button(t("PackDialog", "&Print (save PDF)…"))
+        self.print_button = button(t("PackDialog", "&Print…"))
+        self.save_pdf_button = button(t("PackDialog", "Sa&ve as PDF…"))
         self.close_button = button(t("PackDialog", "&Close"))
         self.status_label = message_label(t("PackDialog", "Status"), "status")
 
@@ -348,6 +353,7 @@ class PackDialog(QDialog):
             self.sign_off_button,
             self.export_button,
             self.print_button,
+            self.save_pdf_button,
             self.close_button,
         ):
             buttons.addWidget(widget)
@@ -369,7 +375,8 @@ class PackDialog(QDialog):
         self.disclose_button.clicked.connect(self.disclose_span)
         self.sign_off_button.clicked.connect(self.sign_off)
         self.export_button.clicked.connect(self.export)
-        self.print_button.clicked.connect(self.print_pack)
+        self.print_button.clicked.connect(self.print_on_paper)
+        self.save_pdf_button.clicked.connect(self.save_pdf)
         self.close_button.clicked.connect(self.reject)
         QWidget.setTabOrder(self.tree, self.sent_view)
         QWidget.setTabOrder(self.sent_view, self.full_view)
@@ -526,7 +533,12 @@ class PackDialog(QDialog):
         span = self.selected_span()
         self.disclose_button.setEnabled(span is not None and not span.protected)
         loaded = self.pack is not None
-        for widget in (self.sign_off_button, self.export_button, self.print_button):
+        for widget in (
+            self.sign_off_button,
+            self.export_button,
+            self.print_button,
+            self.save_pdf_button,
+        ):
             widget.setEnabled(loaded)
 
     # -- deciding ---------------------------------------------------------------------------------
@@ -634,9 +646,48 @@ class PackDialog(QDialog):
         )
         self.exported.emit(result)
 
-    def print_pack(self) -> None:
+    def print_on_paper(self) -> None:
+        """Print the pack through the system print dialog; the print is audited."""
         if self._refuse_unready():
             return
+        request_id, relay = self.request.id, self.relay
+
+        def printed(pages: int) -> None:
+            set_message(
+                self.status_label,
+                translate("PackDialog", "Sent to the printer. Pages: {n}.").format(n=pages),
+            )
+
+        printing.print_from_store(
+            self.calls,
+            self,
+            self.ask_printer,
+            self.request.reference,
+            lambda s: sar.print_pack(s, request_id, progress=relay.report),
+            printed,
+            self._show_error,
+            label=translate("PackDialog", "Laying out the pack…"),
+        )
+
+    def save_pdf(self) -> None:
+        """Save the pack's PDF, after a warning that the file is not encrypted, to a file the
+        user picks."""
+        if self._refuse_unready():
+            return
+        self.warning_box = confirm(
+            self,
+            translate("PackDialog", "Save the pack as a PDF"),
+            translate(
+                "PackDialog",
+                "The PDF file is not encrypted: anyone who opens it reads everything in the "
+                "pack. Save it only where you must, and delete it when it has been sent.",
+            ),
+            translate("PackDialog", "&Choose where to save it…"),
+            self._save_pdf_to_chosen_file,
+            lock_action=self.lock_action,
+        )
+
+    def _save_pdf_to_chosen_file(self) -> None:
         chosen = self.choose_pdf_file(f"{self.request.reference}.pdf")
         if not chosen:
             return
@@ -654,7 +705,7 @@ class PackDialog(QDialog):
             call,
             lambda path: set_message(
                 self.status_label,
-                translate("PackDialog", "PDF saved for printing: {name}.").format(name=path.name),
+                translate("PackDialog", "PDF saved, not encrypted: {name}.").format(name=path.name),
             ),
             self._show_error,
             receiver=self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
@@ -20,7 +20,7 @@ from app.models.drafts import Draft
 from app.models.rights import RequestStatus, RightKind, RightsRequest
 from app.services import rights, sar
 from app.services.session import Session
-from app.ui import labels
+from app.ui import labels, printing
 from app.ui.errors import error_sentence
 from app.ui.forms import (
     ChoiceBox,
@@ -34,6 +34,7 @@ from app.ui.forms import (
 )
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable, select_record
+from app.ui.redaction_log import RedactionLogDialog
 from app.ui.rights_dialogs import (
     CloseRequestDialog,
     ConfirmIdentityDialog,
@@ -98,7 +99,7 @@ def load_register(session: Session) -> Register:
 
 
 class NewRequestDialog(FormDialog):
-    """Enter a new request in the register."""
+    """Enter a new request in the register, or (given ``request``) change an open one."""
 
     def __init__(
         self,
@@ -106,15 +107,21 @@ class NewRequestDialog(FormDialog):
         parent: QWidget | None = None,
         *,
         lock_action: QAction | None = None,
+        request: RightsRequest | None = None,
     ) -> None:
+        t = translate
         super().__init__(
             calls,
-            translate("NewRequestDialog", "New rights request"),
+            t("NewRequestDialog", "Change request {reference}").format(reference=request.reference)
+            if request is not None
+            else t("NewRequestDialog", "New rights request"),
             parent,
-            save_text=translate("NewRequestDialog", "&Add to the register"),
+            save_text=t("NewRequestDialog", "&Save the changes")
+            if request is not None
+            else t("NewRequestDialog", "&Add to the register"),
             lock_action=lock_action,
         )
-        t = translate
+        self.request = request
         self.kind_field = enum_combo(t("NewRequestDialog", "Type"), RightKind, kind_label)
         self.add_field(t("NewRequestDialog", "&Type"), self.kind_field)
         self.requester_field = self.line(t("NewRequestDialog", "Re&quester"))
@@ -147,7 +154,25 @@ class NewRequestDialog(FormDialog):
         self.add_field("", self.authority_field)
         self.add_field(t("NewRequestDialog", "&Received"), self.received_field)
         self.add_field(t("NewRequestDialog", "Identity"), self.identity_field)
+        if request is not None:
+            self._fill(request)
         self.kind_field.setFocus()
+
+    def _fill(self, request: RightsRequest) -> None:
+        """The open request's details, to change."""
+        self.kind_field.set_value(request.kind)
+        self.requester_field.setText(request.requester)
+        if request.subject_person_id is not None:
+            self.subject_field.add_choice(
+                request.subject_name or translate("NewRequestDialog", "The person on record"),
+                request.subject_person_id,
+            )
+            self.subject_field.set_value(request.subject_person_id)
+        self.subject_note_field.setText(request.subject_note)
+        self.agent_field.setChecked(request.by_agent)
+        self.authority_field.setChecked(request.authority_seen)
+        self.received_field.set_date(request.received_on)
+        self.identity_field.set_value(request.identity_confirmed_on)
 
     def find_subjects(self) -> None:
         text = self.find_field.text()
@@ -194,6 +219,9 @@ class NewRequestDialog(FormDialog):
         )
         if not draft.requester.strip():
             raise InvalidInput("Say who made the request.")
+        if self.request is not None:
+            request_id = self.request.id
+            return lambda s: rights.update_request(s, request_id, draft)
         return lambda s: rights.create_request(s, draft)
 
 
@@ -208,18 +236,21 @@ class SarPage(QWidget):
         calls: StoreCalls,
         *,
         can_prepare: bool,
+        can_read_log: bool = False,
         parent: QWidget | None = None,
         lock_action: QAction | None = None,
     ) -> None:
         super().__init__(parent)
         self.calls = calls
         self.can_prepare = can_prepare
+        self.can_read_log = can_read_log
         self.lock_action = lock_action
         self.dialog: QDialog | None = None
         self.register = Register([], frozenset(), frozenset())
         # Replaceable in tests: where a pack is exported, where its PDF is saved for printing.
         self.choose_folder: Callable[[], str] = self._ask_folder
         self.choose_pdf_file: Callable[[str], str] = self._ask_pdf_file
+        self.ask_printer: printing.AskPrinter = printing.ask_with_dialog
         t = translate
         self.setAccessibleName(t("SarPage", "Subject access"))
         self.model: RecordTable[RightsRequest] = RecordTable(
@@ -258,6 +289,9 @@ class SarPage(QWidget):
         self.resume_button = button(t("SarPage", "&Restart clock…"))
         self.extend_button = button(t("SarPage", "E&xtend…"))
         self.close_button = button(t("SarPage", "Clos&e…"))
+        self.edit_button = button(t("SarPage", "E&dit the request…"))
+        self.log_button = button(t("SarPage", "Redaction lo&g…"))
+        self.log_button.setVisible(can_read_log)
         self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [
             (self.confirm_button, ConfirmIdentityDialog, t("SarPage", "identity confirmed")),
             (self.pause_button, PauseClockDialog, t("SarPage", "clock stopped")),
@@ -269,14 +303,17 @@ class SarPage(QWidget):
         self.problem_label = message_label(t("SarPage", "Problem"))
         row = QHBoxLayout()
         row.addWidget(self.refresh_button)
+        row.addWidget(self.log_button)
         steps = QHBoxLayout()
         if can_prepare:
             row.addWidget(self.new_button)
             row.addWidget(self.prepare_button)
+            steps.addWidget(self.edit_button)
             for step_button, _dialog, _done in self.step_buttons:
                 steps.addWidget(step_button)
         else:
             for widget in (
+                self.edit_button,
                 self.new_button,
                 self.prepare_button,
                 *(b for b, _dialog, _done in self.step_buttons),
@@ -310,6 +347,8 @@ class SarPage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.new_button.clicked.connect(self.new_request)
         self.prepare_button.clicked.connect(self.prepare_pack)
+        self.log_button.clicked.connect(self.show_redaction_log)
+        self.edit_button.clicked.connect(self.edit_request)
         for step_button, dialog_class, done in self.step_buttons:
             step_button.clicked.connect(
                 lambda _checked=False, d=dialog_class, text=done: self.open_step(d, text)
@@ -362,6 +401,9 @@ class SarPage(QWidget):
 
     def _selection_changed(self, *_args: object) -> None:
         request = self.selected()
+        self.log_button.setEnabled(
+            self.can_read_log and request is not None and request.kind in sar.PACK_KINDS
+        )
         is_open = self.can_prepare and request is not None and request.status is RequestStatus.OPEN
         self.prepare_button.setEnabled(
             is_open and request is not None and request.kind in sar.PACK_KINDS
@@ -375,6 +417,7 @@ class SarPage(QWidget):
             started and request is not None and request.extension_told_on is None
         )
         self.close_button.setEnabled(is_open and not paused)
+        self.edit_button.setEnabled(is_open)
 
     def open_step(self, dialog_class: type[RequestStepDialog], done: str) -> None:
         """Open the dialog for one step on the selected request; refresh once it is saved."""
@@ -398,6 +441,36 @@ class SarPage(QWidget):
             self.refresh()
 
         dialog.saved.connect(saved)
+        dialog.open()
+
+    def edit_request(self) -> None:
+        """Change the selected open request's details (rights.update_request)."""
+        request = self.selected()
+        if request is None or not self.can_prepare or request.status is not RequestStatus.OPEN:
+            return
+        dialog = NewRequestDialog(self.calls, self, lock_action=self.lock_action, request=request)
+        self.dialog = dialog
+
+        def saved(updated: object) -> None:
+            if isinstance(updated, RightsRequest):
+                set_message(
+                    self.status_label,
+                    translate("SarPage", "Request {reference} changed.").format(
+                        reference=updated.reference
+                    ),
+                )
+            self.refresh()
+
+        dialog.saved.connect(saved)
+        dialog.open()
+
+    def show_redaction_log(self) -> None:
+        request = self.selected()
+        if request is None or not self.can_read_log:
+            return
+        dialog = RedactionLogDialog(self.calls, request, self, lock_action=self.lock_action)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog = dialog
         dialog.open()
 
     def new_request(self) -> None:
@@ -462,6 +535,7 @@ class SarPage(QWidget):
         dialog = PackDialog(self.calls, request, self, lock_action=self.lock_action)
         dialog.choose_folder = self.choose_folder
         dialog.choose_pdf_file = self.choose_pdf_file
+        dialog.ask_printer = self.ask_printer
         self.dialog = dialog
         dialog.open()
         dialog.load()
@@ -474,7 +548,7 @@ class SarPage(QWidget):
     def _ask_pdf_file(self, suggested: str) -> str:
         path, _filter = QFileDialog.getSaveFileName(
             self,
-            translate("SarPage", "Save the pack's PDF to print"),
+            translate("SarPage", "Save the pack's PDF (not encrypted)"),
             suggested,
             translate("SarPage", "PDF files (*.pdf)"),
         )

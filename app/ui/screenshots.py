@@ -128,6 +128,10 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             first_run.confirm_field.setText(PASSWORD)
             first_run.training_box.setChecked(True)  # the demo cases go only into one
             written.append(save(first_run, folder, "first-run.png"))
+            first_run.open_restore()
+            written.append(save(first_run.restore_dialog, folder, "restore-from-backup.png"))
+            if first_run.restore_dialog is not None:
+                first_run.restore_dialog.reject()
 
             first_run.submit()
             wait_until(lambda: first_run.showing_key, "the store to be created")
@@ -154,6 +158,15 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             admin_window.show_area(admin_window.users_page)
             wait_until(lambda: not admin_window.calls.busy, "the users")
             written.append(save(admin_window, folder, "users.png"))
+            admin_window.users_page.open_service_settings()
+            wait_until(lambda: admin_window.users_page.dialog is not None, "the settings")
+            settings_dialog = admin_window.users_page.dialog
+            assert settings_dialog is not None
+            written.append(save(settings_dialog, folder, "letterhead-and-retention.png"))
+            settings_dialog.discard()
+            admin_window.show_area(admin_window.backups_page)
+            wait_until(lambda: not admin_window.calls.busy, "the backups screen")
+            written.append(save(admin_window, folder, "backups.png"))
 
             summary = fill_demo_store(admin_window)
             manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)

@@ -14,14 +14,17 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMessageBox, QVBox
 
 from app import policy
 from app.errors import InvalidInput
+from app.models.retention import Policy
 from app.models.users import Role, User
 from app.services import accounts
+from app.services.sar import Letterhead
 from app.services.session import Session
-from app.ui import labels
+from app.ui import labels, service_settings
 from app.ui.errors import error_sentence
 from app.ui.forms import FormDialog, button, check_box, confirm, spin_box
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable
+from app.ui.service_settings import ServiceSettingsDialog
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import heading, line_edit, message_label, paragraph, set_message, table_view
 
@@ -205,6 +208,7 @@ class UsersPage(QWidget):
         self.idle_field = spin_box(translate("UsersPage", "Idle lock, in minutes"), 1, 60, 5)
         self.idle_field.setSuffix(translate("UsersPage", " min"))
         self.idle_save_button = button(translate("UsersPage", "Save the &idle lock"))
+        self.letterhead_button = button(translate("UsersPage", "Letter&head and retention…"))
         self.status_label = message_label(translate("UsersPage", "Status"), "status")
         self.problem_label = message_label(translate("UsersPage", "Problem"))
 
@@ -219,6 +223,7 @@ class UsersPage(QWidget):
         idle_row.addWidget(idle_label)
         idle_row.addWidget(self.idle_field)
         idle_row.addWidget(self.idle_save_button)
+        idle_row.addWidget(self.letterhead_button)
         fixed = policy.load()
         self.policy_label = paragraph(
             translate("UsersPage", "Set by your organisation: {settings}.").format(
@@ -254,6 +259,7 @@ class UsersPage(QWidget):
         self.reset_button.clicked.connect(self.reset_password)
         self.disable_button.clicked.connect(self.toggle_disabled)
         self.idle_save_button.clicked.connect(self.save_idle)
+        self.letterhead_button.clicked.connect(self.open_service_settings)
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
         self._selection_changed()
 
@@ -419,6 +425,13 @@ class UsersPage(QWidget):
         self.calls.run(
             lambda s: accounts.set_idle_lock_minutes(s, minutes), saved, self._failed, receiver=self
         )
+
+    def open_service_settings(self) -> None:
+        def arrived(loaded: tuple[Letterhead, Policy]) -> None:
+            dialog = ServiceSettingsDialog(self.calls, *loaded, self, lock_action=self.lock_action)
+            self._open(dialog, translate("UsersPage", "Letterhead and retention saved."))
+
+        self.calls.run(service_settings.load, arrived, self._failed, receiver=self)
 
     def _say(self, text: str) -> None:
         set_message(self.problem_label, None)

@@ -153,8 +153,8 @@ def test_a_restricted_person_cannot_be_changed(store: StoreCopy) -> None:
         assert view.members[0].person.name == "Robin Ashdown"
     with signed_in(store, MANAGER) as m:
         with pytest.raises(InvalidInput, match="Tell the person"):
-            cases.lift_restriction(m, client_id, person_told=False)
-        cases.lift_restriction(m, client_id, person_told=True)
+            cases.lift_restriction(m, client_id, told_on=None, told_by=None)
+        cases.lift_restriction(m, client_id, told_on=TODAY, told_by=cases.ToldBy.LETTER)
     with signed_in(store, CASEWORKER) as s:
         cases.update_person(s, client_id, person("Robin", "Ashdowne"))
         assert cases.get_person(s, client_id).name == "Robin Ashdowne"

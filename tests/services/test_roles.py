@@ -558,7 +558,9 @@ TABLE: tuple[Row, ...] = (
     Row(
         cases.lift_restriction,
         MANAGERS,
-        lambda s, w: cases.lift_restriction(s, w.restricted_client, person_told=True),
+        lambda s, w: cases.lift_restriction(
+            s, w.restricted_client, told_on=TODAY, told_by=cases.ToldBy.PHONE
+        ),
     ),
     # consent
     Row(
@@ -685,9 +687,11 @@ TABLE: tuple[Row, ...] = (
     _may(audit.may_read, AUDIT_READERS),
     _may(rights.may_read_register, REGISTER),
     _may(sar.may_prepare_packs, MANAGERS),
+    _may(sar.may_read_redaction_log, MANAGERS | {Role.DPO}),
     _may(accounts.may_manage_users, ADMINS),
     _may(accounts.may_change_own_password, EVERY_ROLE),
     _may(retention.may_review_retention, ADMINS),
+    _may(backup.may_make_backups, ADMINS),
     Row(access.require_case, CASE_WORK, lambda s, w: access.require_case(s, w.case)),
     Row(access.require_open_case, CASE_WORK, lambda s, w: access.require_open_case(s, w.case)),
     Row(access.require_person, CASE_WORK, lambda s, w: access.require_person(s, w.client)),
@@ -791,6 +795,12 @@ TABLE: tuple[Row, ...] = (
         lambda s, w: backup.check_target(s, w.path.parent / "new.scbackup"),
     ),
     Row(backup.known_backups, ADMINS, lambda s, w: backup.known_backups(s)),
+    Row(backup.status, ADMINS, lambda s, w: backup.status(s)),
+    Row(
+        backup.back_up_now,
+        ADMINS,
+        lambda s, w: backup.back_up_now(s, _folder(w, "backups-now"), 3),
+    ),
     Row(
         backup.after_purge,
         ADMINS,

@@ -543,6 +543,17 @@ def test_the_letterhead_is_an_admins_setting_and_heads_the_letter(
     assert re.search(r"Page (\d+) of \1\b", pdf)
 
 
+def test_the_cover_letter_names_the_data_protection_officer(w: SarWorld, tmp_path: Path) -> None:
+    with signed_in(w.store, ADMIN) as s:
+        sar.set_letterhead(
+            s, address="PO Box 12", phone="", email="", dpo="Our DPO, dpo@example.org"
+        )
+    with signed_in(w.store, MANAGER) as s:
+        request_id = _request(s, w.jane)
+        pdf = _texts(_export(s, request_id, tmp_path / "out"))[0]
+    assert "Our data protection officer: Our DPO, dpo@example.org" in pdf
+
+
 def test_the_letter_tells_the_requester_the_retention_the_schedule_applies(
     w: SarWorld, tmp_path: Path
 ) -> None:

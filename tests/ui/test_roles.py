@@ -44,7 +44,7 @@ from tests.ui.conftest import MakeApp, open_main, wait_calls
                 "Subject access",
             ],
         ),
-        (ADMIN, ADMIN_PW, ["Audit", "Users and settings", "Retention"]),
+        (ADMIN, ADMIN_PW, ["Audit", "Users and settings", "Retention", "Backups"]),
         (DPO, DPO_PW, ["Audit", "Subject access", "This week"]),
     ],
 )
@@ -67,6 +67,7 @@ def test_each_role_sees_only_its_areas(
     assert hasattr(main, "users_page") == ("Users and settings" in areas)
     assert hasattr(main, "audit_page") == ("Audit" in areas)
     assert hasattr(main, "retention_page") == ("Retention" in areas)
+    assert hasattr(main, "backups_page") == ("Backups" in areas)
     assert hasattr(main, "sar_page") == ("Subject access" in areas)
     assert hasattr(main, "team_cases") == ("Team cases" in areas)
     assert main.windowTitle() == "Safecase"

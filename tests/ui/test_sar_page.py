@@ -147,9 +147,10 @@ def test_a_manager_sees_deadlines_and_a_perpetrators_pack_waits_for_sign_off(
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted([f"{fresh}.pdf", f"{fresh}.json", f"{fresh}-manifest.json"])
 
-    # Print saves the pack's PDF where the manager chooses.
+    # Save as PDF writes the pack's PDF where the manager chooses, after the warning.
     dialog.choose_pdf_file = lambda _suggested: str(tmp_path / "to-print.pdf")
-    dialog.print_button.click()
+    dialog.save_pdf_button.click()
+    answer(qtbot, yes=True)
     wait_calls(qtbot, main)
     assert (tmp_path / "to-print.pdf").read_bytes().startswith(b"%PDF")
     dialog.reject()

@@ -70,10 +70,12 @@ def test_export_says_needs_sign_off_before_any_folder_is_asked_for(
     asked: list[str] = []
     pack.choose_folder = lambda: asked.append("folder") or ""
     pack.choose_pdf_file = lambda _s: asked.append("pdf") or ""
+    pack.ask_printer = lambda _printer, _parent: asked.append("printer") or False
     qtbot.mouseClick(pack.export_button, Qt.MouseButton.LeftButton)
     assert asked == []
     assert pack.status_label.text().startswith("Needs sign-off:")
     qtbot.mouseClick(pack.print_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(pack.save_pdf_button, Qt.MouseButton.LeftButton)
     assert asked == []
 
 

@@ -23,10 +23,11 @@ from pytestqt.qtbot import QtBot
 
 import app.ui
 from app.models.records import CaseView, LawfulBasis, RecipientCategory
+from app.models.retention import Policy
 from app.models.rights import RightKind, RightsRequest
 from app.models.users import Role, User
 from app.services import cases, rights, sar
-from app.services.sar import PackItem, SignOffFacts
+from app.services.sar import Letterhead, PackItem, SignOffFacts
 from app.services.session import Session
 from app.ui.app import load_style
 from app.ui.forms import FormDialog
@@ -263,6 +264,10 @@ def _arguments(session: Session, main: MainWindow, things: Things) -> dict[str, 
         "end": span.end,
         "span": span,
         "facts": things.facts,
+        "head": Letterhead(name=SERVICE, address="PO Box 12"),
+        "policy": Policy(),
+        "person_id": view.contact.client_id,
+        "store_path": session.vault.path.with_name("restored.safecase"),
     }
 
 

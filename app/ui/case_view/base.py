@@ -56,6 +56,8 @@ class CasePageBase(QWidget):
     action_buttons: dict[QAction, QPushButton]
     new_note_action: QAction
     correct_note_action: QAction
+    dispute_note_action: QAction
+    refused_request_action: QAction
     record_share_action: QAction
     record_consent_action: QAction
     withdraw_consent_action: QAction

@@ -23,6 +23,7 @@ from app.ui.case_view.base import CasePageBase
 from app.ui.errors import error_sentence
 from app.ui.forms import button
 from app.ui.i18n import translate
+from app.ui.note_rights import DisputeNoteDialog, RefusedRequestDialog
 from app.ui.record_table import Column, RecordTable
 from app.ui.widgets import table_view
 
@@ -86,6 +87,7 @@ class NotesTab(CasePageBase):
             buttons=(
                 self.new_note_action,
                 (self.correct_note_action, t("CasePage", "Correct the no&te…")),
+                (self.dispute_note_action, t("CasePage", "Mark dis&puted…")),
             ),
         )
         self._add_tab(self.notes_tab, t("CasePage", "Notes and contacts"))
@@ -197,9 +199,23 @@ class NotesTab(CasePageBase):
             target=note.id,
         )
 
+    def dispute_note(self) -> None:
+        note = self.selected_note()
+        if note is None or not self.writable:
+            return
+        self._open(DisputeNoteDialog(self.calls, note, self, lock_action=self.lock_action))
+
+    def record_refused_request(self) -> None:
+        if self.view is None or not self.writable:
+            return
+        self._open(
+            RefusedRequestDialog(self.calls, self.view.case.id, self, lock_action=self.lock_action)
+        )
+
     def _note_chosen(self, *_args: object) -> None:
         note = self.selected_note()
         self.correct_note_action.setEnabled(self.writable and note is not None)
+        self.dispute_note_action.setEnabled(self.writable and note is not None)
         self._show_note(note)
         if note is None:
             return

@@ -56,6 +56,7 @@ from app.ui.errors import show_error
 from app.ui.forms import FormDialog
 from app.ui.i18n import translate
 from app.ui.record_table import select_record
+from app.ui.restriction_dialogs import LiftRestrictionDialog, RestrictDialog
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import fit_columns, heading, message_label, set_message, tab_widget
 
@@ -141,12 +142,26 @@ class CasePage(
         self.hold_action = self._action(t("CasePage", "Place a legal &hold…"), self.place_hold)
         self.lift_hold_action = self._action(t("CasePage", "L&ift the legal hold…"), self.lift_hold)
         self.refresh_action = self._action(t("CasePage", "Re&fresh"), self.reload)
+        self.dispute_note_action = self._action(
+            t("CasePage", "Mark the note dis&puted…"), self.dispute_note
+        )
+        self.refused_request_action = self._action(
+            t("CasePage", "Record a refused re&quest…"), self.record_refused_request
+        )
+        self.restrict_action = self._action(
+            t("CasePage", "Restrict &processing…"), self.restrict_client
+        )
+        self.lift_restriction_action = self._action(
+            t("CasePage", "&Unrestrict: lift the restriction…"), self.lift_client_restriction
+        )
         self.manager_actions = [
             self.allocate_action,
             self.close_action,
             self.reopen_action,
             self.hold_action,
             self.lift_hold_action,
+            self.restrict_action,
+            self.lift_restriction_action,
         ]
         for action in self.manager_actions:
             action.setVisible(self.is_manager)
@@ -156,6 +171,8 @@ class CasePage(
         return [
             self.new_note_action,
             self.correct_note_action,
+            self.dispute_note_action,
+            self.refused_request_action,
             self.record_share_action,
             self.record_consent_action,
             self.withdraw_consent_action,
@@ -215,6 +232,7 @@ class CasePage(
             self.action_row.addWidget(self._button_for(action, text))
         self.more_menu = QMenu(translate("CasePage", "More actions"), self)
         for action in (
+            self.refused_request_action,
             self.add_person_action,
             self.safe_contact_action,
             self.marac_action,
@@ -407,6 +425,8 @@ class CasePage(
         ):
             action.setEnabled(writable)
         self.correct_note_action.setEnabled(writable and self.selected_note() is not None)
+        self.dispute_note_action.setEnabled(writable and self.selected_note() is not None)
+        self.refused_request_action.setEnabled(writable)
         self.withdraw_consent_action.setEnabled(writable and bool(view and view.consents))
         self.add_person_action.setEnabled(open_case)
         self.edit_person_action.setEnabled(open_case)
@@ -426,6 +446,11 @@ class CasePage(
             self.hold_action.setEnabled(loaded and not held)
             self.lift_hold_action.setVisible(held)
             self.lift_hold_action.setEnabled(held)
+            restricted = bool(view and view.contact.restricted)
+            self.restrict_action.setVisible(loaded and not restricted)
+            self.restrict_action.setEnabled(loaded and not restricted)
+            self.lift_restriction_action.setVisible(restricted)
+            self.lift_restriction_action.setEnabled(restricted)
 
     def clear(self) -> None:
         """Forget the case: nothing from it stays in any widget."""
@@ -583,6 +608,19 @@ class CasePage(
             self._open(
                 LegalHoldDialog(self.calls, self.view.case, self, lock_action=self.lock_action),
                 kind="place_hold",
+            )
+
+    def restrict_client(self) -> None:
+        client = self.view.contact.client_id if self.view is not None else None
+        if client is not None and self.is_manager:
+            self._open(RestrictDialog(self.calls, client, self, lock_action=self.lock_action))
+
+    def lift_client_restriction(self) -> None:
+        view = self.view
+        client = view.contact.client_id if view is not None else None
+        if view is not None and client is not None and view.contact.restricted:
+            self._open(
+                LiftRestrictionDialog(self.calls, client, self, lock_action=self.lock_action)
             )
 
     def reopen_case(self) -> None:
