@@ -81,6 +81,7 @@ class Rule(enum.StrEnum):
     CLOSURE = "closure"  # the retention period after closure
     CHILD = "child"  # someone who was a child while supported reaching child_until_age
     EXTENSION = "extension"  # the review date of an extension
+    ERASURE = "erasure"  # destroyed early to carry out a granted erasure request
 
 
 class Block(enum.StrEnum):
@@ -734,3 +735,74 @@ def runs(conn: Connection, limit: int = 200) -> list[RunSummary]:
         f"ORDER BY min(l.id) DESC{sql_limit(limit)}",
     )
     return [RunSummary(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(str(r[4]))) for r in rows]
+
+
+# -- erasure of one person ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonCase:
+    """A case a person is on, as an erasure plan lists it: reference and flags, no content."""
+
+    case_id: int
+    reference: str
+    client: bool  # the person is the client: the case goes whole
+    held: bool  # under a legal hold
+
+
+def cases_of_person(conn: Connection, person_id: int) -> list[PersonCase]:
+    """Every case the person is on (or referred), the cases they are the client of first."""
+    rows = read(
+        conn,
+        "SELECT c.id, c.reference, max(cp.role = 'client'), c.legal_hold_reason != '' "
+        "FROM cases c LEFT JOIN case_people cp ON cp.case_id = c.id AND cp.person_id = ?1 "
+        "WHERE cp.person_id IS NOT NULL OR c.referrer_id = ?1 GROUP BY c.id "
+        "ORDER BY 3 DESC, c.reference",
+        (person_id,),
+    )
+    return [PersonCase(int(str(r[0])), str(r[1]), bool(r[2]), bool(r[3])) for r in rows]
+
+
+def open_requests_blocking(conn: Connection, person_id: int, case_ids: list[int]) -> list[str]:
+    """References of open rights requests about the person, or about anyone on ``case_ids``."""
+    marks = ", ".join("?" * len(case_ids)) or "NULL"
+    rows = read(
+        conn,
+        "SELECT DISTINCT r.reference FROM rights_requests r WHERE r.status = 'open' AND "
+        "(r.subject_person_id = ? OR r.subject_person_id IN "
+        f"(SELECT person_id FROM case_people WHERE case_id IN ({marks}))) ORDER BY r.reference",
+        (person_id, *case_ids),
+    )
+    return [str(r[0]) for r in rows]
+
+
+def remove_party(conn: Connection, case_id: int, person_id: int) -> dict[str, int]:
+    """Take a person off a case they are not the client of: their links, their safe-contact
+    record and their search entries go; the case and everything else on it stay. Call inside a
+    transaction."""
+    where = "case_id = ? AND person_id = ?"
+    conn.execute(
+        f"DELETE FROM search_index WHERE rowid IN (SELECT id FROM search_rows WHERE {where})",
+        (case_id, person_id),
+    )
+    counts = {
+        "search_entries": conn.execute(
+            f"DELETE FROM search_rows WHERE {where}", (case_id, person_id)
+        ).rowcount,
+        "safe_contacts": conn.execute(
+            f"DELETE FROM safe_contacts WHERE {where}", (case_id, person_id)
+        ).rowcount,
+        "share_people": conn.execute(
+            "DELETE FROM share_people WHERE person_id = ? AND share_id IN "
+            "(SELECT id FROM shares WHERE case_id = ?)",
+            (person_id, case_id),
+        ).rowcount,
+        "case_people": conn.execute(
+            f"DELETE FROM case_people WHERE {where}", (case_id, person_id)
+        ).rowcount,
+    }
+    conn.execute(
+        "UPDATE cases SET referrer_id = NULL WHERE id = ? AND referrer_id = ?",
+        (case_id, person_id),
+    )
+    return {k: max(0, int(v)) for k, v in counts.items()}

@@ -26,6 +26,7 @@ from app.crypto.files import atomic_write
 from app.errors import InvalidInput
 from app.models import cases as case_model
 from app.models import retention as model
+from app.models import rights as rights_model
 from app.models import settings
 from app.models.db import transaction
 from app.models.retention import (
@@ -34,6 +35,7 @@ from app.models.retention import (
     Decision,
     LogEntry,
     Policy,
+    Rule,
     RunSummary,
     Schedule,
     Status,
@@ -642,7 +644,7 @@ def certificate_pdf(
     line(f"Purge run: {run_id}")
     line(f"Destroyed: {_when(first.destroyed_at)} to {_when(last.destroyed_at)} UTC")
     line(f"Destroyed by: {first.destroyed_by_name or '-'}")
-    line(f"Cases destroyed: {len(entries):,}", gap=8)
+    line(f"Cases destroyed: {totals(entries).get('cases', 0):,}", gap=8)
     for text in (
         "Each case below was due under the service's retention schedule, was reviewed and",
         "approved by the person named, and was then permanently destroyed: the case with its",
@@ -653,6 +655,8 @@ def certificate_pdf(
         "remains in free pages. This certificate names cases by reference only.",
     ):
         line(text, 9.5, gap=4.6)
+    if any(e.rule is Rule.ERASURE for e in entries):
+        line(ERASURE_TEXT, 9.5, gap=4.6)
     y -= 3 * mm
     line("Records destroyed in this run", 11, "Helvetica-Bold", 6)
     counted = totals(entries)
@@ -723,3 +727,220 @@ def certificate_pdf(
 def may_review_retention(session: Session) -> bool:
     """Whether the user reviews what is due for destruction and runs purges."""
     return session.has(Role.ADMIN)
+
+
+# -- carrying out a granted erasure request ----------------------------------------------------
+
+ERASURE_TEXT = (
+    "Destroyed early, before the retention date, to carry out the erasure request under Rules."
+)
+ERASURE_PROPOSAL = "erasure_proposal:"  # + the request id: who proposed it and when
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    """What carrying out a granted erasure request destroys: references and counts only."""
+
+    request_id: int
+    reference: str
+    client_cases: tuple[str, ...]  # destroyed whole
+    party_cases: tuple[str, ...]  # keep everything but the person's links
+    blocked: str  # one sentence saying what stops it, or ""
+    proposed_by: int | None
+    proposed_at: str
+
+
+def _granted_erasure(session: Session, request_id: int) -> rights_model.RightsRequest:
+    request = rights_model.get(session.conn, request_id)
+    if request is None or request.kind is not rights_model.RightKind.ERASURE:
+        raise InvalidInput("Only an erasure request can be carried out as an erasure.")
+    if request.status is not rights_model.RequestStatus.OPEN and request.outcome != (
+        rights_model.Outcome.COMPLIED
+    ):
+        raise InvalidInput(f"Request {request.reference} was not granted, so nothing is erased.")
+    if request.status is rights_model.RequestStatus.OPEN:
+        raise InvalidInput(
+            f"Request {request.reference} is still open: record it as granted first."
+        )
+    if request.subject_person_id is None:
+        raise InvalidInput(f"Request {request.reference} has no one on record left to erase.")
+    return request
+
+
+def _plan(session: Session, request_id: int) -> tuple[ErasurePlan, int, list[int]]:
+    request = _granted_erasure(session, request_id)
+    person_id = request.subject_person_id
+    assert person_id is not None
+    cases = model.cases_of_person(session.conn, person_id)
+    client_ids = [c.case_id for c in cases if c.client]
+    held = [c.reference for c in cases if c.held]
+    waiting = model.open_requests_blocking(session.conn, person_id, client_ids)
+    blocked = ""
+    if held:
+        blocked = f"Case {held[0]} has a legal hold; it cannot be destroyed."
+    elif waiting:
+        blocked = f"Rights request {waiting[0]} is still open; close it before the erasure."
+    proposal = settings.get(session.conn, f"{ERASURE_PROPOSAL}{request_id}")
+    by, at = proposal.split(" ", 1) if proposal else ("", "")
+    plan = ErasurePlan(
+        request_id=request_id,
+        reference=request.reference,
+        client_cases=tuple(c.reference for c in cases if c.client),
+        party_cases=tuple(c.reference for c in cases if not c.client),
+        blocked=blocked,
+        proposed_by=int(by) if by else None,
+        proposed_at=at,
+    )
+    return plan, person_id, [c.case_id for c in cases]
+
+
+def erasure_plan(session: Session, request_id: int) -> ErasurePlan:
+    """What a granted erasure request would destroy, and who proposed it (managers, admins)."""
+    session.require(Role.MANAGER, Role.ADMIN)
+    return _plan(session, request_id)[0]
+
+
+def propose_erasure(session: Session, request_id: int) -> ErasurePlan:
+    """Propose carrying out a granted erasure request; an admin reviews and runs it."""
+    session.require(Role.MANAGER, Role.ADMIN)
+    plan = _plan(session, request_id)[0]
+    if plan.blocked:
+        raise InvalidInput(plan.blocked)
+    with transaction(session.conn):
+        settings.put(
+            session.conn, f"{ERASURE_PROPOSAL}{request_id}", f"{session.user_id} {session.now()}"
+        )
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.ERASURE_PROPOSED,
+            f"rights:{request_id}",
+            f"cases={len(plan.client_cases)} parties={len(plan.party_cases)}",
+        )
+    return erasure_plan(session, request_id)
+
+
+def may_propose_erasure(session: Session) -> bool:
+    return session.has(Role.MANAGER) or session.has(Role.ADMIN)
+
+
+def may_carry_out_erasure(session: Session) -> bool:
+    return session.has(Role.ADMIN)
+
+
+def carry_out_erasure(
+    session: Session,
+    request_id: int,
+    *,
+    backups: BackupChoice | None = None,
+    sole_admin_reason: str = "",
+) -> PurgeResult:
+    """Destroy, early, the cases the request's person is the client of and take them off every
+    other case, with their own record, consents and safe contact, through the purge's own
+    steps: a log entry for each, the certificate, the closing rekey, the backups choice.
+
+    Someone other than the admin running it must have proposed it, or the admin gives the
+    reason there is no one else (kept in the audit trail's count of sole runs, not the text)."""
+    session.require(Role.ADMIN)
+    started = time.perf_counter()
+    plan, person_id, _ids = _plan(session, request_id)
+    if plan.proposed_by is None:
+        raise InvalidInput(f"Request {plan.reference}: propose the erasure first, for review.")
+    reason = sole_admin_reason.strip()
+    if plan.proposed_by == session.user_id and len(reason) < MIN_REASON:
+        raise InvalidInput(
+            f"Request {plan.reference}: you proposed this erasure, so another admin must carry "
+            "it out; if there is no other admin, say why."
+        )
+    if plan.blocked:
+        raise InvalidInput(plan.blocked)
+    older = backup_service.known_backups(session)
+    if older and backups is None:
+        raise BackupChoiceNeeded(older)
+    day = today(session)
+    run_id = new_run_id(session.now())
+    cases = model.cases_of_person(session.conn, person_id)
+    destroyed: list[LogEntry] = []
+    _start_run(session, run_id, day)
+    finished = False
+    scrub_seconds = 0.0
+    try:
+        for case in cases:
+            destroyed.append(_erase_step(session, run_id, plan, day, case, person_id))
+        destroyed.append(_erase_step(session, run_id, plan, day, None, person_id))
+        finished = True
+    finally:
+        scrub_seconds = _close_run(session, run_id, day, len(destroyed), finished)
+    handled = backup_service.after_purge(session, run_id, backups, older)
+    model.checkpoint(session.conn)
+    with transaction(session.conn):
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.ERASURE_CARRIED_OUT,
+            f"rights:{request_id}",
+            f"run={run_id} entries={len(destroyed)}" + (" sole_admin" if reason else ""),
+        )
+    model.checkpoint(session.conn)
+    return PurgeResult(
+        run_id=run_id,
+        as_of=day,
+        destroyed=tuple(destroyed),
+        awaiting_review=0,
+        blocked=0,
+        changed=(),
+        seconds=time.perf_counter() - started,
+        scrub_seconds=scrub_seconds,
+        backups=handled,
+    )
+
+
+def _erase_step(
+    session: Session,
+    run_id: str,
+    plan: ErasurePlan,
+    day: dt.date,
+    case: model.PersonCase | None,
+    person_id: int,
+) -> LogEntry:
+    """One transaction of an erasure: a case the person is the client of goes whole; another
+    case loses only the person's links; ``case`` None removes the person's own record (when no
+    case still points at it), named in the log by the request's reference."""
+    conn = session.conn
+    erased = model.erased_line(session.now()[:10], run_id)
+    with transaction(conn):
+        closed: dt.date | None = None
+        if case is not None and case.client:
+            found = case_model.get(conn, case.case_id)
+            closed = found.closed_date if found is not None else None
+            counts = model.destroy_case(conn, case.case_id, erased)
+        elif case is not None:
+            counts = model.remove_party(conn, case.case_id, person_id)
+        else:
+            counts = model.delete_people(conn, [person_id], erased)
+        if case is None:
+            settings.remove(conn, f"{ERASURE_PROPOSAL}{plan.request_id}")
+        entry = LogEntry(
+            run_id=run_id,
+            reference=case.reference if case is not None else plan.reference,
+            closed_date=closed,
+            due_date=day,
+            rule=Rule.ERASURE,
+            reason=f"erasure request {plan.reference}",
+            approved_by=plan.proposed_by,
+            approved_by_name="",
+            approved_at=plan.proposed_at,
+            destroyed_by=session.user_id,
+            destroyed_by_name=session.username,
+            destroyed_at=session.now(),
+            counts=counts,
+        )
+        model.add_log(conn, entry)
+        audit.record(
+            conn,
+            session.user_id,
+            audit.CASE_DESTROYED if case is not None and case.client else audit.ERASURE_CARRIED_OUT,
+            _case_line(case.case_id) if case is not None else f"rights:{plan.request_id}",
+            f"run={run_id} rule=erasure",
+        )
+    return entry

@@ -20,7 +20,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +152,7 @@ class World:
     marac_action: int  # an open action agreed at MARAC on ``case``
     merge: int  # a pending merge of two records of one person on ``merge_case``
     merge_case: int
+    erasure: int  # a granted erasure request, proposed by the manager
 
 
 def _client_of(session: Session, case_id: int) -> int:
@@ -227,6 +228,10 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         item = next(sar.preview(s, request).items())
         sar.redact(s, request, item.key, 0, len(item.text), Exemption.OTHER, "Held back for now")
         manager = s.user_id
+        erased = _client_of(s, new_referral(s, person("Dee", "Rowan"), worker))
+        erasure = rights.create_request(s, replace(_draft(erased), kind=RightKind.ERASURE)).id
+        rights.close_request(s, erasure, Outcome.COMPLIED, TODAY)
+        retention.propose_erasure(s, erasure)
     with signed_in(store, ADMIN) as s:
         retention.approve(s, [gone_reference])
         run = retention.purge(s).run_id
@@ -278,6 +283,7 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         marac_action=marac_action,
         merge=merge,
         merge_case=merge_case,
+        erasure=erasure,
     )
 
 
@@ -898,6 +904,23 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(retention.purge, ADMINS, lambda s, w: retention.purge(s)),
+    Row(
+        retention.erasure_plan,
+        MANAGERS | ADMINS,
+        lambda s, w: retention.erasure_plan(s, w.erasure),
+    ),
+    Row(
+        retention.propose_erasure,
+        MANAGERS | ADMINS,
+        lambda s, w: retention.propose_erasure(s, w.erasure),
+    ),
+    Row(
+        retention.carry_out_erasure,
+        ADMINS,
+        lambda s, w: retention.carry_out_erasure(s, w.erasure),
+    ),
+    _may(retention.may_propose_erasure, MANAGERS | ADMINS),
+    _may(retention.may_carry_out_erasure, ADMINS),
     # Sign-in housekeeping: whoever signs in closes a run a crash left open (its rekey waits
     # for an admin). With no run open it does nothing, for every role.
     Row(
