@@ -36,3 +36,12 @@ def put(conn: Connection, key: str, value: str) -> None:
 
 def remove(conn: Connection, key: str) -> None:
     conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+
+
+def keys_starting(conn: Connection, prefix: str) -> list[str]:
+    rows = read(
+        conn,
+        "SELECT key FROM settings WHERE substr(key, 1, ?) = ? ORDER BY key",
+        (len(prefix), prefix),
+    )
+    return [str(r[0]) for r in rows]

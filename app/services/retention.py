@@ -820,6 +820,18 @@ def propose_erasure(session: Session, request_id: int) -> ErasurePlan:
     return erasure_plan(session, request_id)
 
 
+def proposed_erasures(session: Session) -> list[ErasurePlan]:
+    """Erasures proposed and waiting for an admin to review and carry them out."""
+    session.require(Role.ADMIN)
+    plans = []
+    for key in settings.keys_starting(session.conn, ERASURE_PROPOSAL):
+        try:
+            plans.append(_plan(session, int(key[len(ERASURE_PROPOSAL) :]))[0])
+        except (InvalidInput, ValueError):
+            continue  # carried out or no longer granted: nothing waits
+    return plans
+
+
 def may_propose_erasure(session: Session) -> bool:
     return session.has(Role.MANAGER) or session.has(Role.ADMIN)
 

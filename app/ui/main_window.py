@@ -322,6 +322,7 @@ class MainWindow(QMainWindow):
                 self.calls,
                 can_prepare=sar.may_prepare_packs(session),
                 can_read_log=sar.may_read_redaction_log(session),
+                can_propose_erasure=retention.may_propose_erasure(session),
                 lock_action=self.lock_action,
             )
             self.sar_page.records_loaded.connect(self.count_overdue)
@@ -334,7 +335,11 @@ class MainWindow(QMainWindow):
             self.users_page.idle_minutes_changed.connect(self._idle_minutes_changed)
             self.add_area(t("MainWindow", "Users and settings"), self.users_page)
         if retention.may_review_retention(session):
-            self.retention_page = RetentionPage(self.calls, lock_action=self.lock_action)
+            self.retention_page = RetentionPage(
+                self.calls,
+                lock_action=self.lock_action,
+                can_erase=retention.may_carry_out_erasure(session),
+            )
             self.add_area(t("MainWindow", "Retention"), self.retention_page)
         if backup.may_make_backups(session):
             self.backups_page = BackupsPage(self.calls)

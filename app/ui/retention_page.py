@@ -24,6 +24,7 @@ from app.services.backup import BackupChoice
 from app.services.retention import PurgeResult
 from app.services.session import Session
 from app.ui import labels, printing
+from app.ui.erasure import ErasureDialog
 from app.ui.errors import error_sentence
 from app.ui.forms import (
     FieldInvalid,
@@ -222,10 +223,12 @@ class RetentionPage(QWidget):
         parent: QWidget | None = None,
         *,
         lock_action: QAction | None = None,
+        can_erase: bool = False,
     ) -> None:
         super().__init__(parent)
         self.calls = calls
         self.lock_action = lock_action
+        self.can_erase = can_erase
         self.dialog: FormDialog | None = None
         self.last_result: PurgeResult | None = None
         # Where the certificate goes: a save dialog, replaceable in tests. Never remembered.
@@ -257,6 +260,8 @@ class RetentionPage(QWidget):
         self.approve_button = button(t("RetentionPage", "A&pprove…"))
         self.extend_button = button(t("RetentionPage", "E&xtend…"))
         self.purge_button = button(t("RetentionPage", "&Run purge"))
+        self.erasure_button = button(t("RetentionPage", "Carry out an &erasure…"))
+        self.erasure_button.setVisible(can_erase)
         # What the purge does with the backups made before it; shown again in the confirmation.
         self.backups_choice = enum_combo(
             t("RetentionPage", "Backups made before the purge"), BackupChoice, _backup_choice_text
@@ -303,6 +308,7 @@ class RetentionPage(QWidget):
         purge_row.addStretch(1)
         purge_row.addWidget(self.backups_choice)
         purge_row.addWidget(self.purge_button)
+        purge_row.addWidget(self.erasure_button)
         due_tab = QWidget()
         due_layout = QVBoxLayout(due_tab)
         due_layout.addLayout(due_row)
@@ -347,6 +353,7 @@ class RetentionPage(QWidget):
         self.approve_button.clicked.connect(self.approve)
         self.extend_button.clicked.connect(self.extend)
         self.purge_button.clicked.connect(self.run_purge)
+        self.erasure_button.clicked.connect(self.carry_out_erasure)
         self.certificate_button.clicked.connect(self.save_certificate)
         self.print_certificate_button.clicked.connect(self.print_certificate)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -637,6 +644,39 @@ class RetentionPage(QWidget):
     def _purge_failed(self, error: BaseException) -> None:
         self._failed(error)
         self.refresh()
+
+    # -- a granted erasure request ----------------------------------------------------------------
+
+    def carry_out_erasure(self) -> None:
+        """Choose a proposed erasure, see what it destroys, and carry it out (admins)."""
+        if self.can_erase:
+            self.calls.run(
+                retention.proposed_erasures, self._erasures_arrived, self._failed, receiver=self
+            )
+
+    def _erasures_arrived(self, plans: list[retention.ErasurePlan]) -> None:
+        if not plans:
+            set_message(
+                self.status_label,
+                translate("RetentionPage", "No erasure is proposed; a manager proposes one."),
+            )
+            return
+        dialog = ErasureDialog(
+            self.calls,
+            plans,
+            self,
+            lock_action=self.lock_action,
+            carry_out=True,
+            backups=self.backups_choice.value(),
+        )
+        self.dialog = dialog
+
+        def saved(result: object) -> None:
+            if isinstance(result, PurgeResult):
+                self._purged(result)
+
+        dialog.saved.connect(saved)
+        dialog.open()
 
     # -- the certificate --------------------------------------------------------------------------
 

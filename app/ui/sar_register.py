@@ -17,10 +17,11 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QPushButton, QV
 
 from app.errors import InvalidInput
 from app.models.drafts import Draft
-from app.models.rights import RequestStatus, RightKind, RightsRequest
-from app.services import rights, sar
+from app.models.rights import Outcome, RequestStatus, RightKind, RightsRequest
+from app.services import retention, rights, sar
 from app.services.session import Session
 from app.ui import labels, printing
+from app.ui.erasure import ErasureDialog
 from app.ui.errors import error_sentence
 from app.ui.forms import (
     ChoiceBox,
@@ -42,6 +43,7 @@ from app.ui.rights_dialogs import (
     PauseClockDialog,
     RequestStepDialog,
     ResumeClockDialog,
+    outcome_label,
 )
 from app.ui.sar_pack import DRAFT_PREFIX, PackDialog, SignOffDialog
 from app.ui.store_calls import StoreCalls
@@ -65,6 +67,26 @@ def kind_label(kind: RightKind) -> str:
         RightKind.OBJECTION: translate("SarPage", "Objection"),
         RightKind.PORTABILITY: translate("SarPage", "Portability"),
     }[kind]
+
+
+def granted_erasure(request: RightsRequest) -> bool:
+    """An erasure request closed as granted, whose person is still on record."""
+    return (
+        request.kind is RightKind.ERASURE
+        and request.status is RequestStatus.CLOSED
+        and request.outcome == Outcome.COMPLIED
+        and request.subject_person_id is not None
+    )
+
+
+def decision_text(request: RightsRequest) -> str:
+    """The outcome a closed request was given, with the reasons for a refusal."""
+    if not request.outcome:
+        return ""
+    text = outcome_label(Outcome(request.outcome))
+    if request.refusal_reason:
+        text += ": " + request.refusal_reason
+    return text
 
 
 def candidate_label(candidate: rights.Candidate) -> str:
@@ -237,12 +259,14 @@ class SarPage(QWidget):
         *,
         can_prepare: bool,
         can_read_log: bool = False,
+        can_propose_erasure: bool = False,
         parent: QWidget | None = None,
         lock_action: QAction | None = None,
     ) -> None:
         super().__init__(parent)
         self.calls = calls
         self.can_prepare = can_prepare
+        self.can_propose_erasure = can_propose_erasure
         self.can_read_log = can_read_log
         self.lock_action = lock_action
         self.dialog: QDialog | None = None
@@ -275,6 +299,7 @@ class SarPage(QWidget):
                 ),
                 Column(t("SarPage", "Requester"), lambda r: r.requester),
                 Column(t("SarPage", "About"), lambda r: r.subject_name or r.subject_note),
+                Column(t("SarPage", "Decision"), decision_text),
             ],
             self,
             flagged=lambda r: r.id in self.register.overdue,
@@ -292,6 +317,8 @@ class SarPage(QWidget):
         self.edit_button = button(t("SarPage", "E&dit the request…"))
         self.log_button = button(t("SarPage", "Redaction lo&g…"))
         self.log_button.setVisible(can_read_log)
+        self.erasure_button = button(t("SarPage", "&Carry out the erasure…"))
+        self.erasure_button.setVisible(can_propose_erasure)
         self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [
             (self.confirm_button, ConfirmIdentityDialog, t("SarPage", "identity confirmed")),
             (self.pause_button, PauseClockDialog, t("SarPage", "clock stopped")),
@@ -304,6 +331,7 @@ class SarPage(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.refresh_button)
         row.addWidget(self.log_button)
+        row.addWidget(self.erasure_button)
         steps = QHBoxLayout()
         if can_prepare:
             row.addWidget(self.new_button)
@@ -348,6 +376,7 @@ class SarPage(QWidget):
         self.new_button.clicked.connect(self.new_request)
         self.prepare_button.clicked.connect(self.prepare_pack)
         self.log_button.clicked.connect(self.show_redaction_log)
+        self.erasure_button.clicked.connect(self.propose_erasure)
         self.edit_button.clicked.connect(self.edit_request)
         for step_button, dialog_class, done in self.step_buttons:
             step_button.clicked.connect(
@@ -418,6 +447,9 @@ class SarPage(QWidget):
         )
         self.close_button.setEnabled(is_open and not paused)
         self.edit_button.setEnabled(is_open)
+        self.erasure_button.setEnabled(
+            self.can_propose_erasure and request is not None and granted_erasure(request)
+        )
 
     def open_step(self, dialog_class: type[RequestStepDialog], done: str) -> None:
         """Open the dialog for one step on the selected request; refresh once it is saved."""
@@ -459,6 +491,37 @@ class SarPage(QWidget):
                         reference=updated.reference
                     ),
                 )
+            self.refresh()
+
+        dialog.saved.connect(saved)
+        dialog.open()
+
+    def propose_erasure(self) -> None:
+        """Show what the selected granted erasure request destroys, to propose carrying it out."""
+        request = self.selected()
+        if request is None or not self.can_propose_erasure or not granted_erasure(request):
+            return
+        request_id = request.id
+        self.calls.run(
+            lambda s: retention.erasure_plan(s, request_id),
+            self._plan_arrived,
+            self._failed,
+            receiver=self,
+        )
+
+    def _plan_arrived(self, plan: retention.ErasurePlan) -> None:
+        dialog = ErasureDialog(self.calls, [plan], self, lock_action=self.lock_action)
+        self.dialog = dialog
+
+        def saved(_value: object) -> None:
+            set_message(
+                self.status_label,
+                translate(
+                    "SarPage",
+                    "Request {reference}: erasure proposed; an admin reviews it and carries it "
+                    "out from the Retention page.",
+                ).format(reference=plan.reference),
+            )
             self.refresh()
 
         dialog.saved.connect(saved)

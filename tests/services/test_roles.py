@@ -153,6 +153,7 @@ class World:
     merge: int  # a pending merge of two records of one person on ``merge_case``
     merge_case: int
     erasure: int  # a granted erasure request, proposed by the manager
+    erasure_case: int  # the case of that request's person (not allocated)
 
 
 def _client_of(session: Session, case_id: int) -> int:
@@ -228,7 +229,8 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         item = next(sar.preview(s, request).items())
         sar.redact(s, request, item.key, 0, len(item.text), Exemption.OTHER, "Held back for now")
         manager = s.user_id
-        erased = _client_of(s, new_referral(s, person("Dee", "Rowan"), worker))
+        erasure_case = new_referral(s, person("Dee", "Rowan"))
+        erased = _client_of(s, erasure_case)
         erasure = rights.create_request(s, replace(_draft(erased), kind=RightKind.ERASURE)).id
         rights.close_request(s, erasure, Outcome.COMPLIED, TODAY)
         retention.propose_erasure(s, erasure)
@@ -284,6 +286,7 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         merge=merge,
         merge_case=merge_case,
         erasure=erasure,
+        erasure_case=erasure_case,
     )
 
 
@@ -308,7 +311,7 @@ def _check_condition(result: Any, role: Role, w: World) -> None:
     mine = {w.case, w.closed_case, w.restricted_case, w.merge_case}
     expected = {
         Role.CASEWORKER: mine,
-        Role.MANAGER: mine | {w.other_case, w.old_case},
+        Role.MANAGER: mine | {w.other_case, w.old_case, w.erasure_case},
         Role.ADMIN: set(),
         Role.DPO: set(),
     }[role]
@@ -918,6 +921,14 @@ TABLE: tuple[Row, ...] = (
         retention.carry_out_erasure,
         ADMINS,
         lambda s, w: retention.carry_out_erasure(s, w.erasure),
+    ),
+    Row(
+        retention.proposed_erasures,
+        ADMINS,
+        lambda s, w: retention.proposed_erasures(s),
+        lambda result, role, w: (
+            None if [p.request_id for p in result] == [w.erasure] else pytest.fail()
+        ),
     ),
     _may(retention.may_propose_erasure, MANAGERS | ADMINS),
     _may(retention.may_carry_out_erasure, ADMINS),

@@ -27,6 +27,7 @@ from app.models.retention import Policy
 from app.models.rights import RightKind, RightsRequest
 from app.models.users import Role, User
 from app.services import cases, rights, sar
+from app.services.retention import ErasurePlan
 from app.services.sar import Letterhead, PackItem, SignOffFacts
 from app.services.session import Session
 from app.ui.app import load_style
@@ -267,6 +268,7 @@ def _arguments(session: Session, main: MainWindow, things: Things) -> dict[str, 
         "head": Letterhead(name=SERVICE, address="PO Box 12"),
         "policy": Policy(),
         "person_id": view.contact.client_id,
+        "plans": [ErasurePlan(request.id, request.reference, ("SC-1",), ("SC-2",), "", None, "")],
         "store_path": session.vault.path.with_name("restored.safecase"),
     }
 
