@@ -426,6 +426,7 @@ class Engagement(enum.StrEnum):
     ENGAGED = "engaged"
     PARTLY = "partly"
     NOT_ENGAGED = "not_engaged"
+    NOT_RECORDED = "not_recorded"
 
 
 @dataclass(frozen=True)
@@ -437,7 +438,7 @@ class CaseOutcome:
     abuse: AbuseChange = AbuseChange.NOT_ASKED
     feeling_safer: FeelingSafer = FeelingSafer.NOT_ASKED
     quality_of_life: QualityOfLife = QualityOfLife.NOT_ASKED
-    engagement: Engagement = Engagement.ENGAGED
+    engagement: Engagement = Engagement.NOT_RECORDED
 
 
 @dataclass(frozen=True)

@@ -946,6 +946,15 @@ class _Generator:
             if british
             else rng.choice(list(cat.ImmigrationStatus)[2:])
         )
+        pregnant = rng.choices(
+            (cat.Answer.NOT_ASKED, cat.Answer.NO, cat.Answer.YES, cat.Answer.DECLINED),
+            weights=(30, 60, 7, 3),
+        )[0]
+        if pregnant is cat.Answer.YES and (sex, identity) == (
+            cat.Sex.MALE,
+            cat.GenderIdentity.SAME_AS_SEX,
+        ):
+            pregnant = cat.Answer.NO  # synthetic records stay plausible
         on_visa = status in (
             cat.ImmigrationStatus.SPOUSE_OR_PARTNER_VISA,
             cat.ImmigrationStatus.OTHER_VISA,
@@ -973,10 +982,7 @@ class _Generator:
                 no_recourse_to_public_funds=cat.Answer.YES
                 if on_visa and rng.random() < 0.6
                 else cat.Answer.NO,
-                pregnant=rng.choices(
-                    (cat.Answer.NOT_ASKED, cat.Answer.NO, cat.Answer.YES, cat.Answer.DECLINED),
-                    weights=(30, 60, 7, 3),
-                )[0],
+                pregnant=pregnant,
             ),
             author,
             now,

@@ -749,6 +749,14 @@ class CloseCaseDialog(FormDialog):
             t("CloseCaseDialog", "&Quality of life"), QualityOfLife
         )
         self.engaged_field = self._outcome_combo(t("CloseCaseDialog", "&Engagement"), Engagement)
+        # Nothing is claimed for the person until the worker picks it: each outcome opens on
+        # "not asked", "not assessed" or "not recorded", never on a good result.
+        unset = CaseOutcome(ClosureReason.OTHER)
+        choose(self.exit_risk_field, unset.risk_at_exit)
+        choose(self.abuse_field, unset.abuse)
+        choose(self.safer_field, unset.feeling_safer)
+        choose(self.life_field, unset.quality_of_life)
+        choose(self.engaged_field, unset.engagement)
         self.reason_choice.setFocus()
         self.confirm_before_saving(
             translate("CloseCaseDialog", "Close this case now?"),

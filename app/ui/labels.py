@@ -117,6 +117,7 @@ def outcome(value: str) -> str:
         "engaged": translate("labels", "Engaged"),
         "partly": translate("labels", "Partly engaged"),
         "not_engaged": translate("labels", "Did not engage"),
+        "not_recorded": translate("labels", "Not recorded"),
         "not_asked": translate("labels", "Not asked"),
         "declined": translate("labels", "Declined to say"),
     }[str(value)]

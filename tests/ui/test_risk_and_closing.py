@@ -150,3 +150,39 @@ def test_the_close_dialog_asks_for_the_outcomes_and_the_case_shows_them(
         AbuseChange.STOPPED,
         QualityOfLife.DECLINED,
     )
+
+
+def test_the_close_dialog_claims_no_outcome_the_worker_did_not_choose(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    """Closing with only a reason records every outcome as not asked, not assessed or not
+    recorded: a form that opened on "Stopped" or "Engaged" would put a good result in the
+    commissioners' figures that nobody gave."""
+    with signed_in(store, CASEWORKER) as s:
+        case_id, _client = new_case(s)
+    main, page = open_case_as(qtbot, make_app, store, case_id, MANAGER, MANAGER_PW)
+    page.close_action.trigger()
+    dialog = current_dialog(page, CloseCaseDialog)
+    assert isinstance(dialog, CloseCaseDialog)
+    shown = [
+        f.currentText()
+        for f in (
+            dialog.exit_risk_field,
+            dialog.abuse_field,
+            dialog.safer_field,
+            dialog.life_field,
+            dialog.engaged_field,
+        )
+    ]
+    assert shown == ["Not assessed", "Not asked", "Not asked", "Not asked", "Not recorded"]
+    choose(dialog.reason_choice, ClosureReason.MOVED_AWAY)
+    click(qtbot, dialog.save_button)
+    assert "Close this case now?" in answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    outcome = page.view.outcome if page.view is not None else None
+    assert outcome is not None
+    assert (outcome.abuse, outcome.feeling_safer, outcome.engagement) == (
+        AbuseChange.NOT_ASKED,
+        FeelingSafer.NOT_ASKED,
+        Engagement.NOT_RECORDED,
+    )
