@@ -34,7 +34,7 @@ from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.crypto.memory_keyring import MemoryKeyring
 from app.models.records import CaseStatus, RecipientCategory, RiskLevel
-from app.models.rights import RightKind
+from app.models.rights import Outcome, RightKind, RightsRequest
 from app.models.users import Role
 from app.services import demo, rights
 from app.services.demo import DemoSummary
@@ -42,6 +42,7 @@ from app.ui.app import SafecaseApp, load_style, qt_message_handler
 from app.ui.case_dialogs import CloseCaseDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
+from app.ui.erasure import ErasureDialog
 from app.ui.main_window import MainWindow
 from app.ui.sar_pack import PackDialog
 from app.ui.share_dialog import ShareDialog
@@ -347,7 +348,39 @@ def subject_access_screens(controller: SafecaseApp, folder: Path, size: Size | N
         dialog.select_item(redacted.key)
     written.append(save(dialog, folder, "sar-pack.png"))
     dialog.reject()
+    written.append(_erasure_screen(window, subject, folder))
     return written
+
+
+def _erasure_screen(window: MainWindow, subject: int | None, folder: Path) -> Path:
+    """A granted erasure request about the same person, and its proposal with the plan."""
+    today = window.calls.today()
+    draft = rights.RequestDraft(
+        kind=RightKind.ERASURE,
+        requester="The data subject",
+        received_on=today - dt.timedelta(days=5),
+        subject_person_id=subject,
+        identity_confirmed_on=today - dt.timedelta(days=4),
+    )
+    made: list[RightsRequest] = []
+    window.calls.run(partial(rights.create_request, draft=draft), made.append)
+    _wait_idle(window, "the erasure request")
+    request_id = made[0].id
+    window.calls.run(
+        lambda s: rights.close_request(s, request_id, Outcome.COMPLIED, today), made.append
+    )
+    page = window.sar_page
+    page.refresh()
+    _wait_idle(window, "the register")
+    page.select_reference(made[0].reference)
+    page.propose_erasure()
+    _wait_idle(window, "the erasure plan")
+    dialog = page.dialog
+    if not isinstance(dialog, ErasureDialog):
+        raise RuntimeError("the erasure plan did not open")
+    path = save(dialog, folder, "erasure-proposal.png")
+    dialog.reject()
+    return path
 
 
 def laptop_environment(folder: Path) -> dict[str, str]:
