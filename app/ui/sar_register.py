@@ -317,7 +317,7 @@ class SarPage(QWidget):
         self.edit_button = button(t("SarPage", "E&dit the request…"))
         self.log_button = button(t("SarPage", "Redaction lo&g…"))
         self.log_button.setVisible(can_read_log)
-        self.erasure_button = button(t("SarPage", "&Carry out the erasure…"))
+        self.erasure_button = button(t("SarPage", "Carry o&ut the erasure…"))
         self.erasure_button.setVisible(can_propose_erasure)
         self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [
             (self.confirm_button, ConfirmIdentityDialog, t("SarPage", "identity confirmed")),
