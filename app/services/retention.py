@@ -544,7 +544,14 @@ def certificate(session: Session, run_id: str) -> bytes:
     service = settings.get(session.conn, settings.SERVICE_NAME) or "Safecase"
     printed = f"{session.now()[:16].replace('T', ' ')} UTC by {session.username}"
     handled = backup_service.handled(session.conn, entries[0].run_id)
-    pdf = certificate_pdf(entries, service, printed, backups=handled.lines() if handled else ())
+    sole = settings.get(session.conn, f"{SOLE_REASON}{entries[0].run_id}")
+    pdf = certificate_pdf(
+        entries,
+        service,
+        printed,
+        backups=handled.lines() if handled else (),
+        notes=(f"Run alone by the admin who proposed it: {sole}",) if sole else (),
+    )
     with transaction(session.conn):
         audit.record(
             session.conn,
@@ -611,6 +618,7 @@ def certificate_pdf(
     *,
     compress: bool = True,
     backups: Sequence[str] = (),
+    notes: Sequence[str] = (),
 ) -> bytes:
     """Lay out the certificate for one run's log entries. Only what the log holds goes in:
     references, dates, rules, counts and staff usernames; no personal data. ``backups`` are
@@ -657,6 +665,9 @@ def certificate_pdf(
         line(text, 9.5, gap=4.6)
     if any(e.rule is Rule.ERASURE for e in entries):
         line(ERASURE_TEXT, 9.5, gap=4.6)
+    for note in notes:
+        for part in textwrap.wrap(note, 100):
+            line(part, 9.5, gap=4.6)
     y -= 3 * mm
     line("Records destroyed in this run", 11, "Helvetica-Bold", 6)
     counted = totals(entries)
@@ -735,6 +746,7 @@ ERASURE_TEXT = (
     "Destroyed early, before the retention date, to carry out the erasure request under Rules."
 )
 ERASURE_PROPOSAL = "erasure_proposal:"  # + the request id: who proposed it and when
+SOLE_REASON = "erasure_sole_admin:"  # + the run id: why the proposer carried it out alone
 
 
 @dataclass(frozen=True)
@@ -852,7 +864,8 @@ def carry_out_erasure(
     steps: a log entry for each, the certificate, the closing rekey, the backups choice.
 
     Someone other than the admin running it must have proposed it, or the admin gives the
-    reason there is no one else (kept in the audit trail's count of sole runs, not the text)."""
+    reason there is no one else: kept with the run and printed on its certificate (the audit
+    entry says only that it was run alone)."""
     session.require(Role.ADMIN)
     started = time.perf_counter()
     plan, person_id, _ids = _plan(session, request_id)
@@ -879,7 +892,7 @@ def carry_out_erasure(
     try:
         for case in cases:
             destroyed.append(_erase_step(session, run_id, plan, day, case, person_id))
-        destroyed.append(_erase_step(session, run_id, plan, day, None, person_id))
+        destroyed.append(_erase_step(session, run_id, plan, day, None, person_id, reason))
         finished = True
     finally:
         scrub_seconds = _close_run(session, run_id, day, len(destroyed), finished)
@@ -914,6 +927,7 @@ def _erase_step(
     day: dt.date,
     case: model.PersonCase | None,
     person_id: int,
+    sole_reason: str = "",
 ) -> LogEntry:
     """One transaction of an erasure: a case the person is the client of goes whole; another
     case loses only the person's links; ``case`` None removes the person's own record (when no
@@ -921,6 +935,11 @@ def _erase_step(
     conn = session.conn
     erased = model.erased_line(session.now()[:10], run_id)
     with transaction(conn):
+        # Checked again inside the transaction: a hold may have come since the plan was read.
+        if case is not None and any(
+            c.held for c in model.cases_of_person(conn, person_id) if c.case_id == case.case_id
+        ):
+            raise InvalidInput(f"Case {case.reference} has a legal hold; it cannot be destroyed.")
         closed: dt.date | None = None
         if case is not None and case.client:
             found = case_model.get(conn, case.case_id)
@@ -932,6 +951,8 @@ def _erase_step(
             counts = model.delete_people(conn, [person_id], erased)
         if case is None:
             settings.remove(conn, f"{ERASURE_PROPOSAL}{plan.request_id}")
+            if sole_reason:
+                settings.put(conn, f"{SOLE_REASON}{run_id}", sole_reason)
         entry = LogEntry(
             run_id=run_id,
             reference=case.reference if case is not None else plan.reference,

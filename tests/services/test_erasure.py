@@ -18,10 +18,12 @@ from tests.helpers import ADMIN, MANAGER, StoreCopy
 from tests.services import forensics
 from tests.services.casework import new_case, person, signed_in
 from tests.services.closed_cases import reference_of
+from tests.services.test_retention import pdf_text
 
 RECEIVED = dt.date(2019, 1, 7)
 SUBJECT = ("Xanthorpe", "Vellacourt-Ibbs")
 OTHER = ("Marigoldine", "Ashbury-Quenneville")
+SOLE = "The only admin; the DPO agreed by phone."
 
 
 def granted_erasure(session: Session, subject: int) -> int:
@@ -115,10 +117,11 @@ def test_the_erasure_is_reviewed_by_someone_else_or_the_sole_admin_says_why(
         retention.propose_erasure(session, request_id)
         with pytest.raises(InvalidInput, match="another admin must carry it out"):
             retention.carry_out_erasure(session, request_id)
-        result = retention.carry_out_erasure(
-            session, request_id, sole_admin_reason="The only admin; the DPO agreed by phone."
-        )
+        result = retention.carry_out_erasure(session, request_id, sole_admin_reason=SOLE)
         assert len(result.destroyed) == 3
+        printed = pdf_text(retention.certificate(session, result.run_id))
+        assert SOLE.encode() in printed
+        assert b"Destroyed early, before the retention date" in printed
 
 
 def test_a_legal_hold_or_another_open_request_refuses_the_erasure(store: StoreCopy) -> None:
