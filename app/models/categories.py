@@ -289,6 +289,34 @@ def add_legal_item(conn: Connection, case_id: int, item: LegalItem, user_id: int
     return int(cur.lastrowid or 0)
 
 
+def update_legal_item(
+    conn: Connection, case_id: int, item: LegalItem, user_id: int, now: str
+) -> bool:
+    """Put ``item``'s values in place of the entry with its id on the case; False if none."""
+    cur = conn.execute(
+        "UPDATE case_legal SET kind = ?, starts_on = ?, ends_on = ?, order_type = ?, court = ?, "
+        "conditions = ?, recorded_by = ?, recorded_at = ? WHERE id = ? AND case_id = ?",
+        (
+            item.kind.value,
+            date_text(item.starts_on),
+            date_text(item.ends_on),
+            item.order_type.value,
+            item.court,
+            item.conditions,
+            user_id,
+            now,
+            item.id,
+            case_id,
+        ),
+    )
+    return cur.rowcount > 0
+
+
+def remove_legal_item(conn: Connection, case_id: int, item_id: int) -> bool:
+    cur = conn.execute("DELETE FROM case_legal WHERE id = ? AND case_id = ?", (item_id, case_id))
+    return cur.rowcount > 0
+
+
 def legal_due(
     conn: Connection, until: dt.date, where: str, params: tuple[object, ...]
 ) -> list[tuple[int, str, LegalItem]]:
@@ -352,6 +380,23 @@ def add_agency(conn: Connection, case_id: int, agency: Agency, user_id: int, now
         (case_id, agency.agency_type.value, agency.name, agency.contact, user_id, now),
     )
     return int(cur.lastrowid or 0)
+
+
+def update_agency(conn: Connection, case_id: int, agency: Agency, user_id: int, now: str) -> bool:
+    """Put ``agency``'s values in place of the entry with its id on the case; False if none."""
+    cur = conn.execute(
+        "UPDATE case_agencies SET agency_type = ?, name = ?, contact = ?, recorded_by = ?, "
+        "recorded_at = ? WHERE id = ? AND case_id = ?",
+        (agency.agency_type.value, agency.name, agency.contact, user_id, now, agency.id, case_id),
+    )
+    return cur.rowcount > 0
+
+
+def remove_agency(conn: Connection, case_id: int, agency_id: int) -> bool:
+    cur = conn.execute(
+        "DELETE FROM case_agencies WHERE id = ? AND case_id = ?", (agency_id, case_id)
+    )
+    return cur.rowcount > 0
 
 
 # -- where the referral came from ----------------------------------------------------------------

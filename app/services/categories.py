@@ -7,9 +7,11 @@ it: the entry names the record and what kind of thing changed).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import TypeVar
 
 from app.errors import InvalidInput
 from app.models import cases as case_model
@@ -84,10 +86,7 @@ def agencies(session: Session, case_id: int) -> list[Agency]:
 
 def add_agency(session: Session, case_id: int, agency: Agency) -> int:
     """Record another agency involved with the case, with a contact there."""
-    access.require_open_case(session, case_id)
-    access.refuse_if_client_restricted(session, case_id)
-    if not (agency.name.strip() or agency.contact.strip()):
-        raise InvalidInput("Give the agency's name or a contact there.")
+    _check_agency(session, case_id, agency)
     with transaction(session.conn):
         agency_id = model.add_agency(session.conn, case_id, agency, session.user_id, session.now())
         audit.record(
@@ -103,14 +102,7 @@ def legal_items(session: Session, case_id: int) -> list[LegalItem]:
 
 def add_legal_item(session: Session, case_id: int, item: LegalItem) -> int:
     """Record a court date, a protective order or bail conditions on the case."""
-    access.require_open_case(session, case_id)
-    access.refuse_if_client_restricted(session, case_id)
-    if item.ends_on is not None and item.ends_on < item.starts_on:
-        raise InvalidInput("The end date is before the start date.")
-    if item.kind is LegalKind.COURT_DATE and item.ends_on is not None:
-        raise InvalidInput("A court date has one date; give the hearing date only.")
-    if item.kind is LegalKind.BAIL_CONDITIONS and not item.conditions.strip():
-        raise InvalidInput("Write down the bail conditions.")
+    _check_legal_item(session, case_id, item)
     with transaction(session.conn):
         item_id = model.add_legal_item(session.conn, case_id, item, session.user_id, session.now())
         audit.record(
@@ -121,6 +113,100 @@ def add_legal_item(session: Session, case_id: int, item: LegalItem) -> int:
             f"{item.kind.value} added",
         )
     return item_id
+
+
+def _check_open_case(session: Session, case_id: int) -> None:
+    """Entries change on an open case whose client is not restricted (as when added)."""
+    access.require_open_case(session, case_id)
+    access.refuse_if_client_restricted(session, case_id)
+
+
+def _check_agency(session: Session, case_id: int, agency: Agency) -> None:
+    _check_open_case(session, case_id)
+    if not (agency.name.strip() or agency.contact.strip()):
+        raise InvalidInput("Give the agency's name or a contact there.")
+
+
+def _check_legal_item(session: Session, case_id: int, item: LegalItem) -> None:
+    _check_open_case(session, case_id)
+    if item.ends_on is not None and item.ends_on < item.starts_on:
+        raise InvalidInput("The end date is before the start date.")
+    if item.kind is LegalKind.COURT_DATE and item.ends_on is not None:
+        raise InvalidInput("A court date has one date; give the hearing date only.")
+    if item.kind is LegalKind.BAIL_CONDITIONS and not item.conditions.strip():
+        raise InvalidInput("Write down the bail conditions.")
+
+
+_E = TypeVar("_E", Agency, LegalItem)
+_GONE = "That entry is no longer on the case. Open the case again to see it as it is now."
+
+
+def _entry(entries: list[_E], entry_id: int) -> _E:
+    found = next((e for e in entries if e.id == entry_id), None)
+    if found is None:
+        raise InvalidInput(_GONE)
+    return found
+
+
+def _changed_fields(before: Agency | LegalItem, after: Agency | LegalItem) -> str:
+    """The names of the fields that differ (never their values), for the audit entry."""
+    names = [
+        f.name
+        for f in dataclasses.fields(before)
+        if f.name != "id" and getattr(before, f.name) != getattr(after, f.name)
+    ]
+    return ", ".join(names)
+
+
+def _audit_entry(
+    session: Session, action: str, case_id: int, entry: str, fields: str | None = None
+) -> None:
+    detail = entry if fields is None else f"{entry}; changed: {fields}"
+    audit.record(session.conn, session.user_id, action, f"case:{case_id}", detail)
+
+
+def update_agency(session: Session, case_id: int, agency: Agency) -> None:
+    """Correct the agency entry with ``agency.id`` on the case (a wrong agency or contact)."""
+    _check_agency(session, case_id, agency)
+    before = _entry(model.agencies(session.conn, case_id), agency.id)
+    fields = _changed_fields(before, agency)
+    if not fields:
+        return
+    with transaction(session.conn):
+        if not model.update_agency(session.conn, case_id, agency, session.user_id, session.now()):
+            raise InvalidInput(_GONE)
+        _audit_entry(session, audit.AGENCY_CHANGED, case_id, f"agency:{agency.id}", fields)
+
+
+def remove_agency(session: Session, case_id: int, agency_id: int) -> None:
+    """Take an agency entry added by mistake off the case (its text is overwritten on disk)."""
+    _check_open_case(session, case_id)
+    with transaction(session.conn):
+        if not model.remove_agency(session.conn, case_id, agency_id):
+            raise InvalidInput(_GONE)
+        _audit_entry(session, audit.AGENCY_REMOVED, case_id, f"agency:{agency_id}")
+
+
+def update_legal_item(session: Session, case_id: int, item: LegalItem) -> None:
+    """Correct the court date, order or bail entry with ``item.id`` on the case."""
+    _check_legal_item(session, case_id, item)
+    before = _entry(model.legal_items(session.conn, case_id), item.id)
+    fields = _changed_fields(before, item)
+    if not fields:
+        return
+    with transaction(session.conn):
+        if not model.update_legal_item(session.conn, case_id, item, session.user_id, session.now()):
+            raise InvalidInput(_GONE)
+        _audit_entry(session, audit.LEGAL_CHANGED, case_id, f"legal:{item.id}", fields)
+
+
+def remove_legal_item(session: Session, case_id: int, item_id: int) -> None:
+    """Take a legal entry made by mistake off the case (its text is overwritten on disk)."""
+    _check_open_case(session, case_id)
+    with transaction(session.conn):
+        if not model.remove_legal_item(session.conn, case_id, item_id):
+            raise InvalidInput(_GONE)
+        _audit_entry(session, audit.LEGAL_REMOVED, case_id, f"legal:{item_id}")
 
 
 def referral_source(session: Session, case_id: int) -> ReferralSource | None:

@@ -154,6 +154,8 @@ class World:
     merge_case: int
     erasure: int  # a granted erasure request, proposed by the manager
     erasure_case: int  # the case of that request's person (not allocated)
+    agency: int  # an agency entry on ``case``
+    legal_item: int  # a court date on ``case``
 
 
 def _client_of(session: Session, case_id: int) -> int:
@@ -234,6 +236,10 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         erasure = rights.create_request(s, replace(_draft(erased), kind=RightKind.ERASURE)).id
         rights.close_request(s, erasure, Outcome.COMPLIED, TODAY)
         retention.propose_erasure(s, erasure)
+        agency = categories.add_agency(s, case, Agency(AgencyType.GP, "Surgery", "Reception"))
+        legal_item = categories.add_legal_item(
+            s, case, LegalItem(LegalKind.COURT_DATE, TODAY + dt.timedelta(days=9))
+        )
     with signed_in(store, ADMIN) as s:
         retention.approve(s, [gone_reference])
         run = retention.purge(s).run_id
@@ -287,6 +293,8 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         merge_case=merge_case,
         erasure=erasure,
         erasure_case=erasure_case,
+        agency=agency,
+        legal_item=legal_item,
     )
 
 
@@ -853,7 +861,33 @@ TABLE: tuple[Row, ...] = (
             s, w.case, Agency(AgencyType.HOUSING, "Housing options", "Duty officer")
         ),
     ),
+    Row(
+        categories.update_agency,
+        CASE_WORK,
+        lambda s, w: categories.update_agency(
+            s, w.case, Agency(AgencyType.HEALTH, "Health visitor", "Duty line", w.agency)
+        ),
+    ),
+    Row(
+        categories.remove_agency,
+        CASE_WORK,
+        lambda s, w: categories.remove_agency(s, w.case, w.agency),
+    ),
     Row(categories.legal_items, CASE_WORK, lambda s, w: categories.legal_items(s, w.case)),
+    Row(
+        categories.update_legal_item,
+        CASE_WORK,
+        lambda s, w: categories.update_legal_item(
+            s,
+            w.case,
+            LegalItem(LegalKind.COURT_DATE, TODAY + dt.timedelta(days=4), id=w.legal_item),
+        ),
+    ),
+    Row(
+        categories.remove_legal_item,
+        CASE_WORK,
+        lambda s, w: categories.remove_legal_item(s, w.case, w.legal_item),
+    ),
     Row(
         categories.add_legal_item,
         CASE_WORK,

@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.models.categories import (
     Agency,
@@ -49,6 +56,20 @@ from app.ui.forms import (
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable
 from app.ui.widgets import fit_columns, line_edit, table_view
+
+_R = TypeVar("_R")
+
+
+def _button_row(*buttons: QWidget) -> QWidget:
+    """Buttons side by side, for what the table's chosen row can have done to it."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in buttons:
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    return row
+
 
 # Each category's field on the form: (name, its label, its values, their display text).
 _Choices = tuple[str, str, Iterable[Any], Callable[[Any], str]]
@@ -179,7 +200,16 @@ class ProfileTabs(CasePageBase):
         legal_form.addRow("", self.legal_add_button)
         legal_holder = QWidget()
         legal_holder.setLayout(legal_form)
-        self.legal_tab = self._tab_page(self.legal_table, legal_holder)
+        self._legal_editing = 0  # the id of the entry the form is correcting (0: adding)
+        self.legal_edit_button = button(t("CasePage", "&Edit the entry…"))
+        self.legal_edit_button.clicked.connect(self.edit_legal_item)
+        self.legal_remove_button = button(t("CasePage", "&Remove the entry…"))
+        self.legal_remove_button.clicked.connect(self.remove_legal_item)
+        self.legal_tab = self._tab_page(
+            self.legal_table,
+            _button_row(self.legal_edit_button, self.legal_remove_button),
+            legal_holder,
+        )
         self._add_tab(self.legal_tab, t("CasePage", "Legal"))
 
         # -- other agencies, the needs assessment and other services
@@ -228,7 +258,16 @@ class ProfileTabs(CasePageBase):
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(agency_row)
         lower_layout.addLayout(needs_form)
-        self.agencies_tab = self._tab_page(self.agency_table, lower)
+        self._agency_editing = 0  # the id of the agency the fields are correcting (0: adding)
+        self.agency_edit_button = button(t("CasePage", "&Edit the agency…"))
+        self.agency_edit_button.clicked.connect(self.edit_agency)
+        self.agency_remove_button = button(t("CasePage", "&Remove the agency…"))
+        self.agency_remove_button.clicked.connect(self.remove_agency)
+        self.agencies_tab = self._tab_page(
+            self.agency_table,
+            _button_row(self.agency_edit_button, self.agency_remove_button),
+            lower,
+        )
         self._add_tab(self.agencies_tab, t("CasePage", "Agencies and needs"))
 
     # -- loading --------------------------------------------------------------------------------
@@ -267,7 +306,11 @@ class ProfileTabs(CasePageBase):
             self.source_save_button,
             self.categories_save_button,
             self.legal_add_button,
+            self.legal_edit_button,
+            self.legal_remove_button,
             self.agency_add_button,
+            self.agency_edit_button,
+            self.agency_remove_button,
             self.needs_save_button,
         ):
             widget.setEnabled(writable)
@@ -309,6 +352,8 @@ class ProfileTabs(CasePageBase):
         self._show_categories(PersonCategories())
         self.legal_model.clear()
         self.agency_model.clear()
+        self._adding_legal()
+        self._adding_agency()
         for field in (self.needs_field, self.services_field, self.conditions_field):
             field.clear()
         for line in (self.court_field, self.agency_name_field, self.agency_contact_field):
@@ -347,17 +392,80 @@ class ProfileTabs(CasePageBase):
             self.order_type_field.value(),
             self.court_field.text().strip(),
             self.conditions_field.toPlainText().strip(),
+            id=self._legal_editing,
         )
         case_id = view.case.id
+        said = (
+            translate("CasePage", "The legal entry is corrected.")
+            if item.id
+            else translate("CasePage", "Added to the legal record.")
+        )
 
         def saved(_value: object) -> None:
             self.court_field.clear()
             self.conditions_field.clear()
             self.legal_end_field.set_value(None)
-            self.say(translate("CasePage", "Added to the legal record."))
+            self._adding_legal()
+            self.say(said)
             self._saved()
 
-        self.calls.run(lambda s: categories.add_legal_item(s, case_id, item), saved, receiver=self)
+        def store(s: Session) -> object:
+            if item.id:
+                categories.update_legal_item(s, case_id, item)
+                return None
+            return categories.add_legal_item(s, case_id, item)
+
+        self.calls.run(store, saved, receiver=self)
+
+    def _chosen(self, table: QTableView, model: RecordTable[_R]) -> _R | None:
+        """The entry chosen in the table (saying so when none is)."""
+        index = table.currentIndex()
+        record = model.record(index.row()) if index.isValid() else None
+        if record is None:
+            self.say(translate("CasePage", "Choose an entry in the table first."))
+        return record
+
+    def _adding_legal(self) -> None:
+        self._legal_editing = 0
+        self.legal_add_button.setText(translate("CasePage", "Add to the le&gal record"))
+
+    def edit_legal_item(self) -> None:
+        """Fill the form with the chosen entry; saving it then corrects that entry."""
+        if self.view is None or not self.writable:
+            return
+        item = self._chosen(self.legal_table, self.legal_model)
+        if item is None:
+            return
+        self.legal_kind_field.set_value(item.kind)
+        self.order_type_field.set_value(item.order_type)
+        self.legal_start_field.set_date(item.starts_on)
+        self.legal_end_field.set_value(item.ends_on)
+        self.court_field.setText(item.court)
+        self.conditions_field.setPlainText(item.conditions)
+        self._legal_editing = item.id
+        self.legal_add_button.setText(
+            translate("CasePage", "Save the correction to the le&gal record")
+        )
+        self.legal_kind_field.setFocus()
+        self.say(translate("CasePage", "Correct the entry below, then save the correction."))
+
+    def remove_legal_item(self) -> None:
+        view = self.view
+        if view is None or not self.writable:
+            return
+        item = self._chosen(self.legal_table, self.legal_model)
+        if item is None:
+            return
+        case_id, item_id = view.case.id, item.id
+        self._ask(
+            translate("CasePage", "Remove the entry"),
+            translate(
+                "CasePage",
+                "Remove this {kind} of {date} from the legal record? It cannot be undone.",
+            ).format(kind=cl.legal_kind(item.kind).lower(), date=labels.date(item.starts_on)),
+            translate("CasePage", "&Remove"),
+            lambda s: categories.remove_legal_item(s, case_id, item_id),
+        )
 
     def add_agency(self) -> None:
         view = self.view
@@ -367,16 +475,65 @@ class ProfileTabs(CasePageBase):
             self.agency_type_field.value(),
             self.agency_name_field.text().strip(),
             self.agency_contact_field.text().strip(),
+            self._agency_editing,
         )
         case_id = view.case.id
+        said = (
+            translate("CasePage", "The agency is corrected.")
+            if agency.id
+            else translate("CasePage", "The agency is added.")
+        )
 
         def saved(_value: object) -> None:
             self.agency_name_field.clear()
             self.agency_contact_field.clear()
-            self.say(translate("CasePage", "The agency is added."))
+            self._adding_agency()
+            self.say(said)
             self._saved()
 
-        self.calls.run(lambda s: categories.add_agency(s, case_id, agency), saved, receiver=self)
+        def store(s: Session) -> object:
+            if agency.id:
+                categories.update_agency(s, case_id, agency)
+                return None
+            return categories.add_agency(s, case_id, agency)
+
+        self.calls.run(store, saved, receiver=self)
+
+    def _adding_agency(self) -> None:
+        self._agency_editing = 0
+        self.agency_add_button.setText(translate("CasePage", "Add the a&gency"))
+
+    def edit_agency(self) -> None:
+        """Fill the agency fields with the chosen agency; saving them then corrects it."""
+        if self.view is None or not self.writable:
+            return
+        agency = self._chosen(self.agency_table, self.agency_model)
+        if agency is None:
+            return
+        self.agency_type_field.set_value(agency.agency_type)
+        self.agency_name_field.setText(agency.name)
+        self.agency_contact_field.setText(agency.contact)
+        self._agency_editing = agency.id
+        self.agency_add_button.setText(translate("CasePage", "Save the a&gency"))
+        self.agency_type_field.setFocus()
+        self.say(translate("CasePage", "Correct the agency, then save it."))
+
+    def remove_agency(self) -> None:
+        view = self.view
+        if view is None or not self.writable:
+            return
+        agency = self._chosen(self.agency_table, self.agency_model)
+        if agency is None:
+            return
+        case_id, agency_id = view.case.id, agency.id
+        self._ask(
+            translate("CasePage", "Remove the agency"),
+            translate(
+                "CasePage", "Remove {agency} from the agencies on this case? It cannot be undone."
+            ).format(agency=agency.name or cl.agency_type(agency.agency_type)),
+            translate("CasePage", "&Remove"),
+            lambda s: categories.remove_agency(s, case_id, agency_id),
+        )
 
     def save_child(self) -> None:
         view = self.view
