@@ -353,7 +353,10 @@ class PersonDialog(FormDialog):
             assert self.role_field is not None
             role: CaseRole | None = self.role_field.value()
             if role is None:
-                raise FieldInvalid(self.role_field, "Choose the person's role on this case.")
+                raise FieldInvalid(
+                    self.role_field,
+                    translate("PersonDialog", "Choose the person's role on this case."),
+                )
             return lambda s: cases.add_person(s, case_id, details, role)
         person_id = self.person.id
         return lambda s: cases.update_person(s, person_id, details)
@@ -448,7 +451,10 @@ class SafeContactDialog(FormDialog):
         if not rules.do_not_contact and not rules.safe_number and not rules.method:
             raise FieldInvalid(
                 self.number_field,
-                "Give a safe number or a safe way to make contact, or tick do not contact.",
+                translate(
+                    "SafeContactDialog",
+                    "Give a safe number or a safe way to make contact, or tick do not contact.",
+                ),
             )
         case_id = self.case_id
         return lambda s: cases.set_safe_contact(s, case_id, rules)

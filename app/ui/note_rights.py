@@ -55,7 +55,9 @@ class DisputeNoteDialog(FormDialog):
     def make_call(self) -> Call:
         reason = self.reason_field.toPlainText().strip()
         if not reason:
-            raise FieldInvalid(self.reason_field, "Say what the person disputes.")
+            raise FieldInvalid(
+                self.reason_field, translate("DisputeNoteDialog", "Say what the person disputes.")
+            )
         note_id = self.note_id
         return lambda s: notes.mark_disputed(s, note_id, reason)
 
@@ -99,7 +101,10 @@ class RefusedRequestDialog(FormDialog):
     def make_call(self) -> Call:
         body = self.body_field.toPlainText().strip()
         if not body:
-            raise FieldInvalid(self.body_field, "Say what was asked and why it was refused.")
+            raise FieldInvalid(
+                self.body_field,
+                translate("RefusedRequestDialog", "Say what was asked and why it was refused."),
+            )
         kind: NoteKind = self.kind_field.value()
         case_id, when = self.case_id, self.calls.moment()
         return lambda s: notes.record_refused_request(s, case_id, kind, body, when)

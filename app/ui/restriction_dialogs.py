@@ -56,7 +56,10 @@ class RestrictDialog(FormDialog):
     def make_call(self) -> Call:
         reason = self.reason_field.text().strip()
         if not reason:
-            raise FieldInvalid(self.reason_field, "Give the reason for the restriction.")
+            raise FieldInvalid(
+                self.reason_field,
+                translate("RestrictDialog", "Give the reason for the restriction."),
+            )
         person_id = self.person_id
         return lambda s: cases.restrict_person(s, person_id, reason)
 
@@ -100,7 +103,10 @@ class LiftRestrictionDialog(FormDialog):
         if told_by is None:
             raise FieldInvalid(
                 self.told_by_field,
-                "Tell the person before the restriction is lifted, then record it.",
+                translate(
+                    "LiftRestrictionDialog",
+                    "Tell the person before the restriction is lifted, then record it.",
+                ),
             )
         told_on, person_id = date_of(self.told_on_field), self.person_id
         return lambda s: cases.lift_restriction(s, person_id, told_on=told_on, told_by=told_by)
