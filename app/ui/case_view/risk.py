@@ -9,6 +9,7 @@ from app.models.records import (
     DashResult,
     MaracAction,
 )
+from app.models.users import Role
 from app.services import risk
 from app.services.drafts import NewDraft
 from app.services.session import Session
@@ -18,6 +19,7 @@ from app.ui.case_view.base import CasePageBase
 from app.ui.errors import error_sentence, show_error
 from app.ui.forms import FieldInvalid, date_of
 from app.ui.i18n import translate
+from app.ui.marac_dialog import MaracFormDialog
 from app.ui.record_table import Column, RecordTable
 from app.ui.risk_tab import DashForm
 from app.ui.widgets import table_view
@@ -88,6 +90,7 @@ class RiskTab(CasePageBase):
             self.dash_history_table,
             self.marac_action_table,
             buttons=(
+                (self.marac_form_action, self.marac_form_action.text()),
                 (self.marac_meeting_action, self.marac_meeting_action.text()),
                 (self.add_marac_action_action, self.add_marac_action_action.text()),
                 (self.marac_done_action, self.marac_done_action.text()),
@@ -117,6 +120,22 @@ class RiskTab(CasePageBase):
         self.marac_meeting_action.setEnabled(writable and referred)
         self.add_marac_action_action.setEnabled(writable and referred)
         self.marac_done_action.setEnabled(writable and bool(open_actions))
+
+    def open_marac_form(self) -> None:
+        """The MARAC referral form, pre-filled from the case, to edit and issue."""
+        if self.view is None or not self.writable:
+            return
+        self.tabs.setCurrentWidget(self.marac_tab)
+        managers = [u for u in self.team if Role.MANAGER in u.roles]
+        dialog = MaracFormDialog(
+            self.calls,
+            self.view.case.id,
+            managers,
+            is_manager=self.is_manager,
+            parent=self,
+            lock_action=self.lock_action,
+        )
+        self._open(dialog, lambda _issued: self._saved())
 
     def set_marac_meeting(self) -> None:
         if self.view is None or not self.writable:
