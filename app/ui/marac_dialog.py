@@ -18,11 +18,13 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QRadioButton,
+    QSizePolicy,
     QWidget,
 )
 
@@ -48,6 +50,8 @@ from app.ui.forms import (
 from app.ui.i18n import translate
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import set_message
+
+COMBO_CHARACTERS = 16
 
 
 def reason_label(reason: ReferralReason) -> str:
@@ -164,6 +168,15 @@ class MaracFormDialog(FormDialog):
 
         self.print_button = button(t("MaracDialog", "&Print…"))
         self.save_pdf_button = button(t("MaracDialog", "&Save as PDF…"))
+        # Drop-downs as wide as a short choice (a long one shows in full when opened), so the
+        # two columns fit a laptop's width.
+        for combo in (self.reason_field, self.basis_field, self.manager_field):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(COMBO_CHARACTERS)
+        for label in (self.summary_label, self.consent_label):
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         # Beside Close once the form is issued (before that, Issue and Cancel).
         row = self._buttons_row()
         for place, extra in enumerate((self.print_button, self.save_pdf_button), start=2):
