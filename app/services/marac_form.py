@@ -256,6 +256,10 @@ def _child_facts(info: categories_model.ChildDetails | None) -> list[str]:
     return facts
 
 
+def _agency_type(value: str) -> str:
+    return "GP" if value == "gp" else _label(value).capitalize()
+
+
 def previous_referral(conn: Connection, person_id: int, referred_on: dt.date) -> dt.date | None:
     """The last MARAC referral of this person before ``referred_on`` if it was within the 12
     months before it (so this one is a repeat); None otherwise."""
@@ -299,7 +303,7 @@ def gather(conn: Connection, case_id: int, today: dt.date, referrer: str) -> Mar
     children_info = {c.person_id: c for c in categories_model.children(conn, case_id)}
     language = cats.first_language or d.language
     agencies = [
-        " - ".join(p for p in (_label(a.agency_type.value).capitalize(), a.name, a.contact) if p)
+        " - ".join(p for p in (_agency_type(a.agency_type.value), a.name, a.contact) if p)
         for a in categories_model.agencies(conn, case_id)
     ]
     consent = consent_model.state_for(

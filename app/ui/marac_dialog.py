@@ -56,14 +56,10 @@ COMBO_CHARACTERS = 16
 
 def reason_label(reason: ReferralReason) -> str:
     return {
-        ReferralReason.VISIBLE_HIGH_RISK: translate(
-            "MaracDialog", "Visible high risk (DASH score of 14 or more)"
-        ),
+        ReferralReason.VISIBLE_HIGH_RISK: translate("MaracDialog", "Visible high risk (DASH 14+)"),
         ReferralReason.PROFESSIONAL_JUDGEMENT: translate("MaracDialog", "Professional judgement"),
-        ReferralReason.POTENTIAL_ESCALATION: translate(
-            "MaracDialog", "Potential escalation (police call-outs)"
-        ),
-        ReferralReason.REPEAT: translate("MaracDialog", "Repeat (referred in the last 12 months)"),
+        ReferralReason.POTENTIAL_ESCALATION: translate("MaracDialog", "Potential escalation"),
+        ReferralReason.REPEAT: translate("MaracDialog", "Repeat (within 12 months)"),
     }[reason]
 
 

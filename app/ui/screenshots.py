@@ -297,6 +297,9 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
         raise RuntimeError("the MARAC referral form did not open")
     wait_until(lambda: marac.prefilled is not None, "the MARAC form's pre-fill")
     marac.marac_field.setText("Northshire MARAC coordinator")
+    marac.summary_field.setPlainText(
+        "Threats to kill since she left; he has been seen near the children's school."
+    )
     if marac.without_consent:
         marac.without_field.setPlainText(
             "Risk to life: the MARAC must plan her safety and the children's together."
