@@ -93,9 +93,9 @@ class MaracFormDialog(FormDialog):
         self.is_manager = is_manager
         self.prefilled: Prefilled | None = None
         self.issued: Issued | None = None
-        self.ask_printer: printing.AskPrinter = printing.ask_with_dialog
-        self.choose_pdf_file: Callable[[str], str] = self._ask_pdf_file
-        self.warning_box: QMessageBox | None = None
+        self.output = FormOutput(
+            calls, self, lambda text: set_message(self.status_label, text), lock_action
+        )
 
         self.summary_label = QLabel(t("MaracDialog", "Reading the case…"))
         self.summary_label.setObjectName("maracSummary")
@@ -411,47 +411,63 @@ class MaracFormDialog(FormDialog):
 
     def print_form(self) -> None:
         """Print the issued form through the system print dialog; the print is audited."""
-        issued = self.issued
-        if issued is None:
-            return
-        form_id = issued.form_id
-
-        def printed(pages: int) -> None:
-            set_message(
-                self.status_label,
-                translate("MaracDialog", "Sent to the printer. Pages: {n}.").format(n=pages),
-            )
-
-        printing.print_from_store(
-            self.calls,
-            self,
-            self.ask_printer,
-            f"MARAC-{issued.form.reference}",
-            lambda s: marac_form.form_pdf(s, form_id),
-            printed,
-            self._show_error,
-            label=translate("MaracDialog", "Laying out the form…"),
-        )
+        if self.issued is not None:
+            self.output.print_form(self.issued.form_id, self.issued.form.reference)
 
     def save_pdf(self) -> None:
         """Save the issued form as a PDF where the user chooses, after the warning that the
         file is not encrypted."""
-        if self.issued is None:
-            return
+        if self.issued is not None:
+            self.output.save_pdf(self.issued.form_id, self.issued.form.reference)
+
+
+class FormOutput:
+    """An issued form on paper, or saved as a PDF after the not-encrypted warning: from the
+    referral form once issued, and from the case's list of the forms it sent. Each is built
+    again from what was kept, by the service, which audits it."""
+
+    def __init__(
+        self,
+        calls: StoreCalls,
+        parent: QWidget,
+        say: Callable[[str], None],
+        lock_action: QAction | None,
+    ) -> None:
+        self.calls = calls
+        self.parent = parent
+        self.say = say
+        self.lock_action = lock_action
+        self.ask_printer: printing.AskPrinter = printing.ask_with_dialog
+        self.choose_pdf_file: Callable[[str], str] = self._ask_pdf_file
+        self.warning_box: QMessageBox | None = None
+
+    def print_form(self, form_id: int, reference: str) -> None:
+        printing.print_from_store(
+            self.calls,
+            self.parent,
+            self.ask_printer,
+            f"MARAC-referral-{reference}",
+            lambda s: marac_form.form_pdf(s, form_id),
+            lambda pages: self.say(
+                translate("MaracDialog", "Sent to the printer. Pages: {n}.").format(n=pages)
+            ),
+            self._show_error,
+            label=translate("MaracDialog", "Laying out the form…"),
+        )
+
+    def save_pdf(self, form_id: int, reference: str) -> None:
         self.warning_box = printing.warn_not_encrypted(
-            self,
+            self.parent,
             translate("MaracDialog", "Save the form as a PDF"),
-            self._save_to_chosen_file,
+            lambda: self._save_to_chosen_file(form_id, reference),
             lock_action=self.lock_action,
         )
 
-    def _save_to_chosen_file(self) -> None:
-        issued = self.issued
-        assert issued is not None
-        chosen = self.choose_pdf_file(f"MARAC-referral-{issued.form.reference}.pdf")
+    def _save_to_chosen_file(self, form_id: int, reference: str) -> None:
+        chosen = self.choose_pdf_file(f"MARAC-referral-{reference}.pdf")
         if not chosen:
             return
-        out, form_id = Path(chosen), issued.form_id
+        out = Path(chosen)
         if out.suffix.lower() != ".pdf":
             out = out.with_name(out.name + ".pdf")
 
@@ -463,23 +479,20 @@ class MaracFormDialog(FormDialog):
 
         self.calls.run(
             call,
-            lambda path: set_message(
-                self.status_label,
-                translate("MaracDialog", "PDF saved, not encrypted: {name}.").format(
-                    name=path.name
-                ),
+            lambda path: self.say(
+                translate("MaracDialog", "PDF saved, not encrypted: {name}.").format(name=path.name)
             ),
             self._show_error,
-            receiver=self,
+            receiver=self.parent,
             label=translate("MaracDialog", "Laying out the form…"),
         )
 
     def _show_error(self, error: BaseException) -> None:
-        show_error(self, error)
+        show_error(self.parent, error)
 
     def _ask_pdf_file(self, suggested: str) -> str:
         path, _filter = QFileDialog.getSaveFileName(
-            self,
+            self.parent,
             translate("MaracDialog", "Save the MARAC referral form (not encrypted)"),
             suggested,
             translate("MaracDialog", "PDF files (*.pdf)"),

@@ -120,7 +120,7 @@ def test_a_caseworker_issues_the_form_from_the_case_then_prints_and_saves_it(
 
     # Print: the pages go to the printer.
     printed = FilePrinter(tmp_path / "paper.pdf")
-    dialog.ask_printer = printed
+    dialog.output.ask_printer = printed
     qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
     wait_calls(qtbot, main)
     assert printed.out.exists()
@@ -130,7 +130,7 @@ def test_a_caseworker_issues_the_form_from_the_case_then_prints_and_saves_it(
     out = tmp_path / "chosen" / "referral.pdf"
     out.parent.mkdir()
     asked: list[str] = []
-    dialog.choose_pdf_file = lambda suggested: asked.append(suggested) or str(out)
+    dialog.output.choose_pdf_file = lambda suggested: asked.append(suggested) or str(out)
     qtbot.mouseClick(dialog.save_pdf_button, Qt.MouseButton.LeftButton)
     assert "not encrypted" in answer(qtbot, yes=True)
     wait_calls(qtbot, main)
@@ -145,4 +145,16 @@ def test_a_caseworker_issues_the_form_from_the_case_then_prints_and_saves_it(
     main.calls.run(lambda s: marac_form.issued_forms(s, referral.case_id), found.append)
     wait_calls(qtbot, main)
     assert len(found[0]) == 1
-    dialog.reject()
+    dialog.reject()  # Close: nothing unsaved is left to ask about
+    wait_calls(qtbot, main)
+    assert not dialog.isVisible()
+
+    # The case lists the form it sent; it prints again exactly as issued.
+    assert page.marac_forms_model.rowCount() == 1
+    assert page.print_form_button.isEnabled()
+    again = FilePrinter(tmp_path / "again.pdf")
+    page.form_output.ask_printer = again
+    qtbot.mouseClick(page.print_form_button, Qt.MouseButton.LeftButton)
+    wait_calls(qtbot, main)
+    assert again.out.exists()
+    assert page.status_message.text().startswith("Sent to the printer. Pages: ")
