@@ -221,7 +221,9 @@ class Issued:
 
 
 def _label(value: str) -> str:
-    return "" if value in ("", NOT_ASKED) else value.replace("_", " ")
+    """A category's stored value in words, starting with a capital ("" when not asked)."""
+    words = "" if value in ("", NOT_ASKED) else value.replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 def _date(day: dt.date | None) -> str:
@@ -252,7 +254,7 @@ def _child_facts(info: categories_model.ChildDetails | None) -> list[str]:
     facts = [f"school: {info.school}" if info.school else ""]
     for name, value in (("child protection", info.protection), ("lives with", info.lives_with)):
         if _label(value.value) and value.value != categories_model.DECLINED:
-            facts.append(f"{name}: {_label(value.value)}")
+            facts.append(f"{name}: {_label(value.value).lower()}")
     return facts
 
 
@@ -328,9 +330,11 @@ def gather(conn: Connection, case_id: int, today: dt.date, referrer: str) -> Mar
         ethnicity=_label(cats.ethnicity.value) or d.ethnicity,
         religion=_label(cats.religion.value),
         disability=_label(cats.disability.value)
-        + (f" ({_label(cats.disability_type.value)})" if cats.disability_type.value else ""),
+        + (
+            f" ({_label(cats.disability_type.value).lower()})" if cats.disability_type.value else ""
+        ),
         language=language,
-        interpreter="yes"
+        interpreter="Yes"
         if cats.interpreter_needed.value == "yes" or d.interpreter_needed
         else _label(cats.interpreter_needed.value),
         immigration_status=_label(cats.immigration_status.value),

@@ -26,7 +26,14 @@ def render(form: MaracForm, *, compress: bool = True) -> bytes:
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        KeepTogether,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     width, _height = A4
     margin = 18 * mm
@@ -62,14 +69,14 @@ def render(form: MaracForm, *, compress: bool = True) -> bytes:
         ]
     )
     for name, rows in sections(form):
-        story.append(Paragraph(markup(name, bold=True), heading))
         cells = [
             [Paragraph(markup(field, bold=True), label), Paragraph(markup(value), body)]
             for field, value in rows
         ]
         table = Table(cells, colWidths=[column, width - 2 * margin - column])
         table.setStyle(grid)
-        story.append(table)
+        # A section's heading never ends a page alone.
+        story.append(KeepTogether([Paragraph(markup(name, bold=True), heading), table]))
 
     footer = f"CONFIDENTIAL · MARAC referral · {form.reference} · {form.referred_on}"
 

@@ -194,7 +194,7 @@ def test_the_form_is_pre_filled_from_the_case(store: StoreCopy) -> None:
         prefilled = marac_form.prefill(s, r.case_id)
     form = prefilled.form
     assert form.victim_name == "Imogen Farrowdale" and form.date_of_birth == "1991-04-02"
-    assert form.ethnicity == "white irish" and form.gender == "woman"
+    assert form.ethnicity == "White irish" and form.gender == "Woman"
     assert form.address == "" and form.address_confidential
     assert (form.safe_number, form.safe_times, form.voicemail_ok, form.text_ok) == (
         SAFE_NUMBER,
