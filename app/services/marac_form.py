@@ -262,14 +262,18 @@ def _agency_type(value: str) -> str:
     return "GP" if value == "gp" else _label(value).capitalize()
 
 
-def previous_referral(conn: Connection, person_id: int, referred_on: dt.date) -> dt.date | None:
-    """The last MARAC referral of this person before ``referred_on`` if it was within the 12
-    months before it (so this one is a repeat); None otherwise."""
+def previous_referral(
+    conn: Connection, person_id: int, referred_on: dt.date, incident_on: dt.date
+) -> dt.date | None:
+    """The person's last MARAC referral before ``referred_on``, when the incident behind this
+    referral (``incident_on``: the latest DASH) came within 12 months after it, which makes
+    this a repeat referral; None otherwise (a checklist from before that referral is the one
+    it was made on)."""
     earlier = [d for d in model.referral_dates(conn, person_id) if d < referred_on]
     if not earlier:
         return None
     last = earlier[-1]
-    return last if referred_on < risk_model.one_year_after(last) else None
+    return last if last <= incident_on < risk_model.one_year_after(last) else None
 
 
 def _first_reason(score: int | None, repeat: bool, callouts: int) -> ReferralReason:
@@ -299,7 +303,7 @@ def gather(conn: Connection, case_id: int, today: dt.date, referrer: str) -> Mar
     cats = categories_model.get(conn, victim.id)
     rules = case_model.safe_contact(conn, case_id, victim.id)
     dash = risk_model.latest(conn, case_id)
-    previous = previous_referral(conn, victim.id, today)
+    previous = previous_referral(conn, victim.id, today, dash.completed_on if dash else today)
     callouts = dash.police_callouts_12m if dash else 0
     score = dash.yes_count if dash else None
     children_info = {c.person_id: c for c in categories_model.children(conn, case_id)}

@@ -52,6 +52,7 @@ from app.ui.store_calls import StoreCalls
 from app.ui.widgets import set_message
 
 COMBO_CHARACTERS = 16
+REASON_CHARACTERS = 26  # "Visible high risk (DASH 14+)" in full
 
 
 def reason_label(reason: ReferralReason) -> str:
@@ -171,6 +172,7 @@ class MaracFormDialog(FormDialog):
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
             combo.setMinimumContentsLength(COMBO_CHARACTERS)
+        self.reason_field.setMinimumContentsLength(REASON_CHARACTERS)
         for label in (self.summary_label, self.consent_label):
             label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         # Beside Close once the form is issued (before that, Issue and Cancel).

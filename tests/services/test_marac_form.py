@@ -317,6 +317,10 @@ def test_a_referral_within_12_months_of_the_last_is_a_repeat(store: StoreCopy) -
         old = make_case(s, score=16)
         risk.record_marac_referral(s, old.case_id, TODAY - 400 * DAY)
         assert not marac_form.prefill(s, old.case_id).form.repeat
+        # Nor is the referral a case recorded after its checklist: that is this referral.
+        same = make_case(s, dash_on=TODAY - 11 * DAY)
+        risk.record_marac_referral(s, same.case_id, TODAY - 10 * DAY)
+        assert not marac_form.prefill(s, same.case_id).form.repeat
     text = " ".join(pdf_text(issued.pdf).split())
     assert f"previous MARAC referral on {(TODAY - 100 * DAY).isoformat()}" in text
 
