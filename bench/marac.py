@@ -117,7 +117,7 @@ def _referred_case(session: Session) -> tuple[int, int]:
         _person(
             "Morwenna",
             "Trellick",
-            aliases=("Wenna Pryce",),
+            aliases=("Wenna Pryce", "Morwenna Łukasiewicz"),  # set in the Unicode font
             date_of_birth=dt.date(1988, 6, 14),
             address="Flat 9, Larkspur Court, 5 Heron Row, Eastmere",
             postcode="EM3 8QT",
