@@ -257,9 +257,7 @@ def next_reference(conn: Connection, year: int) -> str:
     return f"{prefix}{number:04d}"
 
 
-def insert(
-    conn: Connection, reference: str, source: Source, user_id: int, now: str
-) -> int:
+def insert(conn: Connection, reference: str, source: Source, user_id: int, now: str) -> int:
     cur = conn.execute(
         "INSERT INTO breaches (reference, source, recorded_by, recorded_at) VALUES (?, ?, ?, ?)",
         (reference, source.value, user_id, now),

@@ -42,17 +42,26 @@ DPO_DECIDES = (
 )
 
 
+def _readings(day: dt.date, hour: int, minute: int) -> tuple[dt.datetime, dt.datetime, bool]:
+    """The first and second moment a UK clock showed that time, and whether it showed it at
+    all (False in the hour skipped when the clocks go forward)."""
+    first = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=UK, fold=0)
+    second = first.replace(fold=1)
+    shown = first.astimezone(dt.UTC).astimezone(UK)
+    return first, second, (shown.date(), shown.hour, shown.minute) == (day, hour, minute)
+
+
 def uk_moment(day: dt.date, hour: int, minute: int, later: bool | None = None) -> dt.datetime:
     """A time read off a UK clock, as an aware datetime. On the night the clocks go back, the
     hour from 1 am happens twice: ``later`` False is the first (summer time, BST), True the
     second (GMT), and None there is refused with the question. On the night they go forward
-    the hour from 1 am never happens. The result is in UTC."""
-    naive = dt.datetime(day.year, day.month, day.day, hour, minute)
-    first, second = naive.replace(tzinfo=UK, fold=0), naive.replace(tzinfo=UK, fold=1)
+    the hour from 1 am never happens. The result is in UTC: Python compares and subtracts two
+    times in one zone by the wall clock alone."""
+    first, second, shown = _readings(day, hour, minute)
     if first.utcoffset() == second.utcoffset():
         return first.astimezone(dt.UTC)
     when = f"{hour:02d}:{minute:02d} on {day.day} {day:%B %Y}"
-    if first.astimezone(dt.UTC).astimezone(UK).replace(tzinfo=None) != naive:
+    if not shown:
         raise InvalidInput(
             f"There was no {when} in the UK: the clocks went forward an hour at 1 am. "
             "Check the time."
@@ -62,16 +71,13 @@ def uk_moment(day: dt.date, hour: int, minute: int, later: bool | None = None) -
             f"{when} happened twice in the UK (the clocks went back at 2 am): say whether it "
             "was the first, in summer time (BST), or the second (GMT)."
         )
-    # In UTC: Python compares and subtracts two times in one zone by the wall clock alone.
     return (second if later else first).astimezone(dt.UTC)
 
 
 def is_ambiguous(day: dt.date, hour: int, minute: int) -> bool:
     """Whether that time happened twice on a UK clock (the night the clocks go back)."""
-    naive = dt.datetime(day.year, day.month, day.day, hour, minute)
-    first, second = naive.replace(tzinfo=UK, fold=0), naive.replace(tzinfo=UK, fold=1)
-    round_trip = first.astimezone(dt.UTC).astimezone(UK).replace(tzinfo=None)
-    return first.utcoffset() != second.utcoffset() and round_trip == naive
+    first, second, shown = _readings(day, hour, minute)
+    return shown and first.utcoffset() != second.utcoffset()
 
 
 def _line(breach_id: int) -> str:
@@ -99,7 +105,9 @@ def _clean(facts: Facts) -> Facts:
             if reported is None and facts.risk is Risk.NO_RISK
             else ""
         ),
-        reported_at=None if reported is None else reported.astimezone(dt.UTC).replace(microsecond=0),
+        reported_at=(
+            None if reported is None else reported.astimezone(dt.UTC).replace(microsecond=0)
+        ),
         ico_reference=_text(facts.ico_reference) if reported is not None else "",
         delay_reason=_text(facts.delay_reason) if reported is not None else "",
         people_told_on=facts.people_told_on if told is PeopleTold.TOLD else None,
@@ -168,9 +176,7 @@ def _reload(session: Session, breach_id: int) -> Breach:
 # -- recording and changing -----------------------------------------------------------------------
 
 
-def record_breach(
-    session: Session, facts: Facts, *, source: Source = Source.RECORDED
-) -> Breach:
+def record_breach(session: Session, facts: Facts, *, source: Source = Source.RECORDED) -> Breach:
     """Enter a breach in the log; its clock runs from ``facts.aware_at``."""
     session.require(*RECORDERS)
     facts = _check(session, facts)
@@ -288,7 +294,7 @@ def _open_breach(session: Session, breach_id: int) -> Breach:
     return breach
 
 
-# -- reading ----------------------------------------------------------------------------------------
+# -- reading --------------------------------------------------------------------------------------
 
 
 def get_breach(session: Session, breach_id: int) -> Breach:
@@ -332,7 +338,7 @@ def overdue(session: Session) -> list[Breach]:
     ]
 
 
-# -- a lost or stolen device ------------------------------------------------------------------------
+# -- a lost or stolen device ----------------------------------------------------------------------
 
 
 def lost_device_facts(session: Session, aware_at: dt.datetime) -> Facts:
