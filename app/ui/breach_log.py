@@ -208,7 +208,7 @@ class BreachDialog(FormDialog):
             ),
             save_text=t("BreachDialog", "&Save the changes")
             if editing
-            else t("BreachDialog", "&Record the breach"),
+            else t("BreachDialog", "&Save the breach"),
             lock_action=lock_action,
         )
         self.breach = breach
@@ -235,11 +235,11 @@ class BreachDialog(FormDialog):
             self.start_column()
             self.risk_field = enum_combo(t("BreachDialog", "Risk to people"), Risk, risk_label)
             self.add_field(t("BreachDialog", "R&isk to people"), self.risk_field)
-            self.not_reported_field = self.line(t("BreachDialog", "Why &not reported"))
-            self.reported_field = check_box(t("BreachDialog", "Re&ported to the ICO"))
+            self.not_reported_field = self.line(t("BreachDialog", "W&hy not reported"))
+            self.reported_field = check_box(t("BreachDialog", "Repo&rted to the ICO"))
             self.add_field("", self.reported_field)
             self.reported_at = UkTime(self, t("BreachDialog", "Reported &at"), now)
-            self.ico_field = self.line(t("BreachDialog", "ICO &reference"))
+            self.ico_field = self.line(t("BreachDialog", "ICO r&eference"))
             self.delay_field = self.line(t("BreachDialog", "Reasons for &delay"))
             self.told_field = enum_combo(
                 t("BreachDialog", "People affected told"), PeopleTold, told_label
@@ -247,11 +247,11 @@ class BreachDialog(FormDialog):
             self.add_field(t("BreachDialog", "People &told"), self.told_field)
             self.told_on_field = date_edit(t("BreachDialog", "Told on"), calls.today())
             self.add_field(t("BreachDialog", "Told o&n"), self.told_on_field)
-            self.not_told_field = self.line(t("BreachDialog", "Why not t&old"))
+            self.not_told_field = self.line(t("BreachDialog", "&Grounds for not telling"))
             self.reported_field.toggled.connect(self._enable)
             self.told_field.currentIndexChanged.connect(self._enable)
             self.risk_field.currentIndexChanged.connect(self._enable)
-        self.reason_field = self.line(t("BreachDialog", "Why corrected (a changed t&ime)"))
+        self.reason_field = self.line(t("BreachDialog", "Wh&y the time was corrected"))
         self.form.setRowVisible(self.reason_field, editing)
         if known is not None:
             self._fill(known)
@@ -457,7 +457,7 @@ class BreachLogPage(QWidget):
         self.table = table_view(t("BreachLog", "Breaches"), self.model)
         self.new_button = button(t("BreachLog", "&New breach…"))
         self.update_button = button(t("BreachLog", "&Update…"))
-        self.close_button = button(t("BreachLog", "C&lose the breach…"))
+        self.close_button = button(t("BreachLog", "Close the &breach…"))
         self.history_button = button(t("BreachLog", "Histor&y…"))
         self.refresh_button = button(t("BreachLog", "Refres&h"))
         self.status_label = message_label(t("BreachLog", "Status"), "status")
