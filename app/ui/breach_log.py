@@ -69,6 +69,16 @@ def risk_label(value: Risk) -> str:
     }[value]
 
 
+def risk_short(value: Risk) -> str:
+    """The risk as the log's column shows it."""
+    return {
+        Risk.NOT_ASSESSED: translate("BreachLog", "Not assessed"),
+        Risk.NO_RISK: translate("BreachLog", "No risk"),
+        Risk.RISK: translate("BreachLog", "Risk"),
+        Risk.HIGH_RISK: translate("BreachLog", "High risk"),
+    }[value]
+
+
 def told_label(value: PeopleTold) -> str:
     return {
         PeopleTold.NOT_DECIDED: translate("BreachLog", "Not decided yet"),
@@ -221,6 +231,8 @@ class BreachDialog(FormDialog):
         self.add_field(t("BreachDialog", "&What happened"), self.what_field)
         self.categories_field = text_box(t("BreachDialog", "Kinds of data"), lines=2)
         self.add_field(t("BreachDialog", "&Kinds of data"), self.categories_field)
+        if not can_decide:
+            self.start_column()  # two columns of facts, as wide as the DPO's form
         self.people_field = self._count_box(t("BreachDialog", "People affected, roughly"))
         self.add_field(t("BreachDialog", "&People affected (about)"), self.people_field)
         self.records_field = self._count_box(t("BreachDialog", "Records affected, roughly"))
@@ -230,7 +242,13 @@ class BreachDialog(FormDialog):
         self.measures_field = text_box(t("BreachDialog", "Measures taken"), lines=2)
         self.add_field(t("BreachDialog", "&Measures taken"), self.measures_field)
 
-        self.decisions: list[QWidget] = []
+        for box in (
+            self.what_field,
+            self.categories_field,
+            self.consequences_field,
+            self.measures_field,
+        ):
+            box.setMinimumWidth(box.fontMetrics().horizontalAdvance("M") * 18)
         if can_decide:
             self.start_column()
             self.risk_field = enum_combo(t("BreachDialog", "Risk to people"), Risk, risk_label)
@@ -438,8 +456,12 @@ class BreachLogPage(QWidget):
             [
                 Column(t("BreachLog", "Reference"), lambda b: b.reference),
                 Column(t("BreachLog", "Became aware"), lambda b: uk_time(b.facts.aware_at)),
-                Column(t("BreachLog", "72-hour clock"), self.clock_of),
-                Column(t("BreachLog", "Risk"), lambda b: risk_label(b.facts.risk)),
+                Column(t("BreachLog", "72-hour clock"), self.clock_of, self.clock_of),
+                Column(
+                    t("BreachLog", "Risk"),
+                    lambda b: risk_short(b.facts.risk),
+                    lambda b: risk_label(b.facts.risk),
+                ),
                 Column(t("BreachLog", "People told"), self._told),
                 Column(
                     t("BreachLog", "Status"),

@@ -136,11 +136,12 @@ class DevicesPage(QWidget):
                 "Revoking the laptop is not available until team sync.",
             ),
             t("DevicesPage", "&Report it"),
-            self._prefill,
+            self.open_lost_report,
             lock_action=self.lock_action,
         )
 
-    def _prefill(self) -> None:
+    def open_lost_report(self) -> None:
+        """The breach record, filled in with what the store holds, its clock starting now."""
         aware = self.calls.moment().astimezone(dt.UTC)
         self.calls.run(
             lambda s: breaches.lost_device_facts(s, aware),

@@ -265,3 +265,23 @@ def test_a_lost_laptop_record_says_what_the_store_holds_in_counts(store: StoreCo
     assert "Holloway" not in prefilled.what_happened + prefilled.data_categories
     assert "team sync" in prefilled.measures
     assert prefilled.risk is Risk.NOT_ASSESSED
+
+
+def test_the_demo_adds_synthetic_breaches_once_with_clocks_to_show(
+    training_store: StoreCopy,
+) -> None:
+    from app.services import demo
+
+    with signed_in(training_store, ADMIN) as s:
+        demo.generate_cases(s, 3, 1)
+        demo.generate_cases(s, 3, 2)
+    with signed_in(training_store, DPO) as s:
+        log = breaches.breach_log(s)
+        states = {b.clock(s.moment()).state for b in log}
+    assert len(log) == 4
+    assert states == {
+        ClockState.RUNNING,
+        ClockState.OVERDUE,
+        ClockState.REPORTED,
+        ClockState.NOT_REPORTABLE,
+    }
