@@ -152,7 +152,7 @@ def _check(session: Session, facts: Facts) -> Facts:
             raise InvalidInput("Give the date the people affected were told.")
         if told > session.today():
             raise InvalidInput("The date the people affected were told is in the future.")
-        if told < facts.aware_at.date() - dt.timedelta(days=1):
+        if told < facts.aware_at.astimezone(UK).date():
             raise InvalidInput("The people affected cannot have been told before the breach.")
     if facts.people_told is PeopleTold.NOT_TOLD and not facts.not_told_reason:
         raise InvalidInput("Give the reason the people affected were not told.")
