@@ -376,6 +376,42 @@ class BreachDialog(FormDialog):
         return lambda s: breaches.record_breach(s, facts, source=source)
 
 
+def _fact_lines(facts: Facts) -> list[tuple[str, str]]:
+    """Each fact with its name, as the history lists it (empty ones left out)."""
+    t = translate
+    count = t("BreachLog", "not known")
+    lines = [
+        (t("BreachLog", "Became aware"), uk_time(facts.aware_at)),
+        (t("BreachLog", "What happened"), facts.what_happened),
+        (t("BreachLog", "Kinds of data"), facts.data_categories),
+        (
+            t("BreachLog", "People affected"),
+            count if facts.people_affected is None else str(facts.people_affected),
+        ),
+        (
+            t("BreachLog", "Records affected"),
+            count if facts.records_affected is None else str(facts.records_affected),
+        ),
+        (t("BreachLog", "Likely consequences"), facts.consequences),
+        (t("BreachLog", "Measures taken"), facts.measures),
+        (t("BreachLog", "Risk"), risk_label(facts.risk)),
+        (t("BreachLog", "Why not reported"), facts.not_reported_reason),
+        (
+            t("BreachLog", "Reported"),
+            uk_time(facts.reported_at) if facts.reported_at is not None else "",
+        ),
+        (t("BreachLog", "ICO reference"), facts.ico_reference),
+        (t("BreachLog", "Reasons for delay"), facts.delay_reason),
+        (t("BreachLog", "People told"), told_label(facts.people_told)),
+        (
+            t("BreachLog", "Told on"),
+            labels.date(facts.people_told_on) if facts.people_told_on else "",
+        ),
+        (t("BreachLog", "Grounds for not telling"), facts.not_told_reason),
+    ]
+    return [(name, value) for name, value in lines if value]
+
+
 class HistoryDialog(QDialog):
     """Every version of one breach, the first first: what changed, who saved it and why."""
 
@@ -390,27 +426,24 @@ class HistoryDialog(QDialog):
         lines: list[str] = []
         previous: Facts | None = None
         for n, version in enumerate(versions, start=1):
-            who = labels.user(names, version.changed_by)
-            head = t("BreachLog", "Version {n}, {when}, by {who}").format(
-                n=n, when=labels.moment(version.changed_at), who=who
+            lines.append(
+                t("BreachLog", "Version {n}, saved {when} by {who}").format(
+                    n=n,
+                    when=labels.moment(version.changed_at),
+                    who=labels.user(names, version.changed_by),
+                )
             )
-            lines.append(head)
-            facts = version.facts
-            if previous is None or facts.aware_at != previous.aware_at:
-                lines.append(
-                    t("BreachLog", "  Became aware: {when}").format(when=uk_time(facts.aware_at))
-                )
-            if previous is None or facts.what_happened != previous.what_happened:
-                lines.append(
-                    t("BreachLog", "  What happened: {text}").format(text=facts.what_happened)
-                )
-            if previous is None or facts.risk != previous.risk:
-                lines.append(t("BreachLog", "  Risk: {risk}").format(risk=risk_label(facts.risk)))
+            for name, value in _fact_lines(version.facts):
+                if previous is None or dict(_fact_lines(previous)).get(name) != value:
+                    lines.append(f"  {name}: {value}")
             if version.change_reason:
-                lines.append(t("BreachLog", "  Why: {reason}").format(reason=version.change_reason))
+                lines.append(
+                    "  " + t("BreachLog", "Why: {reason}").format(reason=version.change_reason)
+                )
             if version.closed_at:
-                lines.append(t("BreachLog", "  Closed."))
-            previous = facts
+                lines.append("  " + t("BreachLog", "Closed."))
+            previous = version.facts
+            lines.append("")
         self.text = QPlainTextEdit("\n".join(lines))
         self.text.setReadOnly(True)
         self.text.setAccessibleName(title)

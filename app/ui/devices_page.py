@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.models.breaches import Breach, Facts, Source
+from app.models.drafts import Draft
 from app.services import breaches, devices
 from app.services.devices import Device
 from app.ui.breach_log import BreachDialog, uk_time
@@ -23,6 +24,8 @@ from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message, table_view
+
+DRAFT_LOST = "breach_lost_device"
 
 
 def device_name(device: Device) -> str:
@@ -55,6 +58,7 @@ class DevicesPage(QWidget):
         self.can_keep_log = can_keep_log
         self.lock_action = lock_action
         self.dialog: QDialog | None = None
+        self._kept: Draft | None = None  # a lost-laptop report kept at a lock, to put back
         t = translate
         self.setAccessibleName(t("DevicesPage", "Devices"))
         self.model: RecordTable[Device] = RecordTable(
@@ -159,9 +163,13 @@ class DevicesPage(QWidget):
             can_decide=self.can_keep_log,
             lock_action=self.lock_action,
         )
+        dialog.draft_kind = DRAFT_LOST
         self.dialog = dialog
         dialog.saved.connect(self._recorded)
         dialog.open()
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            dialog.restore_draft(kept.id, kept.fields)
 
     def _recorded(self, breach: object) -> None:
         if not isinstance(breach, Breach):
@@ -174,6 +182,15 @@ class DevicesPage(QWidget):
             ).format(reference=breach.reference, when=uk_time(breach.facts.deadline)),
         )
         self.breach_recorded.emit(breach)
+
+    def reopen_draft(self, draft: Draft) -> bool:
+        """Open again a lost-laptop report kept at a lock, with what was typed in it (the
+        counts are read again first, as when it was opened)."""
+        if draft.kind != DRAFT_LOST:
+            return False
+        self._kept = draft
+        self.open_lost_report()
+        return True
 
     def clear(self) -> None:
         self.model.clear()

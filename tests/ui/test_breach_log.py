@@ -10,16 +10,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel
 from pytestqt.qtbot import QtBot
 
-from app.models.breaches import ClockState, Risk, Source
+from app.models.breaches import ClockState, Facts, Risk, Source
 from app.services import breaches
 from app.services.session import UK
-from app.ui.breach_log import BreachDialog
+from app.ui.breach_log import BreachDialog, HistoryDialog
 from app.ui.forms import show_date
 from app.ui.main_window import MainWindow
 from tests.helpers import ADMIN, ADMIN_PW, DPO, DPO_PW, MANAGER, StoreCopy
 from tests.services.casework import new_referral, person, signed_in
 from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
 from tests.ui.test_case_view import mnemonic_keys
+from tests.ui.test_drafts import lock_with_ctrl_l, sign_in_again
 
 # Friday 27 November 2026, 4 pm in the UK (GMT).
 FRIDAY_4PM = dt.datetime(2026, 11, 27, 16, 0, tzinfo=UK)
@@ -159,6 +160,14 @@ def test_an_admin_reports_this_laptop_lost_and_the_dpo_finds_the_clock_running(
     assert "Holloway" not in form.what_field.toPlainText()
     assert form.people_field.value() == 1
     assert form.aware.field.date_field.line.text() == show_date(dt.date(2026, 11, 27))
+    # Locked half-way: the report comes back as it was left.
+    qtbot.keyClicks(form.measures_field, " Police told, crime number to follow.")
+    lock_with_ctrl_l(qtbot, app)
+    main = sign_in_again(qtbot, app, ADMIN, ADMIN_PW)
+    _set_clock(main, FRIDAY_4PM + dt.timedelta(minutes=5))
+    page = main.devices_page
+    form = _form(qtbot, page)
+    assert "Police told, crime number to follow." in form.measures_field.toPlainText()
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     wait_calls(qtbot, main)
     assert not form.isVisible()
@@ -170,3 +179,44 @@ def test_an_admin_reports_this_laptop_lost_and_the_dpo_finds_the_clock_running(
         [breach] = breaches.breach_log(s)
         assert breach.source is Source.DEVICE_LOST
         assert breach.clock(s.moment()).state is ClockState.RUNNING
+
+
+def test_a_breach_form_kept_at_a_lock_comes_back_and_history_shows_each_version(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    with signed_in(store, DPO) as s:
+        s.now = lambda: "2026-11-28T12:00:00.000000Z"
+        breach = breaches.record_breach(
+            s,
+            Facts(aware_at=FRIDAY_4PM, what_happened="A fax went to the wrong number"),
+        )
+    app, main = open_main(qtbot, make_app, store, DPO, DPO_PW)
+    _set_clock(main, dt.datetime(2026, 11, 28, 12, 0, tzinfo=UK))
+    _show(qtbot, main, "Breach log")
+    page = main.breach_page
+    page.table.setCurrentIndex(page.model.index(0, 0))
+    qtbot.mouseClick(page.update_button, Qt.MouseButton.LeftButton)
+    form = _form(qtbot, page)
+    qtbot.keyClicks(form.measures_field, "Asked the recipient to shred it")
+    lock_with_ctrl_l(qtbot, app)
+
+    main = sign_in_again(qtbot, app, DPO, DPO_PW)
+    _set_clock(main, dt.datetime(2026, 11, 28, 12, 5, tzinfo=UK))
+    page = main.breach_page
+    form = _form(qtbot, page)
+    assert form.breach is not None and form.breach.id == breach.id
+    assert form.measures_field.toPlainText() == "Asked the recipient to shred it"
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    wait_calls(qtbot, main)
+    assert not form.isVisible()
+
+    page.table.setCurrentIndex(page.model.index(0, 0))
+    qtbot.mouseClick(page.history_button, Qt.MouseButton.LeftButton)
+    wait_calls(qtbot, main)
+    history = page.dialog
+    assert isinstance(history, HistoryDialog) and history.isVisible()
+    text = history.text.toPlainText()
+    assert "Version 1" in text and "Version 2" in text
+    assert "A fax went to the wrong number" in text
+    assert "Measures taken: Asked the recipient to shred it" in text
+    history.accept()
