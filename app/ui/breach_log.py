@@ -551,7 +551,7 @@ class BreachLogPage(QWidget):
         self.history_button.clicked.connect(self.show_history)
         self.refresh_button.clicked.connect(self.refresh)
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
-        self.table.doubleClicked.connect(lambda _i: self.update_breach())
+        self.table.activated.connect(lambda _i: self.update_breach())  # Enter or double-click
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)

@@ -195,7 +195,8 @@ def test_a_breach_form_kept_at_a_lock_comes_back_and_history_shows_each_version(
     _show(qtbot, main, "Breach log")
     page = main.breach_page
     page.table.setCurrentIndex(page.model.index(0, 0))
-    qtbot.mouseClick(page.update_button, Qt.MouseButton.LeftButton)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)  # Enter on a breach opens it
     form = _form(qtbot, page)
     qtbot.keyClicks(form.measures_field, "Asked the recipient to shred it")
     lock_with_ctrl_l(qtbot, app)
