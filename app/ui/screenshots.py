@@ -284,7 +284,9 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
     candidates = [page.model.summary(r) for r in range(page.model.rowCount())]
     chosen = _pick_case(page)
     ordered = [chosen] + [c.id for c in candidates if c is not None and c.id != chosen]
+    # A case with a code word in its banner, and MARAC referral forms sent if one has both.
     case_page: CasePage | None = None
+    banner: int | None = None
     for case_id in ordered:
         window.open_case(case_id)
         _wait_idle(window, "the case")
@@ -292,7 +294,14 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
         if case_page and case_page.view and case_page.view.contact.rules:
             rules = case_page.view.contact.rules
             if not rules.do_not_contact and rules.code_word:
-                break
+                banner = case_id if banner is None else banner
+                if case_page.marac_forms_model.rowCount():
+                    break
+    else:
+        if banner is not None:
+            window.open_case(banner)
+            _wait_idle(window, "the case")
+            case_page = window.case_page
     if case_page is None or case_page.view is None:
         raise RuntimeError("no case opened")
     case_page.tabs.setCurrentWidget(case_page.notes_tab)
@@ -307,6 +316,11 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
     case_page.discard_changes()
     case_page.tabs.setCurrentWidget(case_page.marac_tab)
     written.append(save(window, folder, "risk-history.png"))
+    if case_page.marac_forms_model.rowCount():  # the MARAC referral forms the case sent
+        case_page.marac_forms_table.selectRow(0)
+        case_page.marac_tab.ensureWidgetVisible(case_page.save_form_button)
+        written.append(save(window, folder, "marac-forms-sent.png"))
+        case_page.marac_tab.verticalScrollBar().setValue(0)
     if case_page.is_manager and not case_page.closed:
         case_page.close_case()
         closing = case_page.dialog
