@@ -234,6 +234,31 @@ def test_the_bundle_carries_icu_data_for_its_own_languages_only(bundle: Path) ->
     assert data.stat().st_size < 6_000_000
 
 
+def test_the_text_check_fails_where_the_icu_data_lacks_a_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same cut with English alone (no Welsh collation): Qt, loading it in place of the
+    wheel's full data, sorts "chwarae" before "cyfle", and the self-test says so."""
+    monkeypatch.syspath_prepend(ROOT / "installer" / "linux")
+    import icu_data
+    import PySide6
+
+    full = next((Path(PySide6.__file__).parent / "Qt" / "lib").glob("libicudata.so.*"))
+    icu_data.cut_down(full, tmp_path, ("en",))
+    probe = (
+        "from app.services.self_test import run_check; from app.ui.self_test import text_check;"
+        "print(run_check('text', text_check).line())"
+    )
+    env = {**os.environ, "LD_LIBRARY_PATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert (
+        done.stdout.strip()
+        == "FAIL text: names do not sort in alphabetical order; reinstall Safecase"
+    )
+
+
 def test_the_bundle_opens_its_first_window_and_the_sign_in_window(
     bundle: Path, tmp_path: Path
 ) -> None:
