@@ -34,9 +34,13 @@ done
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "build-deps: installing$missing"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
     # shellcheck disable=SC2086 # one word per package
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    if apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    then
+        exit 0
+    fi
+    echo "build-deps: apt-get could not install$missing" >&2
+    [ "${CI:-}" = "true" ] && exit 1
     exit 0
 fi
 
