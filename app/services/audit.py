@@ -99,6 +99,9 @@ SAR_REDACTION = "sar_redaction"
 SAR_SIGNED_OFF = "sar_signed_off"
 SAR_EXPORTED = "sar_exported"
 SAR_PRINTED = "sar_printed"
+BREACH_RECORDED = "breach_recorded"
+BREACH_CHANGED = "breach_changed"
+BREACH_CLOSED = "breach_closed"
 
 READERS = (Role.MANAGER, Role.ADMIN, Role.DPO)
 
