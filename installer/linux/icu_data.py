@@ -22,8 +22,8 @@ cut-down data is packed back into a library with the same name and symbol, as IC
 ``genccode``/``pkgdata`` do. Needs ``icupkg`` (Debian's ``icu-devtools``; any ICU version
 reads and writes the package format) and a C compiler.
 
-``python installer/linux/icu_data.py LIBICUDATA OUTPUT_FOLDER`` writes the new library into
-the folder and prints its path; the spec calls :func:`cut_down` at bundle time.
+``python installer/linux/icu_data.py LIBICUDATA OUTPUT_FOLDER [LANGUAGE ...]`` writes the new
+library into the folder and prints its path; the spec calls :func:`cut_down` at bundle time.
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def dropped(item: str, languages: Iterable[str]) -> bool:
 
 
 def _tool(name: str) -> str:
-    found = shutil.which(name)
+    # Debian puts icupkg in /usr/sbin, which is not on an ordinary user's PATH.
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if found is None:
         raise SystemExit(
             f"{name} is needed to cut ICU's data down for the bundle: run "
