@@ -43,8 +43,11 @@ $(BUNDLE_STAMP): $(STAMP)
 bundle-deps:
 	@if [ "$$(uname -s)" = Linux ]; then sh installer/linux/build-deps.sh; fi
 
+# PyInstaller's cache lives in this checkout: --clean empties it, and a shared one in the home
+# folder would be emptied under any other build running at the same time.
 bundle: $(BUNDLE_STAMP) bundle-deps
-	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
+	PYINSTALLER_CONFIG_DIR=$(CURDIR)/build/pyinstaller-cache \
+		$(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
 		--distpath dist --workpath build/pyinstaller installer/safecase.spec
 	@du -sh dist/safecase
 
