@@ -45,19 +45,23 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dist / "safecase" / "safecase"
 
 
-def run_clean(
-    bundle: Path, home: Path, *args: str, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the bundle as a person's double-click would: no venv, a fresh HOME, offscreen."""
-    env = {
+def clean_env(home: Path) -> dict[str, str]:
+    """No venv, no Python variables, a fresh HOME, the offscreen platform."""
+    return {
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "LANG": "C.UTF-8",
         "QT_QPA_PLATFORM": "offscreen",
     }
+
+
+def run_clean(
+    bundle: Path, home: Path, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the bundle as a person's double-click would: no venv, a fresh HOME, offscreen."""
     return subprocess.run(
         [str(bundle), *args],
-        env=env,
+        env=clean_env(home),
         cwd=cwd or home,
         capture_output=True,
         text=True,
@@ -91,16 +95,9 @@ def run_with_keyring(
         if os.environ.get("CI") == "true":
             pytest.fail(f"{message} (installer/linux/build-deps.sh installs them as root)")
         pytest.skip(message)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "QT_QPA_PLATFORM": "offscreen",
-        "KEYRING_PASSWORD": KEYRING_PASSWORD,
-    }
     return subprocess.run(
         ["dbus-run-session", "--", "sh", "-c", WITH_KEYRING, "sh", str(bundle), *args],
-        env=env,
+        env={**clean_env(home), "KEYRING_PASSWORD": KEYRING_PASSWORD},
         cwd=home,
         input=stdin,
         capture_output=True,
@@ -137,13 +134,7 @@ def test_the_bundle_passes_every_self_test_check_where_a_secret_service_answers(
 def test_the_bundle_self_test_fails_where_no_keyring_answers(bundle: Path, tmp_path: Path) -> None:
     """No session bus at all (a bare login, or a keyring that never started): the keyring
     line says so, every other check still runs, and the exit code is 1."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "QT_QPA_PLATFORM": "offscreen",
-        "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}",
-    }
+    env = {**clean_env(tmp_path), "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}"}
     result = subprocess.run(
         [str(bundle), "--self-test"], env=env, cwd=tmp_path, capture_output=True, text=True
     )
