@@ -175,6 +175,7 @@ def test_the_bundle_keeps_the_device_secret_in_the_keyring_and_verifies_the_trai
         "--user", "ada", stdin=password,
     )  # fmt: skip
     assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "This computer does not hold the key for this store." in refused.stderr
     assert "Traceback" not in refused.stderr
 
 
