@@ -22,6 +22,7 @@ from app.models.records import (
     RiskLevel,
     SafeContact,
 )
+from app.sync.clock import new_gid
 
 _COLUMNS = (
     "id, reference, status, referral_date, referral_source, referrer_id, other_services, "
@@ -83,11 +84,12 @@ def insert(
     team_id: int,
     now: str,
     status: CaseStatus = CaseStatus.REFERRAL,
+    gid: str | None = None,
 ) -> int:
     cur = conn.execute(
         "INSERT INTO cases (reference, status, referral_date, referral_source, referrer_id, "
         "other_services, needs_assessment, safety_plan, next_review, allocated_user_id, "
-        "team_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "team_id, created_at, updated_at, gid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             reference,
             status.value,
@@ -102,6 +104,7 @@ def insert(
             team_id,
             now,
             now,
+            gid or new_gid(),
         ),
     )
     return int(cur.lastrowid or 0)

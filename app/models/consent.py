@@ -14,6 +14,7 @@ from app.models.records import (
     ConsentState,
     GivenBy,
 )
+from app.sync.clock import new_gid
 
 _COLUMNS = (
     "id, person_id, purpose, target, state, decided_on, how, given_by, recorded_by, "
@@ -38,10 +39,11 @@ def _consent(r: tuple[object, ...]) -> Consent:
     )
 
 
-def insert(conn: Connection, c: Consent) -> int:
+def insert(conn: Connection, c: Consent, gid: str | None = None) -> int:
     cur = conn.execute(
         "INSERT INTO consents (person_id, purpose, target, state, decided_on, how, given_by, "
-        "recorded_by, recorded_at, review_date, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "recorded_by, recorded_at, review_date, note, gid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             c.person_id,
             c.purpose.value,
@@ -54,6 +56,7 @@ def insert(conn: Connection, c: Consent) -> int:
             c.recorded_at,
             date_text(c.review_date),
             c.note,
+            gid or new_gid(),
         ),
     )
     return int(cur.lastrowid or 0)

@@ -6,6 +6,7 @@ from app.crypto.connection import Connection
 from app.models.db import limit as sql_limit
 from app.models.db import read
 from app.models.records import Note, NoteKind, NoteRevision
+from app.sync.clock import new_gid
 
 # The current text is the newest correction's, or the original's when there is none.
 _SELECT = (
@@ -41,22 +42,30 @@ def insert(
     body: str,
     author_id: int,
     now: str,
+    gid: str | None = None,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO notes (case_id, kind, occurred_at, body, author_id, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (case_id, kind.value, occurred_at, body, author_id, now),
+        "INSERT INTO notes (case_id, kind, occurred_at, body, author_id, created_at, gid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (case_id, kind.value, occurred_at, body, author_id, now, gid or new_gid()),
     )
     return int(cur.lastrowid or 0)
 
 
 def add_revision(
-    conn: Connection, note_id: int, kind: str, body: str, reason: str, user_id: int, now: str
+    conn: Connection,
+    note_id: int,
+    kind: str,
+    body: str,
+    reason: str,
+    user_id: int,
+    now: str,
+    gid: str | None = None,
 ) -> None:
     conn.execute(
-        "INSERT INTO note_revisions (note_id, kind, body, reason, changed_by, changed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (note_id, kind, body, reason, user_id, now),
+        "INSERT INTO note_revisions (note_id, kind, body, reason, changed_by, changed_at, gid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (note_id, kind, body, reason, user_id, now, gid or new_gid()),
     )
 
 

@@ -6,6 +6,7 @@ from app.crypto.connection import Connection
 from app.models.convert import date_text, json_list, parse_date, parse_list
 from app.models.db import read
 from app.models.records import Person, PersonDetails
+from app.sync.clock import new_gid
 
 COLUMNS = (
     "id, given_name, family_name, aliases, date_of_birth, gender, sexuality, ethnicity, "
@@ -66,11 +67,12 @@ def person_from_row(row: tuple[object, ...]) -> Person:
     return Person(int(str(row[0])), details, bool(row[19]), str(row[20]))
 
 
-def insert(conn: Connection, details: PersonDetails, now: str) -> int:
+def insert(conn: Connection, details: PersonDetails, now: str, gid: str | None = None) -> int:
     marks = ", ".join("?" * 18)
     cur = conn.execute(
-        f"INSERT INTO people ({_DETAIL_FIELDS}, created_at, updated_at) VALUES ({marks}, ?, ?)",
-        (*_values(details), now, now),
+        f"INSERT INTO people ({_DETAIL_FIELDS}, created_at, updated_at, gid) "
+        f"VALUES ({marks}, ?, ?, ?)",
+        (*_values(details), now, now, gid or new_gid()),
     )
     return int(cur.lastrowid or 0)
 

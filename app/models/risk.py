@@ -16,6 +16,7 @@ from app.crypto.connection import Connection
 from app.models.convert import date_text, parse_date
 from app.models.db import read
 from app.models.records import Answer, DashResult, MaracAction, RiskLevel
+from app.sync.clock import new_gid
 
 # Paraphrased from the SafeLives Dash risk checklist (2009); "they" is the alleged perpetrator.
 QUESTIONS: tuple[str, ...] = (
@@ -129,12 +130,12 @@ def _dash(r: tuple[object, ...]) -> DashResult:
     )
 
 
-def insert(conn: Connection, d: DashResult, user_id: int, now: str) -> int:
+def insert(conn: Connection, d: DashResult, user_id: int, now: str, gid: str | None = None) -> int:
     cur = conn.execute(
         "INSERT INTO dash_assessments (case_id, person_id, completed_on, answers, sources, "
         "yes_count, score_level, judgement_level, judgement_reason, police_callouts_12m, level, "
-        "marac_reasons, recorded_by, recorded_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "marac_reasons, recorded_by, recorded_at, gid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             d.case_id,
             d.person_id,
@@ -150,6 +151,7 @@ def insert(conn: Connection, d: DashResult, user_id: int, now: str) -> int:
             json.dumps(list(d.marac_reasons)),
             user_id,
             now,
+            gid or new_gid(),
         ),
     )
     return int(cur.lastrowid or 0)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from app.crypto.connection import Connection
 from app.errors import NewerStore
 from app.models.db import transaction
+from app.sync.clock import UUID7_SQL
 
 
 def _v1(conn: Connection) -> None:
@@ -754,12 +755,67 @@ def _v11_marac_referrals(conn: Connection) -> None:
     conn.execute("CREATE INDEX marac_referrals_by_case ON marac_referrals (case_id, referred_on)")
 
 
+# The records that travel between a team's laptops, each with a global id (UUIDv7) beside its
+# local integer id. Left local: settings and drafts (one laptop's), the audit trail and its
+# seals (each device's chain travels whole, named by device and entry), the search index (built
+# again from the records), the destruction log (each laptop's own certificate) and teams. Rows
+# keyed by the records they join (case members, share subjects, safe contact details, a
+# person's categories, a case's outcome, referral source and children) travel under their
+# parents' global ids, so two laptops writing the same row offline meet on one row.
+TRAVELLING = (
+    *("users", "people", "cases", "consents", "shares", "share_reviews", "notes"),
+    *("note_revisions", "dash_assessments", "break_glass", "retention_decisions"),
+    *("rights_requests", "rights_pauses", "redactions", "sar_signoffs", "sar_exports"),
+    *("marac_actions", "person_merges", "case_legal", "case_agencies", "breaches"),
+    *("breach_versions", "marac_referrals"),
+)
+
+
+# The records whose models give each new row its global id (the ones written in bulk: an insert
+# trigger on them made generating demo cases a third slower). Every other travelling record gets
+# its id from a trigger, a safety net for records written rarely.
+IDS_FROM_MODELS = (
+    *("people", "cases", "notes", "note_revisions", "consents", "shares"),
+    "dash_assessments",
+)
+
+
+def _v11_global_ids(conn: Connection) -> None:
+    """A global id on every record that travels: existing rows get one now (a single-laptop
+    store becomes the first laptop of a team), new rows get one as they are written, and a row
+    received from another laptop keeps the one it came with. An append-only record refuses
+    every change except receiving its id, inside its own insert."""
+    for table in TRAVELLING:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN gid TEXT")
+        guard = conn.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name = ?",
+            (f"{table}_no_update",),
+        ).fetchone()
+        if guard is not None:
+            conn.execute(f"DROP TRIGGER {table}_no_update")
+        conn.execute(f"UPDATE {table} SET gid = {UUID7_SQL}")
+        conn.execute(f"CREATE UNIQUE INDEX {table}_by_gid ON {table} (gid)")
+        by_trigger = table not in IDS_FROM_MODELS
+        if by_trigger:
+            conn.execute(
+                f"""CREATE TRIGGER {table}_gid AFTER INSERT ON {table} WHEN NEW.gid IS NULL
+                   BEGIN UPDATE {table} SET gid = {UUID7_SQL} WHERE rowid = NEW.rowid; END"""
+            )
+        if guard is not None:
+            when = "WHEN OLD.gid IS NOT NULL" if by_trigger else ""
+            conn.execute(
+                f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} {when}
+                   BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
+            )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
     _v10_categories,
     _v11_breaches,
     _v11_marac_referrals,
+    _v11_global_ids,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,6 +15,7 @@ from app.models.records import (
     ShareRecord,
     ShareToReview,
 )
+from app.sync.clock import new_gid
 
 _COLUMNS = (
     "s.id, s.case_id, s.direction, s.shared_at, s.organisation, s.recipient_category, "
@@ -68,12 +69,13 @@ def insert(
     review_due: str,
     user_id: int,
     now: str,
+    gid: str | None = None,
 ) -> int:
     cur = conn.execute(
         "INSERT INTO shares (case_id, direction, shared_at, organisation, recipient_category, "
         "data_categories, purpose, method, lawful_basis, court_reference, reason, person_told, "
-        "not_told_reason, consulted_manager_id, approval, review_due, recorded_by, recorded_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "not_told_reason, consulted_manager_id, approval, review_due, recorded_by, recorded_at, "
+        "gid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             record.case_id,
             record.direction.value,
@@ -93,6 +95,7 @@ def insert(
             review_due,
             user_id,
             now,
+            gid or new_gid(),
         ),
     )
     share_id = int(cur.lastrowid or 0)

@@ -13,6 +13,7 @@ text order is the same order, so the store can sort and compare them as text.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 _MAX_MS = (1 << 48) - 1
@@ -113,3 +114,9 @@ class HlcClock:
             counter = 0
         self._wall, self._counter = wall, counter
         return self.last
+
+
+def new_gid() -> str:
+    """A new global id for a record made on this laptop. Its time part only orders ids and keeps
+    them unique across laptops; the times a person reads come from the session's clock."""
+    return new_uuid7(time.time_ns() // 1_000_000)
