@@ -374,6 +374,8 @@ _CASE_ROWS = (
     ("retention_decisions", "DELETE FROM retention_decisions WHERE case_id = ?"),
     ("case_people", "DELETE FROM case_people WHERE case_id = ?"),
     ("drafts", "DELETE FROM drafts WHERE case_id = ?"),
+    ("operations", "DELETE FROM operations WHERE case_id = ?"),
+    ("conflicts", "DELETE FROM conflicts WHERE case_id = ?"),
     ("cases", "DELETE FROM cases WHERE id = ?"),
 )
 

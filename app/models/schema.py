@@ -809,6 +809,57 @@ def _v11_global_ids(conn: Connection) -> None:
             )
 
 
+def _v11_outbox(conn: Connection) -> None:
+    """The operation log: every change made here (the outbox, ``local = 1``, in the order made)
+    and every change received from another laptop and applied, each with its hybrid clock stamp,
+    device, user, kind, scope, target, payload (JSON) and, for a field set, the field and the
+    operation whose value it replaced. It holds personal data: a purge destroys a case's
+    operations with the case (``case_id``)."""
+    conn.execute(
+        """CREATE TABLE operations (
+            id        INTEGER PRIMARY KEY AUTOINCREMENT,
+            op_id     TEXT NOT NULL UNIQUE,
+            hlc       TEXT NOT NULL,
+            device    TEXT NOT NULL,
+            user_gid  TEXT NOT NULL,
+            kind      TEXT NOT NULL,
+            scope     TEXT NOT NULL,
+            target    TEXT NOT NULL,
+            field     TEXT,
+            payload   TEXT NOT NULL,
+            replaced  TEXT,
+            case_id   INTEGER REFERENCES cases(id),
+            local     INTEGER NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX operations_by_hlc ON operations (hlc)")
+    conn.execute("CREATE INDEX operations_by_case ON operations (case_id)")
+    conn.execute("CREATE INDEX operations_outbox ON operations (local, id)")
+    conn.execute(
+        "CREATE INDEX operations_by_field ON operations (target, field) WHERE field IS NOT NULL"
+    )
+
+
+def _v11_conflicts(conn: Connection) -> None:
+    """Fields two laptops set without seeing each other's change: every competing value with who
+    set it and when (``candidates``, JSON), open until a person resolves it, then kept as
+    resolved with the operation that resolved it. Destroyed with the case."""
+    conn.execute(
+        """CREATE TABLE conflicts (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope       TEXT NOT NULL,
+            target      TEXT NOT NULL,
+            field       TEXT NOT NULL,
+            case_id     INTEGER REFERENCES cases(id),
+            state       TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
+            candidates  TEXT NOT NULL,
+            resolved_by TEXT,
+            UNIQUE (target, field)
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX conflicts_by_case ON conflicts (case_id, state)")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -816,6 +867,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_breaches,
     _v11_marac_referrals,
     _v11_global_ids,
+    _v11_outbox,
+    _v11_conflicts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,7 +10,7 @@ import sqlcipher3
 
 from app.crypto.connection import connect
 from app.models.schema import MIGRATIONS, SCHEMA_VERSION, _v11_breaches, migrate
-from tests.models.test_schema import CONTENTS, _v5_store_with_records
+from tests.models.test_schema import CONTENTS, _v5_store_with_records, contents_kept
 
 
 def test_a_store_from_the_step_before_gains_an_empty_append_only_breach_log(
@@ -25,7 +25,7 @@ def test_a_store_from_the_step_before_gains_an_empty_append_only_breach_log(
         assert "breaches" not in tables
         kept = [conn.execute(sql).fetchall() for sql in CONTENTS]
         assert migrate(conn) == SCHEMA_VERSION
-        assert [conn.execute(sql).fetchall() for sql in CONTENTS] == kept
+        assert contents_kept(conn, kept)
         assert conn.execute("SELECT count(*) FROM breaches").fetchone()[0] == 0
         conn.execute(
             "INSERT INTO breaches (reference, source, recorded_by, recorded_at) "

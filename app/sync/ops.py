@@ -1,0 +1,543 @@
+"""Operations: every change a service makes, as it travels to the team's other laptops.
+
+A service write appends its operation to the store's operation log in the same transaction
+(``emit_record``, ``emit_fields``); the ones made here are the outbox. ``apply`` takes in an
+operation made elsewhere: it is idempotent (an operation already held changes nothing) and
+deterministic (the same operations in any order give the same store).
+
+Append-only records (notes, corrections, consent decisions, shares, DASH) merge by union: the
+operation carries the whole row, its links given as global ids. A field set names the field,
+its new value, the value it replaced and the operation that had set it (``replaced``). The
+operations that set one field form a graph; those no later operation replaced are its heads.
+One head: the field shows it. Several heads (two laptops set the field, neither seeing the
+other): the field shows the head with the highest clock stamp meanwhile, and a conflict record
+keeps every head's value with who set it and when, until a person resolves it; the resolution
+is itself a field set that replaces all the heads it chose between.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.crypto.connection import Connection
+from app.errors import SafecaseError
+from app.models import search as search_model
+from app.models import settings as settings_model
+from app.sync.clock import Hlc, HlcClock, new_gid, new_uuid7
+
+JsonValue = Any  # a JSON value: str, int, float, bool, None, list or dict of those
+
+DEVICE_SETTING = "sync.device"
+RESOLVED = "conflict.resolved"
+
+
+class CannotApply(SafecaseError):
+    """An operation names a record this laptop does not hold."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    op_id: str
+    hlc: str
+    device: str
+    user: str
+    kind: str
+    scope: str
+    target: str
+    payload: dict[str, JsonValue] = field(default_factory=dict)
+    replaced: str | None = None
+
+    @property
+    def field(self) -> str | None:
+        """For a field set, ``table.column`` of the field; None for any other operation."""
+        name = self.payload.get("field")
+        return str(name) if isinstance(name, str) else None
+
+    def as_json(self) -> dict[str, JsonValue]:
+        return {
+            "op_id": self.op_id,
+            "hlc": self.hlc,
+            "device": self.device,
+            "user": self.user,
+            "kind": self.kind,
+            "scope": self.scope,
+            "target": self.target,
+            "payload": self.payload,
+            "replaced": self.replaced,
+        }
+
+
+def _canonical(value: JsonValue) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_ops(ops: Sequence[Operation]) -> bytes:
+    """Canonical JSON of the operations, in their order: the plaintext inside an envelope."""
+    return _canonical([op.as_json() for op in ops]).encode("utf-8")
+
+
+def decode_ops(data: bytes) -> list[Operation]:
+    items = json.loads(data.decode("utf-8"))
+    if not isinstance(items, list):
+        raise ValueError("not a list of operations")
+    return [_operation(item) for item in items]
+
+
+def _operation(item: Mapping[str, JsonValue]) -> Operation:
+    payload = item["payload"]
+    if not isinstance(payload, dict):
+        raise ValueError("an operation's payload is not an object")
+    replaced = item.get("replaced")
+    op = Operation(
+        op_id=str(item["op_id"]),
+        hlc=str(item["hlc"]),
+        device=str(item["device"]),
+        user=str(item["user"]),
+        kind=str(item["kind"]),
+        scope=str(item["scope"]),
+        target=str(item["target"]),
+        payload=payload,
+        replaced=None if replaced is None else str(replaced),
+    )
+    Hlc.decode(op.hlc)  # refuses a malformed stamp
+    return op
+
+
+# -- where records live, and how their links travel --------------------------------------------
+
+# The append-only records an operation carries whole, by kind.
+RECORD_KINDS = {
+    "note.added": "notes",
+    "note.corrected": "note_revisions",
+    "consent.recorded": "consents",
+    "share.recorded": "shares",
+    "dash.recorded": "dash_assessments",
+}
+# The columns that point at another record, and the table they point into.
+_LINKS = {
+    "case_id": "cases",
+    "person_id": "people",
+    "note_id": "notes",
+    "share_id": "shares",
+    "author_id": "users",
+    "recorded_by": "users",
+    "changed_by": "users",
+    "consulted_manager_id": "users",
+    "allocated_user_id": "users",
+    "updated_by": "users",
+}
+# The fields a field set may name, as ``table.column``; their rows: cases and people by the
+# target's global id, safe contact details by the case (target) and its client.
+FIELDS = frozenset(
+    {
+        *(f"cases.{c}" for c in ("status", "risk_level", "allocated_user_id")),
+        *(f"cases.{c}" for c in ("opened_date", "closed_date", "closed_reason")),
+        *(f"people.{c}" for c in ("given_name", "family_name")),
+        *(
+            f"safe_contacts.{c}"
+            for c in (
+                "safe_number",
+                "method",
+                "safe_times",
+                "voicemail_ok",
+                "text_ok",
+                "letters_ok",
+                "code_word",
+                "do_not_contact",
+                "safe_people",
+                "unsafe_people",
+                "last_checked",
+            )
+        ),
+    }
+)
+
+
+def gid_of(conn: Connection, table: str, row_id: int | None) -> str | None:
+    if row_id is None:
+        return None
+    row = conn.execute(f"SELECT gid FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def id_of(conn: Connection, table: str, gid: str | None) -> int | None:
+    """The local id of the record with global id ``gid``; refuses one this laptop lacks."""
+    if gid is None:
+        return None
+    row = conn.execute(f"SELECT id FROM {table} WHERE gid = ?", (gid,)).fetchone()
+    if row is None:
+        raise CannotApply("A change names a record this laptop does not hold.")
+    return int(row[0])
+
+
+def _case_scope(conn: Connection, case_id: int) -> str:
+    return f"case:{gid_of(conn, 'cases', case_id)}"
+
+
+def _case_of_scope(conn: Connection, scope: str) -> int | None:
+    kind, _, gid = scope.partition(":")
+    return id_of(conn, "cases", gid) if kind == "case" else None
+
+
+# -- the local clock and device ------------------------------------------------------------------
+
+
+def device_id(conn: Connection) -> str:
+    """This store's device id, made on its first change (call inside the write's transaction)."""
+    known = settings_model.get(conn, DEVICE_SETTING)
+    if known is None:
+        known = new_gid()
+        settings_model.put(conn, DEVICE_SETTING, known)
+    return known
+
+
+def _ms(now: str) -> int:
+    moment = dt.datetime.strptime(now, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _tick(conn: Connection, device: str, now_ms: int) -> Hlc:
+    """A stamp after every operation this store holds, its own and those it received."""
+    row = conn.execute("SELECT max(hlc) FROM operations").fetchone()
+    clock = HlcClock(device)
+    if row[0] is not None:
+        clock.receive(Hlc.decode(str(row[0])), now_ms)
+    return clock.tick(now_ms)
+
+
+# -- appending this laptop's operations ----------------------------------------------------------
+
+
+def _append(conn: Connection, op: Operation, case_id: int | None, local: bool) -> None:
+    conn.execute(
+        "INSERT INTO operations (op_id, hlc, device, user_gid, kind, scope, target, field, "
+        "payload, replaced, case_id, local) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            op.op_id,
+            op.hlc,
+            op.device,
+            op.user,
+            op.kind,
+            op.scope,
+            op.target,
+            op.field,
+            _canonical(op.payload),
+            op.replaced,
+            case_id,
+            int(local),
+        ),
+    )
+
+
+def _new(
+    conn: Connection,
+    user_id: int,
+    now: str,
+    kind: str,
+    case_id: int,
+    target: str,
+    payload: dict[str, JsonValue],
+    replaced: str | None = None,
+) -> Operation:
+    device = device_id(conn)
+    now_ms = _ms(now)
+    op = Operation(
+        op_id=new_uuid7(now_ms),
+        hlc=_tick(conn, device, now_ms).encode(),
+        device=device,
+        user=gid_of(conn, "users", user_id) or "",
+        kind=kind,
+        scope=_case_scope(conn, case_id),
+        target=target,
+        payload=payload,
+        replaced=replaced,
+    )
+    _append(conn, op, case_id, local=True)
+    return op
+
+
+def _row(conn: Connection, table: str, row_id: int) -> dict[str, JsonValue]:
+    names = [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})").fetchall()]
+    values = conn.execute(
+        f"SELECT {', '.join(names)} FROM {table} WHERE id = ?", (row_id,)
+    ).fetchone()
+    row: dict[str, JsonValue] = {}
+    for name, value in zip(names, values, strict=True):
+        if name in ("id", "gid"):
+            continue
+        row[name] = gid_of(conn, _LINKS[name], value) if name in _LINKS else value
+    return row
+
+
+def emit_record(
+    conn: Connection, kind: str, row_id: int, case_id: int, user_id: int, now: str
+) -> Operation:
+    """Append the operation for an append-only record just written (``RECORD_KINDS``)."""
+    table = RECORD_KINDS[kind]
+    payload: dict[str, JsonValue] = {"row": _row(conn, table, row_id)}
+    if table == "shares":
+        people = conn.execute(
+            "SELECT p.gid FROM share_people s JOIN people p ON p.id = s.person_id "
+            "WHERE s.share_id = ? ORDER BY p.gid",
+            (row_id,),
+        ).fetchall()
+        payload["people"] = [str(p[0]) for p in people]
+    target = gid_of(conn, table, row_id) or ""
+    return _new(conn, user_id, now, kind, case_id, target, payload)
+
+
+def _stored_value(conn: Connection, name: str, value: JsonValue) -> JsonValue:
+    """A field's value as it travels: a link as the global id, a date as its text."""
+    column = name.split(".", 1)[1]
+    if column in _LINKS and value is not None:
+        return gid_of(conn, _LINKS[column], int(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def emit_fields(
+    conn: Connection,
+    kind: str,
+    case_id: int,
+    target: str,
+    before: Mapping[str, JsonValue],
+    after: Mapping[str, JsonValue],
+    user_id: int,
+    now: str,
+    extra: Mapping[str, JsonValue] | None = None,
+) -> list[Operation]:
+    """Append one field set for each field whose value changed from ``before`` to ``after``
+    (names are ``table.column``), each naming the operation whose value it replaced."""
+    made = []
+    for name in sorted(after):
+        if name not in FIELDS:
+            raise ValueError(f"not a field that travels: {name}")
+        old = _stored_value(conn, name, before.get(name))
+        new = _stored_value(conn, name, after[name])
+        if old == new:
+            continue
+        shown = _shown(_field_ops(conn, target, name))
+        payload: dict[str, JsonValue] = {"field": name, "value": new, "was": old, **(extra or {})}
+        replaced = None if shown is None else shown.op_id
+        made.append(_new(conn, user_id, now, kind, case_id, target, payload, replaced))
+    return made
+
+
+def resolve(
+    conn: Connection,
+    case_id: int,
+    target: str,
+    name: str,
+    value: JsonValue,
+    user_id: int,
+    now: str,
+) -> Operation:
+    """A person's resolution of an open conflict: the field set to ``value``, replacing every
+    value the conflict held. Applied here at once, as a foreign one would be."""
+    ops = _field_ops(conn, target, name)
+    heads = _heads(ops)
+    if len(heads) < 2:
+        raise SafecaseError("That field has no open conflict to resolve.")
+    newest = max(heads, key=lambda o: o.hlc)
+    extra = {k: v for k, v in newest.payload.items() if k not in ("field", "value", "was")}
+    payload: dict[str, JsonValue] = {
+        "field": name,
+        "value": value,
+        "was": newest.payload.get("value"),
+        "resolves": sorted(h.op_id for h in heads),
+        **extra,
+    }
+    op = _new(conn, user_id, now, RESOLVED, case_id, target, payload, newest.op_id)
+    _settle_field(conn, _case_scope(conn, case_id), target, name, case_id)
+    return op
+
+
+# -- applying operations from elsewhere ----------------------------------------------------------
+
+
+def held(conn: Connection, op_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM operations WHERE op_id = ?", (op_id,)).fetchone() is not None
+
+
+def apply(conn: Connection, op: Operation) -> bool:
+    """Take in an operation made on another laptop; False when this store already holds it.
+    Call inside a transaction; a refusal (``CannotApply``) leaves the store as it was once the
+    caller rolls back."""
+    if held(conn, op.op_id):
+        return False
+    case_id = _case_of_scope(conn, op.scope)
+    if op.kind in RECORD_KINDS:
+        _insert_record(conn, op, case_id)
+        _append(conn, op, case_id, local=False)
+        return True
+    name = op.field
+    if name is None or name not in FIELDS or case_id is None:
+        raise CannotApply("A change of a kind this laptop does not know was not applied.")
+    _append(conn, op, case_id, local=False)
+    _settle_field(conn, op.scope, op.target, name, case_id)
+    return True
+
+
+def _insert_record(conn: Connection, op: Operation, case_id: int | None) -> None:
+    table = RECORD_KINDS[op.kind]
+    if conn.execute(f"SELECT 1 FROM {table} WHERE gid = ?", (op.target,)).fetchone():
+        return
+    row = op.payload.get("row")
+    if not isinstance(row, dict):
+        raise CannotApply("A change arrived without its record.")
+    values = {k: id_of(conn, _LINKS[k], v) if k in _LINKS else v for k, v in row.items()}
+    values["gid"] = op.target
+    names = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    cur = conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(values.values()))
+    row_id = int(cur.lastrowid or 0)
+    if table == "shares":
+        people = [id_of(conn, "people", str(p)) for p in op.payload.get("people") or []]
+        conn.executemany(
+            "INSERT INTO share_people (share_id, person_id) VALUES (?, ?)",
+            [(row_id, p) for p in people],
+        )
+    elif table == "notes" and case_id is not None:
+        search_model.index_note(conn, case_id, row_id, str(values["body"]), new=True)
+    elif table == "note_revisions" and values["kind"] == "correction":
+        note = conn.execute("SELECT case_id FROM notes WHERE id = ?", (values["note_id"],))
+        search_model.index_note(conn, int(note.fetchone()[0]), int(row_id), str(values["body"]))
+
+
+def _field_ops(conn: Connection, target: str, name: str) -> list[Operation]:
+    rows = conn.execute(
+        "SELECT op_id, hlc, device, user_gid, kind, scope, target, payload, replaced "
+        "FROM operations WHERE target = ? AND field = ?",
+        (target, name),
+    ).fetchall()
+    return [
+        Operation(
+            op_id=str(r[0]),
+            hlc=str(r[1]),
+            device=str(r[2]),
+            user=str(r[3]),
+            kind=str(r[4]),
+            scope=str(r[5]),
+            target=str(r[6]),
+            payload=json.loads(str(r[7])),
+            replaced=None if r[8] is None else str(r[8]),
+        )
+        for r in rows
+    ]
+
+
+def _heads(ops: Sequence[Operation]) -> list[Operation]:
+    """The field's operations that no other operation it holds replaced, oldest first."""
+    covered: set[str] = set()
+    for op in ops:
+        if op.replaced is not None:
+            covered.add(op.replaced)
+        covered.update(str(r) for r in op.payload.get("resolves") or [])
+    return sorted((op for op in ops if op.op_id not in covered), key=lambda o: o.hlc)
+
+
+def _shown(ops: Sequence[Operation]) -> Operation | None:
+    heads = _heads(ops)
+    return heads[-1] if heads else None
+
+
+def _settle_field(conn: Connection, scope: str, target: str, name: str, case_id: int) -> None:
+    """Show the field's value and its conflict as the operations held now decide them."""
+    ops = _field_ops(conn, target, name)
+    heads = _heads(ops)
+    _write_field(conn, name, target, case_id, heads[-1])
+    conn.execute("DELETE FROM conflicts WHERE target = ? AND field = ?", (target, name))
+    resolutions = sorted((o for o in ops if o.kind == RESOLVED), key=lambda o: o.hlc)
+    if len(heads) > 1:
+        state, values, by = "open", heads, None
+    elif resolutions:
+        last = resolutions[-1]
+        chosen = {str(r) for r in last.payload.get("resolves") or []}
+        state, values, by = "resolved", [o for o in ops if o.op_id in chosen], last.op_id
+    else:
+        return
+    candidates = [
+        {
+            "op_id": o.op_id,
+            "value": o.payload.get("value"),
+            "user": o.user,
+            "device": o.device,
+            "hlc": o.hlc,
+        }
+        for o in sorted(values, key=lambda o: o.hlc)
+    ]
+    conn.execute(
+        "INSERT INTO conflicts (scope, target, field, case_id, state, candidates, resolved_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (scope, target, name, case_id, state, _canonical(candidates), by),
+    )
+
+
+def _write_field(conn: Connection, name: str, target: str, case_id: int, op: Operation) -> None:
+    table, column = name.split(".", 1)
+    value = op.payload.get("value")
+    if column in _LINKS and value is not None:
+        value = id_of(conn, _LINKS[column], str(value))
+    if table == "safe_contacts":
+        person = id_of(conn, "people", str(op.payload.get("person")))
+        user = id_of(conn, "users", op.user) if op.user else None
+        conn.execute(
+            "INSERT INTO safe_contacts (case_id, person_id, updated_by, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (case_id, person_id) DO NOTHING",
+            (case_id, person, user, _hlc_time(op.hlc)),
+        )
+        conn.execute(
+            f"UPDATE safe_contacts SET {column} = ? WHERE case_id = ? AND person_id = ?",
+            (value, case_id, person),
+        )
+        return
+    conn.execute(f"UPDATE {table} SET {column} = ? WHERE gid = ?", (value, target))
+    if name in ("people.given_name", "people.family_name"):
+        _refresh_client_name(conn, target)
+
+
+def _refresh_client_name(conn: Connection, person_gid: str) -> None:
+    conn.execute(
+        "UPDATE cases SET client_name = (SELECT p.given_name || ' ' || p.family_name "
+        "FROM people p WHERE p.gid = ?1) WHERE id IN (SELECT cp.case_id FROM case_people cp "
+        "JOIN people p ON p.id = cp.person_id WHERE p.gid = ?1 AND cp.role = 'client')",
+        (person_gid,),
+    )
+
+
+def _hlc_time(hlc: str) -> str:
+    moment = dt.datetime.fromtimestamp(Hlc.decode(hlc).wall_ms / 1000, dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def outbox(conn: Connection, after: int = 0) -> list[tuple[int, Operation]]:
+    """The operations made on this laptop, in the order made, after local number ``after``."""
+    rows = conn.execute(
+        "SELECT id, op_id, hlc, device, user_gid, kind, scope, target, payload, replaced "
+        "FROM operations WHERE local = 1 AND id > ? ORDER BY id",
+        (after,),
+    ).fetchall()
+    return [
+        (
+            int(r[0]),
+            Operation(
+                op_id=str(r[1]),
+                hlc=str(r[2]),
+                device=str(r[3]),
+                user=str(r[4]),
+                kind=str(r[5]),
+                scope=str(r[6]),
+                target=str(r[7]),
+                payload=json.loads(str(r[8])),
+                replaced=None if r[9] is None else str(r[9]),
+            ),
+        )
+        for r in rows
+    ]
