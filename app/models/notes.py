@@ -61,12 +61,13 @@ def add_revision(
     user_id: int,
     now: str,
     gid: str | None = None,
-) -> None:
-    conn.execute(
+) -> int:
+    cur = conn.execute(
         "INSERT INTO note_revisions (note_id, kind, body, reason, changed_by, changed_at, gid) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (note_id, kind, body, reason, user_id, now, gid or new_gid()),
     )
+    return int(cur.lastrowid or 0)
 
 
 def get(conn: Connection, note_id: int) -> Note | None:

@@ -36,6 +36,7 @@ from app.models.records import (
 from app.models.users import Role
 from app.services import access, audit
 from app.services.session import Session
+from app.sync import ops
 
 # -- checks on what was typed --------------------------------------------------------------------
 
@@ -439,7 +440,10 @@ def update_person(session: Session, person_id: int, details: PersonDetails) -> N
     check_person(details, session.today())
     now = session.now()
     with transaction(session.conn):
+        before = people_model.get(session.conn, person_id)
+        assert before is not None
         people_model.update(session.conn, person_id, details, now)
+        ops.emit_person_name(session.conn, before, session.user_id, now)
         person = people_model.get(session.conn, person_id)
         assert person is not None
         search_model.reindex_person(
@@ -459,7 +463,9 @@ def set_safe_contact(session: Session, case_id: int, rules: SafeContact) -> None
     if rules.last_checked and rules.last_checked > session.today():
         raise InvalidInput("The date the details were last checked is in the future.")
     with transaction(session.conn):
+        before = case_model.safe_contact(session.conn, case_id, rules.person_id)
         case_model.put_safe_contact(session.conn, case_id, rules, session.user_id, session.now())
+        ops.emit_safe_contact(session.conn, case_id, before, session.user_id, session.now())
         audit.record(session.conn, session.user_id, audit.SAFE_CONTACT_CHANGED, _case_line(case_id))
 
 
@@ -468,11 +474,12 @@ def set_safe_contact(session: Session, case_id: int, rules: SafeContact) -> None
 
 def allocate(session: Session, case_id: int, user_id: int | None) -> None:
     session.require(Role.MANAGER)
-    access.require_case(session, case_id)
+    case = access.require_case(session, case_id)
     if user_id is not None:
         _require_team_worker(session, user_id)
     with transaction(session.conn):
         case_model.set_fields(session.conn, case_id, session.now(), allocated_user_id=user_id)
+        ops.emit_case(session.conn, "case.allocated", case, session.user_id, session.now())
         audit.record(
             session.conn,
             session.user_id,
@@ -497,6 +504,7 @@ def open_referral(session: Session, case_id: int, opened_on: dt.date) -> None:
             status=CaseStatus.OPEN.value,
             opened_date=opened_on,
         )
+        ops.emit_case(session.conn, "case.field_set", case, session.user_id, session.now())
         audit.record(session.conn, session.user_id, audit.CASE_OPENED, _case_line(case_id))
 
 
@@ -525,6 +533,7 @@ def close_case(
             closed_date=closed_on,
             closed_reason=reason.strip(),
         )
+        ops.emit_case(session.conn, "case.closed", case, session.user_id, session.now())
         if outcome is not None:
             outcome_model.put(session.conn, case_id, outcome, session.user_id, session.now())
         audit.record(
@@ -551,6 +560,7 @@ def reopen_case(session: Session, case_id: int) -> None:
             closed_date=None,
             closed_reason="",
         )
+        ops.emit_case(session.conn, "case.field_set", case, session.user_id, session.now())
         outcome_model.remove(session.conn, case_id)
         audit.record(session.conn, session.user_id, audit.CASE_REOPENED, _case_line(case_id))
 

@@ -20,6 +20,7 @@ from app.models.records import (
 )
 from app.services import access, audit
 from app.services.session import Session
+from app.sync import ops
 
 CHILD_CONSENT_AGE = 13
 
@@ -97,6 +98,9 @@ def record_consent(
     )
     with transaction(session.conn):
         consent_id = consent_model.insert(session.conn, decision)
+        ops.emit_record(
+            session.conn, "consent.recorded", consent_id, case_id, session.user_id, session.now()
+        )
         audit.record(
             session.conn,
             session.user_id,

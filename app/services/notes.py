@@ -16,6 +16,7 @@ from app.models.db import transaction
 from app.models.records import Note, NoteKind, NoteRevision
 from app.services import access, audit
 from app.services.session import Session
+from app.sync import ops
 
 REFUSED_REQUESTS = (NoteKind.RECTIFICATION_REFUSED, NoteKind.ERASURE_REFUSED)
 
@@ -42,6 +43,9 @@ def add_note(
         )
         search_model.index_note(session.conn, case_id, note_id, body, new=True)
         case_model.touch(session.conn, case_id, session.now())
+        ops.emit_record(
+            session.conn, "note.added", note_id, case_id, session.user_id, session.now()
+        )
         audit.record(
             session.conn,
             session.user_id,
@@ -71,6 +75,12 @@ def _note(session: Session, note_id: int) -> Note:
     return note
 
 
+def _emit_revision(session: Session, revision_id: int, case_id: int) -> None:
+    ops.emit_record(
+        session.conn, "note.corrected", revision_id, case_id, session.user_id, session.now()
+    )
+
+
 def correct_note(session: Session, note_id: int, new_body: str, reason: str) -> None:
     """Correct a note: the original stays, with who changed it, when and why."""
     note = _note(session, note_id)
@@ -79,7 +89,7 @@ def correct_note(session: Session, note_id: int, new_body: str, reason: str) -> 
     if not new_body.strip() or new_body.strip() == note.body:
         raise InvalidInput("The corrected text is empty or the same as before.")
     with transaction(session.conn):
-        note_model.add_revision(
+        revision_id = note_model.add_revision(
             session.conn,
             note_id,
             "correction",
@@ -90,6 +100,7 @@ def correct_note(session: Session, note_id: int, new_body: str, reason: str) -> 
         )
         search_model.index_note(session.conn, note.case_id, note_id, new_body)
         case_model.touch(session.conn, note.case_id, session.now())
+        _emit_revision(session, revision_id, note.case_id)
         audit.record(
             session.conn,
             session.user_id,
@@ -105,10 +116,11 @@ def mark_disputed(session: Session, note_id: int, reason: str) -> None:
     if not reason.strip():
         raise InvalidInput("Say what the person disputes.")
     with transaction(session.conn):
-        note_model.add_revision(
+        revision_id = note_model.add_revision(
             session.conn, note_id, "disputed", "", reason.strip(), session.user_id, session.now()
         )
         case_model.touch(session.conn, note.case_id, session.now())
+        _emit_revision(session, revision_id, note.case_id)
         audit.record(
             session.conn,
             session.user_id,

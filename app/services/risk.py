@@ -11,6 +11,7 @@ from app.models.db import transaction
 from app.models.records import Answer, DashResult, RiskLevel
 from app.services import access, audit
 from app.services.session import Session
+from app.sync import ops
 
 
 def assess(
@@ -103,6 +104,8 @@ def record_dash(
         case_model.set_fields(
             session.conn, case_id, now, risk_level=level.value, marac_due=int(bool(reasons))
         )
+        ops.emit_record(session.conn, "dash.recorded", dash_id, case_id, session.user_id, now)
+        ops.emit_case(session.conn, "case.field_set", case, session.user_id, now)
         audit.record(
             session.conn,
             session.user_id,

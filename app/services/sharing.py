@@ -32,6 +32,7 @@ from app.models.records import (
 from app.models.users import Role
 from app.services import access, audit
 from app.services.session import Session, moment_of
+from app.sync import ops
 
 REVIEW_WITHIN = dt.timedelta(hours=48)
 # Whose consent a share needs: everyone on the case but professionals acting in their role.
@@ -127,6 +128,9 @@ def record_share(
     with transaction(session.conn):
         share_id = share_model.insert(
             session.conn, record, approval, review_due, session.user_id, now
+        )
+        ops.emit_record(
+            session.conn, "share.recorded", share_id, record.case_id, session.user_id, now
         )
         audit.record(
             session.conn,

@@ -25,8 +25,11 @@ from typing import Any
 
 from app.crypto.connection import Connection
 from app.errors import SafecaseError
+from app.models import cases as case_model
+from app.models import people as people_model
 from app.models import search as search_model
 from app.models import settings as settings_model
+from app.models.records import Case, Person, SafeContact
 from app.sync.clock import Hlc, HlcClock, new_gid, new_uuid7
 
 JsonValue = Any  # a JSON value: str, int, float, bool, None, list or dict of those
@@ -359,6 +362,84 @@ def resolve(
     return op
 
 
+# The fields of a case, a client's safe contact details and a person, as they travel.
+_CONTACT_FIELDS = tuple(sorted(f.split(".", 1)[1] for f in FIELDS if f.startswith("safe_")))
+
+
+def _case_fields(case: Case | None) -> dict[str, JsonValue]:
+    if case is None:
+        return {}
+    values: dict[str, JsonValue] = {
+        "cases.status": case.status.value,
+        "cases.risk_level": case.risk_level.value if case.risk_level else None,
+        "cases.allocated_user_id": case.allocated_user_id,
+        "cases.opened_date": case.opened_date,
+        "cases.closed_date": case.closed_date,
+        "cases.closed_reason": case.closed_reason,
+    }
+    return values
+
+
+def emit_case(conn: Connection, kind: str, before: Case, user_id: int, now: str) -> list[Operation]:
+    """Append a field set for each travelling field of the case that the write just changed."""
+    after = case_model.get(conn, before.id)
+    target = gid_of(conn, "cases", before.id) or ""
+    return emit_fields(
+        conn, kind, before.id, target, _case_fields(before), _case_fields(after), user_id, now
+    )
+
+
+def emit_safe_contact(
+    conn: Connection, case_id: int, before: SafeContact | None, user_id: int, now: str
+) -> list[Operation]:
+    """Append a field set for each safe contact detail the write just changed, each with the
+    value it replaced."""
+    after = case_model.safe_contact(conn, case_id, before.person_id if before else 0)
+    if after is None:
+        person = case_model.client_id(conn, case_id)
+        after = case_model.safe_contact(conn, case_id, person or 0)
+    if after is None:
+        return []
+    old = before or SafeContact(person_id=after.person_id)
+    target = gid_of(conn, "cases", case_id) or ""
+    return emit_fields(
+        conn,
+        "safe_contact.field_set",
+        case_id,
+        target,
+        {f"safe_contacts.{c}": getattr(old, c) for c in _CONTACT_FIELDS},
+        {f"safe_contacts.{c}": getattr(after, c) for c in _CONTACT_FIELDS},
+        user_id,
+        now,
+        extra={"person": gid_of(conn, "people", after.person_id)},
+    )
+
+
+def emit_person_name(conn: Connection, before: Person, user_id: int, now: str) -> list[Operation]:
+    """Append a field set for each part of the person's name the write just changed, under the
+    first case they are on (a person on no case has nothing to travel with)."""
+    after = people_model.get(conn, before.id)
+    cases = sorted(people_model.case_ids(conn, before.id))
+    if after is None or not cases:
+        return []
+    return emit_fields(
+        conn,
+        "person.field_set",
+        cases[0],
+        gid_of(conn, "people", before.id) or "",
+        {
+            "people.given_name": before.details.given_name,
+            "people.family_name": before.details.family_name,
+        },
+        {
+            "people.given_name": after.details.given_name,
+            "people.family_name": after.details.family_name,
+        },
+        user_id,
+        now,
+    )
+
+
 # -- applying operations from elsewhere ----------------------------------------------------------
 
 
@@ -505,7 +586,7 @@ def _write_field(conn: Connection, name: str, target: str, case_id: int, op: Ope
 
 def _refresh_client_name(conn: Connection, person_gid: str) -> None:
     conn.execute(
-        "UPDATE cases SET client_name = (SELECT p.given_name || ' ' || p.family_name "
+        "UPDATE cases SET client_name = (SELECT trim(p.given_name || ' ' || p.family_name) "
         "FROM people p WHERE p.gid = ?1) WHERE id IN (SELECT cp.case_id FROM case_people cp "
         "JOIN people p ON p.id = cp.person_id WHERE p.gid = ?1 AND cp.role = 'client')",
         (person_gid,),
