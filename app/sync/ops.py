@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -330,6 +330,9 @@ def emit_fields(
         payload: dict[str, JsonValue] = {"field": name, "value": new, "was": old, **(extra or {})}
         replaced = None if shown is None else shown.op_id
         made.append(_new(conn, user_id, now, kind, case_id, target, payload, replaced))
+        # The new value is after every one this laptop holds, so the field keeps it; a conflict
+        # still open with a value this change did not replace shows the change as its own.
+        _settle_field(conn, _case_scope(conn, case_id), target, name, case_id)
     return made
 
 
@@ -464,6 +467,29 @@ def apply(conn: Connection, op: Operation) -> bool:
     _append(conn, op, case_id, local=False)
     _settle_field(conn, op.scope, op.target, name, case_id)
     return True
+
+
+def apply_all(conn: Connection, incoming: Iterable[Operation]) -> list[Operation]:
+    """Apply each operation that this store can take, in any order given (an operation about a
+    record that has not arrived yet waits for it); returns those still waiting. Call inside a
+    transaction: each operation is applied whole or not at all."""
+    pending = list(incoming)
+    progress = True
+    while pending and progress:
+        progress, waiting = False, []
+        for op in pending:
+            conn.execute("SAVEPOINT applying")
+            try:
+                apply(conn, op)
+            except CannotApply:
+                conn.execute("ROLLBACK TO applying")
+                waiting.append(op)
+            else:
+                progress = True
+            finally:
+                conn.execute("RELEASE applying")
+        pending = waiting
+    return pending
 
 
 def _insert_record(conn: Connection, op: Operation, case_id: int | None) -> None:
