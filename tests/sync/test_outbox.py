@@ -16,7 +16,8 @@ from app.models.records import (
     NoteKind,
     SafeContact,
 )
-from app.services import cases, consent, notes, retention
+from app.models.rights import RightKind
+from app.services import cases, consent, notes, retention, rights, sar
 from app.services import notes as notes_service
 from app.sync import ops
 from app.sync.ops import Operation
@@ -143,3 +144,30 @@ def test_a_purge_destroys_the_cases_operations_leaving_no_trace(store: StoreCopy
     assert left == 0
     pages = forensics.read_pages(store.path, key)
     assert forensics.found(pages, [sentinel, "Qzoutboxclient"]) == {}
+
+
+def test_a_subject_access_pack_shows_each_note_once_though_its_operation_holds_it_too(
+    store: StoreCopy,
+) -> None:
+    body = "Qzsarsentinel talked through the safety plan."
+    with signed_in(store, MANAGER) as s:
+        case_id, client = new_case(s)
+        cases.open_referral(s, case_id, s.today())
+        notes.add_note(s, case_id, NoteKind.CALL, body, NOON)
+        held = s.conn.execute(
+            "SELECT count(*) FROM operations WHERE payload LIKE ?", (f"%{body}%",)
+        )
+        assert held.fetchone()[0] == 1
+        request = rights.create_request(
+            s,
+            rights.RequestDraft(
+                kind=RightKind.ACCESS,
+                requester="The data subject",
+                received_on=s.today(),
+                subject_person_id=client,
+                identity_confirmed_on=s.today(),
+            ),
+        )
+        pack = sar.preview(s, request.id)
+        found = [item for item in pack.items() if body in item.text]
+    assert len(found) == 1
