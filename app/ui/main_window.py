@@ -53,6 +53,7 @@ from app.services import (
     cases,
     categories,
     drafts,
+    figures,
     overdue,
     retention,
     rights,
@@ -71,6 +72,7 @@ from app.ui.case_view import CasePage
 from app.ui.case_view.plan import PLAN_DRAFT
 from app.ui.case_view.risk import DASH_DRAFT
 from app.ui.change_password import ChangePasswordDialog
+from app.ui.figures_page import FiguresPage
 from app.ui.forms import FormDialog, confirm, let_draft_go
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
@@ -330,6 +332,9 @@ class MainWindow(QMainWindow):
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
             if not self.case_roles:
                 self._add_this_week(session)
+        if figures.may_see_figures(session):
+            self.figures_page = FiguresPage(self.calls, lock_action=self.lock_action)
+            self.add_area(t("MainWindow", "Figures"), self.figures_page)
         if accounts.may_manage_users(session):
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
             self.users_page.idle_minutes_changed.connect(self._idle_minutes_changed)
@@ -587,7 +592,7 @@ class MainWindow(QMainWindow):
             page.refresh()
         elif isinstance(page, CasePage):
             page.reload()
-        elif isinstance(page, AuditPage | UsersPage | ReviewsPage | ThisWeekPage):
+        elif isinstance(page, AuditPage | UsersPage | ReviewsPage | ThisWeekPage | FiguresPage):
             page.refresh()
 
     def refresh_lists(self, *_args: object) -> None:

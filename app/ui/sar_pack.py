@@ -78,6 +78,26 @@ def redacted_html(item: PackItem) -> str:
     return "<p style='white-space:pre-wrap'>" + "".join(parts) + "</p>"
 
 
+def confirm_not_encrypted(
+    parent: QWidget,
+    title: str,
+    text: str,
+    on_yes: Callable[[], None],
+    *,
+    lock_action: QAction | None = None,
+) -> QMessageBox:
+    """Before a file that is not encrypted is written: ``text`` says so, and only "Choose
+    where to save it" goes on to ask where (the access pack's PDF, the figures)."""
+    return confirm(
+        parent,
+        title,
+        text,
+        translate("PackDialog", "&Choose where to save it…"),
+        on_yes,
+        lock_action=lock_action,
+    )
+
+
 class ProgressRelay(QObject):
     """Carries a service's ``progress(step, total, what)`` to the main thread."""
 
@@ -674,7 +694,7 @@ class PackDialog(QDialog):
         user picks."""
         if self._refuse_unready():
             return
-        self.warning_box = confirm(
+        self.warning_box = confirm_not_encrypted(
             self,
             translate("PackDialog", "Save the pack as a PDF"),
             translate(
@@ -682,7 +702,6 @@ class PackDialog(QDialog):
                 "The PDF file is not encrypted: anyone who opens it reads everything in the "
                 "pack. Save it only where you must, and delete it when it has been sent.",
             ),
-            translate("PackDialog", "&Choose where to save it…"),
             self._save_pdf_to_chosen_file,
             lock_action=self.lock_action,
         )
