@@ -60,8 +60,8 @@ NO_TOTALS = Layout(row_totals=False, column_totals=False, total=False)
 
 class FiguresFileExists(SafecaseError):
     default_message = (
-        "A file of figures is already there; figures never replace a file unless you ask "
-        "(--replace). Nothing was written."
+        "A file of that name is already there, and figures never replace a file unless "
+        "asked to; nothing was written."
     )
 
 
