@@ -43,12 +43,12 @@ def chart(table: FigureTable, width: float = CHART_WIDTH) -> Any | None:
     pdf_text.register_fonts()
     font = pdf_text.REGULAR
     columns = len(table.columns)
-    legend_height = 18.0 if columns > 1 else 0.0
+    legend_height = 14.0 * ((columns + 1) // 2) if columns > 1 else 0.0
     height = BAR_SPACE * len(rows) + 30 + legend_height
     drawing = Drawing(width, height)
     bars = HorizontalBarChart()
     label_width = min(200.0, width * 0.42)
-    bars.x, bars.y = label_width, 20 + legend_height
+    bars.x, bars.y = label_width, 20
     bars.width, bars.height = width - label_width - 10, BAR_SPACE * len(rows)
     bars.data = [
         [
@@ -81,13 +81,14 @@ def chart(table: FigureTable, width: float = CHART_WIDTH) -> Any | None:
         bars.bars[j].strokeColor = None
     drawing.add(bars)
     if columns > 1:
+        # Above the bars, two to a line.
         legend = Legend()
-        legend.x, legend.y = label_width, legend_height - 2
+        legend.x, legend.y = label_width, height - 2
         legend.alignment = "right"
-        legend.columnMaximum = 1
+        legend.columnMaximum = (columns + 1) // 2
         legend.fontName = font
         legend.fontSize = 7
-        legend.boxAnchor = "sw"
+        legend.boxAnchor = "nw"
         legend.dx = legend.dy = 7
         legend.deltax = 10
         legend.colorNamePairs = [

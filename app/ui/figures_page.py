@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMessageBox,
     QVBoxLayout,
     QWidget,
@@ -36,8 +35,8 @@ from app.ui.sar_pack import confirm_not_encrypted
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message, table_view
 
-CHART_POINTS = 460.0  # the chart's width in the PDF, in points
-CHART_PIXELS = 640  # and on screen
+CHART_POINTS = 330.0  # the chart's width on screen, in points (the PDF's is wider)
+CHART_PIXELS = 430
 
 
 def chart_image(table: FigureTable) -> QImage | None:
@@ -83,8 +82,8 @@ class FiguresPage(QWidget):
 
         self.kind_field = QComboBox()
         self.kind_field.setAccessibleName(t("FiguresPage", "Year or quarter"))
-        self.kind_field.addItem(t("FiguresPage", "A whole year"), "year")
-        self.kind_field.addItem(t("FiguresPage", "A quarter"), "quarter")
+        self.kind_field.addItem(t("FiguresPage", "Year"), "year")
+        self.kind_field.addItem(t("FiguresPage", "Quarter"), "quarter")
         today = calls.today()
         self.year_field = spin_box(t("FiguresPage", "Year"), 2000, 2100, today.year)
         self.quarter_field = QComboBox()
@@ -94,10 +93,10 @@ class FiguresPage(QWidget):
                 t("FiguresPage", "Q{n}: {months}").format(
                     n=number,
                     months=(
-                        t("FiguresPage", "January to March"),
-                        t("FiguresPage", "April to June"),
-                        t("FiguresPage", "July to September"),
-                        t("FiguresPage", "October to December"),
+                        t("FiguresPage", "Jan to Mar"),
+                        t("FiguresPage", "Apr to Jun"),
+                        t("FiguresPage", "Jul to Sep"),
+                        t("FiguresPage", "Oct to Dec"),
                     )[number - 1],
                 ),
                 number,
@@ -107,18 +106,22 @@ class FiguresPage(QWidget):
         self.export_button = button(t("FiguresPage", "&Export PDF and CSV…"))
         self.export_button.setEnabled(False)
 
-        self.tables_list = QListWidget()
-        self.tables_list.setAccessibleName(t("FiguresPage", "Tables"))
-        self.tables_list.setMaximumWidth(300)
+        self.tables_list = QComboBox()
+        self.tables_list.setAccessibleName(t("FiguresPage", "Table"))
+        self.tables_list.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.tables_list.setMinimumContentsLength(16)
         self.model = QStandardItemModel(self)
         self.table = table_view(t("FiguresPage", "Counts"), self.model)
         self.table.verticalHeader().setVisible(False)
-        self.table.setMinimumHeight(150)
+        self.table.setMinimumHeight(220)
         self.chart_label = QLabel()
         self.chart_label.setAccessibleName(t("FiguresPage", "Chart"))
         self.chart_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.median_label = message_label(t("FiguresPage", "Median"), "status")
         self.period_label = QLabel()
+        self.period_label.setWordWrap(True)
         self.period_label.setAccessibleName(t("FiguresPage", "Period shown"))
         self.status_label = message_label(t("FiguresPage", "Status"), "status")
         self.problem_label = message_label(t("FiguresPage", "Problem"))
@@ -141,21 +144,21 @@ class FiguresPage(QWidget):
         ):
             choose_row.addWidget(widget)
         choose_row.addStretch(1)
-        choose_row.addWidget(self.export_button)
 
-        tables_label = QLabel(t("FiguresPage", "&Tables:"))
+        tables_label = QLabel(t("FiguresPage", "&Table:"))
         tables_label.setBuddy(self.tables_list)
-        left = QVBoxLayout()
-        left.addWidget(tables_label)
-        left.addWidget(self.tables_list, 1)
-        right = QVBoxLayout()
-        right.addWidget(self.period_label)
-        right.addWidget(self.table, 1)
-        right.addWidget(self.median_label)
-        right.addWidget(self.chart_label)
-        body = QHBoxLayout()
-        body.addLayout(left)
-        body.addLayout(right, 1)
+        table_row = QHBoxLayout()
+        table_row.addWidget(tables_label)
+        table_row.addWidget(self.tables_list, 1)
+        period_row = QHBoxLayout()
+        period_row.addWidget(self.period_label, 1)
+        period_row.addWidget(self.export_button)
+        # The chart first, then the counts (a table of sources is long).
+        body = QVBoxLayout()
+        body.addLayout(period_row)
+        body.addWidget(self.chart_label)
+        body.addWidget(self.median_label)
+        body.addWidget(self.table, 1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading(t("FiguresPage", "Figures for commissioners and trustees")))
@@ -170,6 +173,7 @@ class FiguresPage(QWidget):
             )
         )
         layout.addLayout(choose_row)
+        layout.addLayout(table_row)
         layout.addLayout(body, 1)
         layout.addWidget(self.status_label)
         layout.addWidget(self.problem_label)
@@ -177,7 +181,7 @@ class FiguresPage(QWidget):
         self.kind_field.currentIndexChanged.connect(self._kind_changed)
         self.show_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self.export)
-        self.tables_list.currentRowChanged.connect(self._show_table)
+        self.tables_list.currentIndexChanged.connect(self._show_table)
         self._kind_changed()
 
     # -- the period ---------------------------------------------------------------------------
@@ -211,7 +215,7 @@ class FiguresPage(QWidget):
 
     def _arrived(self, figures: Figures) -> None:
         self.figures = figures
-        keep = max(0, self.tables_list.currentRow())
+        keep = max(0, self.tables_list.currentIndex())
         self.period_label.setText(
             translate("FiguresPage", "Figures for {label}: {start} to {end}").format(
                 label=figures.period.label,
@@ -224,8 +228,8 @@ class FiguresPage(QWidget):
         for table in figures.tables:
             self.tables_list.addItem(translate("FiguresPage", table.title))
         self.tables_list.blockSignals(False)
-        self.tables_list.setCurrentRow(min(keep, len(figures.tables) - 1))
-        self._show_table(self.tables_list.currentRow())
+        self.tables_list.setCurrentIndex(min(keep, len(figures.tables) - 1))
+        self._show_table(self.tables_list.currentIndex())
         self.export_button.setEnabled(True)
 
     # -- one table ----------------------------------------------------------------------------

@@ -180,6 +180,7 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             again.submit()
             wait_until(lambda: controller.main_window is not None, "the manager's window")
             written += case_screens(controller, folder, size)
+            written += figures_screens(controller, folder, size)
             written += subject_access_screens(controller, folder, size)
         finally:
             controller.shutdown()
@@ -302,6 +303,25 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
     _wait_idle(window, "this week")
     written.append(save(window, folder, "this-week.png"))
     return written
+
+
+def figures_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:
+    """The manager's Figures page for this year: the table with the most bars in its chart."""
+    from app.services.figures_pdf import charted_rows
+
+    window = controller.main_window
+    if window is None:
+        raise RuntimeError("no main window")
+    sized(window, size)
+    page = window.figures_page
+    window.show_area(page)
+    _wait_idle(window, "the figures")
+    if page.figures is not None:
+        tables = page.figures.tables
+        fullest = max(range(len(tables)), key=lambda i: len(charted_rows(tables[i])))
+        page.tables_list.setCurrentIndex(fullest)
+    wait_until(page.chart_shown, "the figures' chart")
+    return [save(window, folder, "figures.png")]
 
 
 def subject_access_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:
