@@ -480,8 +480,16 @@ def export(
             f"period={period.label} formats={','.join(s for _f, s in targets)} "
             f"tables={','.join(t.key for t in result.tables)}",
         )
-        for (target, _suffix), data in zip(targets, built.values(), strict=True):
-            atomic_write(target, data)
+        written: list[Path] = []
+        try:
+            for (target, _suffix), data in zip(targets, built.values(), strict=True):
+                atomic_write(target, data)
+                written.append(target)
+        except BaseException:
+            # Both files or neither (a file this replaced is not brought back).
+            for target in written:
+                target.unlink(missing_ok=True)
+            raise
     return [t for t, _s in targets]
 
 

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 SMALL = 5  # counts below this (and above zero) are never shown
 
 METHOD = (
-    "Counts from 1 to 4 are shown as 'fewer than 5'; zero is shown as 0. Where a count "
-    "shown as 'fewer than 5' could be worked out from the row, column or grand totals, "
-    "other counts of 5 or more are withheld too, so that no suppressed count can be "
-    "recovered from what a table shows. Totals count everything, suppressed or not. A table "
-    "whose counts cannot be protected that way is not published. No names, references or "
-    "other identifiers are included."
+    "Counts from 1 to 4 are shown as 'fewer than 5'; zero is shown as 0. Where a count shown "
+    "as 'fewer than 5' could be worked out from the other counts and the row, column or grand "
+    "totals, other counts of 5 or more (or a row or column total seen in no other table) are "
+    "withheld too, so that no suppressed count can be recovered from what a table shows. "
+    "Totals count everything, suppressed or not. A table whose counts cannot be protected "
+    "that way is not published. No names, references or other identifiers are included."
 )
 
 

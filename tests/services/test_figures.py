@@ -136,13 +136,17 @@ def store(world: Path, training_template: StoreCopy, tmp_path: Path) -> StoreCop
     return dataclasses.replace(training_template, path=copy_store(world, tmp_path / "store"))
 
 
+def _figures(store: StoreCopy, user: str) -> figures.Figures:
+    with signed_in(store, user) as s:
+        return figures.figures(s, YEAR)
+
+
 def _row(table: figures.FigureTable, label: str) -> list[str]:
     return next(row[1:] for row in table.texts() if row[0] == label)
 
 
 def test_referrals_by_source_and_risk_hide_small_counts(store: StoreCopy) -> None:
-    with signed_in(store, MANAGER) as s:
-        result = figures.figures(s, YEAR)
+    result = _figures(store, MANAGER)
     table = result.table("referrals_by_source_and_risk")
     assert table.columns == ("High risk", "Medium risk", "Standard risk", "Not assessed")
     assert _row(table, "Police") == ["12", "0", "0", "0", "12"]
@@ -155,8 +159,7 @@ def test_referrals_by_source_and_risk_hide_small_counts(store: StoreCopy) -> Non
 
 def test_a_small_outcome_is_protected_by_withholding_another(store: StoreCopy) -> None:
     """6 + 2 = 8 closed: with the total shown, showing the 6 would give the 2 away."""
-    with signed_in(store, DPO) as s:
-        result = figures.figures(s, YEAR)
+    result = _figures(store, DPO)
     table = result.table("outcomes_reason")
     assert _row(table, "Support completed") == ["withheld"]
     assert _row(table, "Moved away") == ["fewer than 5"]
@@ -165,8 +168,7 @@ def test_a_small_outcome_is_protected_by_withholding_another(store: StoreCopy) -
 
 
 def test_caseload_repeats_and_first_contact(store: StoreCopy) -> None:
-    with signed_in(store, MANAGER) as s:
-        result = figures.figures(s, YEAR)
+    result = _figures(store, MANAGER)
     caseload = result.table("caseload")
     assert _row(caseload, "Open at the end of the period") == ["fewer than 5"]
     assert _row(caseload, "Closed during the period") == ["8"]
@@ -181,8 +183,7 @@ def test_caseload_repeats_and_first_contact(store: StoreCopy) -> None:
 
 
 def test_demographics_count_each_client_once(store: StoreCopy) -> None:
-    with signed_in(store, MANAGER) as s:
-        result = figures.figures(s, YEAR)
+    result = _figures(store, MANAGER)
     sex = result.table("clients_by_sex")
     # 23 referrals, one client referred twice: 22 clients, none asked.
     assert _row(sex, "Not asked") == ["22"]
@@ -192,8 +193,7 @@ def test_demographics_count_each_client_once(store: StoreCopy) -> None:
 
 
 def test_shares_by_recipient_and_lawful_basis(store: StoreCopy) -> None:
-    with signed_in(store, MANAGER) as s:
-        result = figures.figures(s, YEAR)
+    result = _figures(store, MANAGER)
     table = result.table("shares_by_recipient_and_basis")
     # 6 + 2 = 8: the 6 (and the totals equal to it) is withheld, or the 2 would follow.
     assert _row(table, "Police") == ["0", "0", "0", "0", "withheld", "0", "0", "withheld"]
