@@ -6,7 +6,18 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.services import access, accounts, audit, backup, cases, retention, rights, sar, sharing
+from app.services import (
+    access,
+    accounts,
+    audit,
+    backup,
+    cases,
+    figures,
+    retention,
+    rights,
+    sar,
+    sharing,
+)
 from app.services.session import Session
 from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import new_case, signed_in
@@ -31,6 +42,7 @@ def test_a_manager_the_services_say_no_to_is_offered_no_manager_areas_or_actions
         (sharing, "may_review"),
         (sar, "may_prepare_packs"),
         (audit, "may_read"),
+        (figures, "may_see_figures"),
     ):
         answer(monkeypatch, module, name, False)
     _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
