@@ -141,7 +141,9 @@ def tables(draw: st.DrawFn) -> tuple[Counts, Layout, bool]:
     return counts, draw(layouts), draw(st.booleans())
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(tables())
 def test_no_published_table_lets_a_suppressed_count_be_recovered(
     table: tuple[Counts, Layout, bool],
