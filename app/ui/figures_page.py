@@ -29,7 +29,7 @@ from app.services import figures as service
 from app.services.figures import Figures, FigureTable, Period
 from app.services.session import Session
 from app.ui.errors import error_sentence
-from app.ui.forms import button, spin_box
+from app.ui.forms import ChoiceBox, button, spin_box
 from app.ui.i18n import translate
 from app.ui.sar_pack import confirm_not_encrypted
 from app.ui.store_calls import StoreCalls
@@ -80,16 +80,14 @@ class FiguresPage(QWidget):
         t = translate
         self.setAccessibleName(t("FiguresPage", "Figures"))
 
-        self.kind_field = QComboBox()
-        self.kind_field.setAccessibleName(t("FiguresPage", "Year or quarter"))
-        self.kind_field.addItem(t("FiguresPage", "Year"), "year")
-        self.kind_field.addItem(t("FiguresPage", "Quarter"), "quarter")
+        self.kind_field = ChoiceBox(t("FiguresPage", "Year or quarter"))
+        self.kind_field.add_choice(t("FiguresPage", "Year"), "year")
+        self.kind_field.add_choice(t("FiguresPage", "Quarter"), "quarter")
         today = calls.today()
         self.year_field = spin_box(t("FiguresPage", "Year"), 2000, 2100, today.year)
-        self.quarter_field = QComboBox()
-        self.quarter_field.setAccessibleName(t("FiguresPage", "Quarter"))
+        self.quarter_field = ChoiceBox(t("FiguresPage", "Quarter"))
         for number in range(1, 5):
-            self.quarter_field.addItem(
+            self.quarter_field.add_choice(
                 t("FiguresPage", "Q{n}: {months}").format(
                     n=number,
                     months=(
@@ -106,8 +104,7 @@ class FiguresPage(QWidget):
         self.export_button = button(t("FiguresPage", "&Export PDF and CSV…"))
         self.export_button.setEnabled(False)
 
-        self.tables_list = QComboBox()
-        self.tables_list.setAccessibleName(t("FiguresPage", "Table"))
+        self.tables_list = ChoiceBox(t("FiguresPage", "Table"))
         self.tables_list.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -188,12 +185,12 @@ class FiguresPage(QWidget):
 
     def period(self) -> Period:
         year = self.year_field.value()
-        if self.kind_field.currentData() == "quarter":
-            return Period.quarter(year, int(self.quarter_field.currentData()))
+        if self.kind_field.value() == "quarter":
+            return Period.quarter(year, int(self.quarter_field.value()))
         return Period.year(year)
 
     def _kind_changed(self, *_args: object) -> None:
-        self.quarter_field.setEnabled(self.kind_field.currentData() == "quarter")
+        self.quarter_field.setEnabled(self.kind_field.value() == "quarter")
 
     def start(self) -> None:
         self.refresh()
@@ -224,9 +221,9 @@ class FiguresPage(QWidget):
             )
         )
         self.tables_list.blockSignals(True)
-        self.tables_list.clear()
+        self.tables_list.clear_choices()
         for table in figures.tables:
-            self.tables_list.addItem(translate("FiguresPage", table.title))
+            self.tables_list.add_choice(translate("FiguresPage", table.title), table.key)
         self.tables_list.blockSignals(False)
         self.tables_list.setCurrentIndex(min(keep, len(figures.tables) - 1))
         self._show_table(self.tables_list.currentIndex())
