@@ -124,7 +124,7 @@ def recovered(table: Published) -> list[tuple[int, int]]:
 
 
 small_counts = st.one_of(st.integers(0, 4), st.integers(0, 12), st.just(0))
-shapes = st.tuples(st.integers(1, 3), st.integers(1, 3))
+shapes = st.tuples(st.integers(1, 4), st.integers(1, 3))
 layouts = st.builds(Layout, st.booleans(), st.booleans(), st.booleans())
 
 
