@@ -91,7 +91,10 @@ _EARLIER_CASE = (
 
 def repeats(conn: Connection, start: dt.date, end: dt.date) -> Counts:
     """Referrals and MARAC referrals in the period, each a repeat (within 12 months of the
-    client's last) or not: {(kind, "repeat" | "not_repeat"): count}."""
+    client's last) or not: {(kind, "repeat" | "not_repeat"): count}. A case counts once, by its
+    latest MARAC referral; that is a repeat when another case of the client was referred to
+    MARAC in the 12 months before, when the checklist gave the repeat reason, or when the form
+    was issued as a repeat or followed an earlier form on the case within 12 months."""
     period = (start.isoformat(), end.isoformat())
     referral_rows = read(
         conn,
@@ -105,7 +108,12 @@ def repeats(conn: Connection, start: dt.date, end: dt.date) -> Counts:
         "SELECT 1 FROM dash_assessments d WHERE d.case_id = c.id "
         "AND d.completed_on <= c.marac_referral_date "
         "AND d.completed_on >= date(c.marac_referral_date, '-12 months') "
-        "AND instr(d.marac_reasons, ?) > 0), COUNT(*) FROM cases c "
+        "AND instr(d.marac_reasons, ?) > 0) OR EXISTS ("
+        # A referral form issued as a repeat, or an earlier form on the case within 12 months.
+        "SELECT 1 FROM marac_referrals m WHERE m.case_id = c.id AND ("
+        "(m.referred_on = c.marac_referral_date AND m.reason = 'repeat') OR "
+        "(m.referred_on < c.marac_referral_date "
+        "AND m.referred_on >= date(c.marac_referral_date, '-12 months')))), COUNT(*) FROM cases c "
         f"WHERE {_in_period('c.marac_referral_date')} GROUP BY 1",
         (REASON_REPEAT, *period),
     )

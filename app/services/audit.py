@@ -76,6 +76,8 @@ MARAC_REFERRED = "marac_referred"
 MARAC_MEETING_SET = "marac_meeting_set"
 MARAC_ACTION_ADDED = "marac_action_added"
 MARAC_ACTION_DONE = "marac_action_done"
+MARAC_FORM_ISSUED = "marac_form_issued"
+MARAC_FORM_PRINTED = "marac_form_printed"
 BREAK_GLASS = "break_glass"
 SEARCHED = "searched"
 DEMO_GENERATED = "demo_generated"
@@ -99,6 +101,9 @@ SAR_REDACTION = "sar_redaction"
 SAR_SIGNED_OFF = "sar_signed_off"
 SAR_EXPORTED = "sar_exported"
 SAR_PRINTED = "sar_printed"
+BREACH_RECORDED = "breach_recorded"
+BREACH_CHANGED = "breach_changed"
+BREACH_CLOSED = "breach_closed"
 
 READERS = (Role.MANAGER, Role.ADMIN, Role.DPO)
 

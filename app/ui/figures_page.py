@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 from app.services import figures as service
 from app.services.figures import Figures, FigureTable, Period
 from app.services.session import Session
+from app.ui import printing
 from app.ui.errors import error_sentence
 from app.ui.forms import ChoiceBox, button, spin_box
 from app.ui.i18n import translate
-from app.ui.sar_pack import confirm_not_encrypted
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message, table_view
 
@@ -280,16 +280,16 @@ class FiguresPage(QWidget):
 
     def export(self) -> None:
         """Warn that the files are not encrypted, then ask for the folder and write both."""
-        self.warning_box = confirm_not_encrypted(
+        self.warning_box = printing.warn_not_encrypted(
             self,
             translate("FiguresPage", "Export the figures"),
-            translate(
+            self._export_to_chosen_folder,
+            lock_action=self.lock_action,
+            text=translate(
                 "FiguresPage",
                 "The PDF and CSV files are not encrypted: anyone who opens them reads the "
                 "figures. They name nobody, but save them only where you must.",
             ),
-            self._export_to_chosen_folder,
-            lock_action=self.lock_action,
         )
 
     def _ask_folder(self) -> str:

@@ -39,7 +39,7 @@ from app.services.sar import ExportResult, PackItem, SarPack, SignOffFacts
 from app.services.session import Session
 from app.ui import printing
 from app.ui.errors import show_error
-from app.ui.forms import FormDialog, button, confirm, enum_combo, text_box
+from app.ui.forms import FormDialog, button, enum_combo, text_box
 from app.ui.i18n import translate
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import heading, message_label, paragraph, set_message
@@ -76,26 +76,6 @@ def redacted_html(item: PackItem) -> str:
             cursor = span.end
     parts.append(html.escape(item.text[cursor:]))
     return "<p style='white-space:pre-wrap'>" + "".join(parts) + "</p>"
-
-
-def confirm_not_encrypted(
-    parent: QWidget,
-    title: str,
-    text: str,
-    on_yes: Callable[[], None],
-    *,
-    lock_action: QAction | None = None,
-) -> QMessageBox:
-    """Before a file that is not encrypted is written: ``text`` says so, and only "Choose
-    where to save it" goes on to ask where (the access pack's PDF, the figures)."""
-    return confirm(
-        parent,
-        title,
-        text,
-        translate("PackDialog", "&Choose where to save it…"),
-        on_yes,
-        lock_action=lock_action,
-    )
 
 
 class ProgressRelay(QObject):
@@ -694,14 +674,9 @@ class PackDialog(QDialog):
         user picks."""
         if self._refuse_unready():
             return
-        self.warning_box = confirm_not_encrypted(
+        self.warning_box = printing.warn_not_encrypted(
             self,
             translate("PackDialog", "Save the pack as a PDF"),
-            translate(
-                "PackDialog",
-                "The PDF file is not encrypted: anyone who opens it reads everything in the "
-                "pack. Save it only where you must, and delete it when it has been sent.",
-            ),
             self._save_pdf_to_chosen_file,
             lock_action=self.lock_action,
         )

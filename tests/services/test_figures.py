@@ -257,3 +257,26 @@ def test_periods() -> None:
     assert Period.quarter(2026, 4).end == dt.date(2026, 12, 31)
     with pytest.raises(InvalidInput):
         Period.parse("2026-Q5")
+
+
+def test_repeat_marac_referrals_are_counted_by_client_within_12_months(store: StoreCopy) -> None:
+    """The true counts under the suppression: the repeat client's police case went to MARAC in
+    March 2025, their self-referral in September. Published, both show as "fewer than 5"."""
+    from app.models import figures as figures_model
+
+    with signed_in(store, MANAGER) as s:
+        rows = s.conn.execute(
+            "SELECT c.id, c.referral_date FROM cases c JOIN case_people p ON p.case_id = c.id "
+            "AND p.role = 'client' WHERE p.person_id = (SELECT person_id FROM case_people "
+            "WHERE role = 'client' GROUP BY person_id HAVING count(*) = 2) ORDER BY c.id"
+        ).fetchall()
+        [(first, _), (second, _)] = rows
+        with transaction(s.conn):
+            case_model.set_fields(s.conn, first, s.now(), marac_referral_date="2025-03-01")
+            case_model.set_fields(s.conn, second, s.now(), marac_referral_date="2025-09-10")
+        counts = figures_model.repeats(s.conn, YEAR.start, YEAR.end)
+        result = figures.figures(s, YEAR)
+    assert counts[("marac", "repeat")] == 1 and counts[("marac", "not_repeat")] == 1
+    assert counts[("referrals", "repeat")] == 1 and counts[("referrals", "not_repeat")] == 22
+    row = _row(result.table("repeats"), "Referrals to MARAC")
+    assert row == ["fewer than 5", "fewer than 5", "fewer than 5"]

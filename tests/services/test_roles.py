@@ -31,6 +31,8 @@ from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import PermissionDenied
 from app.models import audit as audit_model
 from app.models import cases as case_model
+from app.models.breaches import Facts
+from app.models.breaches import Risk as BreachRisk
 from app.models.categories import (
     Agency,
     AgencyType,
@@ -66,12 +68,15 @@ from app.services import (
     accounts,
     audit,
     backup,
+    breaches,
     cases,
     categories,
     consent,
     demo,
+    devices,
     drafts,
     figures,
+    marac_form,
     merges,
     notes,
     overdue,
@@ -112,6 +117,8 @@ ADMINS = frozenset({Role.ADMIN})
 REGISTER = frozenset({Role.MANAGER, Role.DPO})  # the rights-request register
 LOG_READERS = frozenset({Role.ADMIN, Role.DPO})  # the destruction log
 AUDIT_READERS = frozenset({Role.MANAGER, Role.ADMIN, Role.DPO})
+DPOS = frozenset({Role.DPO})  # the breach log
+BREACH_RECORDERS = frozenset({Role.DPO, Role.ADMIN})  # an admin records a lost laptop's facts
 
 ALL_NO = {q: Answer.NO for q in range(1, 25)}
 NEW_PASSWORD = "saffron-beacon-meadow-61"
@@ -157,6 +164,7 @@ class World:
     erasure_case: int  # the case of that request's person (not allocated)
     agency: int  # an agency entry on ``case``
     legal_item: int  # a court date on ``case``
+    breach: int  # an open breach in the log, assessed as no risk (so it can close)
 
 
 def _client_of(session: Session, case_id: int) -> int:
@@ -177,6 +185,16 @@ def _old_case(session: Session, client: PersonDetails) -> tuple[int, str]:
     case = case_model.get(session.conn, case_id)
     assert case is not None
     return case_id, case.reference
+
+
+def _breach_facts(measures: str = "") -> Facts:
+    return Facts(
+        aware_at=_hour_ago(),
+        what_happened="An email went to the wrong agency and was deleted unread",
+        measures=measures,
+        risk=BreachRisk.NO_RISK,
+        not_reported_reason="Deleted unread, confirmed in writing",
+    )
 
 
 def _draft(subject: int, confirmed: bool = True) -> rights.RequestDraft:
@@ -241,6 +259,8 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         legal_item = categories.add_legal_item(
             s, case, LegalItem(LegalKind.COURT_DATE, TODAY + dt.timedelta(days=9))
         )
+    with signed_in(store, DPO) as s:
+        breach = breaches.record_breach(s, _breach_facts()).id
     with signed_in(store, ADMIN) as s:
         retention.approve(s, [gone_reference])
         run = retention.purge(s).run_id
@@ -296,6 +316,7 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         erasure_case=erasure_case,
         agency=agency,
         legal_item=legal_item,
+        breach=breach,
     )
 
 
@@ -368,6 +389,18 @@ def _check_awaiting(result: Any, role: Role, w: World) -> None:
 
 def _check_gaps(result: Any, role: Role, w: World) -> None:
     assert result == {w.client: ConsentState.NOT_ASKED}
+
+
+def _issue_marac_form(session: Session, w: World) -> marac_form.Issued:
+    """A referral on professional judgement, shared without everyone's consent."""
+    edits = marac_form.MaracEdits(
+        marac="Northfield MARAC",
+        reason=marac_form.ReferralReason.PROFESSIONAL_JUDGEMENT,
+        judgement_reason="Threats to kill since she left, though the checklist scored low",
+        lawful_basis=LawfulBasis.PUBLIC_TASK,
+        reason_without_consent="Risk to life: multi-agency safety planning is needed now",
+    )
+    return marac_form.issue(session, w.case, edits)
 
 
 def _reference(session: Session, w: World) -> str:
@@ -447,6 +480,15 @@ def _check_register(result: Any, role: Role, w: World) -> None:
 
 def _check_open_request(result: Any, role: Role, w: World) -> None:
     assert result is not None and result.id == w.request
+
+
+def _facts(session: Session) -> Facts:
+    """A breach's facts an admin may record as well as the DPO (no risk assessment)."""
+    return Facts(aware_at=_hour_ago(), what_happened="A laptop was left on a train")
+
+
+def _check_breach_log(result: Any, role: Role, w: World) -> None:
+    assert [b.id for b in result] == [w.breach]
 
 
 def _folder(w: World, name: str) -> Path:
@@ -679,6 +721,16 @@ TABLE: tuple[Row, ...] = (
         risk.mark_marac_action_done,
         CASE_WORK,
         lambda s, w: risk.mark_marac_action_done(s, w.marac_action, TODAY),
+    ),
+    # the MARAC referral form
+    _may(marac_form.may_issue, CASE_WORK),
+    Row(marac_form.prefill, CASE_WORK, lambda s, w: marac_form.prefill(s, w.case)),
+    Row(marac_form.issue, CASE_WORK, lambda s, w: _issue_marac_form(s, w)),
+    Row(marac_form.issued_forms, CASE_WORK, lambda s, w: marac_form.issued_forms(s, w.case)),
+    Row(
+        marac_form.form_pdf,
+        CASE_WORK,
+        lambda s, w: marac_form.form_pdf(s, _issue_marac_form(s, w).form_id),
     ),
     # merges
     _may(merges.may_merge, MANAGERS),
@@ -1113,6 +1165,33 @@ TABLE: tuple[Row, ...] = (
         ADMINS,
         lambda s, w: sar.set_letterhead(s, address="PO Box 1", phone="01632 960001", email=""),
     ),
+    Row(
+        breaches.record_breach, BREACH_RECORDERS, lambda s, w: breaches.record_breach(s, _facts(s))
+    ),
+    Row(
+        breaches.update_breach,
+        DPOS,
+        lambda s, w: breaches.update_breach(s, w.breach, _breach_facts("Recall"), "Time checked"),
+    ),
+    Row(breaches.close_breach, DPOS, lambda s, w: breaches.close_breach(s, w.breach)),
+    Row(breaches.get_breach, DPOS, lambda s, w: breaches.get_breach(s, w.breach)),
+    Row(
+        breaches.find_breach,
+        DPOS,
+        lambda s, w: breaches.find_breach(s, f"BR-{TODAY.year}-0001"),
+    ),
+    Row(breaches.breach_log, DPOS, lambda s, w: breaches.breach_log(s), _check_breach_log),
+    Row(breaches.breach_history, DPOS, lambda s, w: breaches.breach_history(s, w.breach)),
+    Row(breaches.overdue, DPOS, lambda s, w: breaches.overdue(s)),
+    Row(
+        breaches.lost_device_facts,
+        BREACH_RECORDERS,
+        lambda s, w: breaches.lost_device_facts(s, _hour_ago()),
+    ),
+    _may(breaches.may_keep_log, DPOS),
+    _may(breaches.may_record_breach, BREACH_RECORDERS),
+    Row(devices.list_devices, ADMINS, lambda s, w: devices.list_devices(s)),
+    _may(devices.may_manage_devices, ADMINS),
 )
 
 

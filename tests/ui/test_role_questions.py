@@ -12,6 +12,7 @@ from app.services import (
     audit,
     backup,
     cases,
+    devices,
     figures,
     retention,
     rights,
@@ -73,6 +74,7 @@ def test_an_admin_the_services_say_no_to_sees_no_admin_areas(
     answer(monkeypatch, accounts, "may_manage_users", False)
     answer(monkeypatch, retention, "may_review_retention", False)
     answer(monkeypatch, backup, "may_make_backups", False)
+    answer(monkeypatch, devices, "may_manage_devices", False)
     _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
     assert main.area_titles() == ["Audit"]
 

@@ -45,8 +45,8 @@ from tests.ui.conftest import MakeApp, open_main, wait_calls
                 "Figures",
             ],
         ),
-        (ADMIN, ADMIN_PW, ["Audit", "Users and settings", "Retention", "Backups"]),
-        (DPO, DPO_PW, ["Audit", "Subject access", "This week", "Figures"]),
+        (ADMIN, ADMIN_PW, ["Audit", "Users and settings", "Retention", "Backups", "Devices"]),
+        (DPO, DPO_PW, ["Audit", "Subject access", "This week", "Breach log", "Figures"]),
     ],
 )
 def test_each_role_sees_only_its_areas(
