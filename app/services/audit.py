@@ -99,6 +99,9 @@ SAR_REDACTION = "sar_redaction"
 SAR_SIGNED_OFF = "sar_signed_off"
 SAR_EXPORTED = "sar_exported"
 SAR_PRINTED = "sar_printed"
+LETTER_PRODUCED = "letter_produced"
+TEXT_PREPARED = "text_prepared"
+CONTACT_RULE_OVERRIDDEN = "contact_rule_overridden"
 
 READERS = (Role.MANAGER, Role.ADMIN, Role.DPO)
 
