@@ -289,7 +289,7 @@ def may_override(session: Session) -> bool:
     return session.has(*OVERRIDE_ROLES)
 
 
-def apply_overrides(
+def _apply_overrides(
     session: Session,
     output: Output,
     facts: Facts,
@@ -438,7 +438,7 @@ def letter(
     facts = _facts(session, case_id, person_id)
     template = _stored(session, chosen)
     with transaction(session.conn):
-        decision, overridden = apply_overrides(
+        decision, overridden = _apply_overrides(
             session, chosen, facts, override_reason, case_id=case_id
         )
         if not decision.allowed:
@@ -503,7 +503,7 @@ def prepare_text(
     facts = _facts(session, case_id, person_id)
     template = _stored(session, Output.TEXT)
     with transaction(session.conn):
-        decision, overridden = apply_overrides(
+        decision, overridden = _apply_overrides(
             session, Output.TEXT, facts, override_reason, case_id=case_id
         )
         if decision.needs_confirmation and safe_time_confirmed:

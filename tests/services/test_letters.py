@@ -356,3 +356,28 @@ def test_every_default_template_fills_with_known_placeholders() -> None:
     for kind, (subject, body) in letters.DEFAULTS.items():
         shown = letters.preview(subject, body)
         assert "{" not in shown and "}" not in shown, kind
+
+
+def test_the_subject_access_pack_holds_the_safe_address_and_every_override(
+    store: StoreCopy,
+) -> None:
+    w = _client_world(store, _safe(letters_ok=False))
+    reason = "Given to her in person at the Friday drop-in"
+    with signed_in(store, MANAGER) as s:
+        letters.letter(s, w.case, w.client, Output.CONSENT_SHEET, override_reason=reason)
+        request = rights.create_request(
+            s,
+            rights.RequestDraft(
+                kind=RightKind.ACCESS,
+                requester="The data subject",
+                received_on=TODAY,
+                subject_person_id=w.client,
+                identity_confirmed_on=TODAY,
+            ),
+        )
+        pack = sar.preview(s, request.id)
+    shown = {item.label: item.disclosed() for item in pack.items()}
+    assert shown["Safe address for letters"] == SAFE
+    assert shown["Safe postcode for letters"] == SAFE_POSTCODE
+    assert shown["The manager's reason"] == reason
+    assert shown["The rule a manager overrode"] == "no letters"
