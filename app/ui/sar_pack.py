@@ -39,8 +39,9 @@ from app.services.sar import ExportResult, PackItem, SarPack, SignOffFacts
 from app.services.session import Session
 from app.ui import printing
 from app.ui.errors import show_error
-from app.ui.forms import FormDialog, button, confirm, enum_combo, text_box
+from app.ui.forms import FormDialog, button, enum_combo, text_box
 from app.ui.i18n import translate
+from app.ui.pdf_saving import warn_not_encrypted
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import heading, message_label, paragraph, set_message
 
@@ -674,15 +675,10 @@ class PackDialog(QDialog):
         user picks."""
         if self._refuse_unready():
             return
-        self.warning_box = confirm(
+        self.warning_box = warn_not_encrypted(
             self,
             translate("PackDialog", "Save the pack as a PDF"),
-            translate(
-                "PackDialog",
-                "The PDF file is not encrypted: anyone who opens it reads everything in the "
-                "pack. Save it only where you must, and delete it when it has been sent.",
-            ),
-            translate("PackDialog", "&Choose where to save it…"),
+            translate("PackDialog", "the pack"),
             self._save_pdf_to_chosen_file,
             lock_action=self.lock_action,
         )

@@ -55,6 +55,7 @@ from app.ui.contact_banner import ContactBanner
 from app.ui.errors import show_error
 from app.ui.forms import FormDialog
 from app.ui.i18n import translate
+from app.ui.letters_dialog import LettersDialog
 from app.ui.record_table import select_record
 from app.ui.restriction_dialogs import LiftRestrictionDialog, RestrictDialog
 from app.ui.store_calls import StoreCalls
@@ -94,6 +95,7 @@ class CasePage(
         self.view: CaseView | None = None
         self.case_id: int | None = None
         self.dialog: FormDialog | None = None
+        self.letters_dialog: LettersDialog | None = None
         self.question: QMessageBox | None = None  # the last confirmation box opened here
         self._loading = False
         self.screen_drafts = {}
@@ -131,6 +133,9 @@ class CasePage(
         self.edit_person_action = self._action(t("CasePage", "&Edit the person…"), self.edit_person)
         self.safe_contact_action = self._action(
             t("CasePage", "Edit safe con&tact…"), self.edit_safe_contact
+        )
+        self.letters_action = self._action(
+            t("CasePage", "Letters and te&xts…"), self.letters_and_texts
         )
         self.marac_action = self._action(
             t("CasePage", "Record a &MARAC referral…"), self.record_marac_referral
@@ -185,6 +190,7 @@ class CasePage(
             self.undo_merge_action,
             self.confirm_merge_action,
             self.safe_contact_action,
+            self.letters_action,
             self.marac_action,
             self.marac_meeting_action,
             self.add_marac_action_action,
@@ -235,6 +241,7 @@ class CasePage(
             self.refused_request_action,
             self.add_person_action,
             self.safe_contact_action,
+            self.letters_action,
             self.marac_action,
             self.open_work_action,
         ):
@@ -435,6 +442,7 @@ class CasePage(
         self.open_work_action.setVisible(bool(view and view.case.status is CaseStatus.REFERRAL))
         self.open_work_action.setEnabled(open_case)
         self.refresh_action.setEnabled(loaded)
+        self.letters_action.setEnabled(loaded)
         if self.is_manager:
             self.allocate_action.setEnabled(loaded)
             self.close_action.setVisible(open_case)
@@ -573,6 +581,18 @@ class CasePage(
         if draft.kind == "withdraw_consent" and target is not None:
             return select_record(self.consent_table, self.consent_model, lambda c: c.id == target)
         return True
+
+    # -- letters and texts -----------------------------------------------------------------------
+
+    def letters_and_texts(self) -> None:
+        """Produce a letter or prepare a text for a person on the case; the safe-contact rules
+        decide in the service, and a refusal shows its reason."""
+        if self.view is None:
+            return
+        self.letters_dialog = LettersDialog(
+            self.calls, self.view, self.is_manager, self, lock_action=self.lock_action
+        )
+        self.letters_dialog.open()
 
     # -- the case's lifecycle -------------------------------------------------------------------
 
