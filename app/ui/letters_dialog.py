@@ -85,6 +85,7 @@ class LettersDialog(QDialog):
         )
         self.setAccessibleName(t("LettersDialog", "Letters and texts"))
         self.setModal(True)
+        self.setMinimumWidth(520)
         if lock_action is not None:
             self.addAction(lock_action)
 
@@ -109,10 +110,14 @@ class LettersDialog(QDialog):
         self.verdict_label.setAccessibleName(t("LettersDialog", "What the safe-contact rules say"))
         self.verdict_label.setWordWrap(True)
         self.verdict_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.hint_label = QLabel()
+        self.hint_label.setAccessibleName(t("LettersDialog", "What you can do"))
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setTextFormat(Qt.TextFormat.PlainText)
         self.override_field = QLineEdit()
         self.override_field.setAccessibleName(t("LettersDialog", "Reason to override the rule"))
         self.override_field.setPlaceholderText(
-            t("LettersDialog", "Why it is safe to go ahead (kept for the data protection officer)")
+            t("LettersDialog", "Why it is safe (the DPO reads this)")
         )
         self.confirm_time_field = check_box(
             t("LettersDialog", "I have checked: it is a safe &time to text now")
@@ -149,6 +154,7 @@ class LettersDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.verdict_label)
+        layout.addWidget(self.hint_label)
         layout.addWidget(self.status_label)
         layout.addLayout(row)
 
@@ -210,9 +216,9 @@ class LettersDialog(QDialog):
         self.copy_button.setVisible(is_text)
         self.print_button.setVisible(not is_text)
         self.save_button.setVisible(not is_text)
+        hint = ""
         if decision is None:
             self.verdict_label.setText(t("LettersDialog", "Checking the safe-contact rules…"))
-            self.verdict_label.setProperty("refused", False)
             ready = False
         elif decision.allowed:
             if is_text:
@@ -228,22 +234,27 @@ class LettersDialog(QDialog):
                 self.verdict_label.setText(t("LettersDialog", "Allowed."))
             ready = True
         else:
-            lines = [t("LettersDialog", "Refused: {reason}").format(reason=decision.reason)]
+            self.verdict_label.setText(
+                t("LettersDialog", "Refused: {reason}").format(reason=decision.reason)
+            )
             if decision.overridable and self.is_manager:
-                lines.append(
-                    t(
-                        "LettersDialog",
-                        "As a manager you may go ahead: give the reason. A letter is then "
-                        "handed over, never posted.",
-                    )
+                hint = t(
+                    "LettersDialog",
+                    "As a manager you may go ahead: give the reason. A letter is then handed "
+                    "over, never posted.",
                 )
             elif decision.overridable:
-                lines.append(t("LettersDialog", "Only a manager may override this rule."))
-            self.verdict_label.setText("\n".join(lines))
+                hint = t("LettersDialog", "Only a manager may override this rule.")
+            else:
+                hint = t("LettersDialog", "This rule cannot be overridden.")
             ready = (may_override and len(self.override_field.text().strip()) >= 10) or (
                 unread and self.confirm_time_field.isChecked()
             )
         refused = decision is not None and not decision.allowed
+        if not refused:
+            hint = ""
+        self.hint_label.setText(hint)
+        self.hint_label.setVisible(bool(hint))
         self.verdict_label.setStyleSheet(
             "QLabel { color: #b00020; font-weight: bold; }" if refused else ""
         )

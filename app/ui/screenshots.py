@@ -33,16 +33,18 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.crypto.memory_keyring import MemoryKeyring
-from app.models.records import CaseStatus, RecipientCategory, RiskLevel
+from app.models.records import CaseRole, CaseStatus, RecipientCategory, RiskLevel
 from app.models.rights import Outcome, RightKind, RightsRequest
 from app.models.users import Role
 from app.services import demo, rights
+from app.services.contact_rules import Output
 from app.services.demo import DemoSummary
 from app.ui.app import SafecaseApp, load_style, qt_message_handler
 from app.ui.case_dialogs import CloseCaseDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.erasure import ErasureDialog
+from app.ui.letters_dialog import LettersDialog
 from app.ui.main_window import MainWindow
 from app.ui.sar_pack import PackDialog
 from app.ui.share_dialog import ShareDialog
@@ -246,7 +248,8 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
         case_page = window.case_page
         if case_page and case_page.view and case_page.view.contact.rules:
             rules = case_page.view.contact.rules
-            if not rules.do_not_contact and rules.code_word:
+            # Letters not safe too, so the letters dialog shows a refusal a manager may override.
+            if not rules.do_not_contact and rules.code_word and not rules.letters_ok:
                 break
     if case_page is None or case_page.view is None:
         raise RuntimeError("no case opened")
@@ -269,6 +272,8 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
             raise RuntimeError("the close dialog did not open")
         written.append(save(closing, folder, "close-case.png"))
         closing.discard()
+
+    written.append(_refused_letter_screen(window, case_page, folder))
 
     case_page.record_share()
     dialog = case_page.dialog
@@ -302,6 +307,27 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
     _wait_idle(window, "this week")
     written.append(save(window, folder, "this-week.png"))
     return written
+
+
+def _refused_letter_screen(window: MainWindow, case_page: CasePage, folder: Path) -> Path:
+    """The letters dialog refusing a letter, with the rule's reason (and, for a manager, the
+    override): the client's closure letter when letters are not safe for her, else a letter
+    to the alleged perpetrator, which is never sent."""
+    case_page.letters_and_texts()
+    dialog = case_page.letters_dialog
+    if not isinstance(dialog, LettersDialog):
+        raise RuntimeError("the letters dialog did not open")
+    dialog.kind_field.set_value(Output.CLOSURE)
+    _wait_idle(window, "the safe-contact rules")
+    if dialog.decision is not None and dialog.decision.allowed:
+        for index, (_person, role) in enumerate(dialog.person_field.values()):
+            if role is CaseRole.ALLEGED_PERPETRATOR:
+                dialog.person_field.setCurrentIndex(index)
+                _wait_idle(window, "the safe-contact rules")
+                break
+    path = save(dialog, folder, "letter-refused.png")
+    dialog.reject()
+    return path
 
 
 def subject_access_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:

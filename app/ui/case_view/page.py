@@ -30,7 +30,7 @@ from app.models.records import (
     CaseView,
 )
 from app.models.users import User
-from app.services import access, cases
+from app.services import access, cases, letters
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.ui import labels
@@ -90,6 +90,7 @@ class CasePage(
         self.team: list[User] = []
         self.lock_action = lock_action
         self.is_manager = cases.may_manage(session)
+        self.may_override_contact = letters.may_override(session)
         self.is_caseworker = access.may_break_glass(session)
         self.may_read_history = cases.may_read_history(session)
         self.view: CaseView | None = None
@@ -590,7 +591,7 @@ class CasePage(
         if self.view is None:
             return
         self.letters_dialog = LettersDialog(
-            self.calls, self.view, self.is_manager, self, lock_action=self.lock_action
+            self.calls, self.view, self.may_override_contact, self, lock_action=self.lock_action
         )
         self.letters_dialog.open()
 
