@@ -6,7 +6,7 @@ the person it is about, never in the audit trail (whose entry names the override
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.crypto.connection import Connection
 from app.models.db import read
@@ -22,6 +22,8 @@ class Override:
     reason: str
     decided_by: int
     decided_at: str
+    reference: str = ""  # the case's, for the DPO's list
+    username: str = ""  # who decided
 
 
 _COLUMNS = "id, case_id, person_id, output, rule, reason, decided_by, decided_at"
@@ -60,11 +62,16 @@ def add_override(
 
 
 def overrides(conn: Connection, limit: int = 500) -> list[Override]:
-    """The newest overrides first."""
+    """The newest overrides first, with the case's reference and who decided."""
+    columns = ", ".join(f"o.{c.strip()}" for c in _COLUMNS.split(","))
     rows = read(
-        conn, f"SELECT {_COLUMNS} FROM contact_overrides ORDER BY id DESC LIMIT ?", (limit,)
+        conn,
+        f"SELECT {columns}, c.reference, u.username FROM contact_overrides o "
+        "JOIN cases c ON c.id = o.case_id LEFT JOIN users u ON u.id = o.decided_by "
+        "ORDER BY o.id DESC LIMIT ?",
+        (limit,),
     )
-    return [_row(r) for r in rows]
+    return [replace(_row(r), reference=str(r[8]), username=str(r[9] or "")) for r in rows]
 
 
 def for_case_person(conn: Connection, case_id: int, person_id: int) -> list[Override]:

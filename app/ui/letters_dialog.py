@@ -33,7 +33,7 @@ from app.crypto.files import atomic_write
 from app.errors import InvalidInput
 from app.models.records import CaseView
 from app.services import letters
-from app.services.contact_rules import Decision, Output
+from app.services.contact_rules import Decision, Output, Rule
 from app.services.session import Session
 from app.ui import labels, printing
 from app.ui.forms import ChoiceBox, button, check_box, client_first
@@ -52,6 +52,16 @@ def output_label(output: Output) -> str:
         Output.TEXT: translate("LettersDialog", "Text message (to copy)"),
         Output.SAR_COVER: translate("LettersDialog", "Subject access pack"),
     }[output]
+
+
+def rule_label(rule: str) -> str:
+    """A rule's name as a person reads it (the audit trail and the DPO's list hold its key)."""
+    return {
+        Rule.NO_DETAILS.value: translate("LettersDialog", "No safe-contact details"),
+        Rule.DO_NOT_CONTACT.value: translate("LettersDialog", "Do not contact"),
+        Rule.NO_LETTERS.value: translate("LettersDialog", "Letters not safe"),
+        Rule.NO_SAFE_ADDRESS.value: translate("LettersDialog", "No safe address for letters"),
+    }.get(rule, rule.replace("_", " "))
 
 
 class LettersDialog(QDialog):

@@ -131,10 +131,22 @@ def test_a_manager_overrides_with_a_reason_and_saves_the_letter_after_the_warnin
     )
     assert "How we use your information" in text
     assert HOME not in text and SAFE not in text  # handed over: no address at all
-    found: list[list[letters.Override]] = []
-    main.calls.run(letters.overrides, found.append)
+    # The DPO (and the managers) read the override and its reason on the audit page.
+    dialog.reject()
+    main.show_area(main.audit_page)
     wait_calls(qtbot, main)
-    assert [(o.reason, o.rule) for o in found[0]] == [(reason, "no_letters")]
+    audit_page = main.audit_page
+    audit_page.tabs.setCurrentWidget(audit_page.override_table)
+    model = audit_page.override_model
+    assert model.rowCount() == 1
+    row = [model.index(0, c).data() for c in range(model.columnCount())]
+    assert row[1:] == [
+        MANAGER,
+        dialog.view.case.reference,
+        "Consent and information sheet",
+        "Letters not safe",
+        reason,
+    ]
 
 
 def test_a_text_is_prepared_for_copying_to_the_safe_number(
