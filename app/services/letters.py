@@ -526,10 +526,3 @@ def prepare_text(
 
 def _overrides_text(overridden: tuple[int, ...]) -> str:
     return "".join(f" override:{i}" for i in overridden)
-
-
-def addressees(session: Session, case_id: int) -> list[tuple[int, str, CaseRole]]:
-    """The people on the case a letter or text could be for: (id, name, role)."""
-    session.require(*access.CASE_ROLES)
-    access.require_case(session, case_id)
-    return [(m.person.id, m.person.name, m.role) for m in case_model.members(session.conn, case_id)]

@@ -1049,7 +1049,7 @@ def preview(session: Session, request_id: int) -> SarPack:
     """The pack as it stands, with every redacted run and why (for the review screen). The
     first manager to build a request's pack is recorded as the one who prepared it."""
     request = _load(session, request_id)
-    pack = _build(session, request)
+    pack = _cover(session, _build(session, request))
     with transaction(session.conn):
         if request.status is RequestStatus.OPEN:
             rights_model.mark_pack_prepared(session.conn, request_id, session.user_id)

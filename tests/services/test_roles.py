@@ -1129,7 +1129,6 @@ TABLE: tuple[Row, ...] = (
         lambda s, w: letters.letter_pdf(s, w.case, w.client, Output.APPOINTMENT, appointment="9am"),
     ),
     Row(letters.prepare_text, CASE_WORK, lambda s, w: letters.prepare_text(s, w.case, w.client)),
-    Row(letters.addressees, CASE_WORK, lambda s, w: letters.addressees(s, w.case)),
     Row(
         sar.set_letterhead,
         ADMINS,

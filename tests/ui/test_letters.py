@@ -5,6 +5,7 @@ template."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from app.ui.case_view.page import CasePage
 from app.ui.letter_templates import TemplatesDialog
 from app.ui.letters_dialog import LettersDialog
 from app.ui.main_window import MainWindow
+from app.ui.sar_pack import PackDialog
 from tests.helpers import (
     ADMIN,
     ADMIN_PW,
@@ -31,6 +33,7 @@ from tests.helpers import (
     StoreCopy,
 )
 from tests.services.casework import TODAY, person, signed_in, user_id
+from tests.services.sar_world import build_world, new_request
 from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
 
 SAFE = "c/o Sister 3 Friendly Close"
@@ -199,3 +202,26 @@ def test_an_admin_edits_previews_and_resets_a_template(
     wait_calls(qtbot, main)
     assert dialog.body_field.toPlainText() == letters.DEFAULTS[Output.CLOSURE][1]
     assert not dialog.reset_button.isEnabled()
+
+
+def test_the_pack_of_a_client_whose_letters_are_not_safe_says_to_hand_it_over(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    """Jane's safe-contact details say letters are not safe: her subject access pack is owed to
+    her all the same, but its covering letter is not addressed and the pack is handed over."""
+    world = build_world(store)
+    reference = new_request(store, world.jane, TODAY - dt.timedelta(days=2))
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    page = main.sar_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    assert page.select_reference(reference)
+    page.prepare_button.click()
+    dialog = page.dialog
+    assert isinstance(dialog, PackDialog)
+    wait_calls(qtbot, main)
+    assert (
+        "Hand the pack over; do not post it. The safe-contact details say letters are not safe "
+        "for this person." in dialog.notes_label.text()
+    )
+    dialog.reject()
