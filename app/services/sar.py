@@ -246,6 +246,7 @@ class ExportResult:
     export_id: int
     written: tuple[Path, ...]  # the files (or the zip) written
     files: tuple[tuple[str, int, str], ...]  # (name, bytes, sha256) of each file in the pack
+    by_hand: str = ""  # why the covering letter is not addressed (the safe-contact rules)
 
 
 # -- building ------------------------------------------------------------------------------------
@@ -1528,7 +1529,7 @@ def _write_and_record(
         _line(request_id),
         f"export:{export_id} files={out.count} zip={'yes' if as_zip else 'no'}" + _cover_line(pack),
     )
-    return ExportResult(export_id, tuple(landing.landed), out.listed)
+    return ExportResult(export_id, tuple(landing.landed), out.listed, pack.by_hand)
 
 
 EXPORT_STEPS = 5
