@@ -32,9 +32,10 @@ from app.errors import (
     KeyringUnavailable,
     SafecaseError,
 )
+from app.models.breaches import Breach, ClockState
 from app.models.rights import Outcome, RequestStatus, RightKind, RightsRequest
-from app.services import accounts, audit, backup, demo, retention, rights, sar
-from app.services.session import Session
+from app.services import accounts, audit, backup, breaches, demo, retention, rights, sar
+from app.services.session import UK, Session
 
 log = logging.getLogger("safecase.cli")
 
@@ -271,6 +272,22 @@ def _parser() -> _Parser:
             )
         elif name == "list":
             p.add_argument("--all", action="store_true", help="closed requests too")
+
+    breach_parser = sub.add_parser("breach", help="The breach log (the DPO).")
+    breach_sub = breach_parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    text = (
+        "The breach log with each breach's 72-hour clock; with --check, exits 1 when a breach "
+        "is past its 72 hours and not reported (for a scheduled job)."
+    )
+    p = breach_sub.add_parser("list", help=text, description=text)
+    p.add_argument("--store", type=Path, required=True, help="the store file")
+    p.add_argument("--user", required=True, help="your username")
+    p.add_argument("--open", action="store_true", help="open breaches only")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 (with one line on standard error) when a breach is overdue",
+    )
 
     p = command(
         "purge",
@@ -518,6 +535,8 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         return _purge(ctx, args, session)
     elif command == "sar":
         return _sar(ctx, args, session)
+    elif command == "breach":
+        return _breach_list(ctx, args, session)
     elif command == "backup" and args.out.is_dir():
         written, removed = backup.backup_to_folder(session, args.out, args.keep)
         ctx.say(f"Backup written: {written.name}; {len(removed)} older generation(s) removed.")
@@ -818,6 +837,52 @@ def _sar(ctx: Context, args: argparse.Namespace, session: Session) -> int:
     ctx.say(f"Pack for {found.reference} written to {args.out}: {names}.")
     if result.by_hand:
         ctx.say(f"Hand the pack over; do not post it. {result.by_hand}")
+    return EXIT_OK
+
+
+def _span(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def _uk(moment: dt.datetime) -> str:
+    return moment.astimezone(UK).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _breach_line(breach: Breach, now: dt.datetime) -> str:
+    """One breach: its reference, when the service knew, and where its clock stands. The
+    description stays in the app: a log file or a scheduled job's mail gets no more."""
+    facts = breach.facts
+    clock = breach.clock(now)
+    if clock.state is ClockState.REPORTED and facts.reported_at is not None:
+        state = f"reported {_uk(facts.reported_at)}, ICO ref {facts.ico_reference}"
+        if clock.late:
+            state += " (after the 72 hours)"
+    elif clock.state is ClockState.NOT_REPORTABLE:
+        state = "not reportable: decision and reason recorded"
+    elif clock.state is ClockState.OVERDUE:
+        state = f"OVERDUE by {_span(clock.minutes)} (due {_uk(clock.deadline)})"
+    else:
+        state = f"{_span(clock.minutes)} left to report (due {_uk(clock.deadline)})"
+    risk = facts.risk.value.replace("_", " ")
+    line = f"{breach.reference}\taware {_uk(facts.aware_at)}\trisk: {risk}\t{state}"
+    return line + ("\tclosed" if breach.closed else "")
+
+
+def _breach_list(ctx: Context, args: argparse.Namespace, session: Session) -> int:
+    now = session.moment()
+    log_ = breaches.breach_log(session, include_closed=not args.open)
+    for breach in log_:
+        ctx.say(_breach_line(breach, now))
+    if not log_:
+        ctx.say("No open breaches." if args.open else "No breaches recorded.")
+    late = sum(1 for b in log_ if not b.closed and b.clock(now).state is ClockState.OVERDUE)
+    if args.check and late:
+        what = "1 breach is" if late == 1 else f"{late} breaches are"
+        print(f"safecase: {what} past the 72 hours and not reported to the ICO.", file=ctx.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -678,6 +678,63 @@ def _v10_categories(conn: Connection) -> None:
     conn.execute("CREATE INDEX case_children_by_person ON case_children (person_id)")
 
 
+def _append_only(conn: Connection, table: str) -> None:
+    """Neither change nor remove a row of ``table``: the trigger refuses both."""
+    for verb in ("UPDATE", "DELETE"):
+        conn.execute(
+            f"""CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}
+               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
+        )
+
+
+def _v11_breaches(conn: Connection) -> None:
+    """The breach log (UK GDPR Article 33(5)): every personal data breach, reported to the ICO
+    or not. A breach is its reference and who first recorded it; what is known about it is a
+    chain of versions, each saved in full with who saved it and why, the newest being the
+    breach as it stands. Nothing here is ever changed or removed: a correction is a new
+    version. Times are UTC (``...Z``); ``aware_at`` starts the 72-hour clock. The log is about
+    the service, not a data subject: no foreign key to people or cases, and a purge leaves it."""
+    conn.execute(
+        """CREATE TABLE breaches (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            reference   TEXT NOT NULL UNIQUE,
+            source      TEXT NOT NULL CHECK (source IN ('recorded', 'device_lost')),
+            recorded_by INTEGER REFERENCES users(id),
+            recorded_at TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE breach_versions (
+            id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+            breach_id           INTEGER NOT NULL REFERENCES breaches(id),
+            aware_at            TEXT NOT NULL,
+            what_happened       TEXT NOT NULL,
+            data_categories     TEXT NOT NULL DEFAULT '',
+            people_affected     INTEGER,
+            records_affected    INTEGER,
+            consequences        TEXT NOT NULL DEFAULT '',
+            measures            TEXT NOT NULL DEFAULT '',
+            risk                TEXT NOT NULL
+                                CHECK (risk IN ('not_assessed', 'no_risk', 'risk', 'high_risk')),
+            not_reported_reason TEXT NOT NULL DEFAULT '',
+            reported_at         TEXT,
+            ico_reference       TEXT NOT NULL DEFAULT '',
+            delay_reason        TEXT NOT NULL DEFAULT '',
+            people_told         TEXT NOT NULL
+                                CHECK (people_told IN ('not_decided', 'told', 'not_told')),
+            people_told_on      TEXT,
+            not_told_reason     TEXT NOT NULL DEFAULT '',
+            closed_at           TEXT,
+            change_reason       TEXT NOT NULL DEFAULT '',
+            changed_by          INTEGER REFERENCES users(id),
+            changed_at          TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX breach_versions_by_breach ON breach_versions (breach_id, id)")
+    _append_only(conn, "breaches")
+    _append_only(conn, "breach_versions")
+
+
 def _v11_letters(conn: Connection) -> None:
     """Letters and texts that obey the safe-contact rules. The safe address for letters is part
     of a client's safe-contact details: where the client said post is safe to go (it may differ
@@ -707,6 +764,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
     _v10_categories,
+    _v11_breaches,
     _v11_letters,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

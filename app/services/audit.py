@@ -102,6 +102,9 @@ SAR_PRINTED = "sar_printed"
 LETTER_PRODUCED = "letter_produced"
 TEXT_PREPARED = "text_prepared"
 CONTACT_RULE_OVERRIDDEN = "contact_rule_overridden"
+BREACH_RECORDED = "breach_recorded"
+BREACH_CHANGED = "breach_changed"
+BREACH_CLOSED = "breach_closed"
 
 READERS = (Role.MANAGER, Role.ADMIN, Role.DPO)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from app.errors import InvalidInput, NotTrainingStore
+from app.models import breaches as breach_model
 from app.models import cases as case_model
 from app.models import categories as cat
 from app.models import consent as consent_model
@@ -1513,6 +1514,7 @@ def generate_cases(
                 audit.record(
                     conn, session.user_id, audit.DEMO_GENERATED, "", f"cases={cases} seed={seed}"
                 )
+                _demo_breaches(session)
             for plan in plans[first : first + BATCH_CASES]:
                 generator.case(plan)
         if progress:
@@ -1528,6 +1530,68 @@ def generate_cases(
         seconds=time.perf_counter() - started,
         accounts=tuple(added),
     )
+
+
+def _demo_breaches(session: Session) -> None:
+    """A few synthetic breaches so the breach log has clocks to show, timed from the session's
+    clock: one counting down, one overdue, one reported, one closed as not reportable. Only
+    into a log that is empty, so a second run adds none."""
+    conn = session.conn
+    if breach_model.listing(conn):
+        return
+    now = session.moment().replace(microsecond=0)
+    hours = dt.timedelta(hours=1)
+    examples = [
+        breach_model.Facts(
+            aware_at=now - 30 * hours - dt.timedelta(minutes=48),
+            what_happened="An email with one client's support plan went to the wrong agency; "
+            "a recall was asked for.",
+            data_categories="Name, safe contact details, support plan",
+            people_affected=1,
+            records_affected=1,
+        ),
+        breach_model.Facts(
+            aware_at=now - 75 * hours,
+            what_happened="A case file was left in a meeting room at a partner agency.",
+            data_categories="Case notes, risk assessment",
+            people_affected=3,
+            records_affected=1,
+            risk=breach_model.Risk.RISK,
+        ),
+        breach_model.Facts(
+            aware_at=now - 9 * 24 * hours,
+            what_happened="A visitor saw an unlocked screen showing the case list.",
+            people_affected=12,
+            records_affected=12,
+            risk=breach_model.Risk.RISK,
+            reported_at=now - 9 * 24 * hours + 20 * hours,
+            ico_reference="IC-000000-DEMO",
+        ),
+        breach_model.Facts(
+            aware_at=now - 40 * 24 * hours,
+            what_happened="A letter was posted to a former address and came back unopened.",
+            people_affected=1,
+            records_affected=1,
+            risk=breach_model.Risk.NO_RISK,
+            not_reported_reason="Returned sealed and unopened by the post office",
+        ),
+    ]
+    stamp = session.now()
+    for facts in reversed(examples):
+        reference = breach_model.next_reference(conn, session.today().year)
+        breach_id = breach_model.insert(
+            conn, reference, breach_model.Source.RECORDED, session.user_id, stamp
+        )
+        closed = stamp if facts.risk is breach_model.Risk.NO_RISK else None
+        breach_model.add_version(
+            conn,
+            breach_id,
+            facts,
+            closed_at=closed,
+            change_reason="",
+            user_id=session.user_id,
+            now=stamp,
+        )
 
 
 def _workers(session: Session) -> list[users.User]:

@@ -1,5 +1,6 @@
 """What is overdue, counted for the navigation: shares waiting past their 48-hour review,
-consent reviews past their date, and subject access requests past their deadline.
+consent reviews past their date, subject access requests past their deadline, and breaches
+past their 72 hours without a report to the ICO.
 
 Each count covers only what the user may see, by the same ``may_*`` questions the window asks
 before offering the list it belongs to; a role that cannot see a kind counts none.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from app.models import consent as consent_model
 from app.models.users import Role
-from app.services import access, rights, sharing
+from app.services import access, breaches, rights, sharing
 from app.services.session import Session
 
 
@@ -20,10 +21,11 @@ class OverdueCounts:
     shares: int = 0  # shares without consent whose manager's review is late
     consent_reviews: int = 0  # consent in force past its review date, on cases being worked
     requests: int = 0  # rights requests past their deadline
+    breaches: int = 0  # breaches past their 72 hours, not reported
 
     @property
     def total(self) -> int:
-        return self.shares + self.consent_reviews + self.requests
+        return self.shares + self.consent_reviews + self.requests + self.breaches
 
 
 def counts(session: Session) -> OverdueCounts:
@@ -39,4 +41,5 @@ def counts(session: Session) -> OverdueCounts:
         )
     if rights.may_read_register(session):
         requests = len(rights.overdue(session))
-    return OverdueCounts(shares, consent_reviews, requests)
+    late = len(breaches.overdue(session)) if breaches.may_keep_log(session) else 0
+    return OverdueCounts(shares, consent_reviews, requests, late)

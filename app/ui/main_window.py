@@ -10,6 +10,8 @@ Audit                         managers, admins and the DPO
 Users and settings            admins
 Retention                     admins
 Subject access                managers; the DPO reads the register only
+Breach log                    the DPO
+Devices                       admins (reporting a lost laptop opens a breach)
 ============================  ===========================================
 
 The title is only ever "Safecase": a title shows in task bars, window lists and shared screens,
@@ -50,8 +52,10 @@ from app.services import (
     accounts,
     audit,
     backup,
+    breaches,
     cases,
     categories,
+    devices,
     drafts,
     overdue,
     retention,
@@ -65,12 +69,14 @@ from app.services.session import Session
 from app.ui import labels
 from app.ui.audit_page import AuditPage
 from app.ui.backups_page import BackupsPage
+from app.ui.breach_log import BreachLogPage
 from app.ui.case_dialogs import BreakGlassByReferenceDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.case_view.plan import PLAN_DRAFT
 from app.ui.case_view.risk import DASH_DRAFT
 from app.ui.change_password import ChangePasswordDialog
+from app.ui.devices_page import DevicesPage
 from app.ui.forms import FormDialog, confirm, let_draft_go
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
@@ -330,6 +336,10 @@ class MainWindow(QMainWindow):
             self.add_area(t("MainWindow", "Subject access"), self.sar_page)
             if not self.case_roles:
                 self._add_this_week(session)
+        if breaches.may_keep_log(session):
+            self.breach_page = BreachLogPage(self.calls, self.names, lock_action=self.lock_action)
+            self.breach_page.overdue_changed.connect(self.count_overdue)
+            self.add_area(t("MainWindow", "Breach log"), self.breach_page)
         if accounts.may_manage_users(session):
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
             self.users_page.idle_minutes_changed.connect(self._idle_minutes_changed)
@@ -344,6 +354,13 @@ class MainWindow(QMainWindow):
         if backup.may_make_backups(session):
             self.backups_page = BackupsPage(self.calls)
             self.add_area(t("MainWindow", "Backups"), self.backups_page)
+        if devices.may_manage_devices(session):
+            self.devices_page = DevicesPage(
+                self.calls,
+                can_keep_log=breaches.may_keep_log(session),
+                lock_action=self.lock_action,
+            )
+            self.add_area(t("MainWindow", "Devices"), self.devices_page)
         for action in (self.new_referral_action, self.find_action, self.new_note_action):
             action.setVisible(self.case_roles)
             self.addAction(action)
@@ -443,6 +460,7 @@ class MainWindow(QMainWindow):
         shown = {
             getattr(self, "reviews_page", None): counts.shares,
             getattr(self, "sar_page", None): counts.requests,
+            getattr(self, "breach_page", None): counts.breaches,
         }
         for page, title in self._titles.items():
             row = self.pages.indexOf(page)

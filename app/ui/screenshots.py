@@ -38,12 +38,13 @@ from app.models.rights import Outcome, RightKind, RightsRequest
 from app.models.users import Role
 from app.services import demo, rights
 from app.services.contact_rules import Output
-from app.services.demo import DemoSummary
+from app.services.demo import DemoAccount, DemoSummary
 from app.ui.app import SafecaseApp, load_style, qt_message_handler
 from app.ui.case_dialogs import CloseCaseDialog
 from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.erasure import ErasureDialog
+from app.ui.forms import FormDialog
 from app.ui.letters_dialog import LettersDialog
 from app.ui.main_window import MainWindow
 from app.ui.sar_pack import PackDialog
@@ -172,17 +173,13 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             written.append(save(admin_window, folder, "backups.png"))
 
             summary = fill_demo_store(admin_window)
+            written += devices_screens(admin_window, folder)
             manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)
-            controller.sign_out()
-            again = controller.sign_in_window
-            if again is None:
-                raise RuntimeError("the sign-in window did not open again")
-            again.username_field.setText(manager.username)
-            again.password_field.setText(manager.password)
-            again.submit()
-            wait_until(lambda: controller.main_window is not None, "the manager's window")
+            switch_user(controller, manager)
             written += case_screens(controller, folder, size)
             written += subject_access_screens(controller, folder, size)
+            switch_user(controller, next(a for a in summary.accounts if Role.DPO in a.roles))
+            written += breach_screens(controller, folder, size)
         finally:
             controller.shutdown()
             QApplication.processEvents()
@@ -203,6 +200,53 @@ def fill_demo_store(window: MainWindow) -> DemoSummary:
     if failed:
         raise failed[0]
     return result[0]
+
+
+def switch_user(controller: SafecaseApp, account: DemoAccount) -> None:
+    """Sign out, and sign in again as a demo account."""
+    controller.sign_out()
+    again = controller.sign_in_window
+    if again is None:
+        raise RuntimeError("the sign-in window did not open again")
+    again.username_field.setText(account.username)
+    again.password_field.setText(account.password)
+    again.submit()
+    wait_until(lambda: controller.main_window is not None, f"{account.username}'s window")
+
+
+def devices_screens(window: MainWindow, folder: Path) -> list[Path]:
+    """The admin's Devices page, and the breach record "Report lost or stolen" opens."""
+    page = window.devices_page
+    window.show_area(page)
+    _wait_idle(window, "the devices")
+    written = [save(window, folder, "devices.png")]
+    page.open_lost_report()  # what "Report it" in the confirmation does
+    wait_until(lambda: isinstance(page.dialog, FormDialog), "the lost laptop's breach record")
+    dialog = page.dialog
+    assert isinstance(dialog, FormDialog)
+    written.append(save(dialog, folder, "report-lost-laptop.png"))
+    dialog.discard()
+    return written
+
+
+def breach_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:
+    """The DPO's breach log with the demo's breaches, clocks running."""
+    window = controller.main_window
+    if window is None:
+        raise RuntimeError("no main window for the DPO")
+    sized(window, size)
+    page = window.breach_page
+    window.show_area(page)
+    _wait_idle(window, "the breach log")
+    page.table.setCurrentIndex(page.model.index(0, 0))
+    written = [save(window, folder, "breach-log.png")]
+    page.update_breach()
+    dialog = page.dialog
+    if not isinstance(dialog, FormDialog):
+        raise RuntimeError("the breach form did not open")
+    written.append(save(dialog, folder, "breach-record.png"))
+    dialog.discard()
+    return written
 
 
 def _wait_idle(window: MainWindow, what: str) -> None:

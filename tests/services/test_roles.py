@@ -31,6 +31,8 @@ from app.crypto.memory_keyring import MemoryKeyring
 from app.errors import PermissionDenied
 from app.models import audit as audit_model
 from app.models import cases as case_model
+from app.models.breaches import Facts
+from app.models.breaches import Risk as BreachRisk
 from app.models.categories import (
     Agency,
     AgencyType,
@@ -66,10 +68,12 @@ from app.services import (
     accounts,
     audit,
     backup,
+    breaches,
     cases,
     categories,
     consent,
     demo,
+    devices,
     drafts,
     letters,
     merges,
@@ -113,6 +117,8 @@ ADMINS = frozenset({Role.ADMIN})
 REGISTER = frozenset({Role.MANAGER, Role.DPO})  # the rights-request register
 LOG_READERS = frozenset({Role.ADMIN, Role.DPO})  # the destruction log
 AUDIT_READERS = frozenset({Role.MANAGER, Role.ADMIN, Role.DPO})
+DPOS = frozenset({Role.DPO})  # the breach log
+BREACH_RECORDERS = frozenset({Role.DPO, Role.ADMIN})  # an admin records a lost laptop's facts
 
 ALL_NO = {q: Answer.NO for q in range(1, 25)}
 NEW_PASSWORD = "saffron-beacon-meadow-61"
@@ -158,6 +164,7 @@ class World:
     erasure_case: int  # the case of that request's person (not allocated)
     agency: int  # an agency entry on ``case``
     legal_item: int  # a court date on ``case``
+    breach: int  # an open breach in the log, assessed as no risk (so it can close)
 
 
 def _client_of(session: Session, case_id: int) -> int:
@@ -178,6 +185,16 @@ def _old_case(session: Session, client: PersonDetails) -> tuple[int, str]:
     case = case_model.get(session.conn, case_id)
     assert case is not None
     return case_id, case.reference
+
+
+def _breach_facts(measures: str = "") -> Facts:
+    return Facts(
+        aware_at=_hour_ago(),
+        what_happened="An email went to the wrong agency and was deleted unread",
+        measures=measures,
+        risk=BreachRisk.NO_RISK,
+        not_reported_reason="Deleted unread, confirmed in writing",
+    )
 
 
 def _draft(subject: int, confirmed: bool = True) -> rights.RequestDraft:
@@ -256,6 +273,8 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         legal_item = categories.add_legal_item(
             s, case, LegalItem(LegalKind.COURT_DATE, TODAY + dt.timedelta(days=9))
         )
+    with signed_in(store, DPO) as s:
+        breach = breaches.record_breach(s, _breach_facts()).id
     with signed_in(store, ADMIN) as s:
         retention.approve(s, [gone_reference])
         run = retention.purge(s).run_id
@@ -311,6 +330,7 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         erasure_case=erasure_case,
         agency=agency,
         legal_item=legal_item,
+        breach=breach,
     )
 
 
@@ -462,6 +482,15 @@ def _check_register(result: Any, role: Role, w: World) -> None:
 
 def _check_open_request(result: Any, role: Role, w: World) -> None:
     assert result is not None and result.id == w.request
+
+
+def _facts(session: Session) -> Facts:
+    """A breach's facts an admin may record as well as the DPO (no risk assessment)."""
+    return Facts(aware_at=_hour_ago(), what_happened="A laptop was left on a train")
+
+
+def _check_breach_log(result: Any, role: Role, w: World) -> None:
+    assert [b.id for b in result] == [w.breach]
 
 
 def _folder(w: World, name: str) -> Path:
@@ -1134,6 +1163,33 @@ TABLE: tuple[Row, ...] = (
         ADMINS,
         lambda s, w: sar.set_letterhead(s, address="PO Box 1", phone="01632 960001", email=""),
     ),
+    Row(
+        breaches.record_breach, BREACH_RECORDERS, lambda s, w: breaches.record_breach(s, _facts(s))
+    ),
+    Row(
+        breaches.update_breach,
+        DPOS,
+        lambda s, w: breaches.update_breach(s, w.breach, _breach_facts("Recall"), "Time checked"),
+    ),
+    Row(breaches.close_breach, DPOS, lambda s, w: breaches.close_breach(s, w.breach)),
+    Row(breaches.get_breach, DPOS, lambda s, w: breaches.get_breach(s, w.breach)),
+    Row(
+        breaches.find_breach,
+        DPOS,
+        lambda s, w: breaches.find_breach(s, f"BR-{TODAY.year}-0001"),
+    ),
+    Row(breaches.breach_log, DPOS, lambda s, w: breaches.breach_log(s), _check_breach_log),
+    Row(breaches.breach_history, DPOS, lambda s, w: breaches.breach_history(s, w.breach)),
+    Row(breaches.overdue, DPOS, lambda s, w: breaches.overdue(s)),
+    Row(
+        breaches.lost_device_facts,
+        BREACH_RECORDERS,
+        lambda s, w: breaches.lost_device_facts(s, _hour_ago()),
+    ),
+    _may(breaches.may_keep_log, DPOS),
+    _may(breaches.may_record_breach, BREACH_RECORDERS),
+    Row(devices.list_devices, ADMINS, lambda s, w: devices.list_devices(s)),
+    _may(devices.may_manage_devices, ADMINS),
 )
 
 

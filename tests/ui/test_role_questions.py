@@ -6,7 +6,18 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.services import access, accounts, audit, backup, cases, retention, rights, sar, sharing
+from app.services import (
+    access,
+    accounts,
+    audit,
+    backup,
+    cases,
+    devices,
+    retention,
+    rights,
+    sar,
+    sharing,
+)
 from app.services.session import Session
 from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import new_case, signed_in
@@ -61,6 +72,7 @@ def test_an_admin_the_services_say_no_to_sees_no_admin_areas(
     answer(monkeypatch, accounts, "may_manage_users", False)
     answer(monkeypatch, retention, "may_review_retention", False)
     answer(monkeypatch, backup, "may_make_backups", False)
+    answer(monkeypatch, devices, "may_manage_devices", False)
     _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
     assert main.area_titles() == ["Audit"]
 

@@ -44,8 +44,8 @@ from tests.ui.conftest import MakeApp, open_main, wait_calls
                 "Subject access",
             ],
         ),
-        (ADMIN, ADMIN_PW, ["Audit", "Users and settings", "Retention", "Backups"]),
-        (DPO, DPO_PW, ["Audit", "Subject access", "This week"]),
+        (ADMIN, ADMIN_PW, ["Audit", "Users and settings", "Retention", "Backups", "Devices"]),
+        (DPO, DPO_PW, ["Audit", "Subject access", "This week", "Breach log"]),
     ],
 )
 def test_each_role_sees_only_its_areas(

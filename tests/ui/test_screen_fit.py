@@ -8,6 +8,7 @@ scanning app.ui, so a new dialog is checked as soon as it exists.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import inspect
 import pkgutil
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog, QScrollAre
 from pytestqt.qtbot import QtBot
 
 import app.ui
+from app.models.breaches import Breach, Facts, Source, Version
 from app.models.records import CaseView, LawfulBasis, RecipientCategory
 from app.models.retention import Policy
 from app.models.rights import RightKind, RightsRequest
@@ -270,8 +272,26 @@ def _arguments(session: Session, main: MainWindow, things: Things) -> dict[str, 
         "person_id": view.contact.client_id,
         "plans": [ErasurePlan(request.id, request.reference, ("SC-1",), ("SC-2",), "", None, "")],
         "store_path": session.vault.path.with_name("restored.safecase"),
+        "breach": BREACH,
+        "versions": [Version(1, BREACH.facts, None, "", None, BREACH.recorded_at)],
+        "names": {},
     }
 
+
+BREACH = Breach(
+    id=1,
+    reference="BR-2026-0001",
+    source=Source.RECORDED,
+    recorded_by=None,
+    recorded_at="2026-12-01T10:00:00Z",
+    facts=Facts(
+        aware_at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC),
+        what_happened="A letter about one client went to an old address.",
+    ),
+    closed_at=None,
+    changed_at="2026-12-01T10:00:00Z",
+    versions=1,
+)
 
 ALWAYS = ("parent", "lock_action")  # passed whenever a dialog takes them
 

@@ -1,0 +1,41 @@
+"""The devices that hold this service's records, for the admin's Devices page.
+
+Today a store lives on one laptop, so the list is that laptop: a name and when the store was
+first used, nothing personal (no computer name, no user). Team sync adds the team's other
+devices here, with revocation; until then a lost or stolen laptop is reported as a breach
+(app/services/breaches.py), which starts the 72-hour clock, and cannot be revoked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from app.models import breaches as breach_model
+from app.models.users import Role
+from app.services.session import Session, moment_of
+
+ADMINS = (Role.ADMIN,)
+# Revoking a device (refusing its envelopes, ordering it to destroy its store) needs the
+# team's directory of devices: it comes with team sync.
+REVOCATION_AVAILABLE = False
+
+
+@dataclass(frozen=True)
+class Device:
+    name: str
+    first_used: dt.datetime | None
+    this_device: bool = True
+    revoked: bool = False
+
+
+def list_devices(session: Session) -> list[Device]:
+    """The devices holding this store: today, this laptop alone."""
+    session.require(*ADMINS)
+    first = breach_model.first_used(session.conn)
+    return [Device("This laptop", moment_of(first) if first else None)]
+
+
+def may_manage_devices(session: Session) -> bool:
+    """Whether the user sees the Devices page (admins)."""
+    return session.has(*ADMINS)
