@@ -44,7 +44,7 @@ def render(letter: Letter, *, compress: bool = True) -> bytes:
         Spacer(1, 6 * mm),
     ]
     if letter.subject.strip():
-        story.append(Paragraph(markup(letter.subject, bold=True), heading))
+        story.append(Paragraph(f"<b>{markup(letter.subject, bold=True)}</b>", heading))
     for part in letter.body.split("\n\n"):
         story.append(Paragraph(markup(part.strip("\n")), body))
         story.append(Spacer(1, 2 * mm))
