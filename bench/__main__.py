@@ -6,6 +6,7 @@ import argparse
 from dataclasses import replace
 
 from app.crypto import connection
+from bench import marac as marac_bench
 from bench import retention as retention_bench
 from bench import sar as sar_bench
 from bench.runner import Config, format_table, run, write_json
@@ -45,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     )
     retention_bench.add_arguments(parser)
     sar_bench.add_arguments(parser)
+    marac_bench.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.memory_security:
         memory_security_on()
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         # No case-records store to purge: the retention part builds one of its own.
         retention_bench.run_from_args(argv, config.seed)
     sar_bench.run_from_args(argv, config.seed)
+    marac_bench.run_from_args(argv)
     return 0
 
 

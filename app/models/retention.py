@@ -352,6 +352,7 @@ _CASE_ROWS = (
         "DELETE FROM note_revisions WHERE note_id IN (SELECT id FROM notes WHERE case_id = ?)",
     ),
     ("notes", "DELETE FROM notes WHERE case_id = ?"),
+    ("marac_referrals", "DELETE FROM marac_referrals WHERE case_id = ?"),
     (
         "share_reviews",
         "DELETE FROM share_reviews WHERE share_id IN (SELECT id FROM shares WHERE case_id = ?)",

@@ -735,6 +735,25 @@ def _v11_breaches(conn: Connection) -> None:
     _append_only(conn, "breach_versions")
 
 
+def _v11_marac_referrals(conn: Connection) -> None:
+    """Each MARAC referral form issued from a case, exactly as it went out: the field values
+    printed on it (JSON), the reason for referral, the referral date, and the entry in the
+    sharing log that records the disclosure to the MARAC. Destroyed with its case."""
+    conn.execute(
+        """CREATE TABLE marac_referrals (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_id     INTEGER NOT NULL REFERENCES cases(id),
+            share_id    INTEGER NOT NULL REFERENCES shares(id),
+            referred_on TEXT NOT NULL,
+            reason      TEXT NOT NULL,
+            fields      TEXT NOT NULL,
+            issued_by   INTEGER REFERENCES users(id),
+            issued_at   TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX marac_referrals_by_case ON marac_referrals (case_id, referred_on)")
+
+
 def _v11_letters(conn: Connection) -> None:
     """Letters and texts that obey the safe-contact rules. The safe address for letters is part
     of a client's safe-contact details: where the client said post is safe to go (it may differ
@@ -765,6 +784,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
     _v10_categories,
     _v11_breaches,
+    _v11_marac_referrals,
     _v11_letters,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -589,6 +589,7 @@ COUNT_LABELS = (
     ("share_reviews", "sharing reviews"),
     ("dash_assessments", "risk assessments"),
     ("marac_actions", "actions agreed at MARAC"),
+    ("marac_referrals", "MARAC referral forms issued"),
     ("case_outcomes", "outcomes recorded at closing"),
     ("person_merges", "records of merged people"),
     ("safe_contacts", "safe-contact records"),

@@ -48,6 +48,7 @@ from app.models import cases as case_model
 from app.models import categories as categories_model
 from app.models import consent as consent_model
 from app.models import letters as letters_model
+from app.models import marac_forms as marac_forms_model
 from app.models import notes as note_model
 from app.models import outcomes as outcome_model
 from app.models import people as people_model
@@ -648,6 +649,7 @@ class _Builder:
         if own:
             entries += self._risk(case.id)
             entries += self._closing(case)
+        entries += self._marac_forms(case.id, own, guard)
         entries += self._shares(case.id, own, guard)
         dates = [d.referral_date.isoformat(), _text(case.closed_date)]
         dates += [e.date for e in entries]
@@ -754,6 +756,37 @@ class _Builder:
             entry.add(f"{key}:engaged", "Engagement with the service", _label(outcome.engagement))
             entries.append(entry)
             self.categories.add("outcomes of our support")
+        return entries
+
+    def _marac_forms(self, case_id: int, own: bool, guard: Exemption | None) -> list[_RawEntry]:
+        """The MARAC referral forms issued from the case, each exactly as it went out: for the
+        person at risk in full; for someone else on the form, withheld by default (it was
+        written about the person at risk)."""
+        from app.services import marac_form
+
+        entries = []
+        for issued in marac_forms_model.for_case(self.conn, case_id):
+            form = marac_form.stored_form(issued)
+            people = {form.victim_id} | {
+                p.person_id for p in (*form.perpetrators, *form.children, *form.household)
+            }
+            if self.subject.id not in people:
+                continue
+            key = f"marac_form:{issued.id}"
+            entry = _RawEntry("MARAC referral form sent", issued.referred_on.isoformat())
+            for number, (title, rows) in enumerate(marac_form.sections(form)):
+                for line, (label, value) in enumerate(rows):
+                    entry.add(
+                        f"{key}:{number}:{line}",
+                        f"{title}: {label}" if label else title,
+                        value,
+                        guard,
+                        GUARDED_WHY,
+                    )
+            entries.append(entry)
+            self.recipients.add(RECIPIENT_LABELS[RecipientCategory.MARAC])
+        if entries:
+            self.categories.add("referrals to the multi-agency risk assessment conference")
         return entries
 
     def _shares(self, case_id: int, own: bool, guard: Exemption | None) -> list[_RawEntry]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from app.errors import InvalidInput
 from app.models import cases as case_model
@@ -100,8 +100,13 @@ def consent_gaps(session: Session, record: ShareRecord) -> dict[int, ConsentStat
     return gaps
 
 
-def record_share(session: Session, record: ShareRecord) -> Share:
-    """Add a disclosure to the log; returns it as recorded (with its approval state)."""
+def record_share(
+    session: Session, record: ShareRecord, *, with_share: Callable[[int], None] | None = None
+) -> Share:
+    """Add a disclosure to the log; returns it as recorded (with its approval state).
+
+    ``with_share`` is more work for the same transaction, given the new share's id (a MARAC
+    referral keeps the form it sent beside its share): if it fails, nothing is recorded."""
     access.require_open_case(session, record.case_id)
     access.refuse_if_client_restricted(session, record.case_id)
     _check(record, session.moment())
@@ -131,6 +136,8 @@ def record_share(session: Session, record: ShareRecord) -> Share:
             f"share:{share_id} {record.direction.value} {record.recipient_category.value} "
             f"basis={record.lawful_basis.value} approval={approval.value}",
         )
+        if with_share is not None:
+            with_share(share_id)
     share = share_model.get(session.conn, share_id)
     assert share is not None
     return share

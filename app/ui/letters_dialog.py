@@ -38,7 +38,6 @@ from app.services.session import Session
 from app.ui import labels, printing
 from app.ui.forms import ChoiceBox, button, check_box, client_first
 from app.ui.i18n import translate
-from app.ui.pdf_saving import warn_not_encrypted
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import add_row, message_label, set_message
 
@@ -311,10 +310,9 @@ class LettersDialog(QDialog):
         )
 
     def save_pdf(self) -> None:
-        self.warning_box = warn_not_encrypted(
+        self.warning_box = printing.warn_not_encrypted(
             self,
             translate("LettersDialog", "Save the letter as a PDF"),
-            translate("LettersDialog", "the letter"),
             self._save_to_chosen_folder,
             lock_action=self.lock_action,
         )

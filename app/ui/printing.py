@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QAction, QImage, QPainter
 from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.errors import SafecaseError
 from app.services.session import Session
+from app.ui.forms import confirm
 from app.ui.i18n import translate
 from app.ui.store_calls import StoreCalls
 
@@ -116,3 +117,22 @@ def print_from_store(
 
     receiver: QObject = parent
     calls.run(build, arrived, failed, receiver=receiver, label=label)
+
+
+def warn_not_encrypted(
+    parent: QWidget, title: str, then: Callable[[], None], *, lock_action: QAction | None
+) -> QMessageBox:
+    """Before a PDF is saved to a file: say that the file is not encrypted; ``then`` (which
+    asks where it goes) runs only if the user goes on."""
+    return confirm(
+        parent,
+        title,
+        translate(
+            "Printing",
+            "The PDF file is not encrypted: anyone who opens it reads everything in it. Save "
+            "it only where you must, and delete it when it has been sent.",
+        ),
+        translate("Printing", "&Choose where to save it…"),
+        then,
+        lock_action=lock_action,
+    )

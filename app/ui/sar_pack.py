@@ -41,7 +41,6 @@ from app.ui import printing
 from app.ui.errors import show_error
 from app.ui.forms import FormDialog, button, enum_combo, text_box
 from app.ui.i18n import translate
-from app.ui.pdf_saving import warn_not_encrypted
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import heading, message_label, paragraph, set_message
 
@@ -681,10 +680,9 @@ class PackDialog(QDialog):
         user picks."""
         if self._refuse_unready():
             return
-        self.warning_box = warn_not_encrypted(
+        self.warning_box = printing.warn_not_encrypted(
             self,
             translate("PackDialog", "Save the pack as a PDF"),
-            translate("PackDialog", "the pack"),
             self._save_pdf_to_chosen_file,
             lock_action=self.lock_action,
         )

@@ -47,6 +47,7 @@ from app.ui.erasure import ErasureDialog
 from app.ui.forms import FormDialog
 from app.ui.letters_dialog import LettersDialog
 from app.ui.main_window import MainWindow
+from app.ui.marac_dialog import MaracFormDialog
 from app.ui.sar_pack import PackDialog
 from app.ui.share_dialog import ShareDialog
 
@@ -338,6 +339,22 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
     dialog.purpose_field.setText("Safeguarding referral after a threat to kill")
     written.append(save(dialog, folder, "record-share.png"))
     dialog.discard()
+
+    case_page.open_marac_form()
+    marac = case_page.dialog
+    if not isinstance(marac, MaracFormDialog):
+        raise RuntimeError("the MARAC referral form did not open")
+    wait_until(lambda: marac.prefilled is not None, "the MARAC form's pre-fill")
+    marac.marac_field.setText("Northshire MARAC coordinator")
+    marac.summary_field.setPlainText(
+        "Threats to kill since she left; he has been seen near the children's school."
+    )
+    if marac.without_consent:
+        marac.without_field.setPlainText(
+            "Risk to life: the MARAC must plan her safety and the children's together."
+        )
+    written.append(save(marac, folder, "marac-form.png"))
+    marac.discard()
 
     for tab, name in (
         (case_page.categories_tab, "case-categories.png"),

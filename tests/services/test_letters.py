@@ -20,8 +20,9 @@ from app.errors import InvalidInput, PermissionDenied
 from app.models import cases as case_model
 from app.models.records import CaseDetails, CaseRole, PersonDetails, SafeContact
 from app.models.rights import RightKind
-from app.services import audit, cases, contact_rules, letters, rights, sar
+from app.services import audit, cases, contact_rules, letters, marac_form, rights, sar
 from app.services.contact_rules import Output, Rule
+from app.services.marac_form import MaracEdits, ReferralReason
 from app.services.session import UK, Session
 from tests.helpers import ADMIN, CASEWORKER, DPO, MANAGER, StoreCopy
 from tests.services.casework import TODAY, audit_head, audit_since, person, signed_in
@@ -92,20 +93,24 @@ SCENARIOS = {
         Scenario("alleged_perpetrator", _safe(), to_perpetrator=True),
     )
 }
-OUTPUTS = (
+# The MARAC referral form (app/services/marac_form.py) goes to the MARAC coordinator, whatever
+# the person's own contact preferences: of the rules, the refuge address (and code word) apply.
+MARAC_FORM = "marac_form"
+OUTPUTS: tuple[str, ...] = (
     Output.APPOINTMENT,
     Output.CLOSURE,
     Output.CONSENT_SHEET,
     Output.AGENCY_LETTER,
     Output.TEXT,
     Output.SAR_COVER,
+    MARAC_FORM,
 )
 POSTED_TO_CLIENT = (Output.APPOINTMENT, Output.CLOSURE, Output.CONSENT_SHEET)
 
 # What each rule does to each output: a Rule refuses; "safe" is produced addressed only to the
 # safe address; "allowed" is produced (no address of the client's on it, or withheld); "by_hand"
 # is a pack whose covering letter carries no address and says it is not to be posted.
-EXPECTED: dict[str, dict[Output, object]] = {
+EXPECTED: dict[str, dict[str, object]] = {
     "all_safe": {**dict.fromkeys(POSTED_TO_CLIENT, "safe"), Output.AGENCY_LETTER: "allowed",
                  Output.TEXT: "allowed", Output.SAR_COVER: "safe"},
     "no_details": {**dict.fromkeys(POSTED_TO_CLIENT, Rule.NO_DETAILS),
@@ -135,6 +140,8 @@ EXPECTED: dict[str, dict[Output, object]] = {
                             Output.AGENCY_LETTER: Rule.PERPETRATOR,
                             Output.TEXT: Rule.PERPETRATOR, Output.SAR_COVER: "by_hand"},
 }  # fmt: skip
+for _row in EXPECTED.values():
+    _row[MARAC_FORM] = "allowed"
 
 
 @dataclass(frozen=True)
@@ -172,8 +179,24 @@ def _world(s: Session, scenario: Scenario) -> World:
     return World(case_id, client_id, perpetrator, professional)
 
 
-def _produce(s: Session, w: World, scenario: Scenario, output: Output) -> str:
+def _marac_form(s: Session, w: World) -> str:
+    """Issue the case's MARAC referral form and return its PDF's text."""
+    prefilled = marac_form.prefill(s, w.case)
+    edits = replace(
+        MaracEdits.of(prefilled.form),
+        marac="Northfield MARAC coordinator",
+        reason=ReferralReason.PROFESSIONAL_JUDGEMENT,
+        judgement_reason="Threats to kill reported twice this week, and he has a weapon.",
+        lawful_basis=prefilled.bases[0],
+        reason_without_consent="Crime prevention: to plan her safety with the other agencies.",
+    )
+    return _pdf_text(marac_form.issue(s, w.case, edits).pdf)
+
+
+def _produce(s: Session, w: World, scenario: Scenario, output: str) -> str:
     """Produce ``output`` as the scenario says and return what a user reads on it."""
+    if output == MARAC_FORM:
+        return _marac_form(s, w)
     addressee = w.perpetrator if scenario.to_perpetrator else w.client
     if output is Output.AGENCY_LETTER:
         addressee = w.perpetrator if scenario.to_perpetrator else w.professional
@@ -201,9 +224,9 @@ def _produce(s: Session, w: World, scenario: Scenario, output: Output) -> str:
     return _pdf_text(letters.letter_pdf(s, w.case, addressee, output, appointment="Friday at 2pm"))
 
 
-@pytest.mark.parametrize("output", OUTPUTS, ids=[o.value for o in OUTPUTS])
+@pytest.mark.parametrize("output", OUTPUTS, ids=[str(o) for o in OUTPUTS])
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_every_rule_against_every_output(store: StoreCopy, name: str, output: Output) -> None:
+def test_every_rule_against_every_output(store: StoreCopy, name: str, output: str) -> None:
     scenario, expected = SCENARIOS[name], EXPECTED[name][output]
     with signed_in(store, MANAGER) as s:
         s.now = lambda: TUESDAY_11
@@ -221,9 +244,10 @@ def test_every_rule_against_every_output(store: StoreCopy, name: str, output: Ou
         seen = _produce(s, w, scenario, output)
     # Never a confidential (refuge) address, never the code word; nothing addressed to the
     # client carries the address on record (a letter to an agency may, when not confidential).
-    unsafe_words = [REFUGE, "Kestrelcode"] + ([] if output is Output.AGENCY_LETTER else [HOME])
+    to_others = output in (Output.AGENCY_LETTER, MARAC_FORM)
+    unsafe_words = [REFUGE, "Kestrelcode"] + ([] if to_others else [HOME])
     for unsafe in unsafe_words:
-        assert unsafe not in seen, f"{unsafe!r} is on the {output.value}"
+        assert unsafe not in seen, f"{unsafe!r} is on the {output}"
     if expected == "safe":
         assert SAFE in seen and SAFE_POSTCODE in seen
     elif expected == "by_hand":
@@ -231,6 +255,8 @@ def test_every_rule_against_every_output(store: StoreCopy, name: str, output: Ou
         assert SAFE not in seen
     if output is Output.AGENCY_LETTER and scenario.confidential:
         assert contact_rules.WITHHELD_ADDRESS in seen
+    if output == MARAC_FORM:
+        assert ("Confidential: held by" in seen) is scenario.confidential
     if output is Output.TEXT:
         assert "Kim" in seen
 

@@ -76,6 +76,7 @@ from app.services import (
     devices,
     drafts,
     letters,
+    marac_form,
     merges,
     notes,
     overdue,
@@ -405,6 +406,18 @@ def _check_gaps(result: Any, role: Role, w: World) -> None:
     assert result == {w.client: ConsentState.NOT_ASKED}
 
 
+def _issue_marac_form(session: Session, w: World) -> marac_form.Issued:
+    """A referral on professional judgement, shared without everyone's consent."""
+    edits = marac_form.MaracEdits(
+        marac="Northfield MARAC",
+        reason=marac_form.ReferralReason.PROFESSIONAL_JUDGEMENT,
+        judgement_reason="Threats to kill since she left, though the checklist scored low",
+        lawful_basis=LawfulBasis.PUBLIC_TASK,
+        reason_without_consent="Risk to life: multi-agency safety planning is needed now",
+    )
+    return marac_form.issue(session, w.case, edits)
+
+
 def _reference(session: Session, w: World) -> str:
     from app.models import cases as case_model
 
@@ -723,6 +736,16 @@ TABLE: tuple[Row, ...] = (
         risk.mark_marac_action_done,
         CASE_WORK,
         lambda s, w: risk.mark_marac_action_done(s, w.marac_action, TODAY),
+    ),
+    # the MARAC referral form
+    _may(marac_form.may_issue, CASE_WORK),
+    Row(marac_form.prefill, CASE_WORK, lambda s, w: marac_form.prefill(s, w.case)),
+    Row(marac_form.issue, CASE_WORK, lambda s, w: _issue_marac_form(s, w)),
+    Row(marac_form.issued_forms, CASE_WORK, lambda s, w: marac_form.issued_forms(s, w.case)),
+    Row(
+        marac_form.form_pdf,
+        CASE_WORK,
+        lambda s, w: marac_form.form_pdf(s, _issue_marac_form(s, w).form_id),
     ),
     # merges
     _may(merges.may_merge, MANAGERS),

@@ -64,6 +64,7 @@ class CasePageBase(QWidget):
     add_person_action: QAction
     edit_person_action: QAction
     safe_contact_action: QAction
+    marac_form_action: QAction
 
     # Drafts of the screen's own work (safety plan, DASH) put back after a lock, by kind: each
     # goes once that work is saved or discarded.

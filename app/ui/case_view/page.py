@@ -141,6 +141,9 @@ class CasePage(
         self.marac_action = self._action(
             t("CasePage", "Record a &MARAC referral…"), self.record_marac_referral
         )
+        self.marac_form_action = self._action(
+            t("CasePage", "MARAC r&eferral form…"), self.open_marac_form
+        )
         self.open_work_action = self._action(t("CasePage", "Open for &work…"), self.open_work)
         self.allocate_action = self._action(t("CasePage", "Al&locate…"), self.allocate)
         self.close_action = self._action(t("CasePage", "Close the &case…"), self.close_case)
@@ -191,6 +194,7 @@ class CasePage(
             self.undo_merge_action,
             self.confirm_merge_action,
             self.safe_contact_action,
+            self.marac_form_action,
             self.letters_action,
             self.marac_action,
             self.marac_meeting_action,
@@ -242,6 +246,7 @@ class CasePage(
             self.refused_request_action,
             self.add_person_action,
             self.safe_contact_action,
+            self.marac_form_action,
             self.letters_action,
             self.marac_action,
             self.open_work_action,
@@ -430,6 +435,7 @@ class CasePage(
             self.withdraw_consent_action,
             self.safe_contact_action,
             self.marac_action,
+            self.marac_form_action,
         ):
             action.setEnabled(writable)
         self.correct_note_action.setEnabled(writable and self.selected_note() is not None)

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
 from app.errors import SafecaseError
 from app.models.drafts import Draft
+from app.models.marac_forms import IssuedForm
 from app.models.records import (
     CaseView,
     DashResult,
     MaracAction,
 )
-from app.services import risk
+from app.models.users import Role
+from app.services import marac_form, risk
 from app.services.drafts import NewDraft
+from app.services.marac_form import ReferralReason
 from app.services.session import Session
 from app.ui import labels
 from app.ui.case_dialogs import MaracActionDialog, MaracMeetingDialog
 from app.ui.case_view.base import CasePageBase
 from app.ui.errors import error_sentence, show_error
-from app.ui.forms import FieldInvalid, date_of
+from app.ui.forms import FieldInvalid, button, date_of
 from app.ui.i18n import translate
+from app.ui.marac_dialog import FormOutput, MaracFormDialog, reason_label
 from app.ui.record_table import Column, RecordTable
 from app.ui.risk_tab import DashForm
 from app.ui.widgets import table_view
@@ -87,13 +93,66 @@ class RiskTab(CasePageBase):
             self.risk_history_label,
             self.dash_history_table,
             self.marac_action_table,
+            self._build_forms_sent(),
             buttons=(
+                (self.marac_form_action, self.marac_form_action.text()),
                 (self.marac_meeting_action, self.marac_meeting_action.text()),
                 (self.add_marac_action_action, self.add_marac_action_action.text()),
                 (self.marac_done_action, self.marac_done_action.text()),
             ),
         )
         self._add_tab(self.marac_tab, t("CasePage", "MARAC and history"))
+
+    def _build_forms_sent(self) -> QWidget:
+        """The MARAC referral forms the case sent, each to print or save again as issued."""
+        t = translate
+        self.marac_forms_model: RecordTable[IssuedForm] = RecordTable(
+            [
+                Column(t("CasePage", "Referred"), lambda f: labels.date(f.referred_on)),
+                Column(t("CasePage", "Reason"), lambda f: reason_label(ReferralReason(f.reason))),
+                Column(t("CasePage", "To"), lambda f: str(f.fields.get("marac", ""))),
+                Column(t("CasePage", "Sent by"), lambda f: str(f.fields.get("referrer", ""))),
+            ],
+            self,
+        )
+        self.marac_forms_table = table_view(
+            t("CasePage", "MARAC referral forms sent"), self.marac_forms_model
+        )
+        self.form_output = FormOutput(self.calls, self, self.say, self.lock_action)
+        self.print_form_button = button(t("CasePage", "&Print a form sent…"))
+        self.save_form_button = button(t("CasePage", "Save a form sent as PD&F…"))
+        self.print_form_button.clicked.connect(self.print_form_sent)
+        self.save_form_button.clicked.connect(self.save_form_sent)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.marac_forms_table, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.print_form_button)
+        row.addWidget(self.save_form_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return box
+
+    def _form_sent(self) -> IssuedForm | None:
+        """The form chosen in the list, or the newest when none is."""
+        index = self.marac_forms_table.currentIndex()
+        return self.marac_forms_model.record(index.row() if index.isValid() else 0)
+
+    def print_form_sent(self) -> None:
+        chosen = self._form_sent()
+        if chosen is not None:
+            self.form_output.print_form(chosen.id, str(chosen.fields.get("reference", "")))
+
+    def save_form_sent(self) -> None:
+        chosen = self._form_sent()
+        if chosen is not None:
+            self.form_output.save_pdf(chosen.id, str(chosen.fields.get("reference", "")))
+
+    def _show_forms_sent(self, forms: list[IssuedForm]) -> None:
+        self.marac_forms_model.set_records(forms)
+        for widget in (self.print_form_button, self.save_form_button):
+            widget.setEnabled(bool(forms))
 
     def _show_risk_history(self, view: CaseView | None) -> None:
         """Fill the MARAC and history tab from the case (None empties it)."""
@@ -112,11 +171,36 @@ class RiskTab(CasePageBase):
                     marac=self._marac_text(view),
                 )
             )
+        self._show_forms_sent([])
+        if view is not None:
+            case_id = view.case.id
+            self.calls.run(
+                lambda s: marac_form.issued_forms(s, case_id),
+                self._show_forms_sent,
+                lambda _error: self._show_forms_sent([]),
+                receiver=self,
+            )
         referred = view is not None and view.case.marac_referral_date is not None
         writable = self.writable
         self.marac_meeting_action.setEnabled(writable and referred)
         self.add_marac_action_action.setEnabled(writable and referred)
         self.marac_done_action.setEnabled(writable and bool(open_actions))
+
+    def open_marac_form(self) -> None:
+        """The MARAC referral form, pre-filled from the case, to edit and issue."""
+        if self.view is None or not self.writable:
+            return
+        self.tabs.setCurrentWidget(self.marac_tab)
+        managers = [u for u in self.team if Role.MANAGER in u.roles]
+        dialog = MaracFormDialog(
+            self.calls,
+            self.view.case.id,
+            managers,
+            is_manager=self.is_manager,
+            parent=self,
+            lock_action=self.lock_action,
+        )
+        self._open(dialog, lambda _issued: self._saved())
 
     def set_marac_meeting(self) -> None:
         if self.view is None or not self.writable:
