@@ -407,3 +407,23 @@ def test_the_subject_access_pack_holds_the_safe_address_and_every_override(
     assert shown["Safe postcode for letters"] == SAFE_POSTCODE
     assert shown["The manager's reason"] == reason
     assert shown["The rule a manager overrode"] == "no letters"
+
+
+def test_a_merged_record_takes_its_overrides_to_the_kept_one(store: StoreCopy) -> None:
+    """One person recorded twice, a letter overridden for the duplicate: confirming the merge
+    keeps the override (and its reason) with the record kept."""
+    from app.services import merges
+
+    first = _client_world(store, _safe(letters_ok=False))
+    second = _client_world(store, None)
+    with signed_in(store, MANAGER) as s:
+        letters.letter(
+            s, first.case, first.client, Output.CLOSURE, override_reason="Collected at the office"
+        )
+        merge_id = merges.merge_people(s, second.client, first.client)
+        merges.confirm_merge(s, merge_id)
+        [kept_override] = letters.overrides(s)
+    assert (kept_override.person_id, kept_override.reason) == (
+        second.client,
+        "Collected at the office",
+    )
