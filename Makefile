@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test quick-test lint bench screenshots clean bundle bundle-test bench-bundle bundle-tarball
+.PHONY: run test quick-test lint bench screenshots clean bundle bundle-deps bundle-test bench-bundle bundle-tarball
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,17 @@ $(BUNDLE_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bundle]'
 	touch $(BUNDLE_STAMP)
 
-bundle: $(BUNDLE_STAMP)
-	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
+# On Linux, what the build machine needs besides Python (the xcb libraries the bundle carries,
+# icupkg and a compiler for the ICU data, GNOME Keyring for the bundle test): installed with
+# apt-get when run as root, named otherwise (and a failure under CI).
+bundle-deps:
+	@if [ "$$(uname -s)" = Linux ]; then sh installer/linux/build-deps.sh; fi
+
+# PyInstaller's cache lives in this checkout: --clean empties it, and a shared one in the home
+# folder would be emptied under any other build running at the same time.
+bundle: $(BUNDLE_STAMP) bundle-deps
+	PYINSTALLER_CONFIG_DIR=$(CURDIR)/build/pyinstaller-cache \
+		$(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
 		--distpath dist --workpath build/pyinstaller installer/safecase.spec
 	@du -sh dist/safecase
 

@@ -31,6 +31,41 @@ def platform_line() -> str:
     return f"Qt {QtCore.qVersion()} with the {QGuiApplication.platformName()} platform plugin"
 
 
+# Names as the app lists them, in the order a person reading English (UK) expects, and Welsh,
+# where "ch" is one letter after "c". The Linux bundle carries Qt's sorting and time-zone data
+# (ICU) for Safecase's languages only; this proves what it kept.
+NAMES = ("Zoë", "zara", "Émile", "adam", "Łukasz", "Lucy")
+ENGLISH_ORDER = ["adam", "Émile", "Lucy", "Łukasz", "zara", "Zoë"]
+WELSH_NAMES = ("dafydd", "chwarae", "cyfle")
+WELSH_ORDER = ["cyfle", "chwarae", "dafydd"]
+
+
+def text_check() -> str:
+    """Sorting, upper and lower case, and dates in Europe/London, as the app shows them."""
+    from functools import cmp_to_key
+
+    from PySide6.QtCore import QCollator, QDate, QDateTime, QLocale, QTime, QTimeZone
+
+    def in_order(names: tuple[str, ...], locale: QLocale) -> list[str]:
+        return sorted(names, key=cmp_to_key(QCollator(locale).compare))
+
+    english = QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
+    welsh = QLocale(QLocale.Language.Welsh, QLocale.Country.UnitedKingdom)
+    if in_order(NAMES, english) != ENGLISH_ORDER or in_order(WELSH_NAMES, welsh) != WELSH_ORDER:
+        raise CheckFailed("names do not sort in alphabetical order; reinstall Safecase")
+    if english.toUpper("Straße Zoë") != "STRASSE ZOË" or english.toLower("ŁUKASZ") != "łukasz":
+        raise CheckFailed("names do not change between capitals and small letters correctly")
+    london = QTimeZone(b"Europe/London")
+    summer = QDateTime(QDate(2026, 7, 1), QTime(12, 0), london)
+    winter = QDateTime(QDate(2026, 1, 15), QTime(12, 0), london)
+    if not london.isValid() or (summer.offsetFromUtc(), winter.offsetFromUtc()) != (3600, 0):
+        raise CheckFailed("the time zone Europe/London is missing, so times would be wrong")
+    summer_name = london.displayName(summer, QTimeZone.NameType.LongName, english)
+    if summer_name != "British Summer Time":
+        raise CheckFailed(f"Europe/London's summer time is called {summer_name!r}")
+    return "names sort and change case in English (UK) and Welsh; Europe/London keeps BST"
+
+
 def probe() -> int:
     """In the child: start Qt, print what draws the windows, and stop."""
     from PySide6.QtWidgets import QApplication
@@ -71,7 +106,7 @@ def child_platform_check() -> str:
 def run_lines(platform: Callable[[], str], say: Callable[[Check], None]) -> list[Check]:
     """Every check in turn, each handed to ``say`` as soon as it is done."""
     checks = []
-    for name, check in (*CORE_CHECKS, ("windows", platform)):
+    for name, check in (*CORE_CHECKS, ("text", text_check), ("windows", platform)):
         result = run_check(name, check)
         say(result)
         checks.append(result)

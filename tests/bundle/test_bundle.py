@@ -3,13 +3,16 @@
 Slow (it builds the bundle unless ``SAFECASE_BUNDLE`` names one already built, as ``make
 bundle-test`` does), so it is marked ``bundle`` and left out of the quick suite. The bundle
 runs with nothing of the build machine: PATH is /usr/bin:/bin (no virtual environment), HOME
-is a fresh folder, no Python variables. Nothing here reaches a real keyring: the self-test
-only reports which backend answers, and the sign-in window opens no store.
+is a fresh folder, no Python variables. Nothing here reaches the machine's own keyring: the
+keyring tests start their own D-Bus session with a GNOME Keyring whose throw-away keyring
+lives in the test's temporary HOME (installer/linux/build-deps.sh installs both; under CI a
+missing one fails the test instead of skipping it).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,19 +45,23 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dist / "safecase" / "safecase"
 
 
-def run_clean(
-    bundle: Path, home: Path, *args: str, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the bundle as a person's double-click would: no venv, a fresh HOME, offscreen."""
-    env = {
+def clean_env(home: Path) -> dict[str, str]:
+    """No venv, no Python variables, a fresh HOME, the offscreen platform."""
+    return {
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "LANG": "C.UTF-8",
         "QT_QPA_PLATFORM": "offscreen",
     }
+
+
+def run_clean(
+    bundle: Path, home: Path, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the bundle as a person's double-click would: no venv, a fresh HOME, offscreen."""
     return subprocess.run(
         [str(bundle), *args],
-        env=env,
+        env=clean_env(home),
         cwd=cwd or home,
         capture_output=True,
         text=True,
@@ -68,29 +75,180 @@ def test_the_bundle_says_its_version(bundle: Path, tmp_path: Path) -> None:
     assert result.stdout.strip() == f"Safecase {__version__}"
 
 
-def test_the_bundle_passes_its_self_test_but_the_keyring_this_machine_lacks(
+# The Secret Service of a desktop session, for one command: a private D-Bus session bus with
+# GNOME Keyring on it, its login keyring created (or unlocked) in HOME with this password.
+KEYRING_PASSWORD = "throw-away keyring of the bundle test"
+WITH_KEYRING = (
+    'printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets '
+    '>/dev/null && exec "$@"'
+)
+
+
+def run_with_keyring(
+    bundle: Path, home: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run the bundle as ``run_clean`` does, in a session whose Secret Service answers."""
+    tools = ("dbus-run-session", "gnome-keyring-daemon")
+    missing = [tool for tool in tools if shutil.which(tool, path="/usr/bin:/bin") is None]
+    if missing:
+        message = f"no Secret Service to test with: {' and '.join(missing)} not installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message} (installer/linux/build-deps.sh installs them as root)")
+        pytest.skip(message)
+    return subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", WITH_KEYRING, "sh", str(bundle), *args],
+        env={**clean_env(home), "KEYRING_PASSWORD": KEYRING_PASSWORD},
+        cwd=home,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def check_lines(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """The self-test's lines by check name, in the order printed."""
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    names = [line[5:].split(":", 1)[0] for line in lines]
+    assert names == ["store", "keyring", "PDF", "text", "windows"], result.stdout
+    return dict(zip(names, lines, strict=True))
+
+
+def test_the_bundle_passes_every_self_test_check_where_a_secret_service_answers(
     bundle: Path, tmp_path: Path
 ) -> None:
-    result = run_clean(bundle, tmp_path, "--self-test")
-    lines = result.stdout.splitlines()
-    assert "Traceback" not in result.stdout + result.stderr
-    names = [line[5:].split(":", 1)[0] for line in lines]
-    assert names == ["store", "keyring", "PDF", "windows"]
-    by_name = dict(zip(names, lines, strict=True))
+    result = run_with_keyring(bundle, tmp_path, "--self-test")
+    by_name = check_lines(result)
     assert by_name["store"].startswith("ok   store: SQLCipher 4.")
     assert "FTS5 present, store encrypted" in by_name["store"]
+    assert by_name["keyring"] == "ok   keyring: SecretService backend in use"
     assert by_name["PDF"].startswith("ok   PDF: Unicode font embedded")
-    assert by_name["windows"] == "ok   windows: " + by_name["windows"][14:]
+    # Sorting, case and Europe/London's names come from the cut-down ICU data.
+    assert by_name["text"].startswith("ok   text: names sort and change case")
+    assert by_name["windows"].startswith("ok   windows: Qt 6.")
     assert "offscreen platform plugin" in by_name["windows"]
-    # A build or CI machine has no Secret Service running: the check says so in a sentence,
-    # and the exit code tells the helpdesk something failed. Where one answers, all pass.
-    # Either way the backend's modules are in the bundle (else the line says they are missing).
-    if by_name["keyring"].startswith("ok"):
-        assert "SecretService backend in use" in by_name["keyring"]
-        assert result.returncode == 0
-    else:
-        assert by_name["keyring"].startswith("FAIL keyring: No secure keyring is available")
-        assert result.returncode == 1
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_bundle_self_test_fails_where_no_keyring_answers(bundle: Path, tmp_path: Path) -> None:
+    """No session bus at all (a bare login, or a keyring that never started): the keyring
+    line says so, every other check still runs, and the exit code is 1."""
+    env = {**clean_env(tmp_path), "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}"}
+    result = subprocess.run(
+        [str(bundle), "--self-test"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    by_name = check_lines(result)
+    assert by_name["keyring"].startswith("FAIL keyring: No secure keyring is available")
+    assert [name for name, line in by_name.items() if line.startswith("FAIL")] == ["keyring"]
+    assert result.returncode == 1
+
+
+def test_the_bundle_keeps_the_device_secret_in_the_keyring_and_verifies_the_trail(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """init from the bundle writes the device secret through the Secret Service; audit
+    verify signs in with it (HMAC-SHA256 without Python's OpenSSL) and checks the trail.
+    The same store copied to a home folder without that keyring does not open."""
+    home = tmp_path / "home"
+    home.mkdir()
+    store = home / "cases.safecase"
+    password = "Tidal-Compass-Orchard-58\n"
+    made = run_with_keyring(
+        bundle, home, "init", "--store", str(store), "--admin", "ada", stdin=password
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Store created." in made.stdout
+    assert (home / ".local" / "share" / "keyrings" / "login.keyring").is_file()
+    verified = run_with_keyring(
+        bundle, home, "audit", "verify", "--store", str(store), "--user", "ada", stdin=password
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert re.search(r"Checked \d+ entries; the audit trail is intact\.", verified.stdout)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy2(store, elsewhere / store.name)
+    shutil.copy2(store.with_name(store.name + ".keys"), elsewhere / (store.name + ".keys"))
+    refused = run_with_keyring(
+        bundle, elsewhere, "audit", "verify", "--store", str(elsewhere / store.name),
+        "--user", "ada", stdin=password,
+    )  # fmt: skip
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "This computer does not hold the key for this store." in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+# What the Linux bundle asks of the laptop: the C library, what PEP 513 (manylinux) counts on
+# every Linux system having (as PySide6's own wheels do), X11's libxcb and OpenGL, and the
+# desktop's D-Bus and CUPS. Everything else, the xcb helpers Qt's platform plugin needs
+# included, is in the bundle.
+FROM_THE_LAPTOP = {
+    "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1",
+    "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
+    "libstdc++.so.6", "libgcc_s.so.1", "libglib-2.0.so.0", "libgthread-2.0.so.0",
+    "libX11.so.6", "libGL.so.1", "libEGL.so.1", "libxcb.so.1",
+    "libdbus-1.so.3", "libcups.so.2",
+}  # fmt: skip
+
+
+def needed_from_outside(folder: Path) -> dict[str, list[str]]:
+    """Libraries some file of the bundle needs (readelf's NEEDED) that it does not carry."""
+    carried = {path.name for path in folder.rglob("*")}
+    outside: dict[str, list[str]] = {}
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.is_symlink() or path.read_bytes()[:4] != b"\x7fELF":
+            continue
+        dynamic = subprocess.run(
+            ["readelf", "-d", str(path)], capture_output=True, text=True, check=True
+        ).stdout
+        for name in re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dynamic):
+            if name not in carried:
+                outside.setdefault(name, []).append(path.name)
+    return outside
+
+
+def test_the_bundle_carries_every_library_but_those_every_linux_desktop_has(
+    bundle: Path,
+) -> None:
+    outside = needed_from_outside(bundle.parent)
+    assert set(outside) <= FROM_THE_LAPTOP, {
+        name: users for name, users in outside.items() if name not in FROM_THE_LAPTOP
+    }
+    carried = {path.name for path in bundle.parent.rglob("libxcb-*")}
+    assert {"libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-cursor.so.0"} <= carried
+
+
+def test_the_bundle_carries_icu_data_for_its_own_languages_only(bundle: Path) -> None:
+    """Qt's ICU data is cut from 32 MB to Safecase's languages; the self-test's text line
+    (above) proves sorting, case and time-zone names still work from it."""
+    (data,) = [path for path in bundle.parent.rglob("libicudata.so.*") if not path.is_symlink()]
+    assert data.stat().st_size < 6_000_000
+
+
+def test_the_text_check_fails_where_the_icu_data_lacks_a_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same cut with English alone (no Welsh collation): Qt, loading it in place of the
+    wheel's full data, sorts "chwarae" before "cyfle", and the self-test says so."""
+    monkeypatch.syspath_prepend(ROOT / "installer" / "linux")
+    import icu_data
+    import PySide6
+
+    full = next((Path(PySide6.__file__).parent / "Qt" / "lib").glob("libicudata.so.*"))
+    icu_data.cut_down(full, tmp_path, ("en",))
+    probe = (
+        "from app.services.self_test import run_check; from app.ui.self_test import text_check;"
+        "print(run_check('text', text_check).line())"
+    )
+    env = {**os.environ, "LD_LIBRARY_PATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert (
+        done.stdout.strip()
+        == "FAIL text: names do not sort in alphabetical order; reinstall Safecase"
+    )
 
 
 def test_the_bundle_opens_its_first_window_and_the_sign_in_window(

@@ -70,10 +70,11 @@ def test_the_command_prints_one_line_per_check_and_exits_0_when_all_pass() -> No
         "ok   store",
         "ok   keyring",
         "ok   PDF",
+        "ok   text",
         "ok   windows",
     ]
     assert lines[1] == "ok   keyring: memory_keyring backend in use"
-    assert "offscreen platform plugin" in lines[3]
+    assert "offscreen platform plugin" in lines[4]
     assert code == 0
     assert err.getvalue() == ""
 

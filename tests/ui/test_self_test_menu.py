@@ -34,7 +34,8 @@ def test_help_self_test_shows_one_line_per_check(main: MainWindow) -> None:
         "ok   store",
         "ok   keyring",
         "ok   PDF",
+        "ok   text",
         "ok   windows",
     ]
-    assert "offscreen platform plugin" in lines[3]
+    assert "offscreen platform plugin" in lines[4]
     box.close()
