@@ -848,6 +848,11 @@ TABLE: tuple[Row, ...] = (
     Row(drafts.list_drafts, EVERY_ROLE, lambda s, w: drafts.list_drafts(s)),
     Row(drafts.take, EVERY_ROLE, lambda s, w: drafts.take(s, drafts.save(s, NewDraft("w")))),
     Row(drafts.discard, EVERY_ROLE, lambda s, w: drafts.discard(s, drafts.save(s, NewDraft("w")))),
+    Row(
+        drafts.discard_within,
+        EVERY_ROLE,
+        lambda s, w: drafts.discard_within(s, drafts.save(s, NewDraft("w"))),
+    ),
     Row(accounts.sign_out, EVERY_ROLE, lambda s, w: accounts.sign_out(s)),
     Row(accounts.sign_out_after_error, EVERY_ROLE, lambda s, w: accounts.sign_out_after_error(s)),
     # audit

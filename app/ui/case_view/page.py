@@ -572,6 +572,7 @@ class CasePage(
             "allocate": self.allocate,
             "close_case": self.close_case,
             "place_hold": self.place_hold,
+            "open_marac_form": self.open_marac_form,
             "set_marac_meeting": self.set_marac_meeting,
             "add_marac_action": self.add_marac_action,
         }
