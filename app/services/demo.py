@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.errors import InvalidInput, NotTrainingStore
+from app.errors import InvalidInput, NotTrainingStore, SafecaseError
 from app.models import breaches as breach_model
 from app.models import cases as case_model
 from app.models import categories as cat
@@ -62,7 +62,7 @@ from app.models.records import (
     ShareRecord,
 )
 from app.models.users import Role
-from app.services import accounts, audit
+from app.services import accounts, audit, marac_form
 from app.services.session import Session
 
 WORDS = (
@@ -138,6 +138,9 @@ def add_demo_accounts(session: Session, seed: int) -> list[DemoAccount]:
 
 BATCH_CASES = 500
 MAX_CASES = 1_000_000
+# MARAC referral forms issued per run. Each goes through the form service, which lays out its
+# PDF, so a run issues a few (enough for the MARAC tab to list forms sent), whatever its size.
+DEMO_MARAC_FORMS = 3
 Progress = Callable[[int, int], None]
 
 
@@ -154,6 +157,7 @@ class DemoSummary:
     seconds: float
     # Demo accounts created first because the store had no caseworker (with passphrases).
     accounts: tuple[DemoAccount, ...] = ()
+    marac_forms: int = 0  # MARAC referral forms issued through the form service
 
     @property
     def cases_per_second(self) -> float:
@@ -424,6 +428,13 @@ _NO_CONSENT_BASIS = {
     RecipientCategory.ADULT_SOCIAL_CARE: (LawfulBasis.SAFEGUARDING, LawfulBasis.LEGAL_OBLIGATION),
     RecipientCategory.OTHER_AGENCY: (LawfulBasis.VITAL_INTERESTS,),
 }
+# What a referrer writes as the summary of the risk on a MARAC referral form.
+_MARAC_SUMMARIES = (
+    "Threats to kill since the separation; he has been seen outside her workplace.",
+    "Strangulation at the last incident; the children witnessed it.",
+    "Escalating control and stalking; he breached bail conditions twice this month.",
+    "Pregnant; assaulted at home; he has access to the house keys.",
+)
 _SHARE_ORGS = {
     RecipientCategory.MARAC: "{town} MARAC",
     RecipientCategory.CHILDRENS_SOCIAL_CARE: "{town} Children's Services",
@@ -645,6 +656,9 @@ class _Generator:
         self.professional_slots = professionals
         self.perpetrators: list[Person] = []
         self.former_clients: list[Person] = []
+        # Open high-risk cases referred to MARAC, with their caseworker, oldest referral first:
+        # the first few get an issued referral form.
+        self.referred: list[tuple[int, users.User]] = []
         self.next_number: dict[int, int] = {}
         self.counts = _Counts()
         self.genders = _weighted(_GENDERS)
@@ -920,6 +934,8 @@ class _Generator:
             fields.update(self.dash(case_id, client, plan, start, end, author))
         case_model.set_fields(conn, case_id, now, **fields)
         high = fields.get("risk_level") == RiskLevel.HIGH.value
+        if high and worker and plan.status is CaseStatus.OPEN and fields.get("marac_referral_date"):
+            self.referred.append((case_id, worker))
         self.shares(case_id, client, perps, children, sharing, plan, start, end, author, high)
         self.notes(case_id, client, perps[0], plan, start, end, author)
         self.categories(case_id, client, working, start, end, author, now)
@@ -1247,6 +1263,8 @@ class _Generator:
                 unsafe_people=rng.choice(_UNSAFE_PEOPLE),
                 last_checked=self.more_day(start, end),
             )
+            if rules.letters_ok:  # where post is safe: never the address on record
+                rules = replace(rules, safe_address=f"PO Box {case_id}, Northshire")
         case_model.put_safe_contact(
             self.conn, case_id, rules, author, self.recorded(rules.last_checked or start)
         )
@@ -1509,8 +1527,10 @@ def generate_cases(
     before ``today`` (default: the real date), so the services' checks against future dates
     hold for the demo records.
     The work is written in batches of cases, each batch one transaction, through the model
-    functions; the whole run writes one audit entry. ``progress(done, total)`` is called
-    after each batch. If there is no caseworker yet, the demo accounts are added first and
+    functions; the whole run writes one audit entry. Then a few of the open high-risk cases
+    get a MARAC referral form issued through the form service, audited as that service
+    audits it (:func:`_demo_marac_forms`). ``progress(done, total)`` is called after each
+    batch. If there is no caseworker yet, the demo accounts are added first and
     returned in the summary with their passphrases.
     """
     session.require(Role.ADMIN)
@@ -1551,6 +1571,7 @@ def generate_cases(
                 generator.case(plan)
         if progress:
             progress(min(first + BATCH_CASES, cases), cases)
+    forms = _demo_marac_forms(session, generator)
     c = generator.counts
     return DemoSummary(
         cases=c.cases,
@@ -1561,7 +1582,69 @@ def generate_cases(
         assessments=c.assessments,
         seconds=time.perf_counter() - started,
         accounts=tuple(added),
+        marac_forms=forms,
     )
+
+
+def _clock_at(stamp: str) -> Callable[[], str]:
+    """A session clock stopped at ``stamp``."""
+    return lambda: stamp
+
+
+def _demo_marac_forms(session: Session, generator: _Generator) -> int:
+    """Issue the MARAC referral form of the first few open high-risk cases this run referred
+    to MARAC, as each case's caseworker would have on the day of the referral: through the
+    form service, so it is pre-filled from the case, checked, recorded as a share to the MARAC
+    in the sharing log and kept as issued, and the case's MARAC tab lists it among the forms
+    sent. A case whose form the service refuses is passed over. Returns how many were issued."""
+    # Its own draws, so the cases stay as the seed made them.
+    rng = random.Random(generator.seed * 7919 + 31)
+    conn, managers = session.conn, generator.managers
+    issued = 0
+    for case_id, worker in generator.referred:
+        if issued == DEMO_MARAC_FORMS:
+            break
+        case = case_model.get(conn, case_id)
+        if case is None or case.marac_referral_date is None:
+            continue
+        meeting = case.marac_meeting_date
+        stamp = f"{case.marac_referral_date.isoformat()}T{rng.randint(9, 16):02d}:30:00.000000Z"
+        as_worker = replace(
+            session,
+            user_id=worker.id,
+            username=worker.username,
+            roles=worker.roles,
+            team_id=worker.team_id,
+            must_change_password=False,
+            break_glass=set(),
+            now=_clock_at(stamp),
+        )
+        try:
+            prefilled = marac_form.prefill(as_worker, case_id)
+            basis = next(
+                (b for b in _NO_CONSENT_BASIS[RecipientCategory.MARAC] if b in prefilled.bases),
+                prefilled.bases[0],
+            )
+            edits = replace(
+                marac_form.MaracEdits.of(prefilled.form),
+                marac=_SHARE_ORGS[RecipientCategory.MARAC].format(
+                    town=rng.choice(generator.pools.towns)
+                ),
+                lawful_basis=LawfulBasis.CONSENT if not prefilled.gaps else basis,
+                reason_without_consent=_NO_CONSENT_REASONS[RecipientCategory.MARAC]
+                if prefilled.gaps
+                else "",
+                risk_summary=prefilled.form.risk_summary or rng.choice(_MARAC_SUMMARIES),
+                consulted_manager_id=rng.choice(managers) if managers and prefilled.gaps else None,
+            )
+            marac_form.issue(as_worker, case_id, edits)
+        except SafecaseError:
+            continue
+        if meeting is not None:  # issuing starts the referral afresh; its meeting stays
+            with transaction(conn):
+                case_model.set_fields(conn, case_id, stamp, marac_meeting_date=meeting)
+        issued += 1
+    return issued
 
 
 def _demo_breaches(session: Session) -> None:

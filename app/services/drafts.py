@@ -22,7 +22,16 @@ from app.models.users import Role
 from app.services import audit
 from app.services.session import Session
 
-__all__ = ["Draft", "NewDraft", "discard", "list_drafts", "save", "save_many", "take"]
+__all__ = [
+    "Draft",
+    "NewDraft",
+    "discard",
+    "discard_within",
+    "list_drafts",
+    "save",
+    "save_many",
+    "take",
+]
 
 MAX_FIELDS_CHARS = 1_000_000  # a form's values as JSON; far more than any form holds
 
@@ -81,20 +90,29 @@ def list_drafts(session: Session) -> list[Draft]:
     return draft_model.of_user(session.conn, session.user_id)
 
 
+def _remove_within(session: Session, draft_id: int, action: str) -> Draft | None:
+    """Remove one of the user's drafts inside the caller's transaction; None if it was not
+    there."""
+    found = [d for d in draft_model.of_user(session.conn, session.user_id) if d.id == draft_id]
+    if not found or not draft_model.delete(session.conn, session.user_id, draft_id):
+        return None
+    draft = found[0]
+    audit.record(
+        session.conn,
+        session.user_id,
+        action,
+        _record(draft.case_id),
+        f"draft:{draft_id} kind={draft.kind}",
+    )
+    return draft
+
+
 def _remove(session: Session, draft_id: int, action: str) -> Draft:
     session.require(*Role)
     with transaction(session.conn):
-        found = [d for d in draft_model.of_user(session.conn, session.user_id) if d.id == draft_id]
-        if not found or not draft_model.delete(session.conn, session.user_id, draft_id):
+        draft = _remove_within(session, draft_id, action)
+        if draft is None:
             raise InvalidInput("There is no such draft.")
-        draft = found[0]
-        audit.record(
-            session.conn,
-            session.user_id,
-            action,
-            _record(draft.case_id),
-            f"draft:{draft_id} kind={draft.kind}",
-        )
     return draft
 
 
@@ -106,3 +124,12 @@ def take(session: Session, draft_id: int) -> Draft:
 def discard(session: Session, draft_id: int) -> None:
     """Remove one of the user's drafts (its form was saved, or the user discarded it)."""
     _remove(session, draft_id, audit.DRAFT_DISCARDED)
+
+
+def discard_within(session: Session, draft_id: int) -> bool:
+    """Remove the user's draft of work that is being saved, inside the transaction that saves
+    it, so the work and the end of its draft go together (a form issued from a draft cannot
+    come back after a lock to be issued twice). One already gone is no problem: returns
+    whether it was there."""
+    session.require(*Role)
+    return _remove_within(session, draft_id, audit.DRAFT_DISCARDED) is not None

@@ -49,7 +49,7 @@ from app.models.records import (
     Share,
     ShareRecord,
 )
-from app.services import access, audit, sharing
+from app.services import access, audit, drafts, sharing
 from app.services.consent import age_on
 from app.services.session import Session
 
@@ -538,9 +538,13 @@ def check_reason(form: MaracForm) -> None:
         )
 
 
-def issue(session: Session, case_id: int, edits: MaracEdits) -> Issued:
+def issue(
+    session: Session, case_id: int, edits: MaracEdits, *, draft_id: int | None = None
+) -> Issued:
     """Issue the referral: check it, lay out its PDF, then record the share to the MARAC,
-    the referral date on the case and the form as printed, together."""
+    the referral date on the case and the form as printed, together. ``draft_id`` names the
+    user's draft the form was kept in at a lock: it goes in the same transaction, so an
+    issued form never comes back to be issued again."""
     from app.services import marac_pdf
 
     access.require_open_case(session, case_id)
@@ -575,6 +579,8 @@ def issue(session: Session, case_id: int, edits: MaracEdits) -> Issued:
             f"marac_form:{form_id} share:{share_id} reason={form.reason} "
             f"repeat={'yes' if form.repeat else 'no'} people={len(record.person_ids)}",
         )
+        if draft_id is not None:
+            drafts.discard_within(session, draft_id)
         issued.append(form_id)
 
     share = sharing.record_share(session, record, with_share=keep)

@@ -8,12 +8,17 @@ lawful basis and the reason. "Issue the form" makes one service call that checks
 the share to the MARAC in the sharing log and keeps the form as issued; the dialog then stays
 open to print the form or save it as a PDF (after the not-encrypted warning). A refusal is one
 sentence under the form and nothing typed is lost.
+
+What was typed and not issued is kept as a draft when the store locks, and comes back with the
+case after sign-in: the draft waits for the pre-fill and goes in over it, and the draft goes
+in the same transaction as the form it was issued as.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -33,6 +38,7 @@ from app.errors import InvalidInput
 from app.models.records import ConsentState, LawfulBasis, ShareApproval
 from app.models.users import User
 from app.services import marac_form
+from app.services.drafts import NewDraft
 from app.services.marac_form import Issued, MaracEdits, Prefilled, ReferralReason
 from app.services.session import Session
 from app.ui import labels, printing
@@ -94,6 +100,8 @@ class MaracFormDialog(FormDialog):
         self.is_manager = is_manager
         self.prefilled: Prefilled | None = None
         self.issued: Issued | None = None
+        # A draft's values put back after a lock, waiting for the pre-fill to arrive.
+        self._waiting_draft: dict[str, Any] | None = None
         self.output = FormOutput(
             calls, self, lambda text: set_message(self.status_label, text), lock_action
         )
@@ -271,6 +279,9 @@ class MaracFormDialog(FormDialog):
         self._show_consent()
         self._set_enabled(True)
         self._dirty = False
+        kept, self._waiting_draft = self._waiting_draft, None
+        if kept is not None and self.draft_id is not None:
+            super().restore_draft(self.draft_id, kept)  # over the pre-fill, never under it
         self._update_sections()
         self.marac_field.setFocus()
 
@@ -375,11 +386,31 @@ class MaracFormDialog(FormDialog):
         )
 
     def make_call(self) -> Callable[[Session], object]:
-        edits, case_id = self.edits(), self.case_id
-        return lambda s: marac_form.issue(s, case_id, edits)
+        edits, case_id, draft_id = self.edits(), self.case_id, self.draft_id
+        return lambda s: marac_form.issue(s, case_id, edits, draft_id=draft_id)
 
     def busy_text(self) -> str:
         return translate("MaracDialog", "Issuing the form…")
+
+    # -- kept at a lock --------------------------------------------------------------------------
+
+    def restore_draft(self, draft_id: int, values: dict[str, Any]) -> None:
+        """Put back what was typed before a lock. The pre-fill is read from the store after the
+        form opens, so until it arrives the draft waits, and then goes in over it."""
+        if self.prefilled is not None:
+            super().restore_draft(draft_id, values)
+            return
+        self._waiting_draft = values
+        self.draft_id = draft_id
+        self._dirty = True
+
+    def unsaved_draft(self) -> NewDraft | None:
+        """What was typed; a draft still waiting for the pre-fill (locked again at once) is
+        kept as it came."""
+        kept = self._waiting_draft
+        if kept is not None and self.draft_kind:
+            return NewDraft(self.draft_kind, kept, self.draft_case, self.draft_target)
+        return super().unsaved_draft()
 
     # -- issued ---------------------------------------------------------------------------------
 
@@ -390,6 +421,7 @@ class MaracFormDialog(FormDialog):
         self.issued = value
         self.result_value = value
         self._dirty = False
+        self.draft_id = None  # its draft went with it
         self._set_enabled(False)
         self.save_button.setVisible(False)
         self.cancel_button.setText(translate("MaracDialog", "Close"))

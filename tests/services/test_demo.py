@@ -4,10 +4,12 @@ the audit trail."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from app.crypto.device import DeviceSecrets
 from app.errors import InvalidInput, NotTrainingStore, PermissionDenied
@@ -16,8 +18,14 @@ from app.models import people as people_model
 from app.models import search as search_model
 from app.models import users as user_model
 from app.models.categories import AgencyType, ChildProtection, Ethnicity, LegalKind
-from app.models.records import CaseRole, CaseStatus, ContactMethod
-from app.services import accounts, audit, demo
+from app.models.records import (
+    CaseRole,
+    CaseStatus,
+    ContactMethod,
+    RecipientCategory,
+    ShareApproval,
+)
+from app.services import accounts, audit, demo, marac_form, sharing
 from app.services.cases import open_case
 from app.services.session import Session
 from tests.helpers import (
@@ -76,6 +84,11 @@ def snapshot(store: StoreCopy, seed: int, cases: int = 30) -> dict[str, list[tup
             "names": rows(session, "SELECT given_name, family_name, postcode FROM people"),
             "notes": rows(session, "SELECT body, occurred_at FROM notes ORDER BY id"),
             "consents": rows(session, "SELECT person_id, purpose, target, state FROM consents"),
+            "forms": rows(
+                session,
+                "SELECT case_id, share_id, referred_on, reason, fields, issued_by "
+                "FROM marac_referrals ORDER BY id",
+            ),
         }
     finally:
         accounts.sign_out(session)
@@ -95,6 +108,7 @@ def test_the_same_seed_gives_the_same_records(
     )
 
     assert first == second
+    assert first["forms"]  # the same forms, issued the same way
     assert first["names"] != other["names"]
     assert first["notes"] != other["notes"]
     assert all(str(ref).startswith("SC-") for ref, _ in first["references"])
@@ -197,6 +211,40 @@ def test_some_dash_assessments_are_high_risk_with_marac_referrals(demo_store: St
     assert max(yes) >= 14 and min(yes) < 10
     assert any(level == "high" for _, y, level in answers if int(str(y)) >= 14)
     assert int(str(high_cases)) > 0
+
+
+def test_a_few_open_high_risk_cases_have_their_marac_referral_form_issued(
+    demo_store: StoreCopy,
+) -> None:
+    """So the MARAC tab lists forms sent: issued through the form service by the case's
+    caseworker on the day of the referral, each with its share to the MARAC in the sharing
+    log, and each prints again as issued."""
+    session = sign_in(demo_store, MANAGER, MANAGER_PW)
+    try:
+        referred = rows(
+            session,
+            "SELECT m.case_id, c.reference, c.status, c.risk_level, c.allocated_user_id, "
+            "c.marac_referral_date FROM marac_referrals m JOIN cases c ON c.id = m.case_id "
+            "ORDER BY m.id",
+        )
+        assert referred, "the demo issued no MARAC referral forms"
+        assert len(referred) == demo.DEMO_MARAC_FORMS
+        for case_id, reference, status, risk_level, worker, referral_date in referred:
+            assert (status, risk_level) == ("open", "high")
+            [form] = marac_form.issued_forms(session, int(str(case_id)))
+            assert form.issued_by == worker and form.referred_on.isoformat() == referral_date
+            assert form.fields["reference"] == reference
+            assert str(form.fields["marac"]).endswith(" MARAC")
+            [share] = [s for s in sharing.shares(session, form.case_id) if s.id == form.share_id]
+            assert share.record.recipient_category is RecipientCategory.MARAC
+            assert share.record.organisation == form.fields["marac"]
+            assert share.record.method == "MARAC referral form"
+            assert share.approval in (ShareApproval.NOT_NEEDED, ShareApproval.APPROVED)
+        pdf = marac_form.form_pdf(session, form.id)
+    finally:
+        accounts.sign_out(session)
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert str(reference) in text and str(form.fields["victim_name"]) in " ".join(text.split())
 
 
 def test_the_audit_trail_holds_one_entry_for_the_run_and_nothing_personal(

@@ -41,7 +41,19 @@ from app.models.records import (
 )
 from app.models.rights import RightKind
 from app.models.schema import MIGRATIONS, SCHEMA_VERSION, migrate
-from app.services import audit, cases, categories, consent, marac_form, rights, risk, sar, sharing
+from app.services import (
+    audit,
+    cases,
+    categories,
+    consent,
+    drafts,
+    marac_form,
+    rights,
+    risk,
+    sar,
+    sharing,
+)
+from app.services.drafts import NewDraft
 from app.services.marac_form import MaracEdits, ReferralReason
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, SERVICE, StoreCopy
@@ -438,6 +450,26 @@ def test_the_service_keeps_exactly_what_was_issued(store: StoreCopy) -> None:
     assert pdf_text(again) == pdf_text(issued.pdf)
     assert "Renamed" not in pdf_text(again)
     assert printed.detail == f"marac_form:{kept.id}"
+
+
+def test_the_draft_a_form_was_kept_in_goes_when_it_is_issued_not_when_refused(
+    store: StoreCopy,
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        r = make_case(s)
+        prefilled = marac_form.prefill(s, r.case_id)
+        kept = drafts.save(s, NewDraft("open_marac_form", {"0": "Northfield"}, r.case_id))
+        with pytest.raises(InvalidInput, match="code word"):
+            marac_form.issue(s, r.case_id, edits(prefilled, risk_summary=CODE_WORD), draft_id=kept)
+        assert [d.id for d in drafts.list_drafts(s)] == [kept]  # nothing typed is lost
+        head = audit_head(s)
+        issued = marac_form.issue(s, r.case_id, edits(prefilled), draft_id=kept)
+        assert drafts.list_drafts(s) == []
+        entries = audit_since(s, head)
+    assert [e.action for e in entries if e.action == audit.DRAFT_DISCARDED] == [
+        audit.DRAFT_DISCARDED
+    ]
+    assert f"marac_form:{issued.form_id}" in " ".join(e.detail for e in entries)
 
 
 def test_only_the_cases_workers_and_managers_refer_it(store: StoreCopy) -> None:

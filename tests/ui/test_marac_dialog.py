@@ -9,18 +9,29 @@ from pathlib import Path
 
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.models.drafts import Draft
 from app.models.records import RecipientCategory, Share, ShareApproval
-from app.services import marac_form, sharing
+from app.services import drafts, marac_form, sharing
 from app.services.marac_form import ReferralReason
+from app.ui.app import SafecaseApp
+from app.ui.case_view.page import CasePage
 from app.ui.main_window import MainWindow
 from app.ui.marac_dialog import MaracFormDialog
 from tests.helpers import CASEWORKER, CASEWORKER_PW, StoreCopy
 from tests.services.casework import signed_in
-from tests.services.test_marac_form import CODE_WORD, REFUGE_POSTCODE, REFUGE_STREET, make_case
-from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
+from tests.services.test_marac_form import (
+    CODE_WORD,
+    REFUGE_POSTCODE,
+    REFUGE_STREET,
+    Referral,
+    make_case,
+)
+from tests.ui.conftest import MakeApp, answer, open_main, texts_on_screen, wait_calls
+from tests.ui.test_drafts import lock_with_ctrl_l, sign_in_again
 from tests.ui.test_printing import FilePrinter
 
 
@@ -48,17 +59,25 @@ def _shares(qtbot: QtBot, main: MainWindow, case_id: int) -> list[Share]:
     return found[0]
 
 
-def test_a_caseworker_issues_the_form_from_the_case_then_prints_and_saves_it(
-    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
-) -> None:
+def _the_case_open(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> tuple[SafecaseApp, MainWindow, CasePage, Referral]:
+    """A caseworker signed in, with the case to refer open on screen."""
     with signed_in(store, CASEWORKER) as s:
         referral = make_case(s)
-    _app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
     main.open_case(referral.case_id)
     qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
     wait_calls(qtbot, main)
     page = main.case_page
     assert page is not None
+    return app, main, page, referral
+
+
+def test_a_caseworker_issues_the_form_from_the_case_then_prints_and_saves_it(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
+) -> None:
+    _app, main, page, referral = _the_case_open(qtbot, make_app, store)
     assert page.marac_form_action in page.actions_for_menu()  # in the Case menu too
 
     # From the keyboard: the button on the MARAC tab.
@@ -158,3 +177,98 @@ def test_a_caseworker_issues_the_form_from_the_case_then_prints_and_saves_it(
     wait_calls(qtbot, main)
     assert again.out.exists()
     assert page.status_message.text().startswith("Sent to the printer. Pages: ")
+
+
+def _drafts_now(qtbot: QtBot, main: MainWindow) -> list[Draft]:
+    found: list[list[Draft]] = []
+    main.calls.run(drafts.list_drafts, found.append)
+    wait_calls(qtbot, main)
+    return found[0]
+
+
+def _marac_form_back(qtbot: QtBot, main: MainWindow) -> MaracFormDialog:
+    """The referral form opened again after sign-in, once its pre-fill has arrived."""
+
+    def back() -> bool:
+        page = main.case_page
+        dialog = page.dialog if page is not None else None
+        return isinstance(dialog, MaracFormDialog) and dialog.isVisible()
+
+    qtbot.waitUntil(back, timeout=5000)
+    assert main.case_page is not None
+    dialog = main.case_page.dialog
+    assert isinstance(dialog, MaracFormDialog)
+    wait_calls(qtbot, main)
+    assert dialog.prefilled is not None
+    return dialog
+
+
+def test_a_half_typed_referral_form_survives_a_lock_and_is_issued_once(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    app, main, page, referral = _the_case_open(qtbot, make_app, store)
+    page.tabs.setCurrentWidget(page.marac_tab)
+    qtbot.mouseClick(page.action_buttons[page.marac_form_action], Qt.MouseButton.LeftButton)
+    dialog = page.dialog
+    assert isinstance(dialog, MaracFormDialog)
+    wait_calls(qtbot, main)
+    assert dialog.prefilled is not None
+
+    # Typed as a referrer would: the reason by keyboard, then every free-text field.
+    qtbot.keyClicks(dialog.marac_field, "Northfield MARAC coordinator")
+    dialog.reason_field.setFocus()
+    qtbot.keyClick(dialog.reason_field, Qt.Key.Key_Down)
+    assert dialog.reason_field.value() is ReferralReason.PROFESSIONAL_JUDGEMENT
+    typed_text = {
+        dialog.judgement_field: "He bought a knife after the hearing and asked where she lives.",
+        dialog.summary_field: "Threats to kill since the hearing.",
+        dialog.perpetrator_field: "Bail conditions end on Friday.",
+        dialog.agencies_field: "Probation - Westcombe office",
+        dialog.without_field: "Risk to life: the MARAC must plan for her and Pip together.",
+    }
+    for field, text in typed_text.items():
+        field.setFocus()
+        field.moveCursor(QTextCursor.MoveOperation.End)
+        if field.toPlainText():
+            qtbot.keyClick(field, Qt.Key.Key_Return)  # a line of its own
+        qtbot.keyClicks(field, text)
+    qtbot.keyClicks(dialog.safe_times_field, " or after 6 pm")
+    typed = {field: field.toPlainText() for field in typed_text}
+    safe_times = dialog.safe_times_field.text()
+    assert "Probation" in typed[dialog.agencies_field]
+    assert "Northfield Police" in typed[dialog.agencies_field]  # pre-filled, then added to
+
+    lock_with_ctrl_l(qtbot, app)
+    assert "Bail conditions end on Friday." not in texts_on_screen()
+
+    main = sign_in_again(qtbot, app, CASEWORKER, CASEWORKER_PW)
+    back = _marac_form_back(qtbot, main)
+    assert back is not dialog and back.case_id == referral.case_id
+    # Exactly as typed: the pre-fill that ran as the form opened again did not write over it.
+    assert back.marac_field.text() == "Northfield MARAC coordinator"
+    assert back.reason_field.value() is ReferralReason.PROFESSIONAL_JUDGEMENT
+    assert back.judgement_field.isVisible()
+    assert back.judgement_field.toPlainText() == typed[dialog.judgement_field]
+    assert back.summary_field.toPlainText() == typed[dialog.summary_field]
+    assert back.perpetrator_field.toPlainText() == typed[dialog.perpetrator_field]
+    assert back.agencies_field.toPlainText() == typed[dialog.agencies_field]
+    assert back.without_field.toPlainText() == typed[dialog.without_field]
+    assert back.safe_times_field.text() == safe_times
+    assert back.dirty and back.save_button.isEnabled()
+    assert [d.kind for d in _drafts_now(qtbot, main)] == ["open_marac_form"]
+
+    # Issued: its draft goes with it, so the next lock brings back no form to issue twice.
+    qtbot.mouseClick(back.save_button, Qt.MouseButton.LeftButton)
+    assert "sharing log" in answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    assert back.issued is not None and back.isVisible()
+    assert back.issued.form.perpetrator_notes == "Bail conditions end on Friday."
+    assert _drafts_now(qtbot, main) == []
+    lock_with_ctrl_l(qtbot, app)
+    main = sign_in_again(qtbot, app, CASEWORKER, CASEWORKER_PW)
+    page = main.case_page
+    assert page is not None and page.case_id == referral.case_id
+    qtbot.waitUntil(lambda: page.marac_forms_model.rowCount() == 1)
+    assert page.open_form() is None and main.waiting_drafts == []
+    assert _drafts_now(qtbot, main) == []
+    app.shutdown()

@@ -200,7 +200,7 @@ class RiskTab(CasePageBase):
             parent=self,
             lock_action=self.lock_action,
         )
-        self._open(dialog, lambda _issued: self._saved())
+        self._open(dialog, lambda _issued: self._saved(), kind="open_marac_form")
 
     def set_marac_meeting(self) -> None:
         if self.view is None or not self.writable:
