@@ -26,7 +26,14 @@ order: a laptop that missed some applies each in turn.
 Revocation without trusting a clock: when an admin revokes a device, the directory records
 ``last_seq``, the highest envelope number the admin had accepted from it. Envelopes numbered
 above that are refused; below or at it they were sent before revocation and remain valid.
-``revoked_at`` is only for people to read.
+``revoked_at`` is only for people to read. What this cannot stop: someone holding a revoked
+laptop's key can forge an envelope under a number at or below ``last_seq`` for a laptop that has
+not yet received the genuine one (whichever arrives first wins; the other is refused as a
+replay). Closing that needs each envelope to name its predecessor's digest and the revocation
+to name the last digest.
+
+Disabling a user revokes each of their devices the same way (``with_user_disabled``), and
+``live_devices`` leaves them out, so no new key is sealed to them.
 
 Sealed key (a case, register or directory key, 32 random bytes): ``SCSEA1`` | ephemeral X25519
 public key | ChaCha20Poly1305 ciphertext. Key and nonce come from HKDF-SHA256 over the
@@ -329,6 +336,20 @@ class Directory:
         )
         return replace(self, version=self.version + 1, devices=devices)
 
+    def with_user_disabled(
+        self, user_id: str, *, last_seqs: Mapping[str, int], at: str
+    ) -> Directory:
+        """The user disabled and each of their live devices revoked after the envelope number
+        ``last_seqs`` gives for it (0 when none was accepted)."""
+        users = tuple(replace(u, disabled=True) if u.id == user_id else u for u in self.users)
+        devices = tuple(
+            replace(d, revoked_at=at, last_seq=last_seqs.get(d.id, 0))
+            if d.user == user_id and not d.revoked
+            else d
+            for d in self.devices
+        )
+        return replace(self, version=self.version + 1, users=users, devices=devices)
+
     def body(self) -> bytes:
         return canonical_json(
             {
@@ -418,6 +439,14 @@ def seal_key(key: bytes, *, key_id: str, device: DirectoryDevice) -> bytes:
     cipher, nonce = _sealing_cipher(shared, ephemeral_public, device.encryption_public)
     sealed = cipher.encrypt(nonce, key, _sealing_aad(device.id, key_id))
     return pack(SEALED_MAGIC, ephemeral_public, sealed)
+
+
+def seal_to_users(
+    key: bytes, *, key_id: str, directory: Directory, users: Iterable[str]
+) -> dict[str, bytes]:
+    """``key`` sealed to every live device of ``users``, by device id: a case key to its
+    caseworker and the managers, a register key to the managers and the DPO."""
+    return {d.id: seal_key(key, key_id=key_id, device=d) for d in directory.live_devices(users)}
 
 
 def open_sealed_key(sealed: bytes, *, key_id: str, device: DeviceKeys) -> bytes:

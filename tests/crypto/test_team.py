@@ -19,6 +19,7 @@ from app.crypto.team import (
     open_sealed_key,
     pack,
     seal_key,
+    seal_to_users,
     sign_directory,
     unpack,
 )
@@ -161,3 +162,29 @@ def test_every_damaged_byte_or_truncation_of_a_sealed_key_is_refused() -> None:
             open_sealed_key(flipped, key_id="register#1", device=team.worker)
         with pytest.raises(SealedKeyRejected):
             open_sealed_key(sealed[:at], key_id="register#1", device=team.worker)
+
+
+def test_a_case_key_is_sealed_to_its_users_live_devices_only() -> None:
+    team = make_team()
+    second_laptop = DeviceKeys.generate("dev-worker-2")
+    directory = team.directory.with_device(entry(second_laptop, "u-worker"))
+    directory = directory.with_device_revoked("dev-worker", last_seq=3, at=ADDED_LATER)
+    key = new_key()
+    sealed = seal_to_users(
+        key, key_id="case:c1#1", directory=directory, users=["u-worker", "u-manager"]
+    )
+    assert sorted(sealed) == ["dev-manager", "dev-worker-2"]
+    assert open_sealed_key(sealed["dev-worker-2"], key_id="case:c1#1", device=second_laptop) == key
+    assert open_sealed_key(sealed["dev-manager"], key_id="case:c1#1", device=team.manager) == key
+
+
+def test_disabling_a_user_revokes_their_laptops_after_what_the_admin_had_accepted() -> None:
+    team = make_team()
+    disabled = team.directory.with_user_disabled(
+        "u-worker", last_seqs={"dev-worker": 6}, at=ADDED_LATER
+    )
+    adopted = accept_directory(sign_directory(disabled, team.admin), trusted=team.directory)
+    device = adopted.device("dev-worker")
+    assert device is not None and device.revoked
+    assert device.accepts_seq(6) and not device.accepts_seq(7)
+    assert [d.id for d in adopted.live_devices()] == ["dev-admin", "dev-manager"]
