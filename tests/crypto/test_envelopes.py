@@ -218,3 +218,43 @@ def test_a_key_of_another_scope_cannot_write_into_this_case() -> None:
 
 def test_an_envelope_sealed_under_another_key_with_this_key_id_is_refused() -> None:
     assert refused(seal(key=new_key())) is RejectReason.UNDECRYPTABLE
+
+
+VARIANTS = {
+    (sender, seq, variant): seal(seq=seq, sender=sender, plaintext=b"[%d]" % variant)
+    for sender in (TEAM_AT.worker, TEAM_AT.manager)
+    for seq in (1, 2, 3)
+    for variant in (0, 1)
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(sorted(VARIANTS, key=str)), st.booleans()),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_across_restarts_the_first_envelope_under_each_number_is_the_only_one_applied(
+    arrivals: list[tuple[tuple[DeviceKeys, int, int], bool]],
+) -> None:
+    guard = ReplayGuard()
+    first: dict[tuple[str, int], int] = {}
+    for (sender, seq, variant), restart in arrivals:
+        if restart:
+            guard = ReplayGuard.from_json(json.loads(json.dumps(guard.to_json())))
+        number = (sender.device_id, seq)
+        held = first.get(number)
+        data = VARIANTS[(sender, seq, variant)]
+        if held is None:
+            opened = receive(data, guard=guard)
+            assert isinstance(opened, Opened)
+            guard.record(opened)
+            first[number] = variant
+        elif held == variant:
+            skipped = receive(data, guard=guard)
+            assert isinstance(skipped, Skipped) and skipped.why is SkipReason.ALREADY_HAVE
+        else:
+            assert refused(data, guard=guard) is RejectReason.REPLAYED
+    assert guard.have() == {s: {q for (d, q) in first if d == s} for s in {d for (d, _) in first}}
