@@ -29,8 +29,9 @@ above that are refused; below or at it they were sent before revocation and rema
 ``revoked_at`` is only for people to read. What this cannot stop: someone holding a revoked
 laptop's key can forge an envelope under a number at or below ``last_seq`` for a laptop that has
 not yet received the genuine one (whichever arrives first wins; the other is refused as a
-replay). Closing that needs each envelope to name its predecessor's digest and the revocation
-to name the last digest.
+replay). The device keys live inside the laptop's encrypted store, so this needs someone who
+has also opened that store. Closing it needs each envelope to name its predecessor's digest and
+the revocation to name the last digest.
 
 Disabling a user revokes each of their devices the same way (``with_user_disabled``), and
 ``live_devices`` leaves them out, so no new key is sealed to them.
