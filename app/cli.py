@@ -835,6 +835,8 @@ def _sar(ctx: Context, args: argparse.Namespace, session: Session) -> int:
         _say_opened(ctx, found)
     names = ", ".join(path.name for path in result.written)
     ctx.say(f"Pack for {found.reference} written to {args.out}: {names}.")
+    if result.by_hand:
+        ctx.say(f"Hand the pack over; do not post it. {result.by_hand}")
     return EXIT_OK
 
 

@@ -1229,6 +1229,8 @@ class _Generator:
                 unsafe_people=rng.choice(_UNSAFE_PEOPLE),
                 last_checked=self.more_day(start, end),
             )
+            if rules.letters_ok:  # where post is safe: never the address on record
+                rules = replace(rules, safe_address=f"PO Box {case_id}, Northshire")
         case_model.put_safe_contact(
             self.conn, case_id, rules, author, self.recorded(rules.last_checked or start)
         )
