@@ -21,8 +21,8 @@ accepted from it when revoking (revoked: "after" is decided by that number, neve
 clock); a key id for another scope; a different envelope for a (sender, seq) already seen
 (replayed); a ciphertext that does not open under the named key (undecryptable). Not refusals:
 the very same bytes again (``Skipped``, ALREADY_HAVE, harmless) and an envelope for a scope this
-laptop holds no key for (``Skipped``, NOT_FOR_THIS_LAPTOP: it is remembered as waiting, and read
-again if the key arrives).
+laptop holds no key for (``Skipped``, NOT_FOR_THIS_LAPTOP: it is remembered as waiting, and
+offered again by ``ReplayGuard.have(reread=...)`` once the key arrives).
 
 The nonce is random: at most a few million envelopes per key, far below ChaCha20Poly1305's
 limit for random nonces; case keys also change on re-allocation.
@@ -38,7 +38,7 @@ import enum
 import hashlib
 import secrets
 import struct
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,9 +196,14 @@ class ReplayGuard:
         waiting = result.scope if isinstance(result, Skipped) else None
         self.seen.setdefault(result.sender, {})[result.seq] = (result.digest, waiting)
 
-    def have(self) -> dict[str, set[int]]:
-        """Every (sender, number) already handled, for the transport to leave out."""
-        return {sender: set(seqs) for sender, seqs in self.seen.items()}
+    def have(self, reread: Container[str] = frozenset()) -> dict[str, set[int]]:
+        """Every (sender, number) already handled, for the transport to leave out; except those
+        set aside for a scope in ``reread`` (its key has just arrived), which it offers again.
+        Their digests stay, so a different envelope under such a number is still refused."""
+        return {
+            sender: {seq for seq, (_, waiting) in seqs.items() if waiting not in reread}
+            for sender, seqs in self.seen.items()
+        }
 
     def waiting(self, scope: str) -> list[tuple[str, int]]:
         """Envelopes set aside for want of ``scope``'s key, to read again once it arrives."""
@@ -208,10 +213,6 @@ class ReplayGuard:
             for seq, (_, waiting) in seqs.items()
             if waiting == scope
         )
-
-    def forget(self, sender: str, seq: int) -> None:
-        """Drop a waiting envelope so the transport offers it again."""
-        self.seen.get(sender, {}).pop(seq, None)
 
     def to_json(self) -> dict[str, Any]:
         return {

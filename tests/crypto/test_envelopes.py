@@ -187,6 +187,8 @@ def test_an_envelope_for_a_case_this_laptop_holds_no_key_for_is_skipped_not_refu
     assert isinstance(skipped, Skipped) and skipped.why is SkipReason.NOT_FOR_THIS_LAPTOP
     guard.record(skipped)
     assert guard.waiting(CASE) == [("dev-worker", 4)]
+    assert guard.have() == {"dev-worker": {4}}
+    assert guard.have(reread={CASE}) == {"dev-worker": set()}
     # A forged envelope under that number is still refused without the key.
     assert refused(seal(seq=4, plaintext=b"[]"), guard=guard, keys={}) is RejectReason.REPLAYED
     # Once the case key arrives (re-allocation) the same envelope opens.
