@@ -40,7 +40,8 @@ Sealed key (a case, register or directory key, 32 random bytes): ``SCSEA1`` | ep
 public key | ChaCha20Poly1305 ciphertext. Key and nonce come from HKDF-SHA256 over the
 ephemeral-static X25519 secret, salted with both public keys (HPKE's base mode, in spirit); the
 associated data is the recipient device id and the key id, so a sealed key moved to another
-device or presented as another key does not open.
+device or presented as another key does not open. A sealed key says nothing of who sealed it:
+it must travel inside an envelope, whose signature does, from a device entitled to grant it.
 """
 
 from __future__ import annotations
