@@ -129,8 +129,11 @@ def check_device_id(device: str) -> None:
 
 
 def _read_file(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(HEADER.size + MAX_ENVELOPE + 1)
+    """The file's content, or its first bytes past the largest envelope (then not whole)."""
+    with open(path, "rb", buffering=0) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        # One byte more than the size: a file still growing reads as longer than its frame.
+        return handle.read(min(size, HEADER.size + MAX_ENVELOPE) + 1)
 
 
 def _write_new(path: Path, content: bytes) -> None:

@@ -502,3 +502,35 @@ def test_names_of_copies_are_read_as_their_number() -> None:
     assert parse_name("123456789.env") == 123456789  # past eight digits
     for other in ("abc.env", ".00000012.env", "00000012.env.tmp", "00000012", "~00000012.env"):
         assert parse_name(other) is None
+
+
+def test_a_stray_file_larger_than_any_envelope_is_not_read_whole(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(folder_module, "MAX_ENVELOPE", 1000)
+    drop(root, ALICE, "00000001.env", b"\0" * 50_000)
+    sizes: list[int] = []
+    real_read = folder_module._read_file
+
+    def read(path: str) -> bytes:
+        sizes.append(len(content := real_read(path)))
+        return content
+
+    monkeypatch.setattr(folder_module, "_read_file", read)
+    got, problems = sync(FolderTransport(root))
+    assert got == [] and [p.kind for p in problems] == [ProblemKind.INCOMPLETE]
+    assert sizes == [14 + 1000 + 1]
+
+
+def test_the_sync_log_never_carries_what_a_sync_client_put_in_a_file_name(
+    root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    FolderTransport(root).publish(ALICE, 2, envelope(ALICE, 2))
+    drop(root, ALICE, "00000002 (Jane Example's conflicted copy).env", frame(b"other"))
+    drop(root, BOB, "00000000 (Jane Example's conflicted copy).env", frame(b"x")[:5])
+    with caplog.at_level("INFO", logger="safecase.sync"):
+        _, problems = sync(FolderTransport(root))
+    assert {p.kind for p in problems} == {ProblemKind.CONFLICT, ProblemKind.INCOMPLETE}
+    assert len(caplog.records) == 2
+    assert "Jane" not in caplog.text
+    assert all("Jane" not in p.sentence for p in problems)
