@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import random
 import shutil
 import stat
 from collections.abc import Iterator, Mapping, Set
@@ -534,3 +535,49 @@ def test_the_sync_log_never_carries_what_a_sync_client_put_in_a_file_name(
     assert len(caplog.records) == 2
     assert "Jane" not in caplog.text
     assert all("Jane" not in p.sentence for p in problems)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_whatever_order_and_state_files_arrive_in_each_envelope_is_received_once(
+    root: Path, seed: int
+) -> None:
+    """A sync client delivers another office's files in random order, some half-copied
+    first, some duplicated, while this laptop syncs now and then."""
+    chance = random.Random(seed)
+    sent = {
+        (d, s): envelope(d, s, size=chance.randrange(0, 600))
+        for d in (ALICE, BOB)
+        for s in range(12)
+    }
+    # One queue of arrivals per file name: a half-copied state, perhaps, then the whole file.
+    queues: list[list[tuple[str, str, bytes]]] = []
+    for (device, seq), data in sent.items():
+        whole = frame(data)
+        queue = [(device, envelope_name(seq), whole)]
+        if chance.random() < 0.4:
+            queue.insert(0, (device, envelope_name(seq), whole[: chance.randrange(len(whole))]))
+        queues.append(queue)
+        if chance.random() < 0.3:
+            queues.append([(device, f"{seq:08d} ({chance.randrange(1, 4)}).env", whole)])
+    arrivals: list[tuple[str, str, bytes]] = []
+    while queues:  # files of different names arrive in any order
+        queue = chance.choice(queues)
+        arrivals.append(queue.pop(0))
+        if not queue:
+            queues.remove(queue)
+
+    reader = FolderTransport(root)
+    have: dict[str, set[int]] = {}
+    got: list[Incoming] = []
+    for device, name, content in arrivals:
+        drop(root, device, name, content)
+        if chance.random() < 0.3:
+            new, problems = sync(reader, have)
+            assert all(p.kind is ProblemKind.INCOMPLETE for p in problems)
+            got.extend(new)
+            for item in new:
+                have.setdefault(item.sender, set()).add(item.seq)
+    new, problems = sync(reader, have)
+    got.extend(new)
+    assert problems == []
+    assert received(got) == sent
