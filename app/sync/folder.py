@@ -39,7 +39,9 @@ copies with different envelopes are reported as a conflict and none of them is h
 (a person decides); an incomplete copy beside a whole one is ignored; a copy the system
 refuses to read holds that number back (reported) until it can be read. Hidden files, other
 names and other folders are ignored. Files already held (named in ``have``) are never read,
-so a sync with nothing new lists the folders and reads no file.
+so a sync with nothing new lists the folders and reads no file (nor looks one up); a copy that
+turns up after its number was received is therefore not compared. ``status()`` counts each
+device's numbers from the names alone.
 
 A PostgreSQL transport offers the same interface with an append-only table keyed by
 (sender, seq) holding the envelope bytes; rows are whole by construction, so it needs no frame.
@@ -83,11 +85,12 @@ _DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 # "00000012.env" and what sync clients make of it: "00000012 (1).env",
 # "00000012-LAPTOP-7.env", "00000012 - Copy.env", "Copy of 00000012.env",
 # "Copy (2) of 00000012.env", "00000012 (Sam's conflicted copy 2026-01-02).env".
-_COPY_NAME = re.compile(r"(?:copy (?:\(\d+\) )?of )?(\d+)(?:\D.*)?\.env", re.IGNORECASE | re.DOTALL)
+_COPY_NAME = re.compile(
+    r"(?:copy (?:\(\d+\) )?of )?(\d+)(?:\D.*)?\.env", re.IGNORECASE | re.DOTALL | re.ASCII
+)
 # Errors that mean "this disk has no hard links", not "this name is taken".
 _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK, errno.EXDEV}
 
-Listing = dict[str, dict[int, list[str]]]  # device id -> seq -> paths of its copies
 _EMPTY: frozenset[int] = frozenset()
 
 
@@ -115,11 +118,11 @@ def envelope_name(seq: int) -> str:
 
 def parse_name(name: str) -> int | None:
     """The number a file in a device folder holds a copy of, or None for any other file."""
-    if name.startswith((".", "~")):
-        return None
     stem = name[: -len(SUFFIX)]
     if name[-len(SUFFIX) :] == SUFFIX and stem.isdigit() and stem.isascii():
         return int(stem)  # the common case, without the pattern
+    if name.startswith((".", "~")):
+        return None
     match = _COPY_NAME.fullmatch(name)
     return int(match.group(1)) if match else None
 
@@ -267,36 +270,49 @@ class FolderTransport:
         self, have: Mapping[str, Set[int]], *, problems: ProblemSink | None = None
     ) -> Iterator[Incoming]:
         """Every envelope not in ``have``; the folders are listed now, files read as yielded."""
-        wanted: list[tuple[str, int, list[str]]] = []
-        for sender, seqs in sorted(self._list(problems).items()):
+        wanted: dict[tuple[str, int], list[str]] = {}
+        for sender, folder, names in self._list(problems):
             held = have.get(sender, _EMPTY)
-            wanted.extend((sender, seq, seqs[seq]) for seq in sorted(seqs) if seq not in held)
-        return self._read(wanted, problems)
+            for name in names:
+                seq = parse_name(name)
+                if seq is not None and seq not in held:
+                    wanted.setdefault((sender, seq), []).append(os.path.join(folder, name))
+        return self._read(sorted(wanted.items()), problems)
 
     def status(self) -> TransportStatus:
+        """Reachable or not, and each device's envelopes counted by their names alone."""
         try:
             listing = self._list(None)
         except TransportUnavailable:
             return TransportStatus(reachable=False)
+        published: dict[str, set[int]] = {}
+        for sender, _folder, names in listing:
+            seqs = published.setdefault(sender, set())
+            seqs.update(seq for seq in map(parse_name, names) if seq is not None)
         return TransportStatus(
-            reachable=True, published={sender: len(seqs) for sender, seqs in listing.items()}
+            reachable=True, published={sender: len(seqs) for sender, seqs in published.items()}
         )
 
     # -- listing and reading -----------------------------------------------------------------
 
-    def _list(self, problems: ProblemSink | None) -> Listing:
+    def _list(self, problems: ProblemSink | None) -> list[tuple[str, str, list[str]]]:
+        """(device id, its folder, the names in it) for each device folder, by device id.
+
+        Names only: nothing is read or even looked up (stat) here, so a sync with nothing
+        new costs one directory listing per device. A device folder whose name a sync client
+        changed in case is read as the same device.
+        """
         try:
             with os.scandir(self.devices) as entries:
-                folders = [(entry.name.lower(), entry.path) for entry in entries]
+                folders = sorted((entry.name.lower(), entry.path) for entry in entries)
         except OSError:
             raise self._unavailable() from None
-        listing: Listing = {}
-        for sender, path in folders:
+        listing: list[tuple[str, str, list[str]]] = []
+        for sender, folder in folders:
             if not _DEVICE_ID.fullmatch(sender):
                 continue  # hidden or stray
             try:
-                with os.scandir(path) as entries:
-                    names = [(entry.name, entry.path) for entry in entries if entry.is_file()]
+                listing.append((sender, folder, os.listdir(folder)))
             except NotADirectoryError:
                 continue  # a stray file with a device-like name
             except FileNotFoundError:
@@ -307,18 +323,12 @@ class FolderTransport:
                 if not os.path.isdir(self.devices):
                     raise self._unavailable() from None
                 _report(problems, Problem(ProblemKind.UNREADABLE, sender, None))
-                continue
-            seqs = listing.setdefault(sender, {})  # a device folder named twice (case) merges
-            for name, file_path in names:
-                seq = parse_name(name)
-                if seq is not None:
-                    seqs.setdefault(seq, []).append(file_path)
         return listing
 
     def _read(
-        self, wanted: list[tuple[str, int, list[str]]], problems: ProblemSink | None
+        self, wanted: list[tuple[tuple[str, int], list[str]]], problems: ProblemSink | None
     ) -> Iterator[Incoming]:
-        for sender, seq, paths in wanted:
+        for (sender, seq), paths in wanted:
             copies: dict[bytes, list[str]] = {}
             incomplete: list[str] = []
             unreadable: list[str] = []

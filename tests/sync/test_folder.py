@@ -11,7 +11,7 @@ import os
 import random
 import shutil
 import stat
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Mapping, Set
 from pathlib import Path
 
 import pytest
@@ -318,7 +318,6 @@ def test_stray_and_hidden_files_are_ignored(root: Path) -> None:
         "00000001.env.part",
     ):
         drop(root, ALICE, name, b"not an envelope")
-    (device_folder(root, ALICE) / "00000002.env").mkdir()  # a folder with an envelope's name
     (device_folder(root, ALICE) / ".sync").mkdir()
     (root / "devices" / ".dropbox.cache").mkdir()
     (root / "devices" / "Icon\r").write_bytes(b"")
@@ -330,6 +329,14 @@ def test_stray_and_hidden_files_are_ignored(root: Path) -> None:
     assert received(got) == {(ALICE, 0): envelope(ALICE, 0)}
     assert problems == []
     assert FolderTransport(root).status().published == {ALICE: 1}
+
+
+def test_a_folder_named_like_an_envelope_is_not_one(root: Path) -> None:
+    FolderTransport(root).publish(ALICE, 0, envelope(ALICE, 0))
+    (device_folder(root, ALICE) / "00000002.env").mkdir()
+    (device_folder(root, ALICE) / "00000000 (1).env").mkdir()
+    got, problems = sync(FolderTransport(root))
+    assert received(got) == {(ALICE, 0): envelope(ALICE, 0)} and problems == []
 
 
 def test_a_device_folder_whose_name_a_sync_client_upper_cased_is_the_same_device(
@@ -374,14 +381,14 @@ def test_a_device_folder_the_system_will_not_list_is_reported_and_the_rest_arriv
     transport = FolderTransport(root)
     transport.publish(ALICE, 0, envelope(ALICE, 0))
     transport.publish(BOB, 0, envelope(BOB, 0))
-    real_scandir = os.scandir
+    real_listdir = os.listdir
 
-    def scandir(path: str) -> Iterator[os.DirEntry[str]]:
+    def listdir(path: str) -> list[str]:
         if str(path).endswith(BOB):
             raise PermissionError(errno.EACCES, "Permission denied")
-        return real_scandir(path)
+        return real_listdir(path)
 
-    monkeypatch.setattr(folder_module.os, "scandir", scandir)
+    monkeypatch.setattr(folder_module.os, "listdir", listdir)
     got, problems = sync(transport)
     assert set(received(got)) == {(ALICE, 0)}
     assert [(p.kind, p.sender, p.seq) for p in problems] == [(ProblemKind.UNREADABLE, BOB, None)]
