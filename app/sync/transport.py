@@ -103,8 +103,9 @@ class Problem:
                 "check that device."
             )
         return (
-            f"Safecase may not read envelope {self.seq} from device {self.sender} in the "
-            "shared folder; check the folder's permissions."
+            f"Safecase could not read envelope {self.seq} from device {self.sender} in the "
+            "shared folder (its permissions, or another program holding it) and will try "
+            "again on the next sync."
         )
 
 

@@ -189,6 +189,7 @@ def test_an_unplugged_stick_is_unavailable_and_nothing_is_written_in_its_place(
         f"The team's shared folder {stick} cannot be reached. Check that it is connected, "
         "then sync again."
     )
+    assert isinstance(caught.value, SafecaseError) and caught.value.exit_code == 1
     with pytest.raises(TransportUnavailable):
         transport.incoming({})
     assert not stick.exists()
@@ -367,8 +368,8 @@ def test_a_file_the_system_will_not_read_is_reported_and_the_rest_arrive(
     assert set(received(got)) == {(ALICE, 0), (ALICE, 2)}
     assert [(p.kind, p.seq) for p in problems] == [(ProblemKind.UNREADABLE, 1)]
     assert problems[0].sentence == (
-        f"Safecase may not read envelope 1 from device {ALICE} in the shared folder; check "
-        "the folder's permissions."
+        f"Safecase could not read envelope 1 from device {ALICE} in the shared folder (its "
+        "permissions, or another program holding it) and will try again on the next sync."
     )
     monkeypatch.setattr(folder_module, "_read_file", real_read)  # permissions fixed
     got, problems = sync(transport, {ALICE: {0, 2}})
