@@ -73,6 +73,11 @@ def test_a_clients_pack_as_one_zip(store: StoreCopy, tmp_path: Path) -> None:
     assert document["reference"] == match.group()
     text = json.dumps(document)
     assert "Jane Wexford" in text and "Darren" not in text
+    # Her safe-contact details say letters are not safe: the pack is handed over, not posted.
+    assert (
+        "Hand the pack over; do not post it. The safe-contact details say letters are not safe "
+        "for this person." in result.out
+    )
 
 
 def test_the_register_lists_due_dates_and_marks_overdue_requests(store: StoreCopy) -> None:

@@ -223,7 +223,7 @@ def cases_where_client(conn: Connection, person_id: int) -> list[int]:
 
 _CONTACT = (
     "person_id, safe_number, method, safe_times, voicemail_ok, text_ok, letters_ok, code_word, "
-    "do_not_contact, safe_people, unsafe_people, last_checked"
+    "do_not_contact, safe_people, unsafe_people, last_checked, safe_address, safe_postcode"
 )
 
 
@@ -241,13 +241,14 @@ def put_safe_contact(
             )
     conn.execute(
         f"INSERT INTO safe_contacts (case_id, {_CONTACT}, updated_by, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (case_id, person_id) DO UPDATE SET safe_number = excluded.safe_number, "
         "method = excluded.method, safe_times = excluded.safe_times, "
         "voicemail_ok = excluded.voicemail_ok, text_ok = excluded.text_ok, "
         "letters_ok = excluded.letters_ok, code_word = excluded.code_word, "
         "do_not_contact = excluded.do_not_contact, safe_people = excluded.safe_people, "
         "unsafe_people = excluded.unsafe_people, last_checked = excluded.last_checked, "
+        "safe_address = excluded.safe_address, safe_postcode = excluded.safe_postcode, "
         "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
         (
             case_id,
@@ -263,6 +264,8 @@ def put_safe_contact(
             rules.safe_people,
             rules.unsafe_people,
             date_text(rules.last_checked),
+            rules.safe_address,
+            rules.safe_postcode,
             user_id,
             now,
         ),
@@ -291,6 +294,8 @@ def safe_contact(conn: Connection, case_id: int, person_id: int) -> SafeContact 
         safe_people=str(r[9]),
         unsafe_people=str(r[10]),
         last_checked=parse_date(r[11]),
+        safe_address=str(r[12]),
+        safe_postcode=str(r[13]),
     )
 
 

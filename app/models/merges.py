@@ -56,6 +56,8 @@ LINKS = (
         "person_id",
         clash="Both records have safe contact details on the same case; keep one of them first.",
     ),
+    # A manager's override of the safe-contact rules belongs to the person it was for.
+    _Link("contact_overrides", ("id",), "person_id"),
     _Link("cases", ("id",), "referrer_id"),
     _Link("rights_requests", ("id",), "subject_person_id"),
 )

@@ -217,6 +217,10 @@ class SafeContact:
     safe_people: str = ""
     unsafe_people: str = ""
     last_checked: dt.date | None = None
+    # Where letters may safely go (only ever used when letters are OK); never the address on
+    # record unless someone typed it here after checking with the client.
+    safe_address: str = ""
+    safe_postcode: str = ""
 
 
 @dataclass(frozen=True)

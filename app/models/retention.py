@@ -370,6 +370,7 @@ _CASE_ROWS = (
     ("marac_actions", "DELETE FROM marac_actions WHERE case_id = ?"),
     ("case_outcomes", "DELETE FROM case_outcomes WHERE case_id = ?"),
     ("safe_contacts", "DELETE FROM safe_contacts WHERE case_id = ?"),
+    ("contact_overrides", "DELETE FROM contact_overrides WHERE case_id = ?"),
     ("break_glass", "DELETE FROM break_glass WHERE case_id = ?"),
     ("retention_decisions", "DELETE FROM retention_decisions WHERE case_id = ?"),
     ("case_people", "DELETE FROM case_people WHERE case_id = ?"),
@@ -794,6 +795,9 @@ def remove_party(conn: Connection, case_id: int, person_id: int) -> dict[str, in
         ).rowcount,
         "safe_contacts": conn.execute(
             f"DELETE FROM safe_contacts WHERE {where}", (case_id, person_id)
+        ).rowcount,
+        "contact_overrides": conn.execute(
+            f"DELETE FROM contact_overrides WHERE {where}", (case_id, person_id)
         ).rowcount,
         "share_people": conn.execute(
             "DELETE FROM share_people WHERE person_id = ? AND share_id IN "

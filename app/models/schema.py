@@ -755,6 +755,40 @@ def _v11_marac_referrals(conn: Connection) -> None:
     conn.execute("CREATE INDEX marac_referrals_by_case ON marac_referrals (case_id, referred_on)")
 
 
+def _v11_letters(conn: Connection) -> None:
+    """Letters and texts that obey the safe-contact rules. The safe address for letters is part
+    of a client's safe-contact details: where the client said post is safe to go (it may differ
+    from the address on record, which can be the home the abuser shares). A letter is only ever
+    addressed there. A manager's decision to produce something the rules refused is kept here
+    with its reason (free text, so not in the audit trail), for the DPO to read; it belongs to
+    the case and the person it was addressed to, and goes when either is destroyed."""
+    conn.execute("ALTER TABLE safe_contacts ADD COLUMN safe_address TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE safe_contacts ADD COLUMN safe_postcode TEXT NOT NULL DEFAULT ''")
+    conn.execute(
+        """CREATE TABLE contact_overrides (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_id     INTEGER NOT NULL REFERENCES cases(id),
+            person_id   INTEGER NOT NULL REFERENCES people(id),
+            output      TEXT NOT NULL,
+            rule        TEXT NOT NULL,
+            reason      TEXT NOT NULL,
+            decided_by  INTEGER NOT NULL REFERENCES users(id),
+            decided_at  TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX contact_overrides_by_case ON contact_overrides (case_id)")
+    conn.execute("CREATE INDEX contact_overrides_by_person ON contact_overrides (person_id)")
+
+
+def _v11_figures(conn: Connection) -> None:
+    """Commissioners' figures count cases by the dates in a quarter or a year (referred,
+    closed, referred to MARAC) and shares out by when they were made: an index for each, so a
+    year's figures read only that year's rows."""
+    for column in ("referral_date", "closed_date", "marac_referral_date"):
+        conn.execute(f"CREATE INDEX cases_by_{column} ON cases ({column})")
+    conn.execute("CREATE INDEX shares_by_direction_and_time ON shares (direction, shared_at)")
+
+
 # The records that travel between a team's laptops, each with a global id (UUIDv7) beside its
 # local integer id. Left local: settings and drafts (one laptop's), the audit trail and its
 # seals (each device's chain travels whole, named by device and entry), the search index (built
@@ -767,7 +801,7 @@ TRAVELLING = (
     *("note_revisions", "dash_assessments", "break_glass", "retention_decisions"),
     *("rights_requests", "rights_pauses", "redactions", "sar_signoffs", "sar_exports"),
     *("marac_actions", "person_merges", "case_legal", "case_agencies", "breaches"),
-    *("breach_versions", "marac_referrals"),
+    *("breach_versions", "marac_referrals", "contact_overrides"),
 )
 
 
@@ -866,6 +900,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v10_categories,
     _v11_breaches,
     _v11_marac_referrals,
+    _v11_letters,
+    _v11_figures,
     _v11_global_ids,
     _v11_outbox,
     _v11_conflicts,

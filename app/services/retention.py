@@ -593,6 +593,7 @@ COUNT_LABELS = (
     ("case_outcomes", "outcomes recorded at closing"),
     ("person_merges", "records of merged people"),
     ("safe_contacts", "safe-contact records"),
+    ("contact_overrides", "overrides of the safe-contact rules"),
     ("break_glass", "break-glass records"),
     ("retention_decisions", "retention decisions"),
     ("search_entries", "search-index entries"),

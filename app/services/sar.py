@@ -38,7 +38,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.crypto.connection import Connection
@@ -47,6 +47,7 @@ from app.errors import InvalidInput, SafecaseError
 from app.models import cases as case_model
 from app.models import categories as categories_model
 from app.models import consent as consent_model
+from app.models import letters as letters_model
 from app.models import marac_forms as marac_forms_model
 from app.models import notes as note_model
 from app.models import outcomes as outcome_model
@@ -191,6 +192,10 @@ class SarPack:
     digest: str  # SHA-256 of the disclosed content: what a sign-off approves
     signed_off: bool
     warnings: tuple[str, ...] = ()
+    # The covering letter's address: only ever the safe address, and only when the safe-contact
+    # rules allow post; otherwise () and ``by_hand`` says why it is handed over, not posted.
+    addressed_to: tuple[str, ...] = ()
+    by_hand: str = ""
 
     @property
     def needs_signoff(self) -> bool:
@@ -242,6 +247,7 @@ class ExportResult:
     export_id: int
     written: tuple[Path, ...]  # the files (or the zip) written
     files: tuple[tuple[str, int, str], ...]  # (name, bytes, sha256) of each file in the pack
+    by_hand: str = ""  # why the covering letter is not addressed (the safe-contact rules)
 
 
 # -- building ------------------------------------------------------------------------------------
@@ -622,9 +628,22 @@ class _Builder:
                 safe.add(
                     f"{sk}:unsafe_people", "People it is not safe to speak to", rules.unsafe_people
                 )
+                safe.add(f"{sk}:safe_address", "Safe address for letters", rules.safe_address)
+                safe.add(f"{sk}:safe_postcode", "Safe postcode for letters", rules.safe_postcode)
                 safe.add(f"{sk}:checked", "Last checked", rules.last_checked)
                 entries.append(safe)
                 self.categories.add("safe contact details")
+            for override in letters_model.for_case_person(conn, case.id, subject_id):
+                entry = _RawEntry(
+                    "Sent to you although your safe-contact details said otherwise",
+                    override.decided_at[:10],
+                )
+                ok = f"{key}:override:{override.id}"
+                entry.add(f"{ok}:what", "What was sent", _label(override.output))
+                entry.add(f"{ok}:rule", "The rule a manager overrode", _label(override.rule))
+                entry.add(f"{ok}:reason", "The manager's reason", override.reason)
+                entry.add(f"{ok}:by", "Decided by", self.users.get(override.decided_by, ""))
+                entries.append(entry)
 
         entries += self._notes(case.id, own, guard)
         if own:
@@ -1064,7 +1083,7 @@ def preview(session: Session, request_id: int) -> SarPack:
     """The pack as it stands, with every redacted run and why (for the review screen). The
     first manager to build a request's pack is recorded as the one who prepared it."""
     request = _load(session, request_id)
-    pack = _build(session, request)
+    pack = _cover(session, _build(session, request))
     with transaction(session.conn):
         if request.status is RequestStatus.OPEN:
             rights_model.mark_pack_prepared(session.conn, request_id, session.user_id)
@@ -1262,6 +1281,44 @@ def sign_off(
     return signoff_id
 
 
+def _cover(session: Session, pack: SarPack) -> SarPack:
+    """The pack with its covering letter addressed as the safe-contact rules allow: the pack
+    is owed to the requester whatever the rules say, but it is posted only to the safe address
+    of a subject whose details allow letters; otherwise it is handed over (or sent by the route
+    the requester agreed), with no address on it, and the reason is shown."""
+    from app.services import contact_rules
+
+    subject = people_model.get(session.conn, pack.subject_id)
+    assert subject is not None
+    found = [
+        rules
+        for case_id in case_model.cases_where_client(session.conn, subject.id)
+        if (rules := case_model.safe_contact(session.conn, case_id, subject.id)) is not None
+    ]
+    # The strictest record speaks: any "do not contact" or "no letters" wins.
+    found.sort(
+        key=lambda r: (
+            not r.do_not_contact,
+            r.letters_ok,
+            -(r.last_checked or dt.date.min).toordinal(),
+        )
+    )
+    facts = contact_rules.Facts(
+        addressee=subject,
+        role=None,
+        rules=found[0] if found else None,
+        now=session.moment(),
+    )
+    decision = contact_rules.decide(contact_rules.Output.SAR_COVER, facts)
+    if decision.allowed:
+        return replace(pack, addressed_to=decision.address, by_hand="")
+    return replace(pack, addressed_to=(), by_hand=decision.reason)
+
+
+def _cover_line(pack: SarPack) -> str:
+    return " cover=by_hand" if pack.by_hand else " cover=posted"
+
+
 def _final(session: Session, request_id: int) -> SarPack:
     """The pack, if it may be sent now; otherwise the reason it may not."""
     request = _load_open(session, request_id)
@@ -1278,7 +1335,7 @@ def _final(session: Session, request_id: int) -> SarPack:
             "so a manager must check the pack and sign it off before it is exported or printed"
             + ("; it has changed since it was last signed off." if earlier else ".")
         )
-    return pack
+    return _cover(session, pack)
 
 
 def _tick(progress: Progress | None, step: int, total: int, what: str) -> None:
@@ -1301,7 +1358,13 @@ def print_pack(
     _tick(progress, 1, 2, "Laying out the pages")
     pdf = sar_pdf.render(pack, generated_on=session.today(), compress=compress)
     with transaction(session.conn):
-        audit.record(session.conn, session.user_id, audit.SAR_PRINTED, _line(request_id))
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.SAR_PRINTED,
+            _line(request_id),
+            _cover_line(pack).strip(),
+        )
     _tick(progress, 2, 2, "Ready to print")
     return pdf
 
@@ -1497,9 +1560,9 @@ def _write_and_record(
         session.user_id,
         audit.SAR_EXPORTED,
         _line(request_id),
-        f"export:{export_id} files={out.count} zip={'yes' if as_zip else 'no'}",
+        f"export:{export_id} files={out.count} zip={'yes' if as_zip else 'no'}" + _cover_line(pack),
     )
-    return ExportResult(export_id, tuple(landing.landed), out.listed)
+    return ExportResult(export_id, tuple(landing.landed), out.listed, pack.by_hand)
 
 
 EXPORT_STEPS = 5

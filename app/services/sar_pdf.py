@@ -129,8 +129,12 @@ def render(pack: SarPack, *, generated_on: dt.date, compress: bool = True) -> by
     contact = [line for line in (head.address, head.phone, head.email) if line.strip()]
     if contact:
         story.append(para("<br/>".join(plain(c) for c in contact), small))
+    story.append(Spacer(1, 6 * mm))
+    if pack.addressed_to:  # only ever the safe address, when the safe-contact rules allow post
+        story.append(para("<br/>".join(plain(line) for line in pack.addressed_to)))
+    elif pack.by_hand:
+        story.append(para("<b>By hand: not to be posted.</b>", small))
     story += [
-        Spacer(1, 6 * mm),
         para(_long_date(generated_on), right),
         para(f"Our reference: <b>{escape(reference)}</b>", right),
         Spacer(1, 6 * mm),

@@ -154,6 +154,8 @@ FIELDS = frozenset(
                 "safe_people",
                 "unsafe_people",
                 "last_checked",
+                "safe_address",
+                "safe_postcode",
             )
         ),
     }

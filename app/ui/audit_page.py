@@ -15,14 +15,17 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.models.break_glass import BreakGlassEntry
-from app.services import access, audit
+from app.models.letters import Override
+from app.services import access, audit, letters
 from app.services.audit import Verification
+from app.services.contact_rules import Output
 from app.services.session import Session
 from app.ui import labels
 from app.ui.audit_trail import AuditFilters, AuditTrailModel
 from app.ui.errors import error_sentence
 from app.ui.forms import button, confirm
 from app.ui.i18n import translate
+from app.ui.letters_dialog import output_label, rule_label
 from app.ui.record_table import Column, RecordTable
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import (
@@ -83,6 +86,22 @@ class AuditPage(QWidget):
         self.glass_table = table_view(
             translate("AuditPage", "Break-glass openings"), self.glass_model
         )
+        # Managers' overrides of the safe-contact rules, with their reasons (managers, the DPO).
+        self.may_read_overrides = letters.may_read_overrides(session)
+        self.override_model: RecordTable[Override] = RecordTable(
+            [
+                Column(translate("AuditPage", "When"), lambda o: labels.moment(o.decided_at)),
+                Column(translate("AuditPage", "Who"), lambda o: o.username),
+                Column(translate("AuditPage", "Case"), lambda o: o.reference),
+                Column(translate("AuditPage", "What"), lambda o: output_label(Output(o.output))),
+                Column(translate("AuditPage", "Rule overridden"), lambda o: rule_label(o.rule)),
+                Column(translate("AuditPage", "Reason"), lambda o: o.reason),
+            ],
+            self,
+        )
+        self.override_table = table_view(
+            translate("AuditPage", "Overrides of the safe-contact rules"), self.override_model
+        )
 
         self.refresh_button = button(translate("AuditPage", "Refres&h"))
         self.verify_button = button(translate("AuditPage", "Check the &whole trail"))
@@ -104,6 +123,11 @@ class AuditPage(QWidget):
         else:
             self.glass_table.setParent(self)
             self.glass_table.hide()
+        if self.may_read_overrides:
+            self.tabs.addTab(self.override_table, translate("AuditPage", "Safe-contact overrides"))
+        else:
+            self.override_table.setParent(self)
+            self.override_table.hide()
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading(translate("AuditPage", "Audit trail")))
@@ -129,6 +153,10 @@ class AuditPage(QWidget):
         self.model.load_failed.connect(self._failed)
         self.export_button.clicked.connect(self.export)
 
+    def _overrides_arrived(self, found: list[Override]) -> None:
+        self.override_model.set_records(found)
+        fit_columns(self.override_table)
+
     def start(self) -> None:
         self.refresh()
 
@@ -136,6 +164,8 @@ class AuditPage(QWidget):
         self.calls.run(audit.usernames, self._users_arrived, self._failed, receiver=self)
         self.calls.run(audit.actions, self.filters.set_actions, self._failed, receiver=self)
         self.model.reload()  # with the filter last applied
+        if self.may_read_overrides:
+            self.calls.run(letters.overrides, self._overrides_arrived, self._failed, receiver=self)
         if self.is_manager:
             self.calls.run(
                 lambda s: access.break_glass_log(s, BREAK_GLASS_ENTRIES),

@@ -416,6 +416,19 @@ class SafeContactDialog(FormDialog):
         )
         for box in (self.voicemail_field, self.text_field, self.letters_field):
             self.add_field("", box)
+        self.safe_address_field = self.line(
+            translate("SafeContactDialog", "Safe &address for letters"), r.safe_address
+        )
+        self.safe_address_field.setToolTip(
+            translate(
+                "SafeContactDialog",
+                "Where the client said post is safe. Letters go only here, never to the address "
+                "on record.",
+            )
+        )
+        self.safe_postcode_field = self.line(
+            translate("SafeContactDialog", "Safe p&ostcode for letters"), r.safe_postcode
+        )
         self.code_word_field = self.line(translate("SafeContactDialog", "&Code word"), r.code_word)
         self.code_word_field.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
         self.safe_people_field = self.line(
@@ -447,6 +460,8 @@ class SafeContactDialog(FormDialog):
             safe_people=self.safe_people_field.text().strip(),
             unsafe_people=self.unsafe_people_field.text().strip(),
             last_checked=date_of(self.checked_field),
+            safe_address=self.safe_address_field.text().strip(),
+            safe_postcode=self.safe_postcode_field.text().strip(),
         )
         if not rules.do_not_contact and not rules.safe_number and not rules.method:
             raise FieldInvalid(

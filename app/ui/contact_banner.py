@@ -116,6 +116,15 @@ class ContactBanner(QFrame):
             translate("ContactBanner", "Text: {ok}").format(ok=self._ok(rules.text_ok)),
             translate("ContactBanner", "Letters: {ok}").format(ok=self._ok(rules.letters_ok)),
         ]
+        if rules.letters_ok:
+            safe_to = ", ".join(p for p in (rules.safe_address, rules.safe_postcode) if p)
+            ways[-1] = (
+                translate("ContactBanner", "Letters: yes, only to {address}").format(
+                    address=safe_to.replace("\n", ", ")
+                )
+                if safe_to
+                else translate("ContactBanner", "Letters: yes, but no safe address recorded")
+            )
         if rules.last_checked:
             ways.append(
                 translate("ContactBanner", "Last checked {date}").format(

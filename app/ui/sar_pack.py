@@ -405,6 +405,12 @@ class PackDialog(QDialog):
         self.warning_label.setAccessibleDescription(self.warning_label.text())
         self.warning_label.setVisible(pack.perpetrator)
         others = [w for w in pack.warnings if not pack.perpetrator]
+        if pack.by_hand:  # the safe-contact rules: the covering letter carries no address
+            others.append(
+                translate("PackDialog", "Hand the pack over; do not post it. {reason}").format(
+                    reason=pack.by_hand
+                )
+            )
         set_message(self.notes_label, "\n".join(others) or None)
         self.tree.clear()
         select: QTreeWidgetItem | None = None

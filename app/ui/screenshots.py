@@ -33,10 +33,11 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.crypto.memory_keyring import MemoryKeyring
-from app.models.records import CaseStatus, RecipientCategory, RiskLevel
+from app.models.records import CaseRole, CaseStatus, RecipientCategory, RiskLevel
 from app.models.rights import Outcome, RightKind, RightsRequest
 from app.models.users import Role
 from app.services import demo, rights
+from app.services.contact_rules import Output
 from app.services.demo import DemoAccount, DemoSummary
 from app.ui.app import SafecaseApp, load_style, qt_message_handler
 from app.ui.case_dialogs import CloseCaseDialog
@@ -44,6 +45,7 @@ from app.ui.case_list import CaseListPage
 from app.ui.case_view import CasePage
 from app.ui.erasure import ErasureDialog
 from app.ui.forms import FormDialog
+from app.ui.letters_dialog import LettersDialog
 from app.ui.main_window import MainWindow
 from app.ui.marac_dialog import MaracFormDialog
 from app.ui.sar_pack import PackDialog
@@ -176,6 +178,7 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)
             switch_user(controller, manager)
             written += case_screens(controller, folder, size)
+            written += figures_screens(controller, folder, size)
             written += subject_access_screens(controller, folder, size)
             switch_user(controller, next(a for a in summary.accounts if Role.DPO in a.roles))
             written += breach_screens(controller, folder, size)
@@ -329,6 +332,11 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
         written.append(save(closing, folder, "close-case.png"))
         closing.discard()
 
+    written.append(_refused_letter_screen(window, case_page, folder, ordered))
+    case_page = window.case_page
+    if case_page is None or case_page.view is None:
+        raise RuntimeError("the case did not open again")
+
     case_page.record_share()
     dialog = case_page.dialog
     if not isinstance(dialog, ShareDialog):
@@ -377,6 +385,64 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
     _wait_idle(window, "this week")
     written.append(save(window, folder, "this-week.png"))
     return written
+
+
+def _refused_letter_screen(
+    window: MainWindow, case_page: CasePage, folder: Path, candidates: list[int]
+) -> Path:
+    """The letters dialog refusing a letter, with the rule's reason (and, for a manager, the
+    override): a closure letter to a client for whom letters are not safe (on another case if
+    need be; the case open before is opened again after), else a letter to the alleged
+    perpetrator, which is never sent."""
+    assert case_page.view is not None
+    before = case_page.view.case.id
+    for case_id in candidates:
+        window.open_case(case_id)
+        _wait_idle(window, "the case")
+        page = window.case_page
+        rules = page.view.contact.rules if page is not None and page.view is not None else None
+        if rules is not None and not rules.letters_ok and not rules.do_not_contact:
+            break
+    opened = window.case_page
+    if opened is None:
+        raise RuntimeError("no case open for the letters dialog")
+    case_page = opened
+    case_page.letters_and_texts()
+    dialog = case_page.letters_dialog
+    if not isinstance(dialog, LettersDialog):
+        raise RuntimeError("the letters dialog did not open")
+    dialog.kind_field.set_value(Output.CLOSURE)
+    _wait_idle(window, "the safe-contact rules")
+    if dialog.decision is not None and dialog.decision.allowed:
+        for index, (_person, role) in enumerate(dialog.person_field.values()):
+            if role is CaseRole.ALLEGED_PERPETRATOR:
+                dialog.person_field.setCurrentIndex(index)
+                _wait_idle(window, "the safe-contact rules")
+                break
+    path = save(dialog, folder, "letter-refused.png")
+    dialog.reject()
+    window.open_case(before)
+    _wait_idle(window, "the case")
+    return path
+
+
+def figures_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:
+    """The manager's Figures page for this year: the table with the most bars in its chart."""
+    from app.services.figures_pdf import charted_rows
+
+    window = controller.main_window
+    if window is None:
+        raise RuntimeError("no main window")
+    sized(window, size)
+    page = window.figures_page
+    window.show_area(page)
+    _wait_idle(window, "the figures")
+    if page.figures is not None:
+        tables = page.figures.tables
+        fullest = max(range(len(tables)), key=lambda i: len(charted_rows(tables[i])))
+        page.tables_list.setCurrentIndex(fullest)
+    wait_until(page.chart_shown, "the figures' chart")
+    return [save(window, folder, "figures.png")]
 
 
 def subject_access_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:

@@ -23,6 +23,7 @@ from app.ui import labels, service_settings
 from app.ui.errors import error_sentence
 from app.ui.forms import FormDialog, button, check_box, confirm, spin_box
 from app.ui.i18n import translate
+from app.ui.letter_templates import TemplatesDialog
 from app.ui.record_table import Column, RecordTable
 from app.ui.service_settings import ServiceSettingsDialog
 from app.ui.store_calls import StoreCalls
@@ -208,7 +209,9 @@ class UsersPage(QWidget):
         self.idle_field = spin_box(translate("UsersPage", "Idle lock, in minutes"), 1, 60, 5)
         self.idle_field.setSuffix(translate("UsersPage", " min"))
         self.idle_save_button = button(translate("UsersPage", "Save the &idle lock"))
+        self.templates_dialog: TemplatesDialog | None = None
         self.letterhead_button = button(translate("UsersPage", "Letter&head and retention…"))
+        self.templates_button = button(translate("UsersPage", "Letter te&mplates…"))
         self.status_label = message_label(translate("UsersPage", "Status"), "status")
         self.problem_label = message_label(translate("UsersPage", "Problem"))
 
@@ -224,6 +227,7 @@ class UsersPage(QWidget):
         idle_row.addWidget(self.idle_field)
         idle_row.addWidget(self.idle_save_button)
         idle_row.addWidget(self.letterhead_button)
+        idle_row.addWidget(self.templates_button)
         fixed = policy.load()
         self.policy_label = paragraph(
             translate("UsersPage", "Set by your organisation: {settings}.").format(
@@ -260,6 +264,7 @@ class UsersPage(QWidget):
         self.disable_button.clicked.connect(self.toggle_disabled)
         self.idle_save_button.clicked.connect(self.save_idle)
         self.letterhead_button.clicked.connect(self.open_service_settings)
+        self.templates_button.clicked.connect(self.open_templates)
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
         self._selection_changed()
 
@@ -432,6 +437,11 @@ class UsersPage(QWidget):
             self._open(dialog, translate("UsersPage", "Letterhead and retention saved."))
 
         self.calls.run(service_settings.load, arrived, self._failed, receiver=self)
+
+    def open_templates(self) -> None:
+        """The letter templates (admins): changed, previewed and reset in their own dialog."""
+        self.templates_dialog = TemplatesDialog(self.calls, self, lock_action=self.lock_action)
+        self.templates_dialog.open()
 
     def _say(self, text: str) -> None:
         set_message(self.problem_label, None)

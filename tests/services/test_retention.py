@@ -54,12 +54,14 @@ from app.services import (
     cases,
     categories,
     consent,
+    letters,
     notes,
     retention,
     risk,
     search,
     sharing,
 )
+from app.services.contact_rules import Output
 from app.services.session import Session, uk_today
 from tests import crashes
 from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy
@@ -345,6 +347,8 @@ S = {
         "agencycontact",
         "referrer",
         "school",
+        "safeaddress",
+        "overridewhy",
     )
 }
 # Not expected even before the purge: the hold is lifted (overwritten) first, and only the
@@ -469,6 +473,7 @@ def build_marked_case(store: StoreCopy) -> tuple[int, str]:
                 safe_number=SAFE_PHONE,
                 code_word=S["codeword"],
                 safe_people=S["safepeople"],
+                safe_address=f"Flat 2 {S['safeaddress']} Court",
             ),
         )
         answers = {q: Answer.YES if q < 5 else Answer.NO for q in range(1, 25)}
@@ -495,6 +500,14 @@ def build_marked_case(store: StoreCopy) -> tuple[int, str]:
         access.break_glass(session, case_id, f"Covering the duty desk {S['breakglass']}")
     with signed_in(store, MANAGER) as session:
         sharing.review_share(session, share.id, False, S["review"])
+        # Letters are not OK for the client: a manager overrode that, with a reason.
+        letters.letter(
+            session,
+            case_id,
+            client_id,
+            Output.CLOSURE,
+            override_reason=f"Handed over at the office {S['overridewhy']}",
+        )
         cases.close_case(
             session,
             case_id,
@@ -553,6 +566,7 @@ def test_destruction_leaves_no_trace_in_any_page_or_the_log(store: StoreCopy) ->
         assert counts["search_entries"] == 5 and counts["case_people"] == 3
         assert counts["person_categories"] == counts["case_legal"] == counts["case_agencies"] == 1
         assert counts["case_referral_sources"] == counts["case_children"] == 1
+        assert counts["contact_overrides"] == 1
         # The log has been emptied into the file while the store is still open.
         assert not wal(store).exists() or wal(store).stat().st_size == 0
         assert case_model.get(session.conn, case_id) is None

@@ -75,6 +75,8 @@ from app.services import (
     demo,
     devices,
     drafts,
+    figures,
+    letters,
     marac_form,
     merges,
     notes,
@@ -86,6 +88,7 @@ from app.services import (
     search,
     sharing,
 )
+from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy, copy_store
@@ -226,6 +229,20 @@ def world(training_template: StoreCopy, tmp_path_factory: pytest.TempPathFactory
         case = new_referral(s, person("Jo", "Thornbury", phones=("07700 900123",)), worker)
         client = _client_of(s, case)
         household = cases.add_person(s, case, person("Lee", "Thornbury"), CaseRole.HOUSEHOLD_MEMBER)
+        cases.set_safe_contact(
+            s,
+            case,
+            SafeContact(
+                person_id=client,
+                safe_number="07700 900124",
+                method="phone",
+                safe_times="any time",
+                text_ok=True,
+                letters_ok=True,
+                safe_address="PO Box 9, Northfield",
+                last_checked=TODAY,
+            ),
+        )
         cases.place_legal_hold(s, case, "Family court proceedings", TODAY + dt.timedelta(60))
         risk.record_marac_referral(s, case, TODAY)
         marac_action = risk.add_marac_action(s, case, "Refuge place", "Housing", TODAY)
@@ -415,6 +432,10 @@ def _has_history(result: Any, role: Role, w: World) -> None:
     assert {"case_created", "legal_hold_placed"} <= actions, actions
 
 
+def _check_allowed(result: Any, role: Role, w: World) -> None:
+    assert result.allowed, result.reason
+
+
 def _check_team(result: Any, role: Role, w: World) -> None:
     names = {u.username for u in result}
     assert names == {CASEWORKER, CASEWORKER2, MANAGER}, names
@@ -441,6 +462,10 @@ def _check_browse(result: Any, role: Role, w: World) -> None:
 
 def _check_may_export(result: Any, role: Role, w: World) -> None:
     assert result is (role is Role.DPO), f"may_export as {role.value} gave {result}"
+
+
+def _check_may_see_figures(result: Any, role: Role, w: World) -> None:
+    assert result is (role in REGISTER), f"may_see_figures as {role.value} gave {result}"
 
 
 def _check_verified(result: Any, role: Role, w: World) -> None:
@@ -855,6 +880,30 @@ TABLE: tuple[Row, ...] = (
     Row(audit.may_export, EVERY_ROLE, lambda s, w: audit.may_export(s), _check_may_export),
     Row(audit.start_sealing, ADMINS | {Role.DPO}, lambda s, w: audit.start_sealing(s)),
     Row(audit.checkpoint, frozenset({Role.DPO}), _checkpoint),
+    # commissioners' figures: managers and the DPO
+    Row(
+        figures.may_see_figures,
+        EVERY_ROLE,
+        lambda s, w: figures.may_see_figures(s),
+        _check_may_see_figures,
+    ),
+    Row(
+        figures.figures, REGISTER, lambda s, w: figures.figures(s, figures.Period.year(TODAY.year))
+    ),
+    Row(
+        figures.export,
+        REGISTER,
+        lambda s, w: figures.export(
+            s, figures.Period.year(TODAY.year), csv_file=w.path.parent / "figures.csv", replace=True
+        ),
+    ),
+    Row(
+        figures.export_to_folder,
+        REGISTER,
+        lambda s, w: figures.export_to_folder(
+            s, figures.Period.quarter(TODAY.year, 1), _folder(w, "figures"), replace=True
+        ),
+    ),
     # backup and demo data
     Row(backup.backup, ADMINS, lambda s, w: backup.backup(s, w.path.parent / "copy.scbackup")),
     Row(
@@ -1136,6 +1185,36 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(sar.letterhead, REGISTER | ADMINS, lambda s, w: sar.letterhead(s)),
+    # letters and texts: case workers produce them; admins keep the templates; managers
+    # override the safe-contact rules and, with the DPO, read the overrides
+    Row(letters.templates, CASE_WORK | ADMINS, lambda s, w: letters.templates(s)),
+    _may(letters.may_edit_templates, ADMINS),
+    Row(
+        letters.set_template,
+        ADMINS,
+        lambda s, w: letters.set_template(s, Output.CLOSURE, "Closing", "Dear {client_name}"),
+    ),
+    Row(letters.reset_template, ADMINS, lambda s, w: letters.reset_template(s, Output.CLOSURE)),
+    Row(
+        letters.check,
+        CASE_WORK,
+        lambda s, w: letters.check(s, w.case, w.client, Output.APPOINTMENT),
+        _check_allowed,
+    ),
+    _may(letters.may_override, MANAGERS),
+    Row(letters.overrides, REGISTER, lambda s, w: letters.overrides(s)),
+    _may(letters.may_read_overrides, REGISTER),
+    Row(
+        letters.letter,
+        CASE_WORK,
+        lambda s, w: letters.letter(s, w.case, w.client, Output.CLOSURE),
+    ),
+    Row(
+        letters.letter_pdf,
+        CASE_WORK,
+        lambda s, w: letters.letter_pdf(s, w.case, w.client, Output.APPOINTMENT, appointment="9am"),
+    ),
+    Row(letters.prepare_text, CASE_WORK, lambda s, w: letters.prepare_text(s, w.case, w.client)),
     Row(
         sar.set_letterhead,
         ADMINS,

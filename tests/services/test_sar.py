@@ -379,10 +379,11 @@ def test_manifest_hashes_match_and_the_export_and_print_are_audited_by_id(
     assert (audit.SAR_PRINTED, f"rights:{request_id}") in actions
     exported = [e for e in entries if e.action == audit.SAR_EXPORTED]
     assert len(exported) == 2
-    assert re.fullmatch(r"export:\d+ files=3 zip=no", exported[0].detail)
-    assert re.fullmatch(r"export:\d+ files=3 zip=yes", exported[1].detail)
+    # Jane's safe-contact details say no letters: her pack is handed over, never posted.
+    assert re.fullmatch(r"export:\d+ files=3 zip=no cover=by_hand", exported[0].detail)
+    assert re.fullmatch(r"export:\d+ files=3 zip=yes cover=by_hand", exported[1].detail)
     printed = next(e for e in entries if e.action == audit.SAR_PRINTED)
-    assert printed.detail == ""
+    assert printed.detail == "cover=by_hand"
 
 
 def test_the_audit_trail_never_names_anyone(w: SarWorld, tmp_path: Path) -> None:

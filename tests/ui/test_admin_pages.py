@@ -182,7 +182,12 @@ def test_audit_shows_the_latest_entries_and_checks_the_chain(
     qtmodeltester.check(page.glass_model)
     actions = [e.action for e in page.model.records]
     assert actions[0] == "sign_in" and "case_created" in actions  # newest first
-    assert page.tabs.count() == 2  # managers also see break-glass openings
+    # Managers also see break-glass openings, and the overrides of the safe-contact rules.
+    assert [page.tabs.tabText(i) for i in range(page.tabs.count())] == [
+        "Entries",
+        "Break-glass openings",
+        "Safe-contact overrides",
+    ]
 
     page.verify_button.click()
     wait_calls(qtbot, main)
@@ -201,7 +206,11 @@ def test_the_dpo_reads_the_audit_without_break_glass_details(
     assert main.pages.currentWidget() is page
     wait_calls(qtbot, main)
     assert page.model.rowCount() > 0
-    assert page.tabs.count() == 1
+    # No break-glass details; the overrides of the safe-contact rules, with their reasons.
+    assert [page.tabs.tabText(i) for i in range(page.tabs.count())] == [
+        "Entries",
+        "Safe-contact overrides",
+    ]
     # "Who" names the staff account, the caseworker's too, never "user 2".
     who = {page.model.index(r, 2).data() for r in range(page.model.rowCount())}
     assert {DPO, CASEWORKER} <= who

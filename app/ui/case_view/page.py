@@ -30,7 +30,7 @@ from app.models.records import (
     CaseView,
 )
 from app.models.users import User
-from app.services import access, cases
+from app.services import access, cases, letters
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.ui import labels
@@ -55,6 +55,7 @@ from app.ui.contact_banner import ContactBanner
 from app.ui.errors import show_error
 from app.ui.forms import FormDialog
 from app.ui.i18n import translate
+from app.ui.letters_dialog import LettersDialog
 from app.ui.record_table import select_record
 from app.ui.restriction_dialogs import LiftRestrictionDialog, RestrictDialog
 from app.ui.store_calls import StoreCalls
@@ -89,11 +90,13 @@ class CasePage(
         self.team: list[User] = []
         self.lock_action = lock_action
         self.is_manager = cases.may_manage(session)
+        self.may_override_contact = letters.may_override(session)
         self.is_caseworker = access.may_break_glass(session)
         self.may_read_history = cases.may_read_history(session)
         self.view: CaseView | None = None
         self.case_id: int | None = None
         self.dialog: FormDialog | None = None
+        self.letters_dialog: LettersDialog | None = None
         self.question: QMessageBox | None = None  # the last confirmation box opened here
         self._loading = False
         self.screen_drafts = {}
@@ -131,6 +134,9 @@ class CasePage(
         self.edit_person_action = self._action(t("CasePage", "&Edit the person…"), self.edit_person)
         self.safe_contact_action = self._action(
             t("CasePage", "Edit safe con&tact…"), self.edit_safe_contact
+        )
+        self.letters_action = self._action(
+            t("CasePage", "Letters and te&xts…"), self.letters_and_texts
         )
         self.marac_action = self._action(
             t("CasePage", "Record a &MARAC referral…"), self.record_marac_referral
@@ -189,6 +195,7 @@ class CasePage(
             self.confirm_merge_action,
             self.safe_contact_action,
             self.marac_form_action,
+            self.letters_action,
             self.marac_action,
             self.marac_meeting_action,
             self.add_marac_action_action,
@@ -240,6 +247,7 @@ class CasePage(
             self.add_person_action,
             self.safe_contact_action,
             self.marac_form_action,
+            self.letters_action,
             self.marac_action,
             self.open_work_action,
         ):
@@ -441,6 +449,7 @@ class CasePage(
         self.open_work_action.setVisible(bool(view and view.case.status is CaseStatus.REFERRAL))
         self.open_work_action.setEnabled(open_case)
         self.refresh_action.setEnabled(loaded)
+        self.letters_action.setEnabled(loaded)
         if self.is_manager:
             self.allocate_action.setEnabled(loaded)
             self.close_action.setVisible(open_case)
@@ -580,6 +589,18 @@ class CasePage(
         if draft.kind == "withdraw_consent" and target is not None:
             return select_record(self.consent_table, self.consent_model, lambda c: c.id == target)
         return True
+
+    # -- letters and texts -----------------------------------------------------------------------
+
+    def letters_and_texts(self) -> None:
+        """Produce a letter or prepare a text for a person on the case; the safe-contact rules
+        decide in the service, and a refusal shows its reason."""
+        if self.view is None:
+            return
+        self.letters_dialog = LettersDialog(
+            self.calls, self.view, self.may_override_contact, self, lock_action=self.lock_action
+        )
+        self.letters_dialog.open()
 
     # -- the case's lifecycle -------------------------------------------------------------------
 
