@@ -561,8 +561,11 @@ def _settle_field(conn: Connection, scope: str, target: str, name: str, case_id:
     """Show the field's value and its conflict as the operations held now decide them."""
     ops = _field_ops(conn, target, name)
     heads = _heads(ops)
+    # A person's field may be set under any case they are on: the conflict belongs to the case
+    # of the value shown, whatever order the operations came in.
+    scope = heads[-1].scope
+    case_id = _case_of_scope(conn, scope) or case_id
     _write_field(conn, name, target, case_id, heads[-1])
-    conn.execute("DELETE FROM conflicts WHERE target = ? AND field = ?", (target, name))
     resolutions = sorted((o for o in ops if o.kind == RESOLVED), key=lambda o: o.hlc)
     if len(heads) > 1:
         state, values, by = "open", heads, None
@@ -571,6 +574,7 @@ def _settle_field(conn: Connection, scope: str, target: str, name: str, case_id:
         chosen = {str(r) for r in last.payload.get("resolves") or []}
         state, values, by = "resolved", [o for o in ops if o.op_id in chosen], last.op_id
     else:
+        conn.execute("DELETE FROM conflicts WHERE target = ? AND field = ?", (target, name))
         return
     candidates = [
         {
@@ -584,7 +588,9 @@ def _settle_field(conn: Connection, scope: str, target: str, name: str, case_id:
     ]
     conn.execute(
         "INSERT INTO conflicts (scope, target, field, case_id, state, candidates, resolved_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target, field) DO UPDATE SET "
+        "scope = excluded.scope, case_id = excluded.case_id, state = excluded.state, "
+        "candidates = excluded.candidates, resolved_by = excluded.resolved_by",
         (scope, target, name, case_id, state, _canonical(candidates), by),
     )
 

@@ -13,21 +13,23 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.crypto.connection import Connection
 from app.crypto.device import DeviceSecrets
+from app.errors import InvalidInput
 from app.models import cases as case_model
 from app.models import settings as settings_model
 from app.models.db import transaction
 from app.models.records import NoteKind, SafeContact
-from app.services import accounts, cases, notes
+from app.services import accounts, cases, conflicts, notes
 from app.services.session import Session
 from app.sync import ops
 from app.sync.ops import Operation
 from tests.helpers import CASEWORKER, CASEWORKER2, MANAGER, MANAGER_PW, StoreCopy, copy_store
-from tests.services.casework import new_case, signed_in, user_id
+from tests.services.casework import audit_head, audit_since, new_case, signed_in, user_id
 
 LAPTOPS = 3
 HOUR = dt.timedelta(hours=1)
@@ -345,18 +347,25 @@ def test_two_offline_edits_of_the_safe_number_become_one_conflict_keeping_both(
         # Meanwhile every laptop shows the same value: the later stamp (laptop 1 is five
         # hours behind, so laptop 0's).
         assert {_shown_number(s, base) for s in laptops} == {NUMBERS[1]}
-        # A manager resolves it on the third laptop, keeping laptop 1's number.
-        with transaction(laptops[2].conn):
-            target = ops.gid_of(laptops[2].conn, "cases", base.case_id)
-            ops.resolve(
-                laptops[2].conn,
-                base.case_id,
-                str(target),
-                "safe_contacts.safe_number",
-                NUMBERS[2],
-                laptops[2].user_id,
-                laptops[2].now(),
-            )
+        # The case shows it with who set each value; a manager resolves it on the third
+        # laptop, keeping laptop 1's number, and the audit trail says which field, not what.
+        manager = laptops[2]
+        [shown] = conflicts.on_case(manager, base.case_id)
+        assert shown.open and shown.field == "safe_contacts.safe_number"
+        assert {(c.value, c.username) for c in shown.candidates} == {
+            (NUMBERS[1], MANAGER),
+            (NUMBERS[2], MANAGER),
+        }
+        keep = next(c for c in shown.candidates if c.value == NUMBERS[2])
+        head = audit_head(manager)
+        conflicts.resolve(manager, shown.id, keep.op_id)
+        [entry] = audit_since(manager, head)
+        assert (entry.action, entry.detail) == (
+            "conflict_resolved",
+            "field=safe_contacts.safe_number",
+        )
+        with pytest.raises(InvalidInput, match="already been resolved"):
+            conflicts.resolve(manager, shown.id, keep.op_id)
         _send_all(laptops)
         assert {_shown_number(s, base) for s in laptops} == {NUMBERS[2]}
         states = {s.conn.execute("SELECT state FROM conflicts").fetchone()[0] for s in laptops}
