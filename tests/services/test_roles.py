@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
+import json
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -71,6 +72,7 @@ from app.services import (
     breaches,
     cases,
     categories,
+    conflicts,
     consent,
     demo,
     devices,
@@ -91,6 +93,8 @@ from app.services import (
 from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
 from app.services.session import Session
+from app.sync import ops
+from app.sync.clock import Hlc, new_gid
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy, copy_store
 from tests.services.casework import (
     PASSWORDS,
@@ -173,6 +177,31 @@ def _client_of(session: Session, case_id: int) -> int:
     client = cases.contact_rules(session, case_id).client_id
     assert client is not None
     return client
+
+
+def _resolve_a_conflict(s: Session, w: World) -> None:
+    """Two laptops set the case's risk level without seeing each other (their changes arrive
+    here); then ``s`` resolves the conflict."""
+    target = str(ops.gid_of(s.conn, "cases", w.case))
+    with transaction(s.conn):
+        for n, level in enumerate(("medium", "high")):
+            ops.apply(
+                s.conn,
+                ops.Operation(
+                    op_id=new_gid(),
+                    hlc=Hlc(1_790_000_000_000 + n, 0, f"laptop-{n}").encode(),
+                    device=f"laptop-{n}",
+                    user="",
+                    kind="case.field_set",
+                    scope=f"case:{target}",
+                    target=target,
+                    payload={"field": "cases.risk_level", "value": level},
+                ),
+            )
+    [(conflict_id, candidates)] = s.conn.execute(
+        "SELECT id, candidates FROM conflicts WHERE state = 'open'"
+    ).fetchall()
+    conflicts.resolve(s, int(conflict_id), json.loads(str(candidates))[0]["op_id"])
 
 
 def _hour_ago() -> dt.datetime:
@@ -619,6 +648,8 @@ TABLE: tuple[Row, ...] = (
         ),
     ),
     Row(cases.allocate, MANAGERS, lambda s, w: cases.allocate(s, w.case, w.caseworker)),
+    Row(conflicts.on_case, CASE_WORK, lambda s, w: conflicts.on_case(s, w.case)),
+    Row(conflicts.resolve, CASE_WORK, _resolve_a_conflict),
     Row(cases.open_referral, CASE_WORK, lambda s, w: cases.open_referral(s, w.case, TODAY)),
     Row(
         cases.close_case,
