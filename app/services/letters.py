@@ -338,6 +338,7 @@ def plan_overrides(
     decision (refused by the first rule that cannot be overridden, or allowed) and the rules
     to record as overridden (:func:`record_overrides`, in the transaction that makes the
     output). Records nothing."""
+    session.require(*access.CASE_ROLES)
     waived: list[Rule] = []
     while True:
         decision = decide(output, facts, frozenset(waived))
@@ -370,6 +371,7 @@ def record_overrides(
     """Keep each override :func:`plan_overrides` allowed, with its reason (and for a
     restriction its ground, one override for each restricted person), and audit each by id.
     Call inside the transaction that records the output."""
+    session.require(*access.CASE_ROLES)
     recorded: list[int] = []
     for rule in waived:
         restricted = rule is Rule.RESTRICTED and ground is not None
