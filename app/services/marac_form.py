@@ -212,6 +212,7 @@ class Prefilled:
     form: MaracForm
     gaps: dict[int, ConsentState]
     bases: tuple[LawfulBasis, ...]
+    restricted: tuple[str, ...] = ()  # the names of people on it whose processing is restricted
 
 
 @dataclass(frozen=True)
@@ -423,7 +424,14 @@ def prefill(session: Session, case_id: int) -> Prefilled:
     bases = sharing.lawful_bases(Direction.OUT, gaps)
     if form.lawful_basis not in bases:
         form = dataclasses.replace(form, lawful_basis=LawfulBasis.PUBLIC_TASK.value)
-    return Prefilled(form, gaps, bases)
+    names = {form.victim_id: form.victim_name}
+    names |= {p.person_id: p.name for p in (*form.perpetrators, *form.children, *form.household)}
+    restricted = tuple(names[p] for p in _restricted_on(session, form))
+    return Prefilled(form, gaps, bases, restricted)
+
+
+def _restricted_on(session: Session, form: MaracForm) -> tuple[int, ...]:
+    return tuple(p for p in _people_on(form) if people_model.any_restricted(session.conn, [p]))
 
 
 # -- what may never be printed --------------------------------------------------------------------
@@ -539,9 +547,7 @@ def issue(
     check_nothing_secret(session.conn, form)
     victim = people_model.get(session.conn, form.victim_id)
     assert victim is not None
-    restricted = tuple(
-        p for p in _people_on(form) if people_model.any_restricted(session.conn, [p])
-    )
+    restricted = _restricted_on(session, form)
     facts = Facts(victim, None, None, session.moment(), restricted=restricted)
     decision, waived = letters.plan_overrides(
         session, Output.MARAC_FORM, facts, edits.override_reason, edits.restriction_ground

@@ -72,6 +72,14 @@ def rule_label(rule: str) -> str:
     }.get(rule, rule.replace("_", " "))
 
 
+GROUNDS = (  # in the order a manager meets them: a safeguarding disclosure first
+    RestrictionGround.PROTECT_ANOTHER,
+    RestrictionGround.CONSENT,
+    RestrictionGround.LEGAL_CLAIMS,
+    RestrictionGround.PUBLIC_INTEREST,
+)
+
+
 def ground_label(ground: RestrictionGround) -> str:
     """An Article 18(2) ground as a manager chooses it."""
     return {
@@ -255,12 +263,7 @@ class LettersDialog(QDialog):
             self.manager_field.add_choice(manager.username, manager.id)
         self.ground_field = ChoiceBox(t("LettersDialog", "Article 18(2) ground"))
         self.ground_field.add_choice(t("LettersDialog", "Choose the ground…"), None)
-        for ground in (
-            RestrictionGround.PROTECT_ANOTHER,
-            RestrictionGround.CONSENT,
-            RestrictionGround.LEGAL_CLAIMS,
-            RestrictionGround.PUBLIC_INTEREST,
-        ):
+        for ground in GROUNDS:
             self.ground_field.add_choice(ground_label(ground), ground)
 
     def _sharing_arrived(self, asked: int, found: letters.AgencySharing) -> None:

@@ -15,13 +15,14 @@ from pytestqt.qtbot import QtBot
 
 from app.models.drafts import Draft
 from app.models.records import RecipientCategory, Share, ShareApproval
-from app.services import drafts, marac_form, sharing
+from app.services import cases, drafts, marac_form, sharing
+from app.services.contact_rules import RestrictionGround
 from app.services.marac_form import ReferralReason
 from app.ui.app import SafecaseApp
 from app.ui.case_view.page import CasePage
 from app.ui.main_window import MainWindow
 from app.ui.marac_dialog import MaracFormDialog
-from tests.helpers import CASEWORKER, CASEWORKER_PW, StoreCopy
+from tests.helpers import CASEWORKER, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import signed_in
 from tests.services.test_marac_form import (
     CODE_WORD,
@@ -272,3 +273,41 @@ def test_a_half_typed_referral_form_survives_a_lock_and_is_issued_once(
     assert page.open_form() is None and main.waiting_drafts == []
     assert _drafts_now(qtbot, main) == []
     app.shutdown()
+
+
+def test_a_form_carrying_a_restricted_persons_data_is_issued_only_on_a_managers_ground(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    with signed_in(store, CASEWORKER) as s:
+        referral = make_case(s)
+    with signed_in(store, MANAGER) as s:
+        cases.restrict_person(s, referral.perpetrator, "He disputes what the record says")
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    main.open_case(referral.case_id)
+    qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
+    wait_calls(qtbot, main)
+    page = main.case_page
+    assert page is not None
+    page.marac_form_action.trigger()
+    dialog = page.dialog
+    assert isinstance(dialog, MaracFormDialog)
+    wait_calls(qtbot, main)
+    assert dialog.restriction_label.isVisible()
+    assert "Processing is restricted for" in dialog.restriction_label.text()
+    assert dialog.ground_field.isVisible() and dialog.override_field.isVisible()
+    keys = _alt_keys(dialog)
+    assert sorted({k for k in keys if keys.count(k) > 1}) == []
+    qtbot.keyClicks(dialog.marac_field, "Northfield MARAC coordinator")
+    qtbot.keyClicks(dialog.without_field, "Crime prevention: safety planning for her and Pip.")
+    message = dialog.message_for(dialog.ground_field)
+    assert message is not None
+    assert message.text() == "Choose the Article 18(2) ground for the restricted data."
+    assert not dialog.save_button.isEnabled()
+    dialog.ground_field.set_value(RestrictionGround.PROTECT_ANOTHER)
+    qtbot.keyClicks(dialog.override_field, "The MARAC must know of his threats to her")
+    assert dialog.save_button.isEnabled()
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    assert dialog.issued is not None, dialog.problem_label.text()
+    assert referral.perpetrator in dialog.issued.share.record.person_ids
