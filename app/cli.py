@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import getpass
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,17 @@ from app.errors import (
 )
 from app.models.breaches import Breach, ClockState
 from app.models.rights import Outcome, RequestStatus, RightKind, RightsRequest
-from app.services import accounts, audit, backup, breaches, demo, retention, rights, sar
+from app.services import (
+    accounts,
+    audit,
+    backup,
+    breaches,
+    demo,
+    figures,
+    retention,
+    rights,
+    sar,
+)
 from app.services.session import UK, Session
 
 log = logging.getLogger("safecase.cli")
@@ -310,6 +321,18 @@ def _parser() -> _Parser:
     p.add_argument("--run", help="certificate: the purge run's id")
     p.add_argument("--out", type=Path, help="certificate: the PDF file to write")
 
+    p = command(
+        "figures",
+        "(Managers and the DPO) Figures for commissioners for a year or a quarter, with small "
+        "numbers suppressed: written as CSV and/or PDF files, or as CSV on standard output.",
+    )
+    period = p.add_mutually_exclusive_group(required=True)
+    period.add_argument("--year", type=int, help="a whole year, such as 2026")
+    period.add_argument("--quarter", help="a quarter, such as 2026-Q3")
+    p.add_argument("--csv", type=Path, help="the CSV file to write (not encrypted)")
+    p.add_argument("--pdf", type=Path, help="the PDF file to write, with charts (not encrypted)")
+    p.add_argument("--replace", action="store_true", help="replace files already there")
+
     p = command("backup", "Write a backup that the recovery key can restore.")
     p.add_argument(
         "--out",
@@ -466,6 +489,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
         return EXIT_OK
     if command == "purge":
         _check_purge(args)
+    if command == "figures":
+        args.period = _figures_period(args)
     password = ctx.secret("Your password: ")
     session = _sign_in(ctx, args, password)
     try:
@@ -533,6 +558,8 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         ctx.say(f"Checkpoint of entries 1 to {count} written to {args.out}.")
     elif command == "purge":
         return _purge(ctx, args, session)
+    elif command == "figures":
+        _figures(ctx, args, session)
     elif command == "sar":
         return _sar(ctx, args, session)
     elif command == "breach":
@@ -546,6 +573,38 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
     else:
         raise UsageError("Unknown command.")
     return EXIT_OK
+
+
+def _figures_period(args: argparse.Namespace) -> figures.Period:
+    """The period asked for, checked before the password is read."""
+    try:
+        if args.quarter is not None:
+            if not re.fullmatch(r"\d{4}-[Qq][1-4]", args.quarter.strip()):
+                raise InvalidInput("Give the quarter as a year and quarter, such as 2026-Q3.")
+            return figures.Period.parse(args.quarter)
+        return figures.Period.year(args.year)
+    except InvalidInput as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _figures(ctx: Context, args: argparse.Namespace, session: Session) -> None:
+    period: figures.Period = args.period
+    if args.csv is None and args.pdf is None:
+        text = figures.csv_bytes(figures.figures(session, period)).decode("utf-8-sig")
+        ctx.stdout.write(text.replace("\r\n", "\n"))
+        return
+    try:
+        written = figures.export(
+            session, period, csv_file=args.csv, pdf_file=args.pdf, replace=args.replace
+        )
+    except figures.FiguresFileExists:
+        raise figures.FiguresFileExists(
+            "A file of that name is already there; nothing was written. Add --replace to "
+            "replace it."
+        ) from None
+    ctx.say(
+        f"Figures for {period.label} written, not encrypted: {', '.join(str(p) for p in written)}."
+    )
 
 
 NEEDS_RESET = (

@@ -37,6 +37,8 @@ from app.models.records import CaseRole, NoteKind
 from app.services import access, accounts, demo, notes, search
 from app.services.cases import open_case
 from app.services.session import Session
+from bench import figures as figures_bench
+from bench.figures import FiguresBench
 from bench.store import open_plain
 
 SERVICE_NAME = "Bench Cases Service"
@@ -120,6 +122,7 @@ class CasesResult:
     comparisons: list[Comparison]
     versions: dict[str, str]
     then: object = None  # what ``run_cases``'s ``then`` returned
+    figures: FiguresBench | None = None  # a year's figures through the service
 
     def to_json(self) -> dict[str, object]:
         s = self.summary
@@ -147,6 +150,7 @@ class CasesResult:
             "model_reads": {c.key: c.to_json() for c in self.comparisons},
             "target_read_ratio": TARGET_READ_RATIO,
             "versions": self.versions,
+            "figures": None if self.figures is None else self.figures.to_json(),
         }
 
 
@@ -442,6 +446,16 @@ def run_cases(
                     plain,
                 )
             )
+            year_figures = figures_bench.time_figures(session)
+            comparisons.append(
+                compare(
+                    "figures",
+                    "a year's figures",
+                    figures_bench.reads(session),
+                    session.conn,
+                    plain,
+                )
+            )
         finally:
             plain_conn.close()
     finally:
@@ -466,6 +480,7 @@ def run_cases(
         comparisons=comparisons,
         versions=versions,
         then=after,
+        figures=year_figures,
     )
 
 
@@ -507,4 +522,6 @@ def format_cases(result: CasesResult) -> list[str]:
             f"{c.ratio_p50:>10.2f}x{c.ratio_p95:>6.2f}x"
         )
     lines.append(f"  (ms; target ratio <= {TARGET_READ_RATIO}x)")
+    if result.figures is not None:
+        lines += figures_bench.format_figures(result.figures)
     return lines

@@ -779,6 +779,15 @@ def _v11_letters(conn: Connection) -> None:
     conn.execute("CREATE INDEX contact_overrides_by_person ON contact_overrides (person_id)")
 
 
+def _v11_figures(conn: Connection) -> None:
+    """Commissioners' figures count cases by the dates in a quarter or a year (referred,
+    closed, referred to MARAC) and shares out by when they were made: an index for each, so a
+    year's figures read only that year's rows."""
+    for column in ("referral_date", "closed_date", "marac_referral_date"):
+        conn.execute(f"CREATE INDEX cases_by_{column} ON cases ({column})")
+    conn.execute("CREATE INDEX shares_by_direction_and_time ON shares (direction, shared_at)")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -786,6 +795,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_breaches,
     _v11_marac_referrals,
     _v11_letters,
+    _v11_figures,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

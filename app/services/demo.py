@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from app.errors import InvalidInput, NotTrainingStore, SafecaseError
 from app.models import breaches as breach_model
@@ -23,6 +24,7 @@ from app.models import cases as case_model
 from app.models import categories as cat
 from app.models import consent as consent_model
 from app.models import notes as note_model
+from app.models import outcomes as outcome_model
 from app.models import people as people_model
 from app.models import risk as risk_model
 from app.models import search as search_model
@@ -30,10 +32,13 @@ from app.models import sharing as share_model
 from app.models import users
 from app.models.db import transaction
 from app.models.records import (
+    AbuseChange,
     Answer,
     CaseDetails,
+    CaseOutcome,
     CaseRole,
     CaseStatus,
+    ClosureReason,
     Consent,
     ConsentHow,
     ConsentPurpose,
@@ -41,11 +46,15 @@ from app.models.records import (
     ContactMethod,
     DashResult,
     Direction,
+    Engagement,
+    ExitRisk,
+    FeelingSafer,
     GivenBy,
     LawfulBasis,
     NoteKind,
     Person,
     PersonDetails,
+    QualityOfLife,
     RecipientCategory,
     RiskLevel,
     SafeContact,
@@ -930,7 +939,32 @@ class _Generator:
         self.shares(case_id, client, perps, children, sharing, plan, start, end, author, high)
         self.notes(case_id, client, perps[0], plan, start, end, author)
         self.categories(case_id, client, working, start, end, author, now)
+        if plan.closed:
+            self.outcome(case_id, author, now)
         self.household(case_id, children, referrer, source, working, author, now)
+
+    def outcome(self, case_id: int, author: int, now: str) -> None:
+        """What a commissioner counts at closing, drawn from its own random stream (so the
+        rest of the demo store stays as it was)."""
+        rng = random.Random(case_id * 7907 + self.seed)
+
+        def pick(values: tuple[Any, ...], weights: tuple[int, ...]) -> Any:
+            return rng.choices(values, weights)[0]
+
+        outcome_model.put(
+            self.conn,
+            case_id,
+            CaseOutcome(
+                pick(tuple(ClosureReason), (45, 15, 14, 3, 8, 7, 3, 1, 4)),
+                pick(tuple(ExitRisk), (10, 25, 50, 15)),
+                pick(tuple(AbuseChange), (35, 33, 10, 3, 14, 5)),
+                pick(tuple(FeelingSafer), (60, 15, 4, 16, 5)),
+                pick(tuple(QualityOfLife), (55, 20, 4, 16, 5)),
+                pick(tuple(Engagement), (60, 25, 10, 5)),
+            ),
+            author,
+            now,
+        )
 
     def more_day(self, start: dt.date, end: dt.date) -> dt.date:
         return start + dt.timedelta(days=self.more_rng.randint(0, max(0, (end - start).days)))

@@ -11,6 +11,7 @@ Users and settings            admins
 Retention                     admins
 Subject access                managers; the DPO reads the register only
 Breach log                    the DPO
+Figures                       managers and the DPO
 Devices                       admins (reporting a lost laptop opens a breach)
 ============================  ===========================================
 
@@ -57,6 +58,7 @@ from app.services import (
     categories,
     devices,
     drafts,
+    figures,
     overdue,
     retention,
     rights,
@@ -77,6 +79,7 @@ from app.ui.case_view.plan import PLAN_DRAFT
 from app.ui.case_view.risk import DASH_DRAFT
 from app.ui.change_password import ChangePasswordDialog
 from app.ui.devices_page import DevicesPage
+from app.ui.figures_page import FiguresPage
 from app.ui.forms import FormDialog, confirm, let_draft_go
 from app.ui.i18n import translate
 from app.ui.idle import IdleWatcher
@@ -340,6 +343,9 @@ class MainWindow(QMainWindow):
             self.breach_page = BreachLogPage(self.calls, self.names, lock_action=self.lock_action)
             self.breach_page.overdue_changed.connect(self.count_overdue)
             self.add_area(t("MainWindow", "Breach log"), self.breach_page)
+        if figures.may_see_figures(session):
+            self.figures_page = FiguresPage(self.calls, lock_action=self.lock_action)
+            self.add_area(t("MainWindow", "Figures"), self.figures_page)
         if accounts.may_manage_users(session):
             self.users_page = UsersPage(self.calls, session, lock_action=self.lock_action)
             self.users_page.idle_minutes_changed.connect(self._idle_minutes_changed)
@@ -605,7 +611,7 @@ class MainWindow(QMainWindow):
             page.refresh()
         elif isinstance(page, CasePage):
             page.reload()
-        elif isinstance(page, AuditPage | UsersPage | ReviewsPage | ThisWeekPage):
+        elif isinstance(page, AuditPage | UsersPage | ReviewsPage | ThisWeekPage | FiguresPage):
             page.refresh()
 
     def refresh_lists(self, *_args: object) -> None:

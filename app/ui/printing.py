@@ -120,14 +120,20 @@ def print_from_store(
 
 
 def warn_not_encrypted(
-    parent: QWidget, title: str, then: Callable[[], None], *, lock_action: QAction | None
+    parent: QWidget,
+    title: str,
+    then: Callable[[], None],
+    *,
+    lock_action: QAction | None,
+    text: str | None = None,
 ) -> QMessageBox:
-    """Before a PDF is saved to a file: say that the file is not encrypted; ``then`` (which
-    asks where it goes) runs only if the user goes on."""
+    """Before a PDF (or, saying so in ``text``, other files) is saved: say that the file is
+    not encrypted; ``then`` (which asks where it goes) runs only if the user goes on."""
     return confirm(
         parent,
         title,
-        translate(
+        text
+        or translate(
             "Printing",
             "The PDF file is not encrypted: anyone who opens it reads everything in it. Save "
             "it only where you must, and delete it when it has been sent.",

@@ -178,6 +178,7 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)
             switch_user(controller, manager)
             written += case_screens(controller, folder, size)
+            written += figures_screens(controller, folder, size)
             written += subject_access_screens(controller, folder, size)
             switch_user(controller, next(a for a in summary.accounts if Role.DPO in a.roles))
             written += breach_screens(controller, folder, size)
@@ -423,6 +424,25 @@ def _refused_letter_screen(
     window.open_case(before)
     _wait_idle(window, "the case")
     return path
+
+
+def figures_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:
+    """The manager's Figures page for this year: the table with the most bars in its chart."""
+    from app.services.figures_pdf import charted_rows
+
+    window = controller.main_window
+    if window is None:
+        raise RuntimeError("no main window")
+    sized(window, size)
+    page = window.figures_page
+    window.show_area(page)
+    _wait_idle(window, "the figures")
+    if page.figures is not None:
+        tables = page.figures.tables
+        fullest = max(range(len(tables)), key=lambda i: len(charted_rows(tables[i])))
+        page.tables_list.setCurrentIndex(fullest)
+    wait_until(page.chart_shown, "the figures' chart")
+    return [save(window, folder, "figures.png")]
 
 
 def subject_access_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:

@@ -69,6 +69,7 @@ def test_benchmark_reports_every_figure(keyring: MemoryKeyring, tmp_path: Path) 
         "search_manager",
         "search_caseworker",
         "case_screen",
+        "figures",
     }
     for comparison in cases.comparisons:
         assert comparison.ratio_p50 > 0 and comparison.ratio_p95 > 0
@@ -90,7 +91,13 @@ def test_benchmark_reports_every_figure(keyring: MemoryKeyring, tmp_path: Path) 
         "search_manager",
         "search_caseworker",
         "case_screen",
+        "figures",
     }
+    # A year's figures through the service, with its goal.
+    assert cases.figures is not None and cases.figures.referrals > 0
+    assert saved["cases"]["figures"]["best_seconds"] > 0
+    assert saved["cases"]["figures"]["goal_seconds"] == 2.0
+    assert f"Figures for {cases.figures.year}" in table and "goal <= 2 s" in table
 
 
 def test_the_plaintext_copy_is_removed(tmp_path: Path) -> None:

@@ -439,3 +439,23 @@ def test_demo_cases_record_categories_legal_dates_and_agencies_with_allowed_valu
     assert agencies and agencies <= {a.value for a in AgencyType}
     assert len(sources) > 3 and sources <= {a.value for a in AgencyType}
     assert protection == {p.value for p in ChildProtection}
+
+
+def test_every_closed_demo_case_has_its_outcome_for_the_figures(demo_store: StoreCopy) -> None:
+    session = sign_in(demo_store)
+    try:
+        closed_without = rows(
+            session,
+            "SELECT count(*) FROM cases c LEFT JOIN case_outcomes o ON o.case_id = c.id "
+            "WHERE c.closed_date IS NOT NULL AND o.case_id IS NULL",
+        )[0][0]
+        reasons = rows(session, "SELECT DISTINCT reason FROM case_outcomes")
+        still_open = rows(
+            session,
+            "SELECT count(*) FROM case_outcomes o JOIN cases c ON c.id = o.case_id "
+            "WHERE c.closed_date IS NULL",
+        )[0][0]
+    finally:
+        accounts.sign_out(session)
+    assert int(str(closed_without)) == 0 and int(str(still_open)) == 0
+    assert len(reasons) > 3

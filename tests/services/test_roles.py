@@ -76,6 +76,7 @@ from app.services import (
     demo,
     devices,
     drafts,
+    figures,
     letters,
     marac_form,
     merges,
@@ -477,6 +478,10 @@ def _check_browse(result: Any, role: Role, w: World) -> None:
 
 def _check_may_export(result: Any, role: Role, w: World) -> None:
     assert result is (role is Role.DPO), f"may_export as {role.value} gave {result}"
+
+
+def _check_may_see_figures(result: Any, role: Role, w: World) -> None:
+    assert result is (role in REGISTER), f"may_see_figures as {role.value} gave {result}"
 
 
 def _check_verified(result: Any, role: Role, w: World) -> None:
@@ -891,6 +896,30 @@ TABLE: tuple[Row, ...] = (
     Row(audit.may_export, EVERY_ROLE, lambda s, w: audit.may_export(s), _check_may_export),
     Row(audit.start_sealing, ADMINS | {Role.DPO}, lambda s, w: audit.start_sealing(s)),
     Row(audit.checkpoint, frozenset({Role.DPO}), _checkpoint),
+    # commissioners' figures: managers and the DPO
+    Row(
+        figures.may_see_figures,
+        EVERY_ROLE,
+        lambda s, w: figures.may_see_figures(s),
+        _check_may_see_figures,
+    ),
+    Row(
+        figures.figures, REGISTER, lambda s, w: figures.figures(s, figures.Period.year(TODAY.year))
+    ),
+    Row(
+        figures.export,
+        REGISTER,
+        lambda s, w: figures.export(
+            s, figures.Period.year(TODAY.year), csv_file=w.path.parent / "figures.csv", replace=True
+        ),
+    ),
+    Row(
+        figures.export_to_folder,
+        REGISTER,
+        lambda s, w: figures.export_to_folder(
+            s, figures.Period.quarter(TODAY.year, 1), _folder(w, "figures"), replace=True
+        ),
+    ),
     # backup and demo data
     Row(backup.backup, ADMINS, lambda s, w: backup.backup(s, w.path.parent / "copy.scbackup")),
     Row(

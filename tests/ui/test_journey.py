@@ -99,6 +99,7 @@ def test_a_case_from_referral_to_closing(
         "Search",
         "Audit",
         "Subject access",
+        "Figures",
     ]
 
     # -- a new referral, from the keyboard --------------------------------------------------------

@@ -13,6 +13,7 @@ from app.services import (
     backup,
     cases,
     devices,
+    figures,
     retention,
     rights,
     sar,
@@ -42,6 +43,7 @@ def test_a_manager_the_services_say_no_to_is_offered_no_manager_areas_or_actions
         (sharing, "may_review"),
         (sar, "may_prepare_packs"),
         (audit, "may_read"),
+        (figures, "may_see_figures"),
     ):
         answer(monkeypatch, module, name, False)
     _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)

@@ -42,10 +42,11 @@ from tests.ui.conftest import MakeApp, open_main, wait_calls
                 "Search",
                 "Audit",
                 "Subject access",
+                "Figures",
             ],
         ),
         (ADMIN, ADMIN_PW, ["Audit", "Users and settings", "Retention", "Backups", "Devices"]),
-        (DPO, DPO_PW, ["Audit", "Subject access", "This week", "Breach log"]),
+        (DPO, DPO_PW, ["Audit", "Subject access", "This week", "Breach log", "Figures"]),
     ],
 )
 def test_each_role_sees_only_its_areas(
