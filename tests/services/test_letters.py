@@ -220,10 +220,10 @@ def _world(s: Session, scenario: Scenario) -> World:
     return World(case_id, client_id, perpetrator, professional)
 
 
-def _marac_form(s: Session, w: World) -> str:
-    """Issue the case's MARAC referral form and return its PDF's text."""
+def _marac_edits(s: Session, w: World) -> MaracEdits:
+    """The case's MARAC referral form as a referrer would complete it."""
     prefilled = marac_form.prefill(s, w.case)
-    edits = replace(
+    return replace(
         MaracEdits.of(prefilled.form),
         marac="Northfield MARAC coordinator",
         reason=ReferralReason.PROFESSIONAL_JUDGEMENT,
@@ -231,7 +231,11 @@ def _marac_form(s: Session, w: World) -> str:
         lawful_basis=prefilled.bases[0],
         reason_without_consent="Crime prevention: to plan her safety with the other agencies.",
     )
-    return _pdf_text(marac_form.issue(s, w.case, edits).pdf)
+
+
+def _marac_form(s: Session, w: World) -> str:
+    """Issue the case's MARAC referral form and return its PDF's text."""
+    return _pdf_text(marac_form.issue(s, w.case, _marac_edits(s, w)).pdf)
 
 
 def _produce(s: Session, w: World, scenario: Scenario, output: str) -> str:
@@ -611,15 +615,7 @@ def test_a_marac_form_carrying_a_restricted_persons_data_needs_a_managers_ground
     with signed_in(store, MANAGER) as s:
         cases.restrict_person(s, w.perpetrator, "He disputes what the record says about him")
     with signed_in(store, CASEWORKER) as s:
-        prefilled = marac_form.prefill(s, w.case)
-        edits = replace(
-            MaracEdits.of(prefilled.form),
-            marac="Northfield MARAC coordinator",
-            reason=ReferralReason.PROFESSIONAL_JUDGEMENT,
-            judgement_reason="Threats to kill reported twice this week, and he has a weapon.",
-            lawful_basis=prefilled.bases[0],
-            reason_without_consent="Crime prevention: to plan her safety with the other agencies.",
-        )
+        edits = _marac_edits(s, w)
         with pytest.raises(letters.LetterRefused) as refused:
             marac_form.issue(s, w.case, edits)
         assert refused.value.decision.rule is Rule.RESTRICTED

@@ -61,12 +61,22 @@ def _shares(qtbot: QtBot, main: MainWindow, case_id: int) -> list[Share]:
 
 
 def _the_case_open(
-    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+    qtbot: QtBot,
+    make_app: MakeApp,
+    store: StoreCopy,
+    *,
+    restricted: bool = False,
 ) -> tuple[SafecaseApp, MainWindow, CasePage, Referral]:
-    """A caseworker signed in, with the case to refer open on screen."""
+    """A caseworker signed in, with the case to refer open on screen (a manager, when the
+    alleged perpetrator's processing is ``restricted``)."""
     with signed_in(store, CASEWORKER) as s:
         referral = make_case(s)
-    app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    user, password = CASEWORKER, CASEWORKER_PW
+    if restricted:
+        with signed_in(store, MANAGER) as s:
+            cases.restrict_person(s, referral.perpetrator, "He disputes what the record says")
+        user, password = MANAGER, MANAGER_PW
+    app, main = open_main(qtbot, make_app, store, user, password)
     main.open_case(referral.case_id)
     qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
     wait_calls(qtbot, main)
@@ -278,16 +288,7 @@ def test_a_half_typed_referral_form_survives_a_lock_and_is_issued_once(
 def test_a_form_carrying_a_restricted_persons_data_is_issued_only_on_a_managers_ground(
     qtbot: QtBot, make_app: MakeApp, store: StoreCopy
 ) -> None:
-    with signed_in(store, CASEWORKER) as s:
-        referral = make_case(s)
-    with signed_in(store, MANAGER) as s:
-        cases.restrict_person(s, referral.perpetrator, "He disputes what the record says")
-    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
-    main.open_case(referral.case_id)
-    qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
-    wait_calls(qtbot, main)
-    page = main.case_page
-    assert page is not None
+    _app, main, page, referral = _the_case_open(qtbot, make_app, store, restricted=True)
     page.marac_form_action.trigger()
     dialog = page.dialog
     assert isinstance(dialog, MaracFormDialog)
