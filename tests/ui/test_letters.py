@@ -321,6 +321,8 @@ def test_a_manager_sends_a_restricted_clients_letter_only_naming_the_article_18_
     assert dialog.ground_field.isVisible() and dialog.override_field.isVisible()
     keys = _alt_keys(dialog)
     assert len(keys) == len(set(keys)), keys
+    # Every field shown still fits the small laptop (1093x574 at 125% scaling).
+    assert dialog.sizeHint().width() <= 1093 and dialog.sizeHint().height() <= 574
     qtbot.keyClicks(dialog.override_field, "She is in danger tonight and must be moved")
     qtbot.keyClicks(dialog.purpose_field, "An emergency move")
     dialog.basis_field.set_value(LawfulBasis.VITAL_INTERESTS)
