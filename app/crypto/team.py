@@ -362,18 +362,13 @@ class Directory:
         """The user disabled and each of their live devices revoked after the envelope ``last``
         gives for it, its number and digest ((0, GENESIS) when none was accepted)."""
         users = tuple(replace(u, disabled=True) if u.id == user_id else u for u in self.users)
-        devices = tuple(
-            replace(
-                d,
-                revoked_at=at,
-                last_seq=last.get(d.id, (0, GENESIS))[0],
-                last_digest=last.get(d.id, (0, GENESIS))[1],
-            )
-            if d.user == user_id and not d.revoked
-            else d
-            for d in self.devices
-        )
-        return replace(self, version=self.version + 1, users=users, devices=devices)
+        revoked = self
+        for d in self.devices:
+            if d.user == user_id and not d.revoked:
+                revoked = revoked.with_device_revoked(
+                    d.id, last=last.get(d.id, (0, GENESIS)), at=at
+                )
+        return replace(revoked, version=self.version + 1, users=users)
 
     def body(self) -> bytes:
         return canonical_json(

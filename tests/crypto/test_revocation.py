@@ -25,6 +25,7 @@ from app.crypto.team import (
     GENESIS,
     DeviceKeys,
     Directory,
+    DirectoryRejected,
     accept_directory,
     new_key,
     seal_to_users,
@@ -179,7 +180,7 @@ def test_a_revocation_record_altered_after_signing_is_refused() -> None:
     forged_digest = envelope_digest(forge(2, sent))
     tampered = signed.replace(envelope_digest(sent[1]).encode(), forged_digest.encode())
     assert tampered != signed
-    with pytest.raises(Exception, match="signature is wrong"):
+    with pytest.raises(DirectoryRejected, match="signature is wrong"):
         accept_directory(tampered, trusted=TEAM_AT.directory)
 
 
