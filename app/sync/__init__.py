@@ -1,0 +1,1 @@
+"""Team sync: what travels between laptops and how it gets there."""
