@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from app import paths, policy
 from app.crypto import device as device_module
@@ -32,6 +33,11 @@ from tests.helpers import (
     StoreCopy,
     copy_store,
 )
+
+# Property tests judge what a laptop ends up with, never how fast: on a shared 2-core machine
+# one slow example must not fail the run, and no example database is written into the checkout.
+hypothesis_settings.register_profile("safecase", deadline=None, database=None, print_blob=True)
+hypothesis_settings.load_profile("safecase")
 
 
 @pytest.fixture(autouse=True)

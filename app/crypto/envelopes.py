@@ -3,33 +3,65 @@
 Format (framing as in app/crypto/team.py: a magic, then fields each with a 4-byte big-endian
 length)::
 
-    SCENV1 | team | sender device id | seq (8 bytes, big-endian) | scope | key id
-           | nonce (12 bytes) | ChaCha20Poly1305 ciphertext | Ed25519 signature
+    SCENV2 | team | sender device id | seq (8 bytes, big-endian) | previous (32 bytes)
+           | scope | key id | nonce (12 bytes) | ChaCha20Poly1305 ciphertext | Ed25519 signature
 
-The header is the magic and the first five fields; it is the AEAD's associated data, so the
-ciphertext opens only under the team, sender, number, scope and key id it was sealed with. The
-signature, by the sending device's Ed25519 key from the team directory, covers every byte
-before it (header, nonce and ciphertext). The key id names its scope and generation,
+The header is the magic and the first six fields; it is the AEAD's associated data, so the
+ciphertext opens only under the team, sender, number, previous digest, scope and key id it was
+sealed with. The signature, by the sending device's Ed25519 key from the team directory, covers
+every byte before it (header, nonce and ciphertext). An envelope's digest
+(``envelope_digest``) is the SHA-256 of those signed bytes, in hex.
+
+Each device's envelopes form a hash chain: envelope ``n`` names as ``previous`` the digest of
+the same device's envelope ``n - 1``; envelope 1 names ``GENESIS``. The sender keeps the number
+and digest of its last envelope and passes them on. A receiver refuses as a fork (FORKED, with
+the device and number on the exception for the sync log) any envelope that contradicts what it
+holds from that device: a different envelope naming the same previous one as an envelope held
+under that number, an envelope whose ``previous`` is not the digest of the held envelope
+before it, or one whose digest is not the ``previous`` of the held envelope after it. The key
+id names its scope and generation,
 ``<scope>#<n>`` (``key_id_for``): an envelope whose key id is for another scope is refused, so
 a member holding one case's key cannot write into another case.
 
 What a receiver does (``open_envelope``), in order, each refusal an ``EnvelopeRejected`` with one
 sentence and no personal data: bytes that end early (truncated) or do not parse (corrupted);
 another team's; a sender the directory does not list (unknown); a signature that does not
-verify (bad signature); a revoked sender's envelope numbered above the last one the admin had
-accepted from it when revoking (revoked: "after" is decided by that number, never by anyone's
-clock); a key id for another scope; a different envelope for a (sender, seq) already seen
+verify (bad signature); from a device the directory has revoked, or of a user it has disabled
+(``Directory.revocation``), one numbered above the last envelope the admin had accepted from it
+(revoked, or disabled user when the device itself was never revoked: "after" is decided by that
+number, never by anyone's clock); a fork (above); from such a device, one numbered at or below
+that last one that is not on its chain (off chain, below); a key id for another scope; a
+different envelope under a (sender, seq) already seen that names another previous one
 (replayed); a ciphertext that does not open under the named key (undecryptable). Not refusals:
-the very same bytes again (``Skipped``, ALREADY_HAVE, harmless) and an envelope for a scope this
+the very same bytes again (``Skipped``, ALREADY_HAVE, harmless); an envelope for a scope this
 laptop holds no key for (``Skipped``, NOT_FOR_THIS_LAPTOP: it is remembered as waiting, and
-offered again by ``ReplayGuard.have(reread=...)`` once the key arrives).
+offered again by ``ReplayGuard.have(reread=...)`` once the key arrives); and a revoked device's
+envelope whose place on its chain cannot be checked yet (``Skipped``, AWAITING_CHAIN: not
+recorded, so the transport offers it again on the next read).
+
+The rule for a revoked device with recorded last envelope (L, H), for envelope ``n <= L`` with
+digest ``d``: walk down from L through the envelopes this laptop holds from that device; the
+one held at L must have digest H, and each held at k must have as digest the ``previous`` of
+the one held at k + 1. If the walk reaches n + 1, n is accepted only if ``d`` is the
+``previous`` of the envelope held at n + 1 (for n = L: only if ``d`` is H); otherwise it is off
+chain and refused. If an envelope between n + 1 and L is not held yet, n waits. If one held
+there does not fit (this laptop accepted it before it learnt of the revocation), n is refused.
+SHA-256 being collision resistant, an envelope accepted this way is exactly the one the device
+sent under that number before it was revoked. What someone holding a revoked laptop's keys can
+still do: before a laptop learns of the revocation (adopts the directory that records it) it
+trusts those keys like any member's, so forgeries it receives first are applied there, and the
+genuine envelope they displace is refused there as a fork; make the directory travel first.
+They can also leave forgeries waiting in the folder, costing a signature check per sync, never
+applied. And if the keys were taken before the admin accepted envelope L, the admin's record
+itself may be a forgery: revoke from what the admin's own laptop received.
 
 The nonce is random: at most a few million envelopes per key, far below ChaCha20Poly1305's
 limit for random nonces; case keys also change on re-allocation.
 
-``ReplayGuard`` is pure data (``to_json``/``from_json``): the caller records each result after
-applying its operations and saves the guard in the same transaction, so a laptop killed in
-between reads the envelope again and the guard, not the operation, decides it is new.
+``ReplayGuard`` is pure data (``to_json``/``from_json``): the caller records each result
+(``record``) after applying its operations and saves the guard in the same transaction, so a
+laptop killed in between reads the envelope again and the guard, not the operation, decides it
+is new.
 """
 
 from __future__ import annotations
@@ -40,12 +72,13 @@ import secrets
 import struct
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from app.crypto.team import (
+    GENESIS,
     KEY_BYTES,
     SIGNATURE_BYTES,
     DeviceKeys,
@@ -58,8 +91,9 @@ from app.crypto.team import (
 )
 from app.errors import SafecaseError
 
-ENVELOPE_MAGIC = b"SCENV1"
+ENVELOPE_MAGIC = b"SCENV2"
 NONCE_BYTES = 12
+DIGEST_BYTES = 32
 
 
 class RejectReason(enum.StrEnum):
@@ -69,6 +103,9 @@ class RejectReason(enum.StrEnum):
     UNKNOWN_SENDER = "unknown_sender"
     BAD_SIGNATURE = "bad_signature"
     REVOKED_SENDER = "revoked_sender"
+    DISABLED_USER = "disabled_user"
+    OFF_CHAIN = "off_chain"
+    FORKED = "forked"
     WRONG_SCOPE = "wrong_scope"
     REPLAYED = "replayed"
     UNDECRYPTABLE = "undecryptable"
@@ -87,6 +124,17 @@ MESSAGES = {
     RejectReason.REVOKED_SENDER: (
         "An envelope was sent by a device after it was revoked; it was not applied."
     ),
+    RejectReason.DISABLED_USER: (
+        "An envelope comes from a device of a user who has been disabled; it was not applied."
+    ),
+    RejectReason.OFF_CHAIN: (
+        "An envelope from a revoked device is not one it sent before it was revoked; "
+        "it was not applied."
+    ),
+    RejectReason.FORKED: (
+        "A device sent an envelope that contradicts one it sent before; it was not applied, "
+        "and the device should be checked."
+    ),
     RejectReason.WRONG_SCOPE: (
         "An envelope names a key that belongs to something else; it was not applied."
     ),
@@ -101,16 +149,22 @@ MESSAGES = {
 
 
 class EnvelopeRejected(SafecaseError):
-    """An envelope refused; ``reason`` says why, ``str()`` is the sync log's sentence."""
+    """An envelope refused; ``reason`` says why, ``str()`` is the sync log's sentence.
+    ``sender`` and ``seq`` name the envelope when it parsed (device ids, never people)."""
 
-    def __init__(self, reason: RejectReason) -> None:
+    def __init__(
+        self, reason: RejectReason, *, sender: str | None = None, seq: int | None = None
+    ) -> None:
         super().__init__(MESSAGES[reason])
         self.reason = reason
+        self.sender = sender
+        self.seq = seq
 
 
 class SkipReason(enum.StrEnum):
     ALREADY_HAVE = "already_have"
     NOT_FOR_THIS_LAPTOP = "not_for_this_laptop"
+    AWAITING_CHAIN = "awaiting_chain"
 
 
 @dataclass(frozen=True)
@@ -120,6 +174,7 @@ class Opened:
     scope: str
     key_id: str
     digest: str
+    previous: str
     plaintext: bytes = field(repr=False)
 
 
@@ -129,6 +184,7 @@ class Skipped:
     seq: int
     scope: str
     digest: str
+    previous: str
     why: SkipReason
 
 
@@ -141,12 +197,13 @@ def scope_of_key(key_id: str) -> str:
     return key_id.rpartition("#")[0]
 
 
-def _header(team: str, sender: str, seq: int, scope: str, key_id: str) -> bytes:
+def _header(team: str, sender: str, seq: int, previous: str, scope: str, key_id: str) -> bytes:
     return pack(
         ENVELOPE_MAGIC,
         team.encode("utf-8"),
         sender.encode("utf-8"),
         struct.pack(">Q", seq),
+        bytes.fromhex(previous),
         scope.encode("utf-8"),
         key_id.encode("utf-8"),
     )
@@ -158,50 +215,109 @@ def seal_envelope(
     team: str,
     sender: DeviceKeys,
     seq: int,
+    previous: str,
     scope: str,
     key_id: str,
     key: bytes,
 ) -> bytes:
-    """``plaintext`` encrypted under ``key`` and signed by ``sender``, as envelope ``seq``."""
+    """``plaintext`` encrypted under ``key`` and signed by ``sender``, as envelope ``seq``;
+    ``previous`` is the digest of the sender's envelope ``seq - 1`` (``GENESIS`` for 1)."""
     if seq < 1 or len(key) != KEY_BYTES or scope_of_key(key_id) != scope:
         raise ValueError("an envelope needs a positive number and its scope's 32-byte key")
-    header = _header(team, sender.device_id, seq, scope, key_id)
+    if (seq == 1) != (previous == GENESIS) or not _is_digest(previous):
+        raise ValueError("an envelope names its sender's previous envelope, GENESIS for the first")
+    header = _header(team, sender.device_id, seq, previous, scope, key_id)
     nonce = secrets.token_bytes(NONCE_BYTES)
     ciphertext = ChaCha20Poly1305(key).encrypt(nonce, plaintext, header)
     signed = header + pack(b"", nonce, ciphertext)
     return signed + pack(b"", sender.sign(signed))
 
 
+def envelope_digest(data: bytes) -> str:
+    """The digest the sender's next envelope names as ``previous``: SHA-256 of the signed bytes."""
+    return hashlib.sha256(data[: -(SIGNATURE_BYTES + 4)]).hexdigest()
+
+
+def _is_digest(value: str) -> bool:
+    return len(value) == 2 * DIGEST_BYTES and all(c in "0123456789abcdef" for c in value)
+
+
+class Held(NamedTuple):
+    """One envelope a laptop has had: its digest, the digest it names as previous, and the
+    scope whose key it awaits (None once opened)."""
+
+    digest: str
+    previous: str
+    waiting: str | None
+
+
 @dataclass
 class ReplayGuard:
-    """What this laptop has already had from each sender: the digest of each envelope number,
-    and for those it could not open, the scope whose key would open them."""
+    """What this laptop has already had from each sender, by envelope number."""
 
-    seen: dict[str, dict[int, tuple[str, str | None]]] = field(default_factory=dict)
+    seen: dict[str, dict[int, Held]] = field(default_factory=dict)
 
-    def check(self, sender: str, seq: int, digest: str) -> SkipReason | None:
-        """ALREADY_HAVE for the same bytes opened before, None if it is to be opened; raises
-        EnvelopeRejected(REPLAYED) for different bytes under a number already seen."""
-        held = self.seen.get(sender, {}).get(seq)
-        if held is None:
-            return None
-        if held[0] != digest:
-            raise EnvelopeRejected(RejectReason.REPLAYED)
-        return SkipReason.ALREADY_HAVE if held[1] is None else None
+    def check(self, sender: str, seq: int, digest: str, previous: str) -> SkipReason | None:
+        """ALREADY_HAVE for the same envelope opened before, None if it is to be opened; raises
+        EnvelopeRejected for a fork (FORKED) or a different envelope under a number already
+        seen (REPLAYED)."""
+        held = self.seen.get(sender, {})
+        same = held.get(seq)
+        if same is not None and same.digest == digest:
+            return SkipReason.ALREADY_HAVE if same.waiting is None else None
+        if same is not None and same.previous != previous:
+            raise EnvelopeRejected(RejectReason.REPLAYED, sender=sender, seq=seq)
+        before, after = held.get(seq - 1), held.get(seq + 1)
+        if (
+            same is not None
+            or (seq == 1) != (previous == GENESIS)
+            or (before is not None and before.digest != previous)
+            or (after is not None and after.previous != digest)
+        ):
+            raise EnvelopeRejected(RejectReason.FORKED, sender=sender, seq=seq)
+        return None
+
+    def on_chain(self, sender: str, seq: int, digest: str, last: tuple[int, str]) -> bool | None:
+        """Whether envelope ``seq`` with ``digest`` lies on ``sender``'s chain ending in
+        ``last`` (number, digest): None while an envelope between them is not held yet."""
+        held = self.seen.get(sender, {})
+        number, expected = last
+        while number > seq:
+            link = held.get(number)
+            if link is None:
+                return None
+            if link.digest != expected:
+                return False
+            number, expected = number - 1, link.previous
+        return number == seq and digest == expected
+
+    def last_from(self, sender: str) -> tuple[int, str]:
+        """The number and digest of the highest envelope held from ``sender``, (0, GENESIS)
+        when none: what an admin records when revoking it."""
+        held = self.seen.get(sender, {})
+        if not held:
+            return 0, GENESIS
+        top = max(held)
+        return top, held[top].digest
 
     def record(self, result: Opened | Skipped) -> None:
         """Remember an envelope once its operations are applied (or it was not for us)."""
-        if isinstance(result, Skipped) and result.why is SkipReason.ALREADY_HAVE:
+        if isinstance(result, Skipped) and result.why in (
+            SkipReason.ALREADY_HAVE,
+            SkipReason.AWAITING_CHAIN,
+        ):
             return
         waiting = result.scope if isinstance(result, Skipped) else None
-        self.seen.setdefault(result.sender, {})[result.seq] = (result.digest, waiting)
+        self.seen.setdefault(result.sender, {})[result.seq] = Held(
+            result.digest, result.previous, waiting
+        )
 
     def have(self, reread: Container[str] = frozenset()) -> dict[str, set[int]]:
         """Every (sender, number) already handled, for the transport to leave out; except those
         set aside for a scope in ``reread`` (its key has just arrived), which it offers again.
         Their digests stay, so a different envelope under such a number is still refused."""
         return {
-            sender: {seq for seq, (_, waiting) in seqs.items() if waiting not in reread}
+            sender: {seq for seq, held in seqs.items() if held.waiting not in reread}
             for sender, seqs in self.seen.items()
         }
 
@@ -210,13 +326,13 @@ class ReplayGuard:
         return sorted(
             (sender, seq)
             for sender, seqs in self.seen.items()
-            for seq, (_, waiting) in seqs.items()
-            if waiting == scope
+            for seq, held in seqs.items()
+            if held.waiting == scope
         )
 
     def to_json(self) -> dict[str, Any]:
         return {
-            sender: {str(seq): [digest, waiting] for seq, (digest, waiting) in seqs.items()}
+            sender: {str(seq): list(held) for seq, held in seqs.items()}
             for sender, seqs in self.seen.items()
         }
 
@@ -225,7 +341,9 @@ class ReplayGuard:
         return cls(
             {
                 str(sender): {
-                    int(seq): (str(entry[0]), None if entry[1] is None else str(entry[1]))
+                    int(seq): Held(
+                        str(entry[0]), str(entry[1]), None if entry[2] is None else str(entry[2])
+                    )
                     for seq, entry in seqs.items()
                 }
                 for sender, seqs in data.items()
@@ -238,6 +356,7 @@ class _Parsed:
     team: str
     sender: str
     seq: int
+    previous: str
     scope: str
     key_id: str
     nonce: bytes
@@ -247,16 +366,29 @@ class _Parsed:
 
 def _parse(data: bytes) -> _Parsed:
     try:
-        team, sender, seq_raw, scope, key_id, nonce, ciphertext, signature = unpack(
-            data, ENVELOPE_MAGIC, 8
+        team, sender, seq_raw, previous, scope, key_id, nonce, ciphertext, signature = unpack(
+            data, ENVELOPE_MAGIC, 9
         )
-        if len(seq_raw) != 8 or len(nonce) != NONCE_BYTES or len(signature) != SIGNATURE_BYTES:
+        if (
+            len(seq_raw) != 8
+            or len(previous) != DIGEST_BYTES
+            or len(nonce) != NONCE_BYTES
+            or len(signature) != SIGNATURE_BYTES
+        ):
             raise Malformed(truncated=False)
         (seq,) = struct.unpack(">Q", seq_raw)
         if seq < 1:
             raise Malformed(truncated=False)
         return _Parsed(
-            text(team), text(sender), seq, text(scope), text(key_id), nonce, ciphertext, signature
+            text(team),
+            text(sender),
+            seq,
+            previous.hex(),
+            text(scope),
+            text(key_id),
+            nonce,
+            ciphertext,
+            signature,
         )
     except Malformed as exc:
         reason = RejectReason.TRUNCATED if exc.truncated else RejectReason.CORRUPTED
@@ -277,27 +409,41 @@ def open_envelope(
     ``seen.record(result)`` once the result is applied, in the same transaction.
     """
     env = _parse(data)
+
+    def refuse(reason: RejectReason) -> EnvelopeRejected:
+        return EnvelopeRejected(reason, sender=env.sender, seq=env.seq)
+
     if env.team != team or directory.team != team:
-        raise EnvelopeRejected(RejectReason.FOREIGN_TEAM)
+        raise refuse(RejectReason.FOREIGN_TEAM)
     device = directory.device(env.sender)
-    if device is None:
-        raise EnvelopeRejected(RejectReason.UNKNOWN_SENDER)
+    if device is None or directory.user(device.user) is None:
+        raise refuse(RejectReason.UNKNOWN_SENDER)
     if not verify_signature(device.signing_public, env.signature, data[: -(SIGNATURE_BYTES + 4)]):
-        raise EnvelopeRejected(RejectReason.BAD_SIGNATURE)
-    if not device.accepts_seq(env.seq):
-        raise EnvelopeRejected(RejectReason.REVOKED_SENDER)
+        raise refuse(RejectReason.BAD_SIGNATURE)
+    last = directory.revocation(device)
+    if last is not None and env.seq > last[0]:
+        raise refuse(RejectReason.REVOKED_SENDER if device.revoked else RejectReason.DISABLED_USER)
     if scope_of_key(env.key_id) != env.scope:
-        raise EnvelopeRejected(RejectReason.WRONG_SCOPE)
-    digest = hashlib.sha256(data).hexdigest()
-    skip = seen.check(env.sender, env.seq, digest)
+        raise refuse(RejectReason.WRONG_SCOPE)
+    digest = envelope_digest(data)
+
+    def skipped(why: SkipReason) -> Skipped:
+        return Skipped(env.sender, env.seq, env.scope, digest, env.previous, why)
+
+    verdict = True if last is None else seen.on_chain(env.sender, env.seq, digest, last)
+    if verdict is False:
+        raise refuse(RejectReason.OFF_CHAIN)
+    skip = seen.check(env.sender, env.seq, digest, env.previous)
     if skip is not None:
-        return Skipped(env.sender, env.seq, env.scope, digest, skip)
+        return skipped(skip)
+    if verdict is None:
+        return skipped(SkipReason.AWAITING_CHAIN)
     key = keys.get(env.key_id)
     if key is None:
-        return Skipped(env.sender, env.seq, env.scope, digest, SkipReason.NOT_FOR_THIS_LAPTOP)
+        return skipped(SkipReason.NOT_FOR_THIS_LAPTOP)
     try:
-        header = _header(env.team, env.sender, env.seq, env.scope, env.key_id)
+        header = _header(env.team, env.sender, env.seq, env.previous, env.scope, env.key_id)
         plaintext = ChaCha20Poly1305(key).decrypt(env.nonce, env.ciphertext, header)
     except (InvalidTag, ValueError):
-        raise EnvelopeRejected(RejectReason.UNDECRYPTABLE) from None
-    return Opened(env.sender, env.seq, env.scope, env.key_id, digest, plaintext)
+        raise refuse(RejectReason.UNDECRYPTABLE) from None
+    return Opened(env.sender, env.seq, env.scope, env.key_id, digest, env.previous, plaintext)

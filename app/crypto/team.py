@@ -15,26 +15,27 @@ is different, so a signature over one format can never be taken for another.
 Signed directory: ``SCDIR1`` | body | signer device id | Ed25519 signature over everything
 before it. The body is canonical JSON (sorted keys, no spaces, ASCII): team id, version, users
 (global id, username, roles, disabled) and devices (id, user, X25519 and Ed25519 public keys in
-base64, added, revoked_at, last_seq). A receiver accepts a directory only if it is for its
-team, strictly newer than the one it trusts, and signed by a device that the trusted directory
-lists as an admin's, not revoked, of a user not disabled (``accept_directory``). The first
+base64, added, revoked_at, last_seq, last_digest). A receiver accepts a directory only if it is
+for its team, strictly newer than the one it trusts, and signed by a device that the trusted
+directory lists as an admin's, not revoked, of a user not disabled (``accept_directory``). The first
 trusted directory is the one pinned by the invitation: version 0, holding only the inviting
 admin's device and signing key. A directory is therefore never rolled back, and no device that
 the current directory does not already trust as an admin can change it. Versions arrive in
 order: a laptop that missed some applies each in turn.
 
-Revocation without trusting a clock: when an admin revokes a device, the directory records
-``last_seq``, the highest envelope number the admin had accepted from it. Envelopes numbered
-above that are refused; below or at it they were sent before revocation and remain valid.
-``revoked_at`` is only for people to read. What this cannot stop: someone holding a revoked
-laptop's key can forge an envelope under a number at or below ``last_seq`` for a laptop that has
-not yet received the genuine one (whichever arrives first wins; the other is refused as a
-replay). The device keys live inside the laptop's encrypted store, so this needs someone who
-has also opened that store. Closing it needs each envelope to name its predecessor's digest and
-the revocation to name the last digest.
+Revocation without trusting a clock: each device's envelopes form a hash chain (each names the
+digest of the device's previous envelope, the first names ``GENESIS``; app/crypto/envelopes.py).
+When an admin revokes a device, the directory records ``last_seq``, the highest envelope number
+the admin had accepted from it, and ``last_digest``, that envelope's digest. Envelopes numbered
+above ``last_seq`` are refused; at or below it, only those on the chain that ends in
+``last_digest`` are accepted, so keys taken from a revoked laptop cannot forge an envelope "from
+before" the revocation. ``revoked_at`` is only for people to read. ``revocation`` gives the cut
+a receiver applies: none for a live device; for a revoked device, or any device of a disabled
+user, its recorded (last_seq, last_digest), or (0, GENESIS) when none was recorded, which
+refuses every envelope from it. The directory's state decides, whichever way it was made.
 
 Disabling a user revokes each of their devices the same way (``with_user_disabled``), and
-``live_devices`` leaves them out, so no new key is sealed to them.
+``live_devices`` leaves them out, so no new key is sealed to them (``seal_to_users``).
 
 Sealed key (a case, register or directory key, 32 random bytes): ``SCSEA1`` | ephemeral X25519
 public key | ChaCha20Poly1305 ciphertext. Key and nonce come from HKDF-SHA256 over the
@@ -66,6 +67,8 @@ from app.errors import SafecaseError
 KEY_BYTES = 32
 SIGNATURE_BYTES = 64
 ADMIN_ROLE = "admin"
+GENESIS = "0" * 64
+"""What a device's first envelope names as its previous one's digest."""
 
 DEVICE_MAGIC = b"SCDEV1"
 DIRECTORY_MAGIC = b"SCDIR1"
@@ -246,14 +249,11 @@ class DirectoryDevice:
     added: str
     revoked_at: str | None = None
     last_seq: int | None = None
+    last_digest: str | None = None
 
     @property
     def revoked(self) -> bool:
-        return self.revoked_at is not None
-
-    def accepts_seq(self, seq: int) -> bool:
-        """Whether an envelope numbered ``seq`` was sent before this device was revoked."""
-        return self.last_seq is None or seq <= self.last_seq
+        return self.revoked_at is not None or self.last_seq is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -264,11 +264,13 @@ class DirectoryDevice:
             "added": self.added,
             "revoked_at": self.revoked_at,
             "last_seq": self.last_seq,
+            "last_digest": self.last_digest,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DirectoryDevice:
         last_seq = data["last_seq"]
+        last_digest = data["last_digest"]
         revoked_at = data["revoked_at"]
         return cls(
             str(data["id"]),
@@ -278,6 +280,7 @@ class DirectoryDevice:
             str(data["added"]),
             None if revoked_at is None else str(revoked_at),
             None if last_seq is None else int(last_seq),
+            None if last_digest is None else str(last_digest),
         )
 
 
@@ -300,6 +303,17 @@ class Directory:
 
     def device(self, device_id: str) -> DirectoryDevice | None:
         return next((d for d in self.devices if d.id == device_id), None)
+
+    def revocation(self, device: DirectoryDevice) -> tuple[int, str] | None:
+        """None while ``device`` speaks for its user; else the number and digest of the last
+        envelope still accepted from it: what the admin recorded when revoking it, or (0,
+        GENESIS), nothing at all, for a device revoked or disabled without that record."""
+        owner = self.user(device.user)
+        if not device.revoked and owner is not None and not owner.disabled:
+            return None
+        if device.last_seq is None or device.last_digest is None:
+            return 0, GENESIS
+        return device.last_seq, device.last_digest
 
     def is_admin_device(self, device_id: str) -> bool:
         device = self.device(device_id)
@@ -331,26 +345,30 @@ class Directory:
             raise TeamKeyError("That device is in the team already.")
         return replace(self, version=self.version + 1, devices=(*self.devices, device))
 
-    def with_device_revoked(self, device_id: str, *, last_seq: int, at: str) -> Directory:
+    def with_device_revoked(self, device_id: str, *, last: tuple[int, str], at: str) -> Directory:
+        """``device_id`` revoked after ``last``, the number and digest of the last envelope the
+        admin had accepted from it (``ReplayGuard.last_from``; (0, GENESIS) when none)."""
         devices = tuple(
-            replace(d, revoked_at=at, last_seq=last_seq) if d.id == device_id else d
+            replace(d, revoked_at=at, last_seq=last[0], last_digest=last[1])
+            if d.id == device_id
+            else d
             for d in self.devices
         )
         return replace(self, version=self.version + 1, devices=devices)
 
     def with_user_disabled(
-        self, user_id: str, *, last_seqs: Mapping[str, int], at: str
+        self, user_id: str, *, last: Mapping[str, tuple[int, str]], at: str
     ) -> Directory:
-        """The user disabled and each of their live devices revoked after the envelope number
-        ``last_seqs`` gives for it (0 when none was accepted)."""
+        """The user disabled and each of their live devices revoked after the envelope ``last``
+        gives for it, its number and digest ((0, GENESIS) when none was accepted)."""
         users = tuple(replace(u, disabled=True) if u.id == user_id else u for u in self.users)
-        devices = tuple(
-            replace(d, revoked_at=at, last_seq=last_seqs.get(d.id, 0))
-            if d.user == user_id and not d.revoked
-            else d
-            for d in self.devices
-        )
-        return replace(self, version=self.version + 1, users=users, devices=devices)
+        revoked = self
+        for d in self.devices:
+            if d.user == user_id and not d.revoked:
+                revoked = revoked.with_device_revoked(
+                    d.id, last=last.get(d.id, (0, GENESIS)), at=at
+                )
+        return replace(revoked, version=self.version + 1, users=users)
 
     def body(self) -> bytes:
         return canonical_json(

@@ -23,7 +23,14 @@ The rules, in the order they are checked:
   (wait until a safe time); times Safecase cannot read need the sender to confirm it is a safe
   time now. No override: ring instead, or wait.
 - A confidential (refuge) address never appears on anything addressed to someone else (the
-  letter to another agency, the MARAC referral form): it is withheld, never printed.
+  letter to another agency, the MARAC referral form): it is withheld, never printed, and text
+  typed onto such an output that mentions it (or the code word) is refused
+  (:func:`secret_in`).
+- Processing restricted (UK GDPR Art. 18): a restricted person's data does not go out to
+  someone else (the letter to another agency, the MARAC referral form). A manager may override
+  naming the Art. 18(2) ground (the person's consent, legal claims, protecting another
+  person's rights, important public interest: a safeguarding disclosure to protect someone is
+  the third). Anything addressed to the person themselves is not refused for restriction.
 
 The code word is never put on any output. A refusal is one sentence naming the rule.
 """
@@ -48,6 +55,7 @@ class Output(enum.StrEnum):
     AGENCY_LETTER = "agency_letter"
     TEXT = "text"
     SAR_COVER = "sar_cover"
+    MARAC_FORM = "marac_form"
 
 
 LETTERS = (Output.APPOINTMENT, Output.CLOSURE, Output.CONSENT_SHEET, Output.AGENCY_LETTER)
@@ -70,12 +78,33 @@ class Rule(enum.StrEnum):
     NO_SAFE_TIMES = "no_safe_times"
     OUTSIDE_SAFE_TIMES = "outside_safe_times"
     UNREAD_SAFE_TIMES = "safe_times_not_read"
+    RESTRICTED = "processing_restricted"
 
 
 # Rules a manager may override with a reason (audited; the reason kept for the DPO).
 OVERRIDABLE = frozenset(
-    {Rule.NO_DETAILS, Rule.DO_NOT_CONTACT, Rule.NO_LETTERS, Rule.NO_SAFE_ADDRESS}
+    {Rule.NO_DETAILS, Rule.DO_NOT_CONTACT, Rule.NO_LETTERS, Rule.NO_SAFE_ADDRESS, Rule.RESTRICTED}
 )
+# Outputs that carry someone's data to someone else (restriction refuses them).
+TO_OTHERS = (Output.AGENCY_LETTER, Output.MARAC_FORM)
+
+
+class RestrictionGround(enum.StrEnum):
+    """The grounds UK GDPR Art. 18(2) allows a restricted person's data to be used on; a
+    manager's override of a restriction names one."""
+
+    CONSENT = "consent"
+    LEGAL_CLAIMS = "legal_claims"
+    PROTECT_ANOTHER = "protect_another_person"
+    PUBLIC_INTEREST = "important_public_interest"
+
+
+GROUND_TEXT = {
+    RestrictionGround.CONSENT: "Art. 18(2): with the person's consent",
+    RestrictionGround.LEGAL_CLAIMS: "Art. 18(2): for legal claims",
+    RestrictionGround.PROTECT_ANOTHER: "Art. 18(2): to protect the rights of another person",
+    RestrictionGround.PUBLIC_INTEREST: "Art. 18(2): for reasons of important public interest",
+}
 WITHHELD_ADDRESS = "Address withheld: confidential"
 
 
@@ -92,6 +121,7 @@ class Facts:
     rules: SafeContact | None
     now: dt.datetime
     subject: Person | None = None
+    restricted: tuple[int, ...] = ()  # whose data on it (besides the addressee's) is restricted
 
 
 @dataclass(frozen=True)
@@ -133,6 +163,44 @@ def shared_address(person: Person) -> tuple[str, ...]:
     return _lines(d.address, d.postcode)
 
 
+class Secret(enum.StrEnum):
+    """What text going to someone else must never mention."""
+
+    CONFIDENTIAL_ADDRESS = "confidential_address"
+    CODE_WORD = "code_word"
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def _address_parts(person: Person) -> list[str]:
+    """The parts of a confidential address that would give it away: the postcode, and each
+    part of the address of two words or more (a street, a building)."""
+    d = person.details
+    parts = [d.postcode] if len(_squash(d.postcode)) >= 4 else []
+    for part in re.split(r"[,\n]", d.address):
+        if len(part.split()) >= 2 and len(_squash(part)) >= 6:
+            parts.append(part)
+    return parts
+
+
+def secret_in(text: str, people: list[Person], code_word: str) -> Secret | None:
+    """What ``text``, going to someone else, mentions that it must not: a confidential
+    (refuge) address of any of ``people`` (however it is spaced or punctuated), or the
+    safe-contact ``code_word`` (as a word); None when it mentions neither."""
+    squashed = _squash(text)
+    for person in people:
+        if person.details.address_confidential and any(
+            _squash(part) in squashed for part in _address_parts(person)
+        ):
+            return Secret.CONFIDENTIAL_ADDRESS
+    code = code_word.strip()
+    if code and re.search(rf"(?<!\w){re.escape(code)}(?!\w)", text, re.IGNORECASE):
+        return Secret.CODE_WORD
+    return None
+
+
 def decide(output: Output, facts: Facts, waived: frozenset[Rule] = frozenset()) -> Decision:
     """Whether ``output`` may be produced now, and what it may carry. ``waived`` holds the
     rules a manager has overridden (only those in ``OVERRIDABLE`` are ever waived); the other
@@ -150,13 +218,21 @@ def decide(output: Output, facts: Facts, waived: frozenset[Rule] = frozenset()) 
             "Nothing is sent to an alleged perpetrator from their victim's case: it would tell "
             "them the victim is in touch with the service.",
         )
+    if output is Output.AGENCY_LETTER and facts.role is not CaseRole.PROFESSIONAL:
+        return refuse(
+            Rule.NOT_A_PROFESSIONAL,
+            "A letter to another agency goes to a professional on the case; add them to the "
+            "case as a professional first.",
+        )
+    if output in TO_OTHERS and facts.restricted and Rule.RESTRICTED not in waived:
+        return refuse(
+            Rule.RESTRICTED,
+            "Processing of the data it would carry is restricted, so it does not go to another "
+            "agency unless a manager names the Article 18(2) ground for it.",
+        )
+    if output is Output.MARAC_FORM:
+        return Decision(output, None, "", subject_address=subject)
     if output is Output.AGENCY_LETTER:
-        if facts.role is not CaseRole.PROFESSIONAL:
-            return refuse(
-                Rule.NOT_A_PROFESSIONAL,
-                "A letter to another agency goes to a professional on the case; add them to the "
-                "case as a professional first.",
-            )
         d = person.details
         to = (person.name, *([d.organisation] if d.organisation else ()), *shared_address(person))
         return Decision(output, None, "", address=to, subject_address=subject)

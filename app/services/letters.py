@@ -8,6 +8,13 @@ safe-contact details; a refusal is raised as :class:`LetterRefused` with its one
 manager may override the rules a manager may override, with a reason: the reason is kept in
 ``contact_overrides`` for the DPO (it may name people), and the audit entry names it by id.
 
+A letter to another agency is a disclosure: it is recorded in the sharing log as an outgoing
+share to the professional's agency (:class:`AgencyShare` says its purpose and lawful basis),
+through :func:`app.services.sharing.record_share` in the same transaction as the letter, so the
+consent rule and a manager's review apply as for any share. A person whose processing is
+restricted is not written about to another agency unless a manager overrides naming the
+Art. 18(2) ground (kept with the reason for the DPO).
+
 Letters are PDFs built in memory (the SAR pack's Unicode font helpers); a text is prepared for
 the sender to copy into their work phone: Safecase sends nothing. Every letter and text is
 audited with ids and the template kind only.
@@ -15,20 +22,43 @@ audited with ids and the template kind only.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import string
 from dataclasses import dataclass
 
 from app.errors import InvalidInput, PermissionDenied, SafecaseError
 from app.models import cases as case_model
+from app.models import categories as categories_model
 from app.models import letters as letters_model
+from app.models import people as people_model
 from app.models import settings
+from app.models.categories import AgencyType
 from app.models.db import transaction
 from app.models.letters import Override
-from app.models.records import CaseRole, Person
+from app.models.records import (
+    CaseRole,
+    ConsentState,
+    Direction,
+    LawfulBasis,
+    Person,
+    RecipientCategory,
+    Share,
+    ShareRecord,
+)
 from app.models.users import Role
-from app.services import access, audit
-from app.services.contact_rules import Decision, Facts, Output, Rule, decide
+from app.services import access, audit, sharing
+from app.services.contact_rules import (
+    GROUND_TEXT,
+    OVERRIDABLE,
+    WITHHELD_ADDRESS,
+    Decision,
+    Facts,
+    Output,
+    RestrictionGround,
+    Rule,
+    decide,
+)
 from app.services.session import UK, Session
 
 TEMPLATE_KINDS = (
@@ -275,7 +305,14 @@ def _facts(session: Session, case_id: int, person_id: int) -> Facts:
     )
     now = session.moment().astimezone(UK)
     subject = client if client is not None and client.id != person_id else None
-    return Facts(addressee=person, role=role, rules=rules, now=now, subject=subject)
+    restricted = (
+        (subject.id,)
+        if subject is not None and people_model.any_restricted(session.conn, [subject.id])
+        else ()
+    )
+    return Facts(
+        addressee=person, role=role, rules=rules, now=now, subject=subject, restricted=restricted
+    )
 
 
 def check(session: Session, case_id: int, person_id: int, output: Output) -> Decision:
@@ -289,6 +326,80 @@ def may_override(session: Session) -> bool:
     return session.has(*OVERRIDE_ROLES)
 
 
+def plan_overrides(
+    session: Session,
+    output: Output,
+    facts: Facts,
+    reason: str,
+    ground: RestrictionGround | None = None,
+) -> tuple[Decision, tuple[Rule, ...]]:
+    """Decide, and when a rule refuses and a manager gave a reason, waive each overridable rule
+    met in turn (a restriction only with its Art. 18(2) ``ground``). Returns the final
+    decision (refused by the first rule that cannot be overridden, or allowed) and the rules
+    to record as overridden (:func:`record_overrides`, in the transaction that makes the
+    output). Records nothing."""
+    session.require(*access.CASE_ROLES)
+    waived: list[Rule] = []
+    while True:
+        decision = decide(output, facts, frozenset(waived))
+        if decision.allowed or not reason.strip() or not decision.overridable:
+            return decision, tuple(waived)
+        if not session.has(*OVERRIDE_ROLES):
+            raise PermissionDenied(
+                "Only a manager may override the safe-contact rules: ask a manager to decide."
+            )
+        if len(reason.strip()) < MIN_REASON:
+            raise InvalidInput("Say in a sentence why it is safe to go ahead despite the rule.")
+        if decision.rule is Rule.RESTRICTED and ground is None:
+            raise InvalidInput(
+                "Name the Article 18(2) ground that allows a restricted person's data to go out."
+            )
+        assert decision.rule is not None
+        waived.append(decision.rule)
+
+
+def record_overrides(
+    session: Session,
+    output: Output,
+    facts: Facts,
+    waived: tuple[Rule, ...],
+    reason: str,
+    ground: RestrictionGround | None = None,
+    *,
+    case_id: int,
+) -> tuple[int, ...]:
+    """Keep each override :func:`plan_overrides` allowed, with its reason (and for a
+    restriction its ground, one override for each restricted person), and audit each by id.
+    Call inside the transaction that records the output."""
+    session.require(*access.CASE_ROLES)
+    recorded: list[int] = []
+    for rule in waived:
+        restricted = rule is Rule.RESTRICTED and ground is not None
+        whose = facts.restricted if rule is Rule.RESTRICTED else (facts.addressee.id,)
+        kept = f"{GROUND_TEXT[ground]}. {reason.strip()}" if restricted and ground else reason
+        for person_id in whose:
+            override_id = letters_model.add_override(
+                session.conn,
+                case_id=case_id,
+                person_id=person_id,
+                output=output.value,
+                rule=rule.value,
+                reason=kept.strip(),
+                user_id=session.user_id,
+                now=session.now(),
+            )
+            audit.record(
+                session.conn,
+                session.user_id,
+                audit.CONTACT_RULE_OVERRIDDEN,
+                f"person:{person_id}",
+                f"override:{override_id} case:{case_id} output={output.value} "
+                f"rule={rule.value}" + (f" ground={ground.value}" if restricted and ground else ""),
+            )
+            recorded.append(override_id)
+    return tuple(recorded)
+
+
 def _apply_overrides(
     session: Session,
     output: Output,
@@ -297,44 +408,11 @@ def _apply_overrides(
     *,
     case_id: int,
 ) -> tuple[Decision, tuple[int, ...]]:
-    """Decide, and when a rule refuses and a manager gave a reason, waive each overridable rule
-    met in turn, recording each override. Returns the final decision (refused by the first
-    rule that cannot be overridden, or allowed) and the overrides recorded. Call inside the
-    transaction that records the output."""
-    waived: set[Rule] = set()
-    recorded: list[int] = []
-    person_id = facts.addressee.id
-    while True:
-        decision = decide(output, facts, frozenset(waived))
-        if decision.allowed or not reason.strip() or not decision.overridable:
-            return decision, tuple(recorded)
-        if not session.has(*OVERRIDE_ROLES):
-            raise PermissionDenied(
-                "Only a manager may override the safe-contact rules: ask a manager to decide."
-            )
-        if len(reason.strip()) < MIN_REASON:
-            raise InvalidInput("Say in a sentence why it is safe to go ahead despite the rule.")
-        assert decision.rule is not None
-        override_id = letters_model.add_override(
-            session.conn,
-            case_id=case_id,
-            person_id=person_id,
-            output=output.value,
-            rule=decision.rule.value,
-            reason=reason.strip(),
-            user_id=session.user_id,
-            now=session.now(),
-        )
-        audit.record(
-            session.conn,
-            session.user_id,
-            audit.CONTACT_RULE_OVERRIDDEN,
-            f"person:{person_id}",
-            f"override:{override_id} case:{case_id} output={output.value} "
-            f"rule={decision.rule.value}",
-        )
-        waived.add(decision.rule)
-        recorded.append(override_id)
+    """:func:`plan_overrides` then :func:`record_overrides`, inside the caller's transaction."""
+    decision, waived = plan_overrides(session, output, facts, reason)
+    if not decision.allowed:
+        return decision, ()
+    return decision, record_overrides(session, output, facts, waived, reason, case_id=case_id)
 
 
 def overrides(session: Session, limit: int = 500) -> list[Override]:
@@ -362,6 +440,7 @@ class Letter:
     body: str
     date: str
     service: tuple[str, ...]  # the letterhead: name, then its contact lines
+    share: Share | None = None  # a letter to another agency: its entry in the sharing log
 
 
 @dataclass(frozen=True)
@@ -426,9 +505,13 @@ def letter(
     *,
     appointment: str = "",
     override_reason: str = "",
+    share: AgencyShare | None = None,
+    restriction_ground: RestrictionGround | None = None,
 ) -> Letter:
     """One letter for a person on the case, if the safe-contact rules allow it (or a manager
-    overrides a rule that may be overridden, with a reason). Audited."""
+    overrides a rule that may be overridden, with a reason, and for a restriction its Art.
+    18(2) ground). A letter to another agency needs ``share`` and is recorded in the sharing
+    log in the same transaction. Audited."""
     session.require(*access.CASE_ROLES)
     chosen = _kind(kind)
     if chosen is Output.TEXT:
@@ -437,30 +520,179 @@ def letter(
         raise InvalidInput("Say when and where the appointment is.")
     facts = _facts(session, case_id, person_id)
     template = _stored(session, chosen)
-    with transaction(session.conn):
-        decision, overridden = _apply_overrides(
-            session, chosen, facts, override_reason, case_id=case_id
-        )
-        if not decision.allowed:
-            raise LetterRefused(decision)
-        values = _values(session, case_id, facts, decision, appointment)
-        made = Letter(
-            kind=chosen,
-            reference=values["case_reference"],
-            address=decision.address,
-            subject=fill(template.subject, values),
-            body=fill(template.body, values),
-            date=values["today"],
-            service=_letterhead(session),
+    decision, waived = plan_overrides(session, chosen, facts, override_reason, restriction_ground)
+    if not decision.allowed:
+        raise LetterRefused(decision)
+    values = _values(session, case_id, facts, decision, appointment)
+    made = Letter(
+        kind=chosen,
+        reference=values["case_reference"],
+        address=decision.address,
+        subject=fill(template.subject, values),
+        body=fill(template.body, values),
+        date=values["today"],
+        service=_letterhead(session),
+    )
+
+    def keep(share_id: int | None) -> None:
+        overridden = record_overrides(
+            session,
+            chosen,
+            facts,
+            waived,
+            override_reason,
+            restriction_ground,
+            case_id=case_id,
         )
         audit.record(
             session.conn,
             session.user_id,
             audit.LETTER_PRODUCED,
             f"case:{case_id}",
-            f"person:{person_id} kind={chosen.value}" + _overrides_text(overridden),
+            f"person:{person_id} kind={chosen.value}"
+            + (f" share:{share_id}" if share_id is not None else "")
+            + _overrides_text(overridden),
         )
-    return made
+
+    if chosen is not Output.AGENCY_LETTER:
+        with transaction(session.conn):
+            keep(None)
+        return made
+    if share is None:
+        raise InvalidInput(
+            "A letter to another agency is a disclosure: say what it is for and its lawful "
+            "basis, for the sharing log."
+        )
+    record = _agency_record(session, case_id, facts, template, decision, share)
+    released = facts.restricted if Rule.RESTRICTED in waived else ()
+    shared = sharing.record_share(session, record, with_share=keep, restriction_overridden=released)
+    return dataclasses.replace(made, share=shared)
+
+
+# -- a letter to another agency is a share ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgencyShare:
+    """What the sharing log needs about a letter to another agency, besides what the letter
+    itself says (who it goes to, whose data and which categories)."""
+
+    purpose: str
+    lawful_basis: LawfulBasis
+    reason: str = ""  # why it goes without consent
+    person_told: bool = True
+    not_told_reason: str = ""
+    consulted_manager_id: int | None = None  # a caseworker's manager; None: a review is due
+    court_reference: str = ""
+
+
+@dataclass(frozen=True)
+class AgencySharing:
+    """A letter to another agency as the sharing log will record it, for the letters dialog:
+    the recipient category and organisation, whose data and which categories it carries,
+    whose consent to that recipient is not given, and the lawful bases it may rest on."""
+
+    recipient: RecipientCategory
+    organisation: str
+    person_ids: tuple[int, ...]
+    data_categories: tuple[str, ...]
+    gaps: dict[int, ConsentState]
+    bases: tuple[LawfulBasis, ...]
+
+
+_RECIPIENT_OF_AGENCY = {
+    AgencyType.POLICE: RecipientCategory.POLICE,
+    AgencyType.CHILDRENS_SOCIAL_CARE: RecipientCategory.CHILDRENS_SOCIAL_CARE,
+    AgencyType.ADULT_SOCIAL_CARE: RecipientCategory.ADULT_SOCIAL_CARE,
+    AgencyType.GP: RecipientCategory.GP,
+    AgencyType.HEALTH: RecipientCategory.HEALTH,
+    AgencyType.MENTAL_HEALTH: RecipientCategory.HEALTH,
+    AgencyType.HOUSING: RecipientCategory.HOUSING,
+}
+# The sharing log's data categories each placeholder carries about the client.
+_CARRIES = {
+    "client_name": "name",
+    "client_given_name": "name",
+    "client_date_of_birth": "date of birth",
+    "client_address": "address",
+    "appointment": "contacts and visits",
+}
+
+
+def _recipient(session: Session, case_id: int, professional: Person) -> RecipientCategory:
+    """The professional's agency as a recipient category: the case's agency of that name
+    (or whose contact names them); another agency when none matches."""
+    organisation = professional.details.organisation.strip().casefold()
+    for agency in categories_model.agencies(session.conn, case_id):
+        named = bool(organisation) and agency.name.strip().casefold() == organisation
+        if named or professional.name.casefold() in agency.contact.casefold():
+            return _RECIPIENT_OF_AGENCY.get(agency.agency_type, RecipientCategory.OTHER_AGENCY)
+    return RecipientCategory.OTHER_AGENCY
+
+
+def _carried(template: Template, decision: Decision) -> tuple[str, ...]:
+    """The categories of the client's data the letter carries: that the service supports
+    them (referral), and what its placeholders put on it (an address only when shown)."""
+    used = set(template_fields(template.subject)) | set(template_fields(template.body))
+    found = {"referral", *(_CARRIES[name] for name in used if name in _CARRIES)}
+    if decision.subject_address in ((), (WITHHELD_ADDRESS,)):
+        found.discard("address")
+    order = ("name", "address", "date of birth", "referral", "contacts and visits")
+    return tuple(c for c in order if c in found)
+
+
+def _agency_record(
+    session: Session,
+    case_id: int,
+    facts: Facts,
+    template: Template,
+    decision: Decision,
+    share: AgencyShare,
+) -> ShareRecord:
+    professional = facts.addressee
+    return ShareRecord(
+        case_id=case_id,
+        direction=Direction.OUT,
+        shared_at=session.moment().strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        organisation=professional.details.organisation.strip() or professional.name,
+        recipient_category=_recipient(session, case_id, professional),
+        person_ids=(facts.subject.id,) if facts.subject is not None else (),
+        data_categories=_carried(template, decision),
+        purpose=share.purpose.strip(),
+        method="Letter",
+        lawful_basis=share.lawful_basis,
+        court_reference=share.court_reference.strip(),
+        reason=share.reason.strip(),
+        person_told=share.person_told,
+        not_told_reason="" if share.person_told else share.not_told_reason.strip(),
+        consulted_manager_id=share.consulted_manager_id,
+    )
+
+
+def agency_sharing(session: Session, case_id: int, person_id: int) -> AgencySharing:
+    """How a letter to this professional would be recorded in the sharing log, and whose
+    consent to their agency is missing (shown before the letter is produced)."""
+    session.require(*access.CASE_ROLES)
+    facts = _facts(session, case_id, person_id)
+    if facts.role is not CaseRole.PROFESSIONAL:
+        raise InvalidInput(
+            "A letter to another agency goes to a professional on the case; add them to the "
+            "case as a professional first."
+        )
+    decision = decide(Output.AGENCY_LETTER, facts, OVERRIDABLE)
+    probe = AgencyShare(purpose="", lawful_basis=LawfulBasis.CONSENT)
+    record = _agency_record(
+        session, case_id, facts, _stored(session, Output.AGENCY_LETTER), decision, probe
+    )
+    gaps = sharing.consent_gaps(session, record) if record.person_ids else {}
+    return AgencySharing(
+        record.recipient_category,
+        record.organisation,
+        record.person_ids,
+        record.data_categories,
+        gaps,
+        sharing.lawful_bases(Direction.OUT, gaps),
+    )
 
 
 def letter_pdf(
@@ -471,6 +703,8 @@ def letter_pdf(
     *,
     appointment: str = "",
     override_reason: str = "",
+    share: AgencyShare | None = None,
+    restriction_ground: RestrictionGround | None = None,
     compress: bool = True,
 ) -> bytes:
     """The letter as a PDF built in memory (to print, or to save where the user chooses)."""
@@ -483,6 +717,8 @@ def letter_pdf(
         kind,
         appointment=appointment,
         override_reason=override_reason,
+        share=share,
+        restriction_ground=restriction_ground,
     )
     return letters_pdf.render(made, compress=compress)
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import re
 from dataclasses import dataclass
 
 from app.crypto.connection import Connection
@@ -33,6 +32,7 @@ from app.models import cases as case_model
 from app.models import categories as categories_model
 from app.models import consent as consent_model
 from app.models import marac_forms as model
+from app.models import people as people_model
 from app.models import risk as risk_model
 from app.models import settings
 from app.models.categories import NOT_ASKED
@@ -49,8 +49,9 @@ from app.models.records import (
     Share,
     ShareRecord,
 )
-from app.services import access, audit, drafts, sharing
+from app.services import access, audit, contact_rules, drafts, letters, sharing
 from app.services.consent import age_on
+from app.services.contact_rules import Facts, Output, RestrictionGround, Rule
 from app.services.session import Session
 
 MIN_JUDGEMENT_REASON = 10
@@ -174,6 +175,10 @@ class MaracEdits:
     person_told: bool = True
     not_told_reason: str = ""
     consulted_manager_id: int | None = None
+    # A manager's override when someone on the form has their processing restricted: the
+    # reason, and the Art. 18(2) ground (the safe-contact rules' override route).
+    override_reason: str = ""
+    restriction_ground: RestrictionGround | None = None
 
     @classmethod
     def of(cls, form: MaracForm) -> MaracEdits:
@@ -207,6 +212,7 @@ class Prefilled:
     form: MaracForm
     gaps: dict[int, ConsentState]
     bases: tuple[LawfulBasis, ...]
+    restricted: tuple[str, ...] = ()  # the names of people on it whose processing is restricted
 
 
 @dataclass(frozen=True)
@@ -410,33 +416,25 @@ def _share(form: MaracForm, edits: MaracEdits, shared_at: str) -> ShareRecord:
 
 def prefill(session: Session, case_id: int) -> Prefilled:
     """The referral form pre-filled from the case, with whose consent to share with the MARAC
-    is missing and the lawful bases the share may rest on."""
+    is missing and the lawful bases the share may rest on (a restricted person's form is
+    shown, and refused at issue unless a manager overrides)."""
     access.require_open_case(session, case_id)
-    access.refuse_if_client_restricted(session, case_id)
     form = gather(session.conn, case_id, session.today(), session.username)
     gaps = sharing.consent_gaps(session, _share(form, MaracEdits.of(form), ""))
     bases = sharing.lawful_bases(Direction.OUT, gaps)
     if form.lawful_basis not in bases:
         form = dataclasses.replace(form, lawful_basis=LawfulBasis.PUBLIC_TASK.value)
-    return Prefilled(form, gaps, bases)
+    names = {form.victim_id: form.victim_name}
+    names |= {p.person_id: p.name for p in (*form.perpetrators, *form.children, *form.household)}
+    restricted = tuple(names[p] for p in _restricted_on(session, form))
+    return Prefilled(form, gaps, bases, restricted)
+
+
+def _restricted_on(session: Session, form: MaracForm) -> tuple[int, ...]:
+    return tuple(p for p in _people_on(form) if people_model.any_restricted(session.conn, [p]))
 
 
 # -- what may never be printed --------------------------------------------------------------------
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", text.casefold())
-
-
-def _address_parts(person: Person) -> list[str]:
-    """The parts of a confidential address that would give it away: the postcode, and each
-    part of the address of two words or more (a street, a building)."""
-    d = person.details
-    parts = [d.postcode] if len(_squash(d.postcode)) >= 4 else []
-    for part in re.split(r"[,\n]", d.address):
-        if len(part.split()) >= 2 and len(_squash(part)) >= 6:
-            parts.append(part)
-    return parts
 
 
 def _printed_text(form: MaracForm) -> str:
@@ -458,20 +456,16 @@ def _printed_text(form: MaracForm) -> str:
 
 def check_nothing_secret(conn: Connection, form: MaracForm) -> None:
     """Refuse a form whose text mentions a confidential address of anyone on the case, or
-    the person at risk's safe-contact code word."""
-    text = _printed_text(form)
-    squashed = _squash(text)
-    for member in case_model.members(conn, form.case_id):
-        if member.person.details.address_confidential and any(
-            _squash(part) in squashed for part in _address_parts(member.person)
-        ):
-            raise InvalidInput(
-                "The form mentions a confidential address; take it out before issuing. The "
-                "form says the address is held by the service."
-            )
+    the person at risk's safe-contact code word (the safe-contact rules decide what is)."""
+    people = [member.person for member in case_model.members(conn, form.case_id)]
     rules = case_model.safe_contact(conn, form.case_id, form.victim_id)
-    code = rules.code_word.strip() if rules else ""
-    if code and re.search(rf"(?<!\w){re.escape(code)}(?!\w)", text, re.IGNORECASE):
+    found = contact_rules.secret_in(_printed_text(form), people, rules.code_word if rules else "")
+    if found is contact_rules.Secret.CONFIDENTIAL_ADDRESS:
+        raise InvalidInput(
+            "The form mentions a confidential address; take it out before issuing. The "
+            "form says the address is held by the service."
+        )
+    if found is contact_rules.Secret.CODE_WORD:
         raise InvalidInput(
             "The form mentions the safe-contact code word; take it out before issuing."
         )
@@ -548,16 +542,33 @@ def issue(
     from app.services import marac_pdf
 
     access.require_open_case(session, case_id)
-    access.refuse_if_client_restricted(session, case_id)
     form = apply(gather(session.conn, case_id, session.today(), session.username), edits)
     check_reason(form)
     check_nothing_secret(session.conn, form)
+    victim = people_model.get(session.conn, form.victim_id)
+    assert victim is not None
+    restricted = _restricted_on(session, form)
+    facts = Facts(victim, None, None, session.moment(), restricted=restricted)
+    decision, waived = letters.plan_overrides(
+        session, Output.MARAC_FORM, facts, edits.override_reason, edits.restriction_ground
+    )
+    if not decision.allowed:
+        raise letters.LetterRefused(decision)
     pdf = marac_pdf.render(form, compress=True)
     referred_on = dt.date.fromisoformat(form.referred_on)
     record = _share(form, edits, session.moment().strftime("%Y-%m-%dT%H:%M:%S+00:00"))
     issued: list[int] = []
 
     def keep(share_id: int) -> None:
+        letters.record_overrides(
+            session,
+            Output.MARAC_FORM,
+            facts,
+            waived,
+            edits.override_reason,
+            edits.restriction_ground,
+            case_id=case_id,
+        )
         now = session.now()
         fields = dataclasses.asdict(form)
         form_id = model.insert(
@@ -583,7 +594,8 @@ def issue(
             drafts.discard_within(session, draft_id)
         issued.append(form_id)
 
-    share = sharing.record_share(session, record, with_share=keep)
+    released = restricted if Rule.RESTRICTED in waived else ()
+    share = sharing.record_share(session, record, with_share=keep, restriction_overridden=released)
     return Issued(issued[0], form, share, pdf)
 
 

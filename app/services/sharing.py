@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from app.errors import InvalidInput
 from app.models import cases as case_model
@@ -102,14 +102,24 @@ def consent_gaps(session: Session, record: ShareRecord) -> dict[int, ConsentStat
 
 
 def record_share(
-    session: Session, record: ShareRecord, *, with_share: Callable[[int], None] | None = None
+    session: Session,
+    record: ShareRecord,
+    *,
+    with_share: Callable[[int], None] | None = None,
+    restriction_overridden: Collection[int] = (),
 ) -> Share:
     """Add a disclosure to the log; returns it as recorded (with its approval state).
 
     ``with_share`` is more work for the same transaction, given the new share's id (a MARAC
-    referral keeps the form it sent beside its share): if it fails, nothing is recorded."""
+    referral keeps the form it sent beside its share): if it fails, nothing is recorded.
+    While the case's client, or anyone whose data goes out, is restricted, the share is
+    refused, except for those in ``restriction_overridden``: people a manager's override
+    (which ``with_share`` records) lets out on an Art. 18(2) ground."""
     access.require_open_case(session, record.case_id)
-    access.refuse_if_client_restricted(session, record.case_id)
+    watched = set(case_model.client_ids(session.conn, record.case_id))
+    if record.direction is Direction.OUT:
+        watched |= set(record.person_ids)
+    access.refuse_if_restricted(session, sorted(watched - set(restriction_overridden)))
     _check(record, session.moment())
     approval, review_due = ShareApproval.NOT_NEEDED, ""
     if record.direction is Direction.OUT:

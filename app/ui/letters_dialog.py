@@ -6,11 +6,17 @@ field for the reason (kept for the DPO). A letter is printed (system print dialo
 a PDF to a folder the user picks, after the warning that the file is not encrypted; a text is
 prepared for copying into the work phone: Safecase sends nothing. Every letter and text is
 audited by the service.
+
+A letter to another agency is a disclosure, recorded in the sharing log with the letter: the
+dialog shows the consent state for that agency (as the share dialog does, with its words) and
+asks for the purpose, the lawful basis and, without consent, the reason, whether the client was
+told and, for a caseworker, the manager it was decided with. Data whose processing is
+restricted goes only on a manager's Article 18(2) ground.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -31,13 +37,15 @@ from PySide6.QtWidgets import (
 
 from app.crypto.files import atomic_write
 from app.errors import InvalidInput
-from app.models.records import CaseView
+from app.models.records import CaseView, LawfulBasis
+from app.models.users import User
 from app.services import letters
-from app.services.contact_rules import Decision, Output, Rule
+from app.services.contact_rules import Decision, Output, RestrictionGround, Rule
 from app.services.session import Session
 from app.ui import labels, printing
 from app.ui.forms import ChoiceBox, button, check_box, client_first
 from app.ui.i18n import translate
+from app.ui.share_dialog import consent_text, show_consent_state
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import add_row, message_label, set_message
 
@@ -60,7 +68,30 @@ def rule_label(rule: str) -> str:
         Rule.DO_NOT_CONTACT.value: translate("LettersDialog", "Do not contact"),
         Rule.NO_LETTERS.value: translate("LettersDialog", "Letters not safe"),
         Rule.NO_SAFE_ADDRESS.value: translate("LettersDialog", "No safe address for letters"),
+        Rule.RESTRICTED.value: translate("LettersDialog", "Processing restricted"),
     }.get(rule, rule.replace("_", " "))
+
+
+GROUNDS = (  # in the order a manager meets them: a safeguarding disclosure first
+    RestrictionGround.PROTECT_ANOTHER,
+    RestrictionGround.CONSENT,
+    RestrictionGround.LEGAL_CLAIMS,
+    RestrictionGround.PUBLIC_INTEREST,
+)
+
+
+def ground_label(ground: RestrictionGround) -> str:
+    """An Article 18(2) ground as a manager chooses it."""
+    return {
+        RestrictionGround.PROTECT_ANOTHER: translate(
+            "LettersDialog", "To protect the rights of another person (safeguarding)"
+        ),
+        RestrictionGround.CONSENT: translate("LettersDialog", "With the person's consent"),
+        RestrictionGround.LEGAL_CLAIMS: translate("LettersDialog", "For legal claims"),
+        RestrictionGround.PUBLIC_INTEREST: translate(
+            "LettersDialog", "For reasons of important public interest"
+        ),
+    }[ground]
 
 
 class LettersDialog(QDialog):
@@ -74,12 +105,15 @@ class LettersDialog(QDialog):
         parent: QWidget | None = None,
         *,
         lock_action: QAction | None = None,
+        managers: Sequence[User] = (),
     ) -> None:
         super().__init__(parent)
         t = translate
         self.calls = calls
         self.view = view
         self.is_manager = is_manager
+        self.sharing: letters.AgencySharing | None = None  # a letter to an agency, as shared
+        self._names = {m.person.id: m.person.name for m in view.members}
         self.lock_action = lock_action
         self.decision: Decision | None = None
         self.warning_box: QMessageBox | None = None
@@ -131,6 +165,7 @@ class LettersDialog(QDialog):
         self.confirm_time_field = check_box(
             t("LettersDialog", "I have checked: it is a safe &time to text now")
         )
+        self._share_fields(managers)
         self.text_field = QPlainTextEdit()
         self.text_field.setAccessibleName(t("LettersDialog", "The text to copy"))
         self.text_field.setReadOnly(True)
@@ -146,7 +181,26 @@ class LettersDialog(QDialog):
         self.override_label = add_row(
             form, t("LettersDialog", "&Reason to override"), self.override_field
         )
+        self.ground_label = add_row(
+            form, t("LettersDialog", "Article 18(2) &ground"), self.ground_field
+        )
         add_row(form, "", self.confirm_time_field)
+        form.addRow(self.share_state_label)
+        self.purpose_label = add_row(form, t("LettersDialog", "P&urpose"), self.purpose_field)
+        self.basis_label = add_row(form, t("LettersDialog", "&Lawful basis"), self.basis_field)
+        self.court_label = add_row(
+            form, t("LettersDialog", "Court order re&ference"), self.court_field
+        )
+        self.without_label = add_row(
+            form, t("LettersDialog", "Reason wit&hout consent"), self.without_field
+        )
+        add_row(form, "", self.told_field)
+        self.not_told_label = add_row(
+            form, t("LettersDialog", "Why not tol&d"), self.not_told_field
+        )
+        self.manager_label = add_row(
+            form, t("LettersDialog", "Decided with (&manager)"), self.manager_field
+        )
         self.text_label = add_row(form, t("LettersDialog", "Te&xt"), self.text_field)
 
         self.print_button = button(t("LettersDialog", "Pri&nt…"))
@@ -171,10 +225,84 @@ class LettersDialog(QDialog):
         self.kind_field.currentIndexChanged.connect(self.recheck)
         self.override_field.textChanged.connect(self._update)
         self.confirm_time_field.toggled.connect(self._update)
+        self.basis_field.currentIndexChanged.connect(self._update)
+        self.told_field.toggled.connect(self._update)
         self.print_button.clicked.connect(self.print_letter)
         self.save_button.clicked.connect(self.save_pdf)
         self.copy_button.clicked.connect(self.copy_text)
         self.recheck()
+
+    def _share_fields(self, managers: Sequence[User]) -> None:
+        """What the sharing log needs about a letter to another agency."""
+        t = translate
+        self.share_state_label = QLabel()
+        self.share_state_label.setObjectName("consentState")
+        self.share_state_label.setAccessibleName(t("LettersDialog", "Consent for this letter"))
+        self.share_state_label.setWordWrap(True)
+        self.share_state_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.purpose_field = QLineEdit()
+        self.purpose_field.setAccessibleName(t("LettersDialog", "Purpose of the letter"))
+        self.purpose_field.setPlaceholderText(
+            t("LettersDialog", "What the agency needs it for (recorded in the sharing log)")
+        )
+        self.basis_field = ChoiceBox(t("LettersDialog", "Lawful basis"))
+        self.court_field = QLineEdit()
+        self.court_field.setAccessibleName(t("LettersDialog", "Court order reference"))
+        self.without_field = QLineEdit()
+        self.without_field.setAccessibleName(
+            t("LettersDialog", "Reason for sharing without consent")
+        )
+        self.told_field = check_box(t("LettersDialog", "The client has been t&old"), True)
+        self.not_told_field = QLineEdit()
+        self.not_told_field.setAccessibleName(t("LettersDialog", "Why the client was not told"))
+        self.manager_field = ChoiceBox(t("LettersDialog", "Decided with"))
+        self.manager_field.add_choice(
+            t("LettersDialog", "No manager available: flag it for review within 48 hours"), None
+        )
+        for manager in managers:
+            self.manager_field.add_choice(manager.username, manager.id)
+        self.ground_field = ChoiceBox(t("LettersDialog", "Article 18(2) ground"))
+        self.ground_field.add_choice(t("LettersDialog", "Choose the ground…"), None)
+        for ground in GROUNDS:
+            self.ground_field.add_choice(ground_label(ground), ground)
+
+    def _sharing_arrived(self, asked: int, found: letters.AgencySharing) -> None:
+        if asked != self._asked:
+            return
+        self.sharing = found
+        chosen = self.basis_field.value()
+        self.basis_field.blockSignals(True)
+        self.basis_field.clear_choices()
+        self.basis_field.add_choice(translate("LettersDialog", "Choose the lawful basis…"), None)
+        for basis in found.bases:
+            self.basis_field.add_choice(labels.lawful_basis(basis), basis)
+        if not found.gaps and chosen is None:
+            chosen = LawfulBasis.CONSENT  # everyone's consent is given: the usual basis
+        self.basis_field.set_value(chosen if chosen in found.bases else None)
+        self.basis_field.blockSignals(False)
+        text, state = consent_text(labels.recipient(found.recipient), found.gaps, self._names)
+        show_consent_state(self.share_state_label, text, state)
+        self._update()
+
+    def share(self) -> letters.AgencyShare | None:
+        """What the sharing log records about the letter (None: no lawful basis chosen, which
+        the service refuses in one sentence)."""
+        basis = self.basis_field.value()
+        if self.output is not Output.AGENCY_LETTER or basis is None:
+            return None
+        without = bool(self.sharing and self.sharing.gaps)
+        told = self.told_field.isChecked()
+        return letters.AgencyShare(
+            purpose=self.purpose_field.text(),
+            lawful_basis=basis,
+            reason=self.without_field.text() if without else "",
+            person_told=told,
+            not_told_reason="" if told else self.not_told_field.text(),
+            consulted_manager_id=self.manager_field.value()
+            if without and not self.is_manager
+            else None,
+            court_reference=self.court_field.text() if basis is LawfulBasis.COURT_ORDER else "",
+        )
 
     # -- the rules ----------------------------------------------------------------------------
 
@@ -208,6 +336,18 @@ class LettersDialog(QDialog):
             receiver=self,
             label=translate("LettersDialog", "Checking the safe-contact rules…"),
         )
+        self.sharing = None
+        if output is Output.AGENCY_LETTER:
+            show_consent_state(
+                self.share_state_label, translate("ShareDialog", "Checking consent…"), "checking"
+            )
+            self.calls.run(
+                lambda s: letters.agency_sharing(s, case_id, person_id),
+                lambda found: self._sharing_arrived(asked, found),
+                lambda _error: None,  # not a professional: the rules' refusal says so
+                receiver=self,
+                label=translate("ShareDialog", "Checking consent…"),
+            )
 
     def _update(self, *_args: object) -> None:
         t = translate
@@ -221,6 +361,23 @@ class LettersDialog(QDialog):
         unread = bool(decision and decision.needs_confirmation)
         self.confirm_time_field.setVisible(unread)
         self.text_field.setVisible(is_text)
+        restricted = bool(decision and decision.rule is Rule.RESTRICTED and may_override)
+        self.ground_field.setVisible(restricted)
+        self.ground_label.setVisible(restricted)
+        agency = output is Output.AGENCY_LETTER
+        without = agency and bool(self.sharing and self.sharing.gaps)
+        court = agency and self.basis_field.value() is LawfulBasis.COURT_ORDER
+        not_told = agency and not self.told_field.isChecked()
+        for shown, widgets in (
+            (agency, (self.share_state_label, self.purpose_field, self.purpose_label)),
+            (agency, (self.basis_field, self.basis_label, self.told_field)),
+            (court, (self.court_field, self.court_label)),
+            (without, (self.without_field, self.without_label)),
+            (not_told, (self.not_told_field, self.not_told_label)),
+            (without and not self.is_manager, (self.manager_field, self.manager_label)),
+        ):
+            for part in widgets:
+                part.setVisible(shown)
         self.text_label.setVisible(is_text)
         self.copy_button.setVisible(is_text)
         self.print_button.setVisible(not is_text)
@@ -246,7 +403,13 @@ class LettersDialog(QDialog):
             self.verdict_label.setText(
                 t("LettersDialog", "Refused: {reason}").format(reason=decision.reason)
             )
-            if decision.overridable and self.is_manager:
+            if decision.rule is Rule.RESTRICTED and self.is_manager:
+                hint = t(
+                    "LettersDialog",
+                    "As a manager you may send it on an Article 18(2) ground: choose the ground "
+                    "and give the reason.",
+                )
+            elif decision.overridable and self.is_manager:
                 hint = t(
                     "LettersDialog",
                     "As a manager you may go ahead: give the reason. A letter is then handed "
@@ -284,8 +447,17 @@ class LettersDialog(QDialog):
         case_id, person_id, output = self.view.case.id, self.person_id, self.output
         appointment = self.appointment_field.text()
         reason = self.override_field.text() if self.override_field.isVisibleTo(self) else ""
+        share = self.share()
+        ground = self.ground_field.value() if self.ground_field.isVisibleTo(self) else None
         return lambda s: letters.letter_pdf(
-            s, case_id, person_id, output, appointment=appointment, override_reason=reason
+            s,
+            case_id,
+            person_id,
+            output,
+            appointment=appointment,
+            override_reason=reason,
+            share=share,
+            restriction_ground=ground,
         )
 
     def _failed(self, error: BaseException) -> None:

@@ -54,6 +54,7 @@ from app.ui.forms import (
     text_box,
 )
 from app.ui.i18n import translate
+from app.ui.letters_dialog import GROUNDS, ground_label
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import set_message
 
@@ -170,18 +171,34 @@ class MaracFormDialog(FormDialog):
         for manager in managers:
             self.manager_field.add_choice(manager.username, manager.id)
         self.manager_label = self.add_field(t("MaracDialog", "&Decided with"), self.manager_field)
+        # Someone on the form has their processing restricted: a manager names the ground.
+        self.restriction_label = QLabel()
+        self.restriction_label.setObjectName("restrictionState")
+        self.restriction_label.setWordWrap(True)
+        self.restriction_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.restriction_label.setAccessibleName(t("MaracDialog", "Processing restricted"))
+        self.form.addRow(self.restriction_label)
+        self.ground_field = ChoiceBox(t("MaracDialog", "Article 18(2) ground"))
+        self.ground_field.add_choice(t("LettersDialog", "Choose the ground…"), None)
+        for ground in GROUNDS:
+            self.ground_field.add_choice(ground_label(ground), ground)
+        self.ground_label = self.add_field(
+            t("MaracDialog", "Art. 18(2) gro&und"), self.ground_field
+        )
+        self.override_field = self.line(t("MaracDialog", "Why it ma&y go despite the restriction"))
+        self.override_label = self.form.labelForField(self.override_field)
 
         self.print_button = button(t("MaracDialog", "&Print…"))
         self.save_pdf_button = button(t("MaracDialog", "&Save as PDF…"))
         # Drop-downs as wide as a short choice (a long one shows in full when opened), so the
         # two columns fit a laptop's width.
-        for combo in (self.reason_field, self.basis_field, self.manager_field):
+        for combo in (self.reason_field, self.basis_field, self.manager_field, self.ground_field):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
             combo.setMinimumContentsLength(COMBO_CHARACTERS)
         self.reason_field.setMinimumContentsLength(REASON_CHARACTERS)
-        for label in (self.summary_label, self.consent_label):
+        for label in (self.summary_label, self.consent_label, self.restriction_label):
             label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         # Beside Close once the form is issued (before that, Issue and Cancel).
         row = self._buttons_row()
@@ -194,6 +211,7 @@ class MaracFormDialog(FormDialog):
         self.reason_field.currentIndexChanged.connect(self._update_sections)
         self.basis_field.currentIndexChanged.connect(self._update_sections)
         self.told_field.toggled.connect(self._update_sections)
+        self.ground_field.currentIndexChanged.connect(self._update_sections)
         self.confirm_before_saving(
             t(
                 "MaracDialog",
@@ -319,7 +337,32 @@ class MaracFormDialog(FormDialog):
         self.not_told_reason_field.setVisible(not_told)
         if self.not_told_label is not None:
             self.not_told_label.setVisible(not_told)
+        restricted = bool(self.prefilled and self.prefilled.restricted)
+        self.restriction_label.setVisible(restricted)
+        if restricted and self.prefilled is not None:
+            names = ", ".join(self.prefilled.restricted)
+            self.restriction_label.setText(
+                translate(
+                    "MaracDialog",
+                    "Processing is restricted for {names}: the form goes only if a manager "
+                    "names the Article 18(2) ground and gives the reason.",
+                ).format(names=names)
+            )
+        overriding: tuple[QWidget | None, ...] = (
+            self.ground_field,
+            self.ground_label,
+            self.override_field,
+            self.override_label,
+        )
+        for part in overriding:
+            if part is not None:
+                part.setVisible(self.overriding)
         self.recheck()
+
+    @property
+    def overriding(self) -> bool:
+        """A manager issuing a form that carries restricted data (with the ground)."""
+        return bool(self.prefilled and self.prefilled.restricted and self.is_manager)
 
     # -- checking -------------------------------------------------------------------------------
 
@@ -347,6 +390,16 @@ class MaracFormDialog(FormDialog):
                 self.without_consent and len(self.without_field.toPlainText().strip()) < 10,
                 self.without_field,
                 t("MaracDialog", "Give the reason for sharing without consent (a short sentence)."),
+            ),
+            (
+                self.overriding and self.ground_field.value() is None,
+                self.ground_field,
+                t("MaracDialog", "Choose the Article 18(2) ground for the restricted data."),
+            ),
+            (
+                self.overriding and len(self.override_field.text().strip()) < 10,
+                self.override_field,
+                t("MaracDialog", "Say in a sentence why it may go despite the restriction."),
             ),
             (
                 self.not_told_field.isChecked() and not self.not_told_reason_field.text().strip(),
@@ -383,6 +436,8 @@ class MaracFormDialog(FormDialog):
             consulted_manager_id=self.manager_field.value()
             if without and not self.is_manager
             else None,
+            override_reason=self.override_field.text() if self.overriding else "",
+            restriction_ground=self.ground_field.value() if self.overriding else None,
         )
 
     def make_call(self) -> Callable[[Session], object]:

@@ -10,7 +10,7 @@ decides which, and the case shows the outcome).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
@@ -55,6 +55,40 @@ from app.ui.store_calls import StoreCalls
 
 CHECK_DELAY_MS = 150
 COMBO_CHARACTERS = 16
+
+
+def consent_text(
+    recipient: str, gaps: Mapping[int, ConsentState], names: Mapping[int, str]
+) -> tuple[str, str]:
+    """What an outgoing share's consent check says, and its state for the style sheet
+    ("given" or "missing"): the share dialog and the letter to another agency show the same."""
+    if not gaps:
+        text = translate(
+            "ShareDialog", "Consent to share with {recipient} is given for everyone ticked."
+        ).format(recipient=recipient)
+        return text, "given"
+    who = "; ".join(
+        translate("ShareDialog", "{name}: {state}").format(
+            name=names.get(pid, str(pid)), state=labels.consent_state(s).lower()
+        )
+        for pid, s in sorted(gaps.items())
+    )
+    text = translate(
+        "ShareDialog",
+        "No consent to share with {recipient} ({who}). Choose a lawful basis other "
+        "than consent and give the reason, or do not share.",
+    ).format(recipient=recipient, who=who)
+    return text, "missing"
+
+
+def show_consent_state(label: QLabel, text: str, state: str) -> None:
+    """Show a consent check's sentence in ``label`` (object name ``consentState``), styled by
+    its state."""
+    label.setText(text)
+    label.setAccessibleDescription(text)
+    label.setProperty("state", state)
+    label.style().unpolish(label)
+    label.style().polish(label)
 
 
 class ShareDialog(FormDialog):
@@ -298,29 +332,9 @@ class ShareDialog(FormDialog):
         elif not checked_data(self.people_field):
             text = translate("ShareDialog", "Tick whose data is shared.")
             state = "checking"
-        elif not self.gaps:
-            text = translate(
-                "ShareDialog", "Consent to share with {recipient} is given for everyone ticked."
-            ).format(recipient=recipient)
-            state = "given"
         else:
-            who = "; ".join(
-                translate("ShareDialog", "{name}: {state}").format(
-                    name=self._names.get(pid, str(pid)), state=labels.consent_state(s).lower()
-                )
-                for pid, s in sorted(self.gaps.items())
-            )
-            text = translate(
-                "ShareDialog",
-                "No consent to share with {recipient} ({who}). Choose a lawful basis other "
-                "than consent and give the reason, or do not share.",
-            ).format(recipient=recipient, who=who)
-            state = "missing"
-        self.consent_label.setText(text)
-        self.consent_label.setAccessibleDescription(text)
-        self.consent_label.setProperty("state", state)
-        self.consent_label.style().unpolish(self.consent_label)
-        self.consent_label.style().polish(self.consent_label)
+            text, state = consent_text(recipient, self.gaps, self._names)
+        show_consent_state(self.consent_label, text, state)
         self._update_sections()
 
     @property

@@ -19,11 +19,12 @@ from app.crypto.envelopes import (
     ReplayGuard,
     Skipped,
     SkipReason,
+    envelope_digest,
     key_id_for,
     open_envelope,
     seal_envelope,
 )
-from app.crypto.team import DeviceKeys, Directory, new_key, pack
+from app.crypto.team import GENESIS, DeviceKeys, Directory, new_key, pack
 from tests.crypto.teams import TEAM, make_team
 
 CASE = "case:0190bbbb"
@@ -31,13 +32,16 @@ KEY_ID = key_id_for(CASE, 1)
 KEY = new_key()
 PLAIN = b'[{"kind":"note.added","payload":{"text":"Synthetic note about Ann Example"}}]'
 TEAM_AT = make_team()
+SOME_DIGEST = "ab" * 32
 
 
 def seal(seq: int = 1, sender: DeviceKeys | None = None, **changes: object) -> bytes:
+    """Envelope ``seq``, naming a made-up previous envelope (GENESIS for the first)."""
     args: dict[str, object] = {
         "team": TEAM,
         "sender": sender or TEAM_AT.worker,
         "seq": seq,
+        "previous": GENESIS if seq == 1 else SOME_DIGEST,
         "scope": CASE,
         "key_id": KEY_ID,
         "key": KEY,
@@ -139,10 +143,11 @@ def test_an_unsigned_envelope_is_refused() -> None:
 def test_a_revoked_device_is_refused_after_the_last_envelope_the_admin_accepted() -> None:
     # The admin had accepted envelopes 1 and 2 from the worker when revoking its laptop; the
     # laptop's own clock plays no part.
+    second = seal(seq=2)
     revoked = TEAM_AT.directory.with_device_revoked(
-        "dev-worker", last_seq=2, at="2026-12-02T09:00:00+00:00"
+        "dev-worker", last=(2, envelope_digest(second)), at="2026-12-02T09:00:00+00:00"
     )
-    assert isinstance(receive(seal(seq=2), directory=revoked), Opened)
+    assert isinstance(receive(second, directory=revoked), Opened)
     assert refused(seal(seq=3), directory=revoked) is RejectReason.REVOKED_SENDER
 
 
@@ -158,7 +163,8 @@ def test_the_same_bytes_again_are_already_held_and_harmless() -> None:
 def test_a_different_envelope_under_a_number_already_seen_is_refused_as_replayed() -> None:
     guard = ReplayGuard()
     guard.record(receive(seal(seq=5), guard=guard))
-    assert refused(seal(seq=5, plaintext=b"[]"), guard=guard) is RejectReason.REPLAYED
+    other_place = seal(seq=5, plaintext=b"[]", previous="cd" * 32)
+    assert refused(other_place, guard=guard) is RejectReason.REPLAYED
     # Another sender's number 5 is its own.
     assert isinstance(receive(seal(seq=5, sender=TEAM_AT.manager), guard=guard), Opened)
 
@@ -176,7 +182,7 @@ def test_the_guard_survives_a_restart_as_plain_data() -> None:
     guard.record(receive(data, guard=guard))
     restarted = ReplayGuard.from_json(json.loads(json.dumps(guard.to_json())))
     assert isinstance(receive(data, guard=restarted), Skipped)
-    assert refused(seal(seq=5, plaintext=b"[]"), guard=restarted) is RejectReason.REPLAYED
+    assert refused(seal(seq=5, plaintext=b"[]"), guard=restarted) is RejectReason.FORKED
     assert restarted.have() == {"dev-worker": {5}}
 
 
@@ -190,7 +196,7 @@ def test_an_envelope_for_a_case_this_laptop_holds_no_key_for_is_skipped_not_refu
     assert guard.have() == {"dev-worker": {4}}
     assert guard.have(reread={CASE}) == {"dev-worker": set()}
     # A forged envelope under that number is still refused without the key.
-    assert refused(seal(seq=4, plaintext=b"[]"), guard=guard, keys={}) is RejectReason.REPLAYED
+    assert refused(seal(seq=4, plaintext=b"[]"), guard=guard, keys={}) is RejectReason.FORKED
     # Once the case key arrives (re-allocation) the same envelope opens.
     opened = receive(data, guard=guard)
     assert isinstance(opened, Opened) and opened.plaintext == PLAIN
@@ -202,10 +208,11 @@ def forge_mis_scoped(sender: DeviceKeys, seq: int) -> bytes:
     """A team member's hand-made envelope claiming one case while using another case's key."""
     other_key_id = key_id_for("case:0190cccc", 1)
     header = pack(
-        b"SCENV1",
+        b"SCENV2",
         TEAM.encode(),
         sender.device_id.encode(),
         struct.pack(">Q", seq),
+        bytes.fromhex(GENESIS if seq == 1 else SOME_DIGEST),
         CASE.encode(),
         other_key_id.encode(),
     )
@@ -222,10 +229,18 @@ def test_an_envelope_sealed_under_another_key_with_this_key_id_is_refused() -> N
     assert refused(seal(key=new_key())) is RejectReason.UNDECRYPTABLE
 
 
-VARIANTS = {
-    (sender, seq, variant): seal(seq=seq, sender=sender, plaintext=b"[%d]" % variant)
+def chain(sender: DeviceKeys, variant: int) -> list[bytes]:
+    """Envelopes 1 to 3 of one history of ``sender``, each naming the one before it."""
+    sent: list[bytes] = []
+    for seq in (1, 2, 3):
+        previous = envelope_digest(sent[-1]) if sent else GENESIS
+        sent.append(seal(seq=seq, sender=sender, previous=previous, plaintext=b"[%d]" % variant))
+    return sent
+
+
+CHAINS = {
+    (sender.device_id, variant): chain(sender, variant)
     for sender in (TEAM_AT.worker, TEAM_AT.manager)
-    for seq in (1, 2, 3)
     for variant in (0, 1)
 }
 
@@ -233,30 +248,35 @@ VARIANTS = {
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.sampled_from(sorted(VARIANTS, key=str)), st.booleans()),
+        st.tuples(st.sampled_from(sorted(CHAINS)), st.sampled_from([1, 2, 3]), st.booleans()),
         min_size=1,
         max_size=25,
     )
 )
-def test_across_restarts_the_first_envelope_under_each_number_is_the_only_one_applied(
-    arrivals: list[tuple[tuple[DeviceKeys, int, int], bool]],
+def test_across_restarts_only_one_history_per_device_is_ever_applied(
+    arrivals: list[tuple[tuple[str, int], int, bool]],
 ) -> None:
+    # Two histories per device (as a device and someone holding its keys might write): the
+    # first envelope under each number wins, and nothing contradicting what is held opens.
     guard = ReplayGuard()
-    first: dict[tuple[str, int], int] = {}
-    for (sender, seq, variant), restart in arrivals:
+    held: dict[tuple[str, int], int] = {}
+    for (sender, variant), seq, restart in arrivals:
         if restart:
             guard = ReplayGuard.from_json(json.loads(json.dumps(guard.to_json())))
-        number = (sender.device_id, seq)
-        held = first.get(number)
-        data = VARIANTS[(sender, seq, variant)]
-        if held is None:
+        data = CHAINS[(sender, variant)][seq - 1]
+        here = held.get((sender, seq))
+        neighbours = {held.get((sender, seq - 1), variant), held.get((sender, seq + 1), variant)}
+        if here == variant:
+            skipped = receive(data, guard=guard)
+            assert isinstance(skipped, Skipped) and skipped.why is SkipReason.ALREADY_HAVE
+        elif here is not None:
+            expected = RejectReason.FORKED if seq == 1 else RejectReason.REPLAYED
+            assert refused(data, guard=guard) is expected
+        elif neighbours != {variant}:
+            assert refused(data, guard=guard) is RejectReason.FORKED
+        else:
             opened = receive(data, guard=guard)
             assert isinstance(opened, Opened)
             guard.record(opened)
-            first[number] = variant
-        elif held == variant:
-            skipped = receive(data, guard=guard)
-            assert isinstance(skipped, Skipped) and skipped.why is SkipReason.ALREADY_HAVE
-        else:
-            assert refused(data, guard=guard) is RejectReason.REPLAYED
-    assert guard.have() == {s: {q for (d, q) in first if d == s} for s in {d for (d, _) in first}}
+            held[(sender, seq)] = variant
+    assert guard.have() == {s: {q for (d, q) in held if d == s} for s in {d for (d, _) in held}}

@@ -9,6 +9,7 @@ import dataclasses
 import pytest
 
 from app.crypto.team import (
+    GENESIS,
     DeviceKeys,
     DirectoryRejected,
     DirectoryUser,
@@ -26,6 +27,7 @@ from app.crypto.team import (
 from tests.crypto.teams import entry, make_team
 
 ADDED_LATER = "2026-12-02T09:00:00+00:00"
+LAST = "ef" * 32
 
 
 def private_forms(keys: DeviceKeys) -> list[str]:
@@ -69,7 +71,7 @@ def test_a_rollback_or_the_same_version_again_is_refused() -> None:
     team = make_team()
     v1 = team.directory
     v2 = v1.with_user(DirectoryUser("u-new", "worker2", frozenset({"caseworker"})))
-    v3 = v2.with_device_revoked("dev-worker", last_seq=4, at=ADDED_LATER)
+    v3 = v2.with_device_revoked("dev-worker", last=(4, LAST), at=ADDED_LATER)
     old_file = sign_directory(v2, team.admin)
     for offered in (old_file, sign_directory(v3, team.admin)):
         with pytest.raises(DirectoryRejected, match="not newer"):
@@ -88,7 +90,7 @@ def test_a_directory_signed_by_someone_not_an_admin_is_refused(signer: str) -> N
 
 def test_a_revoked_admin_device_can_no_longer_change_the_directory() -> None:
     team = make_team()
-    v2 = team.directory.with_device_revoked("dev-admin", last_seq=0, at=ADDED_LATER)
+    v2 = team.directory.with_device_revoked("dev-admin", last=(0, GENESIS), at=ADDED_LATER)
     v3 = v2.with_user(DirectoryUser("u-x", "x", frozenset({"admin"})))
     with pytest.raises(DirectoryRejected, match="not signed by an admin"):
         accept_directory(sign_directory(v3, team.admin), trusted=v2)
@@ -168,7 +170,7 @@ def test_a_case_key_is_sealed_to_its_users_live_devices_only() -> None:
     team = make_team()
     second_laptop = DeviceKeys.generate("dev-worker-2")
     directory = team.directory.with_device(entry(second_laptop, "u-worker"))
-    directory = directory.with_device_revoked("dev-worker", last_seq=3, at=ADDED_LATER)
+    directory = directory.with_device_revoked("dev-worker", last=(3, LAST), at=ADDED_LATER)
     key = new_key()
     sealed = seal_to_users(
         key, key_id="case:c1#1", directory=directory, users=["u-worker", "u-manager"]
@@ -181,10 +183,10 @@ def test_a_case_key_is_sealed_to_its_users_live_devices_only() -> None:
 def test_disabling_a_user_revokes_their_laptops_after_what_the_admin_had_accepted() -> None:
     team = make_team()
     disabled = team.directory.with_user_disabled(
-        "u-worker", last_seqs={"dev-worker": 6}, at=ADDED_LATER
+        "u-worker", last={"dev-worker": (6, LAST)}, at=ADDED_LATER
     )
     adopted = accept_directory(sign_directory(disabled, team.admin), trusted=team.directory)
     device = adopted.device("dev-worker")
     assert device is not None and device.revoked
-    assert device.accepts_seq(6) and not device.accepts_seq(7)
+    assert adopted.revocation(device) == (6, LAST)
     assert [d.id for d in adopted.live_devices()] == ["dev-admin", "dev-manager"]

@@ -18,10 +18,35 @@ from pypdf import PdfReader
 
 from app.errors import InvalidInput, PermissionDenied
 from app.models import cases as case_model
-from app.models.records import CaseDetails, CaseRole, PersonDetails, SafeContact
+from app.models.categories import Agency, AgencyType
+from app.models.records import (
+    CaseDetails,
+    CaseRole,
+    ConsentHow,
+    ConsentPurpose,
+    ConsentState,
+    Direction,
+    LawfulBasis,
+    Person,
+    PersonDetails,
+    RecipientCategory,
+    SafeContact,
+    ShareApproval,
+)
 from app.models.rights import RightKind
-from app.services import audit, cases, contact_rules, letters, marac_form, rights, sar
-from app.services.contact_rules import Output, Rule
+from app.services import (
+    audit,
+    cases,
+    categories,
+    consent,
+    contact_rules,
+    letters,
+    marac_form,
+    rights,
+    sar,
+    sharing,
+)
+from app.services.contact_rules import Output, RestrictionGround, Rule
 from app.services.marac_form import MaracEdits, ReferralReason
 from app.services.session import UK, Session
 from tests.helpers import ADMIN, CASEWORKER, DPO, MANAGER, StoreCopy
@@ -60,6 +85,7 @@ class Scenario:
     rules: SafeContact | None
     confidential: bool = False
     to_perpetrator: bool = False
+    restricted: bool = False  # the client's processing is restricted (UK GDPR Art. 18)
 
 
 def _safe(**changes: object) -> SafeContact:
@@ -91,10 +117,12 @@ SCENARIOS = {
         Scenario("safe_times_unread", _safe(safe_times="Only when she calls first")),
         Scenario("confidential_address", _safe(), confidential=True),
         Scenario("alleged_perpetrator", _safe(), to_perpetrator=True),
+        Scenario("processing_restricted", _safe(), restricted=True),
     )
 }
 # The MARAC referral form (app/services/marac_form.py) goes to the MARAC coordinator, whatever
-# the person's own contact preferences: of the rules, the refuge address (and code word) apply.
+# the person's own contact preferences: of the rules, the refuge address (and code word) and
+# restriction apply.
 MARAC_FORM = "marac_form"
 OUTPUTS: tuple[str, ...] = (
     Output.APPOINTMENT,
@@ -139,9 +167,20 @@ EXPECTED: dict[str, dict[str, object]] = {
     "alleged_perpetrator": {**dict.fromkeys(POSTED_TO_CLIENT, Rule.PERPETRATOR),
                             Output.AGENCY_LETTER: Rule.PERPETRATOR,
                             Output.TEXT: Rule.PERPETRATOR, Output.SAR_COVER: "by_hand"},
+    # Restriction stops the client's data going to anyone else; what is addressed to the
+    # client themselves still goes.
+    "processing_restricted": {**dict.fromkeys(POSTED_TO_CLIENT, "safe"),
+                              Output.AGENCY_LETTER: Rule.RESTRICTED, Output.TEXT: "allowed",
+                              Output.SAR_COVER: "safe", MARAC_FORM: Rule.RESTRICTED},
 }  # fmt: skip
 for _row in EXPECTED.values():
-    _row[MARAC_FORM] = "allowed"
+    _row.setdefault(MARAC_FORM, "allowed")
+# The share a letter to another agency is recorded as (the client has not consented).
+AGENCY_SHARE = letters.AgencyShare(
+    purpose="To support her application for a safe tenancy",
+    lawful_basis=LawfulBasis.PUBLIC_TASK,
+    reason="Housing must know she is at risk to prioritise her move.",
+)
 
 
 @dataclass(frozen=True)
@@ -176,13 +215,15 @@ def _world(s: Session, scenario: Scenario) -> World:
     )
     if scenario.rules is not None:
         cases.set_safe_contact(s, case_id, replace(scenario.rules, person_id=client_id))
+    if scenario.restricted:
+        cases.restrict_person(s, client_id, "She objects to how we use her data")
     return World(case_id, client_id, perpetrator, professional)
 
 
-def _marac_form(s: Session, w: World) -> str:
-    """Issue the case's MARAC referral form and return its PDF's text."""
+def _marac_edits(s: Session, w: World) -> MaracEdits:
+    """The case's MARAC referral form as a referrer would complete it."""
     prefilled = marac_form.prefill(s, w.case)
-    edits = replace(
+    return replace(
         MaracEdits.of(prefilled.form),
         marac="Northfield MARAC coordinator",
         reason=ReferralReason.PROFESSIONAL_JUDGEMENT,
@@ -190,7 +231,11 @@ def _marac_form(s: Session, w: World) -> str:
         lawful_basis=prefilled.bases[0],
         reason_without_consent="Crime prevention: to plan her safety with the other agencies.",
     )
-    return _pdf_text(marac_form.issue(s, w.case, edits).pdf)
+
+
+def _marac_form(s: Session, w: World) -> str:
+    """Issue the case's MARAC referral form and return its PDF's text."""
+    return _pdf_text(marac_form.issue(s, w.case, _marac_edits(s, w)).pdf)
 
 
 def _produce(s: Session, w: World, scenario: Scenario, output: str) -> str:
@@ -200,7 +245,9 @@ def _produce(s: Session, w: World, scenario: Scenario, output: str) -> str:
     addressee = w.perpetrator if scenario.to_perpetrator else w.client
     if output is Output.AGENCY_LETTER:
         addressee = w.perpetrator if scenario.to_perpetrator else w.professional
-        return _pdf_text(letters.letter_pdf(s, w.case, addressee, output, compress=False))
+        return _pdf_text(
+            letters.letter_pdf(s, w.case, addressee, output, share=AGENCY_SHARE, compress=False)
+        )
     if output is Output.TEXT:
         return letters.prepare_text(s, w.case, addressee).body
     if output is Output.SAR_COVER:
@@ -427,3 +474,186 @@ def test_a_merged_record_takes_its_overrides_to_the_kept_one(store: StoreCopy) -
         second.client,
         "Collected at the office",
     )
+
+
+# -- a letter to another agency is a share ----------------------------------------------------
+
+
+def _agency_world(store: StoreCopy) -> World:
+    """The caseworker's case, with the professional's agency (housing) on it."""
+    w = _client_world(store, _safe())
+    with signed_in(store, CASEWORKER) as s:
+        categories.add_agency(
+            s, w.case, Agency(AgencyType.HOUSING, "Northfield Housing", "Dana Officer")
+        )
+    return w
+
+
+def test_a_letter_to_another_agency_is_recorded_in_the_sharing_log(store: StoreCopy) -> None:
+    w = _agency_world(store)
+    with signed_in(store, CASEWORKER) as s:
+        shown = letters.agency_sharing(s, w.case, w.professional)
+        assert shown.recipient is RecipientCategory.HOUSING
+        assert shown.gaps == {w.client: ConsentState.NOT_ASKED}
+        assert LawfulBasis.CONSENT not in shown.bases
+        before = audit_head(s)
+        made = letters.letter(s, w.case, w.professional, Output.AGENCY_LETTER, share=AGENCY_SHARE)
+        entries = audit_since(s, before)
+        [share] = sharing.shares(s, w.case)
+    assert made.share == share
+    record = share.record
+    assert record.direction is Direction.OUT
+    assert (record.organisation, record.recipient_category) == (
+        "Northfield Housing",
+        RecipientCategory.HOUSING,
+    )
+    assert record.person_ids == (w.client,)
+    assert record.data_categories == ("name", "address", "date of birth", "referral")
+    assert (record.purpose, record.lawful_basis) == (AGENCY_SHARE.purpose, LawfulBasis.PUBLIC_TASK)
+    # Without consent and without a manager: a manager reviews it, as for any share.
+    assert share.approval is ShareApproval.AWAITING_REVIEW
+    [produced] = [e for e in entries if e.action == audit.LETTER_PRODUCED]
+    assert f"share:{share.id}" in produced.detail
+    with signed_in(store, MANAGER) as s:
+        assert [i.share.id for i in sharing.awaiting_review(s)] == [share.id]
+
+
+def test_a_letter_to_another_agency_without_what_the_share_needs_is_refused_leaving_nothing(
+    store: StoreCopy,
+) -> None:
+    w = _agency_world(store)
+    with signed_in(store, CASEWORKER) as s:
+        before = audit_head(s)
+        with pytest.raises(InvalidInput, match="sharing log"):
+            letters.letter(s, w.case, w.professional, Output.AGENCY_LETTER)
+        on_consent = replace(AGENCY_SHARE, lawful_basis=LawfulBasis.CONSENT)
+        with pytest.raises(InvalidInput, match="Consent to share with this recipient is not asked"):
+            letters.letter_pdf(s, w.case, w.professional, Output.AGENCY_LETTER, share=on_consent)
+        no_reason = replace(AGENCY_SHARE, reason="")
+        with pytest.raises(InvalidInput, match="reason for sharing without consent"):
+            letters.letter(s, w.case, w.professional, Output.AGENCY_LETTER, share=no_reason)
+        assert sharing.shares(s, w.case) == []
+        assert not [e for e in audit_since(s, before) if e.action == audit.LETTER_PRODUCED]
+        consent.record_consent(
+            s,
+            w.case,
+            w.client,
+            ConsentPurpose.SHARING,
+            RecipientCategory.HOUSING.value,
+            ConsentState.GIVEN,
+            decided_on=TODAY,
+            how=ConsentHow.WRITTEN,
+        )
+        made = letters.letter(s, w.case, w.professional, Output.AGENCY_LETTER, share=on_consent)
+    assert made.share is not None and made.share.approval is ShareApproval.NOT_NEEDED
+
+
+# -- restriction of processing ----------------------------------------------------------------
+
+
+def test_a_restricted_persons_data_goes_to_another_agency_only_on_a_managers_art_18_2_ground(
+    store: StoreCopy,
+) -> None:
+    w = _agency_world(store)
+    reason = "She is in danger tonight and housing must move her now"
+    with signed_in(store, MANAGER) as s:
+        cases.restrict_person(s, w.client, "She contests the accuracy of her record")
+    with signed_in(store, CASEWORKER) as s:
+        with pytest.raises(letters.LetterRefused) as refused:
+            letters.letter(s, w.case, w.professional, Output.AGENCY_LETTER, share=AGENCY_SHARE)
+        assert refused.value.decision.rule is Rule.RESTRICTED
+        with pytest.raises(PermissionDenied):
+            letters.letter(
+                s,
+                w.case,
+                w.professional,
+                Output.AGENCY_LETTER,
+                share=AGENCY_SHARE,
+                override_reason=reason,
+                restriction_ground=RestrictionGround.PROTECT_ANOTHER,
+            )
+        # A letter to the person themselves is not refused for restriction.
+        assert letters.letter(s, w.case, w.client, Output.CLOSURE).address[1] == SAFE
+    with signed_in(store, MANAGER) as s:
+        with pytest.raises(InvalidInput, match="Article 18"):
+            letters.letter(
+                s,
+                w.case,
+                w.professional,
+                Output.AGENCY_LETTER,
+                share=AGENCY_SHARE,
+                override_reason=reason,
+            )
+        assert sharing.shares(s, w.case) == []
+        before = audit_head(s)
+        made = letters.letter(
+            s,
+            w.case,
+            w.professional,
+            Output.AGENCY_LETTER,
+            share=AGENCY_SHARE,
+            override_reason=reason,
+            restriction_ground=RestrictionGround.PROTECT_ANOTHER,
+        )
+        entries = audit_since(s, before)
+    assert made.share is not None and made.share.record.person_ids == (w.client,)
+    [overridden] = [e for e in entries if e.action == audit.CONTACT_RULE_OVERRIDDEN]
+    assert "rule=processing_restricted ground=protect_another_person" in overridden.detail
+    assert reason not in overridden.detail
+    with signed_in(store, DPO) as s:
+        [kept] = letters.overrides(s)
+    assert kept.rule == "processing_restricted" and kept.person_id == w.client
+    assert kept.reason.startswith("Art. 18(2): to protect the rights of another person")
+    assert reason in kept.reason
+
+
+def test_a_marac_form_carrying_a_restricted_persons_data_needs_a_managers_ground(
+    store: StoreCopy,
+) -> None:
+    """Restriction of anyone on the form, not only the person at risk, stops the form."""
+    w = _client_world(store, _safe())
+    with signed_in(store, MANAGER) as s:
+        cases.restrict_person(s, w.perpetrator, "He disputes what the record says about him")
+    with signed_in(store, CASEWORKER) as s:
+        edits = _marac_edits(s, w)
+        with pytest.raises(letters.LetterRefused) as refused:
+            marac_form.issue(s, w.case, edits)
+        assert refused.value.decision.rule is Rule.RESTRICTED
+        assert marac_form.issued_forms(s, w.case) == []
+    grounded = replace(
+        edits,
+        override_reason="Safeguarding her: the MARAC must know of his threats",
+        restriction_ground=RestrictionGround.PROTECT_ANOTHER,
+    )
+    with signed_in(store, MANAGER) as s:
+        issued = marac_form.issue(s, w.case, grounded)
+        [kept] = letters.overrides(s)
+    assert w.perpetrator in issued.share.record.person_ids
+    assert (kept.person_id, kept.output, kept.rule) == (
+        w.perpetrator,
+        "marac_form",
+        "processing_restricted",
+    )
+
+
+# -- one place decides what never goes to someone else ---------------------------------------
+
+
+def test_the_rules_find_a_refuge_address_or_the_code_word_in_text_for_someone_else() -> None:
+    hidden = "Refuge House, 9 Hidden Lane"
+    details = PersonDetails("Kim", "Ashdown", address=hidden, postcode="ZZ2 2RF")
+    refuge = Person(1, replace(details, address_confidential=True))
+    home = Person(2, PersonDetails("Lee", "Ashdown", address=HOME, postcode=HOME_POSTCODE))
+    people = [refuge, home]
+    assert contact_rules.secret_in("She is at 9 hidden-lane now", people, "") is (
+        contact_rules.Secret.CONFIDENTIAL_ADDRESS
+    )
+    assert contact_rules.secret_in("Postcode zz22rf", people, "") is (
+        contact_rules.Secret.CONFIDENTIAL_ADDRESS
+    )
+    # An address that is not confidential may be shared; the code word only as a word.
+    assert contact_rules.secret_in(f"He lives at {HOME}", people, "") is None
+    assert contact_rules.secret_in("Say KESTRELCODE if safe", people, "Kestrelcode") is (
+        contact_rules.Secret.CODE_WORD
+    )
+    assert contact_rules.secret_in("Kestrelcodes are birds", people, "Kestrelcode") is None

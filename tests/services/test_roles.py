@@ -74,6 +74,7 @@ from app.services import (
     categories,
     conflicts,
     consent,
+    contact_rules,
     demo,
     devices,
     drafts,
@@ -434,6 +435,21 @@ def _check_awaiting(result: Any, role: Role, w: World) -> None:
 
 def _check_gaps(result: Any, role: Role, w: World) -> None:
     assert result == {w.client: ConsentState.NOT_ASKED}
+
+
+def _letter_facts(session: Session, w: World) -> contact_rules.Facts:
+    client = case_model.members(session.conn, w.case)[0].person
+    return contact_rules.Facts(client, CaseRole.CLIENT, None, session.moment())
+
+
+def _agency_sharing(session: Session, w: World) -> letters.AgencySharing:
+    professional = cases.add_person(
+        session,
+        w.case,
+        PersonDetails("Dana", "Officer", organisation="Northfield Housing"),
+        CaseRole.PROFESSIONAL,
+    )
+    return letters.agency_sharing(session, w.case, professional)
 
 
 def _issue_marac_form(session: Session, w: World) -> marac_form.Issued:
@@ -1246,6 +1262,19 @@ TABLE: tuple[Row, ...] = (
         lambda s, w: letters.letter_pdf(s, w.case, w.client, Output.APPOINTMENT, appointment="9am"),
     ),
     Row(letters.prepare_text, CASE_WORK, lambda s, w: letters.prepare_text(s, w.case, w.client)),
+    Row(letters.agency_sharing, CASE_WORK, lambda s, w: _agency_sharing(s, w)),
+    Row(
+        letters.plan_overrides,
+        CASE_WORK,
+        lambda s, w: letters.plan_overrides(s, Output.CLOSURE, _letter_facts(s, w), ""),
+    ),
+    Row(
+        letters.record_overrides,
+        CASE_WORK,
+        lambda s, w: letters.record_overrides(
+            s, Output.CLOSURE, _letter_facts(s, w), (), "", case_id=w.case
+        ),
+    ),
     Row(
         sar.set_letterhead,
         ADMINS,

@@ -15,9 +15,19 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from app.models.records import CaseDetails, CaseRole, SafeContact
-from app.services import cases, letters
-from app.services.contact_rules import Output
+from app.models.categories import Agency, AgencyType
+from app.models.records import (
+    CaseDetails,
+    CaseRole,
+    LawfulBasis,
+    PersonDetails,
+    RecipientCategory,
+    SafeContact,
+    Share,
+    ShareApproval,
+)
+from app.services import cases, categories, letters, sharing
+from app.services.contact_rules import Output, RestrictionGround
 from app.ui.case_view.page import CasePage
 from app.ui.letter_templates import TemplatesDialog
 from app.ui.letters_dialog import LettersDialog
@@ -35,6 +45,7 @@ from tests.helpers import (
 from tests.services.casework import TODAY, person, signed_in, user_id
 from tests.services.sar_world import build_world, new_request
 from tests.ui.conftest import MakeApp, answer, open_main, wait_calls
+from tests.ui.test_marac_dialog import _alt_keys
 
 SAFE = "c/o Sister 3 Friendly Close"
 HOME = "14 Shared Road"
@@ -225,3 +236,103 @@ def test_the_pack_of_a_client_whose_letters_are_not_safe_says_to_hand_it_over(
         "for this person." in dialog.notes_label.text()
     )
     dialog.reject()
+
+
+# -- a letter to another agency is a share -----------------------------------------------------
+
+
+def _agency_case(store: StoreCopy, *, restricted: bool = False) -> tuple[int, int]:
+    """The caseworker's case with a housing officer on it (their agency on the case)."""
+    case_id = _case(store, _rules())
+    with signed_in(store, MANAGER) as s:
+        officer = cases.add_person(
+            s,
+            case_id,
+            PersonDetails("Dana", "Officer", organisation="Northfield Housing"),
+            CaseRole.PROFESSIONAL,
+        )
+        categories.add_agency(s, case_id, Agency(AgencyType.HOUSING, "Northfield Housing"))
+        if restricted:
+            client = cases.contact_rules(s, case_id).client_id
+            assert client is not None
+            cases.restrict_person(s, client, "She contests the accuracy of her record")
+    return case_id, officer
+
+
+def _to_the_officer(qtbot: QtBot, main: MainWindow, dialog: LettersDialog, officer: int) -> None:
+    index = next(i for i, v in enumerate(dialog.person_field.values()) if v[0] == officer)
+    dialog.person_field.setCurrentIndex(index)
+    _choose(qtbot, main, dialog, Output.AGENCY_LETTER)
+
+
+def _save(qtbot: QtBot, main: MainWindow, dialog: LettersDialog, folder: Path) -> None:
+    dialog.choose_folder = lambda: str(folder)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert "not encrypted" in answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+
+
+def _shares(qtbot: QtBot, main: MainWindow, case_id: int) -> list[Share]:
+    found: list[list[Share]] = []
+    main.calls.run(lambda s: sharing.shares(s, case_id), found.append)
+    wait_calls(qtbot, main)
+    return found[0]
+
+
+def test_a_letter_to_another_agency_asks_what_the_share_needs_and_goes_in_the_sharing_log(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
+) -> None:
+    case_id, officer = _agency_case(store)
+    tmp_path = tmp_path / "letters"
+    tmp_path.mkdir()
+    main, dialog = _open_letters(qtbot, make_app, store, case_id, CASEWORKER, CASEWORKER_PW)
+    _to_the_officer(qtbot, main, dialog, officer)
+    consent_shown = dialog.share_state_label.text()
+    assert consent_shown.startswith("No consent to share with Housing (Kim Ashdown: not asked).")
+    assert dialog.purpose_field.isVisible() and dialog.manager_field.isVisible()
+    keys = _alt_keys(dialog)
+    assert len(keys) == len(set(keys)), keys
+    qtbot.keyClicks(dialog.purpose_field, "To support her application for a safe tenancy")
+    # No lawful basis chosen: refused in one sentence, nothing saved, nothing typed lost.
+    _save(qtbot, main, dialog, tmp_path)
+    assert dialog.status_label.text() == (
+        "A letter to another agency is a disclosure: say what it is for and its lawful basis, "
+        "for the sharing log."
+    )
+    assert list(tmp_path.iterdir()) == [] and _shares(qtbot, main, case_id) == []
+    assert dialog.purpose_field.text() == "To support her application for a safe tenancy"
+    dialog.basis_field.set_value(LawfulBasis.PUBLIC_TASK)
+    qtbot.keyClicks(dialog.without_field, "Housing must know she is at risk to move her.")
+    _save(qtbot, main, dialog, tmp_path)
+    assert "PDF saved, not encrypted" in dialog.status_label.text()
+    [share] = _shares(qtbot, main, case_id)
+    assert share.record.recipient_category is RecipientCategory.HOUSING
+    assert share.record.purpose == "To support her application for a safe tenancy"
+    assert share.approval is ShareApproval.AWAITING_REVIEW  # no manager named: reviewed later
+
+
+def test_a_manager_sends_a_restricted_clients_letter_only_naming_the_article_18_2_ground(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
+) -> None:
+    case_id, officer = _agency_case(store, restricted=True)
+    main, dialog = _open_letters(qtbot, make_app, store, case_id, MANAGER, MANAGER_PW)
+    _to_the_officer(qtbot, main, dialog, officer)
+    assert "restricted" in dialog.verdict_label.text()
+    assert dialog.ground_field.isVisible() and dialog.override_field.isVisible()
+    keys = _alt_keys(dialog)
+    assert len(keys) == len(set(keys)), keys
+    # Every field shown still fits the small laptop (1093x574 at 125% scaling).
+    assert dialog.sizeHint().width() <= 1093 and dialog.sizeHint().height() <= 574
+    qtbot.keyClicks(dialog.override_field, "She is in danger tonight and must be moved")
+    qtbot.keyClicks(dialog.purpose_field, "An emergency move")
+    dialog.basis_field.set_value(LawfulBasis.VITAL_INTERESTS)
+    qtbot.keyClicks(dialog.without_field, "Her life is at risk tonight.")
+    _save(qtbot, main, dialog, tmp_path)
+    assert dialog.status_label.text() == (
+        "Name the Article 18(2) ground that allows a restricted person's data to go out."
+    )
+    assert _shares(qtbot, main, case_id) == []
+    dialog.ground_field.set_value(RestrictionGround.PROTECT_ANOTHER)
+    _save(qtbot, main, dialog, tmp_path)
+    assert "PDF saved, not encrypted" in dialog.status_label.text()
+    assert len(_shares(qtbot, main, case_id)) == 1

@@ -15,13 +15,14 @@ from pytestqt.qtbot import QtBot
 
 from app.models.drafts import Draft
 from app.models.records import RecipientCategory, Share, ShareApproval
-from app.services import drafts, marac_form, sharing
+from app.services import cases, drafts, marac_form, sharing
+from app.services.contact_rules import RestrictionGround
 from app.services.marac_form import ReferralReason
 from app.ui.app import SafecaseApp
 from app.ui.case_view.page import CasePage
 from app.ui.main_window import MainWindow
 from app.ui.marac_dialog import MaracFormDialog
-from tests.helpers import CASEWORKER, CASEWORKER_PW, StoreCopy
+from tests.helpers import CASEWORKER, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy
 from tests.services.casework import signed_in
 from tests.services.test_marac_form import (
     CODE_WORD,
@@ -60,12 +61,22 @@ def _shares(qtbot: QtBot, main: MainWindow, case_id: int) -> list[Share]:
 
 
 def _the_case_open(
-    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+    qtbot: QtBot,
+    make_app: MakeApp,
+    store: StoreCopy,
+    *,
+    restricted: bool = False,
 ) -> tuple[SafecaseApp, MainWindow, CasePage, Referral]:
-    """A caseworker signed in, with the case to refer open on screen."""
+    """A caseworker signed in, with the case to refer open on screen (a manager, when the
+    alleged perpetrator's processing is ``restricted``)."""
     with signed_in(store, CASEWORKER) as s:
         referral = make_case(s)
-    app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    user, password = CASEWORKER, CASEWORKER_PW
+    if restricted:
+        with signed_in(store, MANAGER) as s:
+            cases.restrict_person(s, referral.perpetrator, "He disputes what the record says")
+        user, password = MANAGER, MANAGER_PW
+    app, main = open_main(qtbot, make_app, store, user, password)
     main.open_case(referral.case_id)
     qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
     wait_calls(qtbot, main)
@@ -272,3 +283,32 @@ def test_a_half_typed_referral_form_survives_a_lock_and_is_issued_once(
     assert page.open_form() is None and main.waiting_drafts == []
     assert _drafts_now(qtbot, main) == []
     app.shutdown()
+
+
+def test_a_form_carrying_a_restricted_persons_data_is_issued_only_on_a_managers_ground(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    _app, main, page, referral = _the_case_open(qtbot, make_app, store, restricted=True)
+    page.marac_form_action.trigger()
+    dialog = page.dialog
+    assert isinstance(dialog, MaracFormDialog)
+    wait_calls(qtbot, main)
+    assert dialog.restriction_label.isVisible()
+    assert "Processing is restricted for" in dialog.restriction_label.text()
+    assert dialog.ground_field.isVisible() and dialog.override_field.isVisible()
+    keys = _alt_keys(dialog)
+    assert sorted({k for k in keys if keys.count(k) > 1}) == []
+    qtbot.keyClicks(dialog.marac_field, "Northfield MARAC coordinator")
+    qtbot.keyClicks(dialog.without_field, "Crime prevention: safety planning for her and Pip.")
+    message = dialog.message_for(dialog.ground_field)
+    assert message is not None
+    assert message.text() == "Choose the Article 18(2) ground for the restricted data."
+    assert not dialog.save_button.isEnabled()
+    dialog.ground_field.set_value(RestrictionGround.PROTECT_ANOTHER)
+    qtbot.keyClicks(dialog.override_field, "The MARAC must know of his threats to her")
+    assert dialog.save_button.isEnabled()
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    answer(qtbot, yes=True)
+    wait_calls(qtbot, main)
+    assert dialog.issued is not None, dialog.problem_label.text()
+    assert referral.perpetrator in dialog.issued.share.record.person_ids

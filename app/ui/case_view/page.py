@@ -29,7 +29,7 @@ from app.models.records import (
     CaseStatus,
     CaseView,
 )
-from app.models.users import User
+from app.models.users import Role, User
 from app.services import access, cases, letters
 from app.services.drafts import NewDraft
 from app.services.session import Session
@@ -598,7 +598,12 @@ class CasePage(
         if self.view is None:
             return
         self.letters_dialog = LettersDialog(
-            self.calls, self.view, self.may_override_contact, self, lock_action=self.lock_action
+            self.calls,
+            self.view,
+            self.may_override_contact,
+            self,
+            lock_action=self.lock_action,
+            managers=[u for u in self.team if Role.MANAGER in u.roles],
         )
         self.letters_dialog.open()
 
