@@ -91,7 +91,7 @@ def risk_text(summary: CaseSummary) -> str:
 
 
 def conflicts_text(n: int) -> str:
-    """ "1 conflict", "2 conflicts": the badge a case carries while two laptops disagree."""
+    """The badge a case carries while two laptops disagree: 1 conflict, 2 conflicts."""
     if n == 1:
         return translate("CaseList", "1 conflict")
     return translate("CaseList", "{n} conflicts").format(n=n)

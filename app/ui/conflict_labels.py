@@ -92,14 +92,33 @@ def who_text(candidate: Candidate) -> str:
 
 
 def candidate_text(field: str, candidate: Candidate, *, hide: bool = False) -> str:
-    """ "07700 900001 (set by sam on 1 Dec 2026 10:42)"."""
+    """The value, and who set it when: 07700 900001 (set by sam on 1 Dec 2026 10:42)."""
     return translate("Conflicts", "{value} ({who})").format(
         value=value_text(field, candidate, hide=hide), who=who_text(candidate)
     )
 
 
+def short_candidate_text(field: str, candidate: Candidate, *, hide: bool = False) -> str:
+    """For a table cell: 07700 900001 (sam, 1 Dec 2026 10:42)."""
+    return translate("Conflicts", "{value} ({who}, {when})").format(
+        value=value_text(field, candidate, hide=hide),
+        who=candidate.username or translate("Conflicts", "another laptop"),
+        when=when_text(candidate),
+    )
+
+
 def values_text(conflict: Conflict, *, hide: bool = False) -> str:
-    """Every value the conflict holds, oldest first, with who and when."""
+    """Every value the conflict holds, oldest first, with who and when, on one line."""
     return translate("Conflicts", " or ").join(
-        candidate_text(conflict.field, c, hide=hide) for c in conflict.candidates
+        short_candidate_text(conflict.field, c, hide=hide) for c in conflict.candidates
+    )
+
+
+def values_lines(conflict: Conflict, *, hide: bool = False) -> str:
+    """Every value the conflict holds, oldest first, one line each with who and when."""
+    return "\n".join(
+        translate("Conflicts", "• {value}").format(
+            value=candidate_text(conflict.field, c, hide=hide)
+        )
+        for c in conflict.candidates
     )

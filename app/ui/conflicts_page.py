@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
+    QLabel,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -151,10 +152,6 @@ class ConflictsPage(QWidget):
         self.setAccessibleName(translate("ConflictsPage", "Conflicts"))
         self.model: RecordTable[Conflict] = RecordTable(
             [
-                Column(
-                    translate("ConflictsPage", "Waiting since"),
-                    lambda k: conflict_labels.when_text(k.candidates[0]) if k.candidates else "",
-                ),
                 Column(translate("ConflictsPage", "Case"), lambda k: k.reference),
                 Column(
                     translate("ConflictsPage", "Field"),
@@ -164,12 +161,22 @@ class ConflictsPage(QWidget):
                     translate("ConflictsPage", "Values recorded"),
                     lambda k: conflict_labels.values_text(k, hide=True),
                 ),
+                Column(
+                    translate("ConflictsPage", "Waiting since"),
+                    lambda k: conflict_labels.when_text(k.candidates[0]) if k.candidates else "",
+                ),
             ],
             self,
         )
         self.table = table_view(translate("ConflictsPage", "Open conflicts"), self.model)
         self.open_button = button(translate("ConflictsPage", "O&pen the case"))
         self.resolve_button = button(translate("ConflictsPage", "&Resolve…"))
+        # The chosen conflict's values in full, one a line (a narrow screen cuts the table).
+        self.values_label = QLabel()
+        self.values_label.setObjectName("conflicts")
+        self.values_label.setAccessibleName(translate("ConflictsPage", "Values of the conflict"))
+        self.values_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.values_label.setWordWrap(True)
         self.status_label = message_label(translate("ConflictsPage", "Status"), "status")
         self.problem_label = message_label(translate("ConflictsPage", "Problem"))
         row = QHBoxLayout()
@@ -182,14 +189,14 @@ class ConflictsPage(QWidget):
             paragraph(
                 translate(
                     "ConflictsPage",
-                    "Fields two laptops changed differently, neither seeing the other's change, "
-                    "longest waiting first. Each case shows the newest value meanwhile; choose "
-                    "the one to keep. Code words stay hidden here: resolve to see them.",
+                    "Fields two laptops changed differently, longest waiting first. Each case "
+                    "shows the newest value meanwhile: choose the one to keep.",
                 )
             )
         )
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.values_label)
         layout.addWidget(self.status_label)
         layout.addWidget(self.problem_label)
         self.open_button.clicked.connect(self._open_case)
@@ -220,7 +227,18 @@ class ConflictsPage(QWidget):
         return self.model.record(index.row()) if index.isValid() else None
 
     def _selection_changed(self, *_args: object) -> None:
-        chosen = self.selected() is not None
+        conflict = self.selected()
+        chosen = conflict is not None
+        self.values_label.setText(
+            translate("ConflictsPage", "{field} on {reference}:\n{values}").format(
+                field=conflict_labels.field_name(conflict.field),
+                reference=conflict.reference,
+                values=conflict_labels.values_lines(conflict, hide=True),
+            )
+            if conflict is not None
+            else ""
+        )
+        self.values_label.setVisible(chosen)
         self.open_button.setEnabled(chosen)
         self.resolve_button.setEnabled(chosen)
 

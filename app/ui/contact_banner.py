@@ -187,7 +187,7 @@ class ContactBanner(QFrame):
                     translate(
                         "ContactBanner",
                         "Safe contact details in conflict: check with the client before using "
-                        "either value, then resolve.",
+                        "either.",
                     )
                 )
         self.conflict_line.setVisible(bool(conflicted))
@@ -214,9 +214,10 @@ class ContactBanner(QFrame):
             word = translate("ContactBanner", "in conflict")
         self.conflict_line.setText(
             "\n".join(
-                translate("ContactBanner", "{field}: {values}").format(
+                translate("ContactBanner", "{field}, {n} values recorded:\n{values}").format(
                     field=conflict_labels.field_name(c.field),
-                    values=conflict_labels.values_text(c, hide=not shown),
+                    n=len(c.candidates),
+                    values=conflict_labels.values_lines(c, hide=not shown),
                 )
                 for c in self._conflicts
             )

@@ -123,8 +123,9 @@ def test_the_conflicts_page_lists_the_conflict_and_enter_opens_the_case(
     page = main.conflicts_page
     assert page.model.rowCount() == 1
     row = [str(page.model.index(0, c).data()) for c in range(page.model.columnCount())]
-    assert row[1] == made.reference and row[2] == "Safe number"
-    assert HERE in row[3] and THERE in row[3] and f"set by {CASEWORKER}" in row[3]
+    assert row[0] == made.reference and row[1] == "Safe number"
+    assert HERE in row[2] and THERE in row[2] and f"({CASEWORKER}, " in row[2]
+    assert f"{THERE} (set by {MANAGER} on " in page.values_label.text()
     # Looking at the values is a view of the case: audited, by count.
     entries = _audit_since(qtbot, main, head)
     assert ("conflicts_viewed", "conflicts=1") in [(e.action, e.detail) for e in entries]

@@ -345,8 +345,8 @@ class CasePage(
         self.conflict_label.setText(
             translate(
                 "CasePage",
-                "Conflict: two laptops recorded different values for {fields}. The newest shows "
-                "meanwhile; choose the one to keep.",
+                "Conflict on {fields}: two laptops recorded different values. Choose the one "
+                "to keep.",
             ).format(fields=conflict_labels.fields_text(self.conflicts))
             if n
             else ""
