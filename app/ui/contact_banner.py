@@ -182,6 +182,14 @@ class ContactBanner(QFrame):
                         "no contact until a person resolves this.",
                     )
                 )
+            elif rules.do_not_contact:
+                self.title.setText(
+                    translate(
+                        "ContactBanner",
+                        "DO NOT CONTACT the client: no calls, texts, letters or visits. Some safe "
+                        "contact details are also in conflict.",
+                    )
+                )
             else:
                 self.title.setText(
                     translate(

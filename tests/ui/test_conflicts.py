@@ -21,6 +21,7 @@ from app.models.records import SafeContact
 from app.services import cases, conflicts
 from app.services.session import Session
 from app.sync import ops
+from app.ui.conflicts_page import ResolveDialog
 from app.ui.contact_banner import HIDDEN_CODE_WORD
 from app.ui.main_window import MainWindow
 from tests.helpers import CASEWORKER, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy, copy_store
@@ -109,6 +110,50 @@ def test_a_conflict_on_the_safe_number_shows_both_numbers_in_the_banner_with_who
         page.tabs.setCurrentIndex(index)
         keys = mnemonic_keys(main)
         assert sorted({k for k in keys if keys.count(k) > 1}) == [], page.tabs.tabText(index)
+    # The resolve dialog takes the code word first, both hidden until asked for.
+    qtbot.mouseClick(page.resolve_button, Qt.MouseButton.LeftButton)
+    dialog = page.dialog
+    assert isinstance(dialog, ResolveDialog) and dialog.field == "Code word"
+    assert all(HIDDEN_CODE_WORD in r.text() for r in dialog.radios)
+    assert dialog.show_code_words is not None
+    dialog.show_code_words.setFocus()
+    qtbot.keyClick(dialog.show_code_words, Qt.Key.Key_Space)
+    assert dialog.show_code_words.isChecked()
+    assert {WORD_HERE, WORD_THERE} == {
+        w for w in (WORD_HERE, WORD_THERE) for r in dialog.radios if w in r.text()
+    }
+    dialog.discard()
+
+
+def test_do_not_contact_from_another_laptop_stays_in_the_title_beside_a_conflict(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
+) -> None:
+    made = make_conflict(store, tmp_path, do_not_contact=True)
+    _app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
+    _open_case(qtbot, main, made.case_id)
+    assert main.case_page is not None
+    banner = main.case_page.banner
+    assert banner.state == banner.CONFLICT
+    assert banner.title.text().startswith("DO NOT CONTACT the client")
+    assert HERE in banner.conflict_line.text() and THERE in banner.conflict_line.text()
+
+
+def test_team_cases_and_search_badge_the_case_too(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
+) -> None:
+    made = make_conflict(store, tmp_path)
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    main.show_area(main.team_cases)
+    wait_calls(qtbot, main)
+    model = main.team_cases.table.model()
+    cells = [str(model.index(r, 0).data()) for r in range(model.rowCount())]
+    assert f"{made.reference} ⚠ 1 conflict" in cells
+    main.show_area(main.search_page)
+    qtbot.keyClicks(main.search_page.search_field, made.reference)
+    main.search_page.run_search()
+    wait_calls(qtbot, main)
+    model = main.search_page.table.model()
+    assert str(model.index(0, 0).data()) == f"{made.reference} ⚠ 1 conflict"
 
 
 def test_the_conflicts_page_lists_the_conflict_and_enter_opens_the_case(
