@@ -52,10 +52,18 @@ SAFETY_PREFIX = "safe_contacts."
 _USER_FIELDS = ("cases.allocated_user_id",)
 
 
-def _conflict(session: Session, row: tuple[object, ...], reference: str = "") -> Conflict:
-    names = dict(
-        (str(g), str(u)) for g, u in session.conn.execute("SELECT gid, username FROM users")
-    )
+def _names(session: Session) -> dict[str, str]:
+    """Usernames by global id."""
+    return {str(g): str(u) for g, u in session.conn.execute("SELECT gid, username FROM users")}
+
+
+def _conflict(
+    session: Session,
+    row: tuple[object, ...],
+    reference: str = "",
+    names: dict[str, str] | None = None,
+) -> Conflict:
+    names = _names(session) if names is None else names
     candidates = tuple(
         Candidate(
             op_id=str(c["op_id"]),
@@ -97,9 +105,9 @@ def _open_rows(session: Session) -> list[tuple[object, ...]]:
 def open_conflicts(session: Session) -> list[Conflict]:
     """Every open conflict on the cases the user may open, the longest waiting first. Showing
     them (values included) is a view of those cases, so it is audited, by count."""
-    rows = _open_rows(session)
+    rows, names = _open_rows(session), _names(session)
     found = sorted(
-        (_conflict(session, row, str(row[6])) for row in rows),
+        (_conflict(session, row, str(row[6]), names) for row in rows),
         key=lambda k: (k.since_ms, k.reference, k.field),
     )
     with transaction(session.conn):
