@@ -146,6 +146,7 @@ def synthetic_conflict(session: Session, case_id: int, number: str, theirs: str)
     case's worker on a made-up second laptop an hour earlier and without seeing this change, to
     ``theirs``; the second laptop's operation is applied as if it had arrived by sync, so the
     case holds an open conflict. Training stores only (Ofcom drama numbers, please)."""
+    session.require(*access.CASE_ROLES)
     _require_training_store(session)
     case = access.require_open_case(session, case_id)
     client = case_model.client_id(session.conn, case_id)

@@ -268,4 +268,7 @@ class ConflictsPage(QWidget):
         dialog.open()
 
     def clear(self) -> None:
+        """Forget what was shown: nothing from the cases stays in a widget."""
         self.model.clear()
+        self._selection_changed()
+        set_message(self.status_label, None)

@@ -666,6 +666,9 @@ TABLE: tuple[Row, ...] = (
     Row(cases.allocate, MANAGERS, lambda s, w: cases.allocate(s, w.case, w.caseworker)),
     Row(conflicts.on_case, CASE_WORK, lambda s, w: conflicts.on_case(s, w.case)),
     Row(conflicts.resolve, CASE_WORK, _resolve_a_conflict),
+    Row(conflicts.open_conflicts, CASE_WORK, lambda s, w: conflicts.open_conflicts(s)),
+    Row(conflicts.count, CASE_WORK, lambda s, w: conflicts.count(s)),
+    _may(conflicts.may_see_conflicts, CASE_WORK),
     Row(cases.open_referral, CASE_WORK, lambda s, w: cases.open_referral(s, w.case, TODAY)),
     Row(
         cases.close_case,
@@ -983,6 +986,11 @@ TABLE: tuple[Row, ...] = (
     ),
     Row(demo.add_demo_accounts, ADMINS, lambda s, w: demo.add_demo_accounts(s, 7)),
     Row(demo.generate_cases, ADMINS, lambda s, w: demo.generate_cases(s, 1, 7)),
+    Row(
+        demo.synthetic_conflict,
+        CASE_WORK,
+        lambda s, w: demo.synthetic_conflict(s, w.case, "07700 900457", "07700 900458"),
+    ),
     # retention: the admin reviews and purges; the DPO reads the destruction log
     Row(retention.today, EVERY_ROLE, lambda s, w: retention.today(s)),
     Row(overdue.counts, EVERY_ROLE, lambda s, w: overdue.counts(s)),
