@@ -8,6 +8,7 @@ or the command line starts: only when a team command runs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -161,7 +162,9 @@ def invite(
     with transaction(conn):
         if state.directory.user(entry.id) != entry:
             directory = state.directory.with_user(entry)
-            engine.adopt(conn, state, directory, sign_directory(directory, state.device), session.now())
+            engine.adopt(
+                conn, state, directory, sign_directory(directory, state.device), session.now()
+            )
         state.desk.issue(issued.invitation)
         engine.save(conn, state)
         atomic_write(out_file, issued.file)
@@ -193,7 +196,9 @@ def join(
         roles = frozenset(Role(r) for r in address["roles"])
         service = str(address.get("service") or "Safecase")
     except (ValueError, KeyError, TypeError):
-        raise InvitationRefused("The invitation file is damaged; ask your admin for a new one.") from None
+        raise InvitationRefused(
+            "The invitation file is damaged; ask your admin for a new one."
+        ) from None
     session, _recovery = accounts.create_store(
         store, service_name=service, admin_name=username, password=password, device=device, kdf=kdf
     )
@@ -217,10 +222,9 @@ def join(
             conn.execute("INSERT INTO team_outgoing (seq, data) VALUES (0, ?)", (request,))
             audit.record(conn, session.user_id, TEAM_JOINED, f"device:{keys.device_id}")
         session.roles = roles
-        try:
+        # Unreachable now: the request waits in the store and goes with the first sync.
+        with contextlib.suppress(TransportUnavailable):
             engine.publish(conn, engine.load(conn), _transport(folder))
-        except TransportUnavailable:
-            pass  # the request waits in the store and goes with the first sync
     except BaseException:
         accounts.sign_out_after_error(session)
         raise
@@ -284,4 +288,3 @@ def devices(session: Session) -> list[DeviceLine]:
 def sync_log(session: Session, limit: int = 200) -> list[tuple[str, str]]:
     session.require(*Role)
     return engine.sync_log(session.conn, limit)
-

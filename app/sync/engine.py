@@ -429,9 +429,7 @@ def _retry_pending(conn: Connection, more: Iterable[ops.Operation] = ()) -> list
     return waiting
 
 
-def _read_one(
-    conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport
-) -> bool:
+def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport) -> bool:
     """Deal with one envelope in its own transaction; True when a directory or key arrived."""
     changed = False
     with transaction(conn):
@@ -513,10 +511,11 @@ def _my_user(conn: Connection, user_id: int) -> tuple[str, frozenset[Role]]:
     return ops.gid_of(conn, "users", user_id) or "", user.roles if user else frozenset()
 
 
-def _case_holders(conn: Connection, directory: Directory, case_gid: str) -> tuple[str | None, set[str]]:
+def _case_holders(
+    conn: Connection, directory: Directory, case_gid: str
+) -> tuple[str | None, set[str]]:
     row = conn.execute(
-        "SELECT u.gid FROM cases c LEFT JOIN users u ON u.id = c.allocated_user_id "
-        "WHERE c.gid = ?",
+        "SELECT u.gid FROM cases c LEFT JOIN users u ON u.id = c.allocated_user_id WHERE c.gid = ?",
         (case_gid,),
     ).fetchone()
     worker = None if row is None or row[0] is None else str(row[0])

@@ -17,7 +17,6 @@ from app.crypto.device import DeviceSecrets
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.services import accounts
 from app.services import team as team_service
 from app.services.session import Session
 from tests.helpers import TEST_KDF, MemoryKeyring

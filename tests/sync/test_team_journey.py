@@ -88,12 +88,18 @@ def test_three_laptops_share_a_case_hold_a_conflict_and_the_old_worker_keeps_not
             # Everyone is in the directory, and the caseworker holds the case's key.
             assert len(team_service.devices(admin)) == 3
             assert team_service.status(w1).joined
-            assert w1.conn.execute(
-                "SELECT count(*) FROM team_keys WHERE scope = ?", (f"case:{case_gid}",)
-            ).fetchone()[0] >= 1
-            assert w2.conn.execute(
-                "SELECT count(*) FROM team_keys WHERE scope = ?", (f"case:{case_gid}",)
-            ).fetchone()[0] == 0
+            assert (
+                w1.conn.execute(
+                    "SELECT count(*) FROM team_keys WHERE scope = ?", (f"case:{case_gid}",)
+                ).fetchone()[0]
+                >= 1
+            )
+            assert (
+                w2.conn.execute(
+                    "SELECT count(*) FROM team_keys WHERE scope = ?", (f"case:{case_gid}",)
+                ).fetchone()[0]
+                == 0
+            )
 
             # The first worker, offline, adds a note and a share, and changes the safe number.
             later(w1, 5)
@@ -156,9 +162,12 @@ def test_three_laptops_share_a_case_hold_a_conflict_and_the_old_worker_keeps_not
             # The first worker's laptop no longer holds the case: not in its tables, and no page
             # of its store (free pages and the log included) holds the case's text.
             assert case_by_gid(w1.conn, case_gid) is None
-            assert w1.conn.execute(
-                "SELECT count(*) FROM team_keys WHERE scope = ?", (f"case:{case_gid}",)
-            ).fetchone()[0] == 0
+            assert (
+                w1.conn.execute(
+                    "SELECT count(*) FROM team_keys WHERE scope = ?", (f"case:{case_gid}",)
+                ).fetchone()[0]
+                == 0
+            )
             key = forensics.data_key(w1)
             w1_path = w1.vault.path
         finally:
