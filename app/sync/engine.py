@@ -42,10 +42,11 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from app.crypto.connection import Connection
+from app.crypto.connection import Connection, DatabaseError
 from app.crypto.envelopes import (
     EnvelopeRejected,
     Opened,
+    RejectReason,
     ReplayGuard,
     SkipReason,
     envelope_digest,
@@ -319,6 +320,7 @@ def _have(state: State, keys: Mapping[str, bytes]) -> dict[str, set[int]]:
         have.setdefault(sender, set()).update(seqs)
     for d in state.directory.devices:
         have.setdefault(d.id, set()).add(0)
+    have[state.device.device_id] = set(range(state.seq + 1))  # its own, never read back
     return have
 
 
@@ -414,8 +416,10 @@ def _apply(conn: Connection, opened: Opened, now: str, report: SyncReport) -> No
             opened.sender,
             opened.seq,
         )
-    report.applied += len(mine)
-    report.pending = len(_retry_pending(conn, mine))
+    fresh = {op.op_id for op in mine if not ops.held(conn, op.op_id)}
+    waiting = _retry_pending(conn, mine)
+    report.applied += len(fresh - {op.op_id for op in waiting})
+    report.pending = len(waiting)
 
 
 def _retry_pending(conn: Connection, more: Iterable[ops.Operation] = ()) -> list[ops.Operation]:
@@ -429,9 +433,25 @@ def _retry_pending(conn: Connection, more: Iterable[ops.Operation] = ()) -> list
     return waiting
 
 
+MOVED = (
+    "An envelope was found under another number or device than it was sent with (a copy "
+    "played back); it was not applied."
+)
+UNREADABLE = "An envelope opened but what it held could not be read; it was not applied."
+
+
 def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport) -> bool:
-    """Deal with one envelope in its own transaction; True when a directory or key arrived."""
-    changed = False
+    """Deal with one envelope in its own transaction; True when a directory or key arrived.
+    A refused envelope is logged once and never offered again (one whose sender this laptop
+    does not know yet is offered again: the directory naming it may still be on its way)."""
+
+    def refuse(sentence: str) -> bool:
+        log(conn, now, sentence, inc.sender, inc.seq)
+        report.rejected += 1
+        _refuse(state, inc.sender, inc.seq)
+        save(conn, state)
+        return False
+
     with transaction(conn):
         if inc.seq == 0:
             if not _enrol(conn, state, inc, now, report):
@@ -444,31 +464,27 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
                 inc.data, team=state.team_id, directory=state.directory, keys=keys, seen=state.guard
             )
         except EnvelopeRejected as exc:
-            log(conn, now, str(exc), exc.sender or inc.sender, exc.seq or inc.seq)
-            report.rejected += 1
-            if exc.sender != inc.sender or exc.reason.value != "unknown_sender":
-                _refuse(state, inc.sender, inc.seq)  # never offered again
-            save(conn, state)
-            return False
+            if exc.reason is RejectReason.UNKNOWN_SENDER:
+                log(conn, now, str(exc), inc.sender, inc.seq)
+                report.rejected += 1
+                return False
+            return refuse(str(exc))
+        if (result.sender, result.seq) != (inc.sender, inc.seq):
+            return refuse(MOVED)
         report.received += 1
+        changed = False
         if isinstance(result, Opened):
+            conn.execute("SAVEPOINT envelope")
             try:
                 if result.scope.startswith(f"{GRANT}:"):
                     changed = _take_grant(conn, state, result, now)
                 else:
                     _apply(conn, result, now, report)
-            except (ValueError, KeyError, TypeError) as exc:
-                log(
-                    conn,
-                    now,
-                    "An envelope opened but what it held could not be read; it was not applied.",
-                    inc.sender,
-                    inc.seq,
-                )
-                del exc
-                _refuse(state, inc.sender, inc.seq)
-                save(conn, state)
-                return False
+            except (ValueError, KeyError, TypeError, SafecaseError, DatabaseError):
+                conn.execute("ROLLBACK TO envelope")
+                conn.execute("RELEASE envelope")
+                return refuse(UNREADABLE)
+            conn.execute("RELEASE envelope")
         elif result.why is SkipReason.AWAITING_CHAIN:
             return False
         state.guard.record(result)
