@@ -39,6 +39,7 @@ import base64
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
@@ -57,20 +58,24 @@ from app.crypto.envelopes import (
 from app.crypto.invitation import EnrolmentDesk, EnrolmentRefused
 from app.crypto.kdf import hkdf
 from app.crypto.team import (
+    DIRECTORY_MAGIC,
     GENESIS,
     DeviceKeys,
     Directory,
     DirectoryRejected,
     DirectoryUser,
+    Malformed,
     SealedKeyRejected,
     accept_directory,
     new_key,
     open_sealed_key,
     seal_key,
     sign_directory,
+    unpack,
 )
 from app.errors import SafecaseError
 from app.models import retention as retention_model
+from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
@@ -103,6 +108,8 @@ class State:
     sent_upto: int
     folder: str
     last_sync: str | None
+    # The grant keys from each device, worked out once per directory version.
+    grant_cache: tuple[int, dict[str, bytes]] = field(default=(-1, {}), repr=False)
 
 
 @dataclass
@@ -172,8 +179,6 @@ def create(
             folder,
         ),
     )
-    from app.models import settings as settings_model
-
     settings_model.put(conn, ops.DEVICE_SETTING, device.device_id)
 
 
@@ -262,11 +267,15 @@ def _grant_key(me: DeviceKeys, directory: Directory, sender: str, recipient: str
 
 
 def _grant_keys(state: State) -> dict[str, bytes]:
+    version, cached = state.grant_cache
+    if version == state.directory.version:
+        return cached
     me = state.device.device_id
     found = {}
     for d in state.directory.devices:
         if d.id != me:
             found[f"{GRANT}:{me}#{d.id}"] = _grant_key(state.device, state.directory, d.id, me)
+    state.grant_cache = (state.directory.version, found)
     return found
 
 
@@ -332,8 +341,6 @@ def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: Sync
     """An enrolment request (number 0): an admin's laptop adds the device once."""
     if not state.directory.is_admin_device(state.device.device_id):
         return False
-    from datetime import datetime
-
     try:
         device = state.desk.accept(inc.data, datetime.fromisoformat(now.replace("Z", "+00:00")))
     except EnrolmentRefused as exc:
@@ -391,11 +398,9 @@ def directory_newer(data: bytes, trusted: Directory) -> bool:
     """Whether a directory file claims a version newer than ``trusted`` (to log its refusal;
     an older one is only a copy this laptop has passed)."""
     try:
-        from app.crypto.team import DIRECTORY_MAGIC, unpack
-
         body = unpack(data, DIRECTORY_MAGIC, 3)[0]
         return int(json.loads(body)["version"]) > trusted.version
-    except (ValueError, KeyError, TypeError):
+    except (Malformed, ValueError, KeyError, TypeError):
         return True
 
 
@@ -726,7 +731,3 @@ def waiting_to_send(conn: Connection) -> int:
     state = load(conn)
     made = len(ops.outbox(conn, state.sent_upto))
     return made + len(unpublished(conn))
-
-
-def ids(values: Iterable[str]) -> list[str]:
-    return sorted(values)
