@@ -24,7 +24,7 @@ from app.crypto.invitation import (
     read_invitation,
 )
 from app.crypto.kdf import Argon2Params
-from app.crypto.team import DeviceKeys, Directory, sign_directory
+from app.crypto.team import DeviceKeys, sign_directory
 from app.errors import InvalidInput, SafecaseError
 from app.models import users as user_model
 from app.models.db import transaction
@@ -97,33 +97,9 @@ def create_team(session: Session, folder: Path) -> str:
         raise AlreadyInTeam()
     transport = _transport(str(folder))
     transport.prepare()
-    team_id, device = new_gid(), DeviceKeys.generate(new_gid())
     with transaction(conn):
-        me = engine.directory_user(conn, session.user_id)
-        others = [
-            engine.directory_user(conn, u.id)
-            for u in user_model.all_users(conn)
-            if u.id != session.user_id
-        ]
-        from app.crypto.team import DirectoryDevice
-
-        mine = DirectoryDevice(
-            device.device_id,
-            me.id,
-            device.encryption_public,
-            device.signing_public,
-            session.now(),
-        )
-        directory = Directory(team_id, 1, (me, *others), (mine,))
-        engine.create(
-            conn,
-            team_id=team_id,
-            device=device,
-            directory=directory,
-            signed_dir=sign_directory(directory, device),
-            folder=str(folder),
-        )
-        audit.record(conn, session.user_id, TEAM_CREATED, f"device:{device.device_id}")
+        team_id, device_id = engine.found_team(conn, session.user_id, str(folder), session.now())
+        audit.record(conn, session.user_id, TEAM_CREATED, f"device:{device_id}")
     return team_id
 
 

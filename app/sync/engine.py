@@ -62,6 +62,7 @@ from app.crypto.team import (
     GENESIS,
     DeviceKeys,
     Directory,
+    DirectoryDevice,
     DirectoryRejected,
     DirectoryUser,
     Malformed,
@@ -182,6 +183,28 @@ def create(
     settings_model.put(conn, ops.DEVICE_SETTING, device.device_id)
 
 
+def found_team(conn: Connection, owner: int, folder: str, now: str) -> tuple[str, str]:
+    """A new team with this store as its first laptop, the device of user ``owner`` (an
+    admin): the directory (version 1) lists every user of the store and this device, signed
+    by it. Call inside a transaction; returns the team id and the device id."""
+    team_id, device = new_gid(), DeviceKeys.generate(new_gid())
+    me = directory_user(conn, owner)
+    others = [directory_user(conn, u.id) for u in user_model.all_users(conn) if u.id != owner]
+    mine = DirectoryDevice(
+        device.device_id, me.id, device.encryption_public, device.signing_public, now
+    )
+    directory = Directory(team_id, 1, (me, *others), (mine,))
+    create(
+        conn,
+        team_id=team_id,
+        device=device,
+        directory=directory,
+        signed_dir=sign_directory(directory, device),
+        folder=folder,
+    )
+    return team_id, device.device_id
+
+
 def save(conn: Connection, state: State) -> None:
     conn.execute(
         "UPDATE team SET directory = ?, signed_dir = ?, dir_sent = ?, desk = ?, guard = ?, "
@@ -247,6 +270,10 @@ def _current_key(conn: Connection, scope: str) -> tuple[str, bytes] | None:
 def make_key(conn: Connection, scope: str, now: str, for_user: str | None) -> tuple[str, bytes]:
     """A new key for ``scope``, the newest from now on; its id is unique across the team."""
     key_id, key = f"{scope}#{new_gid()}", new_key()
+    latest = conn.execute("SELECT max(made_at) FROM team_keys WHERE scope = ?", (scope,))
+    before = latest.fetchone()[0]
+    if before is not None and str(before) >= now:
+        now = f"{before}+"  # after every key it replaces, whatever the clock says
     conn.execute(
         "INSERT INTO team_keys (key_id, scope, key, made_at, for_user) VALUES (?, ?, ?, ?, ?)",
         (key_id, scope, key, now, for_user),
@@ -572,21 +599,21 @@ def destroy_unallocated(conn: Connection, user_id: int, now: str) -> int:
     return len(gone)
 
 
-def _rotate_reallocated(conn: Connection, state: State, user_id: int, now: str) -> None:
-    """A case whose caseworker changed since its key was made gets a new key (managers)."""
-    _, roles = _my_user(conn, user_id)
-    if Role.MANAGER not in roles:
+ALLOCATION = "cases.allocated_user_id"
+
+
+def _rotate(conn: Connection, state: State, roles: frozenset[Role], scope: str, now: str) -> None:
+    """On a manager's laptop: a case whose caseworker changed since its newest key was made
+    gets a new key, for what follows; the old worker is never sent it."""
+    if Role.MANAGER not in roles or not scope.startswith("case:"):
         return
-    rows = conn.execute("SELECT DISTINCT scope FROM team_keys WHERE scope LIKE 'case:%'").fetchall()
-    for (scope,) in rows:
-        row = conn.execute(
-            "SELECT for_user FROM team_keys WHERE scope = ? ORDER BY made_at DESC, key_id DESC "
-            "LIMIT 1",
-            (scope,),
-        ).fetchone()
-        worker, _ = _case_holders(conn, state.directory, str(scope).partition(":")[2])
-        if worker is not None and row[0] != worker:
-            make_key(conn, str(scope), now, worker)
+    row = conn.execute(
+        "SELECT for_user FROM team_keys WHERE scope = ? ORDER BY made_at DESC, key_id DESC LIMIT 1",
+        (scope,),
+    ).fetchone()
+    worker, _ = _case_holders(conn, state.directory, scope.partition(":")[2])
+    if row is not None and worker is not None and row[0] != worker:
+        make_key(conn, scope, now, worker)
 
 
 def _grants(conn: Connection, state: State, now: str) -> dict[str, dict[str, object]]:
@@ -652,25 +679,43 @@ def _seal(conn: Connection, state: State, scope: str, key_id: str, key: bytes, d
     state.seq, state.last_digest = seq, envelope_digest(sealed)
 
 
+def _seal_ops(
+    conn: Connection, state: State, scope: str, batch: list[ops.Operation], now: str
+) -> None:
+    """One envelope of ``batch`` under the scope's newest key (made now if it has none)."""
+    current = _current_key(conn, scope)
+    if current is None:
+        worker = None
+        if scope.startswith("case:"):
+            worker, _ = _case_holders(conn, state.directory, scope.partition(":")[2])
+        current = make_key(conn, scope, now, worker)
+    _seal(conn, state, scope, current[0], current[1], ops.encode_ops(batch))
+
+
 def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int:
     """Seal unsent operations per scope, then new keys and grants; one transaction. Returns how
-    many operations were sealed."""
+    many operations were sealed.
+
+    A re-allocation travels under the key the old worker holds, so their laptop learns of it;
+    what follows it in the same sync goes under the case's new key, which they never get."""
+    _, roles = _my_user(conn, user_id)
     with transaction(conn):
         made = ops.outbox(conn, state.sent_upto)
         groups: dict[str, list[ops.Operation]] = {}
         for _, op in made:
             groups.setdefault(op.scope, []).append(op)
         for scope, batch in groups.items():
-            current = _current_key(conn, scope)
-            if current is None:
-                worker = None
-                if scope.startswith("case:"):
-                    worker, _ = _case_holders(conn, state.directory, scope.partition(":")[2])
-                current = make_key(conn, scope, now, worker)
-            _seal(conn, state, scope, current[0], current[1], ops.encode_ops(batch))
+            cut = max((n + 1 for n, op in enumerate(batch) if op.field == ALLOCATION), default=0)
+            if cut:
+                _seal_ops(conn, state, scope, batch[:cut], now)
+            _rotate(conn, state, roles, scope, now)
+            if batch[cut:]:
+                _seal_ops(conn, state, scope, batch[cut:], now)
         if made:
             state.sent_upto = made[-1][0]
-        _rotate_reallocated(conn, state, user_id, now)
+        held = conn.execute("SELECT DISTINCT scope FROM team_keys WHERE scope LIKE 'case:%'")
+        for (scope,) in held.fetchall():
+            _rotate(conn, state, roles, str(scope), now)  # re-allocated by another laptop
         for device_id, body in sorted(_grants(conn, state, now).items()):
             scope = f"{GRANT}:{device_id}"
             key_id = f"{scope}#{state.device.device_id}"

@@ -21,9 +21,10 @@ from app.models.records import (
     ShareRecord,
 )
 from app.models.users import Role
-from app.services import cases, conflicts, notes, sharing
+from app.services import accounts, cases, conflicts, notes, sharing
 from app.services import team as team_service
-from app.sync import ops
+from app.services.session import Session
+from app.sync import engine, ops
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, MemoryKeyring, StoreCopy
 from tests.services import forensics
 from tests.services.casework import new_case, person, signed_in, user_id
@@ -36,25 +37,23 @@ NUMBERS = ("07700 900111", "07700 900222", "07700 900333")
 W1_PW, W2_PW = "birch-canyon-ember-58", "saffron-glacier-quill-36"
 
 
-def _number(session: object, case_id: int, number: str) -> None:
-    from app.services.session import Session
-
-    assert isinstance(session, Session)
+def _number(session: Session, case_id: int, number: str) -> None:
     client = case_model.client_id(session.conn, case_id)
     assert client is not None
     current = case_model.safe_contact(session.conn, case_id, client) or SafeContact(client)
     cases.set_safe_contact(session, case_id, dataclasses.replace(current, safe_number=number))
 
 
-def _shown_number(session: object, case_id: int) -> str:
-    from app.services.session import Session
-
-    assert isinstance(session, Session)
+def _shown_number(session: Session, case_id: int) -> str:
     client = case_model.client_id(session.conn, case_id)
     assert client is not None
     contact = case_model.safe_contact(session.conn, case_id, client)
     assert contact is not None
     return contact.safe_number
+
+
+def _device(session: Session) -> str:
+    return engine.load(session.conn).device.device_id
 
 
 def test_three_laptops_share_a_case_hold_a_conflict_and_the_old_worker_keeps_nothing(
@@ -133,6 +132,17 @@ def test_three_laptops_share_a_case_hold_a_conflict_and_the_old_worker_keeps_not
             for laptop in (w1, admin, w2, w1, admin, w2, w1):
                 team_service.sync(laptop)
 
+            # What the manager did after re-allocating went under a new key, for the new worker
+            # and the managers only.
+            newest = admin.conn.execute(
+                "SELECT for_user, holders FROM team_keys WHERE scope = ? "
+                "ORDER BY made_at DESC LIMIT 1",
+                (f"case:{case_gid}",),
+            ).fetchone()
+            assert newest[0] == ops.gid_of(admin.conn, "users", cara)
+            holders = str(newest[1])
+            assert _device(w2) in holders and _device(w1) not in holders
+
             # The conflict is held on the manager's laptop and the second worker's, both values
             # kept; the offline note and share arrived on both.
             for laptop, here in ((admin, case_id), (w2, w2_case)):
@@ -171,8 +181,6 @@ def test_three_laptops_share_a_case_hold_a_conflict_and_the_old_worker_keeps_not
             key = forensics.data_key(w1)
             w1_path = w1.vault.path
         finally:
-            from app.services import accounts
-
             for laptop in (w1, w2):
                 if laptop.active:
                     accounts.sign_out(laptop)
