@@ -106,6 +106,17 @@ def test_an_admin_makes_a_team_and_a_caseworker_joins_it_from_the_command_line(
     status = cli(["team", "status", *me], f"{ADMIN_PW}\n", keyring)
     assert "The invitation was used already; no device was added." in status.out
 
+    # The folder goes away (a share unmounted): one sentence, exit 1, the store as it was.
+    folder.rename(tmp_path / "unplugged")
+    away = cli(["team", "sync", *worker], f"{JOINED_PW}\n", keyring)
+    assert away.code == EXIT_FAILED
+    assert away.err.strip() == (
+        f"safecase: The team's shared folder {folder} cannot be reached. Check that it is "
+        "connected, then sync again."
+    )
+    status = cli(["team", "status", *worker], f"{JOINED_PW}\n", keyring)
+    assert status.code == EXIT_OK and "shared folder not reachable" in status.out
+
 
 def test_team_commands_refuse_bad_usage_in_one_line(tmp_path: Path) -> None:
     missing = cli(["team", "join", "--store", str(tmp_path / "x.safecase")])

@@ -208,12 +208,15 @@ def join(
 
 
 def sync(session: Session, progress: Callable[[str], None] | None = None) -> SyncReport:
-    """One sync through the team's folder (see app/sync/engine.py); audited with counts."""
+    """One sync through the team's folder (see app/sync/engine.py); audited with its counts
+    when anything came or went."""
     session.require(*Role)
     state = _require_member(session)
     report = engine.sync(
         session.conn, session.user_id, session.now(), _transport(state.folder), progress
     )
+    if not (report.received or report.sent or report.rejected or report.destroyed):
+        return report  # a sync with nothing new leaves no entry (the app syncs every few minutes)
     with transaction(session.conn):
         audit.record(
             session.conn,
