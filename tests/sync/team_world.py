@@ -2,8 +2,9 @@
 
 ``carry_case`` puts a copy of a case (the case, its people, their links and the client's safe
 contact details, with the same global ids) into another laptop's store. It stands in for the
-operations that create a case and its people, which travel once they exist (helper "ops2");
-until then a journey starts from a case present on the laptops that hold it.
+operations that create a case and its people (helper "ops2"): until they travel, a journey
+starts from a case present on the laptops that hold it; once they do, it does nothing and the
+case arrives by syncing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.models.db import transaction
 from app.models.users import Role
 from app.services import team as team_service
 from app.services.session import Session
+from app.sync import ops
 from tests.helpers import TEST_KDF, MemoryKeyring
 
 # The rows a case is made of, children after what they point at.
@@ -33,9 +35,16 @@ def _links(conn: Connection, table: str) -> dict[str, str]:
     return {str(r[3]): str(r[2]) for r in conn.execute(f"PRAGMA foreign_key_list({table})")}
 
 
-def carry_case(source: Connection, target: Connection, case_id: int) -> int:
-    """A copy of case ``case_id`` in ``target`` with the same global ids; returns its local id
-    there. Users are matched by global id; people and the case get new local ids."""
+# Once the operations that create a case travel, a case reaches its laptops by syncing.
+CASES_TRAVEL = "case.created" in getattr(ops, "CREATE_KINDS", {})
+
+
+def carry_case(source: Connection, target: Connection, case_id: int) -> None:
+    """A copy of case ``case_id`` in ``target`` with the same global ids, unless cases travel
+    by themselves (then nothing: they arrive with the next sync). Users are matched by global
+    id; people and the case get new local ids."""
+    if CASES_TRAVEL:
+        return
     people = [
         int(r[0])
         for r in source.execute(
@@ -76,7 +85,6 @@ def carry_case(source: Connection, target: Connection, case_id: int) -> int:
                 )
                 if old_id is not None and table in new_ids:
                     new_ids[table][int(old_id)] = int(cur.lastrowid or 0)
-    return new_ids["cases"][case_id]
 
 
 def give_roles(session: Session, roles: frozenset[Role]) -> None:

@@ -2,7 +2,7 @@
 
 The admin's laptop (its user also a manager) makes the team and invites two caseworkers, who
 join with new stores. The case reaches the laptops that hold it by ``carry_case`` (see
-team_world.py) until case creation travels as an operation.
+team_world.py) until case creation travels as an operation, by syncing once it does.
 """
 
 from __future__ import annotations
@@ -81,9 +81,11 @@ def test_three_laptops_share_a_case_hold_a_conflict_and_the_old_worker_keeps_not
         try:
             for laptop in (admin, w1, w2):
                 team_service.sync(laptop)
-            w1_case = carry_case(admin.conn, w1.conn, case_id)
+            carry_case(admin.conn, w1.conn, case_id)
             for laptop in (admin, w1, w2):
                 team_service.sync(laptop)
+            w1_case = case_by_gid(w1.conn, case_gid)
+            assert w1_case is not None and case_by_gid(w2.conn, case_gid) is None
             # Everyone is in the directory, and the caseworker holds the case's key.
             assert len(team_service.devices(admin)) == 3
             assert team_service.status(w1).joined
@@ -127,10 +129,12 @@ def test_three_laptops_share_a_case_hold_a_conflict_and_the_old_worker_keeps_not
             later(admin, 6)
             cases.allocate(admin, case_id, cara)
             _number(admin, case_id, NUMBERS[2])
-            w2_case = carry_case(admin.conn, w2.conn, case_id)
+            carry_case(admin.conn, w2.conn, case_id)
 
             for laptop in (w1, admin, w2, w1, admin, w2, w1):
                 team_service.sync(laptop)
+            w2_case = case_by_gid(w2.conn, case_gid)
+            assert w2_case is not None
 
             # What the manager did after re-allocating went under a new key, for the new worker
             # and the managers only.
