@@ -610,7 +610,7 @@ def _team_join(ctx: Context, args: argparse.Namespace) -> int:
 
     passphrase = ctx.secret("Invitation passphrase: ")
     password = ctx.secret("Your new password: ", confirm=True)
-    session = team_service.join(
+    session, recovery = team_service.join(
         args.invitation,
         passphrase,
         args.store,
@@ -619,6 +619,11 @@ def _team_join(ctx: Context, args: argparse.Namespace) -> int:
         kdf=ctx.kdf,
     )
     accounts.sign_out(session)
+    ctx.say("Store created for you. Its recovery key, shown this once:")
+    ctx.say("")
+    ctx.say("    " + recovery)
+    ctx.say("")
+    ctx.say("Give it to your admin to keep locked away from the computer.")
     ctx.say(
         "This laptop has asked to join the team. Once your admin's laptop has synced, run "
         "'safecase team sync' to receive your cases."

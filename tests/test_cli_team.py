@@ -68,6 +68,7 @@ def test_an_admin_makes_a_team_and_a_caseworker_joins_it_from_the_command_line(
         keyring,
     )
     assert joined.code == EXIT_OK, joined.err
+    assert any(line.strip().count("-") == 12 for line in joined.out.splitlines())  # recovery key
     worker = ["--store", laptop, "--user", "case-1"]
 
     assert cli(["team", "sync", *me], f"{ADMIN_PW}\n", keyring).code == EXIT_OK

@@ -157,10 +157,11 @@ def join(
     device: DeviceSecrets | None,
     kdf: Argon2Params | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-) -> Session:
+) -> tuple[Session, str]:
     """A new laptop: a new store for the invited user (as ``safecase init`` makes one, but for
     them, with their password), its device keys, and its enrolment request published to the
-    team's folder (kept to publish on the next sync if the folder cannot be reached now)."""
+    team's folder (kept to publish on the next sync if the folder cannot be reached now).
+    Returns the session and the new store's recovery key, to show once."""
     try:
         data = invitation_file.read_bytes()
     except OSError:
@@ -175,7 +176,7 @@ def join(
         raise InvitationRefused(
             "The invitation file is damaged; ask your admin for a new one."
         ) from None
-    session, _recovery = accounts.create_store(
+    session, recovery = accounts.create_store(
         store, service_name=service, admin_name=username, password=password, device=device, kdf=kdf
     )
     try:
@@ -204,7 +205,7 @@ def join(
     except BaseException:
         accounts.sign_out_after_error(session)
         raise
-    return session
+    return session, recovery
 
 
 def sync(session: Session, progress: Callable[[str], None] | None = None) -> SyncReport:

@@ -29,8 +29,11 @@ A caseworker's laptop that applies an allocation of one of its cases to someone 
 destroys its copy as a purge does (``destroy_case``), with the key, and audits it.
 
 Left undone: key grants are accepted from any live device of the team (the envelope's
-signature names it; a caseworker can pass on only keys they hold); revocation, team-wide
-purge and the audit chain travelling are the next issue's.
+signature names it; a caseworker can pass on only keys they hold); scopes other than cases
+(registers, when their operations travel) are sealed to managers only, not yet the DPO; a
+laptop reads its own device folder never, so a store restored from an old copy is caught only
+by the folder's "number taken"; revocation, team-wide purge and the audit chain travelling
+are the next issue's.
 """
 
 from __future__ import annotations

@@ -106,14 +106,11 @@ def join_laptop(
     passphrase = team_service.invite(admin, username, invitation, params=TEST_KDF)
     store = folder / username / "cases.safecase"
     store.parent.mkdir(parents=True)
-    return team_service.join(
-        invitation,
-        passphrase,
-        store,
-        password,
-        device=DeviceSecrets(keyring),
-        kdf=TEST_KDF,
+    session, recovery = team_service.join(
+        invitation, passphrase, store, password, device=DeviceSecrets(keyring), kdf=TEST_KDF
     )
+    assert recovery.count("-") == 12
+    return session
 
 
 def case_by_gid(conn: Connection, gid: str) -> int | None:
