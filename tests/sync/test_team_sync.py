@@ -202,8 +202,10 @@ def test_a_laptop_offline_for_a_month_catches_up_both_ways(
     with in_office(team) as office:
         later(office, -60)  # its clock a little behind: it still orders after what it saw
         _add_notes(office, team.case_gid, ["Qzoffice note while away."], sync_each=False)
-        report = team_service.sync(office)
+        told: list[str] = []
+        report = team_service.sync(office, progress=told.append)
         assert report.applied == 30 and report.pending == 0
+        assert len(told) >= 30 and all(line.startswith("Reading changes") for line in told)
         assert _bodies(office, team.case_gid) == sorted([*days, "Qzoffice note while away."])
     with on_laptop(team) as worker:
         team_service.sync(worker)
