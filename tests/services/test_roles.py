@@ -90,13 +90,23 @@ from app.services import (
     sar,
     search,
     sharing,
+    team,
 )
 from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
 from app.services.session import Session
-from app.sync import ops
+from app.sync import engine, ops
 from app.sync.clock import Hlc, new_gid
-from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy, copy_store
+from tests.helpers import (
+    ADMIN,
+    CASEWORKER,
+    CASEWORKER2,
+    DPO,
+    MANAGER,
+    TEST_KDF,
+    StoreCopy,
+    copy_store,
+)
 from tests.services.casework import (
     PASSWORDS,
     TODAY,
@@ -560,6 +570,31 @@ def _folder(w: World, name: str) -> Path:
     folder = w.path.parent / name
     folder.mkdir(exist_ok=True)
     return folder
+
+
+def _in_team(s: Session, w: World) -> None:
+    """The store made the first laptop of a team, its device the admin's, with no role check
+    and no audit entry: what a team call needs before it can be tried as each role."""
+    if not engine.joined(s.conn):
+        admin = user_id(s, ADMIN)
+        with transaction(s.conn):
+            engine.found_team(s.conn, admin, str(_folder(w, "team")), s.now())
+        (_folder(w, "team") / "devices").mkdir(exist_ok=True)
+
+
+def _team_call(function: Callable[[Session], Any]) -> Call:
+    def call(s: Session, w: World) -> Any:
+        _in_team(s, w)
+        return function(s)
+
+    return call
+
+
+def _invite(s: Session, w: World) -> str:
+    _in_team(s, w)
+    return team.invite(
+        s, CASEWORKER, _folder(w, "invitations") / "cole.invitation", params=TEST_KDF
+    )
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -1315,6 +1350,12 @@ TABLE: tuple[Row, ...] = (
     _may(breaches.may_record_breach, BREACH_RECORDERS),
     Row(devices.list_devices, ADMINS, lambda s, w: devices.list_devices(s)),
     _may(devices.may_manage_devices, ADMINS),
+    Row(team.create_team, ADMINS, lambda s, w: team.create_team(s, _folder(w, "team"))),
+    Row(team.invite, ADMINS, _invite),
+    Row(team.sync, EVERY_ROLE, _team_call(team.sync)),
+    Row(team.status, EVERY_ROLE, _team_call(team.status)),
+    Row(team.sync_log, EVERY_ROLE, _team_call(team.sync_log)),
+    Row(team.devices, frozenset({Role.ADMIN, Role.MANAGER}), _team_call(team.devices)),
 )
 
 
