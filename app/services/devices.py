@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from app.models import breaches as breach_model
 from app.models.users import Role
+from app.services import membership
 from app.services.session import Session, moment_of
 
 ADMINS = (Role.ADMIN,)
@@ -27,11 +28,24 @@ class Device:
     first_used: dt.datetime | None
     this_device: bool = True
     revoked: bool = False
+    user: str = ""  # in a team: whose device it is (a username)
+
+
+def _team_devices(session: Session) -> list[Device]:
+    from app.services import team  # only a store in a team loads the team machinery
+
+    return [
+        Device(line.device_id, moment_of(line.added), line.this_laptop, line.revoked, line.username)
+        for line in team.devices(session)
+    ]
 
 
 def list_devices(session: Session) -> list[Device]:
-    """The devices holding this store: today, this laptop alone."""
+    """The devices holding this store: this laptop alone, or in a team the devices of the
+    team's directory (who they belong to, when added, whether revoked)."""
     session.require(*ADMINS)
+    if membership.in_team(session):
+        return _team_devices(session)
     first = breach_model.first_used(session.conn)
     return [Device("This laptop", moment_of(first) if first else None)]
 

@@ -64,8 +64,9 @@ class DevicesPage(QWidget):
         self.model: RecordTable[Device] = RecordTable(
             [
                 Column(t("DevicesPage", "Device"), device_name),
+                Column(t("DevicesPage", "User"), lambda d: d.user),
                 Column(
-                    t("DevicesPage", "First used"),
+                    t("DevicesPage", "Added"),
                     lambda d: uk_time(d.first_used) if d.first_used else "",
                 ),
                 Column(

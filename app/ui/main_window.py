@@ -91,6 +91,7 @@ from app.ui.retention_page import RetentionPage
 from app.ui.reviews_page import ReviewsPage
 from app.ui.sar_register import SarPage
 from app.ui.store_calls import StoreCalls
+from app.ui.team_sync import TeamSync
 from app.ui.this_week_page import ThisWeekPage
 from app.ui.users_page import UsersPage
 
@@ -195,6 +196,11 @@ class MainWindow(QMainWindow):
             )
         )
         self.user_label.setAccessibleName(translate("MainWindow", "Signed in as"))
+        # A laptop in a team: the status line, Sync now and the timer (inert otherwise).
+        self.team_sync = TeamSync(self.calls, self)
+        self.team_sync.synced.connect(self.refresh_lists)
+        self.safecase_menu.insertAction(self.lock_action, self.team_sync.action)
+        self.statusBar().addPermanentWidget(self.team_sync.label)
         self.statusBar().addPermanentWidget(self.user_label)
 
         self._building = True  # no area starts loading until the starting one is chosen
@@ -211,6 +217,7 @@ class MainWindow(QMainWindow):
         self.idle_watcher.start()
         self._load_people(session)
         self.calls.run(drafts.list_drafts, self._drafts_arrived, lambda _e: None, receiver=self)
+        self.team_sync.start()
 
     # -- building -------------------------------------------------------------------------------
 
@@ -250,7 +257,7 @@ class MainWindow(QMainWindow):
         self.refresh_action = QAction(t("MainWindow", "&Refresh"), self)
         self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
 
-        menu = self.menuBar().addMenu(t("MainWindow", "&Safecase"))
+        menu = self.safecase_menu = self.menuBar().addMenu(t("MainWindow", "&Safecase"))
         menu.addAction(self.change_password_action)
         menu.addSeparator()
         menu.addAction(self.lock_action)
@@ -747,6 +754,7 @@ class MainWindow(QMainWindow):
         self.dialog = None
         self.question = None
         self.waiting_drafts = []
+        self.team_sync.stop()
         self.calls.close(last=(lambda s: drafts.save_many(s, kept)) if kept else None)
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):

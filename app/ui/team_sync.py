@@ -1,0 +1,181 @@
+"""Team sync in the main window: the status line, "Sync now" (Ctrl+Shift+S) and the timer.
+
+A laptop not in a team shows none of this and runs no timer; app/services/team.py (and the
+sync engine and team crypto behind it) is imported only once the store is known to be in a
+team. Every sync runs through the window's StoreCalls, so it is off the UI thread and never
+runs beside another store call; a second request while one runs is not queued. A lock stops
+a running sync between two envelopes (each envelope is applied in its own transaction, so
+what was applied stays and the rest comes with the next sync) before the store closes.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QWidget
+
+from app.errors import SafecaseError
+from app.services import membership
+from app.services.session import Session, moment_of
+from app.ui.errors import error_sentence
+from app.ui.i18n import translate
+from app.ui.store_calls import StoreCalls
+
+if TYPE_CHECKING:
+    from app.services.team import Status, SyncReport
+
+SYNC_SHORTCUT = "Ctrl+Shift+S"
+SYNC_EVERY_MS = 5 * 60 * 1000
+
+
+class SyncStopped(SafecaseError):
+    default_message = "The sync stopped because the store was locked; it goes on next time."
+
+
+def status_line(status: Status, today: str) -> str:
+    """ "Last synced 10:42 · 3 changes waiting · 1 conflict"; the day too when not today."""
+    t = translate
+    parts = []
+    if not status.reachable:
+        parts.append(t("TeamSync", "Team folder not reachable"))
+    if status.last_synced is None:
+        parts.append(t("TeamSync", "Never synced"))
+    else:
+        moment = moment_of(status.last_synced).astimezone()
+        shown = moment.strftime("%H:%M" if moment.date().isoformat() == today else "%d %b %H:%M")
+        parts.append(t("TeamSync", "Last synced {when}").format(when=shown))
+    if status.waiting == 1:
+        parts.append(t("TeamSync", "1 change waiting"))
+    else:
+        parts.append(t("TeamSync", "{n} changes waiting").format(n=status.waiting))
+    if status.conflicts == 1:
+        parts.append(t("TeamSync", "1 conflict"))
+    elif status.conflicts:
+        parts.append(t("TeamSync", "{n} conflicts").format(n=status.conflicts))
+    return " · ".join(parts)
+
+
+class TeamSync(QObject):
+    """The team part of a main window; inert until the store turns out to be in a team."""
+
+    synced = Signal(object)  # the SyncReport, after the window's lists were asked to refresh
+    _progressed = Signal(str)  # from the worker thread; delivered on the main thread
+
+    def __init__(self, calls: StoreCalls, window: QWidget, every_ms: int = SYNC_EVERY_MS) -> None:
+        super().__init__(window)
+        t = translate
+        self.calls = calls
+        self.in_team = False
+        self.running = False
+        self.reachable = False
+        self._stop = threading.Event()
+        self.label = QLabel()
+        self.label.setObjectName("teamStatus")
+        self.label.setAccessibleName(t("TeamSync", "Team sync"))
+        self.label.setVisible(False)
+        self.action = QAction(t("TeamSync", "S&ync now"), window)
+        self.action.setShortcut(QKeySequence(SYNC_SHORTCUT))
+        self.action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.action.setVisible(False)
+        self.action.setEnabled(False)
+        self.action.triggered.connect(self.sync_now)
+        self.timer = QTimer(self)
+        self.timer.setInterval(every_ms)
+        self.timer.timeout.connect(self._tick)
+        self._progressed.connect(self._show_progress)
+
+    def start(self) -> None:
+        """Ask once whether the store is in a team; if so, show the line and sync now."""
+        self.calls.run(membership.in_team, self._known, lambda _e: None, receiver=self.label)
+
+    def _known(self, joined: bool) -> None:
+        if not joined:
+            return
+        self.in_team = True
+        self.label.setVisible(True)
+        self.label.setText(translate("TeamSync", "Team sync starting…"))
+        self.action.setVisible(True)
+        self.action.setEnabled(True)
+        self.timer.start()
+        self.sync_now()
+
+    def stop(self) -> None:
+        """At a lock or sign-out, before the store calls close: no more syncs, and a running
+        one ends at its next envelope."""
+        self._stop.set()
+        self.timer.stop()
+        self.action.setEnabled(False)
+
+    # -- syncing ---------------------------------------------------------------------------------
+
+    def sync_now(self) -> bool:
+        """One sync in the background; False (nothing queued) while one runs already."""
+        if not self.in_team or self.running or self._stop.is_set():
+            return False
+        from app.services import team
+
+        stop, progressed = self._stop, self._progressed
+
+        def progress(text: str) -> None:
+            if stop.is_set():
+                raise SyncStopped()
+            progressed.emit(text)
+
+        def run(session: Session) -> SyncReport:
+            return team.sync(session, progress)
+
+        self.running = self.calls.run(
+            run,
+            self._synced,
+            self._failed,
+            receiver=self.label,
+            label=translate("TeamSync", "Syncing with the team…"),
+        )
+        if self.running:
+            self.label.setText(translate("TeamSync", "Syncing…"))
+        return self.running
+
+    def _show_progress(self, text: str) -> None:
+        if not self.running:
+            return
+        shown = translate("TeamSync", "Syncing: {step}").format(step=translate("sync", text))
+        self.label.setText(shown)
+        dialog = self.calls.progress_dialog
+        if dialog is not None:
+            dialog.setLabelText(shown)
+
+    def _synced(self, report: SyncReport) -> None:
+        self.running = False
+        self.refresh_status()
+        self.synced.emit(report)
+
+    def _failed(self, error: BaseException) -> None:
+        from app.sync.transport import TransportUnavailable
+
+        self.running = False
+        if isinstance(error, TransportUnavailable):
+            self.refresh_status()  # the line says the folder is not reachable
+            return
+        self.label.setText(error_sentence(error))
+
+    # -- the status line -------------------------------------------------------------------------
+
+    def refresh_status(self) -> None:
+        if self.in_team:
+            from app.services import team
+
+            self.calls.run(team.status, self._status_arrived, self._failed, receiver=self.label)
+
+    def _status_arrived(self, status: Status) -> None:
+        self.reachable = status.reachable
+        self.label.setText(status_line(status, self.calls.today().isoformat()))
+
+    def _tick(self) -> None:
+        """Every few minutes: a sync while the folder is reachable, otherwise just look."""
+        if self.reachable:
+            self.sync_now()
+        else:
+            self.refresh_status()

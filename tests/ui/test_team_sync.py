@@ -1,0 +1,127 @@
+"""Team sync in the desktop app: the status line, Ctrl+Shift+S, the timer and the Devices page,
+on a team made through the service (tmp stores, a tmp shared folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from app.services import accounts
+from app.services import team as team_service
+from app.ui.main_window import MainWindow
+from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, MemoryKeyring, StoreCopy
+from tests.services.casework import signed_in
+from tests.sync.team_world import join_laptop
+from tests.ui.conftest import WAIT_MS, MakeApp, open_main, sign_in, wait_calls
+
+WORKER_PW = "saffron-glacier-pillow-31"
+
+
+def _make_team(store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path) -> Path:
+    """The admin's store founds a team on a tmp folder and invites a caseworker, who joins
+    from a laptop of their own; returns the shared folder."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    with signed_in(store, ADMIN) as admin:
+        team_service.create_team(admin, shared)
+        worker = join_laptop(admin, CASEWORKER, tmp_path / "laptops", keyring, WORKER_PW)
+        accounts.sign_out(worker)
+    return shared
+
+
+def _status(main: MainWindow) -> str:
+    return main.team_sync.label.text()
+
+
+def _device_users(qtbot: QtBot, main: MainWindow) -> list[str]:
+    main.show_area(main.devices_page)
+    wait_calls(qtbot, main)
+    model = main.devices_page.model
+    return sorted(model.data(model.index(row, 1)) for row in range(model.rowCount()))
+
+
+def test_a_team_laptop_syncs_at_sign_in_and_shows_its_status_line(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    _make_team(store, keyring, tmp_path)
+    _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    qtbot.waitUntil(lambda: _status(main).startswith("Last synced"), timeout=WAIT_MS)
+    assert main.team_sync.label.isVisible()
+    assert "changes waiting" in _status(main) or "1 change waiting" in _status(main)
+    assert main.team_sync.timer.isActive()
+    # The sync at sign-in took in the caseworker's enrolment: the Devices page lists both.
+    assert _device_users(qtbot, main) == sorted([ADMIN, CASEWORKER])
+
+
+def test_ctrl_shift_s_syncs_now_and_says_when_the_folder_is_not_reachable(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    shared = _make_team(store, keyring, tmp_path)
+    _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    qtbot.waitUntil(lambda: _status(main).startswith("Last synced"), timeout=WAIT_MS)
+    wait_calls(qtbot, main)
+    away = shared.rename(tmp_path / "unplugged")
+    main.activateWindow()
+    started = main.calls.calls_started
+    qtbot.keyClick(
+        main, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert main.calls.calls_started > started
+    qtbot.waitUntil(lambda: _status(main).startswith("Team folder not reachable"), timeout=WAIT_MS)
+    away.rename(shared)
+    qtbot.keyClick(
+        main, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    qtbot.waitUntil(lambda: _status(main).startswith("Last synced"), timeout=WAIT_MS)
+
+
+def test_a_second_sync_is_not_queued_while_one_runs(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    _make_team(store, keyring, tmp_path)
+    _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    qtbot.waitUntil(lambda: _status(main).startswith("Last synced"), timeout=WAIT_MS)
+    wait_calls(qtbot, main)
+    assert main.team_sync.sync_now()
+    assert not main.team_sync.sync_now()  # the first is still running
+    wait_calls(qtbot, main)
+    assert main.team_sync.sync_now()
+
+
+def test_a_lock_during_a_sync_loses_nothing(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    _make_team(store, keyring, tmp_path)
+    app = make_app(store.path)
+    assert app.sign_in_window is not None
+    with qtbot.waitSignal(app.signed_in, timeout=WAIT_MS):
+        sign_in(qtbot, app.sign_in_window, ADMIN, ADMIN_PW)
+    main = app.main_window
+    assert main is not None
+    # Lock at once: the sync at sign-in is queued or running, and stops cleanly.
+    app.lock()
+    assert app.sign_in_window is not None
+    with qtbot.waitSignal(app.signed_in, timeout=WAIT_MS):
+        sign_in(qtbot, app.sign_in_window, ADMIN, ADMIN_PW)
+    main = app.main_window
+    assert main is not None
+    qtbot.waitUntil(lambda: _status(main).startswith("Last synced"), timeout=WAIT_MS)
+    assert _device_users(qtbot, main) == sorted([ADMIN, CASEWORKER])
+
+
+def test_a_laptop_not_in_a_team_shows_no_sync_and_runs_no_timer(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    wait_calls(qtbot, main)
+    assert not main.team_sync.label.isVisible()
+    assert not main.team_sync.action.isVisible()
+    assert not main.team_sync.timer.isActive()
+    started = main.calls.calls_started
+    qtbot.keyClick(
+        main, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert main.calls.calls_started == started
+    assert _device_users(qtbot, main) == [""]
