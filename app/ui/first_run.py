@@ -197,6 +197,9 @@ def save_key_pdf(document: QTextDocument, parent: QWidget) -> bool:
     return True
 
 
+JOIN_PAGE = 2
+
+
 class FirstRunWindow(QWidget):
     """Two pages: the set-up form, then the recovery key shown this once."""
 
@@ -229,6 +232,7 @@ class FirstRunWindow(QWidget):
         self.pages.setAccessibleName(translate("FirstRunWindow", "Set-up steps"))
         self.pages.addWidget(self._build_form_page())
         self.pages.addWidget(self._build_key_page())
+        self.pages.addWidget(self._build_join_page())
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
         self._wire()
@@ -275,6 +279,8 @@ class FirstRunWindow(QWidget):
         self.restore_button = QPushButton(translate("FirstRunWindow", "Restore from a &backup…"))
         self.restore_button.setAccessibleName(translate("FirstRunWindow", "Restore from a backup"))
         self.restore_dialog: RestoreDialog | None = None
+        self.join_button = QPushButton(translate("FirstRunWindow", "&Join a team…"))
+        self.join_button.setAccessibleName(translate("FirstRunWindow", "Join a team"))
 
         form = QFormLayout()
         add_row(form, translate("FirstRunWindow", "&Service name"), self.service_field)
@@ -285,6 +291,7 @@ class FirstRunWindow(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label)
         buttons.addStretch(1)
+        buttons.addWidget(self.join_button)
         buttons.addWidget(self.restore_button)
         buttons.addWidget(self.create_button)
 
@@ -378,16 +385,15 @@ class FirstRunWindow(QWidget):
             )
         )
         layout.addWidget(self.key_label)
-        layout.addWidget(
-            paragraph(
-                translate(
-                    "FirstRunWindow",
-                    "Below it, the audit verification key, for your data protection officer: "
-                    "it checks that nobody changed or cut the audit trail. Print it for them "
-                    "on its own page and keep no copy yourself.",
-                )
+        self.audit_paragraph = paragraph(
+            translate(
+                "FirstRunWindow",
+                "Below it, the audit verification key, for your data protection officer: "
+                "it checks that nobody changed or cut the audit trail. Print it for them "
+                "on its own page and keep no copy yourself.",
             )
         )
+        layout.addWidget(self.audit_paragraph)
         layout.addWidget(self.audit_key_label)
         layout.addWidget(self.stored_box)
         layout.addWidget(self.key_note)
@@ -399,6 +405,65 @@ class FirstRunWindow(QWidget):
         QWidget.setTabOrder(self.stored_box, self.finish_button)
         return page
 
+    def _build_join_page(self) -> QWidget:
+        t = translate
+        page = QWidget()
+        page.setAccessibleName(t("FirstRunWindow", "Join a team"))
+        self.invitation_field = line_edit(t("FirstRunWindow", "Invitation file"))
+        self.choose_button = QPushButton(t("FirstRunWindow", "C&hoose…"))
+        self.choose_button.setAccessibleName(t("FirstRunWindow", "Choose the invitation file"))
+        self.passphrase_field = line_edit(t("FirstRunWindow", "Passphrase"), password=True)
+        self.join_password_field = line_edit(t("FirstRunWindow", "Your password"), password=True)
+        self.join_confirm_field = line_edit(
+            t("FirstRunWindow", "Your password again"), password=True
+        )
+        self.join_problem_label = message_label(t("FirstRunWindow", "Joining problem"))
+        self.back_button = QPushButton(t("FirstRunWindow", "&Back"))
+        self.back_button.setAccessibleName(t("FirstRunWindow", "Back"))
+        self.join_team_button = QPushButton(t("FirstRunWindow", "&Join the team"))
+        self.join_team_button.setAccessibleName(t("FirstRunWindow", "Join the team"))
+        self.join_team_button.setDefault(True)
+
+        file_box = QWidget()
+        file_row = QHBoxLayout(file_box)
+        file_row.setContentsMargins(0, 0, 0, 0)
+        file_row.addWidget(self.invitation_field, 1)
+        file_row.addWidget(self.choose_button)
+        form = QFormLayout()
+        add_row(form, t("FirstRunWindow", "&Invitation file"), file_box).setBuddy(
+            self.invitation_field
+        )
+        add_row(form, t("FirstRunWindow", "Pa&ssphrase"), self.passphrase_field)
+        add_row(form, t("FirstRunWindow", "Your &password"), self.join_password_field)
+        add_row(form, t("FirstRunWindow", "Password &again"), self.join_confirm_field)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.join_team_button)
+
+        layout = QVBoxLayout(page)
+        layout.addWidget(heading(t("FirstRunWindow", "Join a team")))
+        layout.addWidget(
+            paragraph(
+                t(
+                    "FirstRunWindow",
+                    "Your admin gives you an invitation file and reads you its passphrase. "
+                    "Choose the file, type the passphrase, and choose your own password for "
+                    "this laptop. An invitation works once, within a day.",
+                )
+            )
+        )
+        layout.addLayout(form)
+        layout.addWidget(self.join_problem_label)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+        QWidget.setTabOrder(self.invitation_field, self.choose_button)
+        QWidget.setTabOrder(self.choose_button, self.passphrase_field)
+        QWidget.setTabOrder(self.passphrase_field, self.join_password_field)
+        QWidget.setTabOrder(self.join_password_field, self.join_confirm_field)
+        QWidget.setTabOrder(self.join_confirm_field, self.join_team_button)
+        return page
+
     def _wire(self) -> None:
         for field in (self.service_field, self.admin_field, self.password_field):
             field.textChanged.connect(self._check_password)
@@ -407,6 +472,12 @@ class FirstRunWindow(QWidget):
         self.confirm_field.returnPressed.connect(self.submit)
         self.create_button.clicked.connect(self.submit)
         self.restore_button.clicked.connect(self.open_restore)
+        self.join_button.clicked.connect(lambda: self._show_join(True))
+        self.back_button.clicked.connect(lambda: self._show_join(False))
+        self.choose_button.clicked.connect(self.choose_invitation)
+        self.join_team_button.clicked.connect(self.join)
+        for field in (self.passphrase_field, self.join_password_field, self.join_confirm_field):
+            field.returnPressed.connect(self.join)
         self.print_button.clicked.connect(lambda: self.print_key())
         self.print_audit_button.clicked.connect(lambda: self.print_key(for_audit=True))
         self.stored_box.toggled.connect(self.finish_button.setEnabled)
@@ -564,6 +635,103 @@ class FirstRunWindow(QWidget):
         self.store_created.emit(session)
         self._audit_key = audit_key
         self.audit_key_label.setText(key_rows(audit_key))
+        self._show_key(recovery_key)
+
+    # -- joining a team ------------------------------------------------------------------------
+
+    def _show_join(self, join: bool) -> None:
+        if self._task is not None:
+            return
+        self.pages.setCurrentIndex(JOIN_PAGE if join else 0)
+        (self.invitation_field if join else self.service_field).setFocus()
+
+    def choose_invitation(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            translate("FirstRunWindow", "Choose the invitation file"),
+            "",
+            translate("FirstRunWindow", "Safecase invitations (*.invitation);;All files (*)"),
+        )
+        if path:
+            self.invitation_field.setText(path)
+
+    def _join_problem(self) -> str | None:
+        if not self.invitation_field.text().strip():
+            return translate("FirstRunWindow", "Choose the invitation file your admin gave you.")
+        if not self.passphrase_field.text().strip():
+            return translate("FirstRunWindow", "Type the passphrase your admin read out.")
+        if not self.join_password_field.text():
+            return translate("FirstRunWindow", "Choose a password.")
+        if self.join_confirm_field.text() != self.join_password_field.text():
+            return translate("FirstRunWindow", "The two passwords differ.")
+        return None
+
+    def join(self) -> None:
+        """Join the team in the background: a new store here for the invited user. A refused
+        invitation makes no store and leaves the form as it was."""
+        if self._task is not None or self.pages.currentIndex() != JOIN_PAGE:
+            return
+        problem = self._join_problem()
+        if problem:
+            set_message(self.join_problem_label, problem)
+            return
+        invitation = Path(self.invitation_field.text().strip())
+        passphrase = self.passphrase_field.text().strip()
+        password = self.join_password_field.text()
+        path, kdf, device_factory = self._store_path, self._kdf, self._device_factory
+
+        def enrol() -> tuple[Session, str, str]:
+            from app.services import team  # the team machinery loads only for a team
+
+            session, recovery_key = team.join(
+                invitation, passphrase, path, password, device=device_factory(), kdf=kdf
+            )
+            try:
+                return session, recovery_key, accounts.service_name(session)
+            except BaseException:
+                accounts.sign_out_after_error(session)
+                raise
+
+        self._set_joining(True)
+        self._task = run_in_background(enrol, on_success=self._joined, on_failure=self._join_failed)
+
+    def _set_joining(self, busy: bool) -> None:
+        for widget in (
+            self.invitation_field,
+            self.choose_button,
+            self.passphrase_field,
+            self.join_password_field,
+            self.join_confirm_field,
+            self.back_button,
+            self.join_team_button,
+        ):
+            widget.setEnabled(not busy)
+        set_message(
+            self.join_problem_label,
+            translate("FirstRunWindow", "Joining the team…") if busy else None,
+        )
+
+    def _join_failed(self, error: object) -> None:
+        self._task = None
+        self._set_joining(False)
+        if not isinstance(error, BaseException):
+            error = RuntimeError("task failed without an exception")
+        if not isinstance(error, SafecaseError):
+            log_unexpected(error)
+        set_message(self.join_problem_label, error_sentence(error))
+        self.passphrase_field.setFocus()
+
+    def _joined(self, result: object) -> None:
+        self._task = None
+        self._set_joining(False)
+        session, recovery_key, service = cast(tuple[Session, str, str], result)
+        for field in (self.passphrase_field, self.join_password_field, self.join_confirm_field):
+            field.clear()
+        self._service_name, self._admin_name = service, session.username
+        self.store_created.emit(session)
+        # A joining laptop's user need not be an admin: no audit key is made here.
+        for widget in (self.audit_paragraph, self.audit_key_label, self.print_audit_button):
+            widget.setVisible(False)
         self._show_key(recovery_key)
 
     # -- the recovery key ----------------------------------------------------------------------
