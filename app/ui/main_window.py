@@ -635,6 +635,7 @@ class MainWindow(QMainWindow):
 
     def refresh_lists(self, *_args: object) -> None:
         self.count_overdue()
+        self.team_sync.refresh_status()
         for page in self.list_pages:
             if page in self._started:
                 page.refresh()

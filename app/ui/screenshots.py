@@ -133,6 +133,12 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             first_run.confirm_field.setText(PASSWORD)
             first_run.training_box.setChecked(True)  # the demo cases go only into one
             written.append(save(first_run, folder, "first-run.png"))
+            first_run.join_button.click()
+            first_run.invitation_field.setText("~/Downloads/safecase-team.invitation")
+            first_run.passphrase_field.setText("lantern orbit meadow copper")
+            written.append(save(first_run, folder, "join-a-team.png"))
+            first_run.passphrase_field.clear()
+            first_run.back_button.click()
             first_run.open_restore()
             written.append(save(first_run.restore_dialog, folder, "restore-from-backup.png"))
             if first_run.restore_dialog is not None:
@@ -174,6 +180,7 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             written.append(save(admin_window, folder, "backups.png"))
 
             summary = fill_demo_store(admin_window)
+            start_team(admin_window, Path(temp) / "shared")
             written += devices_screens(admin_window, folder)
             manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)
             switch_user(controller, manager)
@@ -215,6 +222,19 @@ def switch_user(controller: SafecaseApp, account: DemoAccount) -> None:
     again.password_field.setText(account.password)
     again.submit()
     wait_until(lambda: controller.main_window is not None, f"{account.username}'s window")
+
+
+def start_team(window: MainWindow, shared: Path) -> None:
+    """The demo store becomes the first laptop of a team on a folder of its own, so the later
+    windows show the team's status line."""
+    from app.services import team
+
+    shared.mkdir()
+    done: list[object] = []
+    window.calls.run(lambda s: team.create_team(s, shared), done.append, done.append)
+    wait_until(lambda: bool(done), "the team to be made")
+    if isinstance(done[0], BaseException):
+        raise done[0]
 
 
 def devices_screens(window: MainWindow, folder: Path) -> list[Path]:
@@ -405,7 +425,7 @@ def conflict_screens(controller: SafecaseApp, folder: Path, size: Size | None) -
     wait_until(lambda: bool(done), "the synthetic conflict")
     if isinstance(done[0], BaseException):
         raise done[0]
-    window.refresh_lists()
+    window.refresh_lists()  # the status line too: "… · 1 conflict"
     window.open_case(case_id)
     _wait_idle(window, "the case in conflict")
     case_page = window.case_page

@@ -61,7 +61,7 @@ def status_line(status: Status, today: str) -> str:
 class TeamSync(QObject):
     """The team part of a main window; inert until the store turns out to be in a team."""
 
-    synced = Signal(object)  # the SyncReport, after the window's lists were asked to refresh
+    synced = Signal(object)  # the SyncReport; the window refreshes its lists and the status
     _progressed = Signal(str)  # from the worker thread; delivered on the main thread
 
     def __init__(self, calls: StoreCalls, window: QWidget, every_ms: int = SYNC_EVERY_MS) -> None:
@@ -75,6 +75,7 @@ class TeamSync(QObject):
         self.label = QLabel()
         self.label.setObjectName("teamStatus")
         self.label.setAccessibleName(t("TeamSync", "Team sync"))
+        self.label.setContentsMargins(0, 0, 16, 0)  # apart from "Signed in as"
         self.label.setVisible(False)
         self.action = QAction(t("TeamSync", "S&ync now"), window)
         self.action.setShortcut(QKeySequence(SYNC_SHORTCUT))
@@ -149,8 +150,7 @@ class TeamSync(QObject):
 
     def _synced(self, report: SyncReport) -> None:
         self.running = False
-        self.refresh_status()
-        self.synced.emit(report)
+        self.synced.emit(report)  # the window refreshes its lists and this status line
 
     def _failed(self, error: BaseException) -> None:
         from app.sync.transport import TransportUnavailable
@@ -167,7 +167,12 @@ class TeamSync(QObject):
         if self.in_team:
             from app.services import team
 
-            self.calls.run(team.status, self._status_arrived, self._failed, receiver=self.label)
+            self.calls.run(
+                team.status,
+                self._status_arrived,
+                lambda error: self.label.setText(error_sentence(error)),
+                receiver=self.label,
+            )
 
     def _status_arrived(self, status: Status) -> None:
         self.reachable = status.reachable
