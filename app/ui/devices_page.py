@@ -64,7 +64,6 @@ class DevicesPage(QWidget):
         self.model: RecordTable[Device] = RecordTable(
             [
                 Column(t("DevicesPage", "Device"), device_name),
-                Column(t("DevicesPage", "User"), lambda d: d.user),
                 Column(
                     t("DevicesPage", "Added"),
                     lambda d: uk_time(d.first_used) if d.first_used else "",
@@ -75,6 +74,7 @@ class DevicesPage(QWidget):
                         t("DevicesPage", "Revoked") if d.revoked else t("DevicesPage", "In use")
                     ),
                 ),
+                Column(t("DevicesPage", "User"), lambda d: d.user),
             ],
             self,
         )

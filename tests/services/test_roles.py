@@ -81,6 +81,7 @@ from app.services import (
     figures,
     letters,
     marac_form,
+    membership,
     merges,
     notes,
     overdue,
@@ -1354,6 +1355,7 @@ TABLE: tuple[Row, ...] = (
     Row(team.invite, ADMINS, _invite),
     Row(team.sync, EVERY_ROLE, _team_call(team.sync)),
     Row(team.status, EVERY_ROLE, _team_call(team.status)),
+    Row(membership.in_team, EVERY_ROLE, lambda s, w: membership.in_team(s)),
     Row(team.sync_log, EVERY_ROLE, _team_call(team.sync_log)),
     Row(team.devices, frozenset({Role.ADMIN, Role.MANAGER}), _team_call(team.devices)),
 )

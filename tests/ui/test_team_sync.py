@@ -39,7 +39,7 @@ def _device_users(qtbot: QtBot, main: MainWindow) -> list[str]:
     main.show_area(main.devices_page)
     wait_calls(qtbot, main)
     model = main.devices_page.model
-    return sorted(model.data(model.index(row, 1)) for row in range(model.rowCount()))
+    return sorted(model.data(model.index(row, 3)) for row in range(model.rowCount()))
 
 
 def test_a_team_laptop_syncs_at_sign_in_and_shows_its_status_line(
