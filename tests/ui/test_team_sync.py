@@ -3,6 +3,9 @@ on a team made through the service (tmp stores, a tmp shared folder)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -125,3 +128,47 @@ def test_a_laptop_not_in_a_team_shows_no_sync_and_runs_no_timer(
     )
     assert main.calls.calls_started == started
     assert _device_users(qtbot, main) == [""]
+
+
+COLD_START = """
+import sys, tempfile, time
+import os
+import subprocess
+import sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from app.crypto.device import DeviceSecrets
+from app.services import accounts
+from app.ui.main_window import MainWindow
+from tests.helpers import ADMIN_PW, TEST_KDF, MemoryKeyring
+
+app = QApplication([])
+with tempfile.TemporaryDirectory() as folder:
+    session, _key = accounts.create_store(
+        Path(folder) / "cases.safecase", service_name="Demo", admin_name="demo-admin",
+        password=ADMIN_PW, device=DeviceSecrets(MemoryKeyring()), kdf=TEST_KDF,
+    )
+    window = MainWindow(session)
+    window.show_area(window.devices_page)
+    for _ in range(500):
+        app.processEvents()
+        if not window.calls.busy and window.devices_page.model.rowCount():
+            break
+        time.sleep(0.01)
+    window.clear()
+    accounts.sign_out(session)
+team = ("app.sync.engine", "app.services.team", "app.crypto.team", "app.crypto.envelopes")
+print(",".join(sorted(m for m in team if m in sys.modules)) or "none")
+"""
+
+
+def test_a_laptop_on_its_own_never_loads_the_team_machinery() -> None:
+    """Start-up stays as fast as before for a laptop not in a team: signed in, with the
+    Devices page shown, nothing of team sync has been imported."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_START], capture_output=True, text=True, env=env, cwd=root
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "none"
