@@ -425,9 +425,17 @@ def compare(team: list[Laptop], reference: Laptop) -> tuple[str, ...]:
         mine, theirs = snapshot(conn, held), snapshot(ref, held)
         for table in COMPARED:
             if mine[table] != theirs[table]:
+                columns = sorted(
+                    {
+                        k
+                        for a, b in zip(mine[table], theirs[table], strict=False)
+                        for k, v in json.loads(a).items()
+                        if json.loads(b).get(k) != v
+                    }
+                )
                 differences.append(
                     f"{laptop.name}: {table} differs ({len(mine[table])} rows here, "
-                    f"{len(theirs[table])} on {reference.name})"
+                    f"{len(theirs[table])} on {reference.name}; columns {', '.join(columns)})"
                 )
     return tuple(differences)
 
