@@ -9,6 +9,7 @@ from app.crypto import connection
 from bench import marac as marac_bench
 from bench import retention as retention_bench
 from bench import sar as sar_bench
+from bench import team as team_bench
 from bench.runner import Config, format_table, run, write_json
 
 
@@ -47,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     retention_bench.add_arguments(parser)
     sar_bench.add_arguments(parser)
     marac_bench.add_arguments(parser)
+    team_bench.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.memory_security:
         memory_security_on()
@@ -75,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         retention_bench.run_from_args(argv, config.seed)
     sar_bench.run_from_args(argv, config.seed)
     marac_bench.run_from_args(argv)
+    team_bench.run_from_args(argv)  # last: stores that differ end the run with an error
     return 0
 
 
