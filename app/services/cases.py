@@ -213,6 +213,12 @@ def create_referral(
         search_model.index_case(session.conn, case_id, reference)
         search_model.index_person(session.conn, case_id, person, new=True)
         audit.record(session.conn, session.user_id, audit.CASE_CREATED, _case_line(case_id))
+        ops.emit_case_created(session.conn, case_id, session.user_id, now)
+        if existing_client_id is None:
+            ops.emit_person_added(session.conn, person_id, case_id, session.user_id, now)
+        ops.emit_member(
+            session.conn, "case.person_linked", case_id, person_id, "client", session.user_id, now
+        )
         if existing_client_id is None:
             audit.record(
                 session.conn,
@@ -379,6 +385,7 @@ def add_person(session: Session, case_id: int, details: PersonDetails, role: Cas
     now = session.now()
     with transaction(session.conn):
         person_id = people_model.insert(session.conn, details, now)
+        ops.emit_person_added(session.conn, person_id, case_id, session.user_id, now)
         _link(session, case_id, person_id, role)
     return person_id
 
@@ -397,6 +404,15 @@ def _link(session: Session, case_id: int, person_id: int, role: CaseRole) -> Non
     if person is None:
         raise InvalidInput("There is no such person.")
     case_model.add_member(session.conn, case_id, person_id, role)
+    ops.emit_member(
+        session.conn,
+        "case.person_linked",
+        case_id,
+        person_id,
+        role.value,
+        session.user_id,
+        session.now(),
+    )
     search_model.index_person(session.conn, case_id, person)
     if role is CaseRole.CLIENT:
         _refresh_client_name(session, case_id)
@@ -414,6 +430,15 @@ def remove_person(session: Session, case_id: int, person_id: int, role: CaseRole
     access.refuse_if_restricted(session, [person_id])
     with transaction(session.conn):
         case_model.remove_member(session.conn, case_id, person_id, role)
+        ops.emit_member(
+            session.conn,
+            "case.person_removed",
+            case_id,
+            person_id,
+            role.value,
+            session.user_id,
+            session.now(),
+        )
         if not case_model.is_member(session.conn, case_id, person_id):
             search_model.unindex_person(session.conn, case_id, person_id)
         if role is CaseRole.CLIENT:

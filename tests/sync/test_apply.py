@@ -38,6 +38,7 @@ SKEW = (dt.timedelta(0), -5 * HOUR, HOUR)
 NUMBERS = ("07700 900001", "07700 900002", "07700 900003")
 WORDS = ("lantern", "harbour", "thistle")
 NAMES = ("Robin", "Rowan", "Robyn")
+TAGS = ("A", "B", "C")  # each laptop's reference tag, given when it joined the team
 ACTIONS = ("note", "correct", "number", "code_word", "name", "allocate", "resolve", "deliver")
 
 
@@ -77,6 +78,7 @@ def _laptops(base: Base, folder: Path) -> list[Session]:
         )
         with transaction(session.conn):
             settings_model.put(session.conn, ops.DEVICE_SETTING, f"laptop-{n}")
+            settings_model.put(session.conn, settings_model.REFERENCE_TAG, TAGS[n])
         session.now = _clock(SKEW[n])
         sessions.append(session)
     return sessions
