@@ -23,13 +23,20 @@ from app.errors import InvalidInput
 from app.models import cases as case_model
 from app.models import settings as settings_model
 from app.models.db import transaction
-from app.models.records import NoteKind, SafeContact
+from app.models.records import CaseDetails, CaseRole, NoteKind, SafeContact
 from app.services import accounts, cases, conflicts, notes
 from app.services.session import Session
 from app.sync import ops
 from app.sync.ops import Operation
 from tests.helpers import CASEWORKER, CASEWORKER2, MANAGER, MANAGER_PW, StoreCopy, copy_store
-from tests.services.casework import audit_head, audit_since, new_case, signed_in, user_id
+from tests.services.casework import (
+    audit_head,
+    audit_since,
+    new_case,
+    person,
+    signed_in,
+    user_id,
+)
 
 LAPTOPS = 3
 HOUR = dt.timedelta(hours=1)
@@ -39,7 +46,10 @@ NUMBERS = ("07700 900001", "07700 900002", "07700 900003")
 WORDS = ("lantern", "harbour", "thistle")
 NAMES = ("Robin", "Rowan", "Robyn")
 TAGS = ("A", "B", "C")  # each laptop's reference tag, given when it joined the team
-ACTIONS = ("note", "correct", "number", "code_word", "name", "allocate", "resolve", "deliver")
+ACTIONS = (
+    *("note", "correct", "number", "code_word", "name", "allocate", "resolve", "deliver"),
+    *("create", "member"),
+)
 
 
 @dataclasses.dataclass
@@ -114,11 +124,29 @@ def _act(s: Session, base: Base, action: str, pick: int, serial: int) -> None:
             rules = dataclasses.replace(rules, code_word=WORDS[pick % 3])
         cases.set_safe_contact(s, base.case_id, rules)
     elif action == "name":
-        person = cases.get_person(s, base.client)
-        details = dataclasses.replace(person.details, given_name=NAMES[pick % 3])
+        client = cases.get_person(s, base.client)
+        details = dataclasses.replace(client.details, given_name=NAMES[pick % 3])
         cases.update_person(s, base.client, details)
     elif action == "allocate":
         cases.allocate(s, base.case_id, base.workers[pick % 2])
+    elif action == "create":
+        # A new case made offline, with a note: elsewhere the note may arrive before its case.
+        client = person(NAMES[pick % 3], f"Synthetic{serial}", address_confidential=bool(pick % 2))
+        details = CaseDetails(referral_date=s.today(), referral_source="Police")
+        case_id = cases.create_referral(s, client, details)
+        when = dt.datetime.now(dt.UTC) - 10 * 24 * HOUR
+        notes.add_note(s, case_id, NoteKind.CALL, f"Synthetic first call {serial}.", when)
+    elif action == "member":
+        children = sorted(
+            (str(ops.gid_of(conn, "people", m.person.id)), m.person.id)
+            for m in case_model.members(conn, base.case_id)
+            if m.role is CaseRole.CHILD
+        )
+        if pick % 2 == 0 or not children:
+            child = person(f"Child{serial}", "Synthetic")
+            cases.add_person(s, base.case_id, child, CaseRole.CHILD)
+        else:
+            cases.remove_person(s, base.case_id, children[pick % len(children)][1], CaseRole.CHILD)
     elif action == "resolve":
         open_ = conn.execute(
             "SELECT target, field, candidates FROM conflicts WHERE state = 'open' ORDER BY field"
@@ -146,10 +174,13 @@ def _snapshot(conn: Connection) -> dict[str, object]:
         "JOIN users u ON u.id = n.author_id JOIN cases c ON c.id = n.case_id ORDER BY n.gid",
         "revisions": "SELECT r.gid, n.gid, r.kind, r.body, r.reason, r.changed_at "
         "FROM note_revisions r JOIN notes n ON n.id = r.note_id ORDER BY r.gid",
-        "cases": "SELECT c.gid, c.status, c.risk_level, u.gid, c.opened_date, c.closed_date, "
-        "c.client_name FROM cases c LEFT JOIN users u ON u.id = c.allocated_user_id "
-        "ORDER BY c.gid",
-        "people": "SELECT gid, given_name, family_name FROM people ORDER BY gid",
+        "cases": "SELECT c.gid, c.reference, c.status, c.risk_level, u.gid, c.opened_date, "
+        "c.closed_date, c.client_name, c.referral_source FROM cases c "
+        "LEFT JOIN users u ON u.id = c.allocated_user_id ORDER BY c.gid",
+        "people": "SELECT gid, given_name, family_name, address_confidential FROM people "
+        "ORDER BY gid",
+        "members": "SELECT c.gid, p.gid, m.role FROM case_people m JOIN cases c ON "
+        "c.id = m.case_id JOIN people p ON p.id = m.person_id ORDER BY c.gid, p.gid, m.role",
         "safe_contacts": "SELECT c.gid, p.gid, s.safe_number, s.code_word, s.method "
         "FROM safe_contacts s JOIN cases c ON c.id = s.case_id "
         "JOIN people p ON p.id = s.person_id ORDER BY c.gid",
