@@ -593,7 +593,7 @@ def reopen_case(session: Session, case_id: int) -> None:
 def place_legal_hold(session: Session, case_id: int, reason: str, review_on: dt.date) -> None:
     """Stop the case being destroyed (proceedings, a review, an open rights request)."""
     session.require(Role.MANAGER)
-    access.require_case(session, case_id)
+    case = access.require_case(session, case_id)
     if not reason.strip():
         raise InvalidInput("Give the reason for the legal hold.")
     if review_on <= session.today():
@@ -606,6 +606,7 @@ def place_legal_hold(session: Session, case_id: int, reason: str, review_on: dt.
             legal_hold_reason=reason.strip(),
             legal_hold_review=review_on,
         )
+        ops.emit_case(session.conn, "case.legal_hold", case, session.user_id, session.now())
         audit.record(session.conn, session.user_id, audit.LEGAL_HOLD_PLACED, _case_line(case_id))
 
 
@@ -618,6 +619,7 @@ def lift_legal_hold(session: Session, case_id: int) -> None:
         case_model.set_fields(
             session.conn, case_id, session.now(), legal_hold_reason="", legal_hold_review=None
         )
+        ops.emit_case(session.conn, "case.legal_hold", case, session.user_id, session.now())
         audit.record(session.conn, session.user_id, audit.LEGAL_HOLD_LIFTED, _case_line(case_id))
 
 
@@ -628,7 +630,10 @@ def restrict_person(session: Session, person_id: int, reason: str) -> None:
     if not reason.strip():
         raise InvalidInput("Give the reason for the restriction.")
     with transaction(session.conn):
+        before = people_model.get(session.conn, person_id)
         people_model.set_restriction(session.conn, person_id, True, reason.strip())
+        if before is not None:
+            ops.emit_person_name(session.conn, before, session.user_id, session.now())
         audit.record(
             session.conn, session.user_id, audit.RESTRICTION_PLACED, _person_line(person_id)
         )
@@ -655,7 +660,10 @@ def lift_restriction(
     if told_on > session.today():
         raise InvalidInput("The day the person was told cannot be in the future.")
     with transaction(session.conn):
+        before = people_model.get(session.conn, person_id)
         people_model.set_restriction(session.conn, person_id, False, "")
+        if before is not None:
+            ops.emit_person_name(session.conn, before, session.user_id, session.now())
         audit.record(
             session.conn,
             session.user_id,

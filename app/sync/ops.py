@@ -148,7 +148,9 @@ FIELDS = frozenset(
     {
         *(f"cases.{c}" for c in ("status", "risk_level", "allocated_user_id")),
         *(f"cases.{c}" for c in ("opened_date", "closed_date", "closed_reason")),
+        *(f"cases.{c}" for c in ("legal_hold_reason", "legal_hold_review")),
         *(f"people.{c}" for c in ("given_name", "family_name")),
+        *(f"people.{c}" for c in ("restricted", "restriction_reason")),
         *(
             f"safe_contacts.{c}"
             for c in (
@@ -431,6 +433,8 @@ def _case_fields(case: Case | None) -> dict[str, JsonValue]:
         "cases.opened_date": case.opened_date,
         "cases.closed_date": case.closed_date,
         "cases.closed_reason": case.closed_reason,
+        "cases.legal_hold_reason": case.legal_hold_reason,
+        "cases.legal_hold_review": case.legal_hold_review,
     }
     return values
 
@@ -470,8 +474,18 @@ def emit_safe_contact(
     )
 
 
+def _person_fields(person: Person) -> dict[str, JsonValue]:
+    return {
+        "people.given_name": person.details.given_name,
+        "people.family_name": person.details.family_name,
+        "people.restricted": person.restricted,
+        "people.restriction_reason": person.restriction_reason,
+    }
+
+
 def emit_person_name(conn: Connection, before: Person, user_id: int, now: str) -> list[Operation]:
-    """Append a field set for each part of the person's name the write just changed, travelling
+    """Append a field set for each part of the person's name, and their restriction and its
+    reason, that the write just changed, travelling
     with the first case they are on (a person on no case has nothing to travel with) and filed
     under the person, so that purging that case leaves it while the person stays."""
     after = people_model.get(conn, before.id)
@@ -483,14 +497,8 @@ def emit_person_name(conn: Connection, before: Person, user_id: int, now: str) -
         "person.field_set",
         cases[0],
         gid_of(conn, "people", before.id) or "",
-        {
-            "people.given_name": before.details.given_name,
-            "people.family_name": before.details.family_name,
-        },
-        {
-            "people.given_name": after.details.given_name,
-            "people.family_name": after.details.family_name,
-        },
+        _person_fields(before),
+        _person_fields(after),
         user_id,
         now,
         person_id=before.id,

@@ -200,3 +200,31 @@ def test_a_persons_name_change_outlives_a_purged_case_and_goes_with_the_person(
         key = forensics.data_key(s)
     pages = forensics.read_pages(store.path, key)
     assert forensics.found(pages, ["Qzpurgename", "Qzrenamed"]) == {}
+
+
+def test_a_legal_hold_and_a_restriction_travel_to_the_other_laptops(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    base = _base(store)
+    laptops = _laptops(base, tmp_path)
+    try:
+        manager = laptops[0]
+        review = manager.today() + dt.timedelta(days=90)
+        cases.place_legal_hold(manager, base.case_id, "Synthetic proceedings", review)
+        cases.restrict_person(manager, base.client, "Synthetic objection")
+        _send_all(laptops)
+        for s in laptops[1:]:
+            case = case_model.get(s.conn, base.case_id)
+            assert case is not None
+            assert (case.legal_hold_reason, case.legal_hold_review) == (
+                "Synthetic proceedings",
+                review,
+            )
+            client = people_model.get(s.conn, base.client)
+            assert client is not None and client.restricted
+        cases.lift_legal_hold(laptops[1], base.case_id)
+        _send_all(laptops)
+        assert {case_model.get(s.conn, base.case_id).legal_hold_reason for s in laptops} == {""}  # type: ignore[union-attr]
+    finally:
+        for session in laptops:
+            accounts.sign_out(session)
