@@ -561,6 +561,7 @@ def close_case(
         ops.emit_case(session.conn, "case.closed", case, session.user_id, session.now())
         if outcome is not None:
             outcome_model.put(session.conn, case_id, outcome, session.user_id, session.now())
+            ops.emit_row(session.conn, "case_outcomes", case_id, session.user_id, session.now())
         audit.record(
             session.conn,
             session.user_id,
@@ -586,6 +587,15 @@ def reopen_case(session: Session, case_id: int) -> None:
             closed_reason="",
         )
         ops.emit_case(session.conn, "case.field_set", case, session.user_id, session.now())
+        if outcome_model.get(session.conn, case_id) is not None:
+            ops.emit_row(
+                session.conn,
+                "case_outcomes",
+                case_id,
+                session.user_id,
+                session.now(),
+                removed=True,
+            )
         outcome_model.remove(session.conn, case_id)
         audit.record(session.conn, session.user_id, audit.CASE_REOPENED, _case_line(case_id))
 

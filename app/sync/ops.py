@@ -128,6 +128,24 @@ CREATE_KINDS = {"case.created": "cases", "person.added": "people"}
 # decides, the same on every laptop whatever order they arrive in.
 MEMBER_KINDS = ("case.person_linked", "case.person_removed")
 _PERSON_KINDS = ("person.added", "person.field_set")
+# Records kept whole under a key and set again whole (or removed): each table with the columns
+# that name its row, its own global id or the case and person it belongs to. The latest set or
+# removal by clock stamp decides, the same on every laptop; two concurrent sets of one of these
+# are not shown as a conflict (the later stamp's stays). Append-only ones are set once.
+ROW_TABLES: dict[str, tuple[str, ...]] = {
+    "share_reviews": ("gid",),
+    "marac_referrals": ("gid",),
+    "marac_actions": ("gid",),
+    "case_legal": ("gid",),
+    "case_agencies": ("gid",),
+    "case_outcomes": ("case_id",),
+    "case_referral_sources": ("case_id",),
+    "person_categories": ("person_id",),
+    "case_children": ("case_id", "person_id"),
+}
+_APPEND_ONLY_ROWS = ("share_reviews", "marac_referrals")
+ROW_KINDS = ("row.set", "row.removed")
+_PERSON_ROWS = ("person_categories",)
 # The columns that point at another record, and the table they point into.
 _LINKS = {
     "case_id": "cases",
@@ -141,6 +159,8 @@ _LINKS = {
     "consulted_manager_id": "users",
     "allocated_user_id": "users",
     "updated_by": "users",
+    "reviewed_by": "users",
+    "issued_by": "users",
 }
 # The fields a field set may name, as ``table.column``; their rows: cases and people by the
 # target's global id, safe contact details by the case (target) and its client.
@@ -149,6 +169,7 @@ FIELDS = frozenset(
         *(f"cases.{c}" for c in ("status", "risk_level", "allocated_user_id")),
         *(f"cases.{c}" for c in ("opened_date", "closed_date", "closed_reason")),
         *(f"cases.{c}" for c in ("legal_hold_reason", "legal_hold_review")),
+        *(f"cases.{c}" for c in ("marac_referral_date", "marac_meeting_date")),
         *(f"people.{c}" for c in ("given_name", "family_name")),
         *(f"people.{c}" for c in ("restricted", "restriction_reason")),
         *(
@@ -285,10 +306,13 @@ def _new(
     return op
 
 
-def _row(conn: Connection, table: str, row_id: int) -> dict[str, JsonValue]:
+def _row(
+    conn: Connection, table: str, row_id: int | tuple[int, ...], where: str = "id = ?"
+) -> dict[str, JsonValue]:
     names = [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})").fetchall()]
+    params = row_id if isinstance(row_id, tuple) else (row_id,)
     values = conn.execute(
-        f"SELECT {', '.join(names)} FROM {table} WHERE id = ?", (row_id,)
+        f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params
     ).fetchone()
     row: dict[str, JsonValue] = {}
     for name, value in zip(names, values, strict=True):
@@ -343,6 +367,49 @@ def emit_member(
         raise ValueError(f"not a change of who is on a case: {kind}")
     target = gid_of(conn, "people", person_id) or ""
     return _new(conn, user_id, now, kind, case_id, target, {"role": role})
+
+
+def emit_row(
+    conn: Connection,
+    table: str,
+    case_id: int,
+    user_id: int,
+    now: str,
+    *,
+    row_id: int | None = None,
+    person_id: int | None = None,
+    removed: bool = False,
+) -> Operation:
+    """Append the operation for a record kept whole (``ROW_TABLES``) just set, or about to be
+    removed (call before removing one with its own global id): ``row_id`` names a record with
+    its own global id, ``person_id`` the person a person's or a child's record is about."""
+    keys = ROW_TABLES[table]
+    if keys == ("gid",):
+        key: tuple[int, ...] = (int(row_id or 0),)
+        where, target = "id = ?", gid_of(conn, table, row_id)
+    else:
+        values = {"case_id": case_id, "person_id": person_id}
+        key = tuple(int(values[k] or 0) for k in keys)
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        target = gid_of(conn, "people", person_id) if person_id else gid_of(conn, "cases", case_id)
+    payload: dict[str, JsonValue] = {"table": table}
+    if not removed:
+        payload["row"] = _row(conn, table, key, where)
+    person = person_id if table in _PERSON_ROWS else None
+    kind = ROW_KINDS[int(removed)]
+    op = _new(conn, user_id, now, kind, case_id, target or "", payload, None, person)
+    if removed:
+        filed = ("person_id = ?", person) if person else ("case_id = ?", case_id)
+        _forget_sets(conn, table, filed[0], filed[1], op.target)
+    return op
+
+
+def _forget_sets(conn: Connection, table: str, where: str, filed: int | None, target: str) -> None:
+    """A record removed: what it said goes from the operations that set it too."""
+    conn.execute(
+        f"UPDATE operations SET payload = ? WHERE {where} AND target = ? AND kind = ?",
+        (_canonical({"table": table}), filed, target, ROW_KINDS[0]),
+    )
 
 
 def _stored_value(conn: Connection, name: str, value: JsonValue) -> JsonValue:
@@ -435,6 +502,8 @@ def _case_fields(case: Case | None) -> dict[str, JsonValue]:
         "cases.closed_reason": case.closed_reason,
         "cases.legal_hold_reason": case.legal_hold_reason,
         "cases.legal_hold_review": case.legal_hold_review,
+        "cases.marac_referral_date": case.marac_referral_date,
+        "cases.marac_meeting_date": case.marac_meeting_date,
     }
     return values
 
@@ -521,7 +590,9 @@ def apply(conn: Connection, op: Operation) -> bool:
     if op.kind in CREATE_KINDS:
         return _apply_create(conn, op)
     person_id = None
-    if op.kind in _PERSON_KINDS:
+    if op.kind in _PERSON_KINDS or (
+        op.kind in ROW_KINDS and op.payload.get("table") in _PERSON_ROWS
+    ):
         # A person's change needs the person, not the case it travelled with: that case may
         # have been purged here while the person stays on another.
         person_id = id_of(conn, "people", op.target)
@@ -534,6 +605,9 @@ def apply(conn: Connection, op: Operation) -> bool:
         if op.kind == "dash.recorded" and case_id is not None:
             _refresh_marac_due(conn, case_id)
         return True
+    if op.kind in ROW_KINDS:
+        _settle_row(conn, op, case_id, person_id)
+        return True
     if op.kind in MEMBER_KINDS and case_id is not None:
         person = id_of(conn, "people", op.target)
         _append(conn, op, case_id, local=False)
@@ -544,7 +618,53 @@ def apply(conn: Connection, op: Operation) -> bool:
         raise CannotApply("A change of a kind this laptop does not know was not applied.")
     _append(conn, op, case_id, local=False, person_id=person_id)
     _settle_field(conn, op.scope, op.target, name, case_id)
+    if name == "cases.marac_referral_date" and case_id is not None:
+        _refresh_marac_due(conn, case_id)
     return True
+
+
+def _settle_row(
+    conn: Connection, op: Operation, case_id: int | None, person_id: int | None
+) -> None:
+    """A record kept whole as the latest set or removal of it by clock stamp leaves it."""
+    table = str(op.payload.get("table"))
+    if table not in ROW_TABLES or (case_id is None and person_id is None):
+        raise CannotApply("A change of a kind this laptop does not know was not applied.")
+    row = op.payload.get("row")
+    values: dict[str, JsonValue] = {}
+    if isinstance(row, dict):  # every link first: a change about a record not here waits
+        values = {k: id_of(conn, _LINKS[k], v) if k in _LINKS else v for k, v in row.items()}
+    keys = ROW_TABLES[table]
+    if keys == ("gid",):
+        key: dict[str, JsonValue] = {"gid": op.target}
+    else:
+        key = {k: case_id if k == "case_id" else id_of(conn, "people", op.target) for k in keys}
+    _append(conn, op, case_id, local=False, person_id=person_id)
+    where, filed = ("person_id = ?", person_id) if person_id else ("case_id = ?", case_id)
+    held_ops = conn.execute(
+        f"SELECT op_id, kind, payload FROM operations WHERE {where} AND target = ? "
+        "AND kind IN (?, ?) ORDER BY hlc",
+        (filed, op.target, *ROW_KINDS),
+    ).fetchall()
+    latest = [(str(i), str(k)) for i, k, p in held_ops if json.loads(str(p))["table"] == table][-1]
+    if latest[1] == "row.removed":
+        match = " AND ".join(f"{k} = ?" for k in key)
+        conn.execute(f"DELETE FROM {table} WHERE {match}", list(key.values()))
+        _forget_sets(conn, table, where, filed, op.target)
+        return
+    if latest[0] != op.op_id:
+        return  # a later set of this record is already here
+    values.update(key)
+    names = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    settle = "NOTHING"
+    if table not in _APPEND_ONLY_ROWS:
+        settle = "UPDATE SET " + ", ".join(f"{k} = excluded.{k}" for k in values if k not in key)
+    conn.execute(
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(key)}) DO {settle}",
+        list(values.values()),
+    )
 
 
 def _held_case(conn: Connection, scope: str) -> int | None:
