@@ -652,8 +652,10 @@ def _settle_row(
         conn.execute(f"DELETE FROM {table} WHERE {match}", list(key.values()))
         _forget_sets(conn, table, where, filed, op.target)
         return
-    if latest[0] != op.op_id:
-        return  # a later set of this record is already here
+    if latest[0] != op.op_id or not isinstance(row, dict):
+        # A later set of this record is already here; or this set's text was taken out by a
+        # removal on the laptop that sent it, and that removal comes with it.
+        return
     values.update(key)
     names = ", ".join(values)
     marks = ", ".join("?" * len(values))

@@ -22,9 +22,10 @@ from app.crypto.device import DeviceSecrets
 from app.errors import InvalidInput
 from app.models import cases as case_model
 from app.models import settings as settings_model
+from app.models.categories import Agency, AgencyType
 from app.models.db import transaction
 from app.models.records import CaseDetails, CaseRole, NoteKind, SafeContact
-from app.services import accounts, cases, conflicts, notes
+from app.services import accounts, cases, categories, conflicts, notes
 from app.services.session import Session
 from app.sync import ops
 from app.sync.ops import Operation
@@ -48,7 +49,7 @@ NAMES = ("Robin", "Rowan", "Robyn")
 TAGS = ("A", "B", "C")  # each laptop's reference tag, given when it joined the team
 ACTIONS = (
     *("note", "correct", "number", "code_word", "name", "allocate", "resolve", "deliver"),
-    *("create", "member"),
+    *("create", "member", "agency"),
 )
 
 
@@ -136,6 +137,19 @@ def _act(s: Session, base: Base, action: str, pick: int, serial: int) -> None:
         case_id = cases.create_referral(s, client, details)
         when = dt.datetime.now(dt.UTC) - 10 * 24 * HOUR
         notes.add_note(s, case_id, NoteKind.CALL, f"Synthetic first call {serial}.", when)
+    elif action == "agency":
+        # Agencies are kept whole: added, corrected and removed, the latest change wins.
+        held_agencies = categories.agencies(s, base.case_id)
+        if pick % 3 == 0 or not held_agencies:
+            entry = Agency(AgencyType.HOUSING, f"Agency {serial}", "Duty desk")
+            categories.add_agency(s, base.case_id, entry)
+        elif pick % 3 == 1:
+            entry = held_agencies[pick % len(held_agencies)]
+            changed = dataclasses.replace(entry, contact=f"Desk {serial}")
+            categories.update_agency(s, base.case_id, changed)
+        else:
+            entry = held_agencies[pick % len(held_agencies)]
+            categories.remove_agency(s, base.case_id, entry.id)
     elif action == "member":
         children = sorted(
             (str(ops.gid_of(conn, "people", m.person.id)), m.person.id)
@@ -179,6 +193,8 @@ def _snapshot(conn: Connection) -> dict[str, object]:
         "LEFT JOIN users u ON u.id = c.allocated_user_id ORDER BY c.gid",
         "people": "SELECT gid, given_name, family_name, address_confidential FROM people "
         "ORDER BY gid",
+        "agencies": "SELECT a.gid, c.gid, a.agency_type, a.name, a.contact FROM case_agencies a "
+        "JOIN cases c ON c.id = a.case_id ORDER BY a.gid",
         "members": "SELECT c.gid, p.gid, m.role FROM case_people m JOIN cases c ON "
         "c.id = m.case_id JOIN people p ON p.id = m.person_id ORDER BY c.gid, p.gid, m.role",
         "safe_contacts": "SELECT c.gid, p.gid, s.safe_number, s.code_word, s.method "

@@ -116,3 +116,24 @@ def test_the_outcomes_recorded_at_closing_travel_and_go_when_the_case_reopens(
     finally:
         for session in laptops:
             accounts.sign_out(session)
+
+
+def test_an_entry_added_and_removed_offline_arrives_removed_in_any_order(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    from app.models.db import transaction
+    from app.sync import ops
+
+    base = _base(store)
+    laptops = _laptops(base, tmp_path)
+    try:
+        a, b = laptops[0], laptops[1]
+        entry = categories.add_agency(a, base.case_id, Agency(AgencyType.GP, "Qzgone", "Qzgone"))
+        categories.remove_agency(a, base.case_id, entry)
+        for op in [op for _, op in ops.outbox(a.conn)]:  # the set alone first, then the removal
+            with transaction(b.conn):
+                assert ops.apply_all(b.conn, [op]) == []
+        assert categories.agencies(b, base.case_id) == []
+    finally:
+        for session in laptops:
+            accounts.sign_out(session)
