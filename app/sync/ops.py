@@ -29,7 +29,7 @@ from app.models import cases as case_model
 from app.models import people as people_model
 from app.models import search as search_model
 from app.models import settings as settings_model
-from app.models.records import Case, Person, SafeContact
+from app.models.records import Case, Person, PersonDetails, SafeContact
 from app.sync.clock import Hlc, HlcClock, new_gid, new_uuid7
 
 JsonValue = Any  # a JSON value: str, int, float, bool, None, list or dict of those
@@ -170,7 +170,7 @@ FIELDS = frozenset(
         *(f"cases.{c}" for c in ("opened_date", "closed_date", "closed_reason")),
         *(f"cases.{c}" for c in ("legal_hold_reason", "legal_hold_review")),
         *(f"cases.{c}" for c in ("marac_referral_date", "marac_meeting_date")),
-        *(f"people.{c}" for c in ("given_name", "family_name")),
+        *(f"people.{c}" for c in people_model.stored_details(PersonDetails("", ""))),
         *(f"people.{c}" for c in ("restricted", "restriction_reason")),
         *(
             f"safe_contacts.{c}"
@@ -544,17 +544,18 @@ def emit_safe_contact(
 
 
 def _person_fields(person: Person) -> dict[str, JsonValue]:
+    details = people_model.stored_details(person.details)
     return {
-        "people.given_name": person.details.given_name,
-        "people.family_name": person.details.family_name,
+        **{f"people.{column}": value for column, value in details.items()},
         "people.restricted": person.restricted,
         "people.restriction_reason": person.restriction_reason,
     }
 
 
 def emit_person_name(conn: Connection, before: Person, user_id: int, now: str) -> list[Operation]:
-    """Append a field set for each part of the person's name, and their restriction and its
-    reason, that the write just changed, travelling
+    """Append a field set for each of the person's details (name, address and whether it is
+    confidential, phones...), and their restriction and its reason, that the write just
+    changed, travelling
     with the first case they are on (a person on no case has nothing to travel with) and filed
     under the person, so that purging that case leaves it while the person stays."""
     after = people_model.get(conn, before.id)
@@ -909,7 +910,7 @@ def _write_field(
         )
         return
     conn.execute(f"UPDATE {table} SET {column} = ? WHERE gid = ?", (value, target))
-    if name in ("people.given_name", "people.family_name"):
+    if table == "people":
         _refresh_client_name(conn, target)
         named = people_model.get(conn, int(id_of(conn, "people", target) or 0))
         if named is not None:  # the duplicate check finds the person by the name shown

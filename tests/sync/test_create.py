@@ -5,6 +5,7 @@ own operations outlive a purged case while the person stays on another."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -225,6 +226,33 @@ def test_a_legal_hold_and_a_restriction_travel_to_the_other_laptops(
         cases.lift_legal_hold(laptops[1], base.case_id)
         _send_all(laptops)
         assert {case_model.get(s.conn, base.case_id).legal_hold_reason for s in laptops} == {""}  # type: ignore[union-attr]
+    finally:
+        for session in laptops:
+            accounts.sign_out(session)
+
+
+def test_a_change_to_a_persons_address_and_its_confidentiality_travels(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    base = _base(store)
+    laptops = _laptops(base, tmp_path)
+    try:
+        a = laptops[0]
+        moved = dataclasses.replace(
+            cases.get_person(a, base.client).details,
+            address="2 Synthetic Close",
+            postcode="ZZ9 9ZZ",
+            address_confidential=True,
+            phones=("07700 900777",),
+        )
+        cases.update_person(a, base.client, moved)
+        _send_all(laptops)
+        for s in laptops[1:]:
+            assert (
+                cases.get_person(s, base.client).details == cases.get_person(a, base.client).details
+            )
+            found = cases.find_matches(s, person("Other", "Name", phones=("07700900777",)))
+            assert [c.id for c in found.visible] == [base.case_id]
     finally:
         for session in laptops:
             accounts.sign_out(session)
