@@ -5,12 +5,13 @@ conflict and no value lost."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,18 @@ def _base(store: StoreCopy) -> Base:
         cases.open_referral(s, case_id, s.today())
         workers = (user_id(s, CASEWORKER), user_id(s, CASEWORKER2))
     return Base(store, case_id, client, workers)
+
+
+@contextlib.contextmanager
+def team(store: StoreCopy, tmp_path: Path) -> Iterator[tuple[Base, list[Session]]]:
+    """Laptops copied from one store that holds a case, each signed in; signed out after."""
+    base = _base(store)
+    laptops = _laptops(base, tmp_path)
+    try:
+        yield base, laptops
+    finally:
+        for session in laptops:
+            accounts.sign_out(session)
 
 
 def _clock(skew: dt.timedelta) -> Callable[[], str]:
@@ -370,9 +383,7 @@ def _send_all(laptops: list[Session]) -> None:
 def test_two_offline_edits_of_the_safe_number_become_one_conflict_keeping_both(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         _number(laptops[0], base, NUMBERS[0])
         _send_all(laptops)
         # Both laptops change the number offline, each replacing the same earlier value.
@@ -419,17 +430,12 @@ def test_two_offline_edits_of_the_safe_number_become_one_conflict_keeping_both(
         assert {_shown_number(s, base) for s in laptops} == {NUMBERS[2]}
         states = {s.conn.execute("SELECT state FROM conflicts").fetchone()[0] for s in laptops}
         assert states == {"resolved"}
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
 
 
 def test_a_laptop_hours_behind_that_saw_a_change_replaces_it_without_a_conflict(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         _number(laptops[0], base, NUMBERS[0])
         _send_all(laptops)
         _number(laptops[1], base, NUMBERS[1])  # five hours behind, but after what it saw
@@ -438,6 +444,3 @@ def test_a_laptop_hours_behind_that_saw_a_change_replaces_it_without_a_conflict(
         assert all(
             s.conn.execute("SELECT count(*) FROM conflicts").fetchone()[0] == 0 for s in laptops
         )
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)

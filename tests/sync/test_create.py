@@ -14,7 +14,7 @@ from app.models import people as people_model
 from app.models import settings as settings_model
 from app.models.db import transaction
 from app.models.records import CaseDetails, CaseRole, NoteKind
-from app.services import accounts, cases, notes, retention, risk
+from app.services import cases, notes, retention, risk
 from app.services.session import Session
 from app.sync import ops
 from tests.helpers import ADMIN, MANAGER, StoreCopy
@@ -22,7 +22,7 @@ from tests.models.test_risk import answers
 from tests.services import forensics
 from tests.services.casework import new_case, person, signed_in, user_id
 from tests.services.closed_cases import make_closed_case, reference_of
-from tests.sync.test_apply import _base, _laptops, _send_all
+from tests.sync.test_apply import _send_all, team
 
 NOON = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
 
@@ -62,9 +62,7 @@ def _whole_case(s: Session, reference: str) -> tuple[object, ...]:
 def test_a_case_made_on_one_laptop_arrives_whole_through_operations_alone(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (_, laptops):
         maker, other = laptops[0], laptops[1]
         case_id = _referral(
             maker,
@@ -98,19 +96,14 @@ def test_a_case_made_on_one_laptop_arrives_whole_through_operations_alone(
         with transaction(other.conn):
             assert ops.apply_all(other.conn, made) == []
         assert _whole_case(other, reference) == _whole_case(maker, reference)
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
 
 
 def test_laptops_making_cases_offline_never_make_the_same_reference(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    with signed_in(store, MANAGER) as s:
-        existing = reference_of(s, base.case_id)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
+        with signed_in(store, MANAGER) as s:
+            existing = reference_of(s, base.case_id)
         made = [[_referral(s, f"Qzref{n}", "Synthetic") for n in range(2)] for s in laptops]
         references = {reference_of(s, c) for s, ids in zip(laptops, made, strict=True) for c in ids}
         assert len(references) == 6
@@ -121,9 +114,6 @@ def test_laptops_making_cases_offline_never_make_the_same_reference(
             assert reference_of(s, base.case_id) == existing  # shown before: never changes
         year = laptops[1].today().year
         assert reference_of(laptops[1], made[1][0]).startswith(f"SC-{year}-B-")
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
 
 
 def test_a_laptop_alone_keeps_making_references_as_before(store: StoreCopy) -> None:
@@ -138,9 +128,7 @@ def test_a_laptop_alone_keeps_making_references_as_before(store: StoreCopy) -> N
 def test_two_referrals_for_one_person_made_offline_meet_the_duplicate_check(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (_, laptops):
         for s in laptops[:2]:
             assert not cases.find_matches(s, person("Qzdup", "Synthetic")).any
             _referral(s, "Qzdup", "Synthetic", phones=("07700 900555",))
@@ -151,24 +139,16 @@ def test_two_referrals_for_one_person_made_offline_meet_the_duplicate_check(
             assert {p.name for p in report.people} == {"Qzdup Synthetic"}
             by_phone = cases.find_matches(s, person("Other", "Name", phones=("07700900555",)))
             assert len(by_phone.visible) == 2
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
 
 
 def test_an_incoming_dash_flags_a_marac_referral_as_due(store: StoreCopy, tmp_path: Path) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         risk.record_dash(
             laptops[0], base.case_id, base.client, answers(15), completed_on=laptops[0].today()
         )
         _send_all(laptops)
         for s in laptops:
             assert [c.id for c in cases.list_cases(s, marac_due=True)] == [base.case_id]
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
 
 
 def test_a_persons_name_change_outlives_a_purged_case_and_goes_with_the_person(
@@ -206,9 +186,7 @@ def test_a_persons_name_change_outlives_a_purged_case_and_goes_with_the_person(
 def test_a_legal_hold_and_a_restriction_travel_to_the_other_laptops(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         manager = laptops[0]
         review = manager.today() + dt.timedelta(days=90)
         cases.place_legal_hold(manager, base.case_id, "Synthetic proceedings", review)
@@ -226,17 +204,12 @@ def test_a_legal_hold_and_a_restriction_travel_to_the_other_laptops(
         cases.lift_legal_hold(laptops[1], base.case_id)
         _send_all(laptops)
         assert {case_model.get(s.conn, base.case_id).legal_hold_reason for s in laptops} == {""}  # type: ignore[union-attr]
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
 
 
 def test_a_change_to_a_persons_address_and_its_confidentiality_travels(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         a = laptops[0]
         moved = dataclasses.replace(
             cases.get_person(a, base.client).details,
@@ -253,6 +226,3 @@ def test_a_change_to_a_persons_address_and_its_confidentiality_travels(
             )
             found = cases.find_matches(s, person("Other", "Name", phones=("07700900777",)))
             assert [c.id for c in found.visible] == [base.case_id]
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)

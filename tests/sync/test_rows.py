@@ -20,11 +20,11 @@ from app.models.categories import (
     Sex,
 )
 from app.models.records import AbuseChange, CaseOutcome, CaseRole, ClosureReason
-from app.services import accounts, cases, categories, risk, sharing
+from app.services import cases, categories, risk, sharing
 from app.services.session import Session
 from tests.helpers import StoreCopy
 from tests.services.casework import person, share_without_consent
-from tests.sync.test_apply import _base, _laptops, _send_all
+from tests.sync.test_apply import _send_all, team
 
 OUTCOME = CaseOutcome(ClosureReason.SUPPORT_COMPLETED, abuse=AbuseChange.STOPPED)
 
@@ -50,9 +50,7 @@ def test_the_records_a_case_keeps_whole_arrive_on_the_other_laptops(
     store: StoreCopy, tmp_path: Path
 ) -> None:
     share_without_consent(store)
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         a, b = laptops[0], laptops[1]
         today = a.today()
         [flagged] = sharing.awaiting_review(a)
@@ -92,17 +90,12 @@ def test_the_records_a_case_keeps_whole_arrive_on_the_other_laptops(
         for s in laptops:
             held = s.conn.execute("SELECT payload FROM operations").fetchall()
             assert not any("Qzmistake" in str(p[0]) for p in held)
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
 
 
 def test_the_outcomes_recorded_at_closing_travel_and_go_when_the_case_reopens(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         a = laptops[0]
         cases.close_case(a, base.case_id, a.today(), "Support completed", outcome=OUTCOME)
         _send_all(laptops)
@@ -113,9 +106,6 @@ def test_the_outcomes_recorded_at_closing_travel_and_go_when_the_case_reopens(
         cases.reopen_case(laptops[1], base.case_id)
         _send_all(laptops)
         assert {cases.open_case(s, base.case_id).outcome for s in laptops} == {None}
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
 
 
 def test_an_entry_added_and_removed_offline_arrives_removed_in_any_order(
@@ -124,9 +114,7 @@ def test_an_entry_added_and_removed_offline_arrives_removed_in_any_order(
     from app.models.db import transaction
     from app.sync import ops
 
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         a, b = laptops[0], laptops[1]
         entry = categories.add_agency(a, base.case_id, Agency(AgencyType.GP, "Qzgone", "Qzgone"))
         categories.remove_agency(a, base.case_id, entry)
@@ -134,6 +122,3 @@ def test_an_entry_added_and_removed_offline_arrives_removed_in_any_order(
             with transaction(b.conn):
                 assert ops.apply_all(b.conn, [op]) == []
         assert categories.agencies(b, base.case_id) == []
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
