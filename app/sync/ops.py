@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.crypto.connection import Connection
-from app.errors import SafecaseError
+from app.errors import InvalidInput, SafecaseError
 from app.models import cases as case_model
 from app.models import people as people_model
 from app.models import search as search_model
@@ -230,6 +231,18 @@ def device_id(conn: Connection) -> str:
         known = new_gid()
         settings_model.put(conn, DEVICE_SETTING, known)
     return known
+
+
+def set_reference_tag(conn: Connection, tag: str) -> None:
+    """Give this laptop the tag its new references carry in a team ("SC-2026-B-000001"): one to
+    three capital letters, unique in the team, given when the laptop joins. References already
+    made keep theirs; a laptop's tag never changes once given."""
+    if not re.fullmatch(r"[A-Z]{1,3}", tag):
+        raise InvalidInput("A laptop's reference tag is one to three capital letters.")
+    known = settings_model.get(conn, settings_model.REFERENCE_TAG)
+    if known not in (None, tag):
+        raise InvalidInput("This laptop already has a reference tag; it cannot change.")
+    settings_model.put(conn, settings_model.REFERENCE_TAG, tag)
 
 
 def _ms(now: str) -> int:

@@ -102,7 +102,7 @@ def _laptops(base: Base, folder: Path) -> list[Session]:
         )
         with transaction(session.conn):
             settings_model.put(session.conn, ops.DEVICE_SETTING, f"laptop-{n}")
-            settings_model.put(session.conn, settings_model.REFERENCE_TAG, TAGS[n])
+            ops.set_reference_tag(session.conn, TAGS[n])
         session.now = _clock(SKEW[n])
         sessions.append(session)
     return sessions

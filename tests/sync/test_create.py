@@ -9,6 +9,9 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
+from app.errors import InvalidInput
 from app.models import cases as case_model
 from app.models import people as people_model
 from app.models import settings as settings_model
@@ -114,6 +117,12 @@ def test_laptops_making_cases_offline_never_make_the_same_reference(
             assert reference_of(s, base.case_id) == existing  # shown before: never changes
         year = laptops[1].today().year
         assert reference_of(laptops[1], made[1][0]).startswith(f"SC-{year}-B-")
+        with transaction(laptops[1].conn):
+            ops.set_reference_tag(laptops[1].conn, "B")  # given again: nothing changes
+            with pytest.raises(InvalidInput, match="cannot change"):
+                ops.set_reference_tag(laptops[1].conn, "A")
+            with pytest.raises(InvalidInput, match="capital letters"):
+                ops.set_reference_tag(laptops[1].conn, "b-2")
 
 
 def test_a_laptop_alone_keeps_making_references_as_before(store: StoreCopy) -> None:
