@@ -163,6 +163,32 @@ def _parser() -> _Parser:
                 "(it then still does, until the next 'safecase keys rotate')",
             )
 
+    team = sub.add_parser("team", help="Team operation: laptops that sync through a folder.")
+    team_sub = team.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    for name, text in (
+        ("create", "Make this store the first laptop of a team sharing a folder (admins)."),
+        ("invite", "Write a one-time invitation for a user; prints its passphrase once."),
+        ("join", "Join a team: a new store for you; reads the passphrase, then your password."),
+        ("sync", "Send this laptop's changes and take in the team's."),
+        ("status", "Last sync, changes waiting, conflicts, and whether the folder is there."),
+        ("devices", "The team's devices (admins and managers)."),
+    ):
+        p = team_sub.add_parser(name, help=text, description=text)
+        if name == "join":
+            p.add_argument("--invitation", type=Path, required=True, help="the invitation file")
+            p.add_argument("--store", type=Path, required=True, help="the new store file")
+            p.add_argument(
+                "--password-only", action="store_true", help="no keyring on this machine"
+            )
+            continue
+        p.add_argument("--store", type=Path, required=True, help="the store file")
+        p.add_argument("--user", required=True, help="your username")
+        if name == "create":
+            p.add_argument("--folder", type=Path, required=True, help="the team's shared folder")
+        elif name == "invite":
+            p.add_argument("--name", required=True, help="the user to invite")
+            p.add_argument("--out", type=Path, required=True, help="the invitation file to write")
+
     keys = sub.add_parser("keys", help="Key management (admins).")
     keys_sub = keys.add_subparsers(dest="action", required=True, parser_class=_Parser)
     p = keys_sub.add_parser("rotate", help="Give the store a new data key.")
@@ -476,6 +502,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.say("The store is open on this computer again with the new password.")
         return EXIT_OK
 
+    if command == "team" and args.action == "join":
+        return _team_join(ctx, args)
     if command == "audit" and args.action == "verify":
         return _verify(ctx, args)
     if command == "audit" and args.action == "accept-loss":
@@ -564,6 +592,8 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         return _sar(ctx, args, session)
     elif command == "breach":
         return _breach_list(ctx, args, session)
+    elif command == "team":
+        return _team(ctx, args, session)
     elif command == "backup" and args.out.is_dir():
         written, removed = backup.backup_to_folder(session, args.out, args.keep)
         ctx.say(f"Backup written: {written.name}; {len(removed)} older generation(s) removed.")
@@ -572,6 +602,64 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
         ctx.say(f"Backup written ({size:,} bytes).")
     else:
         raise UsageError("Unknown command.")
+    return EXIT_OK
+
+
+def _team_join(ctx: Context, args: argparse.Namespace) -> int:
+    from app.services import team as team_service  # only when a team command runs
+
+    passphrase = ctx.secret("Invitation passphrase: ")
+    password = ctx.secret("Your new password: ", confirm=True)
+    session, recovery = team_service.join(
+        args.invitation,
+        passphrase,
+        args.store,
+        password,
+        device=_device_or_none(ctx, args.password_only),
+        kdf=ctx.kdf,
+    )
+    accounts.sign_out(session)
+    ctx.say("Store created for you. Its recovery key, shown this once:")
+    ctx.say("")
+    ctx.say("    " + recovery)
+    ctx.say("")
+    ctx.say("Give it to your admin to keep locked away from the computer.")
+    ctx.say(
+        "This laptop has asked to join the team. Once your admin's laptop has synced, run "
+        "'safecase team sync' to receive your cases."
+    )
+    return EXIT_OK
+
+
+def _team(ctx: Context, args: argparse.Namespace, session: Session) -> int:
+    from app.services import team as team_service  # only when a team command runs
+
+    if args.action == "create":
+        team_service.create_team(session, args.folder)
+        ctx.say(f"Team created; its laptops sync through {args.folder}.")
+    elif args.action == "invite":
+        passphrase = team_service.invite(session, args.name, args.out)
+        ctx.say(f"Invitation written to {args.out}; it can be used once, within a day.")
+        ctx.say("Its passphrase, shown this once (read it to them, do not send it with it): ")
+        ctx.say("    " + passphrase)
+    elif args.action == "sync":
+        report = team_service.sync(session)
+        ctx.say(
+            f"Synced: {report.applied} change(s) taken in, {report.sent} envelope(s) sent, "
+            f"{report.rejected} refused (see the sync log), {report.pending} waiting."
+        )
+        for sentence in report.problems:
+            print(f"safecase: {sentence}", file=ctx.stderr)
+    elif args.action == "status":
+        status = team_service.status(session)
+        ctx.say(status.line())
+        for sentence in status.problems:
+            ctx.say(f"  {sentence}")
+    else:
+        for line in team_service.devices(session):
+            state = "revoked" if line.revoked else "active"
+            mine = " (this laptop)" if line.this_laptop else ""
+            ctx.say(f"{line.device_id}  {line.username}  added {line.added}  {state}{mine}")
     return EXIT_OK
 
 

@@ -42,12 +42,13 @@ def run(
     file_size_limit: int | None = None,
     die: str = "",
 ) -> Outcome:
-    """Run ``action`` ("rotate" or "purge") as ``username`` in a child process.
+    """Run ``action`` ("rotate", "purge" or "sync") as ``username`` in a child process.
 
     ``file_size_limit`` (bytes): no file the child writes may grow past it, as on a disk that
     fills. ``die``: "progress" kills the child with SIGKILL at a purge's first progress call
     after a case; "before-swap" ends it abruptly after a rotation's pending slot file is
-    written, before its copy replaces the store.
+    written, before its copy replaces the store; "read" and "publish" kill a team sync
+    (``_sync_then_die``).
     """
     order = {
         "store": str(store.path),
@@ -100,6 +101,8 @@ def _child() -> int:
     try:
         if order["action"] == "rotate":
             accounts.rotate_keys(session)
+        elif order["action"] == "sync":
+            _sync_then_die(session, order["die"])
         elif order["action"] == "purge":
 
             def progress(done: int, total: int) -> None:
@@ -116,6 +119,35 @@ def _child() -> int:
         return 1
     accounts.sign_out(session)
     return 0
+
+
+def _sync_then_die(session: object, die: str) -> None:
+    """A team sync killed with SIGKILL: "read" once the first envelope read is committed,
+    "publish" once the first envelope is in the folder but before the store says so."""
+    from app.services import team
+    from app.sync import engine, folder
+
+    def kill() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if die == "read":
+        read_one = engine._read_one
+
+        def read_then_die(*args: object, **kwargs: object) -> bool:
+            read_one(*args, **kwargs)  # type: ignore[arg-type]
+            kill()
+            return False
+
+        engine._read_one = read_then_die  # type: ignore[assignment]
+    elif die == "publish":
+        publish = folder.FolderTransport.publish
+
+        def publish_then_die(self: folder.FolderTransport, *args: object) -> None:
+            publish(self, *args)  # type: ignore[arg-type]
+            kill()
+
+        folder.FolderTransport.publish = publish_then_die  # type: ignore[method-assign]
+    team.sync(session)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

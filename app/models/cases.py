@@ -349,7 +349,8 @@ def summaries(
     rows = read(
         conn,
         "SELECT c.id, c.reference, c.client_name, COALESCE(u.username, ''), c.status, "
-        "c.risk_level, c.next_review, c.marac_due, c.updated_at FROM cases c "
+        "c.risk_level, c.next_review, c.marac_due, c.updated_at, (SELECT count(*) FROM "
+        "conflicts k WHERE k.case_id = c.id AND k.state = 'open') FROM cases c "
         "LEFT JOIN users u ON u.id = c.allocated_user_id "
         f"WHERE ({where}){page} ORDER BY {key} {direction}, c.reference {direction}"
         f"{sql_limit(limit)}",
@@ -366,6 +367,7 @@ def summaries(
             next_review=parse_date(r[6]),
             marac_due=bool(r[7]),
             last_activity=str(r[8]),
+            conflicts=int(str(r[9])),
         )
         for r in rows
     ]

@@ -357,6 +357,7 @@ class CaseSummary:
     next_review: dt.date | None
     marac_due: bool = False
     last_activity: str = ""  # when the case or a note on it last changed (a clock stamp)
+    conflicts: int = 0  # fields two laptops set differently, waiting for a person to choose
 
 
 @dataclass(frozen=True)

@@ -894,6 +894,69 @@ def _v11_conflicts(conn: Connection) -> None:
     conn.execute("CREATE INDEX conflicts_by_case ON conflicts (case_id, state)")
 
 
+def _v11_team(conn: Connection) -> None:
+    """This laptop's place in a team, inside the encrypted store and nowhere else: the team id,
+    this device's key pairs, the signed directory it trusts, the admin's invitations, the keys
+    it holds by key id (a case's, a register's, the directory's: ``holders`` is the devices a
+    key was sealed to, ``for_user`` the caseworker a case key was made for), the replay guard,
+    its outgoing envelope number and last digest, envelopes sealed and kept with their number
+    before they are published (so a retry after a crash sends the same bytes), operations
+    received that still wait for a record, the shared folder, and the sync log (one sentence
+    each, no personal data)."""
+    conn.execute(
+        """CREATE TABLE team (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            team_id     TEXT NOT NULL,
+            device_id   TEXT NOT NULL,
+            device_keys BLOB NOT NULL,
+            directory   BLOB NOT NULL,
+            signed_dir  BLOB,
+            dir_sent    TEXT NOT NULL DEFAULT '{}',
+            desk        TEXT NOT NULL DEFAULT '{"invitations": [], "used": {}}',
+            guard       TEXT NOT NULL DEFAULT '{}',
+            refused     TEXT NOT NULL DEFAULT '{}',
+            seq         INTEGER NOT NULL DEFAULT 0,
+            last_digest TEXT NOT NULL,
+            sent_upto   INTEGER NOT NULL DEFAULT 0,
+            folder      TEXT NOT NULL,
+            last_sync   TEXT
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_keys (
+            key_id      TEXT PRIMARY KEY,
+            scope       TEXT NOT NULL,
+            key         BLOB NOT NULL,
+            made_at     TEXT NOT NULL,
+            for_user    TEXT,
+            holders     TEXT NOT NULL DEFAULT '[]'
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX team_keys_by_scope ON team_keys (scope, made_at)")
+    conn.execute(
+        """CREATE TABLE team_outgoing (
+            seq         INTEGER PRIMARY KEY,
+            data        BLOB NOT NULL,
+            published   INTEGER NOT NULL DEFAULT 0
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_pending (
+            op_id       TEXT PRIMARY KEY,
+            operation   TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE sync_log (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          TEXT NOT NULL,
+            sender      TEXT,
+            seq         INTEGER,
+            sentence    TEXT NOT NULL
+        ) STRICT"""
+    )
+
+
 def _v11_operations_by_person(conn: Connection) -> None:
     """A person's own operations (added with their details, their name set) are filed under
     the person, not a case: purging one of their cases leaves them while the person stays on
@@ -913,6 +976,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_global_ids,
     _v11_outbox,
     _v11_conflicts,
+    _v11_team,
     _v11_operations_by_person,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,6 +1,10 @@
 """Conflicts: fields two laptops set without seeing each other's change, shown to a person with
 every value and who set it when, until someone who may change the case chooses one. The choice
-is itself an operation (it travels like any change) and is audited."""
+is itself an operation (it travels like any change) and is audited.
+
+The desktop app asks :func:`open_conflicts` for its Conflicts page (every open conflict on the
+cases the user may open, oldest first; the look is audited as a view), :func:`count` for the
+navigation, and the case lists carry each case's count (``CaseSummary.conflicts``)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from app.errors import InvalidInput
+from app.models import conflicts as conflict_model
 from app.models.db import transaction
 from app.services import access, audit
 from app.services.session import Session
@@ -24,6 +29,7 @@ class Candidate:
     username: str
     device: str
     at_ms: int
+    user_value: str = ""  # for the allocated worker: the username the value names
 
 
 @dataclass(frozen=True)
@@ -33,12 +39,31 @@ class Conflict:
     field: str  # ``table.column``, e.g. ``safe_contacts.safe_number``
     open: bool
     candidates: tuple[Candidate, ...]
+    reference: str = ""  # the case's reference, on the Conflicts page
+
+    @property
+    def since_ms(self) -> int:
+        """When the earliest of its values was set."""
+        return min((c.at_ms for c in self.candidates), default=0)
 
 
-def _conflict(session: Session, row: tuple[object, ...]) -> Conflict:
-    names = dict(
-        (str(g), str(u)) for g, u in session.conn.execute("SELECT gid, username FROM users")
-    )
+# Safe contact details: a conflict on one of these shows in the safe contact banner itself.
+SAFETY_PREFIX = "safe_contacts."
+_USER_FIELDS = ("cases.allocated_user_id",)
+
+
+def _names(session: Session) -> dict[str, str]:
+    """Usernames by global id."""
+    return {str(g): str(u) for g, u in session.conn.execute("SELECT gid, username FROM users")}
+
+
+def _conflict(
+    session: Session,
+    row: tuple[object, ...],
+    reference: str = "",
+    names: dict[str, str] | None = None,
+) -> Conflict:
+    names = _names(session) if names is None else names
     candidates = tuple(
         Candidate(
             op_id=str(c["op_id"]),
@@ -46,10 +71,13 @@ def _conflict(session: Session, row: tuple[object, ...]) -> Conflict:
             username=names.get(str(c["user"]), ""),
             device=str(c["device"]),
             at_ms=Hlc.decode(str(c["hlc"])).wall_ms,
+            user_value=names.get(str(c["value"]), "") if row[2] in _USER_FIELDS else "",
         )
         for c in json.loads(str(row[4]))
     )
-    return Conflict(int(str(row[0])), int(str(row[1])), str(row[2]), row[3] == "open", candidates)
+    return Conflict(
+        int(str(row[0])), int(str(row[1])), str(row[2]), row[3] == "open", candidates, reference
+    )
 
 
 _SELECT = "SELECT id, case_id, field, state, candidates, target FROM conflicts"
@@ -60,6 +88,38 @@ def on_case(session: Session, case_id: int) -> list[Conflict]:
     access.require_case(session, case_id)
     rows = session.conn.execute(f"{_SELECT} WHERE case_id = ? ORDER BY field", (case_id,))
     return [_conflict(session, tuple(r)) for r in rows.fetchall()]
+
+
+def may_see_conflicts(session: Session) -> bool:
+    """Whether the user has a Conflicts page: whoever works on cases, for the cases they may
+    open (a caseworker their own, a manager the team's)."""
+    return access.may_work_on_cases(session)
+
+
+def _open_rows(session: Session) -> list[tuple[object, ...]]:
+    session.require(*access.CASE_ROLES)
+    where, params = access.condition(session)
+    return conflict_model.open_on_cases(session.conn, where, params)
+
+
+def open_conflicts(session: Session) -> list[Conflict]:
+    """Every open conflict on the cases the user may open, the longest waiting first. Showing
+    them (values included) is a view of those cases, so it is audited, by count."""
+    rows, names = _open_rows(session), _names(session)
+    found = sorted(
+        (_conflict(session, row, str(row[6]), names) for row in rows),
+        key=lambda k: (k.since_ms, k.reference, k.field),
+    )
+    with transaction(session.conn):
+        audit.record(
+            session.conn, session.user_id, audit.CONFLICTS_VIEWED, "", f"conflicts={len(found)}"
+        )
+    return found
+
+
+def count(session: Session) -> int:
+    """How many conflicts are open on the cases the user may open (for the navigation)."""
+    return len(_open_rows(session))
 
 
 def resolve(session: Session, conflict_id: int, chosen_op_id: str) -> None:

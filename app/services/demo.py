@@ -62,8 +62,10 @@ from app.models.records import (
     ShareRecord,
 )
 from app.models.users import Role
-from app.services import accounts, audit, marac_form
+from app.services import access, accounts, audit, cases, marac_form
 from app.services.session import Session
+from app.sync import ops
+from app.sync.clock import Hlc, new_uuid7
 
 WORDS = (
     "amber anchor apple arch aspen badger basil beacon birch bramble breeze bronze cabin "
@@ -132,6 +134,45 @@ def add_demo_accounts(session: Session, seed: int) -> list[DemoAccount]:
             )
             added.append(account)
     return added
+
+
+# -- a synthetic conflict -----------------------------------------------------------------------
+
+DEMO_LAPTOP = "demo-laptop-2"
+
+
+def synthetic_conflict(session: Session, case_id: int, number: str, theirs: str) -> None:
+    """For pictures and training: the case's safe number set to ``number`` here and, by the
+    case's worker on a made-up second laptop an hour earlier and without seeing this change, to
+    ``theirs``; the second laptop's operation is applied as if it had arrived by sync, so the
+    case holds an open conflict. Training stores only (Ofcom drama numbers, please)."""
+    session.require(*access.CASE_ROLES)
+    _require_training_store(session)
+    case = access.require_open_case(session, case_id)
+    client = case_model.client_id(session.conn, case_id)
+    if client is None:
+        raise InvalidInput("That case has no client to hold safe contact details.")
+    current = case_model.safe_contact(session.conn, case_id, client) or SafeContact(client)
+    cases.set_safe_contact(session, case_id, replace(current, safe_number=number))
+    conn = session.conn
+    field = "safe_contacts.safe_number"
+    target = ops.gid_of(conn, "cases", case_id)
+    mine = [op for _, op in ops.outbox(conn) if op.field == field and op.target == target][-1]
+    wall = Hlc.decode(mine.hlc).wall_ms - 3_600_000
+    worker = ops.gid_of(conn, "users", case.allocated_user_id) or mine.user
+    theirs_op = ops.Operation(
+        op_id=new_uuid7(wall),
+        hlc=Hlc(wall, 0, DEMO_LAPTOP).encode(),
+        device=DEMO_LAPTOP,
+        user=worker,
+        kind=mine.kind,
+        scope=mine.scope,
+        target=mine.target,
+        payload={**mine.payload, "value": theirs},
+        replaced=mine.replaced,  # it had seen what this laptop's change replaced, no more
+    )
+    with transaction(conn):
+        ops.apply(conn, theirs_op)
 
 
 # -- synthetic cases ----------------------------------------------------------------------------

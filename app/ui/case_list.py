@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -44,7 +45,7 @@ from app.ui import labels
 from app.ui.errors import error_sentence
 from app.ui.forms import ChoiceBox, enum_combo
 from app.ui.i18n import translate
-from app.ui.record_table import RECORD_ROLE, Column, RecordTable
+from app.ui.record_table import OVERDUE_RED, RECORD_ROLE, Column, RecordTable
 from app.ui.store_calls import StoreCalls
 from app.ui.widgets import (
     fit_columns,
@@ -89,10 +90,26 @@ def risk_text(summary: CaseSummary) -> str:
     return level
 
 
+def conflicts_text(n: int) -> str:
+    """The badge a case carries while two laptops disagree: 1 conflict, 2 conflicts."""
+    if n == 1:
+        return translate("CaseList", "1 conflict")
+    return translate("CaseList", "{n} conflicts").format(n=n)
+
+
+def reference_text(summary: CaseSummary) -> str:
+    """The reference, with the case's conflict badge in words when it has any."""
+    if summary.conflicts:
+        return translate("CaseList", "{reference} ⚠ {conflicts}").format(
+            reference=summary.reference, conflicts=conflicts_text(summary.conflicts)
+        )
+    return summary.reference
+
+
 def case_columns() -> list[Column[CaseSummary]]:
     """The case list's columns, in the order of :data:`SORT_ORDERS`."""
     return [
-        Column(translate("CaseList", "Reference"), lambda c: c.reference),
+        Column(translate("CaseList", "Reference"), reference_text),
         Column(translate("CaseList", "Client"), lambda c: c.client_name),
         Column(translate("CaseList", "Worker"), lambda c: c.worker),
         Column(translate("CaseList", "Status"), lambda c: labels.status(c.status)),
@@ -307,6 +324,8 @@ class CaseListModel(QAbstractTableModel):
             return self._columns[column].text(summary)
         if role == RECORD_ROLE:
             return summary
+        if column == 0 and summary.conflicts and role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(QColor(OVERDUE_RED))
         return None
 
     def headerData(

@@ -56,6 +56,7 @@ from app.services import (
     breaches,
     cases,
     categories,
+    conflicts,
     devices,
     drafts,
     figures,
@@ -78,6 +79,7 @@ from app.ui.case_view import CasePage
 from app.ui.case_view.plan import PLAN_DRAFT
 from app.ui.case_view.risk import DASH_DRAFT
 from app.ui.change_password import ChangePasswordDialog
+from app.ui.conflicts_page import ConflictsPage
 from app.ui.devices_page import DevicesPage
 from app.ui.figures_page import FiguresPage
 from app.ui.forms import FormDialog, confirm, let_draft_go
@@ -315,6 +317,11 @@ class MainWindow(QMainWindow):
                 self.reviews_page.case_chosen.connect(self.open_case)
                 self.reviews_page.reviewed.connect(self.count_overdue)
                 self.add_area(t("MainWindow", "Shares to review"), self.reviews_page)
+            if conflicts.may_see_conflicts(session):
+                self.conflicts_page = ConflictsPage(self.calls, lock_action=self.lock_action)
+                self.conflicts_page.case_chosen.connect(self.open_case)
+                self.conflicts_page.resolved.connect(self.refresh_lists)
+                self.add_area(t("MainWindow", "Conflicts"), self.conflicts_page)
             self._add_this_week(session)
             self.search_page = CaseListPage(self.calls, session, CaseListPage.SEARCH)
             self.add_area(t("MainWindow", "Search"), self.search_page)
@@ -474,7 +481,10 @@ class MainWindow(QMainWindow):
             if item is None:
                 continue
             n = counts.consent_reviews if page is consent_page else shown.get(page, 0)
-            if page is consent_page and n == 1:
+            if page is getattr(self, "conflicts_page", None):
+                n = counts.conflicts
+                text = t("MainWindow", "{title} ({n})").format(title=title, n=n) if n else title
+            elif page is consent_page and n == 1:
                 text = t("MainWindow", "{title} (1 consent review overdue)").format(title=title)
             elif page is consent_page and n:
                 text = t("MainWindow", "{title} ({n} consent reviews overdue)").format(
@@ -611,7 +621,9 @@ class MainWindow(QMainWindow):
             page.refresh()
         elif isinstance(page, CasePage):
             page.reload()
-        elif isinstance(page, AuditPage | UsersPage | ReviewsPage | ThisWeekPage | FiguresPage):
+        elif isinstance(
+            page, AuditPage | UsersPage | ReviewsPage | ThisWeekPage | FiguresPage | ConflictsPage
+        ):
             page.refresh()
 
     def refresh_lists(self, *_args: object) -> None:
@@ -619,7 +631,7 @@ class MainWindow(QMainWindow):
         for page in self.list_pages:
             if page in self._started:
                 page.refresh()
-        for name in ("reviews_page", "this_week_page"):
+        for name in ("reviews_page", "this_week_page", "conflicts_page"):
             listing = getattr(self, name, None)
             if listing is not None and listing in self._started:
                 listing.refresh()

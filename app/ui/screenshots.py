@@ -178,6 +178,7 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)
             switch_user(controller, manager)
             written += case_screens(controller, folder, size)
+            written += conflict_screens(controller, folder, size)
             written += figures_screens(controller, folder, size)
             written += subject_access_screens(controller, folder, size)
             switch_user(controller, next(a for a in summary.accounts if Role.DPO in a.roles))
@@ -384,6 +385,43 @@ def case_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> li
     window.show_area(window.this_week_page)
     _wait_idle(window, "this week")
     written.append(save(window, folder, "this-week.png"))
+    return written
+
+
+def conflict_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:
+    """A case whose safe number two laptops changed offline (a synthetic second laptop's
+    change, applied as sync would): the banner showing both numbers, and the Conflicts page."""
+    window = controller.main_window
+    if window is None:
+        raise RuntimeError("no main window")
+    sized(window, size)
+    case_id = _pick_case(window.team_cases)
+    done: list[object] = []
+    window.calls.run(
+        lambda s: demo.synthetic_conflict(s, case_id, "07700 900461", "07700 900118"),
+        done.append,
+        done.append,
+    )
+    wait_until(lambda: bool(done), "the synthetic conflict")
+    if isinstance(done[0], BaseException):
+        raise done[0]
+    window.refresh_lists()
+    window.open_case(case_id)
+    _wait_idle(window, "the case in conflict")
+    case_page = window.case_page
+    if case_page is None or not case_page.conflicts:
+        raise RuntimeError("the case shows no conflict")
+    case_page.tabs.setCurrentWidget(case_page.notes_tab)
+    written = [save(window, folder, "case-conflict.png")]
+    window.show_area(window.conflicts_page)
+    _wait_idle(window, "the conflicts")
+    written.append(save(window, folder, "conflicts.png"))
+    case_page.resolve_conflict()
+    dialog = case_page.dialog
+    if not isinstance(dialog, FormDialog):
+        raise RuntimeError("the resolve dialog did not open")
+    written.append(save(dialog, folder, "resolve-conflict.png"))
+    dialog.discard()
     return written
 
 

@@ -90,13 +90,23 @@ from app.services import (
     sar,
     search,
     sharing,
+    team,
 )
 from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
 from app.services.session import Session
-from app.sync import ops
+from app.sync import engine, ops
 from app.sync.clock import Hlc, new_gid
-from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, StoreCopy, copy_store
+from tests.helpers import (
+    ADMIN,
+    CASEWORKER,
+    CASEWORKER2,
+    DPO,
+    MANAGER,
+    TEST_KDF,
+    StoreCopy,
+    copy_store,
+)
 from tests.services.casework import (
     PASSWORDS,
     TODAY,
@@ -562,6 +572,31 @@ def _folder(w: World, name: str) -> Path:
     return folder
 
 
+def _in_team(s: Session, w: World) -> None:
+    """The store made the first laptop of a team, its device the admin's, with no role check
+    and no audit entry: what a team call needs before it can be tried as each role."""
+    if not engine.joined(s.conn):
+        admin = user_id(s, ADMIN)
+        with transaction(s.conn):
+            engine.found_team(s.conn, admin, str(_folder(w, "team")), s.now())
+        (_folder(w, "team") / "devices").mkdir(exist_ok=True)
+
+
+def _team_call(function: Callable[[Session], Any]) -> Call:
+    def call(s: Session, w: World) -> Any:
+        _in_team(s, w)
+        return function(s)
+
+    return call
+
+
+def _invite(s: Session, w: World) -> str:
+    _in_team(s, w)
+    return team.invite(
+        s, CASEWORKER, _folder(w, "invitations") / "cole.invitation", params=TEST_KDF
+    )
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 Call = Callable[[Session, World], Any]
@@ -666,6 +701,9 @@ TABLE: tuple[Row, ...] = (
     Row(cases.allocate, MANAGERS, lambda s, w: cases.allocate(s, w.case, w.caseworker)),
     Row(conflicts.on_case, CASE_WORK, lambda s, w: conflicts.on_case(s, w.case)),
     Row(conflicts.resolve, CASE_WORK, _resolve_a_conflict),
+    Row(conflicts.open_conflicts, CASE_WORK, lambda s, w: conflicts.open_conflicts(s)),
+    Row(conflicts.count, CASE_WORK, lambda s, w: conflicts.count(s)),
+    _may(conflicts.may_see_conflicts, CASE_WORK),
     Row(cases.open_referral, CASE_WORK, lambda s, w: cases.open_referral(s, w.case, TODAY)),
     Row(
         cases.close_case,
@@ -983,6 +1021,11 @@ TABLE: tuple[Row, ...] = (
     ),
     Row(demo.add_demo_accounts, ADMINS, lambda s, w: demo.add_demo_accounts(s, 7)),
     Row(demo.generate_cases, ADMINS, lambda s, w: demo.generate_cases(s, 1, 7)),
+    Row(
+        demo.synthetic_conflict,
+        CASE_WORK,
+        lambda s, w: demo.synthetic_conflict(s, w.case, "07700 900457", "07700 900458"),
+    ),
     # retention: the admin reviews and purges; the DPO reads the destruction log
     Row(retention.today, EVERY_ROLE, lambda s, w: retention.today(s)),
     Row(overdue.counts, EVERY_ROLE, lambda s, w: overdue.counts(s)),
@@ -1307,6 +1350,12 @@ TABLE: tuple[Row, ...] = (
     _may(breaches.may_record_breach, BREACH_RECORDERS),
     Row(devices.list_devices, ADMINS, lambda s, w: devices.list_devices(s)),
     _may(devices.may_manage_devices, ADMINS),
+    Row(team.create_team, ADMINS, lambda s, w: team.create_team(s, _folder(w, "team"))),
+    Row(team.invite, ADMINS, _invite),
+    Row(team.sync, EVERY_ROLE, _team_call(team.sync)),
+    Row(team.status, EVERY_ROLE, _team_call(team.status)),
+    Row(team.sync_log, EVERY_ROLE, _team_call(team.sync_log)),
+    Row(team.devices, frozenset({Role.ADMIN, Role.MANAGER}), _team_call(team.devices)),
 )
 
 

@@ -95,6 +95,7 @@ def test_a_case_from_referral_to_closing(
         "My cases",
         "Team cases",
         "Shares to review",
+        "Conflicts",
         "This week",
         "Search",
         "Audit",

@@ -47,7 +47,7 @@ def test_a_manager_the_services_say_no_to_is_offered_no_manager_areas_or_actions
     ):
         answer(monkeypatch, module, name, False)
     _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
-    assert main.area_titles() == ["My cases", "This week", "Search", "Subject access"]
+    assert main.area_titles() == ["My cases", "Conflicts", "This week", "Search", "Subject access"]
     assert not main.sar_page.can_prepare
     main.open_case(case_id)
     qtbot.waitUntil(lambda: main.case_page is not None and main.case_page.view is not None)
@@ -65,7 +65,7 @@ def test_areas_follow_the_services_answers_for_other_roles(
     answer(monkeypatch, rights, "may_read_register", True)
     _app, main = open_main(qtbot, make_app, store, CASEWORKER, CASEWORKER_PW)
     assert not main.break_glass_action.isVisible()
-    assert main.area_titles() == ["My cases", "This week", "Search", "Subject access"]
+    assert main.area_titles() == ["My cases", "Conflicts", "This week", "Search", "Subject access"]
 
 
 def test_an_admin_the_services_say_no_to_sees_no_admin_areas(

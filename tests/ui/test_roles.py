@@ -30,7 +30,7 @@ from tests.ui.conftest import MakeApp, open_main, wait_calls
 @pytest.mark.parametrize(
     ("username", "password", "areas"),
     [
-        (CASEWORKER, CASEWORKER_PW, ["My cases", "This week", "Search"]),
+        (CASEWORKER, CASEWORKER_PW, ["My cases", "Conflicts", "This week", "Search"]),
         (
             MANAGER,
             MANAGER_PW,
@@ -38,6 +38,7 @@ from tests.ui.conftest import MakeApp, open_main, wait_calls
                 "My cases",
                 "Team cases",
                 "Shares to review",
+                "Conflicts",
                 "This week",
                 "Search",
                 "Audit",

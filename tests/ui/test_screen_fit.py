@@ -29,6 +29,7 @@ from app.models.retention import Policy
 from app.models.rights import RightKind, RightsRequest
 from app.models.users import Role, User
 from app.services import cases, rights, sar
+from app.services.conflicts import Candidate, Conflict
 from app.services.retention import ErasurePlan
 from app.services.sar import Letterhead, PackItem, SignOffFacts
 from app.services.session import Session
@@ -275,6 +276,7 @@ def _arguments(session: Session, main: MainWindow, things: Things) -> dict[str, 
         "breach": BREACH,
         "versions": [Version(1, BREACH.facts, None, "", None, BREACH.recorded_at)],
         "names": {},
+        "conflict": CONFLICT,
     }
 
 
@@ -291,6 +293,19 @@ BREACH = Breach(
     closed_at=None,
     changed_at="2026-12-01T10:00:00Z",
     versions=1,
+)
+
+# Two code words recorded on two laptops (the resolve dialog's longest case: a show button too).
+CONFLICT = Conflict(
+    id=1,
+    case_id=1,
+    field="safe_contacts.code_word",
+    open=True,
+    candidates=(
+        Candidate("op-1", "lantern", "cole", "laptop-1", 1_790_000_000_000),
+        Candidate("op-2", "harbour", "mina", "laptop-2", 1_790_000_600_000),
+    ),
+    reference="SC-2026-000001",
 )
 
 ALWAYS = ("parent", "lock_action")  # passed whenever a dialog takes them

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QMenu,
     QMessageBox,
@@ -30,10 +31,11 @@ from app.models.records import (
     CaseView,
 )
 from app.models.users import Role, User
-from app.services import access, cases, letters
+from app.services import access, cases, conflicts, letters
+from app.services.conflicts import Conflict
 from app.services.drafts import NewDraft
 from app.services.session import Session
-from app.ui import labels
+from app.ui import conflict_labels, labels
 from app.ui.case_dialogs import (
     AllocateDialog,
     BreakGlassDialog,
@@ -51,6 +53,7 @@ from app.ui.case_view.plan import PLAN_DRAFT, PlanTab
 from app.ui.case_view.profile import ProfileTabs
 from app.ui.case_view.risk import DASH_DRAFT, RiskTab
 from app.ui.case_view.sharing import SharingTab
+from app.ui.conflicts_page import ResolveDialog
 from app.ui.contact_banner import ContactBanner
 from app.ui.errors import show_error
 from app.ui.forms import FormDialog
@@ -94,6 +97,7 @@ class CasePage(
         self.is_caseworker = access.may_break_glass(session)
         self.may_read_history = cases.may_read_history(session)
         self.view: CaseView | None = None
+        self.conflicts: list[Conflict] = []  # the case's open conflicts, oldest field first
         self.case_id: int | None = None
         self.dialog: FormDialog | None = None
         self.letters_dialog: LettersDialog | None = None
@@ -108,6 +112,7 @@ class CasePage(
         layout = QVBoxLayout(self)
         layout.addLayout(self.header)
         layout.addWidget(self.banner)
+        layout.addWidget(self.conflict_bar)
         layout.addLayout(self.action_row)
         layout.addWidget(self.status_message)
         layout.addWidget(self.tabs, 1)
@@ -230,6 +235,20 @@ class CasePage(
         self.header.addLayout(facts)
         self.header.addWidget(self.restriction_label)
         self.banner = ContactBanner()
+        # The fields in conflict on this case, with the way to resolve them.
+        self.conflict_bar = QFrame()
+        self.conflict_bar.setObjectName("conflictBar")
+        self.conflict_bar.setAccessibleName(translate("CasePage", "Conflicts on this case"))
+        self.conflict_label = self._info(translate("CasePage", "Fields in conflict"), "conflicts")
+        self.conflict_label.setWordWrap(True)
+        self.resolve_button = QPushButton(translate("CasePage", "Res&olve conflict…"))
+        self.resolve_button.setAutoDefault(False)
+        self.resolve_button.clicked.connect(self.resolve_conflict)
+        bar = QHBoxLayout(self.conflict_bar)
+        bar.setContentsMargins(8, 2, 8, 2)
+        bar.addWidget(self.conflict_label, 1)
+        bar.addWidget(self.resolve_button)
+        self.conflict_bar.setVisible(False)
 
         # The everyday actions as buttons; the rest in one menu (and all in the window's Case
         # menu), so the row fits a small or 200% screen.
@@ -303,6 +322,12 @@ class CasePage(
             receiver=self,
             label=translate("CasePage", "Opening the case…"),
         )
+        self.calls.run(
+            lambda s: conflicts.on_case(s, case_id),
+            lambda found: self._conflicts_arrived(case_id, found),
+            lambda _error: self._conflicts_arrived(case_id, []),
+            receiver=self,
+        )
         if self.may_read_history:
             self.calls.run(
                 lambda s: cases.history(s, case_id, limit=HISTORY_ENTRIES),
@@ -310,6 +335,44 @@ class CasePage(
                 lambda _error: self.history_model.clear(),
                 receiver=self,
             )
+
+    def _conflicts_arrived(self, case_id: int, found: list[Conflict]) -> None:
+        if case_id != self.case_id:
+            return
+        self.conflicts = [c for c in found if c.open]
+        self.banner.set_conflicts(self.conflicts)
+        n = len(self.conflicts)
+        self.conflict_label.setText(
+            translate(
+                "CasePage",
+                "Conflict on {fields}: two laptops recorded different values. Choose the one "
+                "to keep.",
+            ).format(fields=conflict_labels.fields_text(self.conflicts))
+            if n
+            else ""
+        )
+        self.resolve_button.setText(
+            translate("CasePage", "Res&olve conflict…")
+            if n < 2
+            else translate("CasePage", "Res&olve conflict: {field} first…").format(
+                field=conflict_labels.field_name(self.conflicts[0].field).lower()
+            )
+        )
+        self.conflict_bar.setVisible(bool(n))
+
+    def resolve_conflict(self) -> None:
+        """Choose the value to keep for the first field in conflict."""
+        if not self.conflicts or self.view is None:
+            return
+        self._open(
+            ResolveDialog(
+                self.calls,
+                self.conflicts[0],
+                self,
+                reference=self.view.case.reference,
+                lock_action=self.lock_action,
+            )
+        )
 
     def reload(self) -> None:
         """Read the case again (Refresh): a new look at the record, so a new view."""
@@ -486,6 +549,9 @@ class CasePage(
         self.restriction_label.setVisible(False)
         self.hold_label.setVisible(False)
         self.banner.clear()
+        self.conflicts = []
+        self.conflict_label.clear()
+        self.conflict_bar.setVisible(False)
         for model in (
             self.people_model,
             self.consent_model,

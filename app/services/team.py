@@ -1,0 +1,270 @@
+"""Team operation: making a team, inviting and joining laptops, syncing, and what it shows.
+
+Every call takes the signed-in session (``join`` makes the new laptop's store and returns its
+session), checks the role and audits by id. The work is done by app/sync/engine.py over the
+transport the team was set up with (the shared folder). Nothing here is imported when the app
+or the command line starts: only when a team command runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.crypto.device import DeviceSecrets
+from app.crypto.files import atomic_write
+from app.crypto.invitation import (
+    InvitationRefused,
+    make_enrolment_request,
+    make_invitation,
+    read_invitation,
+)
+from app.crypto.kdf import Argon2Params
+from app.crypto.team import DeviceKeys, sign_directory
+from app.errors import InvalidInput, SafecaseError
+from app.models import users as user_model
+from app.models.db import transaction
+from app.models.users import Role
+from app.services import accounts, audit
+from app.services.session import Session
+from app.sync import engine
+from app.sync.clock import new_gid
+from app.sync.engine import SyncReport
+from app.sync.folder import FolderTransport
+from app.sync.transport import TransportUnavailable
+
+TEAM_CREATED = "team_created"
+TEAM_INVITED = "team_invited"
+TEAM_JOINED = "team_joined"
+TEAM_SYNCED = "team_synced"
+
+__all__ = ["SyncReport", "create_team", "devices", "invite", "join", "status", "sync"]
+
+
+class AlreadyInTeam(SafecaseError):
+    default_message = "This laptop is in a team already."
+
+
+@dataclass(frozen=True)
+class Status:
+    joined: bool
+    reachable: bool
+    last_synced: str | None
+    waiting: int
+    conflicts: int
+    problems: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        if not self.joined:
+            return "Not in a team."
+        when = self.last_synced or "never"
+        folder = "shared folder reachable" if self.reachable else "shared folder not reachable"
+        return (
+            f"Last synced {when} · {self.waiting} change(s) waiting · "
+            f"{self.conflicts} conflict(s) · {folder}"
+        )
+
+
+@dataclass(frozen=True)
+class DeviceLine:
+    device_id: str
+    username: str
+    added: str
+    revoked: bool
+    this_laptop: bool
+
+
+def _transport(folder: str) -> FolderTransport:
+    return FolderTransport(folder)
+
+
+def _require_member(session: Session) -> engine.State:
+    if not session.active:
+        raise SafecaseError("The store is locked. Sign in again to go on.")
+    return engine.load(session.conn)
+
+
+def create_team(session: Session, folder: Path) -> str:
+    """Make this store the first laptop of a new team sharing ``folder``; returns the team id.
+    The directory (version 1) lists this store's users and this device, signed by it."""
+    session.require(Role.ADMIN)
+    conn = session.conn
+    if engine.joined(conn):
+        raise AlreadyInTeam()
+    transport = _transport(str(folder))
+    transport.prepare()
+    with transaction(conn):
+        team_id, device_id = engine.found_team(conn, session.user_id, str(folder), session.now())
+        audit.record(conn, session.user_id, TEAM_CREATED, f"device:{device_id}")
+    return team_id
+
+
+def invite(
+    session: Session, username: str, out_file: Path, *, params: Argon2Params | None = None
+) -> str:
+    """Write a one-time invitation for ``username`` (an account of this store) to
+    ``out_file``; returns the passphrase, to be read out to them, once."""
+    session.require(Role.ADMIN)
+    conn = session.conn
+    state = _require_member(session)
+    user = user_model.by_name(conn, username)
+    if user is None or user.disabled:
+        raise InvalidInput("There is no such user in this store; add them first.")
+    if not state.directory.is_admin_device(state.device.device_id):
+        raise SafecaseError("Only an admin's laptop in the team directory can invite.")
+    entry = engine.directory_user(conn, user.id)
+    address = json.dumps(
+        {
+            "folder": state.folder,
+            "username": entry.username,
+            "roles": sorted(entry.roles),
+            "service": accounts.service_name(session),
+        },
+        sort_keys=True,
+    )
+    issued = make_invitation(
+        state.team_id,
+        address,
+        state.device,
+        session.moment(),
+        admin_user=engine.directory_user(conn, session.user_id).id,
+        user=entry.id,
+        **({"params": params} if params is not None else {}),
+    )
+    with transaction(conn):
+        if state.directory.user(entry.id) != entry:
+            directory = state.directory.with_user(entry)
+            engine.adopt(
+                conn, state, directory, sign_directory(directory, state.device), session.now()
+            )
+        state.desk.issue(issued.invitation)
+        engine.save(conn, state)
+        atomic_write(out_file, issued.file)
+        audit.record(conn, session.user_id, TEAM_INVITED, f"user:{user.id}")
+    return issued.passphrase
+
+
+def join(
+    invitation_file: Path,
+    passphrase: str,
+    store: Path,
+    password: str,
+    *,
+    device: DeviceSecrets | None,
+    kdf: Argon2Params | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> tuple[Session, str]:
+    """A new laptop: a new store for the invited user (as ``safecase init`` makes one, but for
+    them, with their password), its device keys, and its enrolment request published to the
+    team's folder (kept to publish on the next sync if the folder cannot be reached now).
+    Returns the session and the new store's recovery key, to show once."""
+    try:
+        data = invitation_file.read_bytes()
+    except OSError:
+        raise InvalidInput("The invitation file cannot be read.") from None
+    invitation = read_invitation(data, passphrase, now())
+    try:
+        address = json.loads(invitation.transport)
+        folder, username = str(address["folder"]), str(address["username"])
+        roles = frozenset(Role(r) for r in address["roles"])
+        service = str(address.get("service") or "Safecase")
+    except (ValueError, KeyError, TypeError):
+        raise InvitationRefused(
+            "The invitation file is damaged; ask your admin for a new one."
+        ) from None
+    session, recovery = accounts.create_store(
+        store, service_name=service, admin_name=username, password=password, device=device, kdf=kdf
+    )
+    try:
+        conn = session.conn
+        keys = DeviceKeys.generate(new_gid())
+        request = make_enrolment_request(invitation, keys, now())
+        with transaction(conn):
+            conn.execute(
+                "UPDATE users SET gid = ?, roles = ? WHERE id = ?",
+                (invitation.user, user_model.encode_roles(roles), session.user_id),
+            )
+            engine.create(
+                conn,
+                team_id=invitation.team,
+                device=keys,
+                directory=invitation.pinned_directory(),
+                signed_dir=None,
+                folder=folder,
+            )
+            conn.execute("INSERT INTO team_outgoing (seq, data) VALUES (0, ?)", (request,))
+            audit.record(conn, session.user_id, TEAM_JOINED, f"device:{keys.device_id}")
+        session.roles = roles
+        # Unreachable now: the request waits in the store and goes with the first sync.
+        with contextlib.suppress(TransportUnavailable):
+            engine.publish(conn, engine.load(conn), _transport(folder))
+    except BaseException:
+        accounts.sign_out_after_error(session)
+        raise
+    return session, recovery
+
+
+def sync(session: Session, progress: Callable[[str], None] | None = None) -> SyncReport:
+    """One sync through the team's folder (see app/sync/engine.py); audited with its counts
+    when anything came or went."""
+    session.require(*Role)
+    state = _require_member(session)
+    report = engine.sync(
+        session.conn, session.user_id, session.now(), _transport(state.folder), progress
+    )
+    if not (report.received or report.sent or report.rejected or report.destroyed):
+        return report  # a sync with nothing new leaves no entry (the app syncs every few minutes)
+    with transaction(session.conn):
+        audit.record(
+            session.conn,
+            session.user_id,
+            TEAM_SYNCED,
+            f"device:{state.device.device_id}",
+            f"received={report.received} applied={report.applied} sent={report.sent} "
+            f"rejected={report.rejected} destroyed={report.destroyed}",
+        )
+    return report
+
+
+def status(session: Session) -> Status:
+    session.require(*Role)
+    conn = session.conn
+    if not engine.joined(conn):
+        return Status(False, False, None, 0, 0)
+    state = engine.load(conn)
+    reachable = _transport(state.folder).status().reachable
+    conflicts = int(
+        conn.execute("SELECT count(*) FROM conflicts WHERE state = 'open'").fetchone()[0]
+    )
+    problems = tuple(s for _, s in engine.sync_log(conn, 20))
+    return Status(
+        True, reachable, state.last_sync, engine.waiting_to_send(conn), conflicts, problems
+    )
+
+
+def devices(session: Session) -> list[DeviceLine]:
+    """The team's devices as this laptop's directory lists them (admins and managers)."""
+    session.require(Role.ADMIN, Role.MANAGER)
+    state = _require_member(session)
+    lines = []
+    for d in state.directory.devices:
+        user = state.directory.user(d.user)
+        lines.append(
+            DeviceLine(
+                d.id,
+                user.username if user else "",
+                d.added,
+                d.revoked,
+                d.id == state.device.device_id,
+            )
+        )
+    return sorted(lines, key=lambda line: (line.username, line.added))
+
+
+def sync_log(session: Session, limit: int = 200) -> list[tuple[str, str]]:
+    session.require(*Role)
+    return engine.sync_log(session.conn, limit)
