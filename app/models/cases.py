@@ -6,6 +6,7 @@ import datetime as dt
 
 from app.crypto.connection import Connection
 from app.errors import InvalidInput
+from app.models import settings as settings_model
 from app.models.convert import date_text, parse_date
 from app.models.db import limit as sql_limit
 from app.models.db import read
@@ -63,14 +64,14 @@ def _case(row: tuple[object, ...]) -> Case:
 def next_reference(conn: Connection, year: int) -> str:
     """The next free reference for ``year``; a destroyed case's reference is never reused, so
     the destruction log always names one case."""
-    prefix = f"SC-{year}-"
+    prefix = settings_model.reference_prefix(conn, "SC", year)
     rows = read(
         conn,
         "SELECT max(reference) FROM (SELECT max(reference) AS reference FROM cases "
         "WHERE reference >= ?1 AND reference < ?2 UNION ALL SELECT max(reference) "
         "FROM destruction_log WHERE reference >= ?1 AND reference < ?2) HAVING max(reference) "
         "IS NOT NULL",
-        (prefix, f"SC-{year}."),
+        (f"{prefix}0", f"{prefix}:"),  # this laptop's numbers only, not other laptops' tags
     )
     number = int(str(rows[0][0]).rsplit("-", 1)[1]) + 1 if rows else 1
     return f"{prefix}{number:06d}"

@@ -43,6 +43,12 @@ def _values(d: PersonDetails) -> tuple[object, ...]:
     )
 
 
+def stored_details(d: PersonDetails) -> dict[str, object]:
+    """The person's details by column, as the store holds them."""
+    names = [name.strip() for name in _DETAIL_FIELDS.split(",")]
+    return dict(zip(names, _values(d), strict=True))
+
+
 def person_from_row(row: tuple[object, ...]) -> Person:
     details = PersonDetails(
         given_name=str(row[1]),

@@ -436,6 +436,8 @@ def delete_people(
     # A child's details on another case (one they were taken off) go with the child.
     conn.execute(f"DELETE FROM case_children WHERE person_id IN ({marks})", gone)
     counts["rights_request_links"] = rights.erase_subjects(conn, gone, erased)
+    # Their own operations (their details, their name) go with them.
+    conn.execute(f"DELETE FROM operations WHERE person_id IN ({marks})", gone)
     counts["people"] = max(
         0, conn.execute(f"DELETE FROM people WHERE id IN ({marks})", gone).rowcount
     )

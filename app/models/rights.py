@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from app.crypto.connection import Connection
+from app.models import settings as settings_model
 from app.models.convert import date_text, parse_date
 from app.models.db import read
 
@@ -200,12 +201,12 @@ def _with_pauses(conn: Connection, rows: list[tuple[object, ...]]) -> list[Right
 
 
 def next_reference(conn: Connection, year: int) -> str:
-    prefix = f"RR-{year}-"
+    prefix = settings_model.reference_prefix(conn, "RR", year)
     rows = read(
         conn,
         "SELECT reference FROM rights_requests WHERE reference >= ? AND reference < ? "
         "ORDER BY reference DESC LIMIT 1",
-        (prefix, f"RR-{year}."),
+        (f"{prefix}0", f"{prefix}:"),
     )
     number = int(str(rows[0][0]).rsplit("-", 1)[1]) + 1 if rows else 1
     return f"{prefix}{number:04d}"

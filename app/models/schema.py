@@ -957,6 +957,14 @@ def _v11_team(conn: Connection) -> None:
     )
 
 
+def _v11_operations_by_person(conn: Connection) -> None:
+    """A person's own operations (added with their details, their name set) are filed under
+    the person, not a case: purging one of their cases leaves them while the person stays on
+    another, and they go when the person goes."""
+    conn.execute("ALTER TABLE operations ADD COLUMN person_id INTEGER REFERENCES people(id)")
+    conn.execute("CREATE INDEX operations_by_person ON operations (person_id)")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -969,6 +977,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_outbox,
     _v11_conflicts,
     _v11_team,
+    _v11_operations_by_person,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

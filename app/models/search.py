@@ -15,7 +15,7 @@ from app.models.db import read
 from app.models.records import Person
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_REFERENCE = re.compile(r"\s*sc-(\d{4})-(\d{1,6})\s*", re.IGNORECASE)
+_REFERENCE = re.compile(r"\s*sc-(\d{4})-(?:([a-z]{1,3})-)?(\d{1,6})\s*", re.IGNORECASE)
 
 
 def phone_digits(text: str) -> str:
@@ -119,7 +119,8 @@ def matching_cases(
     reference = _REFERENCE.fullmatch(text)
     if reference:
         # A whole reference is looked up by its index: as a prefix query every case matches.
-        exact = f"SC-{reference[1]}-{int(reference[2]):06d}"
+        tag = f"{reference[2].upper()}-" if reference[2] else ""
+        exact = f"SC-{reference[1]}-{tag}{int(reference[3]):06d}"
         rows = read(
             conn, f"SELECT c.id FROM cases c WHERE c.reference = ? AND ({where})", (exact, *params)
         )

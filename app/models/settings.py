@@ -18,6 +18,10 @@ PASSWORD_ONLY = "password_only"
 # "1" on a store created for training, the only kind that takes synthetic demo records.
 TRAINING = "training"
 
+# A laptop in a team puts this tag (one to three capital letters, unique in the team and given
+# when it joins) in every reference it makes, so two laptops offline never make the same one.
+REFERENCE_TAG = "sync.reference_tag"
+
 DEFAULTS = {IDLE_LOCK_MINUTES: "5", PASSWORD_ONLY: "0", TRAINING: "0"}
 
 
@@ -45,3 +49,10 @@ def keys_starting(conn: Connection, prefix: str) -> list[str]:
         (len(prefix), prefix),
     )
     return [str(r[0]) for r in rows]
+
+
+def reference_prefix(conn: Connection, kind: str, year: int) -> str:
+    """Where this laptop's references of ``kind`` ("SC", "RR") for ``year`` start: with its
+    team tag if it has one ("SC-2026-B-"), otherwise as a laptop alone makes them."""
+    tag = get(conn, REFERENCE_TAG)
+    return f"{kind}-{year}-{tag}-" if tag else f"{kind}-{year}-"

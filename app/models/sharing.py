@@ -108,12 +108,13 @@ def insert(
 
 def add_review(
     conn: Connection, share_id: int, outcome: ShareApproval, note: str, user_id: int, now: str
-) -> None:
-    conn.execute(
+) -> int:
+    cur = conn.execute(
         "INSERT INTO share_reviews (share_id, outcome, note, reviewed_by, reviewed_at) "
         "VALUES (?, ?, ?, ?, ?)",
         (share_id, outcome.value, note, user_id, now),
     )
+    return int(cur.lastrowid or 0)
 
 
 def get(conn: Connection, share_id: int) -> Share | None:

@@ -213,6 +213,12 @@ def create_referral(
         search_model.index_case(session.conn, case_id, reference)
         search_model.index_person(session.conn, case_id, person, new=True)
         audit.record(session.conn, session.user_id, audit.CASE_CREATED, _case_line(case_id))
+        ops.emit_case_created(session.conn, case_id, session.user_id, now)
+        if existing_client_id is None:
+            ops.emit_person_added(session.conn, person_id, case_id, session.user_id, now)
+        ops.emit_member(
+            session.conn, "case.person_linked", case_id, person_id, "client", session.user_id, now
+        )
         if existing_client_id is None:
             audit.record(
                 session.conn,
@@ -379,6 +385,7 @@ def add_person(session: Session, case_id: int, details: PersonDetails, role: Cas
     now = session.now()
     with transaction(session.conn):
         person_id = people_model.insert(session.conn, details, now)
+        ops.emit_person_added(session.conn, person_id, case_id, session.user_id, now)
         _link(session, case_id, person_id, role)
     return person_id
 
@@ -397,6 +404,15 @@ def _link(session: Session, case_id: int, person_id: int, role: CaseRole) -> Non
     if person is None:
         raise InvalidInput("There is no such person.")
     case_model.add_member(session.conn, case_id, person_id, role)
+    ops.emit_member(
+        session.conn,
+        "case.person_linked",
+        case_id,
+        person_id,
+        role.value,
+        session.user_id,
+        session.now(),
+    )
     search_model.index_person(session.conn, case_id, person)
     if role is CaseRole.CLIENT:
         _refresh_client_name(session, case_id)
@@ -414,6 +430,15 @@ def remove_person(session: Session, case_id: int, person_id: int, role: CaseRole
     access.refuse_if_restricted(session, [person_id])
     with transaction(session.conn):
         case_model.remove_member(session.conn, case_id, person_id, role)
+        ops.emit_member(
+            session.conn,
+            "case.person_removed",
+            case_id,
+            person_id,
+            role.value,
+            session.user_id,
+            session.now(),
+        )
         if not case_model.is_member(session.conn, case_id, person_id):
             search_model.unindex_person(session.conn, case_id, person_id)
         if role is CaseRole.CLIENT:
@@ -536,6 +561,7 @@ def close_case(
         ops.emit_case(session.conn, "case.closed", case, session.user_id, session.now())
         if outcome is not None:
             outcome_model.put(session.conn, case_id, outcome, session.user_id, session.now())
+            ops.emit_row(session.conn, "case_outcomes", case_id, session.user_id, session.now())
         audit.record(
             session.conn,
             session.user_id,
@@ -561,6 +587,15 @@ def reopen_case(session: Session, case_id: int) -> None:
             closed_reason="",
         )
         ops.emit_case(session.conn, "case.field_set", case, session.user_id, session.now())
+        if outcome_model.get(session.conn, case_id) is not None:
+            ops.emit_row(
+                session.conn,
+                "case_outcomes",
+                case_id,
+                session.user_id,
+                session.now(),
+                removed=True,
+            )
         outcome_model.remove(session.conn, case_id)
         audit.record(session.conn, session.user_id, audit.CASE_REOPENED, _case_line(case_id))
 
@@ -568,7 +603,7 @@ def reopen_case(session: Session, case_id: int) -> None:
 def place_legal_hold(session: Session, case_id: int, reason: str, review_on: dt.date) -> None:
     """Stop the case being destroyed (proceedings, a review, an open rights request)."""
     session.require(Role.MANAGER)
-    access.require_case(session, case_id)
+    case = access.require_case(session, case_id)
     if not reason.strip():
         raise InvalidInput("Give the reason for the legal hold.")
     if review_on <= session.today():
@@ -581,6 +616,7 @@ def place_legal_hold(session: Session, case_id: int, reason: str, review_on: dt.
             legal_hold_reason=reason.strip(),
             legal_hold_review=review_on,
         )
+        ops.emit_case(session.conn, "case.legal_hold", case, session.user_id, session.now())
         audit.record(session.conn, session.user_id, audit.LEGAL_HOLD_PLACED, _case_line(case_id))
 
 
@@ -593,6 +629,7 @@ def lift_legal_hold(session: Session, case_id: int) -> None:
         case_model.set_fields(
             session.conn, case_id, session.now(), legal_hold_reason="", legal_hold_review=None
         )
+        ops.emit_case(session.conn, "case.legal_hold", case, session.user_id, session.now())
         audit.record(session.conn, session.user_id, audit.LEGAL_HOLD_LIFTED, _case_line(case_id))
 
 
@@ -603,7 +640,10 @@ def restrict_person(session: Session, person_id: int, reason: str) -> None:
     if not reason.strip():
         raise InvalidInput("Give the reason for the restriction.")
     with transaction(session.conn):
+        before = people_model.get(session.conn, person_id)
         people_model.set_restriction(session.conn, person_id, True, reason.strip())
+        if before is not None:
+            ops.emit_person_name(session.conn, before, session.user_id, session.now())
         audit.record(
             session.conn, session.user_id, audit.RESTRICTION_PLACED, _person_line(person_id)
         )
@@ -630,7 +670,10 @@ def lift_restriction(
     if told_on > session.today():
         raise InvalidInput("The day the person was told cannot be in the future.")
     with transaction(session.conn):
+        before = people_model.get(session.conn, person_id)
         people_model.set_restriction(session.conn, person_id, False, "")
+        if before is not None:
+            ops.emit_person_name(session.conn, before, session.user_id, session.now())
         audit.record(
             session.conn,
             session.user_id,

@@ -17,6 +17,7 @@ from app.errors import InvalidInput
 from app.models import cases as case_model
 from app.models import categories as model
 from app.models import due as due_model
+from app.models import people as people_model
 from app.models import rights as rights_model
 from app.models.categories import (
     Agency,
@@ -31,6 +32,7 @@ from app.models.records import CaseRole
 from app.models.users import Role
 from app.services import access, audit, rights, sharing
 from app.services.session import Session
+from app.sync import ops
 
 WEEK = dt.timedelta(days=7)
 
@@ -56,6 +58,16 @@ def set_person_categories(session: Session, person_id: int, values: PersonCatego
         raise InvalidInput("A type of disability goes with the answer Yes to disability.")
     with transaction(session.conn):
         model.put(session.conn, person_id, values, session.user_id, session.now())
+        cases_on = sorted(people_model.case_ids(session.conn, person_id))
+        if cases_on:  # a person on no case has nothing to travel with
+            ops.emit_row(
+                session.conn,
+                "person_categories",
+                cases_on[0],
+                session.user_id,
+                session.now(),
+                person_id=person_id,
+            )
         audit.record(
             session.conn,
             session.user_id,
@@ -89,6 +101,7 @@ def add_agency(session: Session, case_id: int, agency: Agency) -> int:
     _check_agency(session, case_id, agency)
     with transaction(session.conn):
         agency_id = model.add_agency(session.conn, case_id, agency, session.user_id, session.now())
+        _travel(session, "case_agencies", case_id, agency_id)
         audit.record(
             session.conn, session.user_id, audit.CASE_CHANGED, f"case:{case_id}", "agency added"
         )
@@ -105,6 +118,7 @@ def add_legal_item(session: Session, case_id: int, item: LegalItem) -> int:
     _check_legal_item(session, case_id, item)
     with transaction(session.conn):
         item_id = model.add_legal_item(session.conn, case_id, item, session.user_id, session.now())
+        _travel(session, "case_legal", case_id, item_id)
         audit.record(
             session.conn,
             session.user_id,
@@ -113,6 +127,15 @@ def add_legal_item(session: Session, case_id: int, item: LegalItem) -> int:
             f"{item.kind.value} added",
         )
     return item_id
+
+
+def _travel(
+    session: Session, table: str, case_id: int, row_id: int, *, removed: bool = False
+) -> None:
+    """The case's agency or legal entry as it now stands (or its removal) goes to the team."""
+    ops.emit_row(
+        session.conn, table, case_id, session.user_id, session.now(), row_id=row_id, removed=removed
+    )
 
 
 def _check_open_case(session: Session, case_id: int) -> None:
@@ -175,6 +198,7 @@ def update_agency(session: Session, case_id: int, agency: Agency) -> None:
     with transaction(session.conn):
         if not model.update_agency(session.conn, case_id, agency, session.user_id, session.now()):
             raise InvalidInput(_GONE)
+        _travel(session, "case_agencies", case_id, agency.id)
         _audit_entry(session, audit.AGENCY_CHANGED, case_id, f"agency:{agency.id}", fields)
 
 
@@ -182,6 +206,8 @@ def remove_agency(session: Session, case_id: int, agency_id: int) -> None:
     """Take an agency entry added by mistake off the case (its text is overwritten on disk)."""
     _check_open_case(session, case_id)
     with transaction(session.conn):
+        if agency_id in {a.id for a in model.agencies(session.conn, case_id)}:
+            _travel(session, "case_agencies", case_id, agency_id, removed=True)
         if not model.remove_agency(session.conn, case_id, agency_id):
             raise InvalidInput(_GONE)
         _audit_entry(session, audit.AGENCY_REMOVED, case_id, f"agency:{agency_id}")
@@ -197,6 +223,7 @@ def update_legal_item(session: Session, case_id: int, item: LegalItem) -> None:
     with transaction(session.conn):
         if not model.update_legal_item(session.conn, case_id, item, session.user_id, session.now()):
             raise InvalidInput(_GONE)
+        _travel(session, "case_legal", case_id, item.id)
         _audit_entry(session, audit.LEGAL_CHANGED, case_id, f"legal:{item.id}", fields)
 
 
@@ -204,6 +231,8 @@ def remove_legal_item(session: Session, case_id: int, item_id: int) -> None:
     """Take a legal entry made by mistake off the case (its text is overwritten on disk)."""
     _check_open_case(session, case_id)
     with transaction(session.conn):
+        if item_id in {i.id for i in model.legal_items(session.conn, case_id)}:
+            _travel(session, "case_legal", case_id, item_id, removed=True)
         if not model.remove_legal_item(session.conn, case_id, item_id):
             raise InvalidInput(_GONE)
         _audit_entry(session, audit.LEGAL_REMOVED, case_id, f"legal:{item_id}")
@@ -220,6 +249,7 @@ def set_referral_source(session: Session, case_id: int, source: ReferralSource) 
     access.refuse_if_client_restricted(session, case_id)
     with transaction(session.conn):
         model.put_referral_source(session.conn, case_id, source, session.user_id, session.now())
+        ops.emit_row(session.conn, "case_referral_sources", case_id, session.user_id, session.now())
         audit.record(
             session.conn,
             session.user_id,
@@ -244,6 +274,14 @@ def set_child(session: Session, case_id: int, child: ChildDetails) -> None:
     access.refuse_if_restricted(session, [child.person_id])
     with transaction(session.conn):
         model.put_child(session.conn, case_id, child, session.user_id, session.now())
+        ops.emit_row(
+            session.conn,
+            "case_children",
+            case_id,
+            session.user_id,
+            session.now(),
+            person_id=child.person_id,
+        )
         audit.record(
             session.conn,
             session.user_id,

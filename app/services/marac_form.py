@@ -53,6 +53,7 @@ from app.services import access, audit, contact_rules, drafts, letters, sharing
 from app.services.consent import age_on
 from app.services.contact_rules import Facts, Output, RestrictionGround, Rule
 from app.services.session import Session
+from app.sync import ops
 
 MIN_JUDGEMENT_REASON = 10
 ADDRESS_HELD = "Confidential: held by {service}. Contact the referrer."
@@ -574,6 +575,7 @@ def issue(
         form_id = model.insert(
             session.conn, case_id, share_id, referred_on, form.reason, fields, session.user_id, now
         )
+        before = case_model.get(session.conn, case_id)
         case_model.set_fields(
             session.conn,
             case_id,
@@ -582,6 +584,9 @@ def issue(
             marac_meeting_date=None,
             marac_due=0,
         )
+        ops.emit_row(session.conn, "marac_referrals", case_id, session.user_id, now, row_id=form_id)
+        if before is not None:
+            ops.emit_case(session.conn, "case.field_set", before, session.user_id, now)
         audit.record(
             session.conn,
             session.user_id,

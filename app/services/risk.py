@@ -121,7 +121,7 @@ def record_marac_referral(session: Session, case_id: int, referred_on: dt.date) 
 
     The earlier referral's meeting date is cleared: it belongs to that referral, not this one.
     """
-    access.require_open_case(session, case_id)
+    case = access.require_open_case(session, case_id)
     if referred_on > session.today():
         raise InvalidInput("The referral date is in the future; check it.")
     with transaction(session.conn):
@@ -133,6 +133,7 @@ def record_marac_referral(session: Session, case_id: int, referred_on: dt.date) 
             marac_meeting_date=None,
             marac_due=0,
         )
+        ops.emit_case(session.conn, "case.field_set", case, session.user_id, session.now())
         audit.record(session.conn, session.user_id, audit.MARAC_REFERRED, f"case:{case_id}")
 
 
@@ -145,6 +146,7 @@ def set_marac_meeting(session: Session, case_id: int, meeting_on: dt.date) -> No
         raise InvalidInput("The meeting date is before the MARAC referral; check it.")
     with transaction(session.conn):
         case_model.set_fields(session.conn, case_id, session.now(), marac_meeting_date=meeting_on)
+        ops.emit_case(session.conn, "case.field_set", case, session.user_id, session.now())
         audit.record(session.conn, session.user_id, audit.MARAC_MEETING_SET, f"case:{case_id}")
 
 
@@ -169,6 +171,9 @@ def add_marac_action(
             session.user_id,
             session.now(),
         )
+        ops.emit_row(
+            session.conn, "marac_actions", case_id, session.user_id, session.now(), row_id=action_id
+        )
         audit.record(
             session.conn,
             session.user_id,
@@ -191,6 +196,14 @@ def mark_marac_action_done(session: Session, action_id: int, done_on: dt.date) -
         raise InvalidInput("The date it was done is in the future; check it.")
     with transaction(session.conn):
         risk_model.set_action_done(session.conn, action_id, done_on)
+        ops.emit_row(
+            session.conn,
+            "marac_actions",
+            found.case_id,
+            session.user_id,
+            session.now(),
+            row_id=action_id,
+        )
         audit.record(
             session.conn,
             session.user_id,

@@ -1506,7 +1506,7 @@ def _outputs(
     from app.services import sar_pdf
 
     reference = pack.request.reference
-    if not re.fullmatch(r"RR-\d{4}-\d{4,}", reference):
+    if not re.fullmatch(r"RR-\d{4}-(?:[A-Z]{1,3}-)?\d{4,}", reference):
         raise InvalidInput("The request's reference cannot name a file.")
     _tick(progress, 1, EXPORT_STEPS, "Laying out the pages")
     pdf = sar_pdf.render(pack, generated_on=today, compress=compress)

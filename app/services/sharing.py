@@ -182,8 +182,16 @@ def review_share(session: Session, share_id: int, approve: bool, note: str) -> N
         raise InvalidInput("Say what should happen now the share is not approved.")
     outcome = ShareApproval.APPROVED if approve else ShareApproval.NOT_APPROVED
     with transaction(session.conn):
-        share_model.add_review(
+        review_id = share_model.add_review(
             session.conn, share_id, outcome, note.strip(), session.user_id, session.now()
+        )
+        ops.emit_row(
+            session.conn,
+            "share_reviews",
+            share.record.case_id,
+            session.user_id,
+            session.now(),
+            row_id=review_id,
         )
         audit.record(
             session.conn,

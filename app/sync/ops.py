@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.crypto.connection import Connection
-from app.errors import SafecaseError
+from app.errors import InvalidInput, SafecaseError
 from app.models import cases as case_model
 from app.models import people as people_model
 from app.models import search as search_model
 from app.models import settings as settings_model
-from app.models.records import Case, Person, SafeContact
+from app.models.records import Case, Person, PersonDetails, SafeContact
 from app.sync.clock import Hlc, HlcClock, new_gid, new_uuid7
 
 JsonValue = Any  # a JSON value: str, int, float, bool, None, list or dict of those
@@ -120,10 +121,37 @@ RECORD_KINDS = {
     "share.recorded": "shares",
     "dash.recorded": "dash_assessments",
 }
+# The records an operation creates whole, beside a case's append-only ones: a case with its
+# reference, referral details and allocation, and a person with every detail (address, whether
+# it is confidential, phones...). A person's own operations are filed under the person.
+CREATE_KINDS = {"case.created": "cases", "person.added": "people"}
+# A person put on a case in a role, or taken off it: the latest of the two by clock stamp
+# decides, the same on every laptop whatever order they arrive in.
+MEMBER_KINDS = ("case.person_linked", "case.person_removed")
+_PERSON_KINDS = ("person.added", "person.field_set")
+# Records kept whole under a key and set again whole (or removed): each table with the columns
+# that name its row, its own global id or the case and person it belongs to. The latest set or
+# removal by clock stamp decides, the same on every laptop; two concurrent sets of one of these
+# are not shown as a conflict (the later stamp's stays). Append-only ones are set once.
+ROW_TABLES: dict[str, tuple[str, ...]] = {
+    "share_reviews": ("gid",),
+    "marac_referrals": ("gid",),
+    "marac_actions": ("gid",),
+    "case_legal": ("gid",),
+    "case_agencies": ("gid",),
+    "case_outcomes": ("case_id",),
+    "case_referral_sources": ("case_id",),
+    "person_categories": ("person_id",),
+    "case_children": ("case_id", "person_id"),
+}
+_APPEND_ONLY_ROWS = ("share_reviews", "marac_referrals")
+ROW_KINDS = ("row.set", "row.removed")
+_PERSON_ROWS = ("person_categories",)
 # The columns that point at another record, and the table they point into.
 _LINKS = {
     "case_id": "cases",
     "person_id": "people",
+    "referrer_id": "people",
     "note_id": "notes",
     "share_id": "shares",
     "author_id": "users",
@@ -132,6 +160,8 @@ _LINKS = {
     "consulted_manager_id": "users",
     "allocated_user_id": "users",
     "updated_by": "users",
+    "reviewed_by": "users",
+    "issued_by": "users",
 }
 # The fields a field set may name, as ``table.column``; their rows: cases and people by the
 # target's global id, safe contact details by the case (target) and its client.
@@ -139,7 +169,10 @@ FIELDS = frozenset(
     {
         *(f"cases.{c}" for c in ("status", "risk_level", "allocated_user_id")),
         *(f"cases.{c}" for c in ("opened_date", "closed_date", "closed_reason")),
-        *(f"people.{c}" for c in ("given_name", "family_name")),
+        *(f"cases.{c}" for c in ("legal_hold_reason", "legal_hold_review")),
+        *(f"cases.{c}" for c in ("marac_referral_date", "marac_meeting_date")),
+        *(f"people.{c}" for c in people_model.stored_details(PersonDetails("", ""))),
+        *(f"people.{c}" for c in ("restricted", "restriction_reason")),
         *(
             f"safe_contacts.{c}"
             for c in (
@@ -200,6 +233,18 @@ def device_id(conn: Connection) -> str:
     return known
 
 
+def set_reference_tag(conn: Connection, tag: str) -> None:
+    """Give this laptop the tag its new references carry in a team ("SC-2026-B-000001"): one to
+    three capital letters, unique in the team, given when the laptop joins. References already
+    made keep theirs; a laptop's tag never changes once given."""
+    if not re.fullmatch(r"[A-Z]{1,3}", tag):
+        raise InvalidInput("A laptop's reference tag is one to three capital letters.")
+    known = settings_model.get(conn, settings_model.REFERENCE_TAG)
+    if known not in (None, tag):
+        raise InvalidInput("This laptop already has a reference tag; it cannot change.")
+    settings_model.put(conn, settings_model.REFERENCE_TAG, tag)
+
+
 def _ms(now: str) -> int:
     moment = dt.datetime.strptime(now, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
     return int(moment.timestamp() * 1000)
@@ -217,10 +262,17 @@ def _tick(conn: Connection, device: str, now_ms: int) -> Hlc:
 # -- appending this laptop's operations ----------------------------------------------------------
 
 
-def _append(conn: Connection, op: Operation, case_id: int | None, local: bool) -> None:
+def _append(
+    conn: Connection, op: Operation, case_id: int | None, local: bool, person_id: int | None = None
+) -> None:
+    """File the operation under its case, or for a person's own operation under the person
+    (``person_id``), so that a purge destroys it with what it belongs to."""
+    if person_id is not None:
+        case_id = None
     conn.execute(
         "INSERT INTO operations (op_id, hlc, device, user_gid, kind, scope, target, field, "
-        "payload, replaced, case_id, local) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "payload, replaced, case_id, local, person_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             op.op_id,
             op.hlc,
@@ -234,6 +286,7 @@ def _append(conn: Connection, op: Operation, case_id: int | None, local: bool) -
             op.replaced,
             case_id,
             int(local),
+            person_id,
         ),
     )
 
@@ -247,6 +300,7 @@ def _new(
     target: str,
     payload: dict[str, JsonValue],
     replaced: str | None = None,
+    person_id: int | None = None,
 ) -> Operation:
     device = device_id(conn)
     now_ms = _ms(now)
@@ -261,14 +315,17 @@ def _new(
         payload=payload,
         replaced=replaced,
     )
-    _append(conn, op, case_id, local=True)
+    _append(conn, op, case_id, local=True, person_id=person_id)
     return op
 
 
-def _row(conn: Connection, table: str, row_id: int) -> dict[str, JsonValue]:
+def _row(
+    conn: Connection, table: str, row_id: int | tuple[int, ...], where: str = "id = ?"
+) -> dict[str, JsonValue]:
     names = [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})").fetchall()]
+    params = row_id if isinstance(row_id, tuple) else (row_id,)
     values = conn.execute(
-        f"SELECT {', '.join(names)} FROM {table} WHERE id = ?", (row_id,)
+        f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params
     ).fetchone()
     row: dict[str, JsonValue] = {}
     for name, value in zip(names, values, strict=True):
@@ -295,6 +352,79 @@ def emit_record(
     return _new(conn, user_id, now, kind, case_id, target, payload)
 
 
+def emit_case_created(conn: Connection, case_id: int, user_id: int, now: str) -> Operation:
+    """Append the operation for a case just created: its whole row, reference included (call
+    after its client is on it, then ``emit_person_added`` and ``emit_member``)."""
+    payload: dict[str, JsonValue] = {"row": _row(conn, "cases", case_id)}
+    return _new(
+        conn, user_id, now, "case.created", case_id, gid_of(conn, "cases", case_id) or "", payload
+    )
+
+
+def emit_person_added(
+    conn: Connection, person_id: int, case_id: int, user_id: int, now: str
+) -> Operation:
+    """Append the operation for a person just added, with every detail, travelling with the
+    case they were added to and filed under the person."""
+    payload: dict[str, JsonValue] = {"row": _row(conn, "people", person_id)}
+    target = gid_of(conn, "people", person_id) or ""
+    return _new(conn, user_id, now, "person.added", case_id, target, payload, None, person_id)
+
+
+def emit_member(
+    conn: Connection, kind: str, case_id: int, person_id: int, role: str, user_id: int, now: str
+) -> Operation:
+    """Append the operation for a person put on a case in ``role`` or taken off it
+    (``MEMBER_KINDS``)."""
+    if kind not in MEMBER_KINDS:
+        raise ValueError(f"not a change of who is on a case: {kind}")
+    target = gid_of(conn, "people", person_id) or ""
+    return _new(conn, user_id, now, kind, case_id, target, {"role": role})
+
+
+def emit_row(
+    conn: Connection,
+    table: str,
+    case_id: int,
+    user_id: int,
+    now: str,
+    *,
+    row_id: int | None = None,
+    person_id: int | None = None,
+    removed: bool = False,
+) -> Operation:
+    """Append the operation for a record kept whole (``ROW_TABLES``) just set, or about to be
+    removed (call before removing one with its own global id): ``row_id`` names a record with
+    its own global id, ``person_id`` the person a person's or a child's record is about."""
+    keys = ROW_TABLES[table]
+    if keys == ("gid",):
+        key: tuple[int, ...] = (int(row_id or 0),)
+        where, target = "id = ?", gid_of(conn, table, row_id)
+    else:
+        values = {"case_id": case_id, "person_id": person_id}
+        key = tuple(int(values[k] or 0) for k in keys)
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        target = gid_of(conn, "people", person_id) if person_id else gid_of(conn, "cases", case_id)
+    payload: dict[str, JsonValue] = {"table": table}
+    if not removed:
+        payload["row"] = _row(conn, table, key, where)
+    person = person_id if table in _PERSON_ROWS else None
+    kind = ROW_KINDS[int(removed)]
+    op = _new(conn, user_id, now, kind, case_id, target or "", payload, None, person)
+    if removed:
+        filed = ("person_id = ?", person) if person else ("case_id = ?", case_id)
+        _forget_sets(conn, table, filed[0], filed[1], op.target)
+    return op
+
+
+def _forget_sets(conn: Connection, table: str, where: str, filed: int | None, target: str) -> None:
+    """A record removed: what it said goes from the operations that set it too."""
+    conn.execute(
+        f"UPDATE operations SET payload = ? WHERE {where} AND target = ? AND kind = ?",
+        (_canonical({"table": table}), filed, target, ROW_KINDS[0]),
+    )
+
+
 def _stored_value(conn: Connection, name: str, value: JsonValue) -> JsonValue:
     """A field's value as it travels: a link as the global id, a date as its text."""
     column = name.split(".", 1)[1]
@@ -317,9 +447,11 @@ def emit_fields(
     user_id: int,
     now: str,
     extra: Mapping[str, JsonValue] | None = None,
+    person_id: int | None = None,
 ) -> list[Operation]:
     """Append one field set for each field whose value changed from ``before`` to ``after``
-    (names are ``table.column``), each naming the operation whose value it replaced."""
+    (names are ``table.column``), each naming the operation whose value it replaced; a
+    person's field (``person_id``) is filed under the person."""
     made = []
     for name in sorted(after):
         if name not in FIELDS:
@@ -331,7 +463,7 @@ def emit_fields(
         shown = _shown(_field_ops(conn, target, name))
         payload: dict[str, JsonValue] = {"field": name, "value": new, "was": old, **(extra or {})}
         replaced = None if shown is None else shown.op_id
-        made.append(_new(conn, user_id, now, kind, case_id, target, payload, replaced))
+        made.append(_new(conn, user_id, now, kind, case_id, target, payload, replaced, person_id))
         # The new value is after every one this laptop holds, so the field keeps it; a conflict
         # still open with a value this change did not replace shows the change as its own.
         _settle_field(conn, _case_scope(conn, case_id), target, name, case_id)
@@ -381,6 +513,10 @@ def _case_fields(case: Case | None) -> dict[str, JsonValue]:
         "cases.opened_date": case.opened_date,
         "cases.closed_date": case.closed_date,
         "cases.closed_reason": case.closed_reason,
+        "cases.legal_hold_reason": case.legal_hold_reason,
+        "cases.legal_hold_review": case.legal_hold_review,
+        "cases.marac_referral_date": case.marac_referral_date,
+        "cases.marac_meeting_date": case.marac_meeting_date,
     }
     return values
 
@@ -420,9 +556,21 @@ def emit_safe_contact(
     )
 
 
+def _person_fields(person: Person) -> dict[str, JsonValue]:
+    details = people_model.stored_details(person.details)
+    return {
+        **{f"people.{column}": value for column, value in details.items()},
+        "people.restricted": person.restricted,
+        "people.restriction_reason": person.restriction_reason,
+    }
+
+
 def emit_person_name(conn: Connection, before: Person, user_id: int, now: str) -> list[Operation]:
-    """Append a field set for each part of the person's name the write just changed, under the
-    first case they are on (a person on no case has nothing to travel with)."""
+    """Append a field set for each of the person's details (name, address and whether it is
+    confidential, phones...), and their restriction and its reason, that the write just
+    changed, travelling
+    with the first case they are on (a person on no case has nothing to travel with) and filed
+    under the person, so that purging that case leaves it while the person stays."""
     after = people_model.get(conn, before.id)
     cases = sorted(people_model.case_ids(conn, before.id))
     if after is None or not cases:
@@ -432,16 +580,11 @@ def emit_person_name(conn: Connection, before: Person, user_id: int, now: str) -
         "person.field_set",
         cases[0],
         gid_of(conn, "people", before.id) or "",
-        {
-            "people.given_name": before.details.given_name,
-            "people.family_name": before.details.family_name,
-        },
-        {
-            "people.given_name": after.details.given_name,
-            "people.family_name": after.details.family_name,
-        },
+        _person_fields(before),
+        _person_fields(after),
         user_id,
         now,
+        person_id=before.id,
     )
 
 
@@ -458,17 +601,179 @@ def apply(conn: Connection, op: Operation) -> bool:
     caller rolls back."""
     if held(conn, op.op_id):
         return False
-    case_id = _case_of_scope(conn, op.scope)
+    if op.kind in CREATE_KINDS:
+        return _apply_create(conn, op)
+    person_id = None
+    if op.kind in _PERSON_KINDS or (
+        op.kind in ROW_KINDS and op.payload.get("table") in _PERSON_ROWS
+    ):
+        # A person's change needs the person, not the case it travelled with: that case may
+        # have been purged here while the person stays on another.
+        person_id = id_of(conn, "people", op.target)
+        case_id = _held_case(conn, op.scope)
+    else:
+        case_id = _case_of_scope(conn, op.scope)
     if op.kind in RECORD_KINDS:
         _insert_record(conn, op, case_id)
         _append(conn, op, case_id, local=False)
+        if op.kind == "dash.recorded" and case_id is not None:
+            _refresh_marac_due(conn, case_id)
+        return True
+    if op.kind in ROW_KINDS:
+        _settle_row(conn, op, case_id, person_id)
+        return True
+    if op.kind in MEMBER_KINDS and case_id is not None:
+        person = id_of(conn, "people", op.target)
+        _append(conn, op, case_id, local=False)
+        _settle_member(conn, op, case_id, int(person or 0))
         return True
     name = op.field
-    if name is None or name not in FIELDS or case_id is None:
+    if name is None or name not in FIELDS or (case_id is None and person_id is None):
         raise CannotApply("A change of a kind this laptop does not know was not applied.")
-    _append(conn, op, case_id, local=False)
+    _append(conn, op, case_id, local=False, person_id=person_id)
     _settle_field(conn, op.scope, op.target, name, case_id)
+    if name == "cases.marac_referral_date" and case_id is not None:
+        _refresh_marac_due(conn, case_id)
     return True
+
+
+def _settle_row(
+    conn: Connection, op: Operation, case_id: int | None, person_id: int | None
+) -> None:
+    """A record kept whole as the latest set or removal of it by clock stamp leaves it."""
+    table = str(op.payload.get("table"))
+    if table not in ROW_TABLES or (case_id is None and person_id is None):
+        raise CannotApply("A change of a kind this laptop does not know was not applied.")
+    row = op.payload.get("row")
+    values: dict[str, JsonValue] = {}
+    if isinstance(row, dict):  # every link first: a change about a record not here waits
+        values = {k: id_of(conn, _LINKS[k], v) if k in _LINKS else v for k, v in row.items()}
+    keys = ROW_TABLES[table]
+    if keys == ("gid",):
+        key: dict[str, JsonValue] = {"gid": op.target}
+    else:
+        key = {k: case_id if k == "case_id" else id_of(conn, "people", op.target) for k in keys}
+    _append(conn, op, case_id, local=False, person_id=person_id)
+    where, filed = ("person_id = ?", person_id) if person_id else ("case_id = ?", case_id)
+    held_ops = conn.execute(
+        f"SELECT op_id, kind, payload FROM operations WHERE {where} AND target = ? "
+        "AND kind IN (?, ?) ORDER BY hlc",
+        (filed, op.target, *ROW_KINDS),
+    ).fetchall()
+    latest = [(str(i), str(k)) for i, k, p in held_ops if json.loads(str(p))["table"] == table][-1]
+    if latest[1] == "row.removed":
+        match = " AND ".join(f"{k} = ?" for k in key)
+        conn.execute(f"DELETE FROM {table} WHERE {match}", list(key.values()))
+        _forget_sets(conn, table, where, filed, op.target)
+        return
+    if latest[0] != op.op_id or not isinstance(row, dict):
+        # A later set of this record is already here; or this set's text was taken out by a
+        # removal on the laptop that sent it, and that removal comes with it.
+        return
+    values.update(key)
+    names = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    settle = "NOTHING"
+    if table not in _APPEND_ONLY_ROWS:
+        settle = "UPDATE SET " + ", ".join(f"{k} = excluded.{k}" for k in values if k not in key)
+    conn.execute(
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(key)}) DO {settle}",
+        list(values.values()),
+    )
+
+
+def _held_case(conn: Connection, scope: str) -> int | None:
+    try:
+        return _case_of_scope(conn, scope)
+    except CannotApply:
+        return None
+
+
+def _apply_create(conn: Connection, op: Operation) -> bool:
+    """A case or a person made on another laptop, with the global id it was made with."""
+    table = CREATE_KINDS[op.kind]
+    row = op.payload.get("row")
+    if not isinstance(row, dict):
+        raise CannotApply("A change arrived without its record.")
+    values = {k: id_of(conn, _LINKS[k], v) if k in _LINKS else v for k, v in row.items()}
+    if table == "cases":
+        taken = conn.execute(
+            "SELECT 1 FROM cases WHERE reference = ? AND gid != ?", (values["reference"], op.target)
+        ).fetchone()
+        if taken is not None:
+            # Only laptops without their own reference tag can meet here; the case waits
+            # rather than take another's reference or change its own.
+            raise CannotApply("A case arrived with a reference another case here already has.")
+    values["gid"] = op.target
+    names = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    cur = conn.execute(
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT (gid) DO NOTHING",
+        list(values.values()),
+    )
+    row_id = int(cur.lastrowid or 0) if cur.rowcount else id_of(conn, table, op.target)
+    if table == "cases":
+        if cur.rowcount:
+            search_model.index_case(conn, int(row_id or 0), str(values["reference"]))
+        _append(conn, op, row_id, local=False)
+    else:
+        _append(conn, op, None, local=False, person_id=row_id)
+    return True
+
+
+def _settle_member(conn: Connection, op: Operation, case_id: int, person_id: int) -> None:
+    """Whether the person is on the case in the operation's role: the latest link or removal
+    of that person in that role on that case, by clock stamp."""
+    role = str(op.payload.get("role"))
+    rows = conn.execute(
+        "SELECT kind, hlc, payload FROM operations WHERE scope = ? AND target = ? "
+        "AND kind IN (?, ?) ORDER BY hlc",
+        (op.scope, op.target, *MEMBER_KINDS),
+    ).fetchall()
+    latest = [str(r[0]) for r in rows if json.loads(str(r[2])).get("role") == role][-1]
+    on = case_model.is_member(conn, case_id, person_id)
+    if latest == "case.person_linked":
+        conn.execute(
+            "INSERT INTO case_people (case_id, person_id, role) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (case_id, person_id, role),
+        )
+        person = people_model.get(conn, person_id)
+        if person is not None and not on:
+            search_model.index_person(conn, case_id, person, new=True)
+    else:
+        conn.execute(
+            "DELETE FROM case_people WHERE case_id = ? AND person_id = ? AND role = ?",
+            (case_id, person_id, role),
+        )
+        if on and not case_model.is_member(conn, case_id, person_id):
+            search_model.unindex_person(conn, case_id, person_id)
+    if role == "client":
+        _refresh_case_client(conn, case_id)
+
+
+def _refresh_case_client(conn: Connection, case_id: int) -> None:
+    """The case's client name, from its client (the first by global id if there are two)."""
+    conn.execute(
+        "UPDATE cases SET client_name = COALESCE((SELECT trim(p.given_name || ' ' || "
+        "p.family_name) FROM case_people cp JOIN people p ON p.id = cp.person_id "
+        "WHERE cp.case_id = ?1 AND cp.role = 'client' ORDER BY p.gid LIMIT 1), '') "
+        "WHERE id = ?1",
+        (case_id,),
+    )
+
+
+def _refresh_marac_due(conn: Connection, case_id: int) -> None:
+    """Whether a MARAC referral is due, as a DASH recorded here decides it: the latest DASH
+    gave reasons, and no referral was made since it was completed."""
+    conn.execute(
+        "UPDATE cases SET marac_due = COALESCE((SELECT d.marac_reasons != '[]' "
+        "AND (cases.marac_referral_date IS NULL OR cases.marac_referral_date < d.completed_on) "
+        "FROM dash_assessments d WHERE d.case_id = cases.id "
+        "ORDER BY d.recorded_at DESC, d.gid DESC LIMIT 1), 0) WHERE id = ?",
+        (case_id,),
+    )
 
 
 def apply_all(conn: Connection, incoming: Iterable[Operation]) -> list[Operation]:
@@ -557,14 +862,16 @@ def _shown(ops: Sequence[Operation]) -> Operation | None:
     return heads[-1] if heads else None
 
 
-def _settle_field(conn: Connection, scope: str, target: str, name: str, case_id: int) -> None:
+def _settle_field(
+    conn: Connection, scope: str, target: str, name: str, case_id: int | None
+) -> None:
     """Show the field's value and its conflict as the operations held now decide them."""
     ops = _field_ops(conn, target, name)
     heads = _heads(ops)
     # A person's field may be set under any case they are on: the conflict belongs to the case
     # of the value shown, whatever order the operations came in.
     scope = heads[-1].scope
-    case_id = _case_of_scope(conn, scope) or case_id
+    case_id = _held_case(conn, scope) or case_id
     _write_field(conn, name, target, case_id, heads[-1])
     resolutions = sorted((o for o in ops if o.kind == RESOLVED), key=lambda o: o.hlc)
     if len(heads) > 1:
@@ -595,7 +902,9 @@ def _settle_field(conn: Connection, scope: str, target: str, name: str, case_id:
     )
 
 
-def _write_field(conn: Connection, name: str, target: str, case_id: int, op: Operation) -> None:
+def _write_field(
+    conn: Connection, name: str, target: str, case_id: int | None, op: Operation
+) -> None:
     table, column = name.split(".", 1)
     value = op.payload.get("value")
     if column in _LINKS and value is not None:
@@ -614,8 +923,11 @@ def _write_field(conn: Connection, name: str, target: str, case_id: int, op: Ope
         )
         return
     conn.execute(f"UPDATE {table} SET {column} = ? WHERE gid = ?", (value, target))
-    if name in ("people.given_name", "people.family_name"):
+    if table == "people":
         _refresh_client_name(conn, target)
+        named = people_model.get(conn, int(id_of(conn, "people", target) or 0))
+        if named is not None:  # the duplicate check finds the person by the name shown
+            search_model.reindex_person(conn, named, people_model.case_ids(conn, named.id))
 
 
 def _refresh_client_name(conn: Connection, person_gid: str) -> None:

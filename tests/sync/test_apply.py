@@ -5,12 +5,13 @@ conflict and no value lost."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,14 +23,22 @@ from app.crypto.device import DeviceSecrets
 from app.errors import InvalidInput
 from app.models import cases as case_model
 from app.models import settings as settings_model
+from app.models.categories import Agency, AgencyType
 from app.models.db import transaction
-from app.models.records import NoteKind, SafeContact
-from app.services import accounts, cases, conflicts, notes
+from app.models.records import CaseDetails, CaseRole, NoteKind, SafeContact
+from app.services import accounts, cases, categories, conflicts, notes
 from app.services.session import Session
 from app.sync import ops
 from app.sync.ops import Operation
 from tests.helpers import CASEWORKER, CASEWORKER2, MANAGER, MANAGER_PW, StoreCopy, copy_store
-from tests.services.casework import audit_head, audit_since, new_case, signed_in, user_id
+from tests.services.casework import (
+    audit_head,
+    audit_since,
+    new_case,
+    person,
+    signed_in,
+    user_id,
+)
 
 LAPTOPS = 3
 HOUR = dt.timedelta(hours=1)
@@ -38,7 +47,11 @@ SKEW = (dt.timedelta(0), -5 * HOUR, HOUR)
 NUMBERS = ("07700 900001", "07700 900002", "07700 900003")
 WORDS = ("lantern", "harbour", "thistle")
 NAMES = ("Robin", "Rowan", "Robyn")
-ACTIONS = ("note", "correct", "number", "code_word", "name", "allocate", "resolve", "deliver")
+TAGS = ("A", "B", "C")  # each laptop's reference tag, given when it joined the team
+ACTIONS = (
+    *("note", "correct", "number", "code_word", "name", "allocate", "resolve", "deliver"),
+    *("create", "member", "agency"),
+)
 
 
 @dataclasses.dataclass
@@ -55,6 +68,18 @@ def _base(store: StoreCopy) -> Base:
         cases.open_referral(s, case_id, s.today())
         workers = (user_id(s, CASEWORKER), user_id(s, CASEWORKER2))
     return Base(store, case_id, client, workers)
+
+
+@contextlib.contextmanager
+def team(store: StoreCopy, tmp_path: Path) -> Iterator[tuple[Base, list[Session]]]:
+    """Laptops copied from one store that holds a case, each signed in; signed out after."""
+    base = _base(store)
+    laptops = _laptops(base, tmp_path)
+    try:
+        yield base, laptops
+    finally:
+        for session in laptops:
+            accounts.sign_out(session)
 
 
 def _clock(skew: dt.timedelta) -> Callable[[], str]:
@@ -77,6 +102,7 @@ def _laptops(base: Base, folder: Path) -> list[Session]:
         )
         with transaction(session.conn):
             settings_model.put(session.conn, ops.DEVICE_SETTING, f"laptop-{n}")
+            ops.set_reference_tag(session.conn, TAGS[n])
         session.now = _clock(SKEW[n])
         sessions.append(session)
     return sessions
@@ -112,11 +138,42 @@ def _act(s: Session, base: Base, action: str, pick: int, serial: int) -> None:
             rules = dataclasses.replace(rules, code_word=WORDS[pick % 3])
         cases.set_safe_contact(s, base.case_id, rules)
     elif action == "name":
-        person = cases.get_person(s, base.client)
-        details = dataclasses.replace(person.details, given_name=NAMES[pick % 3])
+        client = cases.get_person(s, base.client)
+        details = dataclasses.replace(client.details, given_name=NAMES[pick % 3])
         cases.update_person(s, base.client, details)
     elif action == "allocate":
         cases.allocate(s, base.case_id, base.workers[pick % 2])
+    elif action == "create":
+        # A new case made offline, with a note: elsewhere the note may arrive before its case.
+        client = person(NAMES[pick % 3], f"Synthetic{serial}", address_confidential=bool(pick % 2))
+        details = CaseDetails(referral_date=s.today(), referral_source="Police")
+        case_id = cases.create_referral(s, client, details)
+        when = dt.datetime.now(dt.UTC) - 10 * 24 * HOUR
+        notes.add_note(s, case_id, NoteKind.CALL, f"Synthetic first call {serial}.", when)
+    elif action == "agency":
+        # Agencies are kept whole: added, corrected and removed, the latest change wins.
+        held_agencies = categories.agencies(s, base.case_id)
+        if pick % 3 == 0 or not held_agencies:
+            entry = Agency(AgencyType.HOUSING, f"Agency {serial}", "Duty desk")
+            categories.add_agency(s, base.case_id, entry)
+        elif pick % 3 == 1:
+            entry = held_agencies[pick % len(held_agencies)]
+            changed = dataclasses.replace(entry, contact=f"Desk {serial}")
+            categories.update_agency(s, base.case_id, changed)
+        else:
+            entry = held_agencies[pick % len(held_agencies)]
+            categories.remove_agency(s, base.case_id, entry.id)
+    elif action == "member":
+        children = sorted(
+            (str(ops.gid_of(conn, "people", m.person.id)), m.person.id)
+            for m in case_model.members(conn, base.case_id)
+            if m.role is CaseRole.CHILD
+        )
+        if pick % 2 == 0 or not children:
+            child = person(f"Child{serial}", "Synthetic")
+            cases.add_person(s, base.case_id, child, CaseRole.CHILD)
+        else:
+            cases.remove_person(s, base.case_id, children[pick % len(children)][1], CaseRole.CHILD)
     elif action == "resolve":
         open_ = conn.execute(
             "SELECT target, field, candidates FROM conflicts WHERE state = 'open' ORDER BY field"
@@ -144,10 +201,15 @@ def _snapshot(conn: Connection) -> dict[str, object]:
         "JOIN users u ON u.id = n.author_id JOIN cases c ON c.id = n.case_id ORDER BY n.gid",
         "revisions": "SELECT r.gid, n.gid, r.kind, r.body, r.reason, r.changed_at "
         "FROM note_revisions r JOIN notes n ON n.id = r.note_id ORDER BY r.gid",
-        "cases": "SELECT c.gid, c.status, c.risk_level, u.gid, c.opened_date, c.closed_date, "
-        "c.client_name FROM cases c LEFT JOIN users u ON u.id = c.allocated_user_id "
-        "ORDER BY c.gid",
-        "people": "SELECT gid, given_name, family_name FROM people ORDER BY gid",
+        "cases": "SELECT c.gid, c.reference, c.status, c.risk_level, u.gid, c.opened_date, "
+        "c.closed_date, c.client_name, c.referral_source FROM cases c "
+        "LEFT JOIN users u ON u.id = c.allocated_user_id ORDER BY c.gid",
+        "people": "SELECT gid, given_name, family_name, address_confidential FROM people "
+        "ORDER BY gid",
+        "agencies": "SELECT a.gid, c.gid, a.agency_type, a.name, a.contact FROM case_agencies a "
+        "JOIN cases c ON c.id = a.case_id ORDER BY a.gid",
+        "members": "SELECT c.gid, p.gid, m.role FROM case_people m JOIN cases c ON "
+        "c.id = m.case_id JOIN people p ON p.id = m.person_id ORDER BY c.gid, p.gid, m.role",
         "safe_contacts": "SELECT c.gid, p.gid, s.safe_number, s.code_word, s.method "
         "FROM safe_contacts s JOIN cases c ON c.id = s.case_id "
         "JOIN people p ON p.id = s.person_id ORDER BY c.gid",
@@ -321,9 +383,7 @@ def _send_all(laptops: list[Session]) -> None:
 def test_two_offline_edits_of_the_safe_number_become_one_conflict_keeping_both(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         _number(laptops[0], base, NUMBERS[0])
         _send_all(laptops)
         # Both laptops change the number offline, each replacing the same earlier value.
@@ -370,17 +430,12 @@ def test_two_offline_edits_of_the_safe_number_become_one_conflict_keeping_both(
         assert {_shown_number(s, base) for s in laptops} == {NUMBERS[2]}
         states = {s.conn.execute("SELECT state FROM conflicts").fetchone()[0] for s in laptops}
         assert states == {"resolved"}
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
 
 
 def test_a_laptop_hours_behind_that_saw_a_change_replaces_it_without_a_conflict(
     store: StoreCopy, tmp_path: Path
 ) -> None:
-    base = _base(store)
-    laptops = _laptops(base, tmp_path)
-    try:
+    with team(store, tmp_path) as (base, laptops):
         _number(laptops[0], base, NUMBERS[0])
         _send_all(laptops)
         _number(laptops[1], base, NUMBERS[1])  # five hours behind, but after what it saw
@@ -389,6 +444,3 @@ def test_a_laptop_hours_behind_that_saw_a_change_replaces_it_without_a_conflict(
         assert all(
             s.conn.execute("SELECT count(*) FROM conflicts").fetchone()[0] == 0 for s in laptops
         )
-    finally:
-        for session in laptops:
-            accounts.sign_out(session)
