@@ -115,7 +115,9 @@ def _require_member(session: Session) -> engine.State:
 
 def create_team(session: Session, folder: Path) -> str:
     """Make this store the first laptop of a new team sharing ``folder``; returns the team id.
-    The directory (version 1) lists this store's users and this device, signed by it."""
+    The directory (version 1) lists this store's users and this device, signed by it; every
+    record the store holds gets the operations that carry it (one transaction), so each
+    laptop that joins receives the cases allocated to it by syncing."""
     session.require(Role.ADMIN)
     conn = session.conn
     if engine.joined(conn):
@@ -125,6 +127,8 @@ def create_team(session: Session, folder: Path) -> str:
     with transaction(conn):
         team_id, device_id = engine.found_team(conn, session.user_id, str(folder), session.now())
         ops.set_reference_tag(conn, _next_tag(conn))
+        # What the store held before the team travels too: a joining laptop syncs its cases.
+        ops.emit_existing(conn, session.user_id, session.now())
         audit.record(conn, session.user_id, TEAM_CREATED, f"device:{device_id}")
     return team_id
 
