@@ -18,8 +18,8 @@ ten stores end identical for what each may see (every laptop syncs until nothing
 travelling tables, restricted to the cases each laptop holds, with links as global ids, are
 compared with the manager's). A difference fails the run. Goals are reported, never asserted.
 
-Cases are put on the laptops that hold them by a copy (tests/sync/team_world.py ``carry_case``)
-until case creation travels as an operation, then by syncing.
+Cases reach the laptops that hold them by syncing only: the office store becomes the team's
+first laptop with the operations for every record it held (``create_team``).
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ from app.services import team as team_service
 from app.services.session import Session
 from app.sync import engine
 from bench.store import open_plain
-from tests.sync.team_world import carry_case
 
 LAPTOPS = 10
 MANAGERS = 3  # the admin's laptop and two more; the rest are caseworkers
@@ -217,7 +216,6 @@ def build_team(folder: Path, keyring: MemoryKeyring, laptops: int, cases_each: i
     admin = _found(folder, keyring, laptops - 1, cases_each)
     team_service.create_team(admin.session, shared)
     team = [admin]
-    every = [int(r[0]) for r in admin.session.conn.execute("SELECT id FROM cases ORDER BY id")]
     for n in range(laptops - 1):
         name = f"bench-{n}"
         session = _join(admin.session, name, folder, keyring)
@@ -231,9 +229,6 @@ def build_team(folder: Path, keyring: MemoryKeyring, laptops: int, cases_each: i
         ]
         team.append(Laptop(name, session, manager, held if not manager else admin.cases))
     _sync_all(team, 2)  # enrolled, and the directory (its users) reaches everyone
-    for laptop in team[1:]:
-        for case_id in every if laptop.manager else laptop.cases:
-            carry_case(admin.session.conn, laptop.session.conn, case_id)
     _sync_all(team, 2)  # the case keys reach everyone
     return team
 

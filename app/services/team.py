@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.crypto.connection import Connection
 from app.crypto.device import DeviceSecrets
 from app.crypto.files import atomic_write
 from app.crypto.invitation import (
@@ -26,12 +27,13 @@ from app.crypto.invitation import (
 from app.crypto.kdf import Argon2Params
 from app.crypto.team import DeviceKeys, sign_directory
 from app.errors import InvalidInput, SafecaseError
+from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
 from app.services import accounts, audit
 from app.services.session import Session
-from app.sync import engine
+from app.sync import engine, ops
 from app.sync.clock import new_gid
 from app.sync.engine import SyncReport
 from app.sync.folder import FolderTransport
@@ -78,6 +80,29 @@ class DeviceLine:
     this_laptop: bool
 
 
+# How many reference tags this (admin's) laptop has given out, its own first: tag n is the
+# n-th of A..Z, AA..ZZ, AAA..ZZZ, so references made offline on two laptops never collide.
+TAGS_GIVEN = "sync.reference_tags_given"
+
+
+def _tag(n: int) -> str:
+    """The ``n``-th reference tag, from 1: "A", ... "Z", "AA", ... (bijective base 26)."""
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _next_tag(conn: Connection) -> str:
+    """The next free reference tag of the team (call inside a transaction)."""
+    given = int(settings_model.get(conn, TAGS_GIVEN) or 0) + 1
+    if given > 26 + 26**2 + 26**3:
+        raise SafecaseError("This team has given out every laptop reference tag.")
+    settings_model.put(conn, TAGS_GIVEN, str(given))
+    return _tag(given)
+
+
 def _transport(folder: str) -> FolderTransport:
     return FolderTransport(folder)
 
@@ -90,7 +115,9 @@ def _require_member(session: Session) -> engine.State:
 
 def create_team(session: Session, folder: Path) -> str:
     """Make this store the first laptop of a new team sharing ``folder``; returns the team id.
-    The directory (version 1) lists this store's users and this device, signed by it."""
+    The directory (version 1) lists this store's users and this device, signed by it; every
+    record the store holds gets the operations that carry it (one transaction), so each
+    laptop that joins receives the cases allocated to it by syncing."""
     session.require(Role.ADMIN)
     conn = session.conn
     if engine.joined(conn):
@@ -99,6 +126,9 @@ def create_team(session: Session, folder: Path) -> str:
     transport.prepare()
     with transaction(conn):
         team_id, device_id = engine.found_team(conn, session.user_id, str(folder), session.now())
+        ops.set_reference_tag(conn, _next_tag(conn))
+        # What the store held before the team travels too: a joining laptop syncs its cases.
+        ops.emit_existing(conn, session.user_id, session.now())
         audit.record(conn, session.user_id, TEAM_CREATED, f"device:{device_id}")
     return team_id
 
@@ -117,12 +147,15 @@ def invite(
     if not state.directory.is_admin_device(state.device.device_id):
         raise SafecaseError("Only an admin's laptop in the team directory can invite.")
     entry = engine.directory_user(conn, user.id)
+    with transaction(conn):
+        tag = _next_tag(conn)
     address = json.dumps(
         {
             "folder": state.folder,
             "username": entry.username,
             "roles": sorted(entry.roles),
             "service": accounts.service_name(session),
+            "tag": tag,
         },
         sort_keys=True,
     )
@@ -172,6 +205,9 @@ def join(
         folder, username = str(address["folder"]), str(address["username"])
         roles = frozenset(Role(r) for r in address["roles"])
         service = str(address.get("service") or "Safecase")
+        tag = str(address["tag"])
+        if not tag.isascii() or not tag.isalpha() or not tag.isupper() or len(tag) > 3:
+            raise ValueError(tag)
     except (ValueError, KeyError, TypeError):
         raise InvitationRefused(
             "The invitation file is damaged; ask your admin for a new one."
@@ -196,6 +232,7 @@ def join(
                 signed_dir=None,
                 folder=folder,
             )
+            ops.set_reference_tag(conn, tag)
             conn.execute("INSERT INTO team_outgoing (seq, data) VALUES (0, ?)", (request,))
             audit.record(conn, session.user_id, TEAM_JOINED, f"device:{keys.device_id}")
         session.roles = roles

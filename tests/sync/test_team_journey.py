@@ -1,8 +1,8 @@
 """The 3-laptop journey, in one process: separate stores, one in-memory keyring, a tmp folder.
 
 The admin's laptop (its user also a manager) makes the team and invites two caseworkers, who
-join with new stores. The case reaches the laptops that hold it by ``carry_case`` (see
-team_world.py) until case creation travels as an operation, by syncing once it does.
+join with new stores. The case, made before the team, reaches the laptops that hold it by
+syncing only.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from app.sync import engine, ops
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, MemoryKeyring, StoreCopy
 from tests.services import forensics
 from tests.services.casework import new_case, person, signed_in, user_id
-from tests.sync.team_world import carry_case, case_by_gid, give_roles, join_laptop, later
+from tests.sync.team_world import case_by_gid, give_roles, join_laptop, later
 
 CLIENT_GIVEN, CLIENT_FAMILY = "Qzjourneygiven", "Qzjourneyfamily"
 OFFLINE_NOTE = "Qzofflinenote written in the field."
@@ -81,7 +81,6 @@ def test_three_laptops_share_a_case_hold_a_conflict_and_the_old_worker_keeps_not
         try:
             for laptop in (admin, w1, w2):
                 team_service.sync(laptop)
-            carry_case(admin.conn, w1.conn, case_id)
             for laptop in (admin, w1, w2):
                 team_service.sync(laptop)
             w1_case = case_by_gid(w1.conn, case_gid)
@@ -129,7 +128,6 @@ def test_three_laptops_share_a_case_hold_a_conflict_and_the_old_worker_keeps_not
             later(admin, 6)
             cases.allocate(admin, case_id, cara)
             _number(admin, case_id, NUMBERS[2])
-            carry_case(admin.conn, w2.conn, case_id)
 
             for laptop in (w1, admin, w2, w1, admin, w2, w1):
                 team_service.sync(laptop)

@@ -21,7 +21,7 @@ from app.sync import engine, folder, ops
 from tests import crashes
 from tests.helpers import ADMIN, CASEWORKER, MemoryKeyring, StoreCopy
 from tests.services.casework import new_case, person, signed_in, user_id
-from tests.sync.team_world import carry_case, case_by_gid, give_roles, join_laptop, later
+from tests.sync.team_world import case_by_gid, give_roles, join_laptop, later
 
 W1_PW = "birch-canyon-ember-58"
 
@@ -70,7 +70,6 @@ def _team(store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path) -> Team:
         try:
             team_service.sync(admin)
             team_service.sync(worker)
-            carry_case(admin.conn, worker.conn, case_id)
             team_service.sync(worker)
         finally:
             accounts.sign_out(worker)
