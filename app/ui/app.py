@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QMessageLogContext,
@@ -34,8 +35,27 @@ from app.ui.errors import CrashHandler, show_error
 from app.ui.first_run import FirstRunWindow, PrintDocument, print_with_dialog
 from app.ui.i18n import install_translators
 from app.ui.i18n import translate as t
-from app.ui.main_window import MainWindow
 from app.ui.sign_in import SignInWindow
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+# The main window and every page it holds load after the sign-in window is on screen, while
+# the user types their password: start-up shows the sign-in window without them.
+PRELOAD_AFTER_MS = 250
+
+
+def _main_window_class() -> type[MainWindow]:
+    from app.ui.main_window import MainWindow
+
+    return MainWindow
+
+
+def _is_main_window(window: QWidget | None) -> bool:
+    """Whether ``window`` is the main window, without loading it if nothing has yet."""
+    loaded = sys.modules.get("app.ui.main_window")
+    return loaded is not None and isinstance(window, loaded.MainWindow)
+
 
 log = logging.getLogger("safecase.ui")
 qt_log = logging.getLogger("safecase.qt")
@@ -108,7 +128,11 @@ class SafecaseApp(QObject):
 
     @property
     def main_window(self) -> MainWindow | None:
-        return self.window if isinstance(self.window, MainWindow) else None
+        window = self.window
+        if _is_main_window(window):
+            assert isinstance(window, _main_window_class())
+            return window
+        return None
 
     def start(self) -> None:
         """Show the first-run window for a new store, otherwise the sign-in window."""
@@ -124,8 +148,8 @@ class SafecaseApp(QObject):
         window.show()
         window.activateWindow()
         if old is not None:
-            if isinstance(old, MainWindow):
-                old.clear()
+            if _is_main_window(old):
+                old.clear()  # type: ignore[attr-defined]
             old.hide()
             old.deleteLater()
 
@@ -148,11 +172,12 @@ class SafecaseApp(QObject):
         window.resize(460, 280)
         window.signed_in.connect(self._signed_in)
         self._switch_to(window)
+        QTimer.singleShot(PRELOAD_AFTER_MS, _main_window_class)
 
     def _show_main(self) -> None:
         if self.session is None:
             return
-        window = MainWindow(self.session)
+        window = _main_window_class()(self.session)
         window.resize(1280, 820)  # or as much as the screen has (screen_fit)
         window.lock_requested.connect(self.lock)
         window.sign_out_requested.connect(self.sign_out)
@@ -271,8 +296,8 @@ class SafecaseApp(QObject):
         self._drop_dialog()
         window, self.window = self.window, None
         if window is not None:
-            if isinstance(window, MainWindow):
-                window.clear()
+            if _is_main_window(window):
+                window.clear()  # type: ignore[attr-defined]
             window.hide()
             window.deleteLater()
 
