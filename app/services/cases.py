@@ -374,7 +374,10 @@ def update_case(session: Session, case_id: int, details: CaseDetails) -> None:
     access.refuse_if_client_restricted(session, case_id)
     _check_dates(details, session.today())
     with transaction(session.conn):
+        before = case_model.get(session.conn, case_id)
         case_model.update_details(session.conn, case_id, details, session.now())
+        if before is not None:
+            ops.emit_case(session.conn, "case.field_set", before, session.user_id, session.now())
         audit.record(session.conn, session.user_id, audit.CASE_CHANGED, _case_line(case_id))
 
 

@@ -171,6 +171,9 @@ FIELDS = frozenset(
         *(f"cases.{c}" for c in ("opened_date", "closed_date", "closed_reason")),
         *(f"cases.{c}" for c in ("legal_hold_reason", "legal_hold_review")),
         *(f"cases.{c}" for c in ("marac_referral_date", "marac_meeting_date")),
+        *(f"cases.{c}" for c in ("referral_date", "referral_source", "referrer_id")),
+        *(f"cases.{c}" for c in ("other_services", "needs_assessment", "safety_plan")),
+        "cases.next_review",
         *(f"people.{c}" for c in people_model.stored_details(PersonDetails("", ""))),
         *(f"people.{c}" for c in ("restricted", "restriction_reason")),
         *(
@@ -517,6 +520,13 @@ def _case_fields(case: Case | None) -> dict[str, JsonValue]:
         "cases.legal_hold_review": case.legal_hold_review,
         "cases.marac_referral_date": case.marac_referral_date,
         "cases.marac_meeting_date": case.marac_meeting_date,
+        "cases.referral_date": case.details.referral_date,
+        "cases.referral_source": case.details.referral_source,
+        "cases.referrer_id": case.details.referrer_id,
+        "cases.other_services": case.details.other_services,
+        "cases.needs_assessment": case.details.needs_assessment,
+        "cases.safety_plan": case.details.safety_plan,
+        "cases.next_review": case.details.next_review,
     }
     return values
 

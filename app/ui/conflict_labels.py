@@ -36,6 +36,13 @@ def field_name(field: str) -> str:
         "cases.opened_date": t("Conflicts", "Date opened"),
         "cases.closed_date": t("Conflicts", "Date closed"),
         "cases.closed_reason": t("Conflicts", "Reason for closing"),
+        "cases.referral_date": t("Conflicts", "Referral date"),
+        "cases.referral_source": t("Conflicts", "Referral source"),
+        "cases.referrer_id": t("Conflicts", "Referrer"),
+        "cases.other_services": t("Conflicts", "Other services"),
+        "cases.needs_assessment": t("Conflicts", "Needs assessment"),
+        "cases.safety_plan": t("Conflicts", "Safety plan"),
+        "cases.next_review": t("Conflicts", "Next review"),
         "people.given_name": t("Conflicts", "Given name"),
         "people.family_name": t("Conflicts", "Family name"),
     }

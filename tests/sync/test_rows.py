@@ -5,6 +5,7 @@ removed entry said leaves the operations."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from app.models import cases as case_model
@@ -20,7 +21,7 @@ from app.models.categories import (
     Sex,
 )
 from app.models.records import AbuseChange, CaseOutcome, CaseRole, ClosureReason
-from app.services import cases, categories, risk, sharing
+from app.services import cases, categories, conflicts, risk, sharing
 from app.services.session import Session
 from tests.helpers import StoreCopy
 from tests.services.casework import person, share_without_consent
@@ -122,3 +123,30 @@ def test_an_entry_added_and_removed_offline_arrives_removed_in_any_order(
             with transaction(b.conn):
                 assert ops.apply_all(b.conn, [op]) == []
         assert categories.agencies(b, base.case_id) == []
+
+
+def test_a_safety_plan_and_needs_assessment_edited_on_one_laptop_reach_the_others(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    with team(store, tmp_path) as (base, laptops):
+        a, b = laptops[0], laptops[1]
+        details = cases.open_case(a, base.case_id).case.details
+        edited = replace(
+            details,
+            safety_plan="Synthetic plan: leave by the back door, bag kept at a friend's.",
+            needs_assessment="Synthetic needs: housing and a solicitor.",
+            next_review=a.today(),
+        )
+        cases.update_case(a, base.case_id, edited)
+        _send_all(laptops)
+        for laptop in laptops:
+            assert cases.open_case(laptop, base.case_id).case.details == edited
+        # Both laptops edit the plan without seeing each other's: a conflict, both kept.
+        cases.update_case(a, base.case_id, replace(edited, safety_plan="Synthetic plan A."))
+        cases.update_case(b, base.case_id, replace(edited, safety_plan="Synthetic plan B."))
+        _send_all(laptops)
+        shown = {cases.open_case(s, base.case_id).case.details.safety_plan for s in laptops}
+        assert len(shown) == 1
+        [conflict] = [c for c in conflicts.on_case(laptops[2], base.case_id) if c.open]
+        assert conflict.field == "cases.safety_plan"
+        assert {c.value for c in conflict.candidates} == {"Synthetic plan A.", "Synthetic plan B."}
