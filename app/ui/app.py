@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import (
     QMessageLogContext,
@@ -128,11 +128,7 @@ class SafecaseApp(QObject):
 
     @property
     def main_window(self) -> MainWindow | None:
-        window = self.window
-        if _is_main_window(window):
-            assert isinstance(window, _main_window_class())
-            return window
-        return None
+        return cast("MainWindow", self.window) if _is_main_window(self.window) else None
 
     def start(self) -> None:
         """Show the first-run window for a new store, otherwise the sign-in window."""
@@ -149,7 +145,7 @@ class SafecaseApp(QObject):
         window.activateWindow()
         if old is not None:
             if _is_main_window(old):
-                old.clear()  # type: ignore[attr-defined]
+                cast("MainWindow", old).clear()
             old.hide()
             old.deleteLater()
 
@@ -297,7 +293,7 @@ class SafecaseApp(QObject):
         window, self.window = self.window, None
         if window is not None:
             if _is_main_window(window):
-                window.clear()  # type: ignore[attr-defined]
+                cast("MainWindow", window).clear()
             window.hide()
             window.deleteLater()
 
