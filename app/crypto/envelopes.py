@@ -238,6 +238,16 @@ def envelope_digest(data: bytes) -> str:
     return hashlib.sha256(data[: -(SIGNATURE_BYTES + 4)]).hexdigest()
 
 
+def envelope_scope(data: bytes) -> str | None:
+    """The scope an envelope's plaintext header names (``case:<gid>``, ``grant:<device>``...),
+    or None if it is not a well-formed envelope. Nothing is verified or decrypted: a transport
+    uses it to find a purged case's envelopes for compaction."""
+    try:
+        return _parse(data).scope
+    except EnvelopeRejected:
+        return None
+
+
 def _is_digest(value: str) -> bool:
     return len(value) == 2 * DIGEST_BYTES and all(c in "0123456789abcdef" for c in value)
 

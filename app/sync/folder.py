@@ -10,7 +10,11 @@ subfolder and reads everyone else's::
 
 Device ids are lower case letters, digits, ``-`` and ``_`` (a UUID's text form), so two
 devices never collide on a case-insensitive disk (Windows, macOS); folder names and
-extensions are read without regard to case. A file is never replaced or deleted once there.
+extensions are read without regard to case. A file is never replaced once there; the admin's
+compaction deletes the envelopes of purged cases (whose keys no longer exist anywhere).
+
+Orders. ``<root>/orders/<device id>.order`` holds one signed order for that device (the admin's
+"destroy your store" to a revoked laptop), written atomically and replaced by a newer one.
 
 Frame. Each file holds one envelope (opaque bytes) in a small frame, 14 bytes before it::
 
@@ -80,6 +84,8 @@ SUFFIX = ".env"
 # Larger files are not envelopes: a stray file is never read whole into memory.
 MAX_ENVELOPE = 64 * 1024 * 1024
 DEVICES = "devices"
+ORDERS = "orders"
+ORDER_SUFFIX = ".order"
 
 _DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 # "00000012.env" and what sync clients make of it: "00000012 (1).env",
@@ -292,6 +298,65 @@ class FolderTransport:
         return TransportStatus(
             reachable=True, published={sender: len(seqs) for sender, seqs in published.items()}
         )
+
+    def compact(self, scopes: Set[str]) -> int:
+        """Delete every envelope file (copies too) whose header names one of ``scopes``."""
+        from app.crypto.envelopes import envelope_scope
+
+        if not scopes:
+            return 0
+        removed = 0
+        for _sender, folder, names in self._list(None):
+            touched = False
+            for name in names:
+                if parse_name(name) is None:
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    envelope = unframe(_read_file(path))
+                except OSError:
+                    self._still_there(folder)
+                    continue
+                if envelope is None or envelope_scope(envelope) not in scopes:
+                    continue
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    raise self._write_failed(exc) from None
+                removed, touched = removed + 1, True
+            if touched:
+                _fsync_folder(Path(folder))
+        return removed
+
+    def post_order(self, device: str, data: bytes) -> None:
+        check_device_id(device)
+        if not self.devices.is_dir():
+            raise self._unavailable()
+        folder = self.root / ORDERS
+        tmp = folder / f".{device}.{secrets.token_hex(6)}.tmp"
+        try:
+            folder.mkdir(exist_ok=True)
+            _write_new(tmp, frame(data))
+            os.replace(tmp, folder / f"{device}{ORDER_SUFFIX}")
+            _fsync_folder(folder)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise self._write_failed(exc) from None
+
+    def order_for(self, device: str) -> bytes | None:
+        check_device_id(device)
+        if not self.devices.is_dir():
+            raise self._unavailable()
+        try:
+            content = _read_file(str(self.root / ORDERS / f"{device}{ORDER_SUFFIX}"))
+        except FileNotFoundError:
+            return None
+        except OSError:
+            raise self._unavailable() from None
+        return unframe(content)  # None while it is still being copied
 
     # -- listing and reading -----------------------------------------------------------------
 

@@ -18,6 +18,16 @@ replaced, so a receiver that holds it never needs it again.
   part way through; what was yielded before stays valid, and nothing is half-handed-over.
 - ``status()`` says whether the transport is reachable and how many envelopes each device has
   published there, without reading them.
+- ``compact(scopes)`` (the admin's laptop only) deletes every envelope whose header names one
+  of ``scopes`` (``case:<gid>`` of purged cases, whose keys are destroyed everywhere, so what it
+  deletes could no longer be read anyway) and returns how many it deleted. The scope is read
+  from the envelope's plaintext header (``app.crypto.envelopes.envelope_scope``); nothing is
+  decrypted. A receiver that never held a deleted number sees a gap, which is normal.
+- ``post_order(device, data)`` leaves a signed order for one device (the admin's "destroy your
+  store" to a revoked laptop), replacing any earlier order for it; ``order_for(device)`` returns
+  the order left for that device, or None. An order is signed by an admin device and checked by
+  the receiver against the directory it trusts; the transport only carries it. A device the
+  server refuses (revoked) may still read its own order, and nothing else.
 
 ``app/sync/folder.py`` implements this over a shared folder; a PostgreSQL server (an
 append-only table keyed by (sender, seq)) can offer the same interface.
@@ -128,3 +138,9 @@ class Transport(Protocol):
     ) -> Iterator[Incoming]: ...
 
     def status(self) -> TransportStatus: ...
+
+    def compact(self, scopes: Set[str]) -> int: ...
+
+    def post_order(self, device: str, data: bytes) -> None: ...
+
+    def order_for(self, device: str) -> bytes | None: ...

@@ -589,3 +589,52 @@ def test_whatever_order_and_state_files_arrive_in_each_envelope_is_received_once
     got.extend(new)
     assert problems == []
     assert received(got) == sent
+
+
+def test_compaction_deletes_only_the_purged_cases_envelopes(tmp_path: Path) -> None:
+    from app.crypto.envelopes import envelope_digest, seal_envelope
+    from app.crypto.team import GENESIS, DeviceKeys
+
+    folder = FolderTransport(tmp_path)
+    folder.prepare()
+    keys = DeviceKeys.generate("dev-a")
+    key = bytes(32)
+
+    previous = [GENESIS]
+
+    def sealed(seq: int, scope: str) -> bytes:
+        data = seal_envelope(
+            b"x",
+            team="t",
+            sender=keys,
+            seq=seq,
+            previous=previous[-1],
+            scope=scope,
+            key_id=f"{scope}#1",
+            key=key,
+        )
+        previous.append(envelope_digest(data))
+        return data
+
+    folder.publish("dev-a", 1, sealed(1, "case:gone"))
+    folder.publish("dev-a", 2, sealed(2, "case:kept"))
+    (tmp_path / "devices" / "dev-a" / "00000001 (1).env").write_bytes(
+        (tmp_path / "devices" / "dev-a" / "00000001.env").read_bytes()
+    )
+    assert folder.compact({"case:gone"}) == 2
+    left = {inc.seq for inc in folder.incoming({})}
+    assert left == {2}
+    assert folder.compact({"case:gone"}) == 0
+
+
+def test_an_order_is_left_for_one_device_and_replaced_by_a_newer_one(tmp_path: Path) -> None:
+    folder = FolderTransport(tmp_path)
+    folder.prepare()
+    assert folder.order_for("dev-b") is None
+    folder.post_order("dev-b", b"first")
+    folder.post_order("dev-b", b"second")
+    assert folder.order_for("dev-b") == b"second"
+    assert folder.order_for("dev-c") is None
+    shutil.rmtree(tmp_path / "devices")
+    with pytest.raises(TransportUnavailable):
+        folder.order_for("dev-b")
