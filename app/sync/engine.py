@@ -576,6 +576,31 @@ def _case_holders(
     return worker, users
 
 
+# Who may hold the key of each kind of scope other than a case (whose key goes to its
+# allocated caseworker and the team's managers: ``_case_holders``), by the roles a user holds.
+# "register": the rights register and breach log; "audit": every device's audit trail;
+# "retention": what retention needs of each case (references and dates, no content);
+# "team": what every laptop must hear (purge orders and their acknowledgements).
+SCOPE_ROLES: dict[str, frozenset[str]] = {
+    "register": frozenset({Role.MANAGER.value, Role.DPO.value}),
+    "audit": frozenset({Role.MANAGER.value, Role.DPO.value}),
+    "retention": frozenset({Role.MANAGER.value, Role.ADMIN.value}),
+    "person": frozenset({Role.MANAGER.value}),
+}
+EVERYONE = "team"
+
+
+def scope_users(directory: Directory, scope: str) -> set[str]:
+    """The global ids of the users (not disabled) who may hold the key of ``scope``, for any
+    scope but a case's. ``person:<gid>`` (someone on no case) goes to the managers."""
+    kind = scope.partition(":")[0]
+    live = [u for u in directory.users if not u.disabled]
+    if kind == EVERYONE:
+        return {u.id for u in live}
+    roles = SCOPE_ROLES.get(kind, frozenset({MANAGER}))
+    return {u.id for u in live if u.roles & roles}
+
+
 def destroy_unallocated(conn: Connection, user_id: int, now: str) -> int:
     """On a caseworker's laptop (not a manager's), destroy each case now allocated to someone
     else, with its keys and waiting changes, as a purge does; audited. Returns how many."""
@@ -633,7 +658,7 @@ def _grants(conn: Connection, state: State, now: str) -> dict[str, dict[str, obj
             # Every key of the case, older ones too, so a new caseworker reads its history.
             _, users = _case_holders(conn, state.directory, str(scope).partition(":")[2])
         else:
-            users = {u.id for u in state.directory.users if MANAGER in u.roles}
+            users = scope_users(state.directory, str(scope))
         wanted = {d.id: d for d in state.directory.live_devices(users) if d.id != me}
         missing = [d for i, d in sorted(wanted.items()) if i not in have]
         holders = sorted(have | {d.id for d in missing} | {me})

@@ -14,7 +14,8 @@ extensions are read without regard to case. A file is never replaced once there;
 compaction deletes the envelopes of purged cases (whose keys no longer exist anywhere).
 
 Orders. ``<root>/orders/<device id>.order`` holds one signed order for that device (the admin's
-"destroy your store" to a revoked laptop), written atomically and replaced by a newer one.
+"destroy your store" to a revoked laptop), written atomically and replaced by a newer one;
+``<root>/orders/<device id>.receipt`` the device's signed answer.
 
 Frame. Each file holds one envelope (opaque bytes) in a small frame, 14 bytes before it::
 
@@ -86,6 +87,7 @@ MAX_ENVELOPE = 64 * 1024 * 1024
 DEVICES = "devices"
 ORDERS = "orders"
 ORDER_SUFFIX = ".order"
+RECEIPT_SUFFIX = ".receipt"
 
 _DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 # "00000012.env" and what sync clients make of it: "00000012 (1).env",
@@ -331,6 +333,22 @@ class FolderTransport:
         return removed
 
     def post_order(self, device: str, data: bytes) -> None:
+        self._put_order(device, ORDER_SUFFIX, data)
+
+    def order_for(self, device: str) -> bytes | None:
+        return self._get_order(device, ORDER_SUFFIX)
+
+    def post_receipt(self, device: str, data: bytes) -> None:
+        self._put_order(device, RECEIPT_SUFFIX, data)
+
+    def receipt_for(self, device: str) -> bytes | None:
+        return self._get_order(device, RECEIPT_SUFFIX)
+
+    def refuse_device(self, device: str) -> None:
+        """A shared folder cannot refuse anyone: receivers ignore a revoked device instead."""
+        check_device_id(device)
+
+    def _put_order(self, device: str, suffix: str, data: bytes) -> None:
         check_device_id(device)
         if not self.devices.is_dir():
             raise self._unavailable()
@@ -339,19 +357,19 @@ class FolderTransport:
         try:
             folder.mkdir(exist_ok=True)
             _write_new(tmp, frame(data))
-            os.replace(tmp, folder / f"{device}{ORDER_SUFFIX}")
+            os.replace(tmp, folder / f"{device}{suffix}")
             _fsync_folder(folder)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
             raise self._write_failed(exc) from None
 
-    def order_for(self, device: str) -> bytes | None:
+    def _get_order(self, device: str, suffix: str) -> bytes | None:
         check_device_id(device)
         if not self.devices.is_dir():
             raise self._unavailable()
         try:
-            content = _read_file(str(self.root / ORDERS / f"{device}{ORDER_SUFFIX}"))
+            content = _read_file(str(self.root / ORDERS / f"{device}{suffix}"))
         except FileNotFoundError:
             return None
         except OSError:

@@ -28,6 +28,12 @@ replaced, so a receiver that holds it never needs it again.
   the order left for that device, or None. An order is signed by an admin device and checked by
   the receiver against the directory it trusts; the transport only carries it. A device the
   server refuses (revoked) may still read its own order, and nothing else.
+- ``post_receipt(device, data)`` is that device's signed answer to its order ("store
+  destroyed"), the one thing a refused device may still write; ``receipt_for(device)`` reads
+  it back (None if there is none yet).
+- ``refuse_device(device)`` (the admin's laptop, on revoking a device) makes the transport
+  refuse that device's new envelopes where it can: a server does; a shared folder cannot, and
+  does nothing (every receiver ignores what a revoked device signs after its revocation).
 
 ``app/sync/folder.py`` implements this over a shared folder; a PostgreSQL server (an
 append-only table keyed by (sender, seq)) can offer the same interface.
@@ -144,3 +150,9 @@ class Transport(Protocol):
     def post_order(self, device: str, data: bytes) -> None: ...
 
     def order_for(self, device: str) -> bytes | None: ...
+
+    def post_receipt(self, device: str, data: bytes) -> None: ...
+
+    def receipt_for(self, device: str) -> bytes | None: ...
+
+    def refuse_device(self, device: str) -> None: ...

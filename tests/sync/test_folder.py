@@ -638,3 +638,12 @@ def test_an_order_is_left_for_one_device_and_replaced_by_a_newer_one(tmp_path: P
     shutil.rmtree(tmp_path / "devices")
     with pytest.raises(TransportUnavailable):
         folder.order_for("dev-b")
+
+
+def test_a_receipt_is_kept_apart_from_the_order(tmp_path: Path) -> None:
+    folder = FolderTransport(tmp_path)
+    folder.prepare()
+    folder.post_order("dev-b", b"order")
+    assert folder.receipt_for("dev-b") is None
+    folder.post_receipt("dev-b", b"done")
+    assert (folder.order_for("dev-b"), folder.receipt_for("dev-b")) == (b"order", b"done")
