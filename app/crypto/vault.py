@@ -178,6 +178,23 @@ class Vault:
             self._payload.zero()
             self._lock.release()
 
+    def destroy(self) -> None:
+        """Close the store and remove it from this computer for good (a laptop ordered to
+        destroy its store): each of its files overwritten with random bytes, synced and
+        deleted, the key-slot file and the audit anchor with them, and this install's device
+        secret taken out of the keyring, so a copy of the store taken earlier no longer opens
+        with a password here. On a solid-state disk an overwrite may land elsewhere; what is
+        left of the old blocks is ciphertext whose key was sealed only in the slot file."""
+        from app.crypto.anchor import anchor_path  # only a destroyed store needs it
+
+        self.close()
+        for path in {*store_files(self.path), *_sidecars(self.path), anchor_path(self.path)}:
+            _shred(path)
+        _shred(_lock_path(self.path))
+        fsync_dir(self.path.parent)
+        if self._device is not None:
+            self._device.forget()
+
     # -- slots ---------------------------------------------------------------------------------
 
     def _device_secret(self) -> bytes | None:
@@ -452,6 +469,23 @@ class Vault:
             header = header | self._sealed_destroyed(destroyed) | {"rewritten": now}
             atomic_write(backup, _backup_chunks(json.dumps(header).encode("utf-8"), copy_path))
         return backup.stat().st_size
+
+
+def _shred(path: Path) -> None:
+    """Overwrite ``path`` with random bytes, sync it and delete it (nothing if it is not there)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    with open(path, "r+b") as handle:
+        left = size
+        while left > 0:
+            chunk = min(left, 1 << 20)
+            handle.write(secrets.token_bytes(chunk))
+            left -= chunk
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
 
 
 @contextlib.contextmanager

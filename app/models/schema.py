@@ -965,6 +965,29 @@ def _v11_operations_by_person(conn: Connection) -> None:
     conn.execute("CREATE INDEX operations_by_person ON operations (person_id)")
 
 
+def _v12_revocation(conn: Connection) -> None:
+    """Revoked devices as this laptop knows them: the signed order to destroy its store made
+    for each (on the admin's laptop that revoked it), when the order reached the transport and
+    when the device's signed receipt ("store destroyed") was seen; and each device's last seen,
+    the newest time this laptop accepted an envelope from it. Device ids and times only."""
+    conn.execute(
+        """CREATE TABLE team_revocations (
+            device_id   TEXT PRIMARY KEY,
+            revoked_at  TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            order_data  BLOB,
+            order_sent  TEXT,
+            confirmed   TEXT
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_last_seen (
+            device_id   TEXT PRIMARY KEY,
+            at          TEXT NOT NULL
+        ) STRICT"""
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -978,6 +1001,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_conflicts,
     _v11_team,
     _v11_operations_by_person,
+    _v12_revocation,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

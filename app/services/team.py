@@ -31,20 +31,30 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.services import accounts, audit
+from app.services import accounts, audit, revocation
 from app.services.session import Session
 from app.sync import engine, ops
 from app.sync.clock import new_gid
 from app.sync.engine import SyncReport
 from app.sync.folder import FolderTransport
-from app.sync.transport import TransportUnavailable
+from app.sync.transport import Transport, TransportUnavailable
 
 TEAM_CREATED = "team_created"
 TEAM_INVITED = "team_invited"
 TEAM_JOINED = "team_joined"
 TEAM_SYNCED = "team_synced"
 
-__all__ = ["SyncReport", "create_team", "devices", "invite", "join", "status", "sync"]
+__all__ = [
+    "SyncReport",
+    "create_team",
+    "devices",
+    "invite",
+    "join",
+    "revoke",
+    "status",
+    "sync",
+    "transport_for",
+]
 
 
 class AlreadyInTeam(SafecaseError):
@@ -146,6 +156,7 @@ def invite(
         raise InvalidInput("There is no such user in this store; add them first.")
     if not state.directory.is_admin_device(state.device.device_id):
         raise SafecaseError("Only an admin's laptop in the team directory can invite.")
+    revocation.signing_state(conn)  # the one laptop that counts reference tags
     entry = engine.directory_user(conn, user.id)
     with transaction(conn):
         tag = _next_tag(conn)
@@ -250,9 +261,11 @@ def sync(session: Session, progress: Callable[[str], None] | None = None) -> Syn
     when anything came or went."""
     session.require(*Role)
     state = _require_member(session)
-    report = engine.sync(
-        session.conn, session.user_id, session.now(), _transport(state.folder), progress
-    )
+    transport = _transport(state.folder)
+    revocation.obey_order(session.vault, session.now, transport)  # a revoked laptop ends here
+    report = engine.sync(session.conn, session.user_id, session.now(), transport, progress)
+    revocation.post_orders(session.conn, session.user_id, session.now(), transport)
+    revocation.check_receipts(session.conn, session.user_id, session.now(), transport)
     if not (report.received or report.sent or report.rejected or report.destroyed):
         return report  # a sync with nothing new leaves no entry (the app syncs every few minutes)
     with transaction(session.conn):
@@ -265,6 +278,22 @@ def sync(session: Session, progress: Callable[[str], None] | None = None) -> Syn
             f"rejected={report.rejected} destroyed={report.destroyed}",
         )
     return report
+
+
+def transport_for(state: engine.State) -> Transport:
+    """The transport this laptop's team uses."""
+    return _transport(state.folder)
+
+
+def revoke(session: Session, device_id: str) -> None:
+    """Revoke a device (admins, on the team's founding admin laptop): it is cut off after the
+    last envelope this laptop accepted from it, the cases it held get new keys, and it is
+    ordered to destroy its store (posted now, or at the next sync if the transport cannot be
+    reached); see app/services/revocation.py."""
+    session.require(Role.ADMIN)
+    state = _require_member(session)
+    revocation.revoke_device(session.conn, device_id, session.user_id, session.now())
+    revocation.post_orders(session.conn, session.user_id, session.now(), _transport(state.folder))
 
 
 def status(session: Session) -> Status:
