@@ -666,9 +666,11 @@ def _team(ctx: Context, args: argparse.Namespace, session: Session) -> int:
             ctx.say(f"  {sentence}")
     else:
         for line in team_service.devices(session):
-            state = "revoked" if line.revoked else "active"
             mine = " (this laptop)" if line.this_laptop else ""
-            ctx.say(f"{line.device_id}  {line.username}  added {line.added}  {state}{mine}")
+            seen = f"  last seen {line.last_seen}" if line.last_seen else ""
+            ctx.say(
+                f"{line.device_id}  {line.username}  added {line.added}  {line.state}{seen}{mine}"
+            )
     return EXIT_OK
 
 

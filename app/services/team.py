@@ -88,6 +88,18 @@ class DeviceLine:
     added: str
     revoked: bool
     this_laptop: bool
+    order_sent: str | None = None  # when the order to destroy its store reached the transport
+    confirmed: str | None = None  # when its signed receipt said its store was destroyed
+    last_seen: str | None = None  # the newest time this laptop accepted an envelope from it
+
+    @property
+    def state(self) -> str:
+        """ "active", "revoked", "revoked, order sent" or "revoked, destruction confirmed"."""
+        if self.confirmed is not None:
+            return "revoked, destruction confirmed"
+        if self.order_sent is not None:
+            return "revoked, order sent"
+        return "revoked" if self.revoked else "active"
 
 
 # How many reference tags this (admin's) laptop has given out, its own first: tag n is the
@@ -316,16 +328,21 @@ def devices(session: Session) -> list[DeviceLine]:
     """The team's devices as this laptop's directory lists them (admins and managers)."""
     session.require(Role.ADMIN, Role.MANAGER)
     state = _require_member(session)
+    known = revocation.device_states(session.conn)
     lines = []
     for d in state.directory.devices:
         user = state.directory.user(d.user)
+        seen = known.get(d.id)
         lines.append(
             DeviceLine(
                 d.id,
                 user.username if user else "",
                 d.added,
-                d.revoked,
+                state.directory.revocation(d) is not None,
                 d.id == state.device.device_id,
+                seen.order_sent if seen else None,
+                seen.confirmed if seen else None,
+                seen.last_seen if seen else None,
             )
         )
     return sorted(lines, key=lambda line: (line.username, line.added))

@@ -385,6 +385,7 @@ def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: Sync
         return True
     directory = state.directory.with_device(device)
     adopt(conn, state, directory, sign_directory(directory, state.device), now)
+    revocation.note_seen(conn, inc.sender, now)
     report.enrolled += 1
     return True
 
