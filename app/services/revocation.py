@@ -1,19 +1,26 @@
 """Revoking a device or disabling a user across the team, and the lost laptop's end.
 
-On the team's founding admin laptop (the one that signs the directory) an admin revokes a
-device (``revoke_device``) or disables a user (``accounts.set_disabled`` calls
-``disable_in_team``): a new directory version, signed there, cuts each device off after the
-last envelope this laptop accepted from it, and travels with the next sync; for each device a
-signed order to destroy its store is kept and posted to the transport, which is also told to
-refuse the device (``post_orders``: at once, and again at each sync until it went).
+On the team's founding admin laptop (the one that signs the directory; ``signing_state``
+refuses any other with one sentence naming it) an admin revokes a device (``team.revoke``
+calls ``revoke_device``) or disables a user (``accounts.set_disabled`` calls
+``disable_in_team`` in its own transaction): a new directory version, signed there, cuts each
+device off after the last envelope this laptop accepted from it and travels with the next sync;
+for each device a signed order to destroy its store is kept and posted to the transport, which
+is also told to refuse the device (``post_orders``: at once, and again at each sync until it
+went).
 
 Every sync first reads the order left for this laptop (``obey_order``). A valid one makes the
 laptop destroy its store: every case and person destroyed as a purge does, the team's keys and
 this device's keys deleted, then the store's files overwritten and deleted and this install's
-device secret taken out of the keyring; a signed receipt is posted and ``StoreDestroyed`` (one
-sentence) ends the sync. A refused order is logged in the sync log and the sync goes on.
-After each sync a laptop reads the receipts of revoked devices it has not seen confirmed
-(``check_receipts``) and audits each one found.
+device secret taken out of the keyring (``Vault.destroy``); a signed receipt is posted and
+``StoreDestroyed`` (one sentence) ends the sync. A refused order is logged in the sync log and
+the sync goes on. After each sync a laptop reads the receipts of revoked devices it has not
+seen confirmed (``check_receipts``) and audits each one found. ``device_states`` gives the
+Devices page each device's revocation state and last seen.
+
+The device secret is one per install: another store on the same computer then opens only with
+its recovery key. Backups the laptop's user wrote elsewhere, and copies taken of its disk
+before the order came, are beyond an order's reach.
 """
 
 from __future__ import annotations
@@ -162,7 +169,8 @@ def post_orders(conn: Connection, user_id: int, now: str, transport: Transport) 
 def check_receipts(conn: Connection, user_id: int, now: str, transport: Transport) -> int:
     """Read the receipt of each revoked device not yet seen confirmed; audit each genuine one
     ("device X confirmed its store destroyed"). Returns how many were new."""
-    state = engine.load(conn)
+    row = conn.execute("SELECT team_id, device_id, directory FROM team WHERE id = 1").fetchone()
+    team, me, directory = str(row[0]), str(row[1]), Directory.from_body(bytes(row[2]))
     done = {
         str(r[0])
         for r in conn.execute(
@@ -170,24 +178,20 @@ def check_receipts(conn: Connection, user_id: int, now: str, transport: Transpor
         ).fetchall()
     }
     found = 0
-    for device in state.directory.devices:
-        if device.id in done or device.id == state.device.device_id:
-            continue
-        if state.directory.revocation(device) is None:
+    for device in directory.devices:
+        if device.id in done or device.id == me or directory.revocation(device) is None:
             continue
         data = transport.receipt_for(device.id)
         at = None
         if data is not None:
-            at = revocation.check_receipt(
-                data, team=state.team_id, device=device.id, directory=state.directory
-            )
+            at = revocation.check_receipt(data, team=team, device=device.id, directory=directory)
         if at is None:
             continue
         with transaction(conn):
             conn.execute(
                 "INSERT INTO team_revocations (device_id, revoked_at, version, confirmed) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET confirmed = ?",
-                (device.id, device.revoked_at or at, state.directory.version, at, at),
+                (device.id, device.revoked_at or at, directory.version, at, at),
             )
             audit.record(
                 conn, user_id, DEVICE_DESTROYED, f"device:{device.id}", "store destroyed", at=now
@@ -196,11 +200,13 @@ def check_receipts(conn: Connection, user_id: int, now: str, transport: Transpor
     return found
 
 
-def obey_order(vault: Vault, now: Callable[[], str], transport: Transport) -> None:
-    """Read the order left for this laptop; a valid one destroys its store (``vault``) and
-    raises StoreDestroyed. A refused one is logged in the sync log, and the sync goes on."""
+def obey_order(
+    vault: Vault, state: engine.State, now: Callable[[], str], transport: Transport
+) -> None:
+    """Read the order left for this laptop (``state``); a valid one destroys its store
+    (``vault``) and raises StoreDestroyed. A refused one is logged in the sync log, and the
+    sync goes on."""
     conn = vault.conn
-    state = engine.load(conn)
     data = transport.order_for(state.device.device_id)
     if data is None:
         return

@@ -274,7 +274,7 @@ def sync(session: Session, progress: Callable[[str], None] | None = None) -> Syn
     session.require(*Role)
     state = _require_member(session)
     transport = _transport(state.folder)
-    revocation.obey_order(session.vault, session.now, transport)  # a revoked laptop ends here
+    revocation.obey_order(session.vault, state, session.now, transport)  # a revoked one ends
     report = engine.sync(session.conn, session.user_id, session.now(), transport, progress)
     revocation.post_orders(session.conn, session.user_id, session.now(), transport)
     revocation.check_receipts(session.conn, session.user_id, session.now(), transport)

@@ -29,7 +29,8 @@ Grants (``grant_refusal``): a key is accepted only from a device entitled to pas
 case's key from a manager's device, or from a device of that case's caseworker (as this laptop
 knows the case, or, for a case it does not hold yet, the caseworker the key was made for) and
 then only to a manager's device; any other scope's key from a device of a user who may hold
-it, to a device of a user who may hold it. A directory travels only from an admin's device.
+it, or from the device whose own stream the scope is (``audit:<its device or user id>``), to a
+device of a user who may hold it. A directory travels only from an admin's device.
 """
 
 from __future__ import annotations
@@ -300,7 +301,8 @@ def grant_refusal(
         entitled = worker == owner.id if held else for_user == owner.id
         return None if entitled and MANAGER in me_user.roles else GRANT_REFUSED
     users = set(may_hold)
-    return None if owner.id in users and me_user.id in users else GRANT_REFUSED
+    own = scope.partition(":")[2] in (device.id, owner.id)  # the sender's own stream
+    return None if (owner.id in users or own) and me_user.id in users else GRANT_REFUSED
 
 
 # -- last seen ------------------------------------------------------------------------------------
