@@ -606,6 +606,13 @@ def copy_under_new_key(conn: Connection, path: Path, key: bytearray) -> Path:
             conn.execute("SELECT sqlcipher_export('fresh')").fetchall()
             # sqlcipher_export leaves the schema version behind.
             conn.execute(f"PRAGMA fresh.user_version = {expected[0]:d}").fetchall()
+        except BaseException:
+            # A copy cut short (a full disk) can leave the attached file unreadable, and then
+            # detaching it fails and hides why: empty it first, so the store's connection goes
+            # on and the first error is the one reported.
+            with contextlib.suppress(OSError):
+                os.truncate(fresh, 0)
+            raise
         finally:
             conn.execute("DETACH DATABASE fresh")
         fd = os.open(fresh, os.O_RDONLY)

@@ -376,7 +376,8 @@ def _refuse(state: State, sender: str, seq: int) -> None:
 def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport) -> bool:
     """An enrolment request (number 0): the laptop that signs the directory adds it once."""
     me = state.device.device_id
-    if revocation.directory_signer(state.directory, state.signed_dir) != me:
+    signer = revocation.directory_signer(state.directory, state.signed_dir)
+    if signer != me or not state.directory.is_admin_device(me):
         return False
     try:
         device = state.desk.accept(inc.data, datetime.fromisoformat(now.replace("Z", "+00:00")))
