@@ -48,6 +48,7 @@ CLIENT_GIVEN, CLIENT_FAMILY = "Qzwindowgiven", "Qzwindowfamily"
 FIRST_NOTE = "Qzwindowfirst note before the team."
 OFFLINE_NOTE = "Qzwindowoffline note written in the field."
 SHARED_WITH = "Northshire Qzwindowhomes"
+NEEDS = "Housing advice and a safety plan review"
 NUMBERS = ("07700 900411", "07700 900522", "07700 900633")  # before; the worker's; the manager's
 W1_PW, W2_PW = "birch-canyon-ember-58", "saffron-glacier-quill-36"
 SYNC_KEYS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
@@ -285,6 +286,14 @@ def test_the_team_journey_through_three_windows(
     _save(qtbot, boss, allocate)
     assert f"Worker: {CASEWORKER2}" in page.client_label.text()
     _change_number(qtbot, boss, page, NUMBERS[2])
+    # The manager starts on the needs assessment and has not saved it when the syncs come.
+    tab = next(
+        i for i in range(page.tabs.count()) if page.tabs.widget(i).isAncestorOf(page.needs_field)
+    )
+    bar = page.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tab).center())
+    qtbot.mouseClick(page.needs_field.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(page.needs_field, NEEDS)
 
     assert _status(boss).startswith("Team folder not reachable")
     assert "changes waiting" in _status(boss)
@@ -312,6 +321,7 @@ def test_the_team_journey_through_three_windows(
         ADMIN,
     ]
     assert not any(n in banner.number_line.text() for n in NUMBERS)  # neither offered alone
+    assert page.needs_field.toPlainText() == NEEDS  # read again, and nothing typed lost
     assert page.conflict_bar.isVisible()
     assert page.conflict_label.text().startswith("Conflict on Safe number:")
     assert _status(boss).endswith(" · 1 conflict")
