@@ -965,6 +965,60 @@ def _v11_operations_by_person(conn: Connection) -> None:
     conn.execute("CREATE INDEX operations_by_person ON operations (person_id)")
 
 
+def _v12_purge(conn: Connection) -> None:
+    """Purge across a team (app/sync/purge.py): the cases destroyed by the team's purge, as
+    each laptop knows them (the case's global id; its reference only on the laptop that purged
+    it; whether the order was carried out here; when the case's envelopes were compacted),
+    which devices confirmed destroying each (``held`` 0: it never held the case), what
+    retention needs of each case of the team (references and dates only, by the latest
+    operation that said it), and the admin's review decisions about cases it does not hold."""
+    conn.execute(
+        """CREATE TABLE team_purged (
+            case_gid     TEXT PRIMARY KEY,
+            reference    TEXT NOT NULL DEFAULT '',
+            run_id       TEXT,
+            ordered_at   TEXT NOT NULL,
+            ordered_by   TEXT NOT NULL,
+            expected     TEXT NOT NULL DEFAULT '[]',
+            done         INTEGER NOT NULL DEFAULT 0,
+            compacted_at TEXT
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_purge_acks (
+            case_gid    TEXT NOT NULL,
+            device      TEXT NOT NULL,
+            at          TEXT NOT NULL,
+            held        INTEGER NOT NULL,
+            PRIMARY KEY (case_gid, device)
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_retention (
+            case_gid    TEXT PRIMARY KEY,
+            reference   TEXT NOT NULL,
+            facts       TEXT NOT NULL,
+            hlc         TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_retention_decisions (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_gid    TEXT NOT NULL,
+            decision    TEXT NOT NULL,
+            reason      TEXT NOT NULL,
+            review_date TEXT,
+            decided_by  INTEGER NOT NULL REFERENCES users(id),
+            decided_at  TEXT NOT NULL,
+            closed_date TEXT NOT NULL,
+            due_date    TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        "CREATE INDEX team_retention_decisions_by_case ON team_retention_decisions (case_gid)"
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -978,6 +1032,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_conflicts,
     _v11_team,
     _v11_operations_by_person,
+    _v12_purge,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -28,6 +28,7 @@ from app.models import cases as case_model
 from app.models import retention as model
 from app.models import rights as rights_model
 from app.models import settings
+from app.models import team_retention as team_model
 from app.models.db import transaction
 from app.models.retention import (
     Block,
@@ -81,6 +82,39 @@ def _case_line(case_id: int) -> str:
     return f"case:{case_id}"
 
 
+def _due(conn: Connection, day: dt.date, rules: Policy) -> list[Schedule]:
+    """Every case due on ``day``: those held here, and in a team those the team's laptops hold,
+    from the retention facts they sent (references and dates only)."""
+    items = model.due(conn, day, rules) + team_model.due(conn, day, rules)
+    return sorted(items, key=lambda s: (s.due_date, s.reference))
+
+
+def _order_team(
+    conn: Connection, case_gid: str, reference: str, run_id: str, by: int, now: str
+) -> None:
+    """In a team, the order to every laptop to destroy the case too (app/sync/purge.py)."""
+    from app.sync import purge as team_purge  # only on a laptop that is in a team
+
+    team_purge.order_destruction(conn, case_gid, reference, run_id, by, now)
+
+
+def _gid(conn: Connection, case_id: int) -> str:
+    return str(conn.execute("SELECT gid FROM cases WHERE id = ?", (case_id,)).fetchone()[0])
+
+
+def _add_decision(
+    conn: Connection,
+    item: Schedule,
+    decision: Decision,
+    reason: str,
+    review_date: dt.date | None,
+    by: int,
+    now: str,
+) -> None:
+    add = team_model.add_decision if item.gid else model.add_decision
+    add(conn, item, decision, reason, review_date, by, now)
+
+
 # -- the policy ---------------------------------------------------------------------------------
 
 
@@ -126,7 +160,7 @@ def due_items(session: Session, as_of: dt.date | None = None) -> list[Schedule]:
     that set them, any block and any approval: the purge preview. No case content."""
     session.require(Role.ADMIN)
     day = as_of or today(session)
-    items = model.due(session.conn, day, model.policy(session.conn))
+    items = _due(session.conn, day, model.policy(session.conn))
     with transaction(session.conn):
         audit.record(
             session.conn,
@@ -164,13 +198,17 @@ def summary(items: Sequence[Schedule]) -> str:
 
 def _due_now(session: Session, reference: str) -> Schedule:
     case = case_model.by_reference(session.conn, reference.strip())
+    rules = model.policy(session.conn)
     if case is None:
-        raise InvalidInput(f"There is no case {reference.strip()}.")
-    item = model.schedule_for(session.conn, case.id, model.policy(session.conn))
+        known, item = team_model.by_reference(session.conn, reference.strip(), rules)
+        if not known:
+            raise InvalidInput(f"There is no case {reference.strip()}.")
+    else:
+        item = model.schedule_for(session.conn, case.id, rules)
     if item is None:
-        raise InvalidInput(f"Case {case.reference} is not closed, so it is not due.")
+        raise InvalidInput(f"Case {reference.strip()} is not closed, so it is not due.")
     if not item.is_due(today(session)):
-        raise InvalidInput(f"Case {case.reference} is not due until {item.due_date.isoformat()}.")
+        raise InvalidInput(f"Case {item.reference} is not due until {item.due_date.isoformat()}.")
     return item
 
 
@@ -189,18 +227,16 @@ def approve(session: Session, references: Sequence[str], reason: str = "") -> in
         if item.blocks:
             what = " and ".join(BLOCK_TEXT[b] for b in item.blocks)
             raise InvalidInput(f"Case {item.reference} has a {what}; it cannot be destroyed.")
-    fresh = {i.case_id: i for i in items if not i.approved}
+    fresh = {i.gid or i.case_id: i for i in items if not i.approved}
     now = session.now()
     with transaction(session.conn):
         for item in fresh.values():
-            model.add_decision(
-                session.conn, item, Decision.APPROVE, note, None, session.user_id, now
-            )
+            _add_decision(session.conn, item, Decision.APPROVE, note, None, session.user_id, now)
             audit.record(
                 session.conn,
                 session.user_id,
                 audit.RETENTION_APPROVED,
-                _case_line(item.case_id),
+                _case_line(item.case_id) if not item.gid else f"team_case:{item.gid}",
                 f"due={item.due_date.isoformat()} rule={item.rule.value}",
             )
     return len(fresh)
@@ -222,18 +258,18 @@ def extend_many(session: Session, references: Sequence[str], reason: str, until:
         raise InvalidInput("Give the reason for keeping the case longer (a short sentence).")
     if until <= today(session):
         raise InvalidInput("The new review date must be in the future.")
-    items = {i.case_id: i for i in (_due_now(session, r) for r in references)}
+    items = {i.gid or i.case_id: i for i in (_due_now(session, r) for r in references)}
     now = session.now()
     with transaction(session.conn):
         for item in items.values():
-            model.add_decision(
+            _add_decision(
                 session.conn, item, Decision.EXTEND, reason.strip(), until, session.user_id, now
             )
             audit.record(
                 session.conn,
                 session.user_id,
                 audit.RETENTION_EXTENDED,
-                _case_line(item.case_id),
+                _case_line(item.case_id) if not item.gid else f"team_case:{item.gid}",
                 f"until={until.isoformat()}",
             )
     return len(items)
@@ -309,7 +345,7 @@ def purge(
         )
     conn = session.conn
     rules = model.policy(conn)
-    due = model.due(conn, day, rules)
+    due = _due(conn, day, rules)
     chosen = [i for i in due if i.approved and not i.blocked]
     older = backup_service.known_backups(session) if chosen else []
     if older and backups is None:
@@ -327,7 +363,10 @@ def purge(
     finished = False
     try:
         for done, item in enumerate(chosen, start=1):
-            entry = _destroy_one(session, run_id, item.case_id, day, rules)
+            if item.gid:
+                entry = _destroy_team_case(session, run_id, item.gid, day, rules)
+            else:
+                entry = _destroy_one(session, run_id, item.case_id, day, rules)
             if entry is None:
                 changed.append(item.reference)
             else:
@@ -397,7 +436,9 @@ def _destroy_one(
             return None
         approval = item.approval
         assert approval is not None
+        gid = _gid(conn, case_id)
         counts = model.destroy_case(conn, case_id, model.erased_line(session.now()[:10], run_id))
+        _order_team(conn, gid, item.reference, run_id, session.user_id, session.now())
         entry = LogEntry(
             run_id=run_id,
             reference=item.reference,
@@ -420,6 +461,41 @@ def _destroy_one(
             audit.CASE_DESTROYED,
             _case_line(case_id),
             f"run={run_id} people={counts['people']} notes={counts['notes']}",
+        )
+    return entry
+
+
+def _destroy_team_case(
+    session: Session, run_id: str, case_gid: str, day: dt.date, rules: Policy
+) -> LogEntry | None:
+    """A due, approved case of the team that this laptop does not hold: its log row and the
+    order to every laptop to destroy it, in one transaction (None if no longer destroyable)."""
+    conn = session.conn
+    with transaction(conn):
+        item = team_model.by_gid(conn, case_gid, rules)
+        if item is None or not _destroyable(item, day):
+            return None
+        approval = item.approval
+        assert approval is not None
+        entry = LogEntry(
+            run_id=run_id,
+            reference=item.reference,
+            closed_date=item.closed_date,
+            due_date=item.due_date,
+            rule=item.rule,
+            reason=model.rule_text(item.rule, rules),
+            approved_by=approval.decided_by,
+            approved_by_name=approval.decided_by_name,
+            approved_at=approval.decided_at,
+            destroyed_by=session.user_id,
+            destroyed_by_name=session.username,
+            destroyed_at=session.now(),
+            counts={"cases": 1},  # its records are destroyed on the laptops that hold it
+        )
+        model.add_log(conn, entry)
+        _order_team(conn, case_gid, item.reference, run_id, session.user_id, session.now())
+        audit.record(
+            conn, session.user_id, audit.CASE_DESTROYED, f"team_case:{case_gid}", f"run={run_id}"
         )
     return entry
 
@@ -946,7 +1022,9 @@ def _erase_step(
         if case is not None and case.client:
             found = case_model.get(conn, case.case_id)
             closed = found.closed_date if found is not None else None
+            gid = _gid(conn, case.case_id)
             counts = model.destroy_case(conn, case.case_id, erased)
+            _order_team(conn, gid, case.reference, run_id, session.user_id, session.now())
         elif case is not None:
             counts = model.remove_party(conn, case.case_id, person_id)
         else:

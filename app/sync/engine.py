@@ -83,7 +83,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import ops
+from app.sync import ops, purge
 from app.sync.clock import new_gid
 from app.sync.transport import Incoming, Problem, Transport
 
@@ -451,6 +451,7 @@ def _apply(conn: Connection, opened: Opened, now: str, report: SyncReport) -> No
             opened.sender,
             opened.seq,
         )
+    mine = purge.take(conn, opened.sender, mine, now)  # team orders, retention facts
     fresh = {op.op_id for op in mine if not ops.held(conn, op.op_id)}
     waiting = _retry_pending(conn, mine)
     report.applied += len(fresh - {op.op_id for op in waiting})
@@ -728,6 +729,7 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
     what follows it in the same sync goes under the case's new key, which they never get."""
     _, roles = _my_user(conn, user_id)
     with transaction(conn):
+        purge.send_facts(conn, state.directory, user_id, now)
         made = ops.outbox(conn, state.sent_upto)
         groups: dict[str, list[ops.Operation]] = {}
         for _, op in made:
@@ -787,6 +789,7 @@ def sync(
     read_incoming(conn, state, transport, now, report, progress)
     with transaction(conn):
         report.destroyed = destroy_unallocated(conn, user_id, now)
+        report.destroyed += purge.carry_out(conn, user_id, now)
         if report.destroyed:
             retention_model.optimize_index(conn)
     if report.destroyed:
