@@ -84,9 +84,7 @@ def due(conn: Connection, as_of: dt.date, rules: Policy) -> list[Schedule]:
     )
 
 
-def by_reference(
-    conn: Connection, reference: str, rules: Policy
-) -> tuple[bool, Schedule | None]:
+def by_reference(conn: Connection, reference: str, rules: Policy) -> tuple[bool, Schedule | None]:
     """Whether the team has a case with ``reference`` not held here, and its schedule (None
     while it is not closed)."""
     rows = read(conn, f"{_REMOTE} AND r.reference = ?", (reference,))

@@ -42,7 +42,7 @@ from app.models.retention import (
     Status,
 )
 from app.models.users import Role
-from app.services import access, accounts, audit, pdf_text
+from app.services import access, accounts, audit, pdf_text, team_purge
 from app.services import backup as backup_service
 from app.services.backup import BackupChoice, BackupsHandled
 from app.services.session import Session
@@ -90,12 +90,19 @@ def _due(conn: Connection, day: dt.date, rules: Policy) -> list[Schedule]:
 
 
 def _order_team(
-    conn: Connection, case_gid: str, reference: str, run_id: str, by: int, now: str
+    conn: Connection,
+    case_gid: str,
+    reference: str,
+    run_id: str,
+    by: int,
+    now: str,
+    *,
+    held: bool = True,
 ) -> None:
     """In a team, the order to every laptop to destroy the case too (app/sync/purge.py)."""
     from app.sync import purge as team_purge  # only on a laptop that is in a team
 
-    team_purge.order_destruction(conn, case_gid, reference, run_id, by, now)
+    team_purge.order_destruction(conn, case_gid, reference, run_id, by, now, held=held)
 
 
 def _gid(conn: Connection, case_id: int) -> str:
@@ -493,7 +500,9 @@ def _destroy_team_case(
             counts={"cases": 1},  # its records are destroyed on the laptops that hold it
         )
         model.add_log(conn, entry)
-        _order_team(conn, case_gid, item.reference, run_id, session.user_id, session.now())
+        _order_team(
+            conn, case_gid, item.reference, run_id, session.user_id, session.now(), held=False
+        )
         audit.record(
             conn, session.user_id, audit.CASE_DESTROYED, f"team_case:{case_gid}", f"run={run_id}"
         )
@@ -627,6 +636,9 @@ def certificate(session: Session, run_id: str) -> bytes:
         printed,
         backups=handled.lines() if handled else (),
         notes=(f"Run alone by the admin who proposed it: {sole}",) if sole else (),
+        laptops=team_purge.certificate_lines(
+            team_purge.acknowledgements_here(session.conn, entries[0].run_id)
+        ),
     )
     with transaction(session.conn):
         audit.record(
@@ -697,10 +709,13 @@ def certificate_pdf(
     compress: bool = True,
     backups: Sequence[str] = (),
     notes: Sequence[str] = (),
+    laptops: Sequence[str] = (),
 ) -> bytes:
     """Lay out the certificate for one run's log entries. Only what the log holds goes in:
     references, dates, rules, counts and staff usernames; no personal data. ``backups`` are
-    the sentences saying what remains in backups, where and until when."""
+    the sentences saying what remains in backups, where and until when; ``laptops`` (in a
+    team) one sentence per case naming the laptops that confirmed destroying it and those
+    that have not synced since."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
@@ -758,6 +773,23 @@ def certificate_pdf(
         for sentence in backups:
             for part in textwrap.wrap(sentence, 100):
                 line(part, 9.5, gap=4.6)
+    if laptops:
+        y -= 3 * mm
+        line("The team's laptops", 11, "Helvetica-Bold", 6)
+        for text in (
+            "Every laptop of the team destroys a purged case, with its keys, when it next syncs,",
+            "and confirms it; a laptop that never held the case confirms that too. The case's",
+            "keys are destroyed on each laptop that confirmed.",
+        ):
+            line(text, 9.5, gap=4.6)
+        for sentence in laptops:
+            for part in textwrap.wrap(sentence, 100):
+                if y < bottom:
+                    footer()
+                    pdf.showPage()
+                    page += 1
+                    y = top
+                line(part, 9, gap=4.4)
     y -= 4 * mm
     columns = (
         ("Reference", 0),

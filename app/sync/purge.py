@@ -125,11 +125,19 @@ def _forget(conn: Connection, case_gid: str) -> None:
 
 
 def order_destruction(
-    conn: Connection, case_gid: str, reference: str, run_id: str, user_id: int, now: str
+    conn: Connection,
+    case_gid: str,
+    reference: str,
+    run_id: str,
+    user_id: int,
+    now: str,
+    *,
+    held: bool = True,
 ) -> None:
     """On the admin's laptop, in the transaction that destroyed (or, for a case it does not
     hold, decided to destroy) the case: the order to every laptop, this laptop's own
-    confirmation, and the list of devices expected to confirm. Nothing if not in a team."""
+    confirmation (``held``: whether it held the case), and the list of devices expected to
+    confirm. Nothing if not in a team."""
     if not engine.joined(conn):
         return
     directory = _directory(conn)
@@ -142,7 +150,7 @@ def order_destruction(
         "reference = excluded.reference, run_id = excluded.run_id",
         (case_gid, reference, run_id, now, me, _canonical(expected)),
     )
-    _acknowledge(conn, case_gid, me, now, True)
+    _acknowledge(conn, case_gid, me, now, held)
     _forget(conn, case_gid)
 
 
