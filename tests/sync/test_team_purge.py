@@ -102,7 +102,7 @@ def table_text(conn: Connection) -> str:
         str(r[0])
         for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     ]
-    parts = []
+    parts: list[str] = []
     for name in names:
         for row in conn.execute(f'SELECT * FROM "{name}"').fetchall():
             parts.extend(
@@ -139,7 +139,8 @@ def team_world(store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path) -> Iter
                 joined.append(
                     join_laptop(admin, name, tmp_path / "laptops", keyring, PASSWORDS[name])
                 )
-            world = World(admin, *joined, shared=shared, case_gid=case_gid, reference=reference)
+            cole, mina, cara, dora = joined
+            world = World(admin, cole, mina, cara, dora, shared, case_gid, reference)
             for _ in range(2):
                 for laptop in world.laptops:
                     team_service.sync(laptop)
