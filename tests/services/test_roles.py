@@ -92,6 +92,7 @@ from app.services import (
     search,
     sharing,
     team,
+    team_purge,
 )
 from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
@@ -1358,6 +1359,14 @@ TABLE: tuple[Row, ...] = (
     Row(membership.in_team, EVERY_ROLE, lambda s, w: membership.in_team(s)),
     Row(team.sync_log, EVERY_ROLE, _team_call(team.sync_log)),
     Row(team.devices, frozenset({Role.ADMIN, Role.MANAGER}), _team_call(team.devices)),
+    Row(
+        team_purge.case_acknowledgements,
+        LOG_READERS,
+        _team_call(team_purge.case_acknowledgements),
+    ),
+    Row(team_purge.outstanding, ADMINS, _team_call(team_purge.outstanding)),
+    Row(team_purge.compact, ADMINS, _team_call(team_purge.compact)),
+    _may(team_purge.may_compact, ADMINS),
 )
 
 
