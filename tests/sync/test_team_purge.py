@@ -23,10 +23,10 @@ from app.crypto.connection import Connection
 from app.errors import PermissionDenied
 from app.models.db import transaction
 from app.models.records import NoteKind
-from app.services import accounts, notes, retention, team_purge
+from app.services import accounts, notes, retention
 from app.services import team as team_service
 from app.services.session import Session
-from app.sync import engine, ops, purge
+from app.sync import engine, ops
 from app.sync.clock import HlcClock, new_uuid7
 from app.sync.folder import unframe
 from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, MemoryKeyring, StoreCopy
@@ -193,6 +193,8 @@ def test_the_admins_purge_destroys_the_case_on_every_laptop_and_no_key_opens_its
         assert still and not any(opens(e, k) for e in still for k in held)
 
         # The certificate names who confirmed and who has not synced since.
+        from app.services import team_purge
+
         pdf = retention.certificate(world.admin, result.run_id)
         text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
         text = " ".join(text.split())
@@ -240,6 +242,8 @@ def _op(
 def test_orders_and_confirmations_apply_once_in_any_order_and_later_changes_are_dropped(
     store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
 ) -> None:
+    from app.sync import purge  # the operations this test applies are new
+
     with team_world(store, keyring, tmp_path) as world:
         gid, conn = world.case_gid, world.mina.conn
         order = _op(world.admin, purge.DESTROYED, purge.TEAM, gid, {})
@@ -280,6 +284,8 @@ def test_orders_and_confirmations_apply_once_in_any_order_and_later_changes_are_
 def test_a_caseworker_cannot_order_a_team_purge(
     store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
 ) -> None:
+    from app.sync import purge
+
     with team_world(store, keyring, tmp_path) as world:
         gid = world.case_gid
         with pytest.raises(PermissionDenied):
@@ -327,6 +333,8 @@ def test_the_admin_lists_and_purges_a_case_held_only_on_the_team_laptops(
         assert case_by_gid(mina.conn, gid) is None
         assert case_by_gid(world.cole.conn, gid) is None
         assert reference not in {i.reference for i in retention.due_items(world.admin)}
+        from app.services import team_purge
+
         [acks] = team_purge.case_acknowledgements(world.admin, result.run_id)
         assert {d.username for d in acks.confirmed if d.held} == {MANAGER, CASEWORKER}
         assert ADMIN in {d.username for d in acks.confirmed if not d.held}
