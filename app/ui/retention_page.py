@@ -615,9 +615,10 @@ class RetentionPage(QWidget):
     def _open(self, dialog: FormDialog, done: str, items: list[Schedule]) -> None:
         self.dialog = dialog
         dialog.draft_kind = DRAFT_PREFIX + type(dialog).__name__
-        dialog.draft_case = items[0].case_id
+        # A team's case held on other laptops only is known by its global id (case_id 0).
+        dialog.draft_case = items[0].case_id or None
         # A decision about many cases comes back after a lock on all of them.
-        dialog.draft_also = {DRAFT_CASES: [i.case_id for i in items]}
+        dialog.draft_also = {DRAFT_CASES: [i.gid or i.case_id for i in items]}
 
         def saved(_value: object) -> None:
             set_message(self.status_label, done)
@@ -635,7 +636,9 @@ class RetentionPage(QWidget):
             return False
         kept = draft.fields.get(DRAFT_CASES)
         case_ids = set(kept) if isinstance(kept, list) else {draft.case_id}
-        if not select_record(self.table, self.model, lambda i: i.case_id in case_ids, every=True):
+        if not select_record(
+            self.table, self.model, lambda i: (i.gid or i.case_id) in case_ids, every=True
+        ):
             return False
         before = self.dialog
         opener()
