@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from app.crypto.connection import Connection
 from app.crypto.team import Directory
 from app.models import retention as retention_model
+from app.models import settings as settings_model
 from app.models.convert import date_text, parse_date
 from app.models.users import Role
 from app.sync import engine, ops
@@ -272,14 +273,37 @@ def _local_user(conn: Connection, directory: Directory, device_id: str) -> int |
 # -- retention facts ------------------------------------------------------------------------
 
 
-def case_facts(conn: Connection) -> dict[str, tuple[str, dict[str, object]]]:
-    """What retention needs of each case this laptop holds, by global id: its reference and
-    the facts the schedule reads (an open case has no closure date)."""
+# How far this laptop's operation log was read for cases whose retention facts may have
+# changed: a change to anything retention reads is an operation filed under the case, or under
+# a person on it (their date of birth); open rights requests are looked at every time.
+FACTS_UPTO = "sync.retention_facts_upto"
+_CHANGED = (
+    "SELECT case_id FROM operations WHERE id > ?1 AND case_id IS NOT NULL "
+    "UNION SELECT cp.case_id FROM operations o JOIN case_people cp ON cp.person_id = o.person_id "
+    "WHERE o.id > ?1 "
+    "UNION SELECT cp.case_id FROM rights_requests r "
+    "JOIN case_people cp ON cp.person_id = r.subject_person_id"
+)
+
+
+def case_facts(
+    conn: Connection, case_ids: Sequence[int] | None = None
+) -> dict[str, tuple[str, dict[str, object]]]:
+    """What retention needs of each case this laptop holds (of ``case_ids``, if given), by
+    global id: its reference and the facts the schedule reads (an open case has no closure
+    date)."""
     found: dict[str, tuple[str, dict[str, object]]] = {}
-    for gid, reference in conn.execute("SELECT gid, reference FROM cases").fetchall():
+    where = "1"
+    params: tuple[int, ...] = ()
+    if case_ids is not None:
+        where = f"c.id IN ({', '.join('?' * len(case_ids)) or 'NULL'})"
+        params = tuple(case_ids)
+    for gid, reference in conn.execute(
+        f"SELECT c.gid, c.reference FROM cases c WHERE {where}", params
+    ).fetchall():
         found[str(gid)] = (str(reference), {"closed_date": None})
     closed = conn.execute(
-        retention_model._CANDIDATES.replace("SELECT c.id,", "SELECT c.gid,", 1) + "1"
+        retention_model._CANDIDATES.replace("SELECT c.id,", "SELECT c.gid,", 1) + where, params
     ).fetchall()
     for row in closed:
         supported_from = parse_date(row[8]) or parse_date(row[2])
@@ -309,12 +333,17 @@ def send_facts(conn: Connection, directory: Directory, user_id: int, now: str) -
     me = ops.gid_of(conn, "users", user_id) or ""
     if me not in engine.scope_users(directory, RETENTION):
         return 0
+    upto = int(settings_model.get(conn, FACTS_UPTO) or 0)
+    latest = int(conn.execute("SELECT COALESCE(max(id), 0) FROM operations").fetchone()[0])
+    changed = [int(r[0]) for r in conn.execute(_CHANGED, (upto,)).fetchall()]
+    if latest != upto:
+        settings_model.put(conn, FACTS_UPTO, str(latest))
     known = {
         str(r[0]): (str(r[1]), str(r[2]))
         for r in conn.execute("SELECT case_gid, reference, facts FROM team_retention")
     }
     made = 0
-    for gid, (reference, facts) in sorted(case_facts(conn).items()):
+    for gid, (reference, facts) in sorted(case_facts(conn, changed).items()):
         if known.get(gid) == (reference, _canonical(facts)):
             continue
         op = _emit(

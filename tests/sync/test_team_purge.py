@@ -20,10 +20,10 @@ from pypdf import PdfReader
 
 from app.crypto import envelopes
 from app.crypto.connection import Connection
-from app.errors import PermissionDenied
+from app.errors import InvalidInput, PermissionDenied
 from app.models.db import transaction
 from app.models.records import NoteKind
-from app.services import accounts, notes, retention
+from app.services import accounts, cases, notes, retention
 from app.services import team as team_service
 from app.services.session import Session
 from app.sync import engine, ops
@@ -325,6 +325,21 @@ def test_the_admin_lists_and_purges_a_case_held_only_on_the_team_laptops(
         assert reference in due
         assert due[reference].closed_date == dt.date(2019, 3, 31)
         assert due[reference].due_date == dt.date(2026, 3, 31)
+        # Only references and dates travelled to the admin's laptop: no name.
+        assert "Qzremote" not in table_text(world.admin.conn)
+
+        # A legal hold placed on the manager's laptop reaches the admin's list; lifted, it goes.
+        later = mina.today() + dt.timedelta(days=90)
+        cases.place_legal_hold(mina, case_id, "Domestic homicide review", later)
+        for laptop in (mina, world.admin):
+            team_service.sync(laptop)
+        [held] = [i for i in retention.due_items(world.admin) if i.reference == reference]
+        assert held.blocked and held.hold_review == later
+        with pytest.raises(InvalidInput, match="legal hold"):
+            retention.approve(world.admin, [reference], "Retention period ended; reviewed.")
+        cases.lift_legal_hold(mina, case_id)
+        for laptop in (mina, world.admin):
+            team_service.sync(laptop)
         retention.approve(world.admin, [reference], "Retention period ended; reviewed.")
         result = retention.purge(world.admin)
         assert [e.reference for e in result.destroyed] == [reference]
