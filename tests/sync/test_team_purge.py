@@ -353,3 +353,32 @@ def test_the_admin_lists_and_purges_a_case_held_only_on_the_team_laptops(
         [acks] = team_purge.case_acknowledgements(world.admin, result.run_id)
         assert {d.username for d in acks.confirmed if d.held} == {MANAGER, CASEWORKER}
         assert ADMIN in {d.username for d in acks.confirmed if not d.held}
+
+
+def test_a_carried_out_erasure_destroys_the_case_on_every_laptop_that_holds_it(
+    store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    from app.models import cases as case_model
+    from app.models.users import Role
+    from tests.services.test_erasure import granted_erasure
+    from tests.sync.team_world import give_roles
+
+    with team_world(store, keyring, tmp_path) as world:
+        admin, gid = world.admin, world.case_gid
+        give_roles(admin, frozenset({Role.ADMIN, Role.MANAGER}))  # keeps the register here too
+        here = case_by_gid(admin.conn, gid)
+        assert here is not None
+        client = case_model.client_id(admin.conn, here)
+        assert client is not None
+        request = granted_erasure(admin, client)
+        retention.propose_erasure(admin, request)
+        retention.carry_out_erasure(
+            admin, request, sole_admin_reason="The only admin of this small team."
+        )
+        for laptop in (admin, world.cole, world.mina):
+            team_service.sync(laptop)
+        for laptop in world.laptops:
+            assert case_by_gid(laptop.conn, gid) is None
+            assert case_keys(laptop, gid) == []
+        for laptop in (world.cole, world.mina):
+            assert [s for s in SENTINELS if s.lower() in table_text(laptop.conn).lower()] == []
