@@ -19,6 +19,12 @@ TEAM_COMPACTED = "team_compacted"
 READERS = (Role.ADMIN, Role.DPO)
 
 
+def device_label(username: str, device_id: str) -> str:
+    """A laptop as a person reads it: its user and the end of its device id (the start of a
+    device id is the time it was made, the same for laptops enrolled together)."""
+    return f"{username or '?'} (…{device_id[-8:]})"
+
+
 @dataclass(frozen=True)
 class DeviceAck:
     """One laptop's answer about one purged case: when it confirmed (empty: not yet) and
@@ -31,7 +37,7 @@ class DeviceAck:
 
     @property
     def label(self) -> str:
-        return f"{self.username or '?'} ({self.device_id[:8]})"
+        return device_label(self.username, self.device_id)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class Outstanding:
 
     @property
     def label(self) -> str:
-        return f"{self.username or '?'} ({self.device_id[:8]})"
+        return device_label(self.username, self.device_id)
 
 
 def _in_team(conn: Connection) -> bool:
