@@ -970,8 +970,9 @@ def _v12_purge(conn: Connection) -> None:
     each laptop knows them (the case's global id; its reference only on the laptop that purged
     it; whether the order was carried out here; when the case's envelopes were compacted),
     which devices confirmed destroying each (``held`` 0: it never held the case), what
-    retention needs of each case of the team (references and dates only, by the latest
-    operation that said it), and the admin's review decisions about cases it does not hold."""
+    retention needs of each case of the team (references and dates only; ``version``: the
+    newest change of the case the sender had seen, which decides, then the operation's
+    stamp), and the admin's review decisions about cases it does not hold."""
     conn.execute(
         """CREATE TABLE team_purged (
             case_gid     TEXT PRIMARY KEY,
@@ -998,6 +999,7 @@ def _v12_purge(conn: Connection) -> None:
             case_gid    TEXT PRIMARY KEY,
             reference   TEXT NOT NULL,
             facts       TEXT NOT NULL,
+            version     TEXT NOT NULL,
             hlc         TEXT NOT NULL
         ) STRICT"""
     )

@@ -200,19 +200,11 @@ def take(
                 held = bool(op.payload.get("held"))
                 _acknowledge(conn, op.target, sender, ops._hlc_time(op.hlc), held)
         elif op.kind == FACTS and op.scope == RETENTION:
-            if not _purged(conn, op.target):
-                conn.execute(
-                    "INSERT INTO team_retention (case_gid, reference, facts, hlc) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (case_gid) DO UPDATE SET "
-                    "reference = excluded.reference, facts = excluded.facts, hlc = excluded.hlc "
-                    "WHERE excluded.hlc > team_retention.hlc",
-                    (
-                        op.target,
-                        str(op.payload.get("reference") or ""),
-                        _canonical(op.payload.get("facts") or {}),
-                        op.hlc,
-                    ),
-                )
+            directory = directory or _directory(conn)
+            device = directory.device(sender)
+            may = device is not None and device.user in engine.scope_users(directory, RETENTION)
+            if may and not _purged(conn, op.target):
+                _keep_facts(conn, op)
         elif op.scope.startswith("case:") and _purged(conn, op.scope.partition(":")[2]):
             continue  # a destroyed case's later change: nothing here to apply it to
         else:
@@ -346,23 +338,46 @@ def send_facts(conn: Connection, directory: Directory, user_id: int, now: str) -
     for gid, (reference, facts) in sorted(case_facts(conn, changed).items()):
         if known.get(gid) == (reference, _canonical(facts)):
             continue
-        op = _emit(
-            conn,
-            user_id,
-            now,
-            FACTS,
-            RETENTION,
-            gid,
-            {"reference": reference, "facts": facts},
-        )
-        conn.execute(
-            "INSERT INTO team_retention (case_gid, reference, facts, hlc) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (case_gid) DO UPDATE SET reference = excluded.reference, "
-            "facts = excluded.facts, hlc = excluded.hlc",
-            (gid, reference, _canonical(facts), op.hlc),
-        )
+        version = str(conn.execute(_VERSION, (gid,)).fetchone()[0] or "")
+        payload: dict[str, ops.JsonValue] = {
+            "reference": reference,
+            "facts": facts,
+            "version": version,
+        }
+        op = _emit(conn, user_id, now, FACTS, RETENTION, gid, payload)
+        _keep_facts(conn, op, force=True)
         made += 1
     return made
+
+
+# The newest change this laptop holds of a case (its own operations and those of the people on
+# it): facts computed after seeing a later change win over facts computed before it, whichever
+# was sent last, so a laptop that has not yet heard of a legal hold cannot undo it.
+_VERSION = (
+    "SELECT max(h) FROM (SELECT max(hlc) AS h FROM operations WHERE case_id = "
+    "(SELECT id FROM cases WHERE gid = ?1) UNION ALL SELECT max(o.hlc) FROM operations o "
+    "JOIN case_people cp ON cp.person_id = o.person_id "
+    "WHERE cp.case_id = (SELECT id FROM cases WHERE gid = ?1))"
+)
+
+
+def _keep_facts(conn: Connection, op: ops.Operation, *, force: bool = False) -> None:
+    """Keep a case's facts from ``op`` if they are newer than those kept: by the version they
+    were computed at, then by when they were sent (``force``: this laptop's own, always)."""
+    newer = "" if force else " WHERE (excluded.version, excluded.hlc) > (version, hlc)"
+    conn.execute(
+        "INSERT INTO team_retention (case_gid, reference, facts, version, hlc) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (case_gid) DO UPDATE SET "
+        "reference = excluded.reference, facts = excluded.facts, version = excluded.version, "
+        "hlc = excluded.hlc" + newer,
+        (
+            op.target,
+            str(op.payload.get("reference") or ""),
+            _canonical(op.payload.get("facts") or {}),
+            str(op.payload.get("version") or ""),
+            op.hlc,
+        ),
+    )
 
 
 # -- acknowledgements and compaction ----------------------------------------------------------

@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -223,10 +223,15 @@ def test_the_admins_purge_destroys_the_case_on_every_laptop_and_no_key_opens_its
 
 
 def _op(
-    session: Session, kind: str, scope: str, target: str, payload: dict[str, object]
+    session: Session,
+    kind: str,
+    scope: str,
+    target: str,
+    payload: dict[str, object],
+    later_ms: int = 0,
 ) -> ops.Operation:
     dev = device(session)
-    ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000) + later_ms
     return ops.Operation(
         op_id=new_uuid7(ms),
         hlc=HlcClock(dev).tick(ms).encode(),
@@ -382,3 +387,32 @@ def test_a_carried_out_erasure_destroys_the_case_on_every_laptop_that_holds_it(
             assert case_keys(laptop, gid) == []
         for laptop in (world.cole, world.mina):
             assert [s for s in SENTINELS if s.lower() in table_text(laptop.conn).lower()] == []
+
+
+def test_facts_from_a_laptop_that_had_not_seen_a_legal_hold_do_not_lift_it(
+    store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    from app.sync import purge
+
+    with team_world(store, keyring, tmp_path) as world:
+        admin, conn = world.admin, world.admin.conn
+        gid, reference = "01-a-case-held-elsewhere", "SC-2019-Z-000001"
+        facts = {"closed_date": "2019-03-31", "hold": True, "hold_review": "2030-01-01"}
+        held = _op(world.mina, purge.FACTS, purge.RETENTION, gid, {})
+        stale = _op(world.mina, purge.FACTS, purge.RETENTION, gid, {}, later_ms=1000)
+        assert stale.hlc > held.hlc
+        held_payload = {"reference": reference, "facts": facts, "version": "2"}
+        stale_payload = {**held_payload, "facts": {**facts, "hold": False}, "version": "1"}
+        # Sent later (a later stamp), but computed before the hold was seen (an older version).
+        for op, payload in ((held, held_payload), (stale, stale_payload)):
+            with transaction(conn):
+                purge.take(conn, device(world.mina), [replace(op, payload=payload)], admin.now())
+        [item] = [i for i in retention.due_items(admin) if i.reference == reference]
+        assert item.blocked and item.gid == gid
+        # A caseworker's laptop may not say anything about retention.
+        lifted = {**held_payload, "facts": {**facts, "hold": False}, "version": "3"}
+        forged = replace(_op(world.cole, purge.FACTS, purge.RETENTION, gid, {}), payload=lifted)
+        with transaction(conn):
+            purge.take(conn, device(world.cole), [forged], admin.now())
+        [item] = [i for i in retention.due_items(admin) if i.reference == reference]
+        assert item.blocked
