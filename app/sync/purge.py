@@ -9,8 +9,12 @@ Three kinds of operation, none with personal data beyond what retention itself n
   has no date of birth recorded, and the one date the child rule needs (the birth date of the
   youngest person who was a child while supported), never a name or a note. A manager's (or
   admin's) laptop that holds cases sends them at seal time for each case whose facts differ
-  from what it last knew (``send_facts``), so no case write has to; the admin's laptop keeps
-  the latest by clock stamp in ``team_retention`` and lists the team's due cases from it.
+  from what it last knew (``send_facts``: only cases with a change since its last send are
+  looked at), so no case write has to. Each carries the newest change of the case its sender
+  had seen; the admin's laptop keeps, per case, the facts computed after the newest change
+  (then the latest sent) in ``team_retention``, so a laptop that had not heard of a legal hold
+  cannot lift it there, and lists the team's due cases from it. Only a manager's or admin's
+  device may send them.
 - ``case.destroyed`` (scope "team": every live device holds that key). The case's global id
   only. Made in the transaction of the admin's purge (or carried-out erasure) that destroyed
   the case (``order_destruction``). A receiver records it only from an admin's device
@@ -117,9 +121,7 @@ def _forget(conn: Connection, case_gid: str) -> None:
     )
     conn.execute("DELETE FROM team_retention WHERE case_gid = ?", (case_gid,))
     conn.execute("DELETE FROM team_retention_decisions WHERE case_gid = ?", (case_gid,))
-    conn.execute(
-        "DELETE FROM operations WHERE kind = ? AND target = ? AND local = 0", (FACTS, case_gid)
-    )
+    conn.execute("DELETE FROM operations WHERE kind = ? AND target = ?", (FACTS, case_gid))
 
 
 # -- the purge that orders it -----------------------------------------------------------------
@@ -238,15 +240,16 @@ def carry_out(conn: Connection, user_id: int, now: str) -> int:
             )
             destroyed += 1
         _forget(conn, str(case_gid))
-        admin = _local_user(conn, directory, str(ordered_by))
-        audit.record(
-            conn,
-            admin if admin is not None else user_id,
-            audit.CASE_DESTROYED,
-            f"case:{int(case_id)}" if held else "",
-            f"team_purge case_gid={case_gid} held={int(held)}",
-            at=now,
-        )
+        if held:
+            admin = _local_user(conn, directory, str(ordered_by))
+            audit.record(
+                conn,
+                admin if admin is not None else user_id,
+                audit.CASE_DESTROYED,
+                f"case:{int(case_id)}",
+                f"team_purge case_gid={case_gid}",
+                at=now,
+            )
         _emit(conn, user_id, now, CONFIRMED, TEAM, str(case_gid), {"held": held})
         _acknowledge(conn, str(case_gid), me, now, held)
         conn.execute("UPDATE team_purged SET done = 1 WHERE case_gid = ?", (case_gid,))
