@@ -246,7 +246,7 @@ class RetentionPage(QWidget):
         t = translate
 
         self.as_of_field = date_edit(t("RetentionPage", "Due as of"), self.calls.today())
-        self.show_button = button(t("RetentionPage", "&Show what is due"))
+        self.show_button = button(t("RetentionPage", "Sh&ow what is due"))
         self.model: RecordTable[Schedule] = RecordTable(
             [
                 Column(t("RetentionPage", "Reference"), lambda i: i.reference),

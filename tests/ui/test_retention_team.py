@@ -32,10 +32,17 @@ def test_the_admin_sees_who_has_not_confirmed_a_purge_and_compacts_the_folder(
     _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
     page = main.retention_page
     main.show_area(page)
-    page.tabs.setCurrentIndex(2)
+    for index in range(page.tabs.count()):  # no Alt key clashes on any of the page's tabs
+        page.tabs.setCurrentIndex(index)
+        wait_calls(qtbot, main)
+        keys = mnemonic_keys(main)
+        assert sorted({k for k in keys if keys.count(k) > 1}) == [], page.tabs.tabText(index)
+    page.tabs.setCurrentIndex(0)
+    main.activateWindow()
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)  # Team laptops
+    assert page.tabs.currentIndex() == 2
     wait_calls(qtbot, main)
-    keys = mnemonic_keys(main)
-    assert sorted({k for k in keys if keys.count(k) > 1}) == []
     assert [(o.device_id, o.cases) for o in page.laptops_model.records] == [(late, 1)]
     shown = texts_on_screen()
     assert f"{DPO} (…{late[-8:]})" in shown
