@@ -333,6 +333,8 @@ def send_facts(conn: Connection, directory: Directory, user_id: int, now: str) -
     changed = [int(r[0]) for r in conn.execute(_CHANGED, (upto,)).fetchall()]
     if latest != upto:
         settings_model.put(conn, FACTS_UPTO, str(latest))
+    if not changed:
+        return 0
     known = {
         str(r[0]): (str(r[1]), str(r[2]))
         for r in conn.execute("SELECT case_gid, reference, facts FROM team_retention")
