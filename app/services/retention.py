@@ -100,7 +100,7 @@ def _order_team(
     held: bool = True,
 ) -> None:
     """In a team, the order to every laptop to destroy the case too (app/sync/purge.py)."""
-    from app.sync import purge as team_purge  # only on a laptop that is in a team
+    from app.sync import purge as team_purge  # the sync engine loads late, not at start-up
 
     team_purge.order_destruction(conn, case_gid, reference, run_id, by, now, held=held)
 
