@@ -147,7 +147,7 @@ _COLUMNS = (
     "r.authority_seen, r.received_on, r.identity_confirmed_on, r.due_on, r.extended_to, "
     "r.extension_told_on, r.status, r.outcome, r.refusal_reason, r.responded_on, r.created_by, "
     "r.created_at, r.updated_at, "
-    "COALESCE(trim(p.given_name || ' ' || p.family_name), '')"
+    "COALESCE(trim(p.given_name || ' ' || p.family_name), r.subject_name, '')"
 )
 _FROM = "FROM rights_requests r LEFT JOIN people p ON p.id = r.subject_person_id"
 _OPEN_PAUSE = (
@@ -542,7 +542,7 @@ def erase_subjects(conn: Connection, person_ids: list[int], erased: str) -> int:
     marks = ", ".join("?" * len(ids))
     conn.execute(
         "UPDATE rights_requests SET requester = ?, subject_note = '', refusal_reason = '', "
-        f"subject_person_id = NULL WHERE id IN ({marks})",
+        f"subject_person_id = NULL, subject_gid = NULL, subject_name = '' WHERE id IN ({marks})",
         (erased, *ids),
     )
     conn.execute(f"UPDATE rights_pauses SET reason = '' WHERE request_id IN ({marks})", ids)

@@ -83,7 +83,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import ops
+from app.sync import ops, registers
 from app.sync.clock import new_gid
 from app.sync.transport import Incoming, Problem, Transport
 
@@ -522,6 +522,7 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
             conn.execute("RELEASE envelope")
         elif result.why is SkipReason.AWAITING_CHAIN:
             return False
+        registers.note_seen(conn, now, result)
         state.guard.record(result)
         save(conn, state)
     return changed
@@ -550,6 +551,7 @@ def read_incoming(
     with transaction(conn):
         if _pending(conn):  # a record they waited for may have come some other way
             _retry_pending(conn)
+        registers.settle_subjects(conn)
         for sentence in report.problems:
             log(conn, now, sentence, None, None)
 
