@@ -728,7 +728,7 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
 
     A re-allocation travels under the key the old worker holds, so their laptop learns of it;
     what follows it in the same sync goes under the case's new key, which they never get."""
-    _, roles = _my_user(conn, user_id)
+    me, roles = _my_user(conn, user_id)
     with transaction(conn):
         made = ops.outbox(conn, state.sent_upto)
         groups: dict[str, list[ops.Operation]] = {}
@@ -751,6 +751,9 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
             key_id = f"{scope}#{state.device.device_id}"
             key = _grant_key(state.device, state.directory, state.device.device_id, device_id)
             _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
+        holders = scope_users(state.directory, registers.REGISTER)
+        devices = {d.id for d in state.directory.live_devices(holders)}
+        registers.forget_unheld_keys(conn, holders, me, devices)
         save(conn, state)
     return len(made)
 

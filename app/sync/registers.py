@@ -29,6 +29,7 @@ it received it: the SAR pack names the laptops that have sent nothing since a re
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING
 
 from app.crypto.connection import Connection
@@ -203,6 +204,19 @@ def resolve(
     ops._settle_field(conn, REGISTER, target, name, None)
     _refresh(conn, name.split(".", 1)[0], target)
     return op
+
+
+def forget_unheld_keys(conn: Connection, holders: set[str], me: str, devices: set[str]) -> None:
+    """On a laptop whose user may not hold the register (an admin recording a lost laptop's
+    breach): forget each register key it made once a laptop of someone who may (``devices``)
+    has been sent it, so this laptop cannot read what others seal under it later."""
+    if me in holders:
+        return
+    for key_id, sent in conn.execute(
+        "SELECT key_id, holders FROM team_keys WHERE scope = ?", (REGISTER,)
+    ).fetchall():
+        if set(json.loads(str(sent))) & devices:
+            conn.execute("DELETE FROM team_keys WHERE key_id = ?", (key_id,))
 
 
 def open_conflicts(conn: Connection) -> list[tuple[int, str, str, str, str]]:

@@ -216,6 +216,31 @@ def _resolve_a_conflict(s: Session, w: World) -> None:
     conflicts.resolve(s, int(conflict_id), json.loads(str(candidates))[0]["op_id"])
 
 
+def _resolve_a_register_conflict(s: Session, w: World) -> None:
+    """Two laptops set the request's requester without seeing each other (their changes
+    arrive here); then ``s`` resolves the conflict."""
+    target = str(ops.gid_of(s.conn, "rights_requests", w.request))
+    with transaction(s.conn):
+        for n, name in enumerate(("First Requester", "Second Requester")):
+            ops.apply(
+                s.conn,
+                ops.Operation(
+                    op_id=new_gid(),
+                    hlc=Hlc(1_790_000_000_000 + n, 0, f"laptop-{n}").encode(),
+                    device=f"laptop-{n}",
+                    user="",
+                    kind="register.field_set",
+                    scope="register",
+                    target=target,
+                    payload={"field": "rights_requests.requester", "value": name},
+                ),
+            )
+    [(conflict_id, candidates)] = s.conn.execute(
+        "SELECT id, candidates FROM conflicts WHERE state = 'open'"
+    ).fetchall()
+    rights.resolve_conflict(s, int(conflict_id), json.loads(str(candidates))[0]["op_id"])
+
+
 def _hour_ago() -> dt.datetime:
     return dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
 
@@ -1230,6 +1255,8 @@ TABLE: tuple[Row, ...] = (
     ),
     Row(rights.register, REGISTER, lambda s, w: rights.register(s), _check_register),
     Row(rights.overdue, REGISTER, lambda s, w: rights.overdue(s)),
+    Row(rights.register_conflicts, REGISTER, lambda s, w: rights.register_conflicts(s)),
+    Row(rights.resolve_conflict, REGISTER, _resolve_a_register_conflict),
     Row(rights.due_this_week, REGISTER, lambda s, w: rights.due_this_week(s)),
     Row(
         rights.open_access_request,
@@ -1239,6 +1266,7 @@ TABLE: tuple[Row, ...] = (
     ),
     # subject access packs: managers build, review and send them; the DPO reads the log
     Row(sar.preview, MANAGERS, lambda s, w: sar.preview(s, w.request)),
+    Row(sar.team_note, MANAGERS, lambda s, w: sar.team_note(s, w.request)),
     Row(
         sar.redact,
         MANAGERS,

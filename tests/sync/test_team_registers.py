@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.models import breaches as breach_model
-from app.models.breaches import ClockState, Facts, Risk
+from app.models.breaches import ClockState, Facts, Risk, Source
 from app.models.records import NoteKind
 from app.models.rights import Outcome, RightKind
 from app.models.users import Role
@@ -220,6 +220,39 @@ def test_breaches_logged_offline_on_two_laptops_get_distinct_references(team: Te
     assert sorted(b.reference for b in breaches.breach_log(team.dpo)) == sorted(
         [one.reference, two.reference]
     )
+
+
+def test_an_admins_laptop_sends_a_lost_laptops_breach_and_then_cannot_read_the_register(
+    store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    """An admin who is not a manager records a breach (a laptop reported lost): it reaches the
+    DPO, and the key it went under is forgotten on the admin's laptop, so what the DPO seals
+    under it afterwards stays unreadable there."""
+    (tmp_path / "shared").mkdir()
+    with signed_in(store, ADMIN) as admin:
+        team_service.create_team(admin, tmp_path / "shared")
+        dpo = join_laptop(admin, DPO, tmp_path / "laptops", keyring, PASSWORDS[DPO])
+        try:
+            sync(admin, dpo, admin, dpo)
+            aware = (admin.moment() - dt.timedelta(hours=2)).replace(microsecond=0)
+            lost = breaches.record_breach(
+                admin, breaches.lost_device_facts(admin, aware), source=Source.DEVICE_LOST
+            )
+            sync(admin, dpo, admin)
+            assert breaches.find_breach(dpo, lost.reference).source is Source.DEVICE_LOST
+            keys = "SELECT count(*) FROM team_keys WHERE scope = 'register'"
+            assert admin.conn.execute(keys).fetchone()[0] == 0
+
+            later(dpo, 1)
+            assessed = breaches.record_breach(
+                dpo, Facts(aware_at=aware, what_happened="Qzdpo only breach")
+            )
+            sync(dpo, admin)
+            assert breach_model.by_reference(admin.conn, assessed.reference) is None
+            assert [b.reference for b in breach_model.listing(admin.conn)] == [lost.reference]
+        finally:
+            if dpo.active:
+                accounts.sign_out(dpo)
 
 
 def test_one_field_changed_on_two_laptops_offline_is_a_conflict_on_both(team: Team) -> None:
