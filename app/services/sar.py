@@ -1672,19 +1672,28 @@ class QuietLaptop:
     last_seen: dt.date | None
 
 
-def quiet_laptops(conn: Connection, since: dt.date) -> list[QuietLaptop]:
-    """The team's other live laptops of caseworkers and managers from which this laptop holds
-    no change made on or after ``since`` (a UK day); none when this laptop is in no team."""
+_HOLDERS = frozenset({Role.CASEWORKER.value, Role.MANAGER.value})
+
+
+def _quiet(devices: list[tuple[str, dt.datetime | None]], since: dt.date) -> list[QuietLaptop]:
+    """Those of ``devices`` from which this laptop holds no change made on or after the UK day
+    ``since``."""
     start = dt.datetime.combine(since, dt.time(0), tzinfo=UK)
-    holders = frozenset({Role.CASEWORKER.value, Role.MANAGER.value})
     return [
         QuietLaptop(name, None if last is None else last.astimezone(UK).date())
-        for name, last in registers.quiet_devices(conn, start, holders)
+        for name, last in devices
+        if last is None or last < start
     ]
 
 
-def _team_note(conn: Connection, request: RightsRequest) -> str:
-    quiet = quiet_laptops(conn, request.received_on)
+def quiet_laptops(conn: Connection, since: dt.date) -> list[QuietLaptop]:
+    """The team's other live laptops of caseworkers and managers (those that may hold a
+    subject's cases) from which this laptop holds no change made on or after ``since``; none
+    when this laptop is in no team."""
+    return _quiet(registers.team_devices(conn, _HOLDERS), since)
+
+
+def _note(quiet: list[QuietLaptop]) -> str:
     if not quiet:
         return ""
     named = "; ".join(
@@ -1700,11 +1709,27 @@ def _team_note(conn: Connection, request: RightsRequest) -> str:
     )
 
 
+def _team_note(conn: Connection, request: RightsRequest) -> str:
+    return _note(quiet_laptops(conn, request.received_on))
+
+
 def team_note(session: Session, request_id: int) -> str:
     """What the register shows before a pack is gathered: the team laptops that have not
     synced since the request arrived ("" when none, or outside a team)."""
     request = _load(session, request_id)
     return _team_note(session.conn, request)
+
+
+def team_notes(session: Session, requests: list[RightsRequest]) -> dict[int, str]:
+    """``team_note`` for each of the open access requests among ``requests`` that has one."""
+    session.require(*PACK_ROLES)
+    devices = registers.team_devices(session.conn, _HOLDERS)
+    notes = {
+        r.id: _note(_quiet(devices, r.received_on))
+        for r in requests
+        if r.status is RequestStatus.OPEN and r.kind in PACK_KINDS
+    }
+    return {k: v for k, v in notes.items() if v}
 
 
 def may_read_redaction_log(session: Session) -> bool:

@@ -366,12 +366,10 @@ def note_seen(conn: Connection, now: str, envelope: Opened | Skipped) -> None:
     )
 
 
-def quiet_devices(
-    conn: Connection, start: dt.datetime, roles: frozenset[str]
-) -> list[tuple[str, dt.datetime | None]]:
-    """The team's other live devices of users holding any of ``roles`` from which this laptop
-    holds no change made at or after ``start``: each one's username and when the newest change
-    it holds from it was made (None: none yet). None at all outside a team."""
+def team_devices(conn: Connection, roles: frozenset[str]) -> list[tuple[str, dt.datetime | None]]:
+    """The team's other live devices of users holding any of ``roles``, by username: each
+    one's username and when the newest change this laptop holds from it was made (None: none
+    yet). None at all outside a team (and the team machinery is not loaded then)."""
     if conn.execute("SELECT 1 FROM team WHERE id = 1").fetchone() is None:
         return []
     from app.sync import engine
@@ -379,14 +377,12 @@ def quiet_devices(
     state = engine.load(conn)
     seen = last_seen(conn)
     users = [u.id for u in state.directory.users if u.roles & roles]
-    quiet = []
+    found = []
     for device in state.directory.live_devices(users):
-        last = seen.get(device.id)
-        if device.id == state.device.device_id or (last is not None and last >= start):
-            continue
-        user = state.directory.user(device.user)
-        quiet.append((user.username if user else "", last))
-    return sorted(quiet, key=lambda q: (q[0], q[1] or start))
+        if device.id != state.device.device_id:
+            user = state.directory.user(device.user)
+            found.append((user.username if user else "", seen.get(device.id)))
+    return sorted(found, key=lambda d: (d[0], str(d[1] or "")))
 
 
 def last_seen(conn: Connection) -> dict[str, dt.datetime]:

@@ -9,7 +9,7 @@ never remembered.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
@@ -106,14 +106,18 @@ class Register:
     requests: list[RightsRequest]
     overdue: frozenset[int]
     this_week: frozenset[int]
+    # In a team, by request: the laptops that have not synced since it arrived (managers).
+    team_notes: dict[int, str] = field(default_factory=dict)
 
 
 def load_register(session: Session) -> Register:
     today = session.today()
+    requests = rights.register(session)
     return Register(
-        rights.register(session),
+        requests,
         frozenset(r.id for r in rights.overdue(session, today)),
         frozenset(r.id for r in rights.due_this_week(session, today)),
+        sar.team_notes(session, requests) if sar.may_prepare_packs(session) else {},
     )
 
 
@@ -328,6 +332,8 @@ class SarPage(QWidget):
         ]
         self.status_label = message_label(t("SarPage", "Status"), "status")
         self.problem_label = message_label(t("SarPage", "Problem"))
+        # Before a pack is gathered: which team laptops may still hold some of it.
+        self.team_label = message_label(t("SarPage", "Laptops not synced"), "status")
         row = QHBoxLayout()
         row.addWidget(self.refresh_button)
         row.addWidget(self.log_button)
@@ -369,6 +375,7 @@ class SarPage(QWidget):
         )
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.team_label)
         layout.addLayout(steps)
         layout.addWidget(self.status_label)
         layout.addWidget(self.problem_label)
@@ -450,6 +457,7 @@ class SarPage(QWidget):
         self.erasure_button.setEnabled(
             self.can_propose_erasure and request is not None and granted_erasure(request)
         )
+        set_message(self.team_label, self.register.team_notes.get(request.id) if request else None)
 
     def open_step(self, dialog_class: type[RequestStepDialog], done: str) -> None:
         """Open the dialog for one step on the selected request; refresh once it is saved."""

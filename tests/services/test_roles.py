@@ -1267,6 +1267,7 @@ TABLE: tuple[Row, ...] = (
     # subject access packs: managers build, review and send them; the DPO reads the log
     Row(sar.preview, MANAGERS, lambda s, w: sar.preview(s, w.request)),
     Row(sar.team_note, MANAGERS, lambda s, w: sar.team_note(s, w.request)),
+    Row(sar.team_notes, MANAGERS, lambda s, w: sar.team_notes(s, [])),
     Row(
         sar.redact,
         MANAGERS,
