@@ -191,12 +191,11 @@ def _client_of(session: Session, case_id: int) -> int:
     return client
 
 
-def _resolve_a_conflict(s: Session, w: World) -> None:
-    """Two laptops set the case's risk level without seeing each other (their changes arrive
-    here); then ``s`` resolves the conflict."""
-    target = str(ops.gid_of(s.conn, "cases", w.case))
+def _set_twice(s: Session, kind: str, scope: str, target: str, field: str) -> tuple[int, str]:
+    """Two laptops set ``field`` without seeing each other (their changes arrive here); returns
+    the open conflict's id and the change that set its first value."""
     with transaction(s.conn):
-        for n, level in enumerate(("medium", "high")):
+        for n, value in enumerate(("First Value", "Second Value")):
             ops.apply(
                 s.conn,
                 ops.Operation(
@@ -204,41 +203,30 @@ def _resolve_a_conflict(s: Session, w: World) -> None:
                     hlc=Hlc(1_790_000_000_000 + n, 0, f"laptop-{n}").encode(),
                     device=f"laptop-{n}",
                     user="",
-                    kind="case.field_set",
-                    scope=f"case:{target}",
+                    kind=kind,
+                    scope=scope,
                     target=target,
-                    payload={"field": "cases.risk_level", "value": level},
+                    payload={"field": field, "value": value},
                 ),
             )
     [(conflict_id, candidates)] = s.conn.execute(
         "SELECT id, candidates FROM conflicts WHERE state = 'open'"
     ).fetchall()
-    conflicts.resolve(s, int(conflict_id), json.loads(str(candidates))[0]["op_id"])
+    return int(conflict_id), str(json.loads(str(candidates))[0]["op_id"])
+
+
+def _resolve_a_conflict(s: Session, w: World) -> None:
+    """Two laptops set the case's needs assessment; then ``s`` resolves the conflict."""
+    target = str(ops.gid_of(s.conn, "cases", w.case))
+    held = _set_twice(s, "case.field_set", f"case:{target}", target, "cases.needs_assessment")
+    conflicts.resolve(s, *held)
 
 
 def _resolve_a_register_conflict(s: Session, w: World) -> None:
-    """Two laptops set the request's requester without seeing each other (their changes
-    arrive here); then ``s`` resolves the conflict."""
+    """Two laptops set the request's requester; then ``s`` resolves the conflict."""
     target = str(ops.gid_of(s.conn, "rights_requests", w.request))
-    with transaction(s.conn):
-        for n, name in enumerate(("First Requester", "Second Requester")):
-            ops.apply(
-                s.conn,
-                ops.Operation(
-                    op_id=new_gid(),
-                    hlc=Hlc(1_790_000_000_000 + n, 0, f"laptop-{n}").encode(),
-                    device=f"laptop-{n}",
-                    user="",
-                    kind="register.field_set",
-                    scope="register",
-                    target=target,
-                    payload={"field": "rights_requests.requester", "value": name},
-                ),
-            )
-    [(conflict_id, candidates)] = s.conn.execute(
-        "SELECT id, candidates FROM conflicts WHERE state = 'open'"
-    ).fetchall()
-    rights.resolve_conflict(s, int(conflict_id), json.loads(str(candidates))[0]["op_id"])
+    held = _set_twice(s, "register.field_set", "register", target, "rights_requests.requester")
+    rights.resolve_conflict(s, *held)
 
 
 def _hour_ago() -> dt.datetime:

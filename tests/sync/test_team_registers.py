@@ -25,7 +25,7 @@ from app.services import team as team_service
 from app.services.rights import RequestDraft
 from app.services.session import Session
 from app.sync import ops
-from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MemoryKeyring, StoreCopy
+from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, DPO, MANAGER, MemoryKeyring, StoreCopy
 from tests.services.casework import new_case, person, signed_in, user_id
 from tests.sync.team_world import case_by_gid, give_roles, join_laptop, later
 
@@ -325,3 +325,29 @@ def test_a_managers_pack_holds_a_caseworkers_note_once_synced_and_names_the_quie
     sync(team.cara, team.admin)
     assert sar.team_note(team.admin, request.id) == ""
     assert sar.preview(team.admin, request.id).team_note == ""
+
+
+def test_a_store_becoming_a_teams_first_laptop_sends_the_register_it_already_held(
+    store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    with signed_in(store, MANAGER) as manager:
+        before = rights.create_request(manager, _draft(manager))
+        rights.pause_clock(manager, before.id, manager.today(), "Qzasked which years")
+    with signed_in(store, DPO) as dpo_here:
+        aware = (dpo_here.moment() - dt.timedelta(hours=30)).replace(microsecond=0)
+        breach = breaches.record_breach(dpo_here, Facts(aware_at=aware, what_happened="Qzold"))
+    (tmp_path / "shared").mkdir()
+    with signed_in(store, ADMIN) as admin:
+        team_service.create_team(admin, tmp_path / "shared")
+        dpo = join_laptop(admin, DPO, tmp_path / "laptops", keyring, PASSWORDS[DPO])
+        try:
+            sync(admin, dpo, admin, dpo)
+            there = rights.find_request(dpo, before.reference)
+            assert there.paused and there.due_on == before.due_on
+            assert there.requester == before.requester
+            arrived = breaches.find_breach(dpo, breach.reference)
+            assert arrived.clock(dpo.moment()).state is ClockState.RUNNING
+            assert arrived.facts.deadline == aware + dt.timedelta(hours=72)
+        finally:
+            if dpo.active:
+                accounts.sign_out(dpo)
