@@ -499,6 +499,13 @@ def register_conflicts(session: Session) -> list[RegisterConflict]:
     return found
 
 
+def conflicted_references(session: Session) -> frozenset[str]:
+    """The references of the requests with an open conflict (for the register's marks; no
+    values, so not audited)."""
+    session.require(*REGISTER_ROLES)
+    return frozenset(c[4] for c in registers.open_conflicts(session.conn))
+
+
 def resolve_conflict(session: Session, conflict_id: int, chosen_op_id: str) -> None:
     """Keep the value the change ``chosen_op_id`` set, on every laptop holding the register
     once they sync."""

@@ -1244,6 +1244,7 @@ TABLE: tuple[Row, ...] = (
     Row(rights.register, REGISTER, lambda s, w: rights.register(s), _check_register),
     Row(rights.overdue, REGISTER, lambda s, w: rights.overdue(s)),
     Row(rights.register_conflicts, REGISTER, lambda s, w: rights.register_conflicts(s)),
+    Row(rights.conflicted_references, REGISTER, lambda s, w: rights.conflicted_references(s)),
     Row(rights.resolve_conflict, REGISTER, _resolve_a_register_conflict),
     Row(rights.due_this_week, REGISTER, lambda s, w: rights.due_this_week(s)),
     Row(

@@ -1,5 +1,6 @@
 """Subject access in a team: before a pack is gathered, and in the pack, the manager reads which
-team laptops have not synced since the request arrived."""
+team laptops have not synced since the request arrived; a conflict two laptops left on a
+request is marked in the register and resolved there."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from app.models.db import transaction
 from app.models.rights import RightKind
 from app.services import accounts, rights
 from app.services import team as team_service
+from app.sync import ops
+from app.sync.clock import Hlc, new_gid
+from app.ui.register_conflicts import RegisterConflictDialog
 from app.ui.sar_pack import PackDialog
 from tests.helpers import ADMIN, CASEWORKER, MANAGER, MANAGER_PW, MemoryKeyring, StoreCopy
 from tests.services.casework import TODAY, new_case, person, signed_in
 from tests.sync.team_world import join_laptop
 from tests.ui.conftest import MakeApp, open_main, wait_calls
+from tests.ui.test_case_view import mnemonic_keys
 
 QUIET = (
     "1 laptop has not synced since this request was received: "
@@ -72,3 +78,58 @@ def test_the_register_and_the_pack_name_the_laptop_not_synced_since_the_request(
     assert dialog.notes_label.isVisible()
     assert QUIET in dialog.notes_label.text()
     dialog.reject()
+
+
+def test_a_manager_resolves_a_conflict_two_laptops_left_on_a_request(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy
+) -> None:
+    with signed_in(store, MANAGER) as manager:
+        request = rights.create_request(
+            manager,
+            rights.RequestDraft(
+                kind=RightKind.ACCESS,
+                requester="The data subject",
+                received_on=TODAY - dt.timedelta(days=1),
+                subject_note="Someone not on record",
+            ),
+        )
+        target = str(ops.gid_of(manager.conn, "rights_requests", request.id))
+        with transaction(manager.conn):  # two laptops' changes, neither seeing the other
+            for n, name in enumerate(("Qzfirst Requester", "Qzsecond Requester")):
+                ops.apply(
+                    manager.conn,
+                    ops.Operation(
+                        op_id=new_gid(),
+                        hlc=Hlc(1_790_000_000_000 + n, 0, f"laptop-{n}").encode(),
+                        device=f"laptop-{n}",
+                        user="",
+                        kind="register.field_set",
+                        scope="register",
+                        target=target,
+                        payload={"field": "rights_requests.requester", "value": name},
+                    ),
+                )
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    page = main.sar_page
+    main.show_area(page)
+    wait_calls(qtbot, main)
+    assert len(set(mnemonic_keys(main))) == len(mnemonic_keys(main))
+    [shown] = page.model.records
+    assert page.mark(shown).endswith("Conflict")
+    assert page.select_reference(request.reference)
+    assert page.resolve_button.isEnabled()
+
+    page.resolve_button.click()
+    wait_calls(qtbot, main)
+    dialog = page.dialog
+    assert isinstance(dialog, RegisterConflictDialog)
+    assert dialog.choice.count() == 2
+    assert "Qzfirst Requester" in dialog.choice.itemText(0)
+    dialog.choice.setCurrentIndex(0)
+    dialog.save_button.click()
+    wait_calls(qtbot, main)
+    [kept] = page.model.records
+    assert kept.requester == "Qzfirst Requester"
+    assert "Conflict" not in page.mark(kept)
+    assert page.select_reference(request.reference)
+    assert not page.resolve_button.isEnabled()
