@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
-import json
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -97,7 +96,6 @@ from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.sync import engine, ops
-from app.sync.clock import Hlc, new_gid
 from tests.helpers import (
     ADMIN,
     CASEWORKER,
@@ -118,6 +116,7 @@ from tests.services.casework import (
     signed_in,
     user_id,
 )
+from tests.sync.two_laptops import set_twice
 
 USER_FOR_ROLE = {
     Role.ADMIN: ADMIN,
@@ -191,41 +190,17 @@ def _client_of(session: Session, case_id: int) -> int:
     return client
 
 
-def _set_twice(s: Session, kind: str, scope: str, target: str, field: str) -> tuple[int, str]:
-    """Two laptops set ``field`` without seeing each other (their changes arrive here); returns
-    the open conflict's id and the change that set its first value."""
-    with transaction(s.conn):
-        for n, value in enumerate(("First Value", "Second Value")):
-            ops.apply(
-                s.conn,
-                ops.Operation(
-                    op_id=new_gid(),
-                    hlc=Hlc(1_790_000_000_000 + n, 0, f"laptop-{n}").encode(),
-                    device=f"laptop-{n}",
-                    user="",
-                    kind=kind,
-                    scope=scope,
-                    target=target,
-                    payload={"field": field, "value": value},
-                ),
-            )
-    [(conflict_id, candidates)] = s.conn.execute(
-        "SELECT id, candidates FROM conflicts WHERE state = 'open'"
-    ).fetchall()
-    return int(conflict_id), str(json.loads(str(candidates))[0]["op_id"])
-
-
 def _resolve_a_conflict(s: Session, w: World) -> None:
     """Two laptops set the case's needs assessment; then ``s`` resolves the conflict."""
     target = str(ops.gid_of(s.conn, "cases", w.case))
-    held = _set_twice(s, "case.field_set", f"case:{target}", target, "cases.needs_assessment")
+    held = set_twice(s.conn, "case.field_set", f"case:{target}", target, "cases.needs_assessment")
     conflicts.resolve(s, *held)
 
 
 def _resolve_a_register_conflict(s: Session, w: World) -> None:
     """Two laptops set the request's requester; then ``s`` resolves the conflict."""
     target = str(ops.gid_of(s.conn, "rights_requests", w.request))
-    held = _set_twice(s, "register.field_set", "register", target, "rights_requests.requester")
+    held = set_twice(s.conn, "register.field_set", "register", target, "rights_requests.requester")
     rights.resolve_conflict(s, *held)
 
 

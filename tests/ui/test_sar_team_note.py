@@ -9,17 +9,16 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from app.models.db import transaction
 from app.models.rights import RightKind
 from app.services import accounts, rights
 from app.services import team as team_service
 from app.sync import ops
-from app.sync.clock import Hlc, new_gid
 from app.ui.register_conflicts import RegisterConflictDialog
 from app.ui.sar_pack import PackDialog
 from tests.helpers import ADMIN, CASEWORKER, MANAGER, MANAGER_PW, MemoryKeyring, StoreCopy
 from tests.services.casework import TODAY, new_case, person, signed_in
 from tests.sync.team_world import join_laptop
+from tests.sync.two_laptops import set_twice
 from tests.ui.conftest import MakeApp, open_main, wait_calls
 from tests.ui.test_case_view import mnemonic_keys
 
@@ -94,21 +93,15 @@ def test_a_manager_resolves_a_conflict_two_laptops_left_on_a_request(
             ),
         )
         target = str(ops.gid_of(manager.conn, "rights_requests", request.id))
-        with transaction(manager.conn):  # two laptops' changes, neither seeing the other
-            for n, name in enumerate(("Qzfirst Requester", "Qzsecond Requester")):
-                ops.apply(
-                    manager.conn,
-                    ops.Operation(
-                        op_id=new_gid(),
-                        hlc=Hlc(1_790_000_000_000 + n, 0, f"laptop-{n}").encode(),
-                        device=f"laptop-{n}",
-                        user="",
-                        kind="register.field_set",
-                        scope="register",
-                        target=target,
-                        payload={"field": "rights_requests.requester", "value": name},
-                    ),
-                )
+        # Two laptops' changes of its requester, neither seeing the other's, arrive here.
+        set_twice(
+            manager.conn,
+            "register.field_set",
+            "register",
+            target,
+            "rights_requests.requester",
+            ("Qzfirst Requester", "Qzsecond Requester"),
+        )
     _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
     page = main.sar_page
     main.show_area(page)
