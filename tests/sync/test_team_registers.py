@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.models import breaches as breach_model
+from app.models import deadlines
 from app.models.breaches import ClockState, Facts, Risk, Source
 from app.models.records import NoteKind
 from app.models.rights import Outcome, RightKind
@@ -351,3 +352,27 @@ def test_a_store_becoming_a_teams_first_laptop_sends_the_register_it_already_hel
         finally:
             if dpo.active:
                 accounts.sign_out(dpo)
+
+
+def test_an_extension_and_a_pause_made_offline_on_two_laptops_give_one_deadline(
+    team: Team,
+) -> None:
+    today = team.dpo.today()
+    start = today - dt.timedelta(days=5)
+    logged = rights.create_request(
+        team.dpo,
+        _draft(team.dpo, received_on=today - dt.timedelta(days=6), identity_confirmed_on=start),
+    )
+    sync(team.dpo, team.admin)
+    here = rights.find_request(team.admin, logged.reference)
+    # Neither sees the other's: the manager extends it, the DPO stops and restarts the clock.
+    rights.extend(team.admin, here.id, today - dt.timedelta(days=1))
+    rights.pause_clock(team.dpo, logged.id, today - dt.timedelta(days=3), "Qzwhich years")
+    rights.resume_clock(team.dpo, logged.id, today - dt.timedelta(days=1))
+    sync(team.admin, team.dpo, team.admin)
+    pauses = [(today - dt.timedelta(days=3), today - dt.timedelta(days=1))]
+    for laptop in (team.admin, team.dpo):
+        found = rights.find_request(laptop, logged.reference)
+        assert found.due_on == deadlines.due_date(start, pauses)
+        assert found.extended_to == deadlines.extended_date(start, pauses)
+        assert found.deadline == found.extended_to
