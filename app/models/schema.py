@@ -1021,6 +1021,29 @@ def _v12_purge(conn: Connection) -> None:
     )
 
 
+def _v12_registers(conn: Connection) -> None:
+    """The registers across a team. A rights request's subject as it travels: the person's
+    global id and name (``subject_gid``, ``subject_name``), so a laptop that holds no case (the
+    DPO's) still shows who a request is about, and one that receives the person later links
+    them. ``team_seen``: per device, the newest operation this laptop received from it
+    (``last_hlc``) and when this laptop last accepted an envelope from it (``last_at``), so a
+    subject access pack can name the laptops that have sent nothing since a request arrived."""
+    conn.execute("ALTER TABLE rights_requests ADD COLUMN subject_gid TEXT")
+    conn.execute("ALTER TABLE rights_requests ADD COLUMN subject_name TEXT NOT NULL DEFAULT ''")
+    conn.execute(
+        "UPDATE rights_requests SET subject_gid = p.gid, "
+        "subject_name = trim(p.given_name || ' ' || p.family_name) "
+        "FROM people p WHERE p.id = rights_requests.subject_person_id"
+    )
+    conn.execute(
+        """CREATE TABLE team_seen (
+            device      TEXT PRIMARY KEY,
+            last_hlc    TEXT,
+            last_at     TEXT NOT NULL
+        ) STRICT"""
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -1035,6 +1058,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_team,
     _v11_operations_by_person,
     _v12_purge,
+    _v12_registers,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

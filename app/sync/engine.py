@@ -83,7 +83,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import ops, purge
+from app.sync import ops, purge, registers
 from app.sync.clock import new_gid
 from app.sync.transport import Incoming, Problem, Transport
 
@@ -525,6 +525,7 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
             conn.execute("RELEASE envelope")
         elif result.why is SkipReason.AWAITING_CHAIN:
             return False
+        registers.note_seen(conn, now, result)
         state.guard.record(result)
         save(conn, state)
     return changed
@@ -568,6 +569,7 @@ def read_incoming(
     with transaction(conn):
         if _pending(conn):  # a record they waited for may have come some other way
             _retry_pending(conn)
+        registers.settle_subjects(conn)
         for sentence in report.problems:
             log(conn, now, sentence, None, None)
 
@@ -744,7 +746,7 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
 
     A re-allocation travels under the key the old worker holds, so their laptop learns of it;
     what follows it in the same sync goes under the case's new key, which they never get."""
-    _, roles = _my_user(conn, user_id)
+    me, roles = _my_user(conn, user_id)
     with transaction(conn):
         purge.send_facts(conn, state.directory, user_id, now)
         made = ops.outbox(conn, state.sent_upto)
@@ -768,6 +770,9 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
             key_id = f"{scope}#{state.device.device_id}"
             key = _grant_key(state.device, state.directory, state.device.device_id, device_id)
             _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
+        holders = scope_users(state.directory, registers.REGISTER)
+        devices = {d.id for d in state.directory.live_devices(holders)}
+        registers.forget_unheld_keys(conn, holders, me, devices)
         save(conn, state)
     return len(made)
 
