@@ -1,6 +1,6 @@
 """Revocation across the team (core only, no Qt): the signed order that tells a revoked laptop
 to destroy its store, that laptop's signed receipt, who may pass on which key, which keys a
-revocation makes stale, and when each device was last heard from.
+revocation makes stale, and when each device was last heard from (``last_seen``).
 
 Order to destroy a store: ``SCORD1`` | body | signed directory | signer device id | Ed25519
 signature over everything before it (framing as in app/crypto/team.py). The body is canonical
@@ -25,10 +25,11 @@ Only the team's founding admin laptop signs the directory and makes invitations
 (``directory_signer``): reference tags are counted there, and a directory signed by two
 laptops could fork.
 
-Grants (``grant_refusal``): a key is accepted only from a device entitled to pass it on: a
-case's key from a manager's device, or from a device of that case's caseworker (as this laptop
-knows the case, or, for a case it does not hold yet, the caseworker the key was made for) and
-then only to a manager's device; any other scope's key from a device of a user who may hold
+Grants (``grant_refusal``): a key is accepted only from a device entitled to pass it on: any
+key from the founding admin laptop (it held every record the team started with, and signs the
+directory that gives anyone any role); a case's key from a manager's device, or from a device
+of that case's caseworker (as this laptop knows the case, or, for a case it does not hold yet,
+the caseworker the key was made for) and then only to a manager's device; any other scope's key from a device of a user who may hold
 it, or from the device whose own stream the scope is (``audit:<its device or user id>``), to a
 device of a user who may hold it. A directory travels only from an admin's device.
 """
@@ -286,14 +287,19 @@ def grant_refusal(
     scope: str,
     for_user: object,
     may_hold: Iterable[str],
+    signer: str,
 ) -> str | None:
     """None when ``sender`` may pass this laptop (device ``me``) the key of ``scope``; else the
-    sync log's sentence. ``may_hold`` is who may hold a key of a scope other than a case's."""
+    sync log's sentence. ``may_hold`` is who may hold a key of a scope other than a case's;
+    ``signer`` the device that signs the directory (the founding admin laptop, which held
+    every record the team started with and can change anyone's roles anyway)."""
     device, mine = directory.device(sender), directory.device(me)
     owner = None if device is None else directory.user(device.user)
     me_user = None if mine is None else directory.user(mine.user)
     if owner is None or me_user is None or device is None or owner.disabled:
         return GRANT_REFUSED
+    if sender == signer and directory.is_admin_device(sender):
+        return None
     if scope.startswith("case:"):
         if MANAGER in owner.roles:
             return None
@@ -306,19 +312,20 @@ def grant_refusal(
 
 
 # -- last seen ------------------------------------------------------------------------------------
+# Kept in ``team_seen.last_at`` (app/sync/registers.py's ``note_seen`` records each accepted
+# envelope); an enrolment request accepted counts too.
 
 
-def note_seen(conn: Connection, device: str, at: str) -> None:
-    """``device`` was heard from at ``at`` (an envelope from it was accepted); call inside the
-    transaction that accepts it."""
+def note_enrolled(conn: Connection, device: str, at: str) -> None:
+    """``device``'s enrolment request was accepted at ``at``: it was heard from then."""
     conn.execute(
-        "INSERT INTO team_last_seen (device_id, at) VALUES (?, ?) ON CONFLICT (device_id) "
-        "DO UPDATE SET at = max(at, excluded.at)",
+        "INSERT INTO team_seen (device, last_hlc, last_at) VALUES (?, NULL, ?) "
+        "ON CONFLICT (device) DO UPDATE SET last_at = max(last_at, excluded.last_at)",
         (device, at),
     )
 
 
 def last_seen(conn: Connection) -> dict[str, str]:
     """The newest time this laptop accepted an envelope from each device, by device id."""
-    rows = conn.execute("SELECT device_id, at FROM team_last_seen").fetchall()
+    rows = conn.execute("SELECT device, last_at FROM team_seen").fetchall()
     return {str(r[0]): str(r[1]) for r in rows}
