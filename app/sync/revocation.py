@@ -29,9 +29,10 @@ Grants (``grant_refusal``): a key is accepted only from a device entitled to pas
 key from the founding admin laptop (it held every record the team started with, and signs the
 directory that gives anyone any role); a case's key from a manager's device, or from a device
 of that case's caseworker (as this laptop knows the case, or, for a case it does not hold yet,
-the caseworker the key was made for) and then only to a manager's device; any other scope's key from a device of a user who may hold
-it, or from the device whose own stream the scope is (``audit:<its device or user id>``), to a
-device of a user who may hold it. A directory travels only from an admin's device.
+the caseworker the key was made for) and then only to a manager's device; any other scope's
+key from a device of a user who may hold it, or from the device whose own stream the scope is
+(``audit:<its device or user id>``), to a device of a user who may hold it. A directory
+travels only from an admin's device.
 """
 
 from __future__ import annotations
