@@ -366,3 +366,17 @@ def test_starting_the_app_or_the_command_line_never_loads_psycopg() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_without_postgresql_the_server_tests_skip_with_a_reason_and_fail_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    monkeypatch.setenv("SAFECASE_PG_BIN", str(tmp_path))  # a folder with no initdb in it
+    with pytest.raises(pgcluster.NoPostgres, match="No PostgreSQL binaries") as missing:
+        pgcluster.start()
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="needs PostgreSQL: No PostgreSQL"):
+        pgcluster.skip_or_fail(str(missing.value))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the PostgreSQL tests"):
+        pgcluster.skip_or_fail(str(missing.value))
