@@ -70,6 +70,7 @@ from app.sync.transport import (
     EnvelopeNumberTaken,
     Incoming,
     ProblemSink,
+    Transport,
     TransportStatus,
     TransportUnavailable,
 )
@@ -533,6 +534,24 @@ class PostgresTransport:
             ).fetchone()
         return None if row is None else bytes(row[0])
 
+    def import_from(self, source: Transport, problems: ProblemSink | None = None) -> MoveReport:
+        """Copy every envelope ``source`` (the team's shared folder) holds into the server,
+        under the devices that sent them (the admin's device only: a team moving from its
+        folder to the server). What the server holds already is left as it is; running it
+        again copies only what is new. Different envelopes under one number are counted, never
+        replaced (the folder's copy stays where it is)."""
+        from app.crypto.envelopes import envelope_scope
+
+        counts = {"added": 0, "held": 0, "different": 0}
+        with self._conn() as conn:
+            for inc in source.incoming({}, problems=problems):
+                row = conn.execute(
+                    f"SELECT {SCHEMA}.import_envelope(%s, %s, %s, %s)",
+                    (inc.sender, inc.seq, envelope_scope(inc.data), inc.data),
+                ).fetchone()
+                counts[str(row[0]) if row else "different"] += 1
+        return MoveReport(counts["added"], counts["held"], counts["different"])
+
     # -- waking up ---------------------------------------------------------------------------
 
     def listen(self) -> None:
@@ -573,6 +592,15 @@ class PostgresTransport:
                 "connection, then sync again."
             ) from None
         return False
+
+
+@dataclass(frozen=True)
+class MoveReport:
+    """What moving a folder's envelopes to the server did."""
+
+    added: int  # copied to the server
+    held: int  # the server held the same envelope already
+    different: int  # the server holds a different envelope under that number: not copied
 
 
 def missing_ranges(have: Mapping[str, Set[int]]) -> tuple[list[str], list[int], list[int]]:
@@ -712,6 +740,34 @@ BEGIN
     RETURN v_login IS NOT NULL;
 END $$;
 
+CREATE OR REPLACE FUNCTION {SCHEMA}.import_envelope(
+    p_sender text, p_seq bigint, p_scope text, p_data bytea) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_team text := (SELECT team FROM {SCHEMA}.devices
+                    WHERE login = session_user AND refused_at IS NULL AND admin);
+    v_held bytea;
+BEGIN
+    IF v_team IS NULL THEN
+        RAISE EXCEPTION 'only the team''s admin moves envelopes in' USING ERRCODE = '42501';
+    END IF;
+    IF p_sender !~ '^[a-z0-9][a-z0-9_-]{{0,59}}$' OR p_seq < 0 THEN
+        RAISE EXCEPTION 'a device id and a number are needed' USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO {SCHEMA}.devices (device, team) VALUES (p_sender, v_team)
+    ON CONFLICT (device) DO NOTHING;
+    IF {SCHEMA}.team_of(p_sender) <> v_team THEN
+        RAISE EXCEPTION 'that device is in another team' USING ERRCODE = '42501';
+    END IF;
+    INSERT INTO {SCHEMA}.envelopes (team, sender, seq, scope, data)
+    VALUES (v_team, p_sender, p_seq, p_scope, p_data) ON CONFLICT (sender, seq) DO NOTHING;
+    IF FOUND THEN
+        RETURN 'added';
+    END IF;
+    SELECT data INTO v_held FROM {SCHEMA}.envelopes WHERE sender = p_sender AND seq = p_seq;
+    RETURN CASE WHEN v_held = p_data THEN 'held' ELSE 'different' END;
+END $$;
+
 CREATE OR REPLACE FUNCTION {SCHEMA}.envelopes_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -777,7 +833,8 @@ GRANT EXECUTE ON FUNCTION {SCHEMA}.my_device(), {SCHEMA}.my_team(),
     {SCHEMA}.team_of(text), {SCHEMA}.envelopes_guard(), {SCHEMA}.envelopes_notify()
     TO {DEVICE_GROUP}, {COMPACTOR_GROUP}, {ADMIN_GROUP};
 GRANT EXECUTE ON FUNCTION {SCHEMA}.add_device(text, text, text, boolean),
-    {SCHEMA}.refuse_device(text), {SCHEMA}.may_manage(text) TO {ADMIN_GROUP};
+    {SCHEMA}.refuse_device(text), {SCHEMA}.may_manage(text),
+    {SCHEMA}.import_envelope(text, bigint, text, bytea) TO {ADMIN_GROUP};
 
 DROP POLICY IF EXISTS device_reads ON {SCHEMA}.envelopes;
 CREATE POLICY device_reads ON {SCHEMA}.envelopes FOR SELECT TO {DEVICE_GROUP}

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,6 +21,7 @@ from psycopg import errors as pg_errors
 from app.crypto.envelopes import envelope_digest, seal_envelope
 from app.crypto.team import GENESIS, DeviceKeys
 from app.errors import EXIT_SIGN_IN
+from app.sync.folder import FolderTransport
 from app.sync.server import (
     DeviceRefused,
     PostgresTransport,
@@ -44,13 +46,6 @@ def _id(name: str) -> str:
 @pytest.fixture
 def server(pg_cluster: Cluster) -> TeamServer:
     return pgcluster.team_server(pg_cluster, f"team_{next(_numbers)}", _id("team"))
-
-
-@pytest.fixture
-def devices(server: TeamServer) -> Iterator[tuple[str, str, str]]:
-    """An admin's device and two others, enrolled."""
-    ids = (_id("admin"), _id("bob"), _id("cara"))
-    yield ids
 
 
 def envelope(sender: str, seq: int, size: int = 300) -> bytes:
@@ -129,9 +124,7 @@ def test_a_sync_with_nothing_new_reads_no_envelope_from_the_server(server: TeamS
         assert list(b.incoming({alice: set(range(50))})) == []
 
 
-def test_an_unreachable_server_says_so_and_status_says_not_reachable(
-    server: TeamServer, tmp_path: object
-) -> None:
+def test_an_unreachable_server_says_so_and_status_says_not_reachable(server: TeamServer) -> None:
     alice = _id("alice")
     server.enrol(alice).close()
     nowhere = ServerAddress(
@@ -380,3 +373,29 @@ def test_without_postgresql_the_server_tests_skip_with_a_reason_and_fail_in_ci(
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must run the PostgreSQL tests"):
         pgcluster.skip_or_fail(str(missing.value))
+
+
+def test_the_admin_moves_the_folders_envelopes_to_the_server_without_losing_any(
+    server: TeamServer, tmp_path: Path
+) -> None:
+    admin, bob, gone = _id("admin"), _id("bob"), _id("gone")
+    folder = FolderTransport(tmp_path)
+    folder.prepare()
+    sent = {}
+    for sender, count in ((admin, 3), (bob, 4), (gone, 2)):  # "gone" has no login any more
+        for seq in range(count):
+            folder.publish(sender, seq, envelope(sender, seq))
+            sent[sender, seq] = envelope(sender, seq)
+    with server.enrol(admin, admin=True) as a, server.enrol(bob) as b:
+        b.publish(bob, 4, envelope(bob, 4))  # published to the server after the move began
+        sent[bob, 4] = envelope(bob, 4)
+        with pytest.raises(ServerRightsMissing):
+            b.import_from(folder)
+        moved = a.import_from(folder)
+        assert (moved.added, moved.held, moved.different) == (9, 0, 0)
+        assert received(list(b.incoming({}))) == sent
+        folder.publish(bob, 5, envelope(bob, 5, size=299))
+        b.publish(bob, 5, envelope(bob, 5))
+        again = a.import_from(folder)
+        assert (again.added, again.held, again.different) == (0, 9, 1)
+        assert received(list(a.incoming({})))[bob, 5] == envelope(bob, 5)
