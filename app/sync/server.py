@@ -139,7 +139,10 @@ class ServerAddress:
 
     ``host`` is a host name or address, or an absolute path: the folder holding the server's
     Unix socket (same machine only; no TLS there). Over the network TLS is ``verify-full`` and
-    ``certificate`` (PEM) is the server certificate the team pins: the only one trusted.
+    ``certificate`` (PEM) is what the team pins as the only trusted root: the server's own
+    certificate when it is self-signed (the usual case for an internal PostgreSQL server), or
+    else the certificate of the authority that issued it (libpq verifies a chain up to a root,
+    so a CA-issued server certificate cannot be pinned alone); the server's name must match it.
     """
 
     host: str
@@ -156,7 +159,7 @@ class ServerAddress:
         if self.is_socket and self.tls != "disable":
             raise ValueError("a Unix socket carries no TLS: tls must be 'disable'")
         if not self.is_socket and (
-            self.tls != "verify-full" or "BEGIN CERTIFICATE" not in (self.certificate)
+            self.tls != "verify-full" or "BEGIN CERTIFICATE" not in self.certificate
         ):
             raise ValueError("over the network a server address needs its pinned certificate")
 
