@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         self.team_sync = TeamSync(self.calls, self)
         self.team_sync.synced.connect(self.refresh_lists)
         self.safecase_menu.insertAction(self.lock_action, self.team_sync.action)
+        self.statusBar().addPermanentWidget(self.team_sync.bar)
         self.statusBar().addPermanentWidget(self.team_sync.label)
         self.statusBar().addPermanentWidget(self.user_label)
 
