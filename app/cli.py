@@ -172,6 +172,7 @@ def _parser() -> _Parser:
         ("sync", "Send this laptop's changes and take in the team's."),
         ("status", "Last sync, changes waiting, conflicts, and whether the folder is there."),
         ("devices", "The team's devices (admins and managers)."),
+        ("compact", "Delete purged cases' envelopes from the team's folder (admins)."),
     ):
         p = team_sub.add_parser(name, help=text, description=text)
         if name == "join":
@@ -685,6 +686,11 @@ def _team(ctx: Context, args: argparse.Namespace, session: Session) -> int:
         )
         for sentence in report.problems:
             print(f"safecase: {sentence}", file=ctx.stderr)
+    elif args.action == "compact":
+        from app.services import team_purge
+
+        deleted = team_purge.compact(session)
+        ctx.say(f"Compacted: {deleted} envelope(s) of purged cases deleted from the team's folder.")
     elif args.action == "status":
         status = team_service.status(session)
         ctx.say(status.line())
@@ -908,7 +914,7 @@ def _purge(ctx: Context, args: argparse.Namespace, session: Session) -> int:
             ctx.say(
                 f"{entry.reference}\t{entry.closed_date.isoformat() if entry.closed_date else '-'}"
                 f"\t{entry.due_date.isoformat()}\t{entry.rule.value}"
-                f"\tpeople={entry.counts['people']} notes={entry.counts['notes']}"
+                f"\tpeople={entry.counts.get('people', 0)} notes={entry.counts.get('notes', 0)}"
             )
         ctx.say(
             f"Left alone: {result.awaiting_review} awaiting review, {result.blocked} blocked, "
