@@ -193,6 +193,22 @@ def _parser() -> _Parser:
             p.add_argument("--name", required=True, help="the user to invite")
             p.add_argument("--out", type=Path, required=True, help="the invitation file to write")
 
+    server = team_sub.add_parser(
+        "server", help="Set up a PostgreSQL team server (its owner, once)."
+    )
+    server_sub = server.add_subparsers(dest="server_action", required=True, parser_class=_Parser)
+    text = (
+        "Create the team server's schema and roles in a PostgreSQL database, as its owner "
+        "(a role allowed to create roles); running it again changes nothing that is there."
+    )
+    p = server_sub.add_parser("init", help=text, description=text)
+    p.add_argument(
+        "--dsn",
+        required=True,
+        help="the owner's address, e.g. postgresql://owner@db.example.org/safecase "
+        "(the password from PGPASSWORD or ~/.pgpass, not on the command line)",
+    )
+
     keys = sub.add_parser("keys", help="Key management (admins).")
     keys_sub = keys.add_subparsers(dest="action", required=True, parser_class=_Parser)
     p = keys_sub.add_parser("rotate", help="Give the store a new data key.")
@@ -508,6 +524,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
 
     if command == "team" and args.action == "join":
         return _team_join(ctx, args)
+    if command == "team" and args.action == "server":
+        return _team_server(ctx, args)
     if command == "audit" and args.action == "verify":
         return _verify(ctx, args)
     if command == "audit" and args.action == "accept-loss":
@@ -631,6 +649,23 @@ def _team_join(ctx: Context, args: argparse.Namespace) -> int:
     ctx.say(
         "This laptop has asked to join the team. Once your admin's laptop has synced, run "
         "'safecase team sync' to receive your cases."
+    )
+    return EXIT_OK
+
+
+def _team_server(ctx: Context, args: argparse.Namespace) -> int:
+    from app.sync import server  # only when the server is set up
+
+    report = server.init_server(args.dsn)
+    if report.made:
+        ctx.say(f"Team server set up: made {', '.join(report.made)}.")
+    else:
+        ctx.say("The team server was already set up; its rules and grants were checked.")
+    if report.present and report.made:
+        ctx.say(f"Already there: {', '.join(report.present)}.")
+    ctx.say(
+        "Next: the team's admin moves the team to this server from their laptop; each laptop "
+        f"then signs in with a login role of its own in the group {server.DEVICE_GROUP}."
     )
     return EXIT_OK
 
