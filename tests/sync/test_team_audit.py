@@ -4,6 +4,7 @@ cut short or rolled back is named by ``safecase audit verify --team`` on the DPO
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -69,8 +70,10 @@ class Team:
             self.dora = accounts.sign_in(path, DPO, DORA_PW, device=DeviceSecrets(self.keyring))
 
 
-@pytest.fixture
-def team(store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path) -> Iterator[Team]:
+@contextlib.contextmanager
+def team_of(store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path) -> Iterator[Team]:
+    """The admin's laptop (an admin who also manages), the DPO's and two caseworkers', synced
+    twice round; every laptop signed out at the end."""
     shared, laptops = tmp_path / "shared", tmp_path / "laptops"
     shared.mkdir()
     with signed_in(store, ADMIN) as s:
@@ -92,6 +95,12 @@ def team(store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path) -> Iterator[T
         for laptop in world.laptops():
             if laptop.active:
                 accounts.sign_out(laptop)
+
+
+@pytest.fixture
+def team(store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path) -> Iterator[Team]:
+    with team_of(store, keyring, tmp_path) as world:
+        yield world
 
 
 def device(session: Session) -> str:
@@ -139,7 +148,7 @@ def test_a_caseworkers_laptop_holds_no_one_elses_entries(team: Team) -> None:
     assert (cara_held, cara_keys) == (0, 0)
 
 
-def _named(result: Result, world: Team) -> None:
+def named(result: Result, world: Team) -> None:
     assert result.code == EXIT_DAMAGED, result.out
     assert (
         f"Laptop {device(world.cole)} ({CASEWORKER}): its audit trail was rewritten, cut short "
@@ -168,7 +177,13 @@ def _rebuild_chain(conn: Connection, kept: list[audit_model.Entry]) -> None:
     )
 
 
-def _insider(world: Team, change: Callable[[Connection], None]) -> None:
+def cut_sent_tail(conn: Connection) -> None:
+    """Remove the newest three entries the team has seen, and what came after them."""
+    sent, _ = audit_travel.sent(conn)
+    _rebuild_chain(conn, list(audit_model.walk(conn))[: sent - 3])
+
+
+def insider(world: Team, change: Callable[[Connection], None]) -> None:
     """Sign the caseworker out, change their store with the data key, and sign in again (the
     record beside the store rewritten to match, as an insider would)."""
     path = world.cole.vault.path
@@ -196,25 +211,21 @@ def test_a_rewritten_trail_is_named_on_the_dpos_laptop(team: Team) -> None:
         ]
         _rebuild_chain(conn, forged)
 
-    _insider(team, rewrite)
+    insider(team, rewrite)
     team.sync_all()
 
-    _named(team.verify_on_dora(), team)
+    named(team.verify_on_dora(), team)
 
 
 def test_a_trail_cut_short_is_named_on_the_dpos_laptop(team: Team) -> None:
     team.cole = team.again(team.cole)
     team.sync_all()
 
-    def cut(conn: Connection) -> None:
-        sent, _ = audit_travel.sent(conn)  # the newest entry the team has seen
-        _rebuild_chain(conn, list(audit_model.walk(conn))[: sent - 3])
-
-    _insider(team, cut)
+    insider(team, cut_sent_tail)
     team.sync_all()
 
     result = team.verify_on_dora()
-    _named(result, team)
+    named(result, team)
     assert "now ends at entry" in result.err
 
 
@@ -236,6 +247,6 @@ def test_a_store_put_back_to_an_older_copy_is_named_on_the_dpos_laptop(
     team.sync_all()
 
     result = team.verify_on_dora()
-    _named(result, team)
+    named(result, team)
     # The laptop put back syncs again (its envelopes go on after the newest it had sent).
     assert any("older copy was put back" in line for _, line in engine.sync_log(team.cole.conn))
