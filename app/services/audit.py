@@ -19,8 +19,8 @@ from app.models import audit as audit_model
 from app.models import users as user_model
 from app.models.db import read, transaction
 from app.models.users import Role
+from app.services.membership import joined
 from app.services.session import UK, Session, moment_of, utc_now
-from app.sync import audit_travel, engine
 
 # The actions the trail records. Details name ids and counts, never personal data.
 SIGN_IN = "sign_in"
@@ -643,8 +643,10 @@ class TeamEntry:
 
 def _directory(conn: Connection) -> tuple[str, dict[str, str]] | None:
     """This laptop's device id and every device's user's username, when in a team."""
-    if not engine.joined(conn):
-        return None
+    if not joined(conn):
+        return None  # a laptop on its own never loads the team machinery
+    from app.sync import audit_travel, engine
+
     state = engine.load(conn)
     names = {d.id: audit_travel.username_of(state.directory, d.id) for d in state.directory.devices}
     return state.device.device_id, names
@@ -687,25 +689,11 @@ def team_trail(
             for e in own
         ]
     if device != me:
-        where, params = ("WHERE device = ?", (device,)) if device else ("", ())
-        rows = read(
-            conn,
-            "SELECT device, position, at, username, action, record, detail FROM team_audit "
-            f"{where} ORDER BY at DESC, device, position DESC LIMIT ?",
-            (*params, limit),
-        )
+        from app.sync import audit_travel
+
         entries += [
-            TeamEntry(
-                str(r[0]),
-                int(str(r[1])),
-                str(r[2]),
-                str(r[3]),
-                str(r[4]),
-                str(r[5]),
-                str(r[6]),
-                False,
-            )
-            for r in rows
+            TeamEntry(sender, e.position, e.at, e.username, e.action, e.record, e.detail, False)
+            for sender, e in audit_travel.held(conn, device, limit)
         ]
     entries.sort(key=lambda e: (e.at, e.device, e.position), reverse=True)
     return entries[:limit]
@@ -718,6 +706,8 @@ def team_problems(conn: Connection) -> list[str]:
     if found is None:
         return []
     me, names = found
+    from app.sync import audit_travel
+
     problems = []
     for finding in audit_travel.findings(conn):
         who = names.get(finding.device) or "a user no longer in the directory"
@@ -737,14 +727,15 @@ def team_problems(conn: Connection) -> list[str]:
 def with_team(conn: Connection, result: Verification) -> Verification:
     """``result`` with the team's findings added, and a note of how many devices' trails this
     laptop holds and found matching."""
-    if not engine.joined(conn):
+    if not joined(conn):
         note = "This laptop is not in a team: its own trail was checked, and no other."
         return Verification(
             result.checked, result.first_broken, result.problems, (*result.notes, note)
         )
     problems = team_problems(conn)
-    held = read(conn, "SELECT count(DISTINCT device), count(*) FROM team_audit")
-    devices, entries = int(str(held[0][0])), int(str(held[0][1]))
+    from app.sync import audit_travel
+
+    devices, entries = audit_travel.held_count(conn)
     note = f"This laptop holds {entries} entries from {devices} other laptops of the team" + (
         "." if problems else ", and each continues what it sent before."
     )

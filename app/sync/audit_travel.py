@@ -387,6 +387,31 @@ def _compare_own(
             return
 
 
+# -- what is held ------------------------------------------------------------------------------
+
+
+_HELD = "position, at, user_id, user_gid, username, action, record, detail, prev_hash, hash"
+
+
+def held(conn: Connection, device: str | None, limit: int) -> list[tuple[str, Travelling]]:
+    """The newest ``limit`` entries received from other devices (of ``device`` only when given),
+    newest first, each with its device."""
+    where, params = ("WHERE device = ?", (device,)) if device else ("", ())
+    rows = read(
+        conn,
+        f"SELECT device, {_HELD} FROM team_audit {where} "
+        "ORDER BY at DESC, device, position DESC LIMIT ?",
+        (*params, limit),
+    )
+    return [(str(r[0]), Travelling.from_json(list(r[1:]))) for r in rows]
+
+
+def held_count(conn: Connection) -> tuple[int, int]:
+    """How many other devices this laptop holds entries from, and how many entries."""
+    row = read(conn, "SELECT count(DISTINCT device), count(*) FROM team_audit")[0]
+    return int(str(row[0])), int(str(row[1]))
+
+
 # -- what the checks found --------------------------------------------------------------------
 
 

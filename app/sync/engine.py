@@ -17,13 +17,16 @@ One sync, in order:
 2. Seal. Unsent outbox operations, grouped per scope in the order made, each group in one
    envelope under the scope's newest key (a key is made for a scope that has none). The sealed
    bytes are kept with their number in the same transaction that advances the number, so a
-   retry after a crash publishes exactly the same bytes.
+   retry after a crash publishes exactly the same bytes. This laptop's audit entries since the
+   last sent go in an envelope of their own (app/sync/audit_travel.py).
 3. Need to know. A case re-allocated here gets a new key for what follows (made after its
    allocation travelled under the old one, so the old worker learns of it and nothing more).
    Each key is sealed to the devices that may hold it and are missing it: a case key to the
    allocated caseworker's and every manager's devices. Grants and the directory travel in a
    "grant" envelope to each device, under a key both ends derive from their X25519 keys.
-4. Publish everything sealed and not yet published.
+4. Publish everything sealed and not yet published. A number the transport already holds from
+   this device (its store was put back to an older copy) is sealed again after the newest one
+   there (app/sync/resume.py).
 
 A caseworker's laptop that applies an allocation of one of its cases to someone else
 destroys its copy as a purge does (``destroy_case``), with the key, and audits it.
