@@ -999,8 +999,7 @@ def _v12_team_audit(conn: Connection) -> None:
             at          TEXT NOT NULL,
             device      TEXT NOT NULL,
             position    INTEGER NOT NULL,
-            sentence    TEXT NOT NULL,
-            UNIQUE (device, sentence)
+            sentence    TEXT NOT NULL
         ) STRICT"""
     )
     _no_update(conn, "team_audit_findings")

@@ -239,12 +239,14 @@ def _finding(
     sentence: str,
     note: Callable[[str], None],
 ) -> None:
-    cur = conn.execute(
-        "INSERT INTO team_audit_findings (at, device, position, sentence) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (device, sentence) DO NOTHING",
-        (now, device, position, sentence),
-    )
-    if cur.rowcount:
+    known = conn.execute(
+        "SELECT 1 FROM team_audit_findings WHERE device = ? AND sentence = ?", (device, sentence)
+    ).fetchone()
+    if known is None:  # each finding once (findings are few: no index)
+        conn.execute(
+            "INSERT INTO team_audit_findings (at, device, position, sentence) VALUES (?, ?, ?, ?)",
+            (now, device, position, sentence),
+        )
         note(
             f"The audit trail of device {device} no longer matches what it sent before "
             f"(entry {position}): it was rewritten, cut short or rolled back. The DPO can see "
