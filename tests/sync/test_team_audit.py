@@ -23,7 +23,16 @@ from app.services import accounts, audit
 from app.services import team as team_service
 from app.services.session import Session
 from app.sync import engine
-from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, CASEWORKER2, DPO, MemoryKeyring, StoreCopy
+from tests.helpers import (
+    ADMIN,
+    ADMIN_PW,
+    CASEWORKER,
+    CASEWORKER2,
+    DPO,
+    DPO_PW,
+    MemoryKeyring,
+    StoreCopy,
+)
 from tests.services.casework import signed_in
 from tests.sync.team_world import give_roles, join_laptop
 from tests.test_cli import Result, cli
@@ -252,3 +261,14 @@ def test_a_store_put_back_to_an_older_copy_is_named_on_the_dpos_laptop(
     named(result, team)
     # The laptop put back syncs again (its envelopes go on after the newest it had sent).
     assert any("older copy was put back" in line for _, line in engine.sync_log(team.cole.conn))
+
+
+def test_verify_team_on_a_laptop_on_its_own_checks_its_own_trail(store: StoreCopy) -> None:
+    result = cli(
+        ["audit", "verify", "--team", "--store", str(store.path), "--user", DPO],
+        f"{DPO_PW}\n",
+        store.keyring,
+    )
+
+    assert result.code == EXIT_OK, result.err
+    assert "This laptop is not in a team: its own trail was checked, and no other." in result.out
