@@ -619,6 +619,10 @@ def apply(conn: Connection, op: Operation) -> bool:
     caller rolls back."""
     if held(conn, op.op_id):
         return False
+    if op.scope == "register":  # the rights register and the breach log
+        from app.sync import registers
+
+        return registers.apply(conn, op)
     if op.kind in CREATE_KINDS:
         return _apply_create(conn, op)
     person_id = None
@@ -1101,4 +1105,6 @@ def emit_existing(conn: Connection, user_id: int, now: str) -> int:
             pid = None if person_id is None else int(person_id)
             emit_row(conn, table, int(case_id), user_id, now, person_id=pid)
             made += 1
-    return made
+    from app.sync import registers
+
+    return made + registers.emit_existing(conn, user_id, now)
