@@ -250,13 +250,15 @@ class DirectoryDevice:
     revoked_at: str | None = None
     last_seq: int | None = None
     last_digest: str | None = None
+    rekeyed: str | None = None
+    """When the admin's laptop listed the device's present X25519 key (None: its first)."""
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None or self.last_seq is not None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "id": self.id,
             "user": self.user,
             "x25519": b64(self.encryption_public),
@@ -266,12 +268,16 @@ class DirectoryDevice:
             "last_seq": self.last_seq,
             "last_digest": self.last_digest,
         }
+        if self.rekeyed is not None:  # a device never rotated keeps the body it always had
+            found["rekeyed"] = self.rekeyed
+        return found
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DirectoryDevice:
         last_seq = data["last_seq"]
         last_digest = data["last_digest"]
         revoked_at = data["revoked_at"]
+        rekeyed = data.get("rekeyed")
         return cls(
             str(data["id"]),
             str(data["user"]),
@@ -281,6 +287,7 @@ class DirectoryDevice:
             None if revoked_at is None else str(revoked_at),
             None if last_seq is None else int(last_seq),
             None if last_digest is None else str(last_digest),
+            None if rekeyed is None else str(rekeyed),
         )
 
 
@@ -352,6 +359,16 @@ class Directory:
             replace(d, revoked_at=at, last_seq=last[0], last_digest=last[1])
             if d.id == device_id
             else d
+            for d in self.devices
+        )
+        return replace(self, version=self.version + 1, devices=devices)
+
+    def with_encryption_key(self, device_id: str, public: bytes, *, at: str) -> Directory:
+        """``device_id``'s X25519 key replaced by ``public`` (a rotation, app/sync/shred.py)."""
+        if len(public) != KEY_BYTES or self.device(device_id) is None:
+            raise TeamKeyError("That device key change is not for a device in the team.")
+        devices = tuple(
+            replace(d, encryption_public=public, rekeyed=at) if d.id == device_id else d
             for d in self.devices
         )
         return replace(self, version=self.version + 1, devices=devices)

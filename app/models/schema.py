@@ -1101,6 +1101,36 @@ def _v12_revocation(conn: Connection) -> None:
     )
 
 
+def _v12_shred(conn: Connection) -> None:
+    """Device key rotation (app/sync/shred.py): this laptop's X25519 keys other than the one in
+    ``team.device_keys``: a new one waiting for the directory to list it (``pending``) and
+    retired ones kept until destroyed (``private`` set to NULL then, the fingerprint and times
+    kept for the Retention page); requests to send keys again, each a device and the
+    fingerprint of the key they are to be sealed to (``ask``: this laptop asks that device;
+    ``resend``: that device asked this laptop); and the grant envelope key of each sealed, not
+    yet published grant (gone with the row once it is published)."""
+    conn.execute(
+        """CREATE TABLE team_device_keys (
+            fingerprint  TEXT PRIMARY KEY,
+            private      BLOB,
+            state        TEXT NOT NULL CHECK (state IN ('pending', 'retired')),
+            made_at      TEXT NOT NULL,
+            announced    INTEGER NOT NULL DEFAULT 0,
+            retired_at   TEXT,
+            destroyed_at TEXT
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_resend (
+            kind         TEXT NOT NULL CHECK (kind IN ('ask', 'resend')),
+            device       TEXT NOT NULL,
+            fingerprint  TEXT NOT NULL,
+            PRIMARY KEY (kind, device)
+        ) STRICT"""
+    )
+    conn.execute("ALTER TABLE team_outgoing ADD COLUMN grant_key BLOB")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -1118,6 +1148,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v12_registers,
     _v12_team_audit,
     _v12_revocation,
+    _v12_shred,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -91,7 +91,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import audit_travel, ops, purge, registers, resume, revocation
+from app.sync import audit_travel, ops, purge, registers, resume, revocation, shred
 from app.sync.clock import new_gid
 from app.sync.transport import EnvelopeNumberTaken, Incoming, Problem, Transport
 
@@ -357,6 +357,7 @@ def directory_user(conn: Connection, user_id: int) -> DirectoryUser:
 def adopt(conn: Connection, state: State, directory: Directory, signed: bytes, now: str) -> None:
     state.directory, state.signed_dir = directory, signed
     _adopt_users(conn, directory, now)
+    shred.adopted(conn, state, now)  # a directory listing this laptop's new key
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -400,7 +401,7 @@ def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: Sync
 def _take_grant(conn: Connection, state: State, opened: Opened, now: str) -> bool:
     """A directory and keys sealed to this device; True when anything new arrived."""
     body = json.loads(opened.plaintext.decode("utf-8"))
-    changed = False
+    changed = shred.take(conn, state, opened.sender, body, now)
     signed = body.get("directory")
     if isinstance(signed, str) and not state.directory.is_admin_device(opened.sender):
         log(conn, now, revocation.DIRECTORY_REFUSED, opened.sender, opened.seq)
@@ -529,7 +530,11 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
                 return False
             save(conn, state)
             return True
-        keys = {**held_keys(conn), **_grant_keys(state)}
+        keys = {
+            **held_keys(conn),
+            **_grant_keys(state),
+            **shred.opening_key(conn, state.device, inc.data),
+        }
         try:
             result = open_envelope(
                 inc.data, team=state.team_id, directory=state.directory, keys=keys, seen=state.guard
@@ -567,6 +572,8 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
             conn.execute("RELEASE envelope")
         elif result.why is SkipReason.AWAITING_CHAIN:
             return False
+        elif shred.lost_grant(conn, state.device, result):
+            log(conn, now, shred.LOST_GRANT, result.sender, result.seq)
         registers.note_seen(conn, now, result)
         state.guard.record(result)
         save(conn, state)
@@ -813,11 +820,16 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
         held = conn.execute("SELECT DISTINCT scope FROM team_keys WHERE scope LIKE 'case:%'")
         for (scope,) in held.fetchall():
             _rotate(conn, state, roles, str(scope), now)  # re-allocated by another laptop
-        for device_id, body in sorted(_grants(conn, state, now).items()):
+        shred.take_resend(conn, state.directory)  # a laptop that lost a grant: all again
+        grants = _grants(conn, state, now)
+        signer = revocation.directory_signer(state.directory, state.signed_dir)
+        for device_id, extra in shred.extras(conn, state, signer).items():
+            grants.setdefault(device_id, {"keys": []}).update(extra)
+        for device_id, body in sorted(grants.items()):
             scope = f"{GRANT}:{device_id}"
-            key_id = f"{scope}#{state.device.device_id}"
-            key = _grant_key(state.device, state.directory, state.device.device_id, device_id)
+            key_id, key = shred.grant_key(state.directory, state.device.device_id, device_id)
             _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
+            shred.keep_until_published(conn, state.seq, key)
         holders = scope_users(state.directory, registers.REGISTER)
         devices = {d.id for d in state.directory.live_devices(holders)}
         registers.forget_unheld_keys(conn, holders, me, devices)
@@ -868,7 +880,11 @@ def sync(
         report.destroyed += purge.carry_out(conn, user_id, now)
         if report.destroyed:
             retention_model.optimize_index(conn)
-    if report.destroyed:
+        retired = shred.destroy_retired(conn, now)  # everything sealed to them is read now
+        signer = revocation.directory_signer(state.directory, state.signed_dir)
+        shred.rotate_if_due(conn, state, signer, now)
+        save(conn, state)
+    if report.destroyed or retired:
         retention_model.checkpoint(conn)  # no page of the log keeps what was destroyed
     seal_outgoing(conn, state, user_id, now)
     report.sent += publish(conn, state, transport, now)

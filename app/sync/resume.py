@@ -61,7 +61,7 @@ def renumber(conn: Connection, state: State, transport: Transport, now: str) -> 
     """Seal again, after this device's newest published envelope, what is sealed and not
     published; False when the transport holds nothing newer of this device's own (the number
     was taken some other way, and the caller says so)."""
-    from app.sync import engine  # which imports this module
+    from app.sync import engine, shred  # which import this module
 
     me = state.device.device_id
     waiting = engine.unpublished(conn)
@@ -87,6 +87,8 @@ def renumber(conn: Connection, state: State, transport: Transport, now: str) -> 
             keys[f"{engine.GRANT}:{device.id}#{me}"] = engine._grant_key(
                 state.device, state.directory, me, device.id
             )
+    grant_keys = shred.outgoing_keys(conn)
+    keys.update(grant_keys)
     opened: list[Opened] = []
     for _seq, data in waiting:
         try:
@@ -103,6 +105,8 @@ def renumber(conn: Connection, state: State, transport: Transport, now: str) -> 
         state.seq, state.last_digest = newest
         for env in opened:
             engine._seal(conn, state, env.scope, env.key_id, keys[env.key_id], env.plaintext)
+            if env.key_id in grant_keys:
+                shred.keep_until_published(conn, state.seq, keys[env.key_id])
         engine.save(conn, state)
         engine.log(
             conn,
