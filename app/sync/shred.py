@@ -139,11 +139,12 @@ def _parts(key_id: str) -> tuple[str, str, str, bytes] | None:
 
 
 def my_keys(conn: Connection, device: DeviceKeys) -> dict[str, X25519PrivateKey]:
-    """This laptop's X25519 private keys still held, by fingerprint: its device key and any
-    retired key not yet destroyed."""
+    """This laptop's X25519 private keys still held, by fingerprint: its device key, any
+    retired key not yet destroyed, and a pending one (the directory that lists it comes in a
+    grant sealed to it)."""
     found = {fingerprint(device.encryption_public): device.encryption}
     rows = conn.execute(
-        "SELECT private FROM team_device_keys WHERE state = 'retired' AND private IS NOT NULL"
+        "SELECT private FROM team_device_keys WHERE private IS NOT NULL"
     ).fetchall()
     for (raw,) in rows:
         private = X25519PrivateKey.from_private_bytes(bytes(raw))

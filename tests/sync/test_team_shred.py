@@ -28,8 +28,7 @@ from app.services.session import Session
 from app.sync import engine, ops
 from app.sync.folder import unframe
 from tests.helpers import MemoryKeyring, StoreCopy
-from tests.services.casework import person
-from tests.services.closed_cases import make_closed_case
+from tests.services.casework import new_case, person
 from tests.sync.team_world import case_by_gid
 from tests.sync.test_team_purge import World, case_keys, purge_on_admin, team_world
 
@@ -186,14 +185,14 @@ def test_after_a_purge_no_key_held_anywhere_opens_the_case_or_the_grants_that_ca
         folder = _folder(world.shared)
         held = attack(world, keyring, folder)
         assert set(purged) <= held
-        before = {laptop.user_id: device_key(laptop) for laptop in world.laptops}
+        before = [device_key(laptop) for laptop in world.laptops]
 
         purge_on_admin(world)
         rounds(world.laptops)
 
-        for laptop in world.laptops:
+        for laptop, old in zip(world.laptops, before, strict=True):
             assert case_by_gid(laptop.conn, gid) is None
-            assert device_key(laptop) != before[laptop.user_id]
+            assert device_key(laptop) != old
         assert_shredded(world, keyring, purged)
 
 
@@ -238,7 +237,7 @@ def test_other_cases_new_cases_and_grants_keep_flowing_after_the_keys_change(
                 "SELECT allocated_user_id FROM cases WHERE gid = ?", (world.case_gid,)
             ).fetchone()[0]
         )
-        other = make_closed_case(mina, person("Qzshredothergiven", "Qzshredotherfamily"))
+        other, _ = new_case(mina, person("Qzshredothergiven", "Qzshredotherfamily"))
         other_gid = ops.gid_of(mina.conn, "cases", other) or ""
         from app.services import cases
 
@@ -248,14 +247,14 @@ def test_other_cases_new_cases_and_grants_keep_flowing_after_the_keys_change(
         old = device_key(cole)
 
         purge_on_admin(world)
-        rounds((world.admin, cole, mina, world.cara))
+        rounds((world.admin, cole, mina, world.cara), count=1)  # each asks for its new key
         team_service.sync(world.admin)  # lists the new keys of the other laptops
         team_service.sync(cole)  # adopts its new key, destroys the old one
         assert device_key(cole) != old
 
         # The manager, before hearing of the caseworker's new key, opens a case for them: the
         # grant is sealed to the key the caseworker has just destroyed.
-        new = make_closed_case(mina, person("Qzshrednewgiven", "Qzshrednewfamily"))
+        new, _ = new_case(mina, person("Qzshrednewgiven", "Qzshrednewfamily"))
         new_gid = ops.gid_of(mina.conn, "cases", new) or ""
         cases.allocate(mina, new, cole_here)
         team_service.sync(mina)
