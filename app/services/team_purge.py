@@ -27,13 +27,16 @@ def device_label(username: str, device_id: str) -> str:
 
 @dataclass(frozen=True)
 class DeviceAck:
-    """One laptop's answer about one purged case: when it confirmed (empty: not yet) and
-    whether it held the case."""
+    """One laptop's answer about one purged case: when it confirmed (empty: not yet),
+    whether it held the case, and whether the directory lists a device key it made since the
+    purge (``rekeyed``: the old one is destroyed on that laptop by its next sync,
+    app/sync/shred.py)."""
 
     device_id: str
     username: str
     at: str = ""
     held: bool = False
+    rekeyed: bool = False
 
     @property
     def label(self) -> str:
@@ -72,23 +75,24 @@ def acknowledgements_here(conn: Connection, run_id: str | None = None) -> list[C
     empty when this laptop is not in a team. For the certificate (no role check here)."""
     if not _in_team(conn):
         return []
-    from app.sync import engine
+    from app.sync import engine, shred
     from app.sync import purge as team_purge
 
     directory = engine.load(conn).directory
 
-    def named(device_id: str, at: str = "", held: bool = False) -> DeviceAck:
+    def named(since: str, device_id: str, at: str = "", held: bool = False) -> DeviceAck:
         device = directory.device(device_id)
         user = directory.user(device.user) if device is not None else None
-        return DeviceAck(device_id, user.username if user else "", at, held)
+        rekeyed = shred.rotated_since(directory, device_id, since)
+        return DeviceAck(device_id, user.username if user else "", at, held, rekeyed)
 
     return [
         CaseAcks(
             a.reference,
             a.case_gid,
             a.ordered_at,
-            tuple(named(d, at, held) for d, at, held in a.confirmed),
-            tuple(named(d) for d in a.outstanding),
+            tuple(named(a.ordered_at, d, at, held) for d, at, held in a.confirmed),
+            tuple(named(a.ordered_at, d) for d in a.outstanding),
         )
         for a in team_purge.acknowledgements(conn, run_id)
     ]
@@ -152,7 +156,9 @@ def _when(stamp: str) -> str:
 
 def certificate_lines(cases: list[CaseAcks]) -> list[str]:
     """One sentence per purged case for the certificate: the laptops that confirmed (and
-    when), those that never held it, and those that have not synced since the purge."""
+    when), those that never held it, those that have not synced since the purge, and those
+    whose device key the directory has not replaced since (their old key may still open the
+    grants that carried the case's key)."""
     lines = []
     for case in cases:
         held = [f"{d.label} {_when(d.at)}" for d in case.confirmed if d.held]
@@ -167,5 +173,7 @@ def certificate_lines(cases: list[CaseAcks]) -> list[str]:
             "not confirmed, not synced since the purge: "
             + (", ".join(d.label for d in case.outstanding) or "none")
         )
+        kept = [d.label for d in (*case.confirmed, *case.outstanding) if not d.rekeyed]
+        parts.append("old device key not yet replaced on: " + (", ".join(kept) or "none"))
         lines.append("; ".join(parts) + ".")
     return lines

@@ -23,7 +23,8 @@ One sync, in order:
    allocation travelled under the old one, so the old worker learns of it and nothing more).
    Each key is sealed to the devices that may hold it and are missing it: a case key to the
    allocated caseworker's and every manager's devices. Grants and the directory travel in a
-   "grant" envelope to each device, under a key both ends derive from their X25519 keys.
+   "grant" envelope to each device, under a key only that device's X25519 key opens
+   (app/sync/shred.py, which also rotates device keys after a purge).
 4. Publish everything sealed and not yet published. A number the transport already holds from
    this device (its store was put back to an older copy) is sealed again after the newest one
    there (app/sync/resume.py).

@@ -31,10 +31,10 @@ from every laptop that confirmed, so the case's envelopes in the folder, the ser
 backup of either can no longer be opened with a key held in ``team_keys`` anywhere; the
 admin's compaction then deletes them (``compaction_scopes``).
 
-Left undone: a device's long-term X25519 key still opens the grant envelopes sealed to it,
-and a grant may have carried the case key; a backup of the folder taken before compaction
-keeps both, so someone holding a live laptop's device keys and such a backup could still read
-the case until device keys are rotated (which revocation, not purge, does).
+A grant envelope that carried the case key opens only with its recipient's device key, and
+every laptop replaces its device key after a purge and destroys the old one
+(app/sync/shred.py), so a copy of the folder taken before compaction is unreadable with the
+device keys too.
 """
 
 from __future__ import annotations

@@ -11,23 +11,25 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from pypdf import PdfReader
 
 from app.crypto import envelopes
 from app.crypto.kdf import hkdf
 from app.crypto.team import DeviceKeys, SealedKeyRejected, open_sealed_key
 from app.models.records import NoteKind
-from app.services import notes
+from app.services import notes, retention
 from app.services import team as team_service
 from app.services.session import Session
 from app.sync import engine, ops
 from app.sync.folder import unframe
-from tests.helpers import MemoryKeyring, StoreCopy
+from tests.helpers import CASEWORKER, MANAGER, MemoryKeyring, StoreCopy
 from tests.services.casework import new_case, person
 from tests.sync.team_world import case_by_gid
 from tests.sync.test_team_purge import World, case_keys, purge_on_admin, team_world
@@ -169,6 +171,12 @@ def rounds(laptops: tuple[Session, ...], count: int = 2) -> None:
             team_service.sync(laptop)
 
 
+def certificate_text(world: World, run_id: str) -> str:
+    pdf = retention.certificate(world.admin, run_id)
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    return " ".join(text.split())
+
+
 def device_key(session: Session) -> bytes:
     return engine.load(session.conn).device.encryption_public
 
@@ -208,11 +216,12 @@ def test_a_laptop_offline_during_the_purge_rotates_when_it_next_syncs(
         gid = world.case_gid
         purged = case_keys(world.cole, gid)
         old = device_key(world.cole)
-        purge_on_admin(world)
+        result = purge_on_admin(world)
         online = tuple(laptop for laptop in world.laptops if laptop is not world.cole)
         rounds(online)
         assert case_by_gid(world.cole.conn, gid) is not None  # still offline: it holds the case
         while_away = engine.load(world.admin.conn).directory
+        away_text = certificate_text(world, result.run_id)
 
         rounds(world.laptops)  # the caseworker's laptop is back
         assert case_by_gid(world.cole.conn, gid) is None
@@ -231,6 +240,11 @@ def test_a_laptop_offline_during_the_purge_rotates_when_it_next_syncs(
         assert not shred.rotated_since(while_away, cole, ordered)
         assert shred.rotated_since(while_away, mina, ordered)
         assert shred.rotated_since(engine.load(world.admin.conn).directory, cole, ordered)
+        # The purge certificate says whose old device key was still in use, and then nobody's.
+        waiting = away_text.partition("old device key not yet replaced on:")[2].split(".")[0]
+        assert f"{CASEWORKER} (" in waiting and f"{MANAGER} (" not in waiting
+        now_text = certificate_text(world, result.run_id)
+        assert "old device key not yet replaced on: none." in now_text
 
 
 def test_other_cases_new_cases_and_grants_keep_flowing_after_the_keys_change(
