@@ -1104,27 +1104,30 @@ def _v12_revocation(conn: Connection) -> None:
 def _v12_shred(conn: Connection) -> None:
     """Device key rotation (app/sync/shred.py): this laptop's X25519 keys other than the one in
     ``team.device_keys``: a new one waiting for the directory to list it (``pending``) and
-    retired ones kept until destroyed (``private`` set to NULL then, the fingerprint and times
-    kept for the Retention page); requests to send keys again, each a device and the
-    fingerprint of the key they are to be sealed to (``ask``: this laptop asks that device;
-    ``resend``: that device asked this laptop); and the grant envelope key of each sealed, not
-    yet published grant (gone with the row once it is published)."""
+    retired ones kept until destroyed (``private`` set to NULL then; ``announced``: the
+    fingerprint of the directory signer's key a pending one was announced to); requests to
+    send keys again (``ask``: this laptop asks that device, until it answers; ``sent_to``: the
+    fingerprint of that device's key the request was last sealed to; ``resend``: that device
+    asked this laptop, once this laptop holds directory ``version``; ``resent``: the answer to
+    send); and the grant envelope key of each sealed, unpublished grant (gone with the row once
+    it is published)."""
     conn.execute(
         """CREATE TABLE team_device_keys (
             fingerprint  TEXT PRIMARY KEY,
             private      BLOB,
             state        TEXT NOT NULL CHECK (state IN ('pending', 'retired')),
             made_at      TEXT NOT NULL,
-            announced    INTEGER NOT NULL DEFAULT 0,
+            announced    TEXT,
             retired_at   TEXT,
             destroyed_at TEXT
         ) STRICT"""
     )
     conn.execute(
         """CREATE TABLE team_resend (
-            kind         TEXT NOT NULL CHECK (kind IN ('ask', 'resend')),
+            kind         TEXT NOT NULL CHECK (kind IN ('ask', 'resend', 'resent')),
             device       TEXT NOT NULL,
-            fingerprint  TEXT NOT NULL,
+            version      INTEGER NOT NULL DEFAULT 0,
+            sent_to      TEXT,
             PRIMARY KEY (kind, device)
         ) STRICT"""
     )

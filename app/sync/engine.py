@@ -573,7 +573,7 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
             conn.execute("RELEASE envelope")
         elif result.why is SkipReason.AWAITING_CHAIN:
             return False
-        elif shred.lost_grant(conn, state.device, result):
+        elif shred.lost_grant(conn, state, result):
             log(conn, now, shred.LOST_GRANT, result.sender, result.seq)
         registers.note_seen(conn, now, result)
         state.guard.record(result)
@@ -821,7 +821,7 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
         held = conn.execute("SELECT DISTINCT scope FROM team_keys WHERE scope LIKE 'case:%'")
         for (scope,) in held.fetchall():
             _rotate(conn, state, roles, str(scope), now)  # re-allocated by another laptop
-        shred.take_resend(conn, state.directory)  # a laptop that lost a grant: all again
+        shred.take_resend(conn, state)  # a laptop that lost a grant: all again
         grants = _grants(conn, state, now)
         signer = revocation.directory_signer(state.directory, state.signed_dir)
         for device_id, extra in shred.extras(conn, state, signer).items():
@@ -877,13 +877,13 @@ def sync(
     seal_outgoing(conn, state, user_id, now)
     read_incoming(conn, state, transport, now, report, progress)
     with transaction(conn):
-        report.destroyed = destroy_unallocated(conn, user_id, now)
+        report.destroyed = moved = destroy_unallocated(conn, user_id, now)
         report.destroyed += purge.carry_out(conn, user_id, now)
         if report.destroyed:
             retention_model.optimize_index(conn)
         retired = shred.destroy_retired(conn, now)  # everything sealed to them is read now
         signer = revocation.directory_signer(state.directory, state.signed_dir)
-        shred.rotate_if_due(conn, state, signer, now)
+        shred.rotate_if_due(conn, state, signer, now, lost_cases=moved > 0)
         save(conn, state)
     if report.destroyed or retired:
         retention_model.checkpoint(conn)  # no page of the log keeps what was destroyed

@@ -22,42 +22,52 @@ has rotated. The case keys inside are still each sealed to the recipient's key
 (app/crypto/team.py).
 
 Rotation (``rotate_if_due``, after each sync's purges are carried out). A laptop makes a new
-X25519 key when a team purge has been carried out (or ordered) on it since its last rotation,
-or when its key is older than ``ROTATE_EVERY_DAYS``. The founding admin laptop, which signs the
-directory, lists its own new key at once (``Directory.with_encryption_key``). Any other laptop
-keeps the new key ``pending`` and says so once in a grant envelope to that admin laptop
-(``{"rekey": <public key>}``; the envelope's Ed25519 signature by the device is the proof);
-that laptop lists it in a new signed directory, which travels to everyone as usual. When a
-laptop adopts a directory listing its pending key (``adopted``), the key becomes its device
-key and the old one is ``retired``.
+X25519 key when a team purge was carried out (or ordered) on it since its last rotation, when
+it destroyed a case re-allocated away from its user, or when its key is older than
+``ROTATE_EVERY_DAYS``. (A laptop that joins a team with purges behind it reads their orders
+and so rotates once soon after joining.) The founding admin laptop, which signs the directory,
+lists its own new key at once (``Directory.with_encryption_key``). Any other laptop keeps the
+new key ``pending`` and announces it in a grant envelope to that admin laptop (``{"rekey":
+<public key>}``; the envelope's Ed25519 signature by the device is the proof), which lists it
+in a new signed directory that travels to everyone as usual. When a laptop adopts a directory
+listing its pending key (``adopted``), that key becomes its device key and the old one is
+``retired``. The pending key opens grants too: the directory naming it comes sealed to it.
 
 When the old key is destroyed (``destroy_retired``). A retired key is destroyed right after the
 first complete read that follows its retirement (every envelope the transport holds offered,
-every grant sealed to it opened), then the store's log is checkpointed. A laptop that retired
+every grant sealed to it opened), and the store's log is checkpointed. A laptop that retired
 its key while reading destroys it at the end of that read; the admin laptop, which retires its
 own key after reading, at its next read. We chose this over waiting until every live laptop
 has sent something under the new key: that rule lets one laptop left in a drawer keep every
-other laptop's old key alive, and it still needs the fallback below for a store put back from
-an old copy. The fallback: a grant sealed to a key this laptop has destroyed (a laptop that
-sealed it before it adopted the new directory) is logged (``lost_grant``), and this laptop
-asks that sender, in its next grant envelope to it (``{"resend": <fingerprint>}``), to send its
-keys again; the sender, once its directory lists that fingerprint for the asking laptop,
-forgets that laptop holds any of its keys (``take_resend``) and the ordinary grant step seals
-to it again every key it may hold. Nothing is lost, and nothing is re-sent unless a grant
-crossed a rotation: cost, one X25519 agreement and one small JSON entry per key the sender
-holds that the asking laptop may hold (a manager's laptop with 20,000 case keys: about 20,000
-agreements, a second or two, and one envelope of a few megabytes), only for that pair of
-laptops. A rotation itself re-sends no keys: each laptop's keys are in its own ``team_keys``.
-Each rotation costs one envelope to the admin laptop and one directory version, which travels
-to every laptop in the grant envelopes the admin laptop sends anyway.
+other laptop's old key alive, and it still needs the fallback below (a store put back from an
+old copy seals to old keys again).
+
+The fallback. A grant sealed to a key this laptop has destroyed (its sender sealed it before
+it adopted the new directory) is logged (``lost_grant``), and this laptop asks that sender, in
+its next grant envelope to it, to send its keys again (``{"resend": <the directory version
+this laptop holds>}``). The sender, once it holds a directory at least that new (so it seals
+to a key the asker still has), forgets that the asker holds any of its keys (``take_resend``);
+the ordinary grant step then seals to it again every key it may hold (and the directory, from
+the admin laptop), with the answer (``{"resent": true}``). A request goes again whenever the
+key it was sealed to is replaced, until answered, and so does the announcement of a pending
+key whenever the signer's key is replaced: either may have been destroyed unread.
+
+Cost. A rotation re-sends no keys (each laptop's keys are in its own ``team_keys``): one
+envelope to the admin laptop and one directory version, which travels in the grant envelopes
+the admin laptop sends anyway. Keys are re-sent only when a grant crossed a rotation, and then
+only between that pair of laptops: one X25519 agreement and a small JSON entry per key the
+sender holds that the asker may hold (a manager's laptop with 20,000 case keys: some 20,000
+agreements, a second or two, and one envelope of a few megabytes). Each grant envelope costs
+one more X25519 agreement at each end.
 
 What stays readable by whom. After a purge and two rounds of syncing by every laptop, no key
 held anywhere (``team_keys``, device keys, retired keys, the keyring's device secrets) opens
 the purged case's envelopes or any grant that carried its key. A laptop that has not synced
-since still holds its old key (and the case, if it held it): the Retention page's team tab
-says per laptop whether its key changed since the purge (``rotated_since``). A backup of a
-laptop's own store taken before the purge holds the case itself; only destroying that backup
-helps.
+since still holds its old key (and the case, if it held it); the purge certificate names each
+laptop whose device key the directory has not replaced since the purge (``rotated_since``).
+Not covered: a copy of a laptop's own store taken before the purge holds the case itself and
+the old key; and a team must run this version on every laptop at once (a laptop of an older
+version cannot open the new grant envelopes).
 """
 
 from __future__ import annotations
@@ -84,6 +94,7 @@ if TYPE_CHECKING:
 ROTATE_EVERY_DAYS = 90
 ROTATED_PURGES = "sync.rotated_purges"
 ROTATED_AT = "sync.device_key_at"
+ROTATE_AGAIN = "sync.device_key_due"
 GRANT = "grant"
 LOST_GRANT = (
     "A key grant was sealed to a key this laptop has since destroyed; the device that sent it "
@@ -143,9 +154,7 @@ def my_keys(conn: Connection, device: DeviceKeys) -> dict[str, X25519PrivateKey]
     retired key not yet destroyed, and a pending one (the directory that lists it comes in a
     grant sealed to it)."""
     found = {fingerprint(device.encryption_public): device.encryption}
-    rows = conn.execute(
-        "SELECT private FROM team_device_keys WHERE private IS NOT NULL"
-    ).fetchall()
+    rows = conn.execute("SELECT private FROM team_device_keys WHERE private IS NOT NULL").fetchall()
     for (raw,) in rows:
         private = X25519PrivateKey.from_private_bytes(bytes(raw))
         found[fingerprint(_public(private))] = private
@@ -188,17 +197,21 @@ def outgoing_keys(conn: Connection) -> dict[str, bytes]:
     return found
 
 
-def lost_grant(conn: Connection, device: DeviceKeys, result: Skipped) -> bool:
+def lost_grant(conn: Connection, state: State, result: Skipped) -> bool:
     """For a grant envelope to this laptop that no key it holds opens: ask its sender to send
-    its keys again (in this laptop's next grant to it). True when it was such a grant."""
-    if result.scope != f"{GRANT}:{device.device_id}":
+    its keys again (``extras``). True when it was such a grant."""
+    if result.scope != f"{GRANT}:{state.device.device_id}":
         return False
-    conn.execute(
-        "INSERT INTO team_resend (kind, device, fingerprint) VALUES ('ask', ?, ?) "
-        "ON CONFLICT (kind, device) DO UPDATE SET fingerprint = excluded.fingerprint",
-        (result.sender, fingerprint(device.encryption_public)),
-    )
+    _note(conn, "ask", result.sender, state.directory.version)
     return True
+
+
+def _note(conn: Connection, kind: str, device: str, version: int = 0) -> None:
+    conn.execute(
+        "INSERT INTO team_resend (kind, device, version) VALUES (?, ?, ?) "
+        "ON CONFLICT (kind, device) DO UPDATE SET version = excluded.version, sent_to = NULL",
+        (kind, device, version),
+    )
 
 
 # -- rotation ---------------------------------------------------------------------------------
@@ -216,6 +229,8 @@ def _pending(conn: Connection) -> X25519PrivateKey | None:
 
 
 def _due(conn: Connection, now: str) -> bool:
+    if settings_model.get(conn, ROTATE_AGAIN):
+        return True
     purges = _purges_done(conn)
     if purges > int(settings_model.get(conn, ROTATED_PURGES) or 0):
         return True
@@ -231,14 +246,20 @@ def _moment(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.rstrip("+").replace("Z", "+00:00"))
 
 
-def rotate_if_due(conn: Connection, state: State, signer: str, now: str) -> bool:
+def rotate_if_due(
+    conn: Connection, state: State, signer: str, now: str, *, lost_cases: bool = False
+) -> bool:
     """Make a new device key if one is due (call inside a transaction, after the purges this
-    sync read were carried out). The directory's signer lists its own at once; any other
-    laptop keeps it pending until the directory lists it. True when a key was made."""
+    sync read were carried out; ``lost_cases``: cases re-allocated away were destroyed). The
+    directory's signer lists its own at once; any other laptop keeps it pending until the
+    directory lists it (one more is then due if needed). True when a key was made."""
+    if lost_cases:
+        settings_model.put(conn, ROTATE_AGAIN, "1")
     if _pending(conn) is not None or not _due(conn, now):
         return False
     settings_model.put(conn, ROTATED_PURGES, str(_purges_done(conn)))
     settings_model.put(conn, ROTATED_AT, now)
+    settings_model.put(conn, ROTATE_AGAIN, "")
     private = X25519PrivateKey.generate()
     conn.execute(
         "INSERT INTO team_device_keys (fingerprint, private, state, made_at) "
@@ -283,37 +304,55 @@ def destroy_retired(conn: Connection, now: str) -> int:
 # -- what travels in grant envelopes ----------------------------------------------------------
 
 
+def _fingerprint_of(directory: Directory, device_id: str) -> str:
+    device = directory.device(device_id)
+    return "" if device is None else fingerprint(device.encryption_public)
+
+
 def extras(conn: Connection, state: State, signer: str) -> dict[str, dict[str, object]]:
-    """What this laptop's next grant envelopes carry besides keys, by device: its pending key
-    for the signer (once), and its requests to send keys again."""
+    """What this laptop's next grant envelopes carry besides keys, by device: its pending key,
+    for the directory's signer; its requests to send keys again (``{"resend": <the directory
+    version this laptop holds>}``), and its answers to such requests (``{"resent": true}``).
+    Each request and the announcement go again whenever the key they were sealed to is
+    replaced (it may have been destroyed before they were read), requests until answered."""
     out: dict[str, dict[str, object]] = {}
     row = conn.execute(
-        "SELECT private FROM team_device_keys WHERE state = 'pending' AND announced = 0"
+        "SELECT private, announced FROM team_device_keys WHERE state = 'pending'"
     ).fetchone()
-    if row is not None and signer != state.device.device_id:
+    to_signer = _fingerprint_of(state.directory, signer)
+    if row is not None and signer != state.device.device_id and row[1] != to_signer:
         public = _public(X25519PrivateKey.from_private_bytes(bytes(row[0])))
         out.setdefault(signer, {})["rekey"] = base64.b64encode(public).decode("ascii")
-        conn.execute("UPDATE team_device_keys SET announced = 1 WHERE state = 'pending'")
-    for device, fp in conn.execute(
-        "SELECT device, fingerprint FROM team_resend WHERE kind = 'ask'"
+        conn.execute(
+            "UPDATE team_device_keys SET announced = ? WHERE state = 'pending'", (to_signer,)
+        )
+    for kind, device, version, sent_to in conn.execute(
+        "SELECT kind, device, version, sent_to FROM team_resend WHERE kind != 'resend'"
     ).fetchall():
-        if state.directory.device(str(device)) is not None:
-            out.setdefault(str(device), {})["resend"] = str(fp)
-    conn.execute("DELETE FROM team_resend WHERE kind = 'ask'")
+        now_to = _fingerprint_of(state.directory, str(device))
+        if not now_to or sent_to == now_to:
+            continue
+        if kind == "ask":
+            out.setdefault(str(device), {})["resend"] = max(int(version), 0)
+            conn.execute(
+                "UPDATE team_resend SET sent_to = ? WHERE kind = 'ask' AND device = ?",
+                (now_to, device),
+            )
+        else:
+            out.setdefault(str(device), {})["resent"] = True
+            conn.execute("DELETE FROM team_resend WHERE kind = 'resent' AND device = ?", (device,))
     return out
 
 
 def take(conn: Connection, state: State, sender: str, body: dict[str, object], now: str) -> bool:
-    """A grant's rotation fields from ``sender``: a new key to list (on the directory's signer,
-    from a device it still trusts), a request to send keys again. True if the directory
-    changed."""
+    """A grant's rotation fields from ``sender``: a request to send keys again, an answer to
+    this laptop's, a new key to list (on the directory's signer, from a device it still
+    trusts). True if the directory changed."""
     resend = body.get("resend")
-    if isinstance(resend, str):
-        conn.execute(
-            "INSERT INTO team_resend (kind, device, fingerprint) VALUES ('resend', ?, ?) "
-            "ON CONFLICT (kind, device) DO UPDATE SET fingerprint = excluded.fingerprint",
-            (sender, resend),
-        )
+    if isinstance(resend, int) and not isinstance(resend, bool):
+        _note(conn, "resend", sender, resend)
+    if body.get("resent") is True:
+        conn.execute("DELETE FROM team_resend WHERE kind = 'ask' AND device = ?", (sender,))
     rekey = body.get("rekey")
     me = state.device.device_id
     device = state.directory.device(sender)
@@ -332,29 +371,30 @@ def take(conn: Connection, state: State, sender: str, body: dict[str, object], n
     return True
 
 
-def take_resend(conn: Connection, directory: Directory) -> None:
-    """Before keys are granted: each device that asked for its keys again, and that the
-    directory now lists with the key it named, is taken off every key's holders, so the grant
-    step seals to it again every key it may hold."""
-    for device_id, fp in conn.execute(
-        "SELECT device, fingerprint FROM team_resend WHERE kind = 'resend'"
+def take_resend(conn: Connection, state: State) -> None:
+    """Before keys are granted: each device that asked for its keys again, once this laptop
+    holds a directory as new as the one it asked from (so no key goes to a key of its that
+    may be destroyed), is taken off every key's holders, so the grant step seals to it again
+    every key it may hold, and the directory too; the answer goes with them."""
+    for device_id, version in conn.execute(
+        "SELECT device, version FROM team_resend WHERE kind = 'resend'"
     ).fetchall():
-        device = directory.device(str(device_id))
-        if device is None or fingerprint(device.encryption_public) != fp:
+        if state.directory.version < int(version):
             continue
+        device = str(device_id)
         rows = conn.execute(
-            "SELECT key_id, holders FROM team_keys WHERE holders LIKE ?", (f"%{device_id}%",)
+            "SELECT key_id, holders FROM team_keys WHERE holders LIKE ?", (f"%{device}%",)
         ).fetchall()
         conn.executemany(
             "UPDATE team_keys SET holders = ? WHERE key_id = ?",
             [
-                (json.dumps([h for h in json.loads(str(h_raw)) if h != device_id]), key_id)
+                (json.dumps([h for h in json.loads(str(h_raw)) if h != device]), key_id)
                 for key_id, h_raw in rows
             ],
         )
-        conn.execute(
-            "DELETE FROM team_resend WHERE kind = 'resend' AND device = ?", (str(device_id),)
-        )
+        state.dir_sent.pop(device, None)
+        conn.execute("DELETE FROM team_resend WHERE kind = 'resend' AND device = ?", (device,))
+        _note(conn, "resent", device)
 
 
 # -- for people to read -------------------------------------------------------------------------
