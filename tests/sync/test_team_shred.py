@@ -4,7 +4,8 @@ its device keys, retired keys not yet destroyed, the keyring's device secrets) o
 case's envelopes, or any grant envelope that carried its key, in the folder taken before
 compaction. And the team goes on: other cases still open for their holders, new cases and
 grants reach the laptops whose keys changed, a grant sealed to a key destroyed meanwhile is
-sent again, and a laptop offline during the purge rotates when it next syncs."""
+sent again, and a laptop offline during the purge rotates when it next syncs. A caseworker's
+laptop that loses a re-allocated case cannot read it again with what it keeps."""
 
 from __future__ import annotations
 
@@ -41,11 +42,11 @@ LATER_NOTE = "Qzshredlater note after the rotation."
 # -- what an attacker holding every key and the folder can do ----------------------------------
 
 
-def _secrets(world: World, keyring: MemoryKeyring) -> list[bytes]:
-    """Every 32-byte secret held anywhere: each laptop's team keys, device keys (both kinds),
+def _secrets(laptops: tuple[Session, ...], keyring: MemoryKeyring) -> list[bytes]:
+    """Every 32-byte secret held on ``laptops``: their team keys, device keys (both kinds),
     any X25519 key kept beside them, and the keyring's device secrets."""
     found: list[bytes] = []
-    for laptop in world.laptops:
+    for laptop in laptops:
         conn = laptop.conn
         found += [bytes(r[0]) for r in conn.execute("SELECT key FROM team_keys").fetchall()]
         state = engine.load(conn)
@@ -124,10 +125,13 @@ def _grant_candidates(
     return found
 
 
-def attack(world: World, keyring: MemoryKeyring, folder: list[bytes]) -> set[bytes]:
-    """Every key recoverable from what the laptops hold and the folder: the secrets, and each
-    key inside any grant envelope they open, again until nothing new comes."""
-    pool = set(_secrets(world, keyring))
+def attack(
+    world: World, keyring: MemoryKeyring, folder: list[bytes], laptops: tuple[Session, ...] = ()
+) -> set[bytes]:
+    """Every key recoverable from what the laptops hold (all of them unless ``laptops``) and
+    the folder: the secrets, and each key inside any grant envelope they open, again until
+    nothing new comes."""
+    pool = set(_secrets(laptops or world.laptops, keyring))
     publics = _publics(world)
     grants = [d for d in folder if str(envelopes.envelope_scope(d)).startswith("grant:")]
     while True:
@@ -299,3 +303,32 @@ def test_other_cases_new_cases_and_grants_keep_flowing_after_the_keys_change(
             ).fetchall()
         }
         assert {LATER_NOTE, OTHER_NOTE} <= bodies
+
+
+def test_a_caseworker_whose_case_is_re_allocated_cannot_read_it_again_with_what_it_keeps(
+    store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    with team_world(store, keyring, tmp_path) as world:
+        mina, cole, gid = world.mina, world.cole, world.case_gid
+        from app.services import cases
+
+        case_here = case_by_gid(mina.conn, gid)
+        cara_here = int(
+            mina.conn.execute(
+                "SELECT id FROM users WHERE username = ?", (world.cara.username,)
+            ).fetchone()[0]
+        )
+        assert case_here is not None
+        held = case_keys(cole, gid)
+        assert set(held) <= attack(world, keyring, _folder(world.shared), (cole,))
+        old = device_key(cole)
+        cases.allocate(mina, case_here, cara_here)
+        rounds((mina, cole, world.admin, world.cara), count=3)
+        assert case_by_gid(cole.conn, gid) is None
+        assert case_by_gid(world.cara.conn, gid) is not None
+        # Everything the former caseworker's laptop holds, with the whole folder: no key of
+        # the case comes out of it.
+        pool = attack(world, keyring, _folder(world.shared), (cole,))
+        recovered = len(set(held) & pool)
+        assert recovered == 0
+        assert device_key(cole) != old
