@@ -4,9 +4,10 @@ Each check proves one thing an installation needs, without touching anyone's rec
 encrypted store (SQLCipher's version, full-text search, that what it writes is ciphertext),
 the keyring backend this operating system's Safecase uses (the ``fail`` and ``null`` backends
 are refused; nothing is written to the keyring), the Unicode font embedded in a one-page
-PDF, and that the team server's client (psycopg and its libpq) loads. The store check works on a temporary file keyed with a throw-away key, deleted afterwards.
-A check never raises: what went wrong is its one line. The Qt check (the platform plugin) is
-added by ``app.ui.self_test``, since the core never imports Qt.
+PDF, and that the team server's client (psycopg and its libpq) loads. The store check works
+on a temporary file keyed with a throw-away key, deleted afterwards. A check never raises:
+what went wrong is its one line. The Qt check (the platform plugin) is added by
+``app.ui.self_test``, since the core never imports Qt.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from app import __version__
+from tests import pgcluster
+from tests.pgcluster import Cluster
 
 pytestmark = pytest.mark.bundle
 
@@ -56,12 +59,13 @@ def clean_env(home: Path) -> dict[str, str]:
 
 
 def run_clean(
-    bundle: Path, home: Path, *args: str, cwd: Path | None = None
+    bundle: Path, home: Path, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the bundle as a person's double-click would: no venv, a fresh HOME, offscreen."""
+    """Run the bundle as a person's double-click would: no venv, a fresh HOME, offscreen
+    (and ``env`` besides)."""
     return subprocess.run(
         [str(bundle), *args],
-        env=clean_env(home),
+        env={**clean_env(home), **(env or {})},
         cwd=cwd or home,
         capture_output=True,
         text=True,
@@ -111,7 +115,7 @@ def check_lines(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
     assert "Traceback" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
     names = [line[5:].split(":", 1)[0] for line in lines]
-    assert names == ["store", "keyring", "PDF", "text", "windows"], result.stdout
+    assert names == ["store", "keyring", "PDF", "server", "text", "windows"], result.stdout
     return dict(zip(names, lines, strict=True))
 
 
@@ -124,6 +128,10 @@ def test_the_bundle_passes_every_self_test_check_where_a_secret_service_answers(
     assert "FTS5 present, store encrypted" in by_name["store"]
     assert by_name["keyring"] == "ok   keyring: SecretService backend in use"
     assert by_name["PDF"].startswith("ok   PDF: Unicode font embedded")
+    # psycopg imports Python's ssl on load: the bundle carries it, on libpq's own OpenSSL.
+    assert re.fullmatch(
+        r"ok   server: psycopg 3\.[\d.]+ \(binary\) with libpq [\d.]+", by_name["server"]
+    )
     # Sorting, case and Europe/London's names come from the cut-down ICU data.
     assert by_name["text"].startswith("ok   text: names sort and change case")
     assert by_name["windows"].startswith("ok   windows: Qt 6.")
@@ -177,6 +185,87 @@ def test_the_bundle_keeps_the_device_secret_in_the_keyring_and_verifies_the_trai
     assert refused.returncode == 3, refused.stdout + refused.stderr
     assert "This computer does not hold the key for this store." in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+@pytest.fixture
+def team_database(pg_cluster: Cluster) -> tuple[Cluster, str]:
+    """A new database on the private cluster, owned by a role allowed to create roles."""
+    database = f"bundle_{secrets.token_hex(4)}"
+    pgcluster.owner_database(pg_cluster, database)
+    return pg_cluster, database
+
+
+def schema_of(cluster: Cluster, database: str) -> tuple[list[str], list[str]]:
+    """The team server's tables and group roles in ``database``, as its superuser sees them."""
+    import psycopg
+
+    with psycopg.connect(cluster.owner_conninfo(database), autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'safecase' ORDER BY 1"
+        ).fetchall()
+        groups = conn.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE 'safecase\\_%' "
+            "AND NOT rolcanlogin ORDER BY 1"
+        ).fetchall()
+    return [str(t) for (t,) in tables], [str(g) for (g,) in groups]
+
+
+def test_the_bundle_sets_up_a_team_server(
+    bundle: Path, tmp_path: Path, team_database: tuple[Cluster, str]
+) -> None:
+    """``safecase team server init`` from the bundle, as the database's owner over the
+    server's Unix socket: psycopg, libpq and the server's schema all come from the bundle."""
+    cluster, database = team_database
+    dsn = f"host={cluster.folder} port={cluster.port} dbname={database} user={pgcluster.OWNER}"
+    owner = {"PGPASSWORD": pgcluster.OWNER_PASSWORD}
+    made = run_clean(bundle, tmp_path, "team", "server", "init", "--dsn", dsn, env=owner)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert made.stdout.startswith("Team server set up: made role safecase_device, "), made.stdout
+    assert schema_of(cluster, database) == (
+        ["devices", "envelopes", "orders"],
+        ["safecase_admin", "safecase_compactor", "safecase_device"],
+    )
+    again = run_clean(bundle, tmp_path, "team", "server", "init", "--dsn", dsn, env=owner)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.startswith("The team server was already set up")
+
+
+def test_the_bundle_reaches_a_team_server_over_tls_with_the_pinned_certificate_only(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """Over the network libpq verifies the server's certificate with the OpenSSL it shares with
+    Python's ssl module in the bundle: the server's own certificate is accepted, another
+    refused in one sentence before any password is sent."""
+    cert, key = pgcluster.self_signed()
+    try:
+        tls = pgcluster.start(certificate=(cert, key))
+    except pgcluster.NoPostgres as exc:
+        pgcluster.skip_or_fail(str(exc))
+        return
+    try:
+        pgcluster.owner_database(tls, "bundle_tls")
+        pinned, other = tmp_path / "pinned.pem", tmp_path / "other.pem"
+        pinned.write_bytes(cert)
+        other.write_bytes(pgcluster.self_signed()[0])
+        owner = {"PGPASSWORD": pgcluster.OWNER_PASSWORD}
+
+        def init(root: Path) -> subprocess.CompletedProcess[str]:
+            dsn = (
+                f"host=127.0.0.1 port={tls.port} dbname=bundle_tls user={pgcluster.OWNER} "
+                f"sslmode=verify-full sslrootcert={root}"
+            )
+            return run_clean(bundle, tmp_path, "team", "server", "init", "--dsn", dsn, env=owner)
+
+        refused = init(other)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "did not show the certificate pinned for this team" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        made = init(pinned)
+        assert made.returncode == 0, made.stdout + made.stderr
+        assert made.stdout.startswith("Team server set up: made role safecase_device, ")
+        assert schema_of(tls, "bundle_tls")[0] == ["devices", "envelopes", "orders"]
+    finally:
+        tls.stop()
 
 
 # What the Linux bundle asks of the laptop: the C library, what PEP 513 (manylinux) counts on

@@ -103,7 +103,8 @@ def test_a_keyring_backend_missing_from_the_installation_is_named(
 
 def test_the_server_check_names_psycopg_and_libpq() -> None:
     line = run_check("server", self_test.server_check).line()
-    assert re.fullmatch(r"ok   server: psycopg 3\.\d+\.\d+ \((binary|c|python)\) with libpq \d+\.\d+", line)
+    pattern = r"ok   server: psycopg 3\.\d+\.\d+ \((binary|c|python)\) with libpq \d+\.\d+"
+    assert re.fullmatch(pattern, line)
 
 
 def test_the_server_check_fails_in_a_sentence_when_psycopg_cannot_load(
