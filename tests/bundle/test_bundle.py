@@ -11,6 +11,7 @@ missing one fails the test instead of skipping it).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
@@ -59,7 +60,12 @@ def clean_env(home: Path) -> dict[str, str]:
 
 
 def run_clean(
-    bundle: Path, home: Path, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    bundle: Path,
+    home: Path,
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdin: str = "",
 ) -> subprocess.CompletedProcess[str]:
     """Run the bundle as a person's double-click would: no venv, a fresh HOME, offscreen
     (and ``env`` besides)."""
@@ -67,6 +73,7 @@ def run_clean(
         [str(bundle), *args],
         env={**clean_env(home), **(env or {})},
         cwd=cwd or home,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -268,16 +275,56 @@ def test_the_bundle_reaches_a_team_server_over_tls_with_the_pinned_certificate_o
         tls.stop()
 
 
+def test_the_bundle_fills_a_training_store_and_writes_an_access_pack_due_after_bank_holidays(
+    tmp_path: Path, bundle: Path
+) -> None:
+    """Faker's British data (the demo), the United Kingdom's bank holidays (the due date) and
+    the subject access pack's PDF, all from the trimmed bundle, with a password-only store."""
+    from app.models.deadlines import due_date
+
+    store = str(tmp_path / "training.safecase")
+    admin = "Tidal-Compass-Orchard-58\n"
+    made = run_clean(
+        bundle, tmp_path, "init", "--store", store, "--admin", "ada", "--training",
+        "--password-only", stdin=admin,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    demo = run_clean(bundle, tmp_path, "demo", "--store", store, "--user", "ada", "--cases", "5",
+                     stdin=admin)  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    assert re.search(r"Added 5 synthetic cases \(\d+ people", demo.stdout)
+    manager = re.search(r"demo-manager-1\tmanager\t(\S+)", demo.stdout)
+    assert manager is not None
+    signed_in = ("--store", store, "--user", "demo-manager-1")
+    password = manager.group(1) + "\n"
+    found = run_clean(bundle, tmp_path, "sar", "find", *signed_in, "--name", "a", stdin=password)
+    person = re.search(r"^(\d+)\t.*\tclient on ", found.stdout, re.MULTILINE)
+    assert person is not None, found.stdout + found.stderr
+    pack = tmp_path / "pack"
+    export = ("sar", "export", *signed_in, "--person", person.group(1), "--out", str(pack))
+    written = run_clean(bundle, tmp_path, *export, stdin=password)
+    assert written.returncode == 0, written.stderr
+    (pdf,) = pack.glob("*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    listed = run_clean(bundle, tmp_path, "sar", "list", *signed_in, stdin=password)
+    dates = re.search(r"received (\d{4}-\d\d-\d\d)\tdue (\d{4}-\d\d-\d\d)", listed.stdout)
+    assert dates is not None, listed.stdout
+    received, due = (dt.date.fromisoformat(day) for day in dates.groups())
+    assert due == due_date(received)
+
+
 # What the Linux bundle asks of the laptop: the C library, what PEP 513 (manylinux) counts on
-# every Linux system having (as PySide6's own wheels do), X11's libxcb and OpenGL, and the
-# desktop's D-Bus and CUPS. Everything else, the xcb helpers Qt's platform plugin needs
-# included, is in the bundle.
+# every Linux system having (as PySide6's own wheels do), X11's libxcb and OpenGL, the
+# desktop's D-Bus and CUPS, and the MIT Kerberos libraries CUPS itself needs (libpq's GSSAPI).
+# Everything else, the xcb helpers Qt's platform plugin needs included, is in the bundle.
 FROM_THE_LAPTOP = {
-    "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1",
+    "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libresolv.so.2",
     "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
     "libstdc++.so.6", "libgcc_s.so.1", "libglib-2.0.so.0", "libgthread-2.0.so.0",
     "libX11.so.6", "libGL.so.1", "libEGL.so.1", "libxcb.so.1",
     "libdbus-1.so.3", "libcups.so.2",
+    "libgssapi_krb5.so.2", "libkrb5.so.3", "libk5crypto.so.3", "libkrb5support.so.0",
+    "libcom_err.so.2",
 }  # fmt: skip
 
 
@@ -306,6 +353,31 @@ def test_the_bundle_carries_every_library_but_those_every_linux_desktop_has(
     }
     carried = {path.name for path in bundle.parent.rglob("libxcb-*")}
     assert {"libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-cursor.so.0"} <= carried
+
+
+def test_the_bundle_fits_in_120_mb_on_disk(bundle: Path) -> None:
+    """What ``make bench-bundle`` reports as the size on disk (blocks, as du counts them)."""
+    from bench.bundle import SIZE_GOAL_MB, size_mb
+
+    assert size_mb(bundle.parent) <= SIZE_GOAL_MB
+
+
+def test_the_bundle_carries_one_copy_of_each_library(bundle: Path) -> None:
+    """A library a wheel carries under a renamed copy (libssl-1a2b3c4d.so.3) and the build
+    machine's copy of it (libssl.so.3, for Python's ssl module) are one file: the second
+    name is a symbolic link to it."""
+    copies: dict[str, list[str]] = {}
+    for path in bundle.parent.rglob("lib*.so*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        match = re.match(r"^(lib[\w+]+?)(?:-[0-9a-f]{8})?\.so\.(\d+)", path.name)
+        if match:
+            key = f"{match.group(1)}.so.{match.group(2)}"
+            copies.setdefault(key, []).append(str(path.relative_to(bundle.parent)))
+    assert {name: where for name, where in copies.items() if len(where) > 1} == {}
+    internal = bundle.parent / "_internal"
+    for name in ("libssl.so.3", "libcrypto.so.3"):
+        assert (internal / name).resolve().parent.name == "psycopg_binary.libs"
 
 
 def test_the_bundle_carries_icu_data_for_its_own_languages_only(bundle: Path) -> None:
