@@ -45,6 +45,7 @@ from app.services import access, accounts, audit, pdf_text
 from app.services import backup as backup_service
 from app.services.backup import BackupChoice, BackupsHandled
 from app.services.session import Session
+from app.sync import ops
 
 log = logging.getLogger("safecase.retention")
 
@@ -193,8 +194,11 @@ def approve(session: Session, references: Sequence[str], reason: str = "") -> in
     now = session.now()
     with transaction(session.conn):
         for item in fresh.values():
-            model.add_decision(
+            decision = model.add_decision(
                 session.conn, item, Decision.APPROVE, note, None, session.user_id, now
+            )
+            ops.emit_record(
+                session.conn, "retention.decided", decision, item.case_id, session.user_id, now
             )
             audit.record(
                 session.conn,
@@ -226,8 +230,11 @@ def extend_many(session: Session, references: Sequence[str], reason: str, until:
     now = session.now()
     with transaction(session.conn):
         for item in items.values():
-            model.add_decision(
+            decision = model.add_decision(
                 session.conn, item, Decision.EXTEND, reason.strip(), until, session.user_id, now
+            )
+            ops.emit_record(
+                session.conn, "retention.decided", decision, item.case_id, session.user_id, now
             )
             audit.record(
                 session.conn,

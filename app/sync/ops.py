@@ -120,6 +120,9 @@ RECORD_KINDS = {
     "consent.recorded": "consents",
     "share.recorded": "shares",
     "dash.recorded": "dash_assessments",
+    "break_glass.recorded": "break_glass",
+    "retention.decided": "retention_decisions",
+    "contact_override.recorded": "contact_overrides",
 }
 # The records an operation creates whole, beside a case's append-only ones: a case with its
 # reference, referral details and allocation, and a person with every detail (address, whether
@@ -162,6 +165,8 @@ _LINKS = {
     "updated_by": "users",
     "reviewed_by": "users",
     "issued_by": "users",
+    "user_id": "users",
+    "decided_by": "users",
 }
 # The fields a field set may name, as ``table.column``; their rows: cases and people by the
 # target's global id, safe contact details by the case (target) and its client.
@@ -982,108 +987,10 @@ def outbox(conn: Connection, after: int = 0) -> list[tuple[int, Operation]]:
 
 # -- a store that becomes a team's first laptop ---------------------------------------------------
 
-# The append-only records in the order they are sent (a revision after its note), each with
-# how to find the case it belongs to.
-_SEED_RECORDS = (
-    ("note.added", "SELECT r.id, r.case_id FROM notes r"),
-    (
-        "note.corrected",
-        "SELECT r.id, n.case_id FROM note_revisions r JOIN notes n ON n.id = r.note_id",
-    ),
-    (
-        "consent.recorded",
-        "SELECT DISTINCT r.id, m.case_id FROM consents r "
-        "JOIN case_people m ON m.person_id = r.person_id",
-    ),
-    ("share.recorded", "SELECT r.id, r.case_id FROM shares r"),
-    ("dash.recorded", "SELECT r.id, r.case_id FROM dash_assessments r"),
-)
-
 
 def emit_existing(conn: Connection, user_id: int, now: str) -> int:
     """Append the operations for every record this store holds that no operation made or
-    carried (records written before operations were kept, or by the demo): each case whole
-    (its row, its people, who is on it, their safe contact details), then its notes,
-    corrections, consents, shares, DASH assessments and the records kept whole. Call inside
-    the transaction that makes the store a team's first laptop; returns how many were made."""
-    known = {str(r[0]) for r in conn.execute("SELECT DISTINCT target FROM operations")}
-    created = {
-        str(r[0]) for r in conn.execute("SELECT target FROM operations WHERE kind = 'case.created'")
-    }
-    made = 0
-    new_cases: set[int] = set()
-    for case_id, gid in conn.execute("SELECT id, gid FROM cases ORDER BY id").fetchall():
-        if str(gid) in created:
-            continue
-        new_cases.add(int(case_id))
-        emit_case_created(conn, int(case_id), user_id, now)
-        members = conn.execute(
-            "SELECT m.person_id, m.role, p.gid FROM case_people m JOIN people p "
-            "ON p.id = m.person_id WHERE m.case_id = ? "
-            "ORDER BY m.role <> 'client', m.person_id, m.role",
-            (case_id,),
-        ).fetchall()
-        added: set[int] = set()
-        for person_id, role, _ in members:
-            # Once for each case the person is on: a laptop may hold only one of them.
-            if int(person_id) not in added:
-                emit_person_added(conn, int(person_id), int(case_id), user_id, now)
-                added.add(int(person_id))
-                made += 1
-            emit_member(
-                conn, "case.person_linked", int(case_id), int(person_id), role, user_id, now
-            )
-        contacts = conn.execute(
-            "SELECT person_id FROM safe_contacts WHERE case_id = ? ORDER BY person_id", (case_id,)
-        ).fetchall()
-        for (person_id,) in contacts:
-            after = case_model.safe_contact(conn, int(case_id), int(person_id))
-            assert after is not None
-            made += len(
-                emit_fields(
-                    conn,
-                    "safe_contact.field_set",
-                    int(case_id),
-                    str(gid),
-                    {},
-                    {f"safe_contacts.{c}": getattr(after, c) for c in _CONTACT_FIELDS},
-                    user_id,
-                    now,
-                    extra={"person": gid_of(conn, "people", int(person_id))},
-                )
-            )
-        made += 1 + len(members)
-    for kind, query in _SEED_RECORDS:
-        rows = conn.execute(f"{query.replace('r.id', 'r.id, r.gid', 1)} ORDER BY r.id")
-        for row_id, row_gid, case_id in rows.fetchall():
-            if case_id is not None and str(row_gid) not in known:
-                emit_record(conn, kind, int(row_id), int(case_id), user_id, now)
-                made += 1
-    for table, keys in ROW_TABLES.items():
-        if keys == ("gid",):
-            names = {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
-            case = (
-                "t.case_id"
-                if "case_id" in names
-                else "(SELECT s.case_id FROM shares s WHERE s.id = t.share_id)"
-            )
-            rows = conn.execute(f"SELECT t.id, t.gid, {case} FROM {table} t ORDER BY t.id")
-            for row_id, row_gid, case_id in rows.fetchall():
-                if case_id is not None and str(row_gid) not in known:
-                    emit_row(conn, table, int(case_id), user_id, now, row_id=int(row_id))
-                    made += 1
-            continue
-        person = "t.person_id" if "person_id" in keys else "NULL"
-        case = "t.case_id" if "case_id" in keys else "m.case_id"
-        order = ", ".join(f"t.{k}" for k in keys)
-        join = "" if "case_id" in keys else " JOIN case_people m ON m.person_id = t.person_id"
-        rows = conn.execute(
-            f"SELECT DISTINCT {case}, {person} FROM {table} t{join} ORDER BY {order}"
-        )
-        for case_id, person_id in rows.fetchall():
-            if case_id is None or int(case_id) not in new_cases:
-                continue
-            pid = None if person_id is None else int(person_id)
-            emit_row(conn, table, int(case_id), user_id, now, person_id=pid)
-            made += 1
-    return made
+    carried, one pass per table (``app.sync.seed``); returns how many were made."""
+    from app.sync import seed
+
+    return seed.emit_existing(conn, user_id, now)
