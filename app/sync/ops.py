@@ -304,12 +304,15 @@ def _new(
     user_id: int,
     now: str,
     kind: str,
-    case_id: int,
+    case_id: int | None,
     target: str,
     payload: dict[str, JsonValue],
     replaced: str | None = None,
     person_id: int | None = None,
+    scope: str | None = None,
 ) -> Operation:
+    """Append this laptop's operation, in the case's scope (or ``scope``: a person on no
+    case travels in ``person:<gid>``)."""
     device = device_id(conn)
     now_ms = _ms(now)
     op = Operation(
@@ -318,7 +321,7 @@ def _new(
         device=device,
         user=gid_of(conn, "users", user_id) or "",
         kind=kind,
-        scope=_case_scope(conn, case_id),
+        scope=scope or _case_scope(conn, int(case_id or 0)),
         target=target,
         payload=payload,
         replaced=replaced,
@@ -377,6 +380,24 @@ def emit_person_added(
     payload: dict[str, JsonValue] = {"row": _row(conn, "people", person_id)}
     target = gid_of(conn, "people", person_id) or ""
     return _new(conn, user_id, now, "person.added", case_id, target, payload, None, person_id)
+
+
+def emit_person_on_case(
+    conn: Connection, person_id: int, case_id: int, user_id: int, now: str
+) -> None:
+    """A person already on record put on a case: the case's holders receive them whole (as
+    they are now), unless the person already travelled with that case."""
+    sent = conn.execute(
+        "SELECT 1 FROM operations WHERE kind = 'person.added' AND target = ? AND scope = ?",
+        (gid_of(conn, "people", person_id), _case_scope(conn, case_id)),
+    ).fetchone()
+    if sent is None:
+        emit_person_added(conn, person_id, case_id, user_id, now)
+
+
+def person_scope(conn: Connection, person_id: int) -> str:
+    """The scope of a person on no case: its key is held by the team's managers."""
+    return f"person:{gid_of(conn, 'people', person_id)}"
 
 
 def emit_member(
@@ -448,7 +469,7 @@ def _stored_value(conn: Connection, name: str, value: JsonValue) -> JsonValue:
 def emit_fields(
     conn: Connection,
     kind: str,
-    case_id: int,
+    case_id: int | None,
     target: str,
     before: Mapping[str, JsonValue],
     after: Mapping[str, JsonValue],
@@ -456,10 +477,12 @@ def emit_fields(
     now: str,
     extra: Mapping[str, JsonValue] | None = None,
     person_id: int | None = None,
+    scope: str | None = None,
 ) -> list[Operation]:
     """Append one field set for each field whose value changed from ``before`` to ``after``
     (names are ``table.column``), each naming the operation whose value it replaced; a
-    person's field (``person_id``) is filed under the person."""
+    person's field (``person_id``) is filed under the person; ``scope`` for a person on no
+    case (``case_id`` is then None)."""
     made = []
     for name in sorted(after):
         if name not in FIELDS:
@@ -471,10 +494,12 @@ def emit_fields(
         shown = _shown(_field_ops(conn, target, name))
         payload: dict[str, JsonValue] = {"field": name, "value": new, "was": old, **(extra or {})}
         replaced = None if shown is None else shown.op_id
-        made.append(_new(conn, user_id, now, kind, case_id, target, payload, replaced, person_id))
+        made.append(
+            _new(conn, user_id, now, kind, case_id, target, payload, replaced, person_id, scope)
+        )
         # The new value is after every one this laptop holds, so the field keeps it; a conflict
         # still open with a value this change did not replace shows the change as its own.
-        _settle_field(conn, _case_scope(conn, case_id), target, name, case_id)
+        _settle_field(conn, made[-1].scope, target, name, case_id)
     return made
 
 
@@ -583,23 +608,24 @@ def _person_fields(person: Person) -> dict[str, JsonValue]:
 def emit_person_name(conn: Connection, before: Person, user_id: int, now: str) -> list[Operation]:
     """Append a field set for each of the person's details (name, address and whether it is
     confidential, phones...), and their restriction and its reason, that the write just
-    changed, travelling
-    with the first case they are on (a person on no case has nothing to travel with) and filed
-    under the person, so that purging that case leaves it while the person stays."""
+    changed, travelling with the first case they are on (a person on no case in their own
+    scope, ``person:<gid>``, to the managers) and filed under the person, so that purging that
+    case leaves it while the person stays."""
     after = people_model.get(conn, before.id)
-    cases = sorted(people_model.case_ids(conn, before.id))
-    if after is None or not cases:
+    if after is None:
         return []
+    cases = sorted(people_model.case_ids(conn, before.id))
     return emit_fields(
         conn,
         "person.field_set",
-        cases[0],
+        cases[0] if cases else None,
         gid_of(conn, "people", before.id) or "",
         _person_fields(before),
         _person_fields(after),
         user_id,
         now,
         person_id=before.id,
+        scope=None if cases else person_scope(conn, before.id),
     )
 
 
