@@ -215,6 +215,12 @@ def id_of(conn: Connection, table: str, gid: str | None) -> int | None:
     if gid is None:
         return None
     row = conn.execute(f"SELECT id FROM {table} WHERE gid = ?", (gid,)).fetchone()
+    if row is None and table == "people":  # merged into another record, and destroyed
+        from app.sync import merges
+
+        kept = merges.merged_into(conn, gid)
+        if kept is not None:
+            return id_of(conn, table, kept)
     if row is None:
         raise CannotApply("A change names a record this laptop does not hold.")
     return int(row[0])
@@ -642,6 +648,23 @@ def apply(conn: Connection, op: Operation) -> bool:
     caller rolls back."""
     if held(conn, op.op_id):
         return False
+    from app.sync import merges
+
+    if op.kind in merges.KINDS:
+        return merges.apply(conn, op, _held_case(conn, op.scope))
+    done = _apply_one(conn, op)
+    if merges.in_effect(conn):  # what arrived for a merged record moves to the kept one
+        merges.settle(conn)
+    return done
+
+
+def _apply_one(conn: Connection, op: Operation) -> bool:
+    filed_under_person = op.kind in _PERSON_KINDS or (
+        op.kind in ROW_KINDS and op.payload.get("table") in _PERSON_ROWS
+    )
+    if filed_under_person and id_of_merged(conn, op.target):
+        # A record merged into another and destroyed here: its own changes went with it.
+        return False
     if op.kind in CREATE_KINDS:
         return _apply_create(conn, op)
     person_id = None
@@ -761,6 +784,14 @@ def _apply_create(conn: Connection, op: Operation) -> bool:
     else:
         _append(conn, op, None, local=False, person_id=row_id)
     return True
+
+
+def id_of_merged(conn: Connection, gid: str) -> bool:
+    """Whether the person ``gid`` is not held here because a confirmed merge destroyed them."""
+    from app.sync import merges
+
+    held_here = conn.execute("SELECT 1 FROM people WHERE gid = ?", (gid,)).fetchone()
+    return held_here is None and merges.merged_into(conn, gid) is not None
 
 
 def _settle_member(conn: Connection, op: Operation, case_id: int, person_id: int) -> None:
