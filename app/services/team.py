@@ -245,7 +245,7 @@ def join(
     return session, recovery
 
 
-def sync(session: Session, progress: Callable[[str], None] | None = None) -> SyncReport:
+def sync(session: Session, progress: engine.Progress | None = None) -> SyncReport:
     """One sync through the team's folder (see app/sync/engine.py); audited with its counts
     when anything came or went."""
     session.require(*Role)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,7 +90,9 @@ from app.sync.transport import Incoming, Problem, Transport
 GRANT = "grant"
 MANAGER = Role.MANAGER.value
 MAX_PASSES = 8
-Progress = Callable[[str], None]
+# Told each envelope read: the step (plain words, no personal data), how many envelopes were
+# read so far and how many this sync expects (0 when not known yet).
+Progress = Callable[[str, int, int], None]
 
 
 class NotInTeam(SafecaseError):
@@ -527,6 +529,16 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
     return changed
 
 
+def _expected(transport: Transport, have: Mapping[str, Set[int]], me: str) -> int:
+    """How many envelopes the transport holds that this laptop does not (from its counts)."""
+    published = transport.status().published
+    return sum(
+        max(0, count - len(have.get(sender, ())))
+        for sender, count in published.items()
+        if sender != me
+    )
+
+
 def read_incoming(
     conn: Connection,
     state: State,
@@ -538,12 +550,17 @@ def read_incoming(
     def problem(p: Problem) -> None:
         report.problems.append(p.sentence)
 
+    done, expected = 0, 0
     for _ in range(MAX_PASSES):
         changed = False
         keys = held_keys(conn)
-        for inc in transport.incoming(_have(state, keys), problems=problem):
+        have = _have(state, keys)
+        for inc in transport.incoming(have, problems=problem):
             if progress is not None:
-                progress(f"Reading changes from device {inc.sender}")
+                if not expected:  # counted only when something came: a no-op sync stays cheap
+                    expected = done + _expected(transport, have, state.device.device_id)
+                done += 1
+                progress(f"Reading changes from device {inc.sender}", done, max(expected, done))
             changed = _read_one(conn, state, inc, now, report) or changed
         if not changed:
             break

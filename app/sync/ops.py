@@ -12,7 +12,8 @@ operations that set one field form a graph; those no later operation replaced ar
 One head: the field shows it. Several heads (two laptops set the field, neither seeing the
 other): the field shows the head with the highest clock stamp meanwhile, and a conflict record
 keeps every head's value with who set it and when, until a person resolves it; the resolution
-is itself a field set that replaces all the heads it chose between.
+is itself a field set that replaces all the heads it chose between. Heads that all hold the
+same value are no conflict, and the next set of the field replaces them all.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ JsonValue = Any  # a JSON value: str, int, float, bool, None, list or dict of th
 
 DEVICE_SETTING = "sync.device"
 RESOLVED = "conflict.resolved"
+# In a field set's payload: the other heads it replaced when the field's heads all agreed.
+ALSO_REPLACED = "also_replaced"
 
 
 class CannotApply(SafecaseError):
@@ -497,8 +500,12 @@ def emit_fields(
         new = _stored_value(conn, name, after[name])
         if old == new:
             continue
-        shown = _shown(_field_ops(conn, target, name))
+        heads = _heads(_field_ops(conn, target, name))
+        shown = heads[-1] if heads else None
         payload: dict[str, JsonValue] = {"field": name, "value": new, "was": old, **(extra or {})}
+        if len(heads) > 1 and _agree(heads):
+            # Laptops that set the field alike are no conflict: the change replaces them all.
+            payload[ALSO_REPLACED] = sorted(h.op_id for h in heads[:-1])
         replaced = None if shown is None else shown.op_id
         made.append(
             _new(conn, user_id, now, kind, case_id, target, payload, replaced, person_id, scope)
@@ -522,10 +529,11 @@ def resolve(
     value the conflict held. Applied here at once, as a foreign one would be."""
     ops = _field_ops(conn, target, name)
     heads = _heads(ops)
-    if len(heads) < 2:
+    if len(heads) < 2 or _agree(heads):
         raise SafecaseError("That field has no open conflict to resolve.")
     newest = max(heads, key=lambda o: o.hlc)
-    extra = {k: v for k, v in newest.payload.items() if k not in ("field", "value", "was")}
+    own = ("field", "value", "was", ALSO_REPLACED)
+    extra = {k: v for k, v in newest.payload.items() if k not in own}
     payload: dict[str, JsonValue] = {
         "field": name,
         "value": value,
@@ -926,7 +934,14 @@ def _heads(ops: Sequence[Operation]) -> list[Operation]:
         if op.replaced is not None:
             covered.add(op.replaced)
         covered.update(str(r) for r in op.payload.get("resolves") or [])
+        covered.update(str(r) for r in op.payload.get(ALSO_REPLACED) or [])
     return sorted((op for op in ops if op.op_id not in covered), key=lambda o: o.hlc)
+
+
+def _agree(heads: Sequence[Operation]) -> bool:
+    """Whether every head sets the field to the same value (two laptops recording the same
+    thing, neither seeing the other, leave nothing for a person to choose)."""
+    return len({_canonical(h.payload.get("value")) for h in heads}) == 1
 
 
 def _shown(ops: Sequence[Operation]) -> Operation | None:
@@ -946,7 +961,7 @@ def _settle_field(
     case_id = _held_case(conn, scope) or case_id
     _write_field(conn, name, target, case_id, heads[-1])
     resolutions = sorted((o for o in ops if o.kind == RESOLVED), key=lambda o: o.hlc)
-    if len(heads) > 1:
+    if len(heads) > 1 and not _agree(heads):
         state, values, by = "open", heads, None
     elif resolutions:
         last = resolutions[-1]

@@ -105,6 +105,7 @@ class ContactBanner(QFrame):
                 )
             )
             for line in (self.number_line, self.ways_line, self.people_line, self.conflict_line):
+                line.clear()  # nothing of a case left behind a hidden line
                 line.setVisible(False)
             self._show_code_row(False)
             self._describe()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor, QGuiApplication, QKeySequence
@@ -94,6 +94,9 @@ from app.ui.store_calls import StoreCalls
 from app.ui.team_sync import TeamSync
 from app.ui.this_week_page import ThisWeekPage
 from app.ui.users_page import UsersPage
+
+if TYPE_CHECKING:
+    from app.services.team import SyncReport
 
 log = logging.getLogger("safecase.ui")
 
@@ -198,8 +201,9 @@ class MainWindow(QMainWindow):
         self.user_label.setAccessibleName(translate("MainWindow", "Signed in as"))
         # A laptop in a team: the status line, Sync now and the timer (inert otherwise).
         self.team_sync = TeamSync(self.calls, self)
-        self.team_sync.synced.connect(self.refresh_lists)
+        self.team_sync.synced.connect(self._synced)
         self.safecase_menu.insertAction(self.lock_action, self.team_sync.action)
+        self.statusBar().addPermanentWidget(self.team_sync.bar)
         self.statusBar().addPermanentWidget(self.team_sync.label)
         self.statusBar().addPermanentWidget(self.user_label)
 
@@ -327,7 +331,7 @@ class MainWindow(QMainWindow):
             if conflicts.may_see_conflicts(session):
                 self.conflicts_page = ConflictsPage(self.calls, lock_action=self.lock_action)
                 self.conflicts_page.case_chosen.connect(self.open_case)
-                self.conflicts_page.resolved.connect(self.refresh_lists)
+                self.conflicts_page.resolved.connect(self._conflict_resolved)
                 self.add_area(t("MainWindow", "Conflicts"), self.conflicts_page)
             self._add_this_week(session)
             self.search_page = CaseListPage(self.calls, session, CaseListPage.SEARCH)
@@ -644,6 +648,37 @@ class MainWindow(QMainWindow):
             if listing is not None and listing in self._started:
                 listing.refresh()
 
+    def _synced(self, report: SyncReport) -> None:
+        """A sync ended: the lists and the status line, and the case on screen when the sync
+        changed anything on this laptop."""
+        self.refresh_lists()
+        if (report.applied or report.destroyed) and self.case_page is not None:
+            self.case_page.refresh_after_sync()
+
+    def _conflict_resolved(self, case_id: int) -> None:
+        """Resolved on the Conflicts page: the lists, and the case screen if it shows that case
+        (its banner and bar no longer show the conflict)."""
+        self.refresh_lists()
+        page = self.case_page
+        if page is not None and page.case_id == case_id:
+            page.refresh_after_change()
+
+    def _case_gone(self, _case_id: int) -> None:
+        """The case on screen is no longer on this laptop: back to the lists, saying why."""
+        if self.case_menu is not None:
+            self.case_menu.setEnabled(False)
+        self.new_note_action.setEnabled(False)
+        if self.pages.currentWidget() is self.case_page:
+            self._area_chosen(self.starting_row())
+        self.statusBar().showMessage(
+            translate(
+                "MainWindow",
+                "The case that was open is no longer on this laptop: it was allocated to "
+                "someone else or destroyed.",
+            ),
+            60_000,
+        )
+
     def _ensure_case_page(self) -> CasePage:
         if self.case_page is None:
             session = self._session
@@ -653,6 +688,7 @@ class MainWindow(QMainWindow):
             page.case_changed.connect(self.refresh_lists)
             page.case_loaded.connect(self._case_loaded)
             page.break_glass_opened.connect(self.refresh_lists)
+            page.case_gone.connect(self._case_gone)
             self.case_page = page
             self._started.add(page)
             self.add_area(translate("MainWindow", "Open case"), page)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
 from app.errors import SafecaseError
 from app.services import membership
@@ -62,7 +62,7 @@ class TeamSync(QObject):
     """The team part of a main window; inert until the store turns out to be in a team."""
 
     synced = Signal(object)  # the SyncReport; the window refreshes its lists and the status
-    _progressed = Signal(str)  # from the worker thread; delivered on the main thread
+    _progressed = Signal(str, int, int)  # from the worker thread; delivered on the main thread
 
     def __init__(self, calls: StoreCalls, window: QWidget, every_ms: int = SYNC_EVERY_MS) -> None:
         super().__init__(window)
@@ -77,6 +77,12 @@ class TeamSync(QObject):
         self.label.setAccessibleName(t("TeamSync", "Team sync"))
         self.label.setContentsMargins(0, 0, 16, 0)  # apart from "Signed in as"
         self.label.setVisible(False)
+        # Shown only while a sync reads envelopes: how many of those expected are read.
+        self.bar = QProgressBar()
+        self.bar.setObjectName("teamSyncProgress")
+        self.bar.setAccessibleName(t("TeamSync", "Sync progress"))
+        self.bar.setMaximumWidth(160)
+        self.bar.setVisible(False)
         self.action = QAction(t("TeamSync", "S&ync now"), window)
         self.action.setShortcut(QKeySequence(SYNC_SHORTCUT))
         self.action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -120,10 +126,10 @@ class TeamSync(QObject):
 
         stop, progressed = self._stop, self._progressed
 
-        def progress(text: str) -> None:
+        def progress(text: str, done: int, total: int) -> None:
             if stop.is_set():
                 raise SyncStopped()
-            progressed.emit(text)
+            progressed.emit(text, done, total)
 
         def run(session: Session) -> SyncReport:
             return team.sync(session, progress)
@@ -139,23 +145,35 @@ class TeamSync(QObject):
             self.label.setText(translate("TeamSync", "Syncing…"))
         return self.running
 
-    def _show_progress(self, text: str) -> None:
+    def _show_progress(self, text: str, done: int, total: int) -> None:
         if not self.running:
             return
         shown = translate("TeamSync", "Syncing: {step}").format(step=translate("sync", text))
+        counted = translate("TeamSync", "{done} of {total} changes read").format(
+            done=done, total=total
+        )
         self.label.setText(shown)
+        self.bar.setRange(0, total)
+        self.bar.setValue(done)
+        self.bar.setFormat(counted)
+        self.bar.setToolTip(counted)
+        self.bar.setVisible(True)
         dialog = self.calls.progress_dialog
         if dialog is not None:
-            dialog.setLabelText(shown)
+            dialog.setLabelText(f"{shown}\n{counted}")
+            dialog.setRange(0, total)
+            dialog.setValue(done)
 
     def _synced(self, report: SyncReport) -> None:
         self.running = False
+        self.bar.setVisible(False)
         self.synced.emit(report)  # the window refreshes its lists and this status line
 
     def _failed(self, error: BaseException) -> None:
         from app.sync.transport import TransportUnavailable
 
         self.running = False
+        self.bar.setVisible(False)
         if isinstance(error, TransportUnavailable):
             self.refresh_status()  # the line says the folder is not reachable
             return

@@ -251,14 +251,23 @@ def _ancestors(seen: dict[str, set[str]], op_id: str) -> set[str]:
 
 def _check_conflicts(conn: Connection) -> None:
     """Worked out from the operations alone: two sets of one field that neither saw (neither
-    is behind the other) and that no later set saw both of leave that field in conflict, every
-    such value among the conflict's; the field shows the newest of those values."""
+    is behind the other), that no later set saw both of and that hold different values leave
+    that field in conflict, every such value among the conflict's; the field shows the newest
+    of those values."""
     by_field: dict[tuple[str, str], list[Operation]] = {}
     for op in _field_sets(conn):
         by_field.setdefault((op.target, str(op.field)), []).append(op)
     for (target, field), group in by_field.items():
         seen = {
-            op.op_id: {str(r) for r in (op.replaced, *op.payload.get("resolves", [])) if r}
+            op.op_id: {
+                str(r)
+                for r in (
+                    op.replaced,
+                    *op.payload.get("resolves", []),
+                    *op.payload.get(ops.ALSO_REPLACED, []),
+                )
+                if r
+            }
             for op in group
         }
         ids = [op.op_id for op in group]
@@ -271,7 +280,8 @@ def _check_conflicts(conn: Connection) -> None:
             "SELECT state, candidates FROM conflicts WHERE target = ? AND field = ?",
             (target, field),
         ).fetchone()
-        if len(unresolved) > 1:
+        values = {json.dumps(op.payload["value"]) for op in group if op.op_id in unresolved}
+        if len(values) > 1:
             assert row is not None and row[0] == "open", (field, unresolved)
             shown = {c["op_id"] for c in json.loads(str(row[1]))}
             assert shown == set(unresolved)
@@ -430,6 +440,27 @@ def test_two_offline_edits_of_the_safe_number_become_one_conflict_keeping_both(
         assert {_shown_number(s, base) for s in laptops} == {NUMBERS[2]}
         states = {s.conn.execute("SELECT state FROM conflicts").fetchone()[0] for s in laptops}
         assert states == {"resolved"}
+
+
+def test_two_laptops_that_record_the_same_value_offline_are_no_conflict(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    """Two workers each confirm the same safe number on the same day: nothing to choose, so
+    no conflict, and the next change of it replaces both without one either."""
+    with team(store, tmp_path) as (base, laptops):
+        _number(laptops[0], base, NUMBERS[0])
+        _send_all(laptops)
+        _number(laptops[0], base, NUMBERS[1])
+        _number(laptops[1], base, NUMBERS[1])
+        _send_all(laptops)
+        assert {_shown_number(s, base) for s in laptops} == {NUMBERS[1]}
+        assert [conflicts.count(s) for s in laptops] == [0, 0, 0]
+        _number(laptops[2], base, NUMBERS[2])
+        _send_all(laptops)
+        assert {_shown_number(s, base) for s in laptops} == {NUMBERS[2]}
+        assert all(
+            s.conn.execute("SELECT count(*) FROM conflicts").fetchone()[0] == 0 for s in laptops
+        )
 
 
 def test_a_laptop_hours_behind_that_saw_a_change_replaces_it_without_a_conflict(

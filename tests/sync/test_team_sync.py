@@ -201,10 +201,12 @@ def test_a_laptop_offline_for_a_month_catches_up_both_ways(
     with in_office(team) as office:
         later(office, -60)  # its clock a little behind: it still orders after what it saw
         _add_notes(office, team.case_gid, ["Qzoffice note while away."], sync_each=False)
-        told: list[str] = []
-        report = team_service.sync(office, progress=told.append)
+        told: list[tuple[str, int, int]] = []
+        report = team_service.sync(office, progress=lambda *step: told.append(step))
         assert report.applied == 30 and report.pending == 0
-        assert len(told) >= 30 and all(line.startswith("Reading changes") for line in told)
+        assert len(told) >= 30 and all(line.startswith("Reading changes") for line, _, _ in told)
+        # Counted out of what the folder held that this laptop had not read: "30 of 30".
+        assert [(done, total) for _, done, total in told][-1] == (len(told), len(told))
         assert _bodies(office, team.case_gid) == sorted([*days, "Qzoffice note while away."])
     with on_laptop(team) as worker:
         team_service.sync(worker)

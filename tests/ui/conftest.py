@@ -152,15 +152,22 @@ def answer(qtbot: QtBot, yes: bool = True) -> str:
 
 def texts_on_screen() -> str:
     """Every piece of text a visible window shows (labels, fields, tables, titles)."""
+    return widget_texts([w for w in QApplication.topLevelWidgets() if w.isVisible()])
+
+
+def widget_texts(windows: list[QWidget], *, hidden: bool = False) -> str:
+    """Every piece of text the windows show (labels, fields, tables, titles); with ``hidden``,
+    also what their hidden widgets hold, with descriptions and tooltips."""
+    getters = ("text", "toPlainText", "placeholderText")
+    if hidden:
+        getters += ("accessibleDescription", "toolTip")
     found: list[str] = []
-    for window in QApplication.topLevelWidgets():
-        if not window.isVisible():
-            continue
+    for window in windows:
         found.append(window.windowTitle())
         for widget in [window, *window.findChildren(QWidget)]:
-            if not widget.isVisible():
+            if not hidden and not widget.isVisible():
                 continue
-            for getter in ("text", "toPlainText", "placeholderText"):
+            for getter in getters:
                 value = getattr(widget, getter, None)
                 if callable(value):
                     try:

@@ -26,7 +26,14 @@ from app.ui.contact_banner import HIDDEN_CODE_WORD
 from app.ui.main_window import MainWindow
 from tests.helpers import CASEWORKER, CASEWORKER_PW, MANAGER, MANAGER_PW, StoreCopy, copy_store
 from tests.services.casework import audit_head, audit_since, new_case, signed_in, user_id
-from tests.ui.conftest import MakeApp, answer, open_main, texts_on_screen, wait_calls
+from tests.ui.conftest import (
+    MakeApp,
+    answer,
+    open_main,
+    texts_on_screen,
+    wait_calls,
+    widget_texts,
+)
 from tests.ui.test_case_view import mnemonic_keys
 
 HERE, THERE = "07700 900101", "07700 900202"  # the safe number each laptop recorded
@@ -220,6 +227,34 @@ def test_resolving_from_the_case_keeps_the_chosen_number_everywhere_and_is_audit
     main.calls.run(lambda s: conflicts.on_case(s, made.case_id), found.append)
     wait_calls(qtbot, main)
     assert [c.open for c in found[0]] == [False]
+
+
+def test_resolving_on_the_conflicts_page_updates_the_case_on_screen(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
+) -> None:
+    made = make_conflict(store, tmp_path)
+    _app, main = open_main(qtbot, make_app, store, MANAGER, MANAGER_PW)
+    _open_case(qtbot, main, made.case_id)
+    page = main.case_page
+    assert page is not None and page.banner.state == page.banner.CONFLICT
+    main.show_area(main.conflicts_page)
+    wait_calls(qtbot, main)
+    conflicts_page = main.conflicts_page
+    qtbot.mouseClick(conflicts_page.resolve_button, Qt.MouseButton.LeftButton)
+    dialog = conflicts_page.dialog
+    assert dialog is not None
+    [keep] = [r for r in dialog.radios if THERE in r.text()]
+    qtbot.mouseClick(keep, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    answer(qtbot)
+    wait_calls(qtbot, main)
+    main.show_area(page)
+    assert page.banner.state == page.banner.SAFE
+    assert THERE in page.banner.number_line.text()
+    assert not page.conflict_bar.isVisible()
+    # Once the case leaves the screen, no hidden line of the banner keeps its details.
+    page.clear()
+    assert THERE not in widget_texts([page.banner], hidden=True)
 
 
 def test_a_conflict_resolved_elsewhere_meanwhile_is_refused_with_one_sentence(

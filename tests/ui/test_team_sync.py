@@ -15,7 +15,7 @@ from app.services import accounts
 from app.services import team as team_service
 from app.ui.main_window import MainWindow
 from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, MemoryKeyring, StoreCopy
-from tests.services.casework import signed_in
+from tests.services.casework import new_case, person, signed_in
 from tests.sync.team_world import join_laptop
 from tests.ui.conftest import WAIT_MS, MakeApp, open_main, sign_in, wait_calls
 
@@ -172,3 +172,41 @@ def test_a_laptop_on_its_own_never_loads_the_team_machinery() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "none"
+
+
+def test_a_long_sync_shows_how_many_changes_are_read_out_of_how_many(
+    qtbot: QtBot, make_app: MakeApp, store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    with signed_in(store, ADMIN) as admin:
+        team_service.create_team(admin, shared)
+        worker = join_laptop(admin, CASEWORKER, tmp_path / "laptops", keyring, WORKER_PW)
+    _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+    qtbot.waitUntil(lambda: _status(main).startswith("Last synced"), timeout=WAIT_MS)
+    wait_calls(qtbot, main)  # the admin's laptop took in the enrolment and sent the directory
+    team_service.sync(worker)
+    for n in range(3):  # three envelopes in the folder, one sync each
+        new_case(worker, person(given=f"Ash{n}", family="Merrow"))
+        team_service.sync(worker)
+    accounts.sign_out(worker)
+    seen: list[tuple[int, int]] = []
+    shown: list[bool] = []
+
+    def record(_text: str, done: int, total: int) -> None:
+        seen.append((done, total))
+        shown.append(main.team_sync.bar.isVisible())
+
+    main.team_sync._progressed.connect(record)
+    main.activateWindow()
+    qtbot.keyClick(
+        main, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    qtbot.waitUntil(lambda: not main.team_sync.running, timeout=WAIT_MS)
+    wait_calls(qtbot, main)
+    assert len(seen) >= 3
+    assert seen[-1][0] == seen[-1][1] == len(seen)  # the last read is "N of N"
+    assert [done for done, _ in seen] == list(range(1, len(seen) + 1))
+    assert all(shown)
+    assert main.team_sync.bar.format() == f"{len(seen)} of {len(seen)} changes read"
+    assert not main.team_sync.bar.isVisible()  # gone once the sync ended

@@ -38,6 +38,7 @@ class CasePageBase(QWidget):
     case_changed = Signal(int)  # something was saved: lists showing the case refresh
     case_loaded = Signal(int)
     break_glass_opened = Signal(int)
+    case_gone = Signal(int)  # a sync took the case on screen off this laptop
 
     # Set as CasePage builds itself: the call queue, the open case, the tabs and the actions.
     calls: StoreCalls

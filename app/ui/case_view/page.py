@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from app.errors import PermissionDenied
+from app.errors import InvalidInput, PermissionDenied
 from app.models.drafts import Draft
 from app.models.records import (
     CaseStatus,
@@ -300,11 +300,13 @@ class CasePage(
 
     # -- loading --------------------------------------------------------------------------------
 
-    def load(self, case_id: int, *, record_view: bool = True) -> None:
+    def load(self, case_id: int, *, record_view: bool = True, after_sync: bool = False) -> None:
         """Read the case (and, for managers, its history) in the background.
 
         ``record_view`` False only for reading again the case already on screen after the
-        user's own change: the view was recorded when the case was opened.
+        user's own change or a sync: the view was recorded when the case was opened.
+        ``after_sync``: a case this laptop no longer holds or may no longer open leaves the
+        screen (``case_gone``) instead of asking for break-glass.
         """
         if case_id != self.case_id:
             self.clear()
@@ -318,7 +320,7 @@ class CasePage(
         self.calls.run(
             read,
             self._loaded,
-            lambda error: self._load_failed(case_id, error),
+            lambda error: self._load_failed(case_id, error, after_sync),
             receiver=self,
             label=translate("CasePage", "Opening the case…"),
         )
@@ -384,12 +386,23 @@ class CasePage(
         if self.case_id is not None:
             self.load(self.case_id, record_view=self.view is None)
 
+    def refresh_after_sync(self) -> None:
+        """Read the case on screen again once a sync brought changes: what other laptops
+        recorded shows, and a conflict reaches the banner at once; no second view recorded."""
+        if self.case_id is not None and self.view is not None:
+            self.load(self.case_id, record_view=False, after_sync=True)
+
     @property
     def loading(self) -> bool:
         return self._loading
 
-    def _load_failed(self, case_id: int, error: BaseException) -> None:
+    def _load_failed(self, case_id: int, error: BaseException, after_sync: bool = False) -> None:
         self._loading = False
+        if after_sync and isinstance(error, InvalidInput | PermissionDenied):
+            if case_id == self.case_id:
+                self.clear()
+                self.case_gone.emit(case_id)
+            return
         if (
             isinstance(error, PermissionDenied)
             and str(error) == access.NOT_ALLOCATED

@@ -248,6 +248,10 @@ class ProfileTabs(CasePageBase):
         self.services_field = text_box(t("CasePage", "Other services"), lines=3)
         self.needs_save_button = button(t("CasePage", "Save the needs and ser&vices"))
         self.needs_save_button.clicked.connect(self.save_needs)
+        # Typed and not saved: reading the case again (after a sync) keeps what was typed.
+        self._needs_typed = False
+        for box in (self.needs_field, self.services_field):
+            box.textChanged.connect(self._needs_edited)
         needs_form = QFormLayout()
         needs_form.addRow(t("CasePage", "Referred by"), source_row)
         needs_form.addRow(t("CasePage", "Needs assessment"), self.needs_field)
@@ -291,8 +295,8 @@ class ProfileTabs(CasePageBase):
             )
 
         self.calls.run(read, self._profile_arrived, receiver=self)
-        self.needs_field.setPlainText(view.case.details.needs_assessment)
-        self.services_field.setPlainText(view.case.details.other_services)
+        if not self._needs_typed:
+            self._show_needs(view.case.details.needs_assessment, view.case.details.other_services)
         self.child_field.blockSignals(True)
         self.child_field.clear_choices()
         for member in view.members:
@@ -343,6 +347,16 @@ class ProfileTabs(CasePageBase):
         self.protection_field.set_value(child.protection)
         self.lives_with_field.set_value(child.lives_with)
 
+    def _needs_edited(self) -> None:
+        self._needs_typed = True
+
+    def _show_needs(self, needs: str, services: str) -> None:
+        for box, text in ((self.needs_field, needs), (self.services_field, services)):
+            box.blockSignals(True)
+            box.setPlainText(text)
+            box.blockSignals(False)
+        self._needs_typed = False
+
     def _clear_profile(self) -> None:
         self._client_id = None
         self._children = {}
@@ -354,8 +368,8 @@ class ProfileTabs(CasePageBase):
         self.agency_model.clear()
         self._adding_legal()
         self._adding_agency()
-        for field in (self.needs_field, self.services_field, self.conditions_field):
-            field.clear()
+        self.conditions_field.clear()
+        self._show_needs("", "")
         for line in (self.court_field, self.agency_name_field, self.agency_contact_field):
             line.clear()
 
@@ -582,6 +596,7 @@ class ProfileTabs(CasePageBase):
 
         def saved(_value: object) -> None:
             self.say(translate("CasePage", "The needs assessment and other services are saved."))
+            self._needs_typed = False
             self._saved()
 
         self.calls.run(lambda s: cases.update_case(s, case_id, details), saved, receiver=self)
