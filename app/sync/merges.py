@@ -186,14 +186,18 @@ def apply(conn: Connection, op: Operation, case_id: int | None) -> bool:
     return True
 
 
-def in_effect(conn: Connection) -> bool:
-    """Whether a merge has its links moved here (then every change applied settles them)."""
-    return (
-        conn.execute(
-            "SELECT 1 FROM person_merges WHERE applied = 1 AND hlc IS NOT NULL LIMIT 1"
-        ).fetchone()
-        is not None
-    )
+def touches(conn: Connection, op: Operation) -> bool:
+    """Whether an operation just applied names a record in a merge that is in effect here or
+    waits for it (then what it brought is settled: links moved, who is on which case worked
+    out, a merge whose record just arrived applied)."""
+    rows = conn.execute(
+        "SELECT kept_gid, merged_gid FROM person_merges WHERE hlc IS NOT NULL "
+        "AND (applied = 1 OR state != 'undone')"
+    ).fetchall()
+    if not rows:
+        return False
+    text = ops._canonical(op.as_json())
+    return any(str(gid) in text for row in rows for gid in row)
 
 
 def settle(conn: Connection, *, again: bool = False) -> None:

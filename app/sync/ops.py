@@ -661,7 +661,7 @@ def apply(conn: Connection, op: Operation) -> bool:
     if op.kind in merges.KINDS:
         return merges.apply(conn, op, _held_case(conn, op.scope))
     done = _apply_one(conn, op)
-    if merges.in_effect(conn):  # what arrived for a merged record moves to the kept one
+    if merges.touches(conn, op):  # what arrived for a merged record moves to the kept one
         merges.settle(conn)
     return done
 
