@@ -21,11 +21,14 @@ from app.errors import SafecaseError
 from app.models import cases as case_model
 from app.models import merges as merge_model
 from app.models.records import CaseRole, ConsentHow, ConsentPurpose, ConsentState
+from app.models.users import Role
 from app.services import accounts, cases, consent, merges
+from app.services import team as team_service
 from app.services.session import Session
 from app.sync import ops
-from tests.helpers import MANAGER, StoreCopy
-from tests.services.casework import new_case, person, signed_in
+from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, MANAGER, MemoryKeyring, StoreCopy
+from tests.services.casework import new_case, person, signed_in, user_id
+from tests.sync.team_world import case_by_gid, give_roles, join_laptop, later
 from tests.sync.test_apply import LAPTOPS, Base, _deliver, _laptops, orders
 
 ACTIONS = ("merge", "undo", "confirm", "link", "remove", "consent", "deliver")
@@ -235,3 +238,57 @@ def test_a_merge_on_one_laptop_merges_the_records_on_another_and_its_undo_puts_t
         assert not case_model.is_member(there.conn, second, child_there)
         assert [c.person_id for c in consent.history(there, second, dup_there)] == [dup_there]
         assert _snapshot(here.conn) == _snapshot(there.conn)
+
+
+def test_a_merge_reaches_the_worker_of_each_record_through_the_team_folder(
+    store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    with signed_in(store, ADMIN) as s:
+        give_roles(s, frozenset({Role.ADMIN, Role.MANAGER}))
+    with signed_in(store, ADMIN) as admin:
+        admin.roles = frozenset({Role.ADMIN, Role.MANAGER})
+        first, kept = new_case(admin, person("Qzkept", "Record"))
+        second, dup = new_case(admin, person("Qzkept", "Record"))
+        cases.allocate(admin, first, user_id(admin, CASEWORKER))
+        cases.allocate(admin, second, user_id(admin, CASEWORKER2))
+        gids = [str(ops.gid_of(admin.conn, "cases", c)) for c in (first, second)]
+        kept_gid = str(ops.gid_of(admin.conn, "people", kept))
+        team_service.create_team(admin, shared)
+        laptops = tmp_path / "laptops"
+        w1 = join_laptop(admin, CASEWORKER, laptops, keyring, "birch-canyon-ember-58")
+        w2 = join_laptop(admin, CASEWORKER2, laptops, keyring, "saffron-glacier-quill-36")
+        try:
+            for laptop in (admin, w1, w2, admin, w1, w2):
+                team_service.sync(laptop)
+            later(admin, 5)
+            merges.merge_people(admin, kept, dup)
+            for laptop in (admin, w1, w2, admin, w1, w2):
+                team_service.sync(laptop)
+            # The second case's worker now sees the kept record as its client, and the
+            # duplicate on no case; the first case's worker, who never held the duplicate,
+            # keeps its case as it was. Nothing waits on either laptop.
+            here = case_by_gid(w2.conn, gids[1])
+            assert here is not None
+            [client] = [m.person for m in case_model.members(w2.conn, here)]
+            assert ops.gid_of(w2.conn, "people", client.id) == kept_gid
+            mine = case_by_gid(w1.conn, gids[0])
+            assert mine is not None
+            assert [m.person.name for m in case_model.members(w1.conn, mine)] == ["Qzkept Record"]
+            for laptop in (w1, w2):
+                assert laptop.conn.execute("SELECT count(*) FROM team_pending").fetchone()[0] == 0
+            # Confirmed on the manager's laptop, the duplicate is destroyed on the worker's.
+            dup_gid = str(ops.gid_of(admin.conn, "people", dup))
+            assert w2.conn.execute("SELECT 1 FROM people WHERE gid = ?", (dup_gid,)).fetchone()
+            [merge] = merge_model.pending_for(admin.conn, [kept])
+            merges.confirm_merge(admin, merge.id)
+            for laptop in (admin, w2):
+                team_service.sync(laptop)
+            gone = w2.conn.execute("SELECT 1 FROM people WHERE gid = ?", (dup_gid,)).fetchone()
+            assert gone is None
+            assert ops.gid_of(w2.conn, "people", client.id) == kept_gid
+        finally:
+            for laptop in (w1, w2):
+                if laptop.active:
+                    accounts.sign_out(laptop)
