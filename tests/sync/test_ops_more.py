@@ -6,8 +6,10 @@ of a manager's changes lets the old caseworker's laptop read."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -45,6 +47,16 @@ from tests.sync.test_apply import _deliver
 BEFORE = "Qzbeforenote made while the first worker held the case."
 AFTER = ("Qzafternote one made for the second worker.", "Qzafternote two made unallocated.")
 W1_PW, W2_PW = "birch-canyon-ember-58", "saffron-glacier-quill-36"
+
+
+@contextlib.contextmanager
+def managing_admin(store: StoreCopy) -> Iterator[Session]:
+    """The admin, who also manages, signed in on the office laptop; signed out after."""
+    with signed_in(store, ADMIN) as s:
+        give_roles(s, frozenset({Role.ADMIN, Role.MANAGER}))
+    with signed_in(store, ADMIN) as admin:
+        admin.roles = frozenset({Role.ADMIN, Role.MANAGER})
+        yield admin
 
 
 def _envelopes(shared: Path) -> list[bytes]:
@@ -97,10 +109,7 @@ def test_what_a_manager_writes_after_re_allocating_never_reaches_the_old_worker(
 ) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
-    with signed_in(store, ADMIN) as s:
-        give_roles(s, frozenset({Role.ADMIN, Role.MANAGER}))
-    with signed_in(store, ADMIN) as admin:
-        admin.roles = frozenset({Role.ADMIN, Role.MANAGER})
+    with managing_admin(store) as admin:
         case_id, _ = new_case(admin, person("Qzrealloc", "Qzclient"))
         cases.open_referral(admin, case_id, admin.today())
         cole, cara = user_id(admin, CASEWORKER), user_id(admin, CASEWORKER2)
@@ -226,10 +235,7 @@ def test_a_person_put_on_another_case_or_given_a_new_case_reaches_that_cases_wor
     shared = tmp_path / "shared"
     shared.mkdir()
     laptops = tmp_path / "laptops"
-    with signed_in(store, ADMIN) as s:
-        give_roles(s, frozenset({Role.ADMIN, Role.MANAGER}))
-    with signed_in(store, ADMIN) as admin:
-        admin.roles = frozenset({Role.ADMIN, Role.MANAGER})
+    with managing_admin(store) as admin:
         first, _ = new_case(admin, person("Qzfirst", "Client"))
         second, _ = new_case(admin, person("Qzsecond", "Client"))
         child = cases.add_person(admin, first, person("Qzchild", "Shared"), CaseRole.CHILD)

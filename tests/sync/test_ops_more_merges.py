@@ -21,15 +21,15 @@ from app.errors import SafecaseError
 from app.models import cases as case_model
 from app.models import merges as merge_model
 from app.models.records import CaseRole, ConsentHow, ConsentPurpose, ConsentState
-from app.models.users import Role
 from app.services import accounts, cases, consent, merges
 from app.services import team as team_service
 from app.services.session import Session
 from app.sync import ops
-from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, MANAGER, MemoryKeyring, StoreCopy
+from tests.helpers import CASEWORKER, CASEWORKER2, MANAGER, MemoryKeyring, StoreCopy
 from tests.services.casework import new_case, person, signed_in, user_id
-from tests.sync.team_world import case_by_gid, give_roles, join_laptop, later
+from tests.sync.team_world import case_by_gid, join_laptop, later
 from tests.sync.test_apply import LAPTOPS, Base, _deliver, _laptops, orders
+from tests.sync.test_ops_more import managing_admin
 
 ACTIONS = ("merge", "undo", "confirm", "link", "remove", "consent", "deliver")
 
@@ -245,10 +245,7 @@ def test_a_merge_reaches_the_worker_of_each_record_through_the_team_folder(
 ) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
-    with signed_in(store, ADMIN) as s:
-        give_roles(s, frozenset({Role.ADMIN, Role.MANAGER}))
-    with signed_in(store, ADMIN) as admin:
-        admin.roles = frozenset({Role.ADMIN, Role.MANAGER})
+    with managing_admin(store) as admin:
         first, kept = new_case(admin, person("Qzkept", "Record"))
         second, dup = new_case(admin, person("Qzkept", "Record"))
         cases.allocate(admin, first, user_id(admin, CASEWORKER))
