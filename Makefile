@@ -28,8 +28,10 @@ test: quick-test
 quick-test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
+# The team server part starts a private PostgreSQL cluster (skipped with a note without one).
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.server
 
 # The self-contained one-folder bundle for this machine's system, in dist/safecase/.
 BUNDLE_STAMP := $(VENV)/.bundle-tools

@@ -172,6 +172,7 @@ def _parser() -> _Parser:
         ("sync", "Send this laptop's changes and take in the team's."),
         ("status", "Last sync, changes waiting, conflicts, and whether the folder is there."),
         ("devices", "The team's devices (admins and managers)."),
+        ("compact", "Delete purged cases' envelopes from the team's folder (admins)."),
     ):
         p = team_sub.add_parser(name, help=text, description=text)
         if name == "join":
@@ -188,6 +189,22 @@ def _parser() -> _Parser:
         elif name == "invite":
             p.add_argument("--name", required=True, help="the user to invite")
             p.add_argument("--out", type=Path, required=True, help="the invitation file to write")
+
+    server = team_sub.add_parser(
+        "server", help="Set up a PostgreSQL team server (its owner, once)."
+    )
+    server_sub = server.add_subparsers(dest="server_action", required=True, parser_class=_Parser)
+    text = (
+        "Create the team server's schema and roles in a PostgreSQL database, as its owner "
+        "(a role allowed to create roles); running it again changes nothing that is there."
+    )
+    p = server_sub.add_parser("init", help=text, description=text)
+    p.add_argument(
+        "--dsn",
+        required=True,
+        help="the owner's address, e.g. postgresql://owner@db.example.org/safecase "
+        "(the password from PGPASSWORD or ~/.pgpass, not on the command line)",
+    )
 
     keys = sub.add_parser("keys", help="Key management (admins).")
     keys_sub = keys.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -504,6 +521,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
 
     if command == "team" and args.action == "join":
         return _team_join(ctx, args)
+    if command == "team" and args.action == "server":
+        return _team_server(ctx, args)
     if command == "audit" and args.action == "verify":
         return _verify(ctx, args)
     if command == "audit" and args.action == "accept-loss":
@@ -631,6 +650,23 @@ def _team_join(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _team_server(ctx: Context, args: argparse.Namespace) -> int:
+    from app.sync import server  # only when the server is set up
+
+    report = server.init_server(args.dsn)
+    if report.made:
+        ctx.say(f"Team server set up: made {', '.join(report.made)}.")
+    else:
+        ctx.say("The team server was already set up; its rules and grants were checked.")
+    if report.present and report.made:
+        ctx.say(f"Already there: {', '.join(report.present)}.")
+    ctx.say(
+        "Next: the team's admin moves the team to this server from their laptop; each laptop "
+        f"then signs in with a login role of its own in the group {server.DEVICE_GROUP}."
+    )
+    return EXIT_OK
+
+
 def _team(ctx: Context, args: argparse.Namespace, session: Session) -> int:
     from app.services import team as team_service  # only when a team command runs
 
@@ -650,6 +686,11 @@ def _team(ctx: Context, args: argparse.Namespace, session: Session) -> int:
         )
         for sentence in report.problems:
             print(f"safecase: {sentence}", file=ctx.stderr)
+    elif args.action == "compact":
+        from app.services import team_purge
+
+        deleted = team_purge.compact(session)
+        ctx.say(f"Compacted: {deleted} envelope(s) of purged cases deleted from the team's folder.")
     elif args.action == "status":
         status = team_service.status(session)
         ctx.say(status.line())
@@ -873,7 +914,7 @@ def _purge(ctx: Context, args: argparse.Namespace, session: Session) -> int:
             ctx.say(
                 f"{entry.reference}\t{entry.closed_date.isoformat() if entry.closed_date else '-'}"
                 f"\t{entry.due_date.isoformat()}\t{entry.rule.value}"
-                f"\tpeople={entry.counts['people']} notes={entry.counts['notes']}"
+                f"\tpeople={entry.counts.get('people', 0)} notes={entry.counts.get('notes', 0)}"
             )
         ctx.say(
             f"Left alone: {result.awaiting_review} awaiting review, {result.blocked} blocked, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -33,6 +34,7 @@ from tests.helpers import (
     StoreCopy,
     copy_store,
 )
+from tests.pgcluster import Cluster
 
 # Property tests judge what a laptop ends up with, never how fast: on a shared 2-core machine
 # one slow example must not fail the run, and no example database is written into the checkout.
@@ -109,3 +111,18 @@ def training_store(
 ) -> StoreCopy:
     """A fresh copy of the training template, for demo records."""
     return _copy(training_template, keyring, tmp_path / "training")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A private PostgreSQL cluster for the whole run, on a Unix socket in a temporary folder;
+    tests that need it skip with the reason where none can start, and fail in CI (CI=true)."""
+    from tests import pgcluster
+
+    try:
+        cluster = pgcluster.start()
+    except pgcluster.NoPostgres as exc:
+        pgcluster.skip_or_fail(str(exc))
+        raise  # not reached: skip_or_fail raises
+    yield cluster
+    cluster.stop()

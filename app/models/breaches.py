@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from app.crypto.connection import Connection
+from app.models import settings as settings_model
 from app.models.convert import date_text, parse_date
 from app.models.db import read
 
@@ -193,8 +194,8 @@ def _breaches(conn: Connection, where: str, params: tuple[object, ...]) -> list[
         conn,
         f"SELECT b.id, b.reference, b.source, b.recorded_by, b.recorded_at, "
         f"(SELECT count(*) FROM breach_versions c WHERE c.breach_id = b.id), {_VERSION} "
-        "FROM breaches b JOIN breach_versions v ON v.id = "
-        "(SELECT max(id) FROM breach_versions WHERE breach_id = b.id) "
+        "FROM breaches b JOIN breach_versions v ON v.id = (SELECT id FROM breach_versions "
+        "WHERE breach_id = b.id ORDER BY changed_at DESC, id DESC LIMIT 1) "
         f"WHERE {where} ORDER BY v.aware_at DESC, b.id DESC",
         params,
     )
@@ -236,7 +237,8 @@ def history(conn: Connection, breach_id: int) -> list[Version]:
     """Every version of a breach, the first recorded first."""
     rows = read(
         conn,
-        f"SELECT {_VERSION} FROM breach_versions v WHERE v.breach_id = ? ORDER BY v.id",
+        f"SELECT {_VERSION} FROM breach_versions v WHERE v.breach_id = ? "
+        "ORDER BY v.changed_at, v.id",
         (breach_id,),
     )
     return [_version(row) for row in rows]
@@ -246,12 +248,14 @@ def history(conn: Connection, breach_id: int) -> list[Version]:
 
 
 def next_reference(conn: Connection, year: int) -> str:
-    prefix = f"BR-{year}-"
+    """The next reference of this laptop: with its team tag in a team ("BR-2026-B-0001"), so
+    breaches logged offline on two laptops never share one."""
+    prefix = settings_model.reference_prefix(conn, "BR", year)
     rows = read(
         conn,
         "SELECT reference FROM breaches WHERE reference >= ? AND reference < ? "
         "ORDER BY reference DESC LIMIT 1",
-        (prefix, f"BR-{year}."),
+        (f"{prefix}0", f"{prefix}:"),
     )
     number = int(str(rows[0][0]).rsplit("-", 1)[1]) + 1 if rows else 1
     return f"{prefix}{number:04d}"

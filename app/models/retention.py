@@ -136,6 +136,7 @@ class Schedule:
     checks: tuple[Check, ...]
     approval: DecisionRecord | None  # the approval in force, if any
     extension: DecisionRecord | None  # the latest extension for this closure, if any
+    gid: str = ""  # set for a team's case this laptop does not hold (case_id is then 0)
 
     def is_due(self, as_of: dt.date) -> bool:
         return self.due_date <= as_of

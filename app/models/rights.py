@@ -147,7 +147,7 @@ _COLUMNS = (
     "r.authority_seen, r.received_on, r.identity_confirmed_on, r.due_on, r.extended_to, "
     "r.extension_told_on, r.status, r.outcome, r.refusal_reason, r.responded_on, r.created_by, "
     "r.created_at, r.updated_at, "
-    "COALESCE(trim(p.given_name || ' ' || p.family_name), '')"
+    "COALESCE(trim(p.given_name || ' ' || p.family_name), r.subject_name, '')"
 )
 _FROM = "FROM rights_requests r LEFT JOIN people p ON p.id = r.subject_person_id"
 _OPEN_PAUSE = (
@@ -516,6 +516,48 @@ _APPEND_ONLY_TEXT = (
 )
 
 
+# What the register's operations (app/sync/registers.py) say that a cleared request no longer
+# does: the text of the row each carried whole, and of each field set of a text field.
+_ERASED_ROW = (
+    "json_set(payload, '$.row.requester', ?, '$.row.subject_note', '', "
+    "'$.row.refusal_reason', '', '$.row.subject_name', '', '$.row.subject_gid', NULL)"
+)
+_TEXT_FIELDS = (
+    "'rights_requests.subject_note', 'rights_requests.refusal_reason', "
+    "'rights_requests.subject_name', 'rights_requests.subject_gid'"
+)
+
+
+def _erase_operations(conn: Connection, ids: list[int], marks: str, erased: str) -> None:
+    """The cleared requests' text goes from the operations that carried it, and from any
+    conflict over it, too."""
+    requests = f"SELECT gid FROM rights_requests WHERE id IN ({marks})"
+    pauses = f"SELECT gid FROM rights_pauses WHERE request_id IN ({marks})"
+    register = "scope = 'register' AND kind = 'register.added'"
+    conn.execute(
+        f"UPDATE operations SET payload = {_ERASED_ROW} WHERE {register} AND target IN "
+        f"({requests})",
+        (erased, *ids),
+    )
+    conn.execute(
+        "UPDATE operations SET payload = json_set(payload, '$.row.reason', '') "
+        f"WHERE {register} AND target IN ({pauses})",
+        ids,
+    )
+    conn.execute(
+        "UPDATE operations SET payload = json_set(payload, '$.value', ?, '$.was', ?) "
+        f"WHERE scope = 'register' AND field = 'rights_requests.requester' AND target IN "
+        f"({requests})",
+        (erased, erased, *ids),
+    )
+    conn.execute(
+        "UPDATE operations SET payload = json_set(payload, '$.value', '', '$.was', '') "
+        f"WHERE scope = 'register' AND field IN ({_TEXT_FIELDS}) AND target IN ({requests})",
+        ids,
+    )
+    conn.execute(f"DELETE FROM conflicts WHERE scope = 'register' AND target IN ({requests})", ids)
+
+
 def erase_subjects(conn: Connection, person_ids: list[int], erased: str) -> int:
     """Clear the personal details of the closed requests about people who are being destroyed.
 
@@ -542,10 +584,11 @@ def erase_subjects(conn: Connection, person_ids: list[int], erased: str) -> int:
     marks = ", ".join("?" * len(ids))
     conn.execute(
         "UPDATE rights_requests SET requester = ?, subject_note = '', refusal_reason = '', "
-        f"subject_person_id = NULL WHERE id IN ({marks})",
+        f"subject_person_id = NULL, subject_gid = NULL, subject_name = '' WHERE id IN ({marks})",
         (erased, *ids),
     )
     conn.execute(f"UPDATE rights_pauses SET reason = '' WHERE request_id IN ({marks})", ids)
+    _erase_operations(conn, ids, marks, erased)
     # The redaction log and the sign-offs are append-only: a row with free text is written
     # again without it, under the same id, so who decided what and when stays.
     for table, text, columns in _APPEND_ONLY_TEXT:

@@ -965,6 +965,85 @@ def _v11_operations_by_person(conn: Connection) -> None:
     conn.execute("CREATE INDEX operations_by_person ON operations (person_id)")
 
 
+def _v12_purge(conn: Connection) -> None:
+    """Purge across a team (app/sync/purge.py): the cases destroyed by the team's purge, as
+    each laptop knows them (the case's global id; its reference only on the laptop that purged
+    it; whether the order was carried out here; when the case's envelopes were compacted),
+    which devices confirmed destroying each (``held`` 0: it never held the case), what
+    retention needs of each case of the team (references and dates only; ``version``: the
+    newest change of the case the sender had seen, which decides, then the operation's
+    stamp), and the admin's review decisions about cases it does not hold."""
+    conn.execute(
+        """CREATE TABLE team_purged (
+            case_gid     TEXT PRIMARY KEY,
+            reference    TEXT NOT NULL DEFAULT '',
+            run_id       TEXT,
+            ordered_at   TEXT NOT NULL,
+            ordered_by   TEXT NOT NULL,
+            expected     TEXT NOT NULL DEFAULT '[]',
+            done         INTEGER NOT NULL DEFAULT 0,
+            compacted_at TEXT
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_purge_acks (
+            case_gid    TEXT NOT NULL,
+            device      TEXT NOT NULL,
+            at          TEXT NOT NULL,
+            held        INTEGER NOT NULL,
+            PRIMARY KEY (case_gid, device)
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_retention (
+            case_gid    TEXT PRIMARY KEY,
+            reference   TEXT NOT NULL,
+            facts       TEXT NOT NULL,
+            version     TEXT NOT NULL,
+            hlc         TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        """CREATE TABLE team_retention_decisions (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_gid    TEXT NOT NULL,
+            decision    TEXT NOT NULL,
+            reason      TEXT NOT NULL,
+            review_date TEXT,
+            decided_by  INTEGER NOT NULL REFERENCES users(id),
+            decided_at  TEXT NOT NULL,
+            closed_date TEXT NOT NULL,
+            due_date    TEXT NOT NULL
+        ) STRICT"""
+    )
+    conn.execute(
+        "CREATE INDEX team_retention_decisions_by_case ON team_retention_decisions (case_gid)"
+    )
+
+
+def _v12_registers(conn: Connection) -> None:
+    """The registers across a team. A rights request's subject as it travels: the person's
+    global id and name (``subject_gid``, ``subject_name``), so a laptop that holds no case (the
+    DPO's) still shows who a request is about, and one that receives the person later links
+    them. ``team_seen``: per device, the newest operation this laptop received from it
+    (``last_hlc``) and when this laptop last accepted an envelope from it (``last_at``), so a
+    subject access pack can name the laptops that have sent nothing since a request arrived."""
+    conn.execute("ALTER TABLE rights_requests ADD COLUMN subject_gid TEXT")
+    conn.execute("ALTER TABLE rights_requests ADD COLUMN subject_name TEXT NOT NULL DEFAULT ''")
+    conn.execute(
+        "UPDATE rights_requests SET subject_gid = p.gid, "
+        "subject_name = trim(p.given_name || ' ' || p.family_name) "
+        "FROM people p WHERE p.id = rights_requests.subject_person_id"
+    )
+    conn.execute(
+        """CREATE TABLE team_seen (
+            device      TEXT PRIMARY KEY,
+            last_hlc    TEXT,
+            last_at     TEXT NOT NULL
+        ) STRICT"""
+    )
+
+
 def _v12_merge_ops(conn: Connection) -> None:
     """Merges travel between a team's laptops: each merge names its two people by global id
     (a laptop may hold one of them, or neither, when the merge arrives), carries the clock
@@ -994,6 +1073,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_conflicts,
     _v11_team,
     _v11_operations_by_person,
+    _v12_purge,
+    _v12_registers,
     _v12_merge_ops,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -30,6 +30,7 @@ from app.models.db import transaction
 from app.models.users import Role
 from app.services import audit
 from app.services.session import UK, Session
+from app.sync import registers
 
 KEEPERS = (Role.DPO,)
 RECORDERS = (Role.DPO, Role.ADMIN)
@@ -195,6 +196,8 @@ def record_breach(session: Session, facts: Facts, *, source: Source = Source.REC
             user_id=session.user_id,
             now=now,
         )
+        registers.emit_added(session.conn, "breaches", breach_id, session.user_id, now)
+        registers.emit_added(session.conn, "breach_versions", version, session.user_id, now)
         audit.record(
             session.conn,
             session.user_id,
@@ -280,6 +283,9 @@ def _add_version(
             change_reason=reason.strip(),
             user_id=session.user_id,
             now=session.now(),
+        )
+        registers.emit_added(
+            session.conn, "breach_versions", version, session.user_id, session.now()
         )
         detail = f"version:{version}"
         if changed:

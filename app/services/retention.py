@@ -28,6 +28,7 @@ from app.models import cases as case_model
 from app.models import retention as model
 from app.models import rights as rights_model
 from app.models import settings
+from app.models import team_retention as team_model
 from app.models.db import transaction
 from app.models.retention import (
     Block,
@@ -41,7 +42,7 @@ from app.models.retention import (
     Status,
 )
 from app.models.users import Role
-from app.services import access, accounts, audit, pdf_text
+from app.services import access, accounts, audit, pdf_text, team_purge
 from app.services import backup as backup_service
 from app.services.backup import BackupChoice, BackupsHandled
 from app.services.session import Session
@@ -80,6 +81,50 @@ def parse_day(text: str, what: str = "The date") -> dt.date:
 
 def _case_line(case_id: int) -> str:
     return f"case:{case_id}"
+
+
+def _due(conn: Connection, day: dt.date, rules: Policy) -> list[Schedule]:
+    """Every case due on ``day``: those held here, and in a team those the team's laptops hold,
+    from the retention facts they sent (references and dates only)."""
+    items = model.due(conn, day, rules) + team_model.due(conn, day, rules)
+    return sorted(items, key=lambda s: (s.due_date, s.reference))
+
+
+def _order_team(
+    conn: Connection,
+    case_gid: str,
+    reference: str,
+    run_id: str,
+    by: int,
+    now: str,
+    *,
+    held: bool = True,
+) -> None:
+    """In a team, the order to every laptop to destroy the case too (app/sync/purge.py)."""
+    from app.sync import purge as team_purge  # the sync engine loads late, not at start-up
+
+    team_purge.order_destruction(conn, case_gid, reference, run_id, by, now, held=held)
+
+
+def _gid(conn: Connection, case_id: int) -> str:
+    return str(conn.execute("SELECT gid FROM cases WHERE id = ?", (case_id,)).fetchone()[0])
+
+
+def _add_decision(
+    conn: Connection,
+    item: Schedule,
+    decision: Decision,
+    reason: str,
+    review_date: dt.date | None,
+    by: int,
+    now: str,
+) -> None:
+    if item.gid:
+        team_model.add_decision(conn, item, decision, reason, review_date, by, now)
+        return
+    made = model.add_decision(conn, item, decision, reason, review_date, by, now)
+    # A decision on a case held here travels with the case to every laptop that holds it.
+    ops.emit_record(conn, "retention.decided", made, item.case_id, by, now)
 
 
 # -- the policy ---------------------------------------------------------------------------------
@@ -127,7 +172,7 @@ def due_items(session: Session, as_of: dt.date | None = None) -> list[Schedule]:
     that set them, any block and any approval: the purge preview. No case content."""
     session.require(Role.ADMIN)
     day = as_of or today(session)
-    items = model.due(session.conn, day, model.policy(session.conn))
+    items = _due(session.conn, day, model.policy(session.conn))
     with transaction(session.conn):
         audit.record(
             session.conn,
@@ -165,13 +210,17 @@ def summary(items: Sequence[Schedule]) -> str:
 
 def _due_now(session: Session, reference: str) -> Schedule:
     case = case_model.by_reference(session.conn, reference.strip())
+    rules = model.policy(session.conn)
     if case is None:
-        raise InvalidInput(f"There is no case {reference.strip()}.")
-    item = model.schedule_for(session.conn, case.id, model.policy(session.conn))
+        known, item = team_model.by_reference(session.conn, reference.strip(), rules)
+        if not known:
+            raise InvalidInput(f"There is no case {reference.strip()}.")
+    else:
+        item = model.schedule_for(session.conn, case.id, rules)
     if item is None:
-        raise InvalidInput(f"Case {case.reference} is not closed, so it is not due.")
+        raise InvalidInput(f"Case {reference.strip()} is not closed, so it is not due.")
     if not item.is_due(today(session)):
-        raise InvalidInput(f"Case {case.reference} is not due until {item.due_date.isoformat()}.")
+        raise InvalidInput(f"Case {item.reference} is not due until {item.due_date.isoformat()}.")
     return item
 
 
@@ -190,21 +239,16 @@ def approve(session: Session, references: Sequence[str], reason: str = "") -> in
         if item.blocks:
             what = " and ".join(BLOCK_TEXT[b] for b in item.blocks)
             raise InvalidInput(f"Case {item.reference} has a {what}; it cannot be destroyed.")
-    fresh = {i.case_id: i for i in items if not i.approved}
+    fresh = {i.gid or i.case_id: i for i in items if not i.approved}
     now = session.now()
     with transaction(session.conn):
         for item in fresh.values():
-            decision = model.add_decision(
-                session.conn, item, Decision.APPROVE, note, None, session.user_id, now
-            )
-            ops.emit_record(
-                session.conn, "retention.decided", decision, item.case_id, session.user_id, now
-            )
+            _add_decision(session.conn, item, Decision.APPROVE, note, None, session.user_id, now)
             audit.record(
                 session.conn,
                 session.user_id,
                 audit.RETENTION_APPROVED,
-                _case_line(item.case_id),
+                _case_line(item.case_id) if not item.gid else f"team_case:{item.gid}",
                 f"due={item.due_date.isoformat()} rule={item.rule.value}",
             )
     return len(fresh)
@@ -226,21 +270,18 @@ def extend_many(session: Session, references: Sequence[str], reason: str, until:
         raise InvalidInput("Give the reason for keeping the case longer (a short sentence).")
     if until <= today(session):
         raise InvalidInput("The new review date must be in the future.")
-    items = {i.case_id: i for i in (_due_now(session, r) for r in references)}
+    items = {i.gid or i.case_id: i for i in (_due_now(session, r) for r in references)}
     now = session.now()
     with transaction(session.conn):
         for item in items.values():
-            decision = model.add_decision(
+            _add_decision(
                 session.conn, item, Decision.EXTEND, reason.strip(), until, session.user_id, now
-            )
-            ops.emit_record(
-                session.conn, "retention.decided", decision, item.case_id, session.user_id, now
             )
             audit.record(
                 session.conn,
                 session.user_id,
                 audit.RETENTION_EXTENDED,
-                _case_line(item.case_id),
+                _case_line(item.case_id) if not item.gid else f"team_case:{item.gid}",
                 f"until={until.isoformat()}",
             )
     return len(items)
@@ -316,7 +357,7 @@ def purge(
         )
     conn = session.conn
     rules = model.policy(conn)
-    due = model.due(conn, day, rules)
+    due = _due(conn, day, rules)
     chosen = [i for i in due if i.approved and not i.blocked]
     older = backup_service.known_backups(session) if chosen else []
     if older and backups is None:
@@ -334,7 +375,10 @@ def purge(
     finished = False
     try:
         for done, item in enumerate(chosen, start=1):
-            entry = _destroy_one(session, run_id, item.case_id, day, rules)
+            if item.gid:
+                entry = _destroy_team_case(session, run_id, item.gid, day, rules)
+            else:
+                entry = _destroy_one(session, run_id, item.case_id, day, rules)
             if entry is None:
                 changed.append(item.reference)
             else:
@@ -404,7 +448,9 @@ def _destroy_one(
             return None
         approval = item.approval
         assert approval is not None
+        gid = _gid(conn, case_id)
         counts = model.destroy_case(conn, case_id, model.erased_line(session.now()[:10], run_id))
+        _order_team(conn, gid, item.reference, run_id, session.user_id, session.now())
         entry = LogEntry(
             run_id=run_id,
             reference=item.reference,
@@ -427,6 +473,43 @@ def _destroy_one(
             audit.CASE_DESTROYED,
             _case_line(case_id),
             f"run={run_id} people={counts['people']} notes={counts['notes']}",
+        )
+    return entry
+
+
+def _destroy_team_case(
+    session: Session, run_id: str, case_gid: str, day: dt.date, rules: Policy
+) -> LogEntry | None:
+    """A due, approved case of the team that this laptop does not hold: its log row and the
+    order to every laptop to destroy it, in one transaction (None if no longer destroyable)."""
+    conn = session.conn
+    with transaction(conn):
+        item = team_model.by_gid(conn, case_gid, rules)
+        if item is None or not _destroyable(item, day):
+            return None
+        approval = item.approval
+        assert approval is not None
+        entry = LogEntry(
+            run_id=run_id,
+            reference=item.reference,
+            closed_date=item.closed_date,
+            due_date=item.due_date,
+            rule=item.rule,
+            reason=model.rule_text(item.rule, rules),
+            approved_by=approval.decided_by,
+            approved_by_name=approval.decided_by_name,
+            approved_at=approval.decided_at,
+            destroyed_by=session.user_id,
+            destroyed_by_name=session.username,
+            destroyed_at=session.now(),
+            counts={"cases": 1},  # its records are destroyed on the laptops that hold it
+        )
+        model.add_log(conn, entry)
+        _order_team(
+            conn, case_gid, item.reference, run_id, session.user_id, session.now(), held=False
+        )
+        audit.record(
+            conn, session.user_id, audit.CASE_DESTROYED, f"team_case:{case_gid}", f"run={run_id}"
         )
     return entry
 
@@ -558,6 +641,9 @@ def certificate(session: Session, run_id: str) -> bytes:
         printed,
         backups=handled.lines() if handled else (),
         notes=(f"Run alone by the admin who proposed it: {sole}",) if sole else (),
+        laptops=team_purge.certificate_lines(
+            team_purge.acknowledgements_here(session.conn, entries[0].run_id)
+        ),
     )
     with transaction(session.conn):
         audit.record(
@@ -628,10 +714,13 @@ def certificate_pdf(
     compress: bool = True,
     backups: Sequence[str] = (),
     notes: Sequence[str] = (),
+    laptops: Sequence[str] = (),
 ) -> bytes:
     """Lay out the certificate for one run's log entries. Only what the log holds goes in:
     references, dates, rules, counts and staff usernames; no personal data. ``backups`` are
-    the sentences saying what remains in backups, where and until when."""
+    the sentences saying what remains in backups, where and until when; ``laptops`` (in a
+    team) one sentence per case naming the laptops that confirmed destroying it and those
+    that have not synced since."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
@@ -689,6 +778,23 @@ def certificate_pdf(
         for sentence in backups:
             for part in textwrap.wrap(sentence, 100):
                 line(part, 9.5, gap=4.6)
+    if laptops:
+        y -= 3 * mm
+        line("The team's laptops", 11, "Helvetica-Bold", 6)
+        for text in (
+            "Every laptop of the team destroys a purged case, with its keys, when it next syncs,",
+            "and confirms it; a laptop that never held the case confirms that too. The case's",
+            "keys are destroyed on each laptop that confirmed.",
+        ):
+            line(text, 9.5, gap=4.6)
+        for sentence in laptops:
+            for part in textwrap.wrap(sentence, 100):
+                if y < bottom:
+                    footer()
+                    pdf.showPage()
+                    page += 1
+                    y = top
+                line(part, 9, gap=4.4)
     y -= 4 * mm
     columns = (
         ("Reference", 0),
@@ -953,7 +1059,9 @@ def _erase_step(
         if case is not None and case.client:
             found = case_model.get(conn, case.case_id)
             closed = found.closed_date if found is not None else None
+            gid = _gid(conn, case.case_id)
             counts = model.destroy_case(conn, case.case_id, erased)
+            _order_team(conn, gid, case.reference, run_id, session.user_id, session.now())
         elif case is not None:
             counts = model.remove_party(conn, case.case_id, person_id)
         else:

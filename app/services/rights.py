@@ -10,7 +10,10 @@ Audit entries name the request by id (``rights:<id>``), never the requester or t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.errors import InvalidInput
@@ -23,9 +26,11 @@ from app.models.db import transaction
 from app.models.records import CaseRole
 from app.models.rights import Outcome, RequestStatus, RightKind, RightsRequest
 from app.models.users import Role
-from app.services import access, audit
+from app.services import access, audit, conflicts
 from app.services.search import check_query
 from app.services.session import Session
+from app.sync import registers
+from app.sync.clock import Hlc
 
 REGISTER_ROLES = (Role.MANAGER, Role.DPO)
 WEEK = dt.timedelta(days=6)
@@ -101,6 +106,15 @@ def _require_open(session: Session, request_id: int) -> RightsRequest:
     return request
 
 
+@contextlib.contextmanager
+def _travelling(session: Session, table: str, row_id: int) -> Iterator[None]:
+    """Around a write to one register row: each travelling field it changes becomes an
+    operation for the team's other managers and DPO (app/sync/registers.py)."""
+    before = registers.snapshot(session.conn, table, row_id)
+    yield
+    registers.emit_changes(session.conn, table, row_id, before, session.user_id, session.now())
+
+
 def _reload(session: Session, request_id: int) -> RightsRequest:
     request = rights_model.get(session.conn, request_id)
     assert request is not None
@@ -141,6 +155,7 @@ def insert_request(session: Session, draft: RequestDraft) -> int:
         user_id=session.user_id,
         now=now,
     )
+    registers.emit_added(session.conn, "rights_requests", request_id, session.user_id, now)
     subject = f"person:{draft.subject_person_id}" if draft.subject_person_id else "none"
     audit.record(
         session.conn,
@@ -167,7 +182,7 @@ def update_request(session: Session, request_id: int, draft: RequestDraft) -> Ri
                 "With that date the extension would have been given after the first month."
             )
     due, extended = _schedule(start, pauses, told is not None)
-    with transaction(session.conn):
+    with transaction(session.conn), _travelling(session, "rights_requests", request_id):
         rights_model.set_fields(
             session.conn,
             request_id,
@@ -234,6 +249,9 @@ def pause_clock(session: Session, request_id: int, on: dt.date, reason: str) -> 
         raise InvalidInput("A pause cannot start before the previous one ended.")
     with transaction(session.conn):
         pause_id = rights_model.add_pause(session.conn, request_id, on, reason.strip())
+        registers.emit_added(
+            session.conn, "rights_pauses", pause_id, session.user_id, session.now()
+        )
         audit.record(
             session.conn,
             session.user_id,
@@ -259,7 +277,8 @@ def resume_clock(session: Session, request_id: int, on: dt.date) -> RightsReques
         request.identity_confirmed_on, pauses, request.extension_told_on is not None
     )
     with transaction(session.conn):
-        rights_model.end_pause(session.conn, pause.id, on)
+        with _travelling(session, "rights_pauses", pause.id):
+            rights_model.end_pause(session.conn, pause.id, on)
         rights_model.set_fields(
             session.conn, request_id, session.now(), due_on=due, extended_to=extended
         )
@@ -294,7 +313,7 @@ def extend(session: Session, request_id: int, told_on: dt.date) -> RightsRequest
             "it is too late to extend this request."
         )
     due, extended = _schedule(start, pauses, True)
-    with transaction(session.conn):
+    with transaction(session.conn), _travelling(session, "rights_requests", request_id):
         rights_model.set_fields(
             session.conn,
             request_id,
@@ -325,7 +344,7 @@ def close_request(
         raise InvalidInput("The response date must fall between the request's arrival and today.")
     if request.paused:
         raise InvalidInput("The clock is stopped for clarification: restart it first.")
-    with transaction(session.conn):
+    with transaction(session.conn), _travelling(session, "rights_requests", request_id):
         rights_model.set_fields(
             session.conn,
             request_id,
@@ -433,6 +452,87 @@ def open_access_request(session: Session, person_id: int) -> RightsRequest | Non
         session.conn, person_id, (RightKind.ACCESS, RightKind.PORTABILITY)
     )
     return found[0] if found else None
+
+
+# -- conflicts on the register, in a team ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterConflict:
+    """A register field two laptops set without seeing each other's change: every value, who
+    set it and when, until a manager or the DPO chooses one."""
+
+    id: int
+    field: str  # ``table.column``, e.g. ``rights_requests.requester``
+    reference: str  # the request's
+    target: str
+    candidates: tuple[conflicts.Candidate, ...]
+
+
+def register_conflicts(session: Session) -> list[RegisterConflict]:
+    """The open conflicts on the register, oldest first (audited as a view, by count)."""
+    session.require(*REGISTER_ROLES)
+    names = {str(g): str(u) for g, u in session.conn.execute("SELECT gid, username FROM users")}
+    found = [
+        RegisterConflict(
+            conflict_id,
+            name,
+            reference,
+            target,
+            tuple(
+                conflicts.Candidate(
+                    op_id=str(c["op_id"]),
+                    value=c["value"],
+                    username=names.get(str(c["user"]), ""),
+                    device=str(c["device"]),
+                    at_ms=Hlc.decode(str(c["hlc"])).wall_ms,
+                )
+                for c in json.loads(values)
+            ),
+        )
+        for conflict_id, name, target, values, reference in registers.open_conflicts(session.conn)
+    ]
+    with transaction(session.conn):
+        audit.record(
+            session.conn, session.user_id, audit.CONFLICTS_VIEWED, "", f"conflicts={len(found)}"
+        )
+    return found
+
+
+def conflicted_references(session: Session) -> frozenset[str]:
+    """The references of the requests with an open conflict (for the register's marks; no
+    values, so not audited)."""
+    session.require(*REGISTER_ROLES)
+    return frozenset(c[4] for c in registers.open_conflicts(session.conn))
+
+
+def resolve_conflict(session: Session, conflict_id: int, chosen_op_id: str) -> None:
+    """Keep the value the change ``chosen_op_id`` set, on every laptop holding the register
+    once they sync."""
+    session.require(*REGISTER_ROLES)
+    held = [c for c in register_conflicts(session) if c.id == conflict_id]
+    if not held:
+        raise InvalidInput("That conflict is no longer open on this laptop.")
+    chosen = [c for c in held[0].candidates if c.op_id == chosen_op_id]
+    if not chosen:
+        raise InvalidInput("Choose one of the values the conflict holds.")
+    with transaction(session.conn):
+        registers.resolve(
+            session.conn,
+            held[0].target,
+            held[0].field,
+            chosen[0].value,
+            session.user_id,
+            session.now(),
+        )
+        request = rights_model.by_reference(session.conn, held[0].reference)
+        audit.record(
+            session.conn,
+            session.user_id,
+            audit.CONFLICT_RESOLVED,
+            _line(request.id if request else 0),
+            f"field={held[0].field}",
+        )
 
 
 def may_read_register(session: Session) -> bool:

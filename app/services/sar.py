@@ -76,7 +76,8 @@ from app.models.users import Role
 from app.services import audit
 from app.services import rights as rights_service
 from app.services.rights import RequestDraft
-from app.services.session import Session
+from app.services.session import UK, Session
+from app.sync import registers
 
 PACK_ROLES = (Role.MANAGER,)
 LOG_ROLES = (Role.MANAGER, Role.DPO)
@@ -196,6 +197,9 @@ class SarPack:
     # rules allow post; otherwise () and ``by_hand`` says why it is handed over, not posted.
     addressed_to: tuple[str, ...] = ()
     by_hand: str = ""
+    # In a team: the laptops that may hold the subject's cases and have sent nothing since the
+    # request arrived, so what they hold may be missing (for the manager; not sent).
+    team_note: str = ""
 
     @property
     def needs_signoff(self) -> bool:
@@ -931,6 +935,9 @@ class _Builder:
             )
         if perpetrator and not signed:
             warnings.append("Not signed off: a manager must check and sign off this pack.")
+        team = _team_note(self.conn, self.request)
+        if team:
+            warnings.append(team)
         return SarPack(
             request=self.request,
             subject_id=self.subject.id,
@@ -941,6 +948,7 @@ class _Builder:
             digest=digest,
             signed_off=signed,
             warnings=tuple(warnings),
+            team_note=team,
         )
 
     @staticmethod
@@ -1650,6 +1658,78 @@ def set_letterhead(
         settings.put(session.conn, settings.SERVICE_PHONE, phone.strip())
         settings.put(session.conn, settings.SERVICE_EMAIL, email.strip())
         audit.record(session.conn, session.user_id, audit.SETTINGS_CHANGED, "setting:letterhead")
+
+
+# -- across a team ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuietLaptop:
+    """A team laptop that may hold a subject's cases and has sent nothing since a request
+    arrived: its user, and when the newest change this laptop holds from it was made."""
+
+    username: str
+    last_seen: dt.date | None
+
+
+_HOLDERS = frozenset({Role.CASEWORKER.value, Role.MANAGER.value})
+
+
+def _quiet(devices: list[tuple[str, dt.datetime | None]], since: dt.date) -> list[QuietLaptop]:
+    """Those of ``devices`` from which this laptop holds no change made on or after the UK day
+    ``since``."""
+    start = dt.datetime.combine(since, dt.time(0), tzinfo=UK)
+    return [
+        QuietLaptop(name, None if last is None else last.astimezone(UK).date())
+        for name, last in devices
+        if last is None or last < start
+    ]
+
+
+def quiet_laptops(conn: Connection, since: dt.date) -> list[QuietLaptop]:
+    """The team's other live laptops of caseworkers and managers (those that may hold a
+    subject's cases) from which this laptop holds no change made on or after ``since``; none
+    when this laptop is in no team."""
+    return _quiet(registers.team_devices(conn, _HOLDERS), since)
+
+
+def _note(quiet: list[QuietLaptop]) -> str:
+    if not quiet:
+        return ""
+    named = "; ".join(
+        f"{q.username}'s laptop, last seen {q.last_seen.day} {q.last_seen:%B %Y}"
+        if q.last_seen
+        else f"{q.username}'s laptop, nothing received from it yet"
+        for q in quiet
+    )
+    count = f"{len(quiet)} laptop has" if len(quiet) == 1 else f"{len(quiet)} laptops have"
+    return (
+        f"{count} not synced since this request was received: {named}. What they hold may be "
+        "missing from the pack until they sync; wait for them, or go on."
+    )
+
+
+def _team_note(conn: Connection, request: RightsRequest) -> str:
+    return _note(quiet_laptops(conn, request.received_on))
+
+
+def team_note(session: Session, request_id: int) -> str:
+    """What the register shows before a pack is gathered: the team laptops that have not
+    synced since the request arrived ("" when none, or outside a team)."""
+    request = _load(session, request_id)
+    return _team_note(session.conn, request)
+
+
+def team_notes(session: Session, requests: list[RightsRequest]) -> dict[int, str]:
+    """``team_note`` for each of the open access requests among ``requests`` that has one."""
+    session.require(*PACK_ROLES)
+    devices = registers.team_devices(session.conn, _HOLDERS)
+    notes = {
+        r.id: _note(_quiet(devices, r.received_on))
+        for r in requests
+        if r.status is RequestStatus.OPEN and r.kind in PACK_KINDS
+    }
+    return {k: v for k, v in notes.items() if v}
 
 
 def may_read_redaction_log(session: Session) -> bool:

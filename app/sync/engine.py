@@ -83,7 +83,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import ops
+from app.sync import ops, purge, registers
 from app.sync.clock import new_gid
 from app.sync.transport import Incoming, Problem, Transport
 
@@ -453,6 +453,7 @@ def _apply(conn: Connection, opened: Opened, now: str, report: SyncReport) -> No
             opened.sender,
             opened.seq,
         )
+    mine = purge.take(conn, opened.sender, mine, now)  # team orders, retention facts
     fresh = {op.op_id for op in mine if not ops.held(conn, op.op_id)}
     waiting = _retry_pending(conn, mine)
     report.applied += len(fresh - {op.op_id for op in waiting})
@@ -524,6 +525,7 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
             conn.execute("RELEASE envelope")
         elif result.why is SkipReason.AWAITING_CHAIN:
             return False
+        registers.note_seen(conn, now, result)
         state.guard.record(result)
         save(conn, state)
     return changed
@@ -567,6 +569,7 @@ def read_incoming(
     with transaction(conn):
         if _pending(conn):  # a record they waited for may have come some other way
             _retry_pending(conn)
+        registers.settle_subjects(conn)
         for sentence in report.problems:
             log(conn, now, sentence, None, None)
 
@@ -784,8 +787,9 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
     for the worker the case was allocated to while it was made, so a re-allocation and what
     came before it reach the old worker (who held the case then), and what follows it in the
     same sync goes under a key they never get."""
-    _, roles = _my_user(conn, user_id)
+    me, roles = _my_user(conn, user_id)
     with transaction(conn):
+        purge.send_facts(conn, state.directory, user_id, now)
         made = ops.outbox(conn, state.sent_upto)
         groups: dict[str, list[ops.Operation]] = {}
         for _, op in made:
@@ -805,6 +809,9 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
             key_id = f"{scope}#{state.device.device_id}"
             key = _grant_key(state.device, state.directory, state.device.device_id, device_id)
             _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
+        holders = scope_users(state.directory, registers.REGISTER)
+        devices = {d.id for d in state.directory.live_devices(holders)}
+        registers.forget_unheld_keys(conn, holders, me, devices)
         save(conn, state)
     return len(made)
 
@@ -843,6 +850,7 @@ def sync(
     read_incoming(conn, state, transport, now, report, progress)
     with transaction(conn):
         report.destroyed = destroy_unallocated(conn, user_id, now)
+        report.destroyed += purge.carry_out(conn, user_id, now)
         if report.destroyed:
             retention_model.optimize_index(conn)
     if report.destroyed:

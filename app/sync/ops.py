@@ -656,6 +656,10 @@ def apply(conn: Connection, op: Operation) -> bool:
     caller rolls back."""
     if held(conn, op.op_id):
         return False
+    if op.scope == "register":  # the rights register and the breach log
+        from app.sync import registers
+
+        return registers.apply(conn, op)
     from app.sync import merges
 
     if op.kind in merges.KINDS:
@@ -1062,7 +1066,9 @@ def outbox(conn: Connection, after: int = 0) -> list[tuple[int, Operation]]:
 
 def emit_existing(conn: Connection, user_id: int, now: str) -> int:
     """Append the operations for every record this store holds that no operation made or
-    carried, one pass per table (``app.sync.seed``); returns how many were made."""
-    from app.sync import seed
+    carried, one pass per table (``app.sync.seed``), and the registers' records; returns how
+    many were made."""
+    from app.sync import registers, seed
 
-    return seed.emit_existing(conn, user_id, now)
+    made = seed.emit_existing(conn, user_id, now)
+    return made + registers.emit_existing(conn, user_id, now)

@@ -375,6 +375,7 @@ class MainWindow(QMainWindow):
                 can_erase=retention.may_carry_out_erasure(session),
             )
             self.add_area(t("MainWindow", "Retention"), self.retention_page)
+            self.team_sync.synced.connect(self.retention_page.refresh_team)
         if backup.may_make_backups(session):
             self.backups_page = BackupsPage(self.calls)
             self.add_area(t("MainWindow", "Backups"), self.backups_page)

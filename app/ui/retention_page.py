@@ -19,10 +19,11 @@ from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QHBoxLayout, QVBox
 from app.errors import InvalidInput
 from app.models.drafts import Draft
 from app.models.retention import LogEntry, RunSummary, Schedule
-from app.services import backup, retention
+from app.services import backup, membership, retention, team_purge
 from app.services.backup import BackupChoice
 from app.services.retention import PurgeResult
 from app.services.session import Session
+from app.services.team_purge import Outstanding
 from app.ui import labels, printing
 from app.ui.erasure import ErasureDialog
 from app.ui.errors import error_sentence
@@ -211,6 +212,13 @@ class ExtendDialog(FormDialog):
         return lambda s: retention.extend_many(s, references, reason, until)
 
 
+def _team_view(session: Session) -> tuple[bool, list[Outstanding]]:
+    """Whether this laptop is in a team, and the laptops that have not confirmed destroying
+    the purged cases (one call, off the UI thread)."""
+    joined = membership.in_team(session)
+    return joined, team_purge.outstanding(session) if joined else []
+
+
 class RetentionPage(QWidget):
     """Admins: the due list, approvals, the purge and the destruction log."""
 
@@ -238,7 +246,7 @@ class RetentionPage(QWidget):
         t = translate
 
         self.as_of_field = date_edit(t("RetentionPage", "Due as of"), self.calls.today())
-        self.show_button = button(t("RetentionPage", "&Show what is due"))
+        self.show_button = button(t("RetentionPage", "Sh&ow what is due"))
         self.model: RecordTable[Schedule] = RecordTable(
             [
                 Column(t("RetentionPage", "Reference"), lambda i: i.reference),
@@ -293,6 +301,21 @@ class RetentionPage(QWidget):
         self.entries_table = table_view(
             t("RetentionPage", "Cases destroyed in the run"), self.entries_model
         )
+        self.laptops_model: RecordTable[Outstanding] = RecordTable(
+            [
+                Column(t("RetentionPage", "Laptop"), lambda o: o.label),
+                Column(t("RetentionPage", "Cases not confirmed"), lambda o: f"{o.cases:,}"),
+                Column(t("RetentionPage", "Waiting since"), lambda o: labels.moment(o.since)),
+            ],
+            self,
+        )
+        self.laptops_table = table_view(
+            t("RetentionPage", "Laptops that have not confirmed destroying purged cases"),
+            self.laptops_model,
+        )
+        self.laptops_label = message_label(t("RetentionPage", "Team laptops"), "status")
+        self.compact_button = button(t("RetentionPage", "Co&mpact the team's folder…"))
+        self.compact_button.setEnabled(False)
         self.certificate_button = button(t("RetentionPage", "Save &certificate…"))
         self.print_certificate_button = button(t("RetentionPage", "Pr&int certificate…"))
 
@@ -326,9 +349,28 @@ class RetentionPage(QWidget):
         log_layout.addWidget(self.entries_table, 2)
         log_layout.addLayout(log_row)
 
+        team_row = QHBoxLayout()
+        team_row.addWidget(self.laptops_label, 1)
+        team_row.addWidget(self.compact_button)
+        team_tab = QWidget()
+        team_layout = QVBoxLayout(team_tab)
+        team_layout.addWidget(
+            paragraph(
+                t(
+                    "RetentionPage",
+                    "Each laptop of the team destroys a purged case when it next syncs, and "
+                    "confirms it. These laptops have not confirmed yet. Compacting deletes the "
+                    "purged cases' envelopes from the team's folder; no key opens them any more.",
+                )
+            )
+        )
+        team_layout.addWidget(self.laptops_table, 1)
+        team_layout.addLayout(team_row)
+
         self.tabs = tab_widget(t("RetentionPage", "Retention sections"))
         self.tabs.addTab(due_tab, t("RetentionPage", "&Due for destruction"))
         self.tabs.addTab(log_tab, t("RetentionPage", "Destruction &log"))
+        self.tabs.addTab(team_tab, t("RetentionPage", "&Team laptops"))
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading(t("RetentionPage", "Retention")))
@@ -356,6 +398,7 @@ class RetentionPage(QWidget):
         self.erasure_button.clicked.connect(self.carry_out_erasure)
         self.certificate_button.clicked.connect(self.save_certificate)
         self.print_certificate_button.clicked.connect(self.print_certificate)
+        self.compact_button.clicked.connect(self.compact)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.select_all_button.clicked.connect(self.select_all)
         self.runs_table.selectionModel().currentRowChanged.connect(self._run_chosen)
@@ -371,6 +414,61 @@ class RetentionPage(QWidget):
     def refresh(self) -> None:
         self.refresh_due()
         self.refresh_runs()
+        self.refresh_team()
+
+    def refresh_team(self, *_args: object) -> None:
+        """The laptops that have not confirmed destroying purged cases (after each sync)."""
+        self.calls.run(_team_view, self._team_arrived, self._failed, receiver=self)
+
+    def _team_arrived(self, view: tuple[bool, list[Outstanding]]) -> None:
+        joined, waiting = view
+        self.laptops_model.set_records(waiting)
+        fit_columns(self.laptops_table)
+        self.compact_button.setEnabled(joined)
+        if not joined:
+            text = translate("RetentionPage", "This laptop is not in a team.")
+        elif waiting:
+            text = translate(
+                "RetentionPage", "{n} laptop(s) have not confirmed destroying purged cases."
+            ).format(n=len(waiting))
+        else:
+            text = translate(
+                "RetentionPage", "Every laptop has confirmed destroying the purged cases."
+            )
+        set_message(self.laptops_label, text)
+
+    def compact(self) -> None:
+        """Ask, then delete the purged cases' envelopes from the team's folder."""
+        confirm(
+            self,
+            translate("RetentionPage", "Compact the team's folder"),
+            translate(
+                "RetentionPage",
+                "Delete every envelope of the purged cases from the team's folder? No key "
+                "opens them any more; this cannot be undone.",
+            ),
+            translate("RetentionPage", "&Delete envelopes"),
+            self._compact,
+            lock_action=self.lock_action,
+        )
+
+    def _compact(self) -> None:
+        self.calls.run(
+            team_purge.compact,
+            self._compacted,
+            self._failed,
+            receiver=self,
+            label=translate("RetentionPage", "Compacting the team's folder…"),
+        )
+
+    def _compacted(self, deleted: int) -> None:
+        set_message(
+            self.status_label,
+            translate(
+                "RetentionPage", "{n} envelope(s) of purged cases deleted from the team's folder."
+            ).format(n=deleted),
+        )
+        self.refresh_team()
 
     @property
     def as_of(self) -> dt.date:
@@ -517,9 +615,10 @@ class RetentionPage(QWidget):
     def _open(self, dialog: FormDialog, done: str, items: list[Schedule]) -> None:
         self.dialog = dialog
         dialog.draft_kind = DRAFT_PREFIX + type(dialog).__name__
-        dialog.draft_case = items[0].case_id
+        # A team's case held on other laptops only is known by its global id (case_id 0).
+        dialog.draft_case = items[0].case_id or None
         # A decision about many cases comes back after a lock on all of them.
-        dialog.draft_also = {DRAFT_CASES: [i.case_id for i in items]}
+        dialog.draft_also = {DRAFT_CASES: [i.gid or i.case_id for i in items]}
 
         def saved(_value: object) -> None:
             set_message(self.status_label, done)
@@ -537,7 +636,9 @@ class RetentionPage(QWidget):
             return False
         kept = draft.fields.get(DRAFT_CASES)
         case_ids = set(kept) if isinstance(kept, list) else {draft.case_id}
-        if not select_record(self.table, self.model, lambda i: i.case_id in case_ids, every=True):
+        if not select_record(
+            self.table, self.model, lambda i: (i.gid or i.case_id) in case_ids, every=True
+        ):
             return False
         before = self.dialog
         opener()
@@ -736,3 +837,4 @@ class RetentionPage(QWidget):
         self.model.clear()
         self.runs_model.clear()
         self.entries_model.clear()
+        self.laptops_model.clear()

@@ -9,7 +9,7 @@ never remembered.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
@@ -19,6 +19,7 @@ from app.errors import InvalidInput
 from app.models.drafts import Draft
 from app.models.rights import Outcome, RequestStatus, RightKind, RightsRequest
 from app.services import retention, rights, sar
+from app.services.rights import RegisterConflict
 from app.services.session import Session
 from app.ui import labels, printing
 from app.ui.erasure import ErasureDialog
@@ -36,6 +37,7 @@ from app.ui.forms import (
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable, select_record
 from app.ui.redaction_log import RedactionLogDialog
+from app.ui.register_conflicts import RegisterConflictDialog
 from app.ui.rights_dialogs import (
     CloseRequestDialog,
     ConfirmIdentityDialog,
@@ -106,14 +108,21 @@ class Register:
     requests: list[RightsRequest]
     overdue: frozenset[int]
     this_week: frozenset[int]
+    # In a team, by request: the laptops that have not synced since it arrived (managers).
+    team_notes: dict[int, str] = field(default_factory=dict)
+    # In a team: the references of requests two laptops changed without seeing each other.
+    conflicted: frozenset[str] = frozenset()
 
 
 def load_register(session: Session) -> Register:
     today = session.today()
+    requests = rights.register(session)
     return Register(
-        rights.register(session),
+        requests,
         frozenset(r.id for r in rights.overdue(session, today)),
         frozenset(r.id for r in rights.due_this_week(session, today)),
+        sar.team_notes(session, requests) if sar.may_prepare_packs(session) else {},
+        rights.conflicted_references(session),
     )
 
 
@@ -319,6 +328,11 @@ class SarPage(QWidget):
         self.log_button.setVisible(can_read_log)
         self.erasure_button = button(t("SarPage", "Carry o&ut the erasure…"))
         self.erasure_button.setVisible(can_propose_erasure)
+        # In a team, managers and the DPO choose between two laptops' values of one field;
+        # shown while the register holds a conflict.
+        self.can_resolve = can_prepare or can_read_log
+        self.resolve_button = button(t("SarPage", "Resol&ve a conflict…"))
+        self.resolve_button.setVisible(False)
         self.step_buttons: list[tuple[QPushButton, type[RequestStepDialog], str]] = [
             (self.confirm_button, ConfirmIdentityDialog, t("SarPage", "identity confirmed")),
             (self.pause_button, PauseClockDialog, t("SarPage", "clock stopped")),
@@ -328,10 +342,13 @@ class SarPage(QWidget):
         ]
         self.status_label = message_label(t("SarPage", "Status"), "status")
         self.problem_label = message_label(t("SarPage", "Problem"))
+        # Before a pack is gathered: which team laptops may still hold some of it.
+        self.team_label = message_label(t("SarPage", "Laptops not synced"), "status")
         row = QHBoxLayout()
         row.addWidget(self.refresh_button)
         row.addWidget(self.log_button)
         row.addWidget(self.erasure_button)
+        row.addWidget(self.resolve_button)
         steps = QHBoxLayout()
         if can_prepare:
             row.addWidget(self.new_button)
@@ -369,6 +386,7 @@ class SarPage(QWidget):
         )
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.team_label)
         layout.addLayout(steps)
         layout.addWidget(self.status_label)
         layout.addWidget(self.problem_label)
@@ -377,6 +395,7 @@ class SarPage(QWidget):
         self.prepare_button.clicked.connect(self.prepare_pack)
         self.log_button.clicked.connect(self.show_redaction_log)
         self.erasure_button.clicked.connect(self.propose_erasure)
+        self.resolve_button.clicked.connect(self.resolve_conflict)
         self.edit_button.clicked.connect(self.edit_request)
         for step_button, dialog_class, done in self.step_buttons:
             step_button.clicked.connect(
@@ -386,6 +405,13 @@ class SarPage(QWidget):
         self._selection_changed()
 
     def mark(self, request: RightsRequest) -> str:
+        mark = self._clock_mark(request)
+        if request.reference in self.register.conflicted:
+            conflict = translate("SarPage", "Conflict")
+            return f"{mark}, {conflict}" if mark else conflict
+        return mark
+
+    def _clock_mark(self, request: RightsRequest) -> str:
         if request.id in self.register.overdue:
             return translate("SarPage", "OVERDUE")
         if request.id in self.register.this_week:
@@ -449,6 +475,13 @@ class SarPage(QWidget):
         self.edit_button.setEnabled(is_open)
         self.erasure_button.setEnabled(
             self.can_propose_erasure and request is not None and granted_erasure(request)
+        )
+        set_message(self.team_label, self.register.team_notes.get(request.id) if request else None)
+        self.resolve_button.setVisible(self.can_resolve and bool(self.register.conflicted))
+        self.resolve_button.setEnabled(
+            self.can_resolve
+            and request is not None
+            and request.reference in self.register.conflicted
         )
 
     def open_step(self, dialog_class: type[RequestStepDialog], done: str) -> None:
@@ -590,6 +623,31 @@ class SarPage(QWidget):
             return False
         pack.sign_off(then=lambda signing: signing.restore_draft(draft.id, draft.fields))
         return True
+
+    def resolve_conflict(self) -> None:
+        """Open the first open conflict on the selected request, to choose the value kept."""
+        request = self.selected()
+        if request is None or not self.can_resolve:
+            return
+        reference = request.reference
+
+        def arrived(found: list[RegisterConflict]) -> None:
+            held = [c for c in found if c.reference == reference]
+            if not held:
+                self.refresh()
+                return
+            dialog = RegisterConflictDialog(self.calls, held[0], self, lock_action=self.lock_action)
+            dialog.saved.connect(lambda _value: self.refresh())
+            self.dialog = dialog
+            dialog.open()
+
+        self.calls.run(
+            rights.register_conflicts,
+            arrived,
+            self._failed,
+            receiver=self,
+            label=translate("SarPage", "Reading the conflict…"),
+        )
 
     def prepare_pack(self) -> None:
         request = self.selected()

@@ -86,8 +86,7 @@ def test_a_single_laptop_store_migrates_with_a_global_id_on_every_travelling_row
         had = {table: _columns(old, table) for table in copied}
         assert migrate(old) == SCHEMA_VERSION
         for table, before in copied.items():
-            # Nothing lost or changed: every row is still there with the same values (in the
-            # columns it had; later steps may add columns).
+            # Nothing lost or changed: every row is still there with the same values.
             assert _rows(old, table, had[table]) == before, table
         for table in TRAVELLING:
             ids = [str(r[0]) for r in old.execute(f"SELECT gid FROM {table}").fetchall()]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
-import json
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -92,12 +91,12 @@ from app.services import (
     search,
     sharing,
     team,
+    team_purge,
 )
 from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.sync import engine, ops
-from app.sync.clock import Hlc, new_gid
 from tests.helpers import (
     ADMIN,
     CASEWORKER,
@@ -118,6 +117,7 @@ from tests.services.casework import (
     signed_in,
     user_id,
 )
+from tests.sync.two_laptops import set_twice
 
 USER_FOR_ROLE = {
     Role.ADMIN: ADMIN,
@@ -192,28 +192,17 @@ def _client_of(session: Session, case_id: int) -> int:
 
 
 def _resolve_a_conflict(s: Session, w: World) -> None:
-    """Two laptops set the case's risk level without seeing each other (their changes arrive
-    here); then ``s`` resolves the conflict."""
+    """Two laptops set the case's needs assessment; then ``s`` resolves the conflict."""
     target = str(ops.gid_of(s.conn, "cases", w.case))
-    with transaction(s.conn):
-        for n, level in enumerate(("medium", "high")):
-            ops.apply(
-                s.conn,
-                ops.Operation(
-                    op_id=new_gid(),
-                    hlc=Hlc(1_790_000_000_000 + n, 0, f"laptop-{n}").encode(),
-                    device=f"laptop-{n}",
-                    user="",
-                    kind="case.field_set",
-                    scope=f"case:{target}",
-                    target=target,
-                    payload={"field": "cases.risk_level", "value": level},
-                ),
-            )
-    [(conflict_id, candidates)] = s.conn.execute(
-        "SELECT id, candidates FROM conflicts WHERE state = 'open'"
-    ).fetchall()
-    conflicts.resolve(s, int(conflict_id), json.loads(str(candidates))[0]["op_id"])
+    held = set_twice(s.conn, "case.field_set", f"case:{target}", target, "cases.needs_assessment")
+    conflicts.resolve(s, *held)
+
+
+def _resolve_a_register_conflict(s: Session, w: World) -> None:
+    """Two laptops set the request's requester; then ``s`` resolves the conflict."""
+    target = str(ops.gid_of(s.conn, "rights_requests", w.request))
+    held = set_twice(s.conn, "register.field_set", "register", target, "rights_requests.requester")
+    rights.resolve_conflict(s, *held)
 
 
 def _hour_ago() -> dt.datetime:
@@ -1230,6 +1219,9 @@ TABLE: tuple[Row, ...] = (
     ),
     Row(rights.register, REGISTER, lambda s, w: rights.register(s), _check_register),
     Row(rights.overdue, REGISTER, lambda s, w: rights.overdue(s)),
+    Row(rights.register_conflicts, REGISTER, lambda s, w: rights.register_conflicts(s)),
+    Row(rights.conflicted_references, REGISTER, lambda s, w: rights.conflicted_references(s)),
+    Row(rights.resolve_conflict, REGISTER, _resolve_a_register_conflict),
     Row(rights.due_this_week, REGISTER, lambda s, w: rights.due_this_week(s)),
     Row(
         rights.open_access_request,
@@ -1239,6 +1231,8 @@ TABLE: tuple[Row, ...] = (
     ),
     # subject access packs: managers build, review and send them; the DPO reads the log
     Row(sar.preview, MANAGERS, lambda s, w: sar.preview(s, w.request)),
+    Row(sar.team_note, MANAGERS, lambda s, w: sar.team_note(s, w.request)),
+    Row(sar.team_notes, MANAGERS, lambda s, w: sar.team_notes(s, [])),
     Row(
         sar.redact,
         MANAGERS,
@@ -1358,6 +1352,14 @@ TABLE: tuple[Row, ...] = (
     Row(membership.in_team, EVERY_ROLE, lambda s, w: membership.in_team(s)),
     Row(team.sync_log, EVERY_ROLE, _team_call(team.sync_log)),
     Row(team.devices, frozenset({Role.ADMIN, Role.MANAGER}), _team_call(team.devices)),
+    Row(
+        team_purge.case_acknowledgements,
+        LOG_READERS,
+        _team_call(team_purge.case_acknowledgements),
+    ),
+    Row(team_purge.outstanding, ADMINS, _team_call(team_purge.outstanding)),
+    Row(team_purge.compact, ADMINS, _team_call(team_purge.compact)),
+    _may(team_purge.may_compact, ADMINS),
 )
 
 
