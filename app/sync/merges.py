@@ -149,7 +149,8 @@ def apply(conn: Connection, op: Operation, case_id: int | None) -> bool:
     again = True
     if op.kind == MERGED:
         kept, merged = str(op.payload.get("kept")), str(op.payload.get("merged"))
-        if not _local(conn, kept):  # the kept record travels first in the same scope
+        if not _local(conn, kept) and merged_into(conn, kept) is None:
+            # The kept record travels first in the same scope (unless a merge destroyed it).
             raise ops.CannotApply("A merge arrived before the record it kept.")
         if row is None:
             user = ops.id_of(conn, "users", op.user) if op.user else None
@@ -203,53 +204,86 @@ def touches(conn: Connection, op: Operation) -> bool:
 def settle(conn: Connection, *, again: bool = False) -> None:
     """Bring this laptop's merges to what the operations held decide. ``again``: a merge
     arrived or changed state, so every merge in effect is put back and applied again in stamp
-    order; otherwise only links that arrived since move (and who is on which case)."""
+    order; otherwise only links that arrived since move (and who is on which case). A merge
+    whose kept record was itself merged away keeps into that one's kept record."""
     rows = _rows(conn)
+    # Records destroyed by a confirmed merge stand for the record kept, for good.
+    gone = {r.merged_gid: r.kept_gid for r in rows if r.applied and not _present(conn, r)}
     for row in rows:  # a record that arrived since the merge did
-        kept, merged = _local(conn, row.kept_gid), _local(conn, row.merged_gid)
-        if (kept, merged) != (row.kept_id, row.merged_id) and not row.applied:
-            conn.execute(
-                "UPDATE person_merges SET kept_id = ?, merged_id = ? WHERE id = ?",
-                (kept, merged, row.id),
-            )
-            row.kept_id, row.merged_id = kept, merged
+        merged = _local(conn, row.merged_gid)
+        if merged != row.merged_id and not row.applied:
+            _set_ids(conn, row, row.kept_id, merged)
     moved_people: set[int] = set()
     if again:
         for row in reversed(rows):
             if row.applied and _present(conn, row):
+                _set_ids(conn, row, _kept_now(conn, row, gone), row.merged_id)
                 merge_model.put_back(conn, _merge(conn, row))
                 _set_moved(conn, row.id, {}, {}, applied=False)
                 row.applied = False
                 moved_people.update((row.kept_id, row.merged_id))
-    away: set[str] = set()  # records merged away by a merge in effect
+    into = dict(gone)
     for row in rows:
-        if row.applied and not _present(conn, row):  # confirmed: the merged record is gone
-            away.add(row.merged_gid)
+        if row.applied and not _present(conn, row):
             continue
-        wanted = (
-            row.state is not MergeState.UNDONE
-            and row.kept_id > 0
-            and row.merged_id > 0
-            and row.merged_gid not in away
-            and row.kept_gid not in away
-        )
-        if not wanted:
-            continue
-        away.add(row.merged_gid)
+        if row.applied:  # in effect: what arrived for the merged record since moves too
+            kept = _kept_now(conn, row, gone)
+            into[row.merged_gid] = _root(row.kept_gid, into)
+        else:
+            target = _root(row.kept_gid, into)
+            kept = _local(conn, target)
+            wanted = (
+                row.state is not MergeState.UNDONE
+                and kept > 0
+                and row.merged_id > 0
+                and row.merged_gid not in into
+                and target != row.merged_gid
+            )
+            if not wanted:
+                continue
+            if not again:  # its place among the merges in effect is by stamp: all again
+                settle(conn, again=True)
+                return
+            into[row.merged_gid] = target
+        _set_ids(conn, row, kept, row.merged_id)
         merge = _merge(conn, row)
-        moved, dropped = merge_model.move_links(conn, row.kept_id, row.merged_id, clash_stays=True)
+        moved, dropped = merge_model.move_links(conn, kept, row.merged_id, clash_stays=True)
         _set_moved(
             conn, row.id, _joined(merge.moved, moved), _joined(merge.dropped, dropped), applied=True
         )
         row.applied = True
         if moved or dropped:
-            moved_people.update((row.kept_id, row.merged_id))
+            moved_people.update((kept, row.merged_id))
     settle_members(conn)
     _reindex(conn, sorted(moved_people))
     for row in rows:
         if row.state is MergeState.CONFIRMED and row.applied and _present(conn, row):
             _reindex(conn, [row.merged_id, row.kept_id])
             retention_model.delete_people(conn, [row.merged_id])
+
+
+def _root(gid: str, into: dict[str, str]) -> str:
+    seen: set[str] = set()
+    while gid in into and gid not in seen:
+        seen.add(gid)
+        gid = into[gid]
+    return gid
+
+
+def _kept_now(conn: Connection, row: _Row, gone: dict[str, str]) -> int:
+    """Where a merge in effect moved its links to: its kept record, or if that was destroyed
+    by a confirmed merge since, the record that one kept."""
+    held_here = conn.execute("SELECT 1 FROM people WHERE id = ?", (row.kept_id,)).fetchone()
+    return row.kept_id if held_here else _local(conn, _root(row.kept_gid, gone))
+
+
+def _set_ids(conn: Connection, row: _Row, kept: int, merged: int) -> None:
+    if (kept, merged) != (row.kept_id, row.merged_id):
+        conn.execute(
+            "UPDATE person_merges SET kept_id = ?, merged_id = ? WHERE id = ?",
+            (kept, merged, row.id),
+        )
+        row.kept_id, row.merged_id = kept, merged
 
 
 def _present(conn: Connection, row: _Row) -> bool:
