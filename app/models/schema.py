@@ -1044,6 +1044,63 @@ def _v12_registers(conn: Connection) -> None:
     )
 
 
+def _v12_team_audit(conn: Connection) -> None:
+    """The team's audit trail (app/sync/audit_travel.py): other devices' entries as they
+    arrived, each with its position and hash in its device's chain (never mixed into this
+    store's own chain), and what the checks on arrival found (one sentence per finding, device
+    ids and entry numbers only). Both append-only."""
+    conn.execute(
+        """CREATE TABLE team_audit (
+            device      TEXT NOT NULL,
+            position    INTEGER NOT NULL,
+            at          TEXT NOT NULL,
+            user_id     INTEGER,
+            user_gid    TEXT NOT NULL DEFAULT '',
+            username    TEXT NOT NULL DEFAULT '',
+            action      TEXT NOT NULL,
+            record      TEXT NOT NULL DEFAULT '',
+            detail      TEXT NOT NULL DEFAULT '',
+            prev_hash   TEXT NOT NULL,
+            hash        TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (device, position)
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX team_audit_by_time ON team_audit (at)")
+    _no_update(conn, "team_audit")
+    conn.execute(
+        """CREATE TRIGGER team_audit_no_delete BEFORE DELETE ON team_audit
+           BEGIN SELECT RAISE(ABORT, 'team_audit is append-only'); END"""
+    )
+    conn.execute(
+        """CREATE TABLE team_audit_findings (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          TEXT NOT NULL,
+            device      TEXT NOT NULL,
+            position    INTEGER NOT NULL,
+            sentence    TEXT NOT NULL
+        ) STRICT"""
+    )
+    _no_update(conn, "team_audit_findings")
+
+
+def _v12_revocation(conn: Connection) -> None:
+    """Revoked devices as this laptop knows them: the signed order to destroy its store made
+    for each (on the admin's laptop that revoked it), when the order reached the transport and
+    when the device's signed receipt ("store destroyed") was seen. Device ids and times only.
+    Each device's last seen is ``team_seen.last_at`` (``_v12_registers``)."""
+    conn.execute(
+        """CREATE TABLE team_revocations (
+            device_id   TEXT PRIMARY KEY,
+            revoked_at  TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            order_data  BLOB,
+            order_sent  TEXT,
+            confirmed   TEXT
+        ) STRICT"""
+    )
+
+
 def _v12_merge_ops(conn: Connection) -> None:
     """Merges travel between a team's laptops: each merge names its two people by global id
     (a laptop may hold one of them, or neither, when the merge arrives), carries the clock
@@ -1075,6 +1132,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_operations_by_person,
     _v12_purge,
     _v12_registers,
+    _v12_team_audit,
+    _v12_revocation,
     _v12_merge_ops,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,23 +17,30 @@ One sync, in order:
 2. Seal. Unsent outbox operations, grouped per scope in the order made, each group in one
    envelope under the scope's newest key (a key is made for a scope that has none). The sealed
    bytes are kept with their number in the same transaction that advances the number, so a
-   retry after a crash publishes exactly the same bytes.
+   retry after a crash publishes exactly the same bytes. This laptop's audit entries since the
+   last sent go in an envelope of their own (app/sync/audit_travel.py).
 3. Need to know. A case re-allocated here gets a new key for what follows (made after its
    allocation travelled under the old one, so the old worker learns of it and nothing more).
    Each key is sealed to the devices that may hold it and are missing it: a case key to the
    allocated caseworker's and every manager's devices. Grants and the directory travel in a
    "grant" envelope to each device, under a key both ends derive from their X25519 keys.
-4. Publish everything sealed and not yet published.
+4. Publish everything sealed and not yet published. A number the transport already holds from
+   this device (its store was put back to an older copy) is sealed again after the newest one
+   there (app/sync/resume.py).
 
 A caseworker's laptop that applies an allocation of one of its cases to someone else
 destroys its copy as a purge does (``destroy_case``), with the key, and audits it.
 
-Left undone: key grants are accepted from any live device of the team (the envelope's
-signature names it; a caseworker can pass on only keys they hold); scopes other than cases
-(registers, when their operations travel) are sealed to managers only, not yet the DPO; a
-laptop reads its own device folder never, so a store restored from an old copy is caught only
-by the folder's "number taken"; revocation, team-wide purge and the audit chain travelling
-are the next issue's.
+Revocation (app/sync/revocation.py): a key grant is taken only from a device entitled to pass
+that key on, to this laptop (``grant_refusal``), and a directory only from an admin's device;
+only the laptop that signs the directory takes in enrolments; adopting a directory that
+revokes a device says so in the sync log (with any envelopes from it applied here after its
+cut, which stay applied); on a manager's or admin's laptop each scope whose newest key was
+sealed to a device now cut off gets a new key before anything more is sealed; each accepted
+envelope updates its sender's last seen.
+
+Left undone: a laptop reads its own device folder never, so a store restored from an old copy
+is caught only by the folder's "number taken".
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ from app.crypto.envelopes import (
     ReplayGuard,
     SkipReason,
     envelope_digest,
+    envelope_scope,
     open_envelope,
     scope_of_key,
     seal_envelope,
@@ -83,9 +91,9 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import ops, purge, registers
+from app.sync import audit_travel, ops, purge, registers, resume, revocation
 from app.sync.clock import new_gid
-from app.sync.transport import Incoming, Problem, Transport
+from app.sync.transport import EnvelopeNumberTaken, Incoming, Problem, Transport
 
 GRANT = "grant"
 MANAGER = Role.MANAGER.value
@@ -370,8 +378,10 @@ def _refuse(state: State, sender: str, seq: int) -> None:
 
 
 def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport) -> bool:
-    """An enrolment request (number 0): an admin's laptop adds the device once."""
-    if not state.directory.is_admin_device(state.device.device_id):
+    """An enrolment request (number 0): the laptop that signs the directory adds it once."""
+    me = state.device.device_id
+    signer = revocation.directory_signer(state.directory, state.signed_dir)
+    if signer != me or not state.directory.is_admin_device(me):
         return False
     try:
         device = state.desk.accept(inc.data, datetime.fromisoformat(now.replace("Z", "+00:00")))
@@ -382,6 +392,7 @@ def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: Sync
         return True
     directory = state.directory.with_device(device)
     adopt(conn, state, directory, sign_directory(directory, state.device), now)
+    revocation.note_enrolled(conn, inc.sender, now)
     report.enrolled += 1
     return True
 
@@ -391,7 +402,9 @@ def _take_grant(conn: Connection, state: State, opened: Opened, now: str) -> boo
     body = json.loads(opened.plaintext.decode("utf-8"))
     changed = False
     signed = body.get("directory")
-    if isinstance(signed, str):
+    if isinstance(signed, str) and not state.directory.is_admin_device(opened.sender):
+        log(conn, now, revocation.DIRECTORY_REFUSED, opened.sender, opened.seq)
+    elif isinstance(signed, str):
         data = base64.b64decode(signed)
         try:
             directory = accept_directory(data, trusted=state.directory)
@@ -399,10 +412,30 @@ def _take_grant(conn: Connection, state: State, opened: Opened, now: str) -> boo
             if directory_newer(data, state.directory):
                 log(conn, now, str(exc), opened.sender, opened.seq)
         else:
+            applied = {
+                d: {n for n, h in seqs.items() if h.waiting is None}
+                for d, seqs in state.guard.seen.items()
+            }
+            for device, sentence in revocation.newly_revoked(state.directory, directory, applied):
+                log(conn, now, sentence, device, None)
             adopt(conn, state, directory, data, now)
             changed = True
     for item in body.get("keys") or []:
         key_id = str(item["key_id"])
+        scope = scope_of_key(key_id)
+        refusal = revocation.grant_refusal(
+            conn,
+            state.directory,
+            me=state.device.device_id,
+            sender=opened.sender,
+            scope=scope,
+            for_user=item.get("for_user"),
+            may_hold=() if scope.startswith("case:") else scope_users(state.directory, scope),
+            signer=revocation.directory_signer(state.directory, state.signed_dir),
+        )
+        if refusal is not None:
+            log(conn, now, refusal, opened.sender, opened.seq)
+            continue
         try:
             key = open_sealed_key(
                 base64.b64decode(str(item["sealed"])), key_id=key_id, device=state.device
@@ -516,6 +549,15 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
             try:
                 if result.scope.startswith(f"{GRANT}:"):
                     changed = _take_grant(conn, state, result, now)
+                elif audit_travel.carries(result.scope):
+                    note = result  # the sync log names the envelope
+                    audit_travel.receive(
+                        conn,
+                        state.device.device_id,
+                        result,
+                        now,
+                        lambda s: log(conn, now, s, note.sender, note.seq),
+                    )
                 else:
                     _apply(conn, result, now, report)
             except (ValueError, KeyError, TypeError, SafecaseError, DatabaseError):
@@ -789,6 +831,9 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
     same sync goes under a key they never get."""
     me, roles = _my_user(conn, user_id)
     with transaction(conn):
+        if roles & {Role.MANAGER, Role.ADMIN}:  # keys a revoked device held: new ones follow
+            for scope, for_user in revocation.stale_scopes(conn, state.directory):
+                make_key(conn, scope, now, for_user)
         purge.send_facts(conn, state.directory, user_id, now)
         made = ops.outbox(conn, state.sent_upto)
         groups: dict[str, list[ops.Operation]] = {}
@@ -801,6 +846,9 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
             _rotate(conn, state, roles, scope, now)
         if made:
             state.sent_upto = made[-1][0]
+        for scope, data in audit_travel.outgoing(conn, state.device.device_id):
+            key_id, key = _current_key(conn, scope) or make_key(conn, scope, now, None)
+            _seal(conn, state, scope, key_id, key, data)
         held = conn.execute("SELECT DISTINCT scope FROM team_keys WHERE scope LIKE 'case:%'")
         for (scope,) in held.fetchall():
             _rotate(conn, state, roles, str(scope), now)  # re-allocated by another laptop
@@ -823,11 +871,17 @@ def unpublished(conn: Connection) -> list[tuple[int, bytes]]:
     return [(int(r[0]), bytes(r[1])) for r in rows]
 
 
-def publish(conn: Connection, state: State, transport: Transport) -> int:
-    """Publish what was sealed and not yet published, each marked once it is in the folder."""
+def publish(conn: Connection, state: State, transport: Transport, now: str | None = None) -> int:
+    """Publish what was sealed and not yet published, each marked once it is in the folder.
+    With ``now``, a store put back to an older copy numbers them again (app/sync/resume.py)."""
     count = 0
     for seq, data in unpublished(conn):
-        transport.publish(state.device.device_id, seq, data)
+        try:
+            transport.publish(state.device.device_id, seq, data)
+        except EnvelopeNumberTaken:
+            if now is None or not resume.renumber(conn, state, transport, now):
+                raise
+            return count + publish(conn, state, transport)
         with transaction(conn):  # published: the folder keeps it now, the store need not
             conn.execute("DELETE FROM team_outgoing WHERE seq = ?", (seq,))
         count += 1
@@ -845,7 +899,7 @@ def sync(
     report = SyncReport()
     # What a crash left sealed goes first, as it was; then this laptop's own changes are
     # sealed before anything read can take their case away.
-    report.sent = publish(conn, state, transport)
+    report.sent = publish(conn, state, transport, now)
     seal_outgoing(conn, state, user_id, now)
     read_incoming(conn, state, transport, now, report, progress)
     with transaction(conn):
@@ -856,7 +910,7 @@ def sync(
     if report.destroyed:
         retention_model.checkpoint(conn)  # no page of the log keeps what was destroyed
     seal_outgoing(conn, state, user_id, now)
-    report.sent += publish(conn, state, transport)
+    report.sent += publish(conn, state, transport, now)
     with transaction(conn):
         state.last_sync = now
         conn.execute("UPDATE team SET last_sync = ? WHERE id = 1", (now,))
@@ -867,4 +921,6 @@ def sync(
 def waiting_to_send(conn: Connection) -> int:
     state = load(conn)
     made = len(ops.outbox(conn, state.sent_upto))
-    return made + len(unpublished(conn))
+    # The audit entries that travel are not changes the user made.
+    sealed = [d for _, d in unpublished(conn) if not audit_travel.carries(envelope_scope(d) or "")]
+    return made + len(sealed)

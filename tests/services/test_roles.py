@@ -28,6 +28,7 @@ import pytest
 
 import app.services
 from app.crypto.memory_keyring import MemoryKeyring
+from app.crypto.team import DeviceKeys, DirectoryDevice, sign_directory
 from app.errors import PermissionDenied
 from app.models import audit as audit_model
 from app.models import cases as case_model
@@ -97,6 +98,7 @@ from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.sync import engine, ops
+from app.sync.clock import new_gid
 from tests.helpers import (
     ADMIN,
     CASEWORKER,
@@ -587,6 +589,25 @@ def _invite(s: Session, w: World) -> str:
     )
 
 
+def _revoke(s: Session, w: World) -> None:
+    """A second device in the team's directory (no role check, no audit entry), then revoked."""
+    _in_team(s, w)
+    state = engine.load(s.conn)
+    keys = DeviceKeys.generate(new_gid())
+    other = DirectoryDevice(
+        keys.device_id,
+        state.directory.devices[0].user,
+        keys.encryption_public,
+        keys.signing_public,
+        s.now(),
+    )
+    with transaction(s.conn):
+        directory = state.directory.with_device(other)
+        engine.adopt(s.conn, state, directory, sign_directory(directory, state.device), s.now())
+        engine.save(s.conn, state)
+    team.revoke(s, keys.device_id)
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 Call = Callable[[Session, World], Any]
@@ -955,6 +976,9 @@ TABLE: tuple[Row, ...] = (
     Row(audit.may_export, EVERY_ROLE, lambda s, w: audit.may_export(s), _check_may_export),
     Row(audit.start_sealing, ADMINS | {Role.DPO}, lambda s, w: audit.start_sealing(s)),
     Row(audit.checkpoint, frozenset({Role.DPO}), _checkpoint),
+    # the team's trail (empty on a laptop not in a team)
+    Row(audit.team_devices, AUDIT_READERS, lambda s, w: audit.team_devices(s)),
+    Row(audit.team_trail, AUDIT_READERS, lambda s, w: audit.team_trail(s)),
     # commissioners' figures: managers and the DPO
     Row(
         figures.may_see_figures,
@@ -1347,6 +1371,7 @@ TABLE: tuple[Row, ...] = (
     _may(devices.may_manage_devices, ADMINS),
     Row(team.create_team, ADMINS, lambda s, w: team.create_team(s, _folder(w, "team"))),
     Row(team.invite, ADMINS, _invite),
+    Row(team.revoke, ADMINS, _revoke),
     Row(team.sync, EVERY_ROLE, _team_call(team.sync)),
     Row(team.status, EVERY_ROLE, _team_call(team.status)),
     Row(membership.in_team, EVERY_ROLE, lambda s, w: membership.in_team(s)),
