@@ -171,12 +171,20 @@ def opening_key(conn: Connection, device: DeviceKeys, data: bytes) -> dict[str, 
     parts = _parts(key_id)
     if parts is None or parts[0] != device.device_id:
         return {}
-    recipient, sender, fp, eph = parts
-    private = my_keys(conn, device).get(fp)
-    if private is None:
-        return {}
+    private = my_keys(conn, device).get(parts[2])
+    key = None if private is None else envelope_key(private, key_id)
+    return {} if key is None else {key_id: key}
+
+
+def envelope_key(private: X25519PrivateKey, key_id: str) -> bytes | None:
+    """The key of the grant envelope named ``key_id`` (of the present kind), as the holder of
+    ``private`` derives it: right only if it is the key the grant was sealed to."""
+    parts = _parts(key_id)
+    if parts is None:
+        return None
+    recipient, sender, _, eph = parts
     shared = private.exchange(X25519PublicKey.from_public_bytes(eph))
-    return {key_id: _envelope_key(shared, eph, _public(private), sender, recipient)}
+    return _envelope_key(shared, eph, _public(private), sender, recipient)
 
 
 def keep_until_published(conn: Connection, seq: int, key: bytes) -> None:

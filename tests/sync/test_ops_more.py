@@ -12,11 +12,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from app.crypto import envelopes
 from app.crypto.device import DeviceSecrets
-from app.crypto.team import open_sealed_key
+from app.crypto.team import DeviceKeys, open_sealed_key
 from app.models import cases as case_model
 from app.models import settings as settings_model
 from app.models.db import transaction
@@ -26,7 +27,7 @@ from app.services import access, accounts, cases, letters, notes, retention
 from app.services import team as team_service
 from app.services.contact_rules import Output
 from app.services.session import Session
-from app.sync import engine, ops
+from app.sync import engine, ops, shred
 from app.sync.clock import Hlc, HlcClock
 from app.sync.folder import FolderTransport
 from tests.helpers import (
@@ -64,13 +65,15 @@ def _envelopes(shared: Path) -> list[bytes]:
     return [inc.data for inc in FolderTransport(shared).incoming({}) if inc.seq]
 
 
-def _keys_ever_sealed_to(laptop: Session, shared: Path) -> dict[str, bytes]:
+def _keys_ever_sealed_to(
+    laptop: Session, shared: Path, earlier: list[DeviceKeys]
+) -> dict[str, bytes]:
     """Every key the laptop holds or was ever sent in a grant envelope, opened with its own
-    device keys, whether or not it still keeps them."""
+    device keys (``earlier``: those it had before, which a laptop that loses a case replaces,
+    app/sync/shred.py), whether or not it still keeps them."""
     state = engine.load(laptop.conn)
     me = state.device.device_id
     found = engine.held_keys(laptop.conn)
-    grant_keys = engine._grant_keys(state)
     for data in _envelopes(shared):
         env = envelopes._parse(data)
         if env.scope != f"{engine.GRANT}:{me}":
@@ -78,14 +81,19 @@ def _keys_ever_sealed_to(laptop: Session, shared: Path) -> dict[str, bytes]:
         header = envelopes._header(
             env.team, env.sender, env.seq, env.previous, env.scope, env.key_id
         )
-        body = json.loads(
-            ChaCha20Poly1305(grant_keys[env.key_id]).decrypt(env.nonce, env.ciphertext, header)
-        )
-        for item in body.get("keys") or []:
-            sealed = base64.b64decode(str(item["sealed"]))
-            found[str(item["key_id"])] = open_sealed_key(
-                sealed, key_id=str(item["key_id"]), device=state.device
-            )
+        for device in (state.device, *earlier):
+            key = shred.envelope_key(device.encryption, env.key_id)
+            try:
+                plain = ChaCha20Poly1305(key or bytes(32)).decrypt(
+                    env.nonce, env.ciphertext, header
+                )
+            except InvalidTag:
+                continue
+            for item in json.loads(plain).get("keys") or []:
+                sealed = base64.b64decode(str(item["sealed"]))
+                found[str(item["key_id"])] = open_sealed_key(
+                    sealed, key_id=str(item["key_id"]), device=device
+                )
     return found
 
 
@@ -123,6 +131,7 @@ def test_what_a_manager_writes_after_re_allocating_never_reaches_the_old_worker(
             for laptop in (admin, w1, w2, admin, w1, w2):
                 team_service.sync(laptop)
             assert case_by_gid(w1.conn, case_gid) is not None
+            w1_keys, w2_keys = (engine.load(w.conn).device for w in (w1, w2))
 
             # Between two syncs the manager writes a note, re-allocates the case, writes
             # another, takes the case off every worker and writes a third.
@@ -138,11 +147,11 @@ def test_what_a_manager_writes_after_re_allocating_never_reaches_the_old_worker(
 
             # The old worker's laptop could read the note made while it held the case and the
             # re-allocation, and nothing made after it: no key it was ever sent opens it.
-            readable = _readable(_keys_ever_sealed_to(w1, shared), shared)
+            readable = _readable(_keys_ever_sealed_to(w1, shared, [w1_keys]), shared)
             assert "Qzbeforenote" in readable
             assert "Qzafternote" not in readable
             # Nor did the second worker get what was written once the case was taken off them.
-            later_text = _readable(_keys_ever_sealed_to(w2, shared), shared)
+            later_text = _readable(_keys_ever_sealed_to(w2, shared, [w2_keys]), shared)
             assert "Qzafternote two" not in later_text
             # A case taken off every worker leaves the old worker's laptop as a re-allocation
             # does, and no page of its store holds the case's text.
