@@ -1044,6 +1044,25 @@ def _v12_registers(conn: Connection) -> None:
     )
 
 
+def _v12_server(conn: Connection) -> None:
+    """The team's server, when the team syncs through one instead of its shared folder, kept
+    in the encrypted store and nowhere else: its address (``ServerAddress`` JSON, with the
+    pinned certificate), this device's login password on it, whether this laptop has moved
+    (``moving``: the admin's notice arrived and its own envelopes are still to be copied;
+    ``moved``: it syncs through the server) and the old folder, still read for what other
+    laptops published there late."""
+    conn.execute(
+        """CREATE TABLE team_server (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            address     TEXT NOT NULL,
+            password    TEXT NOT NULL,
+            state       TEXT NOT NULL CHECK (state IN ('moving', 'moved')),
+            since       TEXT NOT NULL,
+            old_folder  TEXT
+        ) STRICT"""
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -1059,6 +1078,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_operations_by_person,
     _v12_purge,
     _v12_registers,
+    _v12_server,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

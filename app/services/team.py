@@ -33,16 +33,17 @@ from app.models.db import transaction
 from app.models.users import Role
 from app.services import accounts, audit
 from app.services.session import Session
-from app.sync import engine, ops
+from app.sync import engine, moving, ops
 from app.sync.clock import new_gid
 from app.sync.engine import SyncReport
 from app.sync.folder import FolderTransport
-from app.sync.transport import TransportUnavailable
+from app.sync.transport import Transport, TransportUnavailable
 
 TEAM_CREATED = "team_created"
 TEAM_INVITED = "team_invited"
 TEAM_JOINED = "team_joined"
 TEAM_SYNCED = "team_synced"
+TEAM_MOVED = "team_moved_to_server"
 
 __all__ = ["SyncReport", "create_team", "devices", "invite", "join", "status", "sync"]
 
@@ -59,12 +60,14 @@ class Status:
     waiting: int
     conflicts: int
     problems: tuple[str, ...] = ()
+    server: bool = False  # the team syncs through its server, not a shared folder
 
     def line(self) -> str:
         if not self.joined:
             return "Not in a team."
         when = self.last_synced or "never"
-        folder = "shared folder reachable" if self.reachable else "shared folder not reachable"
+        where = "team server" if self.server else "shared folder"
+        folder = f"{where} reachable" if self.reachable else f"{where} not reachable"
         return (
             f"Last synced {when} · {self.waiting} change(s) waiting · "
             f"{self.conflicts} conflict(s) · {folder}"
@@ -107,6 +110,11 @@ def _transport(folder: str) -> FolderTransport:
     return FolderTransport(folder)
 
 
+def transport_of(conn: Connection, state: engine.State) -> Transport:
+    """The transport the team syncs through now: its folder or its server (close it after)."""
+    return moving.transport_for(conn, state.device.device_id, state.folder)
+
+
 def _require_member(session: Session) -> engine.State:
     if not session.active:
         raise SafecaseError("The store is locked. Sign in again to go on.")
@@ -119,18 +127,25 @@ def create_team(session: Session, folder: Path) -> str:
     record the store holds gets the operations that carry it (one transaction), so each
     laptop that joins receives the cases allocated to it by syncing."""
     session.require(Role.ADMIN)
-    conn = session.conn
-    if engine.joined(conn):
+    if engine.joined(session.conn):
         raise AlreadyInTeam()
     transport = _transport(str(folder))
     transport.prepare()
-    with transaction(conn):
-        team_id, device_id = engine.found_team(conn, session.user_id, str(folder), session.now())
-        ops.set_reference_tag(conn, _next_tag(conn))
-        # What the store held before the team travels too: a joining laptop syncs its cases.
-        ops.emit_existing(conn, session.user_id, session.now())
-        audit.record(conn, session.user_id, TEAM_CREATED, f"device:{device_id}")
+    with transaction(session.conn):
+        team_id, _device = found(session, str(folder))
     return team_id
+
+
+def found(session: Session, folder: str) -> tuple[str, str]:
+    """The new team's directory, reference tag and first operations, audited (call inside a
+    transaction, as an admin); returns the team id and this device's id."""
+    conn = session.conn
+    team_id, device_id = engine.found_team(conn, session.user_id, folder, session.now())
+    ops.set_reference_tag(conn, _next_tag(conn))
+    # What the store held before the team travels too: a joining laptop syncs its cases.
+    ops.emit_existing(conn, session.user_id, session.now())
+    audit.record(conn, session.user_id, TEAM_CREATED, f"device:{device_id}")
+    return team_id, device_id
 
 
 def invite(
@@ -149,9 +164,13 @@ def invite(
     entry = engine.directory_user(conn, user.id)
     with transaction(conn):
         tag = _next_tag(conn)
+    where: dict[str, object] = {"folder": state.folder}
+    setting = moving.server_setting(conn)
+    if setting is not None and setting.state == moving.MOVED:
+        where = _server_login(state, setting)
     address = json.dumps(
         {
-            "folder": state.folder,
+            **where,
             "username": entry.username,
             "roles": sorted(entry.roles),
             "service": accounts.service_name(session),
@@ -181,6 +200,22 @@ def invite(
     return issued.passphrase
 
 
+def _server_login(state: engine.State, setting: moving.ServerSetting) -> dict[str, object]:
+    """For an invitation to a team on its server: the server (address and pinned certificate)
+    and the new laptop's login there, made now: its device id and a random password. The
+    invitation is encrypted under its read-out passphrase, so the login travels sealed."""
+    from app.sync.server import PostgresTransport, new_device_password
+
+    device, password = new_gid(), new_device_password()
+    with PostgresTransport(setting.address, state.device.device_id, setting.password) as server:
+        server.add_device(device, password)
+    return {
+        "folder": "",
+        moving.NOTICE: moving.notice(setting.address, password),
+        "device": device,
+    }
+
+
 def join(
     invitation_file: Path,
     passphrase: str,
@@ -202,7 +237,9 @@ def join(
     invitation = read_invitation(data, passphrase, now())
     try:
         address = json.loads(invitation.transport)
-        folder, username = str(address["folder"]), str(address["username"])
+        folder, username = str(address.get("folder") or ""), str(address["username"])
+        server = address.get(moving.NOTICE)
+        device_id = str(address["device"]) if server else new_gid()
         roles = frozenset(Role(r) for r in address["roles"])
         service = str(address.get("service") or "Safecase")
         tag = str(address["tag"])
@@ -217,7 +254,7 @@ def join(
     )
     try:
         conn = session.conn
-        keys = DeviceKeys.generate(new_gid())
+        keys = DeviceKeys.generate(device_id)
         request = make_enrolment_request(invitation, keys, now())
         with transaction(conn):
             conn.execute(
@@ -233,12 +270,25 @@ def join(
                 folder=folder,
             )
             ops.set_reference_tag(conn, tag)
+            if server:
+                pinned, admin = invitation.pinned_directory(), invitation.admin.id
+                refused = moving.take_notice(conn, pinned, admin, "", server, session.now())
+                if refused:
+                    raise InvitationRefused(
+                        "The invitation file is damaged; ask your admin for a new one."
+                    )
+                conn.execute("UPDATE team_server SET state = ? WHERE id = 1", (moving.MOVED,))
             conn.execute("INSERT INTO team_outgoing (seq, data) VALUES (0, ?)", (request,))
             audit.record(conn, session.user_id, TEAM_JOINED, f"device:{keys.device_id}")
         session.roles = roles
         # Unreachable now: the request waits in the store and goes with the first sync.
-        with contextlib.suppress(TransportUnavailable):
-            engine.publish(conn, engine.load(conn), _transport(folder))
+        state = engine.load(conn)
+        transport = transport_of(conn, state)
+        try:
+            with contextlib.suppress(TransportUnavailable):
+                engine.publish(conn, state, transport)
+        finally:
+            moving.close(transport)
     except BaseException:
         accounts.sign_out_after_error(session)
         raise
@@ -250,9 +300,14 @@ def sync(session: Session, progress: engine.Progress | None = None) -> SyncRepor
     when anything came or went."""
     session.require(*Role)
     state = _require_member(session)
-    report = engine.sync(
-        session.conn, session.user_id, session.now(), _transport(state.folder), progress
-    )
+    transport = transport_of(session.conn, state)
+    try:
+        report = engine.sync(session.conn, session.user_id, session.now(), transport, progress)
+    finally:
+        moving.close(transport)
+    setting = moving.server_setting(session.conn)
+    if setting is not None and setting.state == moving.MOVING:
+        report = _move(session, state, setting, report, progress)
     if not (report.received or report.sent or report.rejected or report.destroyed):
         return report  # a sync with nothing new leaves no entry (the app syncs every few minutes)
     with transaction(session.conn):
@@ -267,19 +322,58 @@ def sync(session: Session, progress: engine.Progress | None = None) -> SyncRepor
     return report
 
 
+def _move(
+    session: Session,
+    state: engine.State,
+    setting: moving.ServerSetting,
+    report: SyncReport,
+    progress: engine.Progress | None,
+) -> SyncReport:
+    """The admin moved the team to its server (the notice came with this sync): copy this
+    laptop's own envelopes from the folder to the server, then sync through the server (and
+    the old folder, for what was published there late)."""
+    from app.sync.server import PostgresTransport
+
+    conn, me = session.conn, state.device.device_id
+    with PostgresTransport(setting.address, me, setting.password) as server, transaction(conn):
+        copied = moving.move_own(conn, me, _transport(state.folder), server)
+        audit.record(
+            conn, session.user_id, TEAM_MOVED, f"device:{me}", f"envelopes_copied={copied}"
+        )
+    transport = transport_of(conn, state)
+    try:
+        more = engine.sync(conn, session.user_id, session.now(), transport, progress)
+    finally:
+        moving.close(transport)
+    for name in ("received", "applied", "sent", "rejected", "enrolled", "destroyed"):
+        setattr(more, name, getattr(more, name) + getattr(report, name))
+    more.problems[:0] = report.problems
+    return more
+
+
 def status(session: Session) -> Status:
     session.require(*Role)
     conn = session.conn
     if not engine.joined(conn):
         return Status(False, False, None, 0, 0)
     state = engine.load(conn)
-    reachable = _transport(state.folder).status().reachable
+    transport = transport_of(conn, state)
+    try:
+        reachable = transport.status().reachable
+    finally:
+        moving.close(transport)
     conflicts = int(
         conn.execute("SELECT count(*) FROM conflicts WHERE state = 'open'").fetchone()[0]
     )
     problems = tuple(s for _, s in engine.sync_log(conn, 20))
     return Status(
-        True, reachable, state.last_sync, engine.waiting_to_send(conn), conflicts, problems
+        True,
+        reachable,
+        state.last_sync,
+        engine.waiting_to_send(conn),
+        conflicts,
+        problems,
+        server=not isinstance(transport, FolderTransport),
     )
 
 

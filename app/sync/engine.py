@@ -83,7 +83,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import ops, purge, registers
+from app.sync import moving, ops, purge, registers
 from app.sync.clock import new_gid
 from app.sync.transport import Incoming, Problem, Transport
 
@@ -401,6 +401,12 @@ def _take_grant(conn: Connection, state: State, opened: Opened, now: str) -> boo
         else:
             adopt(conn, state, directory, data, now)
             changed = True
+    notice = body.get(moving.NOTICE)
+    if isinstance(notice, dict):  # the admin moved the team to its server
+        sender, folder = opened.sender, state.folder
+        refused = moving.take_notice(conn, state.directory, sender, folder, notice, now)
+        if refused:
+            log(conn, now, refused, opened.sender, opened.seq)
     for item in body.get("keys") or []:
         key_id = str(item["key_id"])
         try:
@@ -766,15 +772,20 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
         for (scope,) in held.fetchall():
             _rotate(conn, state, roles, str(scope), now)  # re-allocated by another laptop
         for device_id, body in sorted(_grants(conn, state, now).items()):
-            scope = f"{GRANT}:{device_id}"
-            key_id = f"{scope}#{state.device.device_id}"
-            key = _grant_key(state.device, state.directory, state.device.device_id, device_id)
-            _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
+            seal_grant(conn, state, device_id, body)
         holders = scope_users(state.directory, registers.REGISTER)
         devices = {d.id for d in state.directory.live_devices(holders)}
         registers.forget_unheld_keys(conn, holders, me, devices)
         save(conn, state)
     return len(made)
+
+
+def seal_grant(conn: Connection, state: State, device_id: str, body: Mapping[str, object]) -> None:
+    """One grant envelope to ``device_id``, readable by it alone (call inside a transaction)."""
+    scope = f"{GRANT}:{device_id}"
+    key_id = f"{scope}#{state.device.device_id}"
+    key = _grant_key(state.device, state.directory, state.device.device_id, device_id)
+    _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
 
 
 def unpublished(conn: Connection) -> list[tuple[int, bytes]]:
