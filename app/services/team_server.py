@@ -68,6 +68,7 @@ class ServerView:
     fingerprint: str
     moved_since: str
     old_folder: str | None
+    on_server: bool = True
 
 
 def parse_address(text: str, certificate: Path | None = None) -> ServerAddress:
@@ -103,13 +104,22 @@ def parse_address(text: str, certificate: Path | None = None) -> ServerAddress:
         raise BadServerAddress() from None
 
 
-def _owner(admin_dsn: str) -> psycopg.Connection[Any]:
+def _owner(admin_dsn: str, password: str | None) -> psycopg.Connection[Any]:
+    from psycopg.conninfo import make_conninfo
+
     from app.sync import server
 
+    if password:
+        try:
+            admin_dsn = make_conninfo(admin_dsn, password=password)
+        except Exception:  # psycopg.ProgrammingError: not a DSN
+            raise BadServerAddress() from None
     return server._owner_connect(admin_dsn)
 
 
-def create_on_server(session: Session, address: ServerAddress, admin_dsn: str) -> str:
+def create_on_server(
+    session: Session, address: ServerAddress, admin_dsn: str, admin_password: str | None = None
+) -> str:
     """Make this store the first laptop of a new team syncing through ``address``; returns
     the team id. This laptop's login role is made there with ``admin_dsn`` (an admin's device:
     it may add the logins of the laptops it invites)."""
@@ -118,7 +128,7 @@ def create_on_server(session: Session, address: ServerAddress, admin_dsn: str) -
     if engine.joined(conn):
         raise team_service.AlreadyInTeam()
     password = new_device_password()
-    with _owner(admin_dsn) as owner, transaction(conn):
+    with _owner(admin_dsn, admin_password) as owner, transaction(conn):
         team_id, device_id = team_service.found(session, "")
         create_device_role(owner, team_id, device_id, password, admin=True)
         moving.set_server(conn, address, password, moving.MOVED, session.now(), None)
@@ -128,7 +138,9 @@ def create_on_server(session: Session, address: ServerAddress, admin_dsn: str) -
     return team_id
 
 
-def move_to_server(session: Session, address: ServerAddress, admin_dsn: str) -> Moved:
+def move_to_server(
+    session: Session, address: ServerAddress, admin_dsn: str, admin_password: str | None = None
+) -> Moved:
     """Move this folder team to its server (the admin's laptop): sync through the folder,
     make a login role for every live device, send each device its server login in a grant
     sealed to it alone (through the folder), copy every envelope of the folder to the server,
@@ -144,7 +156,7 @@ def move_to_server(session: Session, address: ServerAddress, admin_dsn: str) -> 
     team_service.sync(session)  # what this laptop holds is in the folder first
     state = engine.load(conn)
     logins: dict[str, str] = {}
-    with _owner(admin_dsn) as owner:
+    with _owner(admin_dsn, admin_password) as owner:
         for device in state.directory.live_devices():
             logins[device.id] = new_device_password()
             admin = state.directory.is_admin_device(device.id)
@@ -173,11 +185,14 @@ def move_to_server(session: Session, address: ServerAddress, admin_dsn: str) -> 
 
 
 def server_view(session: Session) -> ServerView | None:
-    """Where the team syncs (admins): None for a team on its shared folder."""
+    """Where the team syncs (admins): None for a laptop not in a team or a team on its shared
+    folder (``ServerView.where`` is then the folder, and ``fingerprint`` empty)."""
     session.require(Role.ADMIN)
+    if not engine.joined(session.conn):
+        return None
     setting = moving.server_setting(session.conn)
     if setting is None or setting.state != moving.MOVED:
-        return None
+        return ServerView(engine.load(session.conn).folder, "", "", None, on_server=False)
     return ServerView(
         setting.address.describe(),
         setting.address.fingerprint,
