@@ -132,11 +132,11 @@ def create_team(session: Session, folder: Path) -> str:
     transport = _transport(str(folder))
     transport.prepare()
     with transaction(session.conn):
-        team_id, _device = found(session, str(folder))
+        team_id, _device = _found(session, str(folder))
     return team_id
 
 
-def found(session: Session, folder: str) -> tuple[str, str]:
+def _found(session: Session, folder: str) -> tuple[str, str]:
     """The new team's directory, reference tag and first operations, audited (call inside a
     transaction, as an admin); returns the team id and this device's id."""
     conn = session.conn

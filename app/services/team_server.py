@@ -129,7 +129,7 @@ def create_on_server(
         raise team_service.AlreadyInTeam()
     password = new_device_password()
     with _owner(admin_dsn, admin_password) as owner, transaction(conn):
-        team_id, device_id = team_service.found(session, "")
+        team_id, device_id = team_service._found(session, "")
         create_device_role(owner, team_id, device_id, password, admin=True)
         moving.set_server(conn, address, password, moving.MOVED, session.now(), None)
         audit.record(conn, session.user_id, TEAM_SERVER_CREATED, f"device:{device_id}")
