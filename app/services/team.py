@@ -2,8 +2,9 @@
 
 Every call takes the signed-in session (``join`` makes the new laptop's store and returns its
 session), checks the role and audits by id. The work is done by app/sync/engine.py over the
-transport the team was set up with (the shared folder). Nothing here is imported when the app
-or the command line starts: only when a team command runs.
+team's transport (``transport_of``: its shared folder, or its PostgreSQL server once it moved
+there or started there; app/sync/moving.py and app/services/team_server.py). Nothing here is
+imported when the app or the command line starts: only when a team command runs.
 """
 
 from __future__ import annotations

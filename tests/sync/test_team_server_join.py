@@ -20,6 +20,7 @@ from app.models.users import Role
 from app.services import accounts, cases, team_server
 from app.services import team as team_service
 from app.sync import engine, moving, ops
+from app.sync.server import DeviceRefused
 from tests import pgcluster
 from tests.helpers import (
     ADMIN,
@@ -68,6 +69,16 @@ def test_a_new_laptop_joins_a_team_on_the_server_through_its_invitation(
             login = pg_cluster.conninfo(f"sc_{w1_device}", setting.password, "joining")
             with psycopg.connect(login) as conn:
                 assert conn.execute("SELECT safecase.my_device()").fetchone() == (w1_device,)
+            # The admin's laptop has the server refuse the laptop (as revoking it does): its
+            # next sync is refused in one sentence, and nothing it sends is taken.
+            admin_transport = team_service.transport_of(admin.conn, engine.load(admin.conn))
+            try:
+                admin_transport.refuse_device(w1_device)
+            finally:
+                moving.close(admin_transport)
+            new_case(w1, person("Qzrefusedgiven", "Qzrefusedfamily"))
+            with pytest.raises(DeviceRefused, match="removed from the team"):
+                team_service.sync(w1)
             # A server that cannot be reached is said so on the status line.
             gone = dataclasses.replace(server.address(), host=str(tmp_path / "no-server"))
             with transaction(w1.conn):
