@@ -733,6 +733,11 @@ def _team(ctx: Context, args: argparse.Namespace, session: Session) -> int:
             f"made, {moved.copied} envelope(s) copied ({moved.held} there already). Each "
             "laptop moves on its next sync."
         )
+        if moved.withdrawn:
+            ctx.say(
+                f"{moved.withdrawn} invitation(s) made on the folder and not used yet were "
+                "withdrawn: invite those users again."
+            )
         if moved.different:
             ctx.say(
                 f"{moved.different} envelope(s) in the folder differ from the server's under "

@@ -58,6 +58,7 @@ class Moved:
     copied: int  # envelopes copied from the folder to the server
     held: int  # envelopes the server held already
     different: int  # envelopes the server holds differently under that number: not copied
+    withdrawn: int = 0  # invitations made on the folder and not used: to be made again
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,11 @@ def move_to_server(
             admin = state.directory.is_admin_device(device.id)
             create_device_role(owner, state.team_id, device.id, logins[device.id], admin=admin)
     with transaction(conn):
+        # An invitation made on the folder carries no server login: it is withdrawn (its
+        # request, if it comes, answers no invitation), and the admin invites again.
+        open_ones = [i for i in state.desk.invitations if i not in state.desk.used]
+        for invitation in open_ones:
+            del state.desk.invitations[invitation]
         for device_id, password in sorted(logins.items()):
             if device_id != me:
                 body = {"keys": [], moving.NOTICE: moving.notice(address, password)}
@@ -179,9 +185,9 @@ def move_to_server(
             team_service.TEAM_MOVED,
             f"device:{me}",
             f"devices={len(logins)} copied={report.added} held={report.held} "
-            f"different={report.different}",
+            f"different={report.different} withdrawn={len(open_ones)}",
         )
-    return Moved(len(logins), report.added, report.held, report.different)
+    return Moved(len(logins), report.added, report.held, report.different, len(open_ones))
 
 
 def server_view(session: Session) -> ServerView | None:

@@ -131,10 +131,7 @@ class TeamSync(QObject):
         self.action.setVisible(True)
         self.action.setEnabled(True)
         self.timer.start()
-        self.sync_now()
-        from app.services import team_server
-
-        self.calls.run(team_server.listener, self._listen, lambda _e: None, receiver=self.label)
+        self.sync_now()  # then, on a team on its server, the wake-up thread starts
 
     def stop(self) -> None:
         """At a lock or sign-out, before the store calls close: no more syncs, and a running
@@ -149,7 +146,7 @@ class TeamSync(QObject):
         """A team on its server: wait for other laptops' envelopes in a thread of its own."""
         if transport is None:
             return
-        if self._stop.is_set():
+        if self._stop.is_set() or self.listener is not None:
             transport.close()
             return
         stop, heard = self._stop, self._heard
@@ -225,6 +222,12 @@ class TeamSync(QObject):
         self.running = False
         self.bar.setVisible(False)
         self.synced.emit(report)  # the window refreshes its lists and this status line
+        if self.listener is None and not self._stop.is_set():
+            from app.services import team_server  # the team may have moved to its server
+
+            self.calls.run(
+                team_server.listener, self._listen, lambda _e: None, receiver=self.label
+            )
         if self._again:
             self._again = False
             self.sync_now()

@@ -24,7 +24,15 @@ from app.sync import engine, moving, ops
 from app.sync.folder import FolderTransport
 from app.sync.server import PostgresTransport
 from tests import pgcluster
-from tests.helpers import ADMIN, CASEWORKER, CASEWORKER2, MemoryKeyring, StoreCopy
+from tests.helpers import (
+    ADMIN,
+    CASEWORKER,
+    CASEWORKER2,
+    MANAGER,
+    TEST_KDF,
+    MemoryKeyring,
+    StoreCopy,
+)
 from tests.pgcluster import Cluster
 from tests.services.casework import PASSWORDS, new_case, person, signed_in, user_id
 from tests.sync.team_world import case_by_gid, give_roles, join_laptop, later
@@ -138,14 +146,31 @@ def test_a_folder_team_moves_to_the_server_and_nothing_done_offline_is_lost(
 
 
 def test_what_a_laptop_not_yet_moved_publishes_to_the_old_folder_still_arrives(
-    folder_team: tuple[Session, Session, Session, str, Path], pg_cluster: Cluster
+    folder_team: tuple[Session, Session, Session, str, Path],
+    pg_cluster: Cluster,
+    keyring: MemoryKeyring,
+    tmp_path: Path,
 ) -> None:
     admin, w1, w2, gid, shared = folder_team
     server = pgcluster.team_server(pg_cluster, "late", "unused")
     admin_case, w1_case = case_by_gid(admin.conn, gid), case_by_gid(w1.conn, gid)
     assert admin_case is not None and w1_case is not None
     try:
-        team_server.move_to_server(admin, server.address(), server.owner_dsn)
+        # An invitation made on the folder and not used before the move is withdrawn: it
+        # carries no server login. Its request, answered later, adds no device.
+        invitation = tmp_path / "mina.invitation"
+        passphrase = team_service.invite(admin, MANAGER, invitation, params=TEST_KDF)
+        moved = team_server.move_to_server(admin, server.address(), server.owner_dsn)
+        assert moved.withdrawn == 1
+        mina = team_service.join(
+            invitation,
+            passphrase,
+            tmp_path / "mina.safecase",
+            "copper-willow-fjord-83-new",
+            device=DeviceSecrets(keyring),
+            kdf=TEST_KDF,
+        )[0]
+        accounts.sign_out(mina)
         # The first worker's laptop writes a note and publishes it to the old folder (as a
         # sync through the folder that stops before it moves: the server never gets it).
         later(w1, 5)
@@ -154,6 +179,8 @@ def test_what_a_laptop_not_yet_moved_publishes_to_the_old_folder_still_arrives(
         # The admin's laptop, on the server, reads the old folder too.
         team_service.sync(admin)
         assert LATE_W1 in _notes(admin, admin_case)
+        assert len(team_service.devices(admin)) == 3
+        assert any("answers no invitation" in s for _, s in team_service.sync_log(admin))
         # The first worker's laptop then moves, and a laptop that reads only the server
         # (the second worker's, once its old folder is gone) finds the note's envelope there.
         team_service.sync(w1)
