@@ -225,9 +225,7 @@ class TeamSync(QObject):
         if self.listener is None and not self._stop.is_set():
             from app.services import team_server  # the team may have moved to its server
 
-            self.calls.run(
-                team_server.listener, self._listen, lambda _e: None, receiver=self.label
-            )
+            self.calls.run(team_server.listener, self._listen, lambda _e: None, receiver=self.label)
         if self._again:
             self._again = False
             self.sync_now()
