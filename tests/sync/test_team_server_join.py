@@ -1,6 +1,8 @@
 """A team that starts on its PostgreSQL server: created there, a new laptop joins through an
 invitation that carries the server and the laptop's own login, the status line names the
-server, and the command line creates a team on a server and moves a folder team to one."""
+server, and the command line creates a team on a server and moves a folder team to one; a
+server over the network is pinned to the certificate given, and only an admin's device may move
+a laptop to a server."""
 
 from __future__ import annotations
 
@@ -14,13 +16,13 @@ import pytest
 
 from app.crypto.invitation import EnrolmentRefused, make_enrolment_request, read_invitation
 from app.crypto.team import DeviceKeys
-from app.errors import EXIT_OK, EXIT_USAGE
+from app.errors import EXIT_OK, EXIT_USAGE, InvalidInput
 from app.models.db import transaction
 from app.models.users import Role
 from app.services import accounts, cases, team_server
 from app.services import team as team_service
 from app.sync import engine, moving, ops
-from app.sync.server import DeviceRefused
+from app.sync.server import BadServerAddress, DeviceRefused, ServerAddress
 from tests import pgcluster
 from tests.helpers import (
     ADMIN,
@@ -159,3 +161,38 @@ def test_the_command_line_starts_a_team_on_a_server(
     assert "sync through the team server" in made.out
     synced = cli(["team", "sync", *me], f"{ADMIN_PW}\n", keyring)
     assert synced.code == EXIT_OK, synced.err
+
+
+def test_a_server_over_the_network_is_pinned_to_the_certificate_given(tmp_path: Path) -> None:
+    cert, _key = pgcluster.self_signed()
+    pem = tmp_path / "server.pem"
+    pem.write_bytes(cert)
+    address = team_server.parse_address("postgresql://someone:secret@127.0.0.1:5433/team", pem)
+    assert (address.host, address.port, address.database) == ("127.0.0.1", 5433, "team")
+    assert address.tls == "verify-full" and address.certificate == cert.decode()
+    assert "secret" not in json.dumps(address.to_json())
+    with pytest.raises(team_server.CertificateNeeded):
+        team_server.parse_address("host=127.0.0.1 dbname=team")
+    not_pem = tmp_path / "notes.txt"
+    not_pem.write_text("not a certificate")
+    with pytest.raises(InvalidInput, match="not a PEM certificate"):
+        team_server.parse_address("host=127.0.0.1 dbname=team", not_pem)
+    with pytest.raises(BadServerAddress):
+        team_server.parse_address("host=127.0.0.1 dbname=x =oops")
+
+
+def test_a_notice_to_move_from_a_device_not_an_admins_is_ignored(
+    store: StoreCopy, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    with signed_in(store, ADMIN) as admin:
+        team_service.create_team(admin, shared)
+        directory = engine.load(admin.conn).directory
+        address = ServerAddress(host=str(tmp_path), tls="disable")
+        body = moving.notice(address, "a-password")
+        with transaction(admin.conn):
+            said = moving.take_notice(admin.conn, directory, "not-a-device", "", body, "now")
+        assert said is not None and "not an admin's" in said
+        assert moving.server_setting(admin.conn) is None
+        assert team_service.status(admin).line().endswith("shared folder reachable")
