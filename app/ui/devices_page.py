@@ -59,6 +59,7 @@ class DevicesPage(QWidget):
     """The devices holding this store, and reporting one lost or stolen."""
 
     breach_recorded = Signal(object)  # the Breach the report opened
+    team_moved = Signal()  # the team now syncs through its server: sync through it now
 
     def __init__(
         self,
@@ -183,6 +184,7 @@ class DevicesPage(QWidget):
             ).format(devices=moved.devices, copied=moved.copied),
         )
         self.refresh()
+        self.team_moved.emit()
 
     def _arrived(self, found: list[Device]) -> None:
         self.model.set_records(found)

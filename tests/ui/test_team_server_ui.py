@@ -68,7 +68,7 @@ def test_the_admin_moves_the_team_to_its_server_from_the_devices_page(
     worker = _worker(store, keyring, tmp_path)
     pgcluster.team_server(pg_cluster, "ui_move", "unused")
     try:
-        _app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
+        app, main = open_main(qtbot, make_app, store, ADMIN, ADMIN_PW)
         qtbot.waitUntil(lambda: _status(main).startswith("Last synced"), timeout=WAIT_MS)
         main.show_area(main.devices_page)
         page = main.devices_page
@@ -97,14 +97,16 @@ def test_the_admin_moves_the_team_to_its_server_from_the_devices_page(
         assert not page.move_button.isVisible()
         # The owner's password stays nowhere in the dialog.
         assert dialog.password_field.text() == ""
-        # The status line names the server.
-        main.team_sync.refresh_status()
+        # The window syncs through the server at once, and the status line names it.
         qtbot.waitUntil(lambda: _status(main).startswith("Team server reachable"), timeout=WAIT_MS)
+        # From now on the window hears the server.
+        qtbot.waitUntil(lambda: main.team_sync.listener is not None, timeout=WAIT_MS)
         # The caseworker's laptop follows on its next sync.
         team_service.sync(worker)
         setting = moving.server_setting(worker.conn)
         assert setting is not None and setting.state == moving.MOVED
         wait_calls(qtbot, main)
+        app.lock()
     finally:
         if worker.active:
             accounts.sign_out(worker)
