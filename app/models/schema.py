@@ -1103,6 +1103,23 @@ def _v12_team_audit(conn: Connection) -> None:
     _no_update(conn, "team_audit_findings")
 
 
+def _v12_revocation(conn: Connection) -> None:
+    """Revoked devices as this laptop knows them: the signed order to destroy its store made
+    for each (on the admin's laptop that revoked it), when the order reached the transport and
+    when the device's signed receipt ("store destroyed") was seen. Device ids and times only.
+    Each device's last seen is ``team_seen.last_at`` (``_v12_registers``)."""
+    conn.execute(
+        """CREATE TABLE team_revocations (
+            device_id   TEXT PRIMARY KEY,
+            revoked_at  TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            order_data  BLOB,
+            order_sent  TEXT,
+            confirmed   TEXT
+        ) STRICT"""
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -1119,6 +1136,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v12_purge,
     _v12_registers,
     _v12_team_audit,
+    _v12_revocation,
     _v12_server,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -32,7 +32,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.services import accounts, audit
+from app.services import accounts, audit, revocation
 from app.services.session import Session
 from app.sync import engine, moving, ops
 from app.sync.clock import new_gid
@@ -46,7 +46,17 @@ TEAM_JOINED = "team_joined"
 TEAM_SYNCED = "team_synced"
 TEAM_MOVED = "team_moved_to_server"
 
-__all__ = ["SyncReport", "create_team", "devices", "invite", "join", "status", "sync"]
+__all__ = [
+    "SyncReport",
+    "create_team",
+    "devices",
+    "invite",
+    "join",
+    "revoke",
+    "status",
+    "sync",
+    "transport_of",
+]
 
 
 class AlreadyInTeam(SafecaseError):
@@ -82,6 +92,18 @@ class DeviceLine:
     added: str
     revoked: bool
     this_laptop: bool
+    order_sent: str | None = None  # when the order to destroy its store reached the transport
+    confirmed: str | None = None  # when its signed receipt said its store was destroyed
+    last_seen: str | None = None  # the newest time this laptop accepted an envelope from it
+
+    @property
+    def state(self) -> str:
+        """ "active", "revoked", "revoked, order sent" or "revoked, destruction confirmed"."""
+        if self.confirmed is not None:
+            return "revoked, destruction confirmed"
+        if self.order_sent is not None:
+            return "revoked, order sent"
+        return "revoked" if self.revoked else "active"
 
 
 # How many reference tags this (admin's) laptop has given out, its own first: tag n is the
@@ -162,6 +184,7 @@ def invite(
         raise InvalidInput("There is no such user in this store; add them first.")
     if not state.directory.is_admin_device(state.device.device_id):
         raise SafecaseError("Only an admin's laptop in the team directory can invite.")
+    revocation.signing_state(conn)  # the one laptop that counts reference tags
     entry = engine.directory_user(conn, user.id)
     with transaction(conn):
         tag = _next_tag(conn)
@@ -303,7 +326,10 @@ def sync(session: Session, progress: engine.Progress | None = None) -> SyncRepor
     state = _require_member(session)
     transport = transport_of(session.conn, state)
     try:
+        revocation.obey_order(session.vault, state, session.now, transport)  # a revoked one ends
         report = engine.sync(session.conn, session.user_id, session.now(), transport, progress)
+        revocation.post_orders(session.conn, session.user_id, session.now(), transport)
+        revocation.check_receipts(session.conn, session.user_id, session.now(), transport)
     finally:
         moving.close(transport)
     setting = moving.server_setting(session.conn)
@@ -352,6 +378,21 @@ def _move(
     return more
 
 
+def revoke(session: Session, device_id: str) -> None:
+    """Revoke a device (admins, on the team's founding admin laptop): it is cut off after the
+    last envelope this laptop accepted from it, the cases it held get new keys, and it is
+    ordered to destroy its store (posted now, or at the next sync if the transport cannot be
+    reached); see app/services/revocation.py."""
+    session.require(Role.ADMIN)
+    state = _require_member(session)
+    revocation.revoke_device(session.conn, device_id, session.user_id, session.now())
+    transport = transport_of(session.conn, state)  # the server then refuses the device
+    try:
+        revocation.post_orders(session.conn, session.user_id, session.now(), transport)
+    finally:
+        moving.close(transport)
+
+
 def status(session: Session) -> Status:
     session.require(*Role)
     conn = session.conn
@@ -382,16 +423,21 @@ def devices(session: Session) -> list[DeviceLine]:
     """The team's devices as this laptop's directory lists them (admins and managers)."""
     session.require(Role.ADMIN, Role.MANAGER)
     state = _require_member(session)
+    known = revocation.device_states(session.conn)
     lines = []
     for d in state.directory.devices:
         user = state.directory.user(d.user)
+        seen = known.get(d.id)
         lines.append(
             DeviceLine(
                 d.id,
                 user.username if user else "",
                 d.added,
-                d.revoked,
+                state.directory.revocation(d) is not None,
                 d.id == state.device.device_id,
+                seen.order_sent if seen else None,
+                seen.confirmed if seen else None,
+                seen.last_seen if seen else None,
             )
         )
     return sorted(lines, key=lambda line: (line.username, line.added))

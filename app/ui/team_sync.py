@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QWidget
 
 from app.errors import SafecaseError
 from app.services import membership
@@ -42,6 +42,7 @@ SYNC_SHORTCUT = "Ctrl+Shift+S"
 SYNC_EVERY_MS = 5 * 60 * 1000
 WAIT_SLICE_S = 1.0  # the wake-up thread looks at the stop flag this often
 RETRY_LISTEN_S = 30.0  # after the server stopped answering
+DESTROYED_BOX = "storeDestroyed"
 
 
 class SyncStopped(SafecaseError):
@@ -82,6 +83,7 @@ class TeamSync(QObject):
     """The team part of a main window; inert until the store turns out to be in a team."""
 
     synced = Signal(object)  # the SyncReport; the window refreshes its lists and the status
+    store_destroyed = Signal(str)  # this laptop was revoked and destroyed its store: the sentence
     _progressed = Signal(str, int, int)  # from the worker thread; delivered on the main thread
     _heard = Signal()  # from the wake-up thread: another laptop published to the server
 
@@ -231,6 +233,7 @@ class TeamSync(QObject):
             self.sync_now()
 
     def _failed(self, error: BaseException) -> None:
+        from app.sync.revocation import StoreDestroyed
         from app.sync.transport import TransportUnavailable
 
         self.running = False
@@ -239,6 +242,16 @@ class TeamSync(QObject):
             self.refresh_status()  # the line says the folder is not reachable
             return
         self.label.setText(error_sentence(error))
+        if isinstance(error, StoreDestroyed):  # revoked: the store is gone, nothing more to sync
+            self.in_team = False
+            self.stop()
+            self.store_destroyed.emit(error_sentence(error))
+            title = translate("TeamSync", "Removed from the team")
+            box = QMessageBox(QMessageBox.Icon.Warning, title, error_sentence(error))
+            box.setObjectName(DESTROYED_BOX)
+            box.setParent(self.label.window(), Qt.WindowType.Dialog)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
 
     # -- the status line -------------------------------------------------------------------------
 

@@ -22,7 +22,13 @@ from app.models.users import Role
 from app.services import accounts, cases, team_server
 from app.services import team as team_service
 from app.sync import engine, moving, ops
-from app.sync.server import BadServerAddress, DeviceRefused, ServerAddress
+from app.sync.server import (
+    REFUSED_STATE,
+    BadServerAddress,
+    DeviceRefused,
+    PostgresTransport,
+    ServerAddress,
+)
 from tests import pgcluster
 from tests.helpers import (
     ADMIN,
@@ -35,6 +41,7 @@ from tests.helpers import (
 from tests.pgcluster import Cluster
 from tests.services.casework import new_case, person, signed_in, user_id
 from tests.sync.team_world import case_by_gid, give_roles, join_laptop
+from tests.sync.test_server import envelope
 from tests.sync.test_team_journey import W1_PW
 from tests.test_cli import cli
 
@@ -71,16 +78,20 @@ def test_a_new_laptop_joins_a_team_on_the_server_through_its_invitation(
             login = pg_cluster.conninfo(f"sc_{w1_device}", setting.password, "joining")
             with psycopg.connect(login) as conn:
                 assert conn.execute("SELECT safecase.my_device()").fetchone() == (w1_device,)
-            # The admin's laptop has the server refuse the laptop (as revoking it does): its
-            # next sync is refused in one sentence, and nothing it sends is taken.
-            admin_transport = team_service.transport_of(admin.conn, engine.load(admin.conn))
-            try:
-                admin_transport.refuse_device(w1_device)
-            finally:
-                moving.close(admin_transport)
-            new_case(w1, person("Qzrefusedgiven", "Qzrefusedfamily"))
-            with pytest.raises(DeviceRefused, match="removed from the team"):
-                team_service.sync(w1)
+            # The admin revokes the laptop: the server refuses it from then on, whatever it
+            # tries to send.
+            team_service.revoke(admin, w1_device)
+            with psycopg.connect(login, autocommit=True) as conn:
+                with pytest.raises(psycopg.Error) as refused:
+                    conn.execute(
+                        "INSERT INTO safecase.envelopes (sender, seq, data) VALUES (%s, 99, %s)",
+                        (w1_device, b"sealed"),
+                    )
+                assert refused.value.sqlstate == REFUSED_STATE
+            with PostgresTransport(server.address(), w1_device, setting.password) as as_w1:
+                with pytest.raises(DeviceRefused, match="removed from the team"):
+                    as_w1.publish(w1_device, 99, envelope(w1_device, 99))
+                assert as_w1.order_for(w1_device) is not None  # its order to destroy its store
             # A server that cannot be reached is said so on the status line.
             gone = dataclasses.replace(server.address(), host=str(tmp_path / "no-server"))
             with transaction(w1.conn):

@@ -74,7 +74,7 @@ def test_the_admin_moves_the_team_to_its_server_from_the_devices_page(
         page = main.devices_page
         qtbot.waitUntil(page.move_button.isVisible, timeout=WAIT_MS)
         assert "shared folder" in page.transport_label.text()
-        assert mnemonic_keys(main).count("v") == 1  # Alt+V: the move, nothing else
+        assert mnemonic_keys(main).count("m") == 1  # Alt+M: the move, nothing else
         qtbot.mouseClick(page.move_button, Qt.MouseButton.LeftButton)
         dialog = page.move_dialog
         assert dialog is not None and dialog.isVisible()
