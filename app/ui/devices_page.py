@@ -108,7 +108,7 @@ class DevicesPage(QWidget):
             self,
         )
         self.table = table_view(t("DevicesPage", "Devices"), self.model)
-        self.lost_button = button(t("DevicesPage", "Report lost or &stolen…"))
+        self.lost_button = button(t("DevicesPage", "Report lost or s&tolen…"))
         self.revoke_button = button(t("DevicesPage", "Re&voke…"))
         self.revoke_button.setEnabled(False)
         self.revoke_button.setVisible(False)

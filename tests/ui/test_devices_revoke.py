@@ -59,7 +59,7 @@ def test_an_admin_revokes_a_laptop_from_the_devices_page_and_sees_it_confirmed(
     assert _cells(main, 4)[ADMIN] == ""
     assert page.revoke_button.isVisible()
     keys = mnemonic_keys(main)
-    assert keys.count("v") == 1  # Alt+V is Revoke's alone ("&Safecase" and "&stolen" predate it)
+    assert len(keys) == len(set(keys))  # no Alt key clashes on the page with the menus
     assert "founding admin laptop" in page.team_note.text() and not page.alone_note.isVisible()
 
     # This laptop cannot be revoked from itself; the caseworker's can, after a question naming it.
