@@ -1120,6 +1120,22 @@ def _v12_revocation(conn: Connection) -> None:
     )
 
 
+def _v12_merge_ops(conn: Connection) -> None:
+    """Merges travel between a team's laptops: each merge names its two people by global id
+    (a laptop may hold one of them, or neither, when the merge arrives), carries the clock
+    stamp of the operation that made it (merges apply in that order on every laptop), and
+    whether its links are moved on this laptop now (``applied``)."""
+    conn.execute("ALTER TABLE person_merges ADD COLUMN kept_gid TEXT")
+    conn.execute("ALTER TABLE person_merges ADD COLUMN merged_gid TEXT")
+    conn.execute("ALTER TABLE person_merges ADD COLUMN hlc TEXT")
+    conn.execute("ALTER TABLE person_merges ADD COLUMN applied INTEGER NOT NULL DEFAULT 1")
+    conn.execute(
+        "UPDATE person_merges SET applied = (state != 'undone'), "
+        "kept_gid = (SELECT gid FROM people WHERE id = kept_id), "
+        "merged_gid = (SELECT gid FROM people WHERE id = merged_id)"
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -1137,6 +1153,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v12_registers,
     _v12_team_audit,
     _v12_revocation,
+    _v12_merge_ops,
     _v12_server,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
