@@ -1044,6 +1044,25 @@ def _v12_registers(conn: Connection) -> None:
     )
 
 
+def _v12_server(conn: Connection) -> None:
+    """The team's server, when the team syncs through one instead of its shared folder, kept
+    in the encrypted store and nowhere else: its address (``ServerAddress`` JSON, with the
+    pinned certificate), this device's login password on it, whether this laptop has moved
+    (``moving``: the admin's notice arrived and its own envelopes are still to be copied;
+    ``moved``: it syncs through the server) and the old folder, still read for what other
+    laptops published there late."""
+    conn.execute(
+        """CREATE TABLE team_server (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            address     TEXT NOT NULL,
+            password    TEXT NOT NULL,
+            state       TEXT NOT NULL CHECK (state IN ('moving', 'moved')),
+            since       TEXT NOT NULL,
+            old_folder  TEXT
+        ) STRICT"""
+    )
+
+
 def _v12_team_audit(conn: Connection) -> None:
     """The team's audit trail (app/sync/audit_travel.py): other devices' entries as they
     arrived, each with its position and hash in its device's chain (never mixed into this
@@ -1168,6 +1187,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v12_team_audit,
     _v12_revocation,
     _v12_merge_ops,
+    _v12_server,
     _v12_shred,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -92,7 +92,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import audit_travel, ops, purge, registers, resume, revocation, shred
+from app.sync import audit_travel, moving, ops, purge, registers, resume, revocation, shred
 from app.sync.clock import new_gid
 from app.sync.transport import EnvelopeNumberTaken, Incoming, Problem, Transport
 
@@ -422,6 +422,12 @@ def _take_grant(conn: Connection, state: State, opened: Opened, now: str) -> boo
                 log(conn, now, sentence, device, None)
             adopt(conn, state, directory, data, now)
             changed = True
+    notice = body.get(moving.NOTICE)
+    if isinstance(notice, dict):  # the admin moved the team to its server
+        sender, folder = opened.sender, state.folder
+        refused = moving.take_notice(conn, state.directory, sender, folder, notice, now)
+        if refused:
+            log(conn, now, refused, opened.sender, opened.seq)
     for item in body.get("keys") or []:
         key_id = str(item["key_id"])
         scope = scope_of_key(key_id)
@@ -866,15 +872,20 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
         for device_id, extra in shred.extras(conn, state, signer).items():
             grants.setdefault(device_id, {"keys": []}).update(extra)
         for device_id, body in sorted(grants.items()):
-            scope = f"{GRANT}:{device_id}"
-            key_id, key = shred.grant_key(state.directory, state.device.device_id, device_id)
-            _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
-            shred.keep_until_published(conn, state.seq, key)
+            seal_grant(conn, state, device_id, body)
         holders = scope_users(state.directory, registers.REGISTER)
         devices = {d.id for d in state.directory.live_devices(holders)}
         registers.forget_unheld_keys(conn, holders, me, devices)
         save(conn, state)
     return len(made)
+
+
+def seal_grant(conn: Connection, state: State, device_id: str, body: Mapping[str, object]) -> None:
+    """One grant envelope to ``device_id``, readable by it alone (call inside a transaction)."""
+    scope = f"{GRANT}:{device_id}"
+    key_id, key = shred.grant_key(state.directory, state.device.device_id, device_id)
+    _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
+    shred.keep_until_published(conn, state.seq, key)
 
 
 def unpublished(conn: Connection) -> list[tuple[int, bytes]]:
