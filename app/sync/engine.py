@@ -1,14 +1,16 @@
 """The sync engine: what one laptop does to take part in its team (core only, no Qt).
 
 State lives in the encrypted store (schema step ``_v11_team``): the team row (team id, this
-device's keys, the directory it trusts, the replay guard, the envelope number and chain), the
+device's keys, the directory it trusts, the envelope number and chain), the replay guard and
+refused envelopes a row each (``team_guard``, ``team_refused``: app/sync/guard.py), the
 keys it holds (``team_keys``), envelopes sealed before publishing (``team_outgoing``), received
 operations still waiting for a record (``team_pending``) and the sync log.
 
 One sync, in order:
 
 1. Read. Every envelope the transport offers that the guard does not hold is opened and dealt
-   with in its own transaction, which also saves the guard: a laptop killed part-way reads
+   with in a batch's transaction (app/sync/guard.py: a few hundred envelopes or a quarter of a
+   second each), which also writes the batch's guard rows: a laptop killed part-way reads
    again what it had not recorded, and the guard, not the operation, says what is new.
    Envelopes set aside for want of a key are offered again once the key is held. Passes repeat
    while a pass brought a newer directory or a key (a grant may come after what it unlocks).
@@ -83,6 +85,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
+from app.sync import guard as guard_rows
 from app.sync import ops, purge, registers
 from app.sync.clock import new_gid
 from app.sync.transport import Incoming, Problem, Transport
@@ -116,6 +119,8 @@ class State:
     last_sync: str | None
     # The grant keys from each device, worked out once per directory version.
     grant_cache: tuple[int, dict[str, bytes]] = field(default=(-1, {}), repr=False)
+    # Envelopes refused since the state was last saved (``save`` writes them).
+    refused_new: list[tuple[str, int]] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -139,7 +144,7 @@ def joined(conn: Connection) -> bool:
 
 def load(conn: Connection) -> State:
     row = conn.execute(
-        "SELECT team_id, device_keys, directory, signed_dir, dir_sent, desk, guard, refused, "
+        "SELECT team_id, device_keys, directory, signed_dir, dir_sent, desk, "
         "seq, last_digest, sent_upto, folder, last_sync FROM team WHERE id = 1"
     ).fetchone()
     if row is None:
@@ -151,13 +156,13 @@ def load(conn: Connection) -> State:
         signed_dir=None if row[3] is None else bytes(row[3]),
         dir_sent={str(k): int(v) for k, v in json.loads(str(row[4])).items()},
         desk=EnrolmentDesk.from_json(json.loads(str(row[5]))),
-        guard=ReplayGuard.from_json(json.loads(str(row[6]))),
-        refused={str(k): [int(s) for s in v] for k, v in json.loads(str(row[7])).items()},
-        seq=int(row[8]),
-        last_digest=str(row[9]),
-        sent_upto=int(row[10]),
-        folder=str(row[11]),
-        last_sync=None if row[12] is None else str(row[12]),
+        guard=guard_rows.load_guard(conn),
+        refused=guard_rows.load_refused(conn),
+        seq=int(row[6]),
+        last_digest=str(row[7]),
+        sent_upto=int(row[8]),
+        folder=str(row[9]),
+        last_sync=None if row[10] is None else str(row[10]),
     )
 
 
@@ -211,17 +216,17 @@ def found_team(conn: Connection, owner: int, folder: str, now: str) -> tuple[str
 
 
 def save(conn: Connection, state: State) -> None:
+    """The team row, and the guard's and refusals' rows recorded since the last save."""
+    guard_rows.write(conn, state.guard, state.refused_new)
     conn.execute(
-        "UPDATE team SET directory = ?, signed_dir = ?, dir_sent = ?, desk = ?, guard = ?, "
-        "refused = ?, seq = ?, last_digest = ?, sent_upto = ?, folder = ?, last_sync = ? "
+        "UPDATE team SET directory = ?, signed_dir = ?, dir_sent = ?, desk = ?, "
+        "seq = ?, last_digest = ?, sent_upto = ?, folder = ?, last_sync = ? "
         "WHERE id = 1",
         (
             state.directory.body(),
             state.signed_dir,
             json.dumps(state.dir_sent, sort_keys=True),
             json.dumps(state.desk.to_json(), sort_keys=True),
-            json.dumps(state.guard.to_json(), sort_keys=True),
-            json.dumps(state.refused, sort_keys=True),
             state.seq,
             state.last_digest,
             state.sent_upto,
@@ -367,6 +372,7 @@ def _have(state: State, keys: Mapping[str, bytes]) -> dict[str, set[int]]:
 
 def _refuse(state: State, sender: str, seq: int) -> None:
     state.refused.setdefault(sender, []).append(seq)
+    state.refused_new.append((sender, seq))
 
 
 def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport) -> bool:
@@ -479,55 +485,50 @@ UNREADABLE = "An envelope opened but what it held could not be read; it was not 
 
 
 def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport) -> bool:
-    """Deal with one envelope in its own transaction; True when a directory or key arrived.
-    A refused envelope is logged once and never offered again (one whose sender this laptop
-    does not know yet is offered again: the directory naming it may still be on its way)."""
+    """Deal with one envelope inside the open batch's transaction (``read_incoming``); True
+    when a directory or key arrived. A refused envelope is logged once and never offered again
+    (one whose sender this laptop does not know yet is offered again: the directory naming it
+    may still be on its way)."""
 
     def refuse(sentence: str) -> bool:
         log(conn, now, sentence, inc.sender, inc.seq)
         report.rejected += 1
         _refuse(state, inc.sender, inc.seq)
-        save(conn, state)
         return False
 
-    with transaction(conn):
-        if inc.seq == 0:
-            if not _enrol(conn, state, inc, now, report):
-                return False
-            save(conn, state)
-            return True
-        keys = {**held_keys(conn), **_grant_keys(state)}
-        try:
-            result = open_envelope(
-                inc.data, team=state.team_id, directory=state.directory, keys=keys, seen=state.guard
-            )
-        except EnvelopeRejected as exc:
-            if exc.reason is RejectReason.UNKNOWN_SENDER:
-                log(conn, now, str(exc), inc.sender, inc.seq)
-                report.rejected += 1
-                return False
-            return refuse(str(exc))
-        if (result.sender, result.seq) != (inc.sender, inc.seq):
-            return refuse(MOVED)
-        report.received += 1
-        changed = False
-        if isinstance(result, Opened):
-            conn.execute("SAVEPOINT envelope")
-            try:
-                if result.scope.startswith(f"{GRANT}:"):
-                    changed = _take_grant(conn, state, result, now)
-                else:
-                    _apply(conn, result, now, report)
-            except (ValueError, KeyError, TypeError, SafecaseError, DatabaseError):
-                conn.execute("ROLLBACK TO envelope")
-                conn.execute("RELEASE envelope")
-                return refuse(UNREADABLE)
-            conn.execute("RELEASE envelope")
-        elif result.why is SkipReason.AWAITING_CHAIN:
+    if inc.seq == 0:
+        return _enrol(conn, state, inc, now, report)
+    keys = {**held_keys(conn), **_grant_keys(state)}
+    try:
+        result = open_envelope(
+            inc.data, team=state.team_id, directory=state.directory, keys=keys, seen=state.guard
+        )
+    except EnvelopeRejected as exc:
+        if exc.reason is RejectReason.UNKNOWN_SENDER:
+            log(conn, now, str(exc), inc.sender, inc.seq)
+            report.rejected += 1
             return False
-        registers.note_seen(conn, now, result)
-        state.guard.record(result)
-        save(conn, state)
+        return refuse(str(exc))
+    if (result.sender, result.seq) != (inc.sender, inc.seq):
+        return refuse(MOVED)
+    report.received += 1
+    changed = False
+    if isinstance(result, Opened):
+        conn.execute("SAVEPOINT envelope")
+        try:
+            if result.scope.startswith(f"{GRANT}:"):
+                changed = _take_grant(conn, state, result, now)
+            else:
+                _apply(conn, result, now, report)
+        except (ValueError, KeyError, TypeError, SafecaseError, DatabaseError):
+            conn.execute("ROLLBACK TO envelope")
+            conn.execute("RELEASE envelope")
+            return refuse(UNREADABLE)
+        conn.execute("RELEASE envelope")
+    elif result.why is SkipReason.AWAITING_CHAIN:
+        return False
+    registers.note_seen(conn, now, result)
+    state.guard.record(result)
     return changed
 
 
@@ -557,13 +558,16 @@ def read_incoming(
         changed = False
         keys = held_keys(conn)
         have = _have(state, keys)
-        for inc in transport.incoming(have, problems=problem):
-            if progress is not None:
-                if not expected:  # counted only when something came: a no-op sync stays cheap
-                    expected = done + _expected(transport, have, state.device.device_id)
-                done += 1
-                progress(f"Reading changes from device {inc.sender}", done, max(expected, done))
-            changed = _read_one(conn, state, inc, now, report) or changed
+        with guard_rows.Batches(conn, lambda: save(conn, state)) as batches:
+            for inc in transport.incoming(have, problems=problem):
+                if progress is not None:
+                    if not expected:  # counted only when something came: a no-op stays cheap
+                        expected = done + _expected(transport, have, state.device.device_id)
+                    done += 1
+                    progress(f"Reading changes from device {inc.sender}", done, max(expected, done))
+                batches.begin()
+                changed = _read_one(conn, state, inc, now, report) or changed
+                batches.done()
         if not changed:
             break
     with transaction(conn):
