@@ -121,6 +121,9 @@ class State:
     grant_cache: tuple[int, dict[str, bytes]] = field(default=(-1, {}), repr=False)
     # Envelopes refused since the state was last saved (``save`` writes them).
     refused_new: list[tuple[str, int]] = field(default_factory=list, repr=False)
+    # The keys envelopes open with, read once per pass; None after anything that may change
+    # them (a grant, a directory, a team order).
+    keys: dict[str, bytes] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -447,7 +450,8 @@ def _pending(conn: Connection) -> list[ops.Operation]:
     return [ops.decode_ops(str(r[0]).encode())[0] for r in rows]
 
 
-def _apply(conn: Connection, opened: Opened, now: str, report: SyncReport) -> None:
+def _apply(conn: Connection, opened: Opened, now: str, report: SyncReport) -> list[ops.Operation]:
+    """Apply what an envelope carries; returns every operation it held."""
     incoming = ops.decode_ops(opened.plaintext)
     mine = [op for op in incoming if op.scope == opened.scope]
     if len(mine) != len(incoming):
@@ -464,11 +468,15 @@ def _apply(conn: Connection, opened: Opened, now: str, report: SyncReport) -> No
     waiting = _retry_pending(conn, mine)
     report.applied += len(fresh - {op.op_id for op in waiting})
     report.pending = len(waiting)
+    return incoming
 
 
 def _retry_pending(conn: Connection, more: Iterable[ops.Operation] = ()) -> list[ops.Operation]:
     """Apply what waits and ``more``; keep what still waits for a record."""
-    waiting = ops.apply_all(conn, [*_pending(conn), *more])
+    pending = _pending(conn)
+    waiting = ops.apply_all(conn, [*pending, *more])
+    if not pending and not waiting:
+        return waiting  # nothing waited, nothing waits: no need to write
     conn.execute("DELETE FROM team_pending")
     conn.executemany(
         "INSERT INTO team_pending (op_id, operation) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -497,11 +505,17 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
         return False
 
     if inc.seq == 0:
+        state.keys = None
         return _enrol(conn, state, inc, now, report)
-    keys = {**held_keys(conn), **_grant_keys(state)}
+    if state.keys is None:
+        state.keys = {**held_keys(conn), **_grant_keys(state)}
     try:
         result = open_envelope(
-            inc.data, team=state.team_id, directory=state.directory, keys=keys, seen=state.guard
+            inc.data,
+            team=state.team_id,
+            directory=state.directory,
+            keys=state.keys,
+            seen=state.guard,
         )
     except EnvelopeRejected as exc:
         if exc.reason is RejectReason.UNKNOWN_SENDER:
@@ -512,14 +526,16 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
     if (result.sender, result.seq) != (inc.sender, inc.seq):
         return refuse(MOVED)
     report.received += 1
-    changed = False
+    changed, carried = False, None
     if isinstance(result, Opened):
+        if not result.scope.startswith("case:"):
+            state.keys = None  # a grant or a team order may add or destroy keys
         conn.execute("SAVEPOINT envelope")
         try:
             if result.scope.startswith(f"{GRANT}:"):
                 changed = _take_grant(conn, state, result, now)
             else:
-                _apply(conn, result, now, report)
+                carried = _apply(conn, result, now, report)
         except (ValueError, KeyError, TypeError, SafecaseError, DatabaseError):
             conn.execute("ROLLBACK TO envelope")
             conn.execute("RELEASE envelope")
@@ -527,7 +543,7 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
         conn.execute("RELEASE envelope")
     elif result.why is SkipReason.AWAITING_CHAIN:
         return False
-    registers.note_seen(conn, now, result)
+    registers.note_seen(conn, now, result, carried)
     state.guard.record(result)
     return changed
 
@@ -555,7 +571,7 @@ def read_incoming(
 
     done, expected = 0, 0
     for _ in range(MAX_PASSES):
-        changed = False
+        changed, state.keys = False, None
         keys = held_keys(conn)
         have = _have(state, keys)
         with guard_rows.Batches(conn, lambda: save(conn, state)) as batches:
