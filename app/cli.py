@@ -268,6 +268,11 @@ def _parser() -> _Parser:
         help="a checkpoint file the DPO made (repeatable)",
     )
     p.add_argument("--backups", type=Path, help="a folder of backups to compare with")
+    p.add_argument(
+        "--team",
+        action="store_true",
+        help="also name each laptop of the team whose trail no longer matches what it sent",
+    )
     audit_commands["checkpoint"].add_argument(
         "--out", type=Path, required=True, help="the checkpoint file to write"
     )
@@ -789,6 +794,7 @@ def _verify(ctx: Context, args: argparse.Namespace) -> int:
         verification_key=key,
         checkpoints=args.checkpoint,
         backups=args.backups,
+        team=args.team,
     )
     if not result.ok:
         for problem in result.problems:

@@ -1045,6 +1045,46 @@ def _v12_registers(conn: Connection) -> None:
     )
 
 
+def _v12_team_audit(conn: Connection) -> None:
+    """The team's audit trail (app/sync/audit_travel.py): other devices' entries as they
+    arrived, each with its position and hash in its device's chain (never mixed into this
+    store's own chain), and what the checks on arrival found (one sentence per finding, device
+    ids and entry numbers only). Both append-only."""
+    conn.execute(
+        """CREATE TABLE team_audit (
+            device      TEXT NOT NULL,
+            position    INTEGER NOT NULL,
+            at          TEXT NOT NULL,
+            user_id     INTEGER,
+            user_gid    TEXT NOT NULL DEFAULT '',
+            username    TEXT NOT NULL DEFAULT '',
+            action      TEXT NOT NULL,
+            record      TEXT NOT NULL DEFAULT '',
+            detail      TEXT NOT NULL DEFAULT '',
+            prev_hash   TEXT NOT NULL,
+            hash        TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (device, position)
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX team_audit_by_time ON team_audit (at)")
+    _no_update(conn, "team_audit")
+    conn.execute(
+        """CREATE TRIGGER team_audit_no_delete BEFORE DELETE ON team_audit
+           BEGIN SELECT RAISE(ABORT, 'team_audit is append-only'); END"""
+    )
+    conn.execute(
+        """CREATE TABLE team_audit_findings (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          TEXT NOT NULL,
+            device      TEXT NOT NULL,
+            position    INTEGER NOT NULL,
+            sentence    TEXT NOT NULL
+        ) STRICT"""
+    )
+    _no_update(conn, "team_audit_findings")
+
+
 def _v12_guard(conn: Connection) -> None:
     """The replay guard and the refused envelopes in rows, written as each envelope is dealt
     with, instead of JSON in the team row rewritten whole for every envelope (app/sync/guard.py):
@@ -1102,6 +1142,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v11_operations_by_person,
     _v12_purge,
     _v12_registers,
+    _v12_team_audit,
     _v12_guard,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -248,9 +248,11 @@ def verify_audit(
     verification_key: bytes | None = None,
     checkpoints: Sequence[Path] = (),
     backups: Path | None = None,
+    team: bool = False,
     clock: Callable[[], float] = time.time,
 ) -> audit.Verification:
-    """Sign in and check the audit trail before anything is written to it.
+    """Sign in and check the audit trail before anything is written to it (with ``team``,
+    what the team's other laptops sent of theirs too).
 
     The user is looked up without writing; only a reader of the trail gets the check. When it
     finds tampering the store is closed untouched (no sign-in entry, no migration), so the
@@ -267,6 +269,8 @@ def verify_audit(
                 audit.checkpoint_anchor(c, verification_key, v.slots.store_id) for c in checkpoints
             ]
             result = audit.check(v.conn, verification_key=verification_key, anchors=witnesses)
+            if team:
+                result = audit.with_team(v.conn, result)
     except BaseException:
         v.close()
         raise

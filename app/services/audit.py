@@ -19,6 +19,7 @@ from app.models import audit as audit_model
 from app.models import users as user_model
 from app.models.db import read, transaction
 from app.models.users import Role
+from app.services.membership import joined
 from app.services.session import UK, Session, moment_of, utc_now
 
 # The actions the trail records. Details name ids and counts, never personal data.
@@ -336,9 +337,12 @@ def check_anchor(conn: Connection, store: Path) -> None:
         )
 
 
-def verify(session: Session, verification_key: bytes | None = None) -> Verification:
-    """Check the trail on an open store, then record the check; when the check finds
-    tampering nothing is written, so the evidence stays as it was found."""
+def verify(
+    session: Session, verification_key: bytes | None = None, *, team: bool = False
+) -> Verification:
+    """Check the trail on an open store (with ``team``, every device's trail as the laptops of
+    the team saw it too), then record the check; when the check finds tampering nothing is
+    written, so the evidence stays as it was found."""
     session.require(*READERS)
     witness = anchor.read(session.vault.path)
     result = check(
@@ -346,6 +350,8 @@ def verify(session: Session, verification_key: bytes | None = None) -> Verificat
         verification_key=verification_key,
         anchors=[witness] if witness else [],
     )
+    if team:
+        result = with_team(session.conn, result)
     if result.ok:
         record_verified(session.conn, session.user_id, result)
     return result
@@ -614,3 +620,128 @@ def _export_detail(criteria: audit_model.Criteria, count: int) -> str:
     if criteria.to_at:
         parts.append(f"to={criteria.to_at}")
     return " ".join(parts)
+
+
+# -- the team's trail: every device's entries, as they travelled (app/sync/audit_travel.py) ----
+
+TEAM_ENTRIES = 500
+
+
+@dataclass(frozen=True)
+class TeamEntry:
+    """One entry of the team's trail: this laptop's own, or one another device sent."""
+
+    device: str
+    position: int
+    at: str
+    username: str
+    action: str
+    record: str
+    detail: str
+    own: bool
+
+
+def _directory(conn: Connection) -> tuple[str, dict[str, str]] | None:
+    """This laptop's device id and every device's user's username, when in a team."""
+    if not joined(conn):
+        return None  # a laptop on its own never loads the team machinery
+    from app.sync import audit_travel, engine
+
+    state = engine.load(conn)
+    names = {d.id: audit_travel.username_of(state.directory, d.id) for d in state.directory.devices}
+    return state.device.device_id, names
+
+
+def team_devices(session: Session) -> dict[str, str]:
+    """The team's devices by id, each with its user's username (empty outside a team)."""
+    session.require(*READERS)
+    found = _directory(session.conn)
+    return {} if found is None else found[1]
+
+
+def team_trail(
+    session: Session, device: str | None = None, limit: int = TEAM_ENTRIES
+) -> list[TeamEntry]:
+    """The newest ``limit`` entries of the team's trail, newest first: this laptop's own and
+    those other devices sent (this laptop holds them when its user holds their audit key:
+    managers and the DPO), of one device when ``device`` is given."""
+    session.require(*READERS)
+    conn = session.conn
+    found = _directory(conn)
+    if found is None:
+        return []
+    me, _ = found
+    entries: list[TeamEntry] = []
+    if device in (None, me):
+        own = audit_model.filtered(conn, audit_model.Criteria(), limit=limit)
+        users = audit_model.record_names(conn, {f"user:{e.user_id}" for e in own if e.user_id})
+        entries += [
+            TeamEntry(
+                me,
+                e.id,
+                e.at,
+                users.get(f"user:{e.user_id}", ""),
+                e.action,
+                e.record,
+                e.detail,
+                True,
+            )
+            for e in own
+        ]
+    if device != me:
+        from app.sync import audit_travel
+
+        entries += [
+            TeamEntry(sender, e.position, e.at, e.username, e.action, e.record, e.detail, False)
+            for sender, e in audit_travel.held(conn, device, limit)
+        ]
+    entries.sort(key=lambda e: (e.at, e.device, e.position), reverse=True)
+    return entries[:limit]
+
+
+def team_problems(conn: Connection) -> list[str]:
+    """What the checks on arrival found, a sentence per finding naming the laptop (device id and
+    its user), and whether this laptop's own trail still holds what it sent to the team."""
+    found = _directory(conn)
+    if found is None:
+        return []
+    me, names = found
+    from app.sync import audit_travel
+
+    problems = []
+    for finding in audit_travel.findings(conn):
+        who = names.get(finding.device) or "a user no longer in the directory"
+        problems.append(
+            f"Laptop {finding.device} ({who}): its audit trail was rewritten, cut short or "
+            f"rolled back. {finding.sentence}"
+        )
+    position, digest = audit_travel.sent(conn)
+    if position and _hash_at(conn, position) != digest:
+        problems.append(
+            f"Laptop {me} ({names.get(me, '')}), this one: its audit trail was rewritten, cut "
+            f"short or rolled back. It no longer holds entry {position} as it sent it to the team."
+        )
+    return problems
+
+
+def with_team(conn: Connection, result: Verification) -> Verification:
+    """``result`` with the team's findings added, and a note of how many devices' trails this
+    laptop holds and found matching."""
+    if not joined(conn):
+        note = "This laptop is not in a team: its own trail was checked, and no other."
+        return Verification(
+            result.checked, result.first_broken, result.problems, (*result.notes, note)
+        )
+    problems = team_problems(conn)
+    from app.sync import audit_travel
+
+    devices, entries = audit_travel.held_count(conn)
+    note = f"This laptop holds {entries} entries from {devices} other laptops of the team" + (
+        "." if problems else ", and each continues what it sent before."
+    )
+    return Verification(
+        result.checked,
+        result.first_broken,
+        (*result.problems, *problems),
+        (*result.notes, note),
+    )

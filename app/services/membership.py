@@ -7,10 +7,15 @@ own starts as fast as before.
 
 from __future__ import annotations
 
+from app.crypto.connection import Connection
 from app.models.users import Role
 from app.services.session import Session
 
 
 def in_team(session: Session) -> bool:
     session.require(*Role)
-    return session.conn.execute("SELECT 1 FROM team WHERE id = 1").fetchone() is not None
+    return joined(session.conn)
+
+
+def joined(conn: Connection) -> bool:
+    return conn.execute("SELECT 1 FROM team WHERE id = 1").fetchone() is not None

@@ -19,13 +19,16 @@ One sync, in order:
 2. Seal. Unsent outbox operations, grouped per scope in the order made, each group in one
    envelope under the scope's newest key (a key is made for a scope that has none). The sealed
    bytes are kept with their number in the same transaction that advances the number, so a
-   retry after a crash publishes exactly the same bytes.
+   retry after a crash publishes exactly the same bytes. This laptop's audit entries since the
+   last sent go in an envelope of their own (app/sync/audit_travel.py).
 3. Need to know. A case re-allocated here gets a new key for what follows (made after its
    allocation travelled under the old one, so the old worker learns of it and nothing more).
    Each key is sealed to the devices that may hold it and are missing it: a case key to the
    allocated caseworker's and every manager's devices. Grants and the directory travel in a
    "grant" envelope to each device, under a key both ends derive from their X25519 keys.
-4. Publish everything sealed and not yet published.
+4. Publish everything sealed and not yet published. A number the transport already holds from
+   this device (its store was put back to an older copy) is sealed again after the newest one
+   there (app/sync/resume.py).
 
 A caseworker's laptop that applies an allocation of one of its cases to someone else
 destroys its copy as a purge does (``destroy_case``), with the key, and audits it.
@@ -56,6 +59,7 @@ from app.crypto.envelopes import (
     ReplayGuard,
     SkipReason,
     envelope_digest,
+    envelope_scope,
     open_envelope,
     scope_of_key,
     seal_envelope,
@@ -85,10 +89,10 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
+from app.sync import audit_travel, ops, purge, registers, resume
 from app.sync import guard as guard_rows
-from app.sync import ops, purge, registers
 from app.sync.clock import new_gid
-from app.sync.transport import Incoming, Problem, Transport
+from app.sync.transport import EnvelopeNumberTaken, Incoming, Problem, Transport
 
 GRANT = "grant"
 MANAGER = Role.MANAGER.value
@@ -534,6 +538,15 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
         try:
             if result.scope.startswith(f"{GRANT}:"):
                 changed = _take_grant(conn, state, result, now)
+            elif audit_travel.carries(result.scope):
+                note = result  # the sync log names the envelope
+                audit_travel.receive(
+                    conn,
+                    state.device.device_id,
+                    result,
+                    now,
+                    lambda s: log(conn, now, s, note.sender, note.seq),
+                )
             else:
                 carried = _apply(conn, result, now, report)
         except (ValueError, KeyError, TypeError, SafecaseError, DatabaseError):
@@ -782,6 +795,9 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
                 _seal_ops(conn, state, scope, batch[cut:], now)
         if made:
             state.sent_upto = made[-1][0]
+        for scope, data in audit_travel.outgoing(conn, state.device.device_id):
+            key_id, key = _current_key(conn, scope) or make_key(conn, scope, now, None)
+            _seal(conn, state, scope, key_id, key, data)
         held = conn.execute("SELECT DISTINCT scope FROM team_keys WHERE scope LIKE 'case:%'")
         for (scope,) in held.fetchall():
             _rotate(conn, state, roles, str(scope), now)  # re-allocated by another laptop
@@ -804,11 +820,17 @@ def unpublished(conn: Connection) -> list[tuple[int, bytes]]:
     return [(int(r[0]), bytes(r[1])) for r in rows]
 
 
-def publish(conn: Connection, state: State, transport: Transport) -> int:
-    """Publish what was sealed and not yet published, each marked once it is in the folder."""
+def publish(conn: Connection, state: State, transport: Transport, now: str | None = None) -> int:
+    """Publish what was sealed and not yet published, each marked once it is in the folder.
+    With ``now``, a store put back to an older copy numbers them again (app/sync/resume.py)."""
     count = 0
     for seq, data in unpublished(conn):
-        transport.publish(state.device.device_id, seq, data)
+        try:
+            transport.publish(state.device.device_id, seq, data)
+        except EnvelopeNumberTaken:
+            if now is None or not resume.renumber(conn, state, transport, now):
+                raise
+            return count + publish(conn, state, transport)
         with transaction(conn):  # published: the folder keeps it now, the store need not
             conn.execute("DELETE FROM team_outgoing WHERE seq = ?", (seq,))
         count += 1
@@ -826,7 +848,7 @@ def sync(
     report = SyncReport()
     # What a crash left sealed goes first, as it was; then this laptop's own changes are
     # sealed before anything read can take their case away.
-    report.sent = publish(conn, state, transport)
+    report.sent = publish(conn, state, transport, now)
     seal_outgoing(conn, state, user_id, now)
     read_incoming(conn, state, transport, now, report, progress)
     with transaction(conn):
@@ -837,7 +859,7 @@ def sync(
     if report.destroyed:
         retention_model.checkpoint(conn)  # no page of the log keeps what was destroyed
     seal_outgoing(conn, state, user_id, now)
-    report.sent += publish(conn, state, transport)
+    report.sent += publish(conn, state, transport, now)
     with transaction(conn):
         state.last_sync = now
         conn.execute("UPDATE team SET last_sync = ? WHERE id = 1", (now,))
@@ -848,4 +870,6 @@ def sync(
 def waiting_to_send(conn: Connection) -> int:
     state = load(conn)
     made = len(ops.outbox(conn, state.sent_upto))
-    return made + len(unpublished(conn))
+    # The audit entries that travel are not changes the user made.
+    sealed = [d for _, d in unpublished(conn) if not audit_travel.carries(envelope_scope(d) or "")]
+    return made + len(sealed)

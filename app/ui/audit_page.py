@@ -1,5 +1,5 @@
-"""Audit: the whole trail with filters, checking the chain, exporting it to CSV (the DPO), and
-(for managers) break-glass.
+"""Audit: the whole trail with filters, checking the chain, exporting it to CSV (the DPO),
+(for managers) break-glass, and on a laptop in a team every laptop's trail (app/ui/team_audit.py).
 
 Entries name records by id and never hold personal data; the page shows case and request
 references and usernames for those ids, looked up as it reads them (app/ui/audit_trail.py).
@@ -28,6 +28,7 @@ from app.ui.i18n import translate
 from app.ui.letters_dialog import output_label, rule_label
 from app.ui.record_table import Column, RecordTable
 from app.ui.store_calls import StoreCalls
+from app.ui.team_audit import TeamTrailTab
 from app.ui.widgets import (
     fit_columns,
     heading,
@@ -128,6 +129,10 @@ class AuditPage(QWidget):
         else:
             self.override_table.setParent(self)
             self.override_table.hide()
+        # The team's trail: a tab of its own once the laptop is known to be in a team.
+        self.team_tab = TeamTrailTab(calls, self)
+        self.team_tab.hide()
+        self.team_tab.in_team.connect(self._in_team)
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading(translate("AuditPage", "Audit trail")))
@@ -164,6 +169,7 @@ class AuditPage(QWidget):
         self.calls.run(audit.usernames, self._users_arrived, self._failed, receiver=self)
         self.calls.run(audit.actions, self.filters.set_actions, self._failed, receiver=self)
         self.model.reload()  # with the filter last applied
+        self.team_tab.refresh()
         if self.may_read_overrides:
             self.calls.run(letters.overrides, self._overrides_arrived, self._failed, receiver=self)
         if self.is_manager:
@@ -173,6 +179,14 @@ class AuditPage(QWidget):
                 self._failed,
                 receiver=self,
             )
+
+    def _in_team(self, joined: bool) -> None:
+        index = self.tabs.indexOf(self.team_tab)
+        if joined and index < 0:
+            self.tabs.addTab(self.team_tab, translate("AuditPage", "Team"))
+        elif not joined and index >= 0:
+            self.tabs.removeTab(index)
+            self.team_tab.hide()
 
     def _users_arrived(self, users: dict[int, str]) -> None:
         self.filters.set_users(users)
@@ -293,3 +307,4 @@ class AuditPage(QWidget):
         self.model.clear()
         self.glass_model.clear()
         self.result_label.clear()
+        self.team_tab.clear()

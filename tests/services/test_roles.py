@@ -955,6 +955,9 @@ TABLE: tuple[Row, ...] = (
     Row(audit.may_export, EVERY_ROLE, lambda s, w: audit.may_export(s), _check_may_export),
     Row(audit.start_sealing, ADMINS | {Role.DPO}, lambda s, w: audit.start_sealing(s)),
     Row(audit.checkpoint, frozenset({Role.DPO}), _checkpoint),
+    # the team's trail (empty on a laptop not in a team)
+    Row(audit.team_devices, AUDIT_READERS, lambda s, w: audit.team_devices(s)),
+    Row(audit.team_trail, AUDIT_READERS, lambda s, w: audit.team_trail(s)),
     # commissioners' figures: managers and the DPO
     Row(
         figures.may_see_figures,
