@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
 from app.models import schema
 from app.services import team as team_service
 from app.services.session import Session
@@ -49,7 +51,7 @@ def test_a_catch_up_of_many_small_envelopes_commits_a_few_times_not_once_per_env
 
 
 def test_a_catch_up_killed_after_its_first_batch_keeps_it_and_reads_again_only_the_rest(
-    store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
+    store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     team = _team(store, keyring, tmp_path)
     texts = [f"Qzbatch note {n}." for n in range(5)]
@@ -64,11 +66,27 @@ def test_a_catch_up_killed_after_its_first_batch_keeps_it_and_reads_again_only_t
     assert done.returncode < 0  # killed with SIGKILL after the first batch committed
     with in_office(team) as office:
         kept = _worker_envelopes(office, device) - before
+        applied = {
+            int(r[0])
+            for r in office.conn.execute(
+                "SELECT seq FROM team_guard WHERE sender = ? AND waiting IS NULL", (device,)
+            )
+        }
         bodies = _bodies(office, team.case_gid)
         assert 0 < kept < sent - before  # the first batch stayed, the rest was lost
         assert bodies == texts[: len(bodies)]
-        report = team_service.sync(office)
-        assert report.received == sent - before - kept  # only what was not recorded
+        read: list[tuple[str, int]] = []
+        read_one = engine._read_one
+
+        def spy(conn: Any, state: Any, inc: Any, *rest: Any) -> bool:
+            read.append((inc.sender, inc.seq))
+            return read_one(conn, state, inc, *rest)
+
+        monkeypatch.setattr(engine, "_read_one", spy)
+        team_service.sync(office)
+        again = {seq for sender, seq in read if sender == device}
+        assert again and not again & applied  # only what the killed sync had not applied
+        assert _worker_envelopes(office, device) == sent
         assert _bodies(office, team.case_gid) == texts
         ids = [op.op_id for op in _received(office)]
         assert len(ids) == len(set(ids))
