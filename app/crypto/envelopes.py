@@ -383,6 +383,7 @@ class _Parsed:
     nonce: bytes
     ciphertext: bytes
     signature: bytes
+    header_end: int  # the header is data[:header_end]
 
 
 def _parse(data: bytes) -> _Parsed:
@@ -410,6 +411,9 @@ def _parse(data: bytes) -> _Parsed:
             nonce,
             ciphertext,
             signature,
+            len(ENVELOPE_MAGIC)
+            + 4 * 6
+            + sum(len(f) for f in (team, sender, seq_raw, previous, scope, key_id)),
         )
     except Malformed as exc:
         reason = RejectReason.TRUNCATED if exc.truncated else RejectReason.CORRUPTED
@@ -463,8 +467,8 @@ def open_envelope(
     if key is None:
         return skipped(SkipReason.NOT_FOR_THIS_LAPTOP)
     try:
-        header = _header(env.team, env.sender, env.seq, env.previous, env.scope, env.key_id)
-        plaintext = ChaCha20Poly1305(key).decrypt(env.nonce, env.ciphertext, header)
+        # The framing is canonical: the header's bytes are those _header() would make again.
+        plaintext = ChaCha20Poly1305(key).decrypt(env.nonce, env.ciphertext, data[: env.header_end])
     except (InvalidTag, ValueError):
         raise refuse(RejectReason.UNDECRYPTABLE) from None
     return Opened(env.sender, env.seq, env.scope, env.key_id, digest, env.previous, plaintext)

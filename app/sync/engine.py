@@ -9,7 +9,7 @@ operations still waiting for a record (``team_pending``) and the sync log.
 One sync, in order:
 
 1. Read. Every envelope the transport offers that the guard does not hold is opened and dealt
-   with in a batch's transaction (app/sync/guard.py: a few hundred envelopes or a quarter of a
+   with in a batch's transaction (app/sync/guard.py: up to a thousand envelopes or half a
    second each), which also writes the batch's guard rows: a laptop killed part-way reads
    again what it had not recorded, and the guard, not the operation, says what is new.
    Envelopes set aside for want of a key are offered again once the key is held. Passes repeat
@@ -57,6 +57,7 @@ from app.crypto.envelopes import (
     Opened,
     RejectReason,
     ReplayGuard,
+    Skipped,
     SkipReason,
     envelope_digest,
     envelope_scope,
@@ -128,6 +129,11 @@ class State:
     # The keys envelopes open with, read once per pass; None after anything that may change
     # them (a grant, a directory, a team order).
     keys: dict[str, bytes] | None = field(default=None, repr=False)
+    # Per sender, the last envelope read from it since the last save, the newest operation it
+    # sent in that time, and when: ``save`` tells the registers once (``registers.note_seen``).
+    heard: dict[str, tuple[Opened | Skipped, list[ops.Operation], str]] = field(
+        default_factory=dict, repr=False
+    )
 
 
 @dataclass
@@ -225,6 +231,9 @@ def found_team(conn: Connection, owner: int, folder: str, now: str) -> tuple[str
 def save(conn: Connection, state: State) -> None:
     """The team row, and the guard's and refusals' rows recorded since the last save."""
     guard_rows.write(conn, state.guard, state.refused_new)
+    for envelope, newest, at in state.heard.values():
+        registers.note_seen(conn, at, envelope, newest)
+    state.heard.clear()
     conn.execute(
         "UPDATE team SET directory = ?, signed_dir = ?, dir_sent = ?, desk = ?, "
         "seq = ?, last_digest = ?, sent_upto = ?, folder = ?, last_sync = ? "
@@ -532,7 +541,7 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
     report.received += 1
     changed, carried = False, None
     if isinstance(result, Opened):
-        if not result.scope.startswith("case:"):
+        if not result.scope.startswith("case:") and not audit_travel.carries(result.scope):
             state.keys = None  # a grant or a team order may add or destroy keys
         conn.execute("SAVEPOINT envelope")
         try:
@@ -547,6 +556,7 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
                     now,
                     lambda s: log(conn, now, s, note.sender, note.seq),
                 )
+                carried = []  # audit entries, no operations
             else:
                 carried = _apply(conn, result, now, report)
         except (ValueError, KeyError, TypeError, SafecaseError, DatabaseError):
@@ -556,9 +566,19 @@ def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: S
         conn.execute("RELEASE envelope")
     elif result.why is SkipReason.AWAITING_CHAIN:
         return False
-    registers.note_seen(conn, now, result, carried)
+    _heard(state, result, carried or [], now)
     state.guard.record(result)
     return changed
+
+
+def _heard(
+    state: State, envelope: Opened | Skipped, carried: list[ops.Operation], now: str
+) -> None:
+    """Remember that ``envelope`` was accepted now, for ``save`` to record once per sender."""
+    before = state.heard.get(envelope.sender)
+    newest = [*(before[1] if before else []), *carried]
+    top = [max(newest, key=lambda op: op.hlc)] if newest else []
+    state.heard[envelope.sender] = (envelope, top, now)
 
 
 def _expected(transport: Transport, have: Mapping[str, Set[int]], me: str) -> int:
