@@ -115,7 +115,6 @@ class State:
     signed_dir: bytes | None
     dir_sent: dict[str, int]
     desk: EnrolmentDesk
-    guard: ReplayGuard
     refused: dict[str, list[int]]
     seq: int
     last_digest: str
@@ -134,6 +133,18 @@ class State:
     heard: dict[str, tuple[Opened | Skipped, list[ops.Operation], str]] = field(
         default_factory=dict, repr=False
     )
+    conn: Connection | None = field(default=None, repr=False, compare=False)
+    loaded_guard: ReplayGuard | None = field(default=None, repr=False)
+
+    @property
+    def guard(self) -> ReplayGuard:
+        """The replay guard, read from the store when first needed: a sync reads it, a caller
+        after the directory or the folder does not."""
+        if self.loaded_guard is None:
+            if self.conn is None:
+                raise NotInTeam()
+            self.loaded_guard = guard_rows.load_guard(self.conn)
+        return self.loaded_guard
 
 
 @dataclass
@@ -169,13 +180,13 @@ def load(conn: Connection) -> State:
         signed_dir=None if row[3] is None else bytes(row[3]),
         dir_sent={str(k): int(v) for k, v in json.loads(str(row[4])).items()},
         desk=EnrolmentDesk.from_json(json.loads(str(row[5]))),
-        guard=guard_rows.load_guard(conn),
         refused=guard_rows.load_refused(conn),
         seq=int(row[6]),
         last_digest=str(row[7]),
         sent_upto=int(row[8]),
         folder=str(row[9]),
         last_sync=None if row[10] is None else str(row[10]),
+        conn=conn,
     )
 
 
@@ -230,7 +241,7 @@ def found_team(conn: Connection, owner: int, folder: str, now: str) -> tuple[str
 
 def save(conn: Connection, state: State) -> None:
     """The team row, and the guard's and refusals' rows recorded since the last save."""
-    guard_rows.write(conn, state.guard, state.refused_new)
+    guard_rows.write(conn, state.loaded_guard, state.refused_new)
     for envelope, newest, at in state.heard.values():
         registers.note_seen(conn, at, envelope, newest)
     state.heard.clear()

@@ -46,14 +46,17 @@ def load_refused(conn: Connection) -> dict[str, list[int]]:
     return refused
 
 
-def write(conn: Connection, guard: ReplayGuard, refused: list[tuple[str, int]]) -> None:
-    """Write what the guard recorded since it was last written, and ``refused`` (emptied)."""
-    conn.executemany(
-        "INSERT INTO team_guard (sender, seq, digest, previous, waiting) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (sender, seq) DO UPDATE SET digest = excluded.digest, "
-        "previous = excluded.previous, waiting = excluded.waiting",
-        [(sender, seq, *held) for sender, seq, held in guard.take_fresh()],
-    )
+def write(conn: Connection, guard: ReplayGuard | None, refused: list[tuple[str, int]]) -> None:
+    """Write what the guard recorded since it was last written (None: it was never read, so
+    nothing), and ``refused`` (emptied)."""
+    fresh = [] if guard is None else guard.take_fresh()
+    if fresh:
+        conn.executemany(
+            "INSERT INTO team_guard (sender, seq, digest, previous, waiting) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sender, seq) DO UPDATE SET "
+            "digest = excluded.digest, previous = excluded.previous, waiting = excluded.waiting",
+            [(sender, seq, *held) for sender, seq, held in fresh],
+        )
     if refused:
         conn.executemany(
             "INSERT INTO team_refused (sender, seq) VALUES (?, ?) ON CONFLICT DO NOTHING", refused
