@@ -172,6 +172,7 @@ def _parser() -> _Parser:
         ("sync", "Send this laptop's changes and take in the team's."),
         ("status", "Last sync, changes waiting, conflicts, and whether the folder is there."),
         ("devices", "The team's devices (admins and managers)."),
+        ("revoke", "Revoke a lost or stolen device and order it to destroy its store (admins)."),
         ("compact", "Delete purged cases' envelopes from the team's folder (admins)."),
     ):
         p = team_sub.add_parser(name, help=text, description=text)
@@ -186,6 +187,8 @@ def _parser() -> _Parser:
         p.add_argument("--user", required=True, help="your username")
         if name == "create":
             p.add_argument("--folder", type=Path, required=True, help="the team's shared folder")
+        elif name == "revoke":
+            p.add_argument("--device", required=True, help="the device id ('team devices')")
         elif name == "invite":
             p.add_argument("--name", required=True, help="the user to invite")
             p.add_argument("--out", type=Path, required=True, help="the invitation file to write")
@@ -691,6 +694,12 @@ def _team(ctx: Context, args: argparse.Namespace, session: Session) -> int:
         )
         for sentence in report.problems:
             print(f"safecase: {sentence}", file=ctx.stderr)
+    elif args.action == "revoke":
+        team_service.revoke(session, args.device)
+        ctx.say(
+            f"Device {args.device} revoked: the team ignores what it sends from now on, and it "
+            "destroys its store when it next syncs."
+        )
     elif args.action == "compact":
         from app.services import team_purge
 
@@ -703,9 +712,11 @@ def _team(ctx: Context, args: argparse.Namespace, session: Session) -> int:
             ctx.say(f"  {sentence}")
     else:
         for line in team_service.devices(session):
-            state = "revoked" if line.revoked else "active"
             mine = " (this laptop)" if line.this_laptop else ""
-            ctx.say(f"{line.device_id}  {line.username}  added {line.added}  {state}{mine}")
+            seen = f"  last seen {line.last_seen}" if line.last_seen else ""
+            ctx.say(
+                f"{line.device_id}  {line.username}  added {line.added}  {line.state}{seen}{mine}"
+            )
     return EXIT_OK
 
 

@@ -280,16 +280,22 @@ class TeamServer:
         )
 
 
-def team_server(cluster: Cluster, database: str, team: str) -> TeamServer:
-    """A new database ``database`` owned by the owner role, with the server set up in it."""
+def owner_database(cluster: Cluster, database: str) -> None:
+    """A new database ``database`` owned by the owner role (a role with CREATEROLE, made the
+    first time), with nothing of Safecase in it yet."""
     import psycopg
-
-    from app.sync.server import init_server
 
     with psycopg.connect(cluster.owner_conninfo(), autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (OWNER,)).fetchone() is None:
             conn.execute(f"CREATE ROLE {OWNER} LOGIN CREATEROLE PASSWORD '{OWNER_PASSWORD}'")
         conn.execute(f'CREATE DATABASE "{database}" OWNER {OWNER}')
+
+
+def team_server(cluster: Cluster, database: str, team: str) -> TeamServer:
+    """A new database ``database`` owned by the owner role, with the server set up in it."""
+    from app.sync.server import init_server
+
+    owner_database(cluster, database)
     server = TeamServer(cluster, database, team)
     init_server(server.owner_dsn)
     return server

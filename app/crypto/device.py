@@ -9,6 +9,7 @@ runs on a worker thread with a timeout, because a Secret Service prompt can hang
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import secrets
 import sys
@@ -17,7 +18,7 @@ from typing import TypeVar
 
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
-from keyring.errors import KeyringError
+from keyring.errors import KeyringError, PasswordDeleteError
 
 from app.errors import KeyringUnavailable
 
@@ -131,3 +132,14 @@ class DeviceSecrets:
                 "The system keyring did not keep the device key. Check the keyring and try again."
             )
         return secret
+
+    def forget(self) -> None:
+        """Take this install's secret out of the keyring (a laptop that destroyed its store);
+        nothing if it is not there."""
+        backend = self.backend
+
+        def delete() -> None:
+            with contextlib.suppress(PasswordDeleteError):
+                backend.delete_password(SERVICE, ACCOUNT)
+
+        self._call(delete)

@@ -178,6 +178,23 @@ class Vault:
             self._payload.zero()
             self._lock.release()
 
+    def destroy(self) -> None:
+        """Close the store and remove it from this computer for good (a laptop ordered to
+        destroy its store): each of its files overwritten with random bytes, synced and
+        deleted, the key-slot file and the audit anchor with them, and this install's device
+        secret taken out of the keyring, so a copy of the store taken earlier no longer opens
+        with a password here. On a solid-state disk an overwrite may land elsewhere; what is
+        left of the old blocks is ciphertext whose key was sealed only in the slot file."""
+        from app.crypto.anchor import anchor_path  # only a destroyed store needs it
+
+        self.close()
+        for path in {*store_files(self.path), *_sidecars(self.path), anchor_path(self.path)}:
+            _shred(path)
+        _shred(_lock_path(self.path))
+        fsync_dir(self.path.parent)
+        if self._device is not None:
+            self._device.forget()
+
     # -- slots ---------------------------------------------------------------------------------
 
     def _device_secret(self) -> bytes | None:
@@ -454,6 +471,23 @@ class Vault:
         return backup.stat().st_size
 
 
+def _shred(path: Path) -> None:
+    """Overwrite ``path`` with random bytes, sync it and delete it (nothing if it is not there)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    with open(path, "r+b") as handle:
+        left = size
+        while left > 0:
+            chunk = min(left, 1 << 20)
+            handle.write(secrets.token_bytes(chunk))
+            left -= chunk
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
+
+
 @contextlib.contextmanager
 def _working_copy(copy_path: Path) -> Iterator[None]:
     """Work on a temporary copy beside a backup: database and disk errors become their one
@@ -573,6 +607,13 @@ def copy_under_new_key(conn: Connection, path: Path, key: bytearray) -> Path:
             conn.execute("SELECT sqlcipher_export('fresh')").fetchall()
             # sqlcipher_export leaves the schema version behind.
             conn.execute(f"PRAGMA fresh.user_version = {expected[0]:d}").fetchall()
+        except BaseException:
+            # A copy cut short (a full disk) can leave the attached file unreadable, and then
+            # detaching it fails and hides why: empty it first, so the store's connection goes
+            # on and the first error is the one reported.
+            with contextlib.suppress(OSError):
+                os.truncate(fresh, 0)
+            raise
         finally:
             conn.execute("DETACH DATABASE fresh")
         fd = os.open(fresh, os.O_RDONLY)

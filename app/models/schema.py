@@ -1085,6 +1085,23 @@ def _v12_team_audit(conn: Connection) -> None:
     _no_update(conn, "team_audit_findings")
 
 
+def _v12_revocation(conn: Connection) -> None:
+    """Revoked devices as this laptop knows them: the signed order to destroy its store made
+    for each (on the admin's laptop that revoked it), when the order reached the transport and
+    when the device's signed receipt ("store destroyed") was seen. Device ids and times only.
+    Each device's last seen is ``team_seen.last_at`` (``_v12_registers``)."""
+    conn.execute(
+        """CREATE TABLE team_revocations (
+            device_id   TEXT PRIMARY KEY,
+            revoked_at  TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            order_data  BLOB,
+            order_sent  TEXT,
+            confirmed   TEXT
+        ) STRICT"""
+    )
+
+
 def _v12_guard(conn: Connection) -> None:
     """The replay guard and the refused envelopes in rows, written as each envelope is dealt
     with, instead of JSON in the team row rewritten whole for every envelope (app/sync/guard.py):
@@ -1143,6 +1160,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v12_purge,
     _v12_registers,
     _v12_team_audit,
+    _v12_revocation,
     _v12_guard,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

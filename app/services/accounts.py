@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zxcvbn import zxcvbn
 
@@ -30,6 +31,9 @@ from app.models.users import Role, User
 from app.services import audit
 from app.services import backup as backup_service
 from app.services.session import Session, utc_now
+
+if TYPE_CHECKING:
+    from app.sync.engine import State
 
 log = logging.getLogger("safecase.accounts")
 
@@ -594,6 +598,7 @@ def set_disabled(session: Session, username: str, disabled: bool) -> bool:
     user = _user(session, username)
     if disabled and user.id == session.user_id:
         raise InvalidInput("You cannot disable your own account.")
+    team = _team_signing_state(session) if disabled else None
     with transaction(session.conn):
         users.set_disabled(session.conn, user.id, disabled)
         audit.record(
@@ -602,7 +607,31 @@ def set_disabled(session: Session, username: str, disabled: bool) -> bool:
             audit.USER_DISABLED if disabled else audit.USER_ENABLED,
             f"user:{user.id}",
         )
+        if team is not None:  # disabled in the team too: their devices are cut off
+            from app.services import revocation
+
+            revocation.disable_in_team(session.conn, team, user.id, session.user_id, session.now())
+    if team is not None:
+        _post_team_orders(session, team)
     return user.slot_id is not None
+
+
+def _team_signing_state(session: Session) -> State | None:
+    """In a team, the team state of this laptop, which must sign the team's directory (one
+    sentence naming the laptop that does, before anything changes); None outside a team."""
+    from app.services import membership
+
+    if not membership.in_team(session):
+        return None
+    from app.services import revocation
+
+    return revocation.signing_state(session.conn)
+
+
+def _post_team_orders(session: Session, state: State) -> None:
+    from app.services import revocation, team
+
+    revocation.post_orders(session.conn, session.user_id, session.now(), team.transport_for(state))
 
 
 # Rotation rewrites every page of the store under the new key. Measured: a 41 MB store

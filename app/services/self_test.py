@@ -3,10 +3,11 @@
 Each check proves one thing an installation needs, without touching anyone's records: the
 encrypted store (SQLCipher's version, full-text search, that what it writes is ciphertext),
 the keyring backend this operating system's Safecase uses (the ``fail`` and ``null`` backends
-are refused; nothing is written to the keyring), and the Unicode font embedded in a one-page
-PDF. The store check works on a temporary file keyed with a throw-away key, deleted afterwards.
-A check never raises: what went wrong is its one line. The Qt check (the platform plugin) is
-added by ``app.ui.self_test``, since the core never imports Qt.
+are refused; nothing is written to the keyring), the Unicode font embedded in a one-page
+PDF, and that the team server's client (psycopg and its libpq) loads. The store check works
+on a temporary file keyed with a throw-away key, deleted afterwards. A check never raises:
+what went wrong is its one line. The Qt check (the platform plugin) is added by
+``app.ui.self_test``, since the core never imports Qt.
 """
 
 from __future__ import annotations
@@ -133,10 +134,34 @@ def pdf_check() -> str:
     return f"Unicode font embedded in a one-page PDF ({len(data):,} bytes)"
 
 
+def libpq_version(number: int) -> str:
+    """libpq's version number as people write it: 180006 is 18.6."""
+    return f"{number // 10000}.{number % 10000}"
+
+
+def server_check() -> str:
+    """The team server's client loads: the transport, psycopg and its pool, and libpq (with
+    the OpenSSL it connects over); nothing is connected to."""
+    try:
+        import psycopg
+        import psycopg_pool  # noqa: F401
+        from psycopg import pq
+
+        from app.sync import server  # noqa: F401
+    except ImportError as exc:
+        missing = exc.name or "psycopg"
+        raise CheckFailed(
+            f"the team server's client is missing from this installation ({missing}); "
+            "reinstall Safecase"
+        ) from None
+    return f"psycopg {psycopg.__version__} ({pq.__impl__}) with libpq {libpq_version(pq.version())}"
+
+
 CORE_CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("store", store_check),
     ("keyring", keyring_check),
     ("PDF", pdf_check),
+    ("server", server_check),
 )
 
 

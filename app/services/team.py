@@ -31,20 +31,30 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.services import accounts, audit
+from app.services import accounts, audit, revocation
 from app.services.session import Session
 from app.sync import engine, ops
 from app.sync.clock import new_gid
 from app.sync.engine import SyncReport
 from app.sync.folder import FolderTransport
-from app.sync.transport import TransportUnavailable
+from app.sync.transport import Transport, TransportUnavailable
 
 TEAM_CREATED = "team_created"
 TEAM_INVITED = "team_invited"
 TEAM_JOINED = "team_joined"
 TEAM_SYNCED = "team_synced"
 
-__all__ = ["SyncReport", "create_team", "devices", "invite", "join", "status", "sync"]
+__all__ = [
+    "SyncReport",
+    "create_team",
+    "devices",
+    "invite",
+    "join",
+    "revoke",
+    "status",
+    "sync",
+    "transport_for",
+]
 
 
 class AlreadyInTeam(SafecaseError):
@@ -78,6 +88,18 @@ class DeviceLine:
     added: str
     revoked: bool
     this_laptop: bool
+    order_sent: str | None = None  # when the order to destroy its store reached the transport
+    confirmed: str | None = None  # when its signed receipt said its store was destroyed
+    last_seen: str | None = None  # the newest time this laptop accepted an envelope from it
+
+    @property
+    def state(self) -> str:
+        """ "active", "revoked", "revoked, order sent" or "revoked, destruction confirmed"."""
+        if self.confirmed is not None:
+            return "revoked, destruction confirmed"
+        if self.order_sent is not None:
+            return "revoked, order sent"
+        return "revoked" if self.revoked else "active"
 
 
 # How many reference tags this (admin's) laptop has given out, its own first: tag n is the
@@ -146,6 +168,7 @@ def invite(
         raise InvalidInput("There is no such user in this store; add them first.")
     if not state.directory.is_admin_device(state.device.device_id):
         raise SafecaseError("Only an admin's laptop in the team directory can invite.")
+    revocation.signing_state(conn)  # the one laptop that counts reference tags
     entry = engine.directory_user(conn, user.id)
     with transaction(conn):
         tag = _next_tag(conn)
@@ -250,9 +273,11 @@ def sync(session: Session, progress: engine.Progress | None = None) -> SyncRepor
     when anything came or went."""
     session.require(*Role)
     state = _require_member(session)
-    report = engine.sync(
-        session.conn, session.user_id, session.now(), _transport(state.folder), progress
-    )
+    transport = _transport(state.folder)
+    revocation.obey_order(session.vault, state, session.now, transport)  # a revoked one ends
+    report = engine.sync(session.conn, session.user_id, session.now(), transport, progress)
+    revocation.post_orders(session.conn, session.user_id, session.now(), transport)
+    revocation.check_receipts(session.conn, session.user_id, session.now(), transport)
     if not (report.received or report.sent or report.rejected or report.destroyed):
         return report  # a sync with nothing new leaves no entry (the app syncs every few minutes)
     with transaction(session.conn):
@@ -265,6 +290,22 @@ def sync(session: Session, progress: engine.Progress | None = None) -> SyncRepor
             f"rejected={report.rejected} destroyed={report.destroyed}",
         )
     return report
+
+
+def transport_for(state: engine.State) -> Transport:
+    """The transport this laptop's team uses."""
+    return _transport(state.folder)
+
+
+def revoke(session: Session, device_id: str) -> None:
+    """Revoke a device (admins, on the team's founding admin laptop): it is cut off after the
+    last envelope this laptop accepted from it, the cases it held get new keys, and it is
+    ordered to destroy its store (posted now, or at the next sync if the transport cannot be
+    reached); see app/services/revocation.py."""
+    session.require(Role.ADMIN)
+    state = _require_member(session)
+    revocation.revoke_device(session.conn, device_id, session.user_id, session.now())
+    revocation.post_orders(session.conn, session.user_id, session.now(), _transport(state.folder))
 
 
 def status(session: Session) -> Status:
@@ -287,16 +328,21 @@ def devices(session: Session) -> list[DeviceLine]:
     """The team's devices as this laptop's directory lists them (admins and managers)."""
     session.require(Role.ADMIN, Role.MANAGER)
     state = _require_member(session)
+    known = revocation.device_states(session.conn)
     lines = []
     for d in state.directory.devices:
         user = state.directory.user(d.user)
+        seen = known.get(d.id)
         lines.append(
             DeviceLine(
                 d.id,
                 user.username if user else "",
                 d.added,
-                d.revoked,
+                state.directory.revocation(d) is not None,
                 d.id == state.device.device_id,
+                seen.order_sent if seen else None,
+                seen.confirmed if seen else None,
+                seen.last_seen if seen else None,
             )
         )
     return sorted(lines, key=lambda line: (line.username, line.added))

@@ -33,12 +33,16 @@ One sync, in order:
 A caseworker's laptop that applies an allocation of one of its cases to someone else
 destroys its copy as a purge does (``destroy_case``), with the key, and audits it.
 
-Left undone: key grants are accepted from any live device of the team (the envelope's
-signature names it; a caseworker can pass on only keys they hold); scopes other than cases
-(registers, when their operations travel) are sealed to managers only, not yet the DPO; a
-laptop reads its own device folder never, so a store restored from an old copy is caught only
-by the folder's "number taken"; revocation, team-wide purge and the audit chain travelling
-are the next issue's.
+Revocation (app/sync/revocation.py): a key grant is taken only from a device entitled to pass
+that key on, to this laptop (``grant_refusal``), and a directory only from an admin's device;
+only the laptop that signs the directory takes in enrolments; adopting a directory that
+revokes a device says so in the sync log (with any envelopes from it applied here after its
+cut, which stay applied); on a manager's or admin's laptop each scope whose newest key was
+sealed to a device now cut off gets a new key before anything more is sealed; each accepted
+envelope updates its sender's last seen.
+
+Left undone: a laptop reads its own device folder never, so a store restored from an old copy
+is caught only by the folder's "number taken".
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import audit_travel, ops, purge, registers, resume
+from app.sync import audit_travel, ops, purge, registers, resume, revocation
 from app.sync import guard as guard_rows
 from app.sync.clock import new_gid
 from app.sync.transport import EnvelopeNumberTaken, Incoming, Problem, Transport
@@ -403,8 +407,10 @@ def _refuse(state: State, sender: str, seq: int) -> None:
 
 
 def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport) -> bool:
-    """An enrolment request (number 0): an admin's laptop adds the device once."""
-    if not state.directory.is_admin_device(state.device.device_id):
+    """An enrolment request (number 0): the laptop that signs the directory adds it once."""
+    me = state.device.device_id
+    signer = revocation.directory_signer(state.directory, state.signed_dir)
+    if signer != me or not state.directory.is_admin_device(me):
         return False
     try:
         device = state.desk.accept(inc.data, datetime.fromisoformat(now.replace("Z", "+00:00")))
@@ -415,6 +421,7 @@ def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: Sync
         return True
     directory = state.directory.with_device(device)
     adopt(conn, state, directory, sign_directory(directory, state.device), now)
+    revocation.note_enrolled(conn, inc.sender, now)
     report.enrolled += 1
     return True
 
@@ -424,7 +431,9 @@ def _take_grant(conn: Connection, state: State, opened: Opened, now: str) -> boo
     body = json.loads(opened.plaintext.decode("utf-8"))
     changed = False
     signed = body.get("directory")
-    if isinstance(signed, str):
+    if isinstance(signed, str) and not state.directory.is_admin_device(opened.sender):
+        log(conn, now, revocation.DIRECTORY_REFUSED, opened.sender, opened.seq)
+    elif isinstance(signed, str):
         data = base64.b64decode(signed)
         try:
             directory = accept_directory(data, trusted=state.directory)
@@ -432,10 +441,30 @@ def _take_grant(conn: Connection, state: State, opened: Opened, now: str) -> boo
             if directory_newer(data, state.directory):
                 log(conn, now, str(exc), opened.sender, opened.seq)
         else:
+            applied = {
+                d: {n for n, h in seqs.items() if h.waiting is None}
+                for d, seqs in state.guard.seen.items()
+            }
+            for device, sentence in revocation.newly_revoked(state.directory, directory, applied):
+                log(conn, now, sentence, device, None)
             adopt(conn, state, directory, data, now)
             changed = True
     for item in body.get("keys") or []:
         key_id = str(item["key_id"])
+        scope = scope_of_key(key_id)
+        refusal = revocation.grant_refusal(
+            conn,
+            state.directory,
+            me=state.device.device_id,
+            sender=opened.sender,
+            scope=scope,
+            for_user=item.get("for_user"),
+            may_hold=() if scope.startswith("case:") else scope_users(state.directory, scope),
+            signer=revocation.directory_signer(state.directory, state.signed_dir),
+        )
+        if refusal is not None:
+            log(conn, now, refusal, opened.sender, opened.seq)
+            continue
         try:
             key = open_sealed_key(
                 base64.b64decode(str(item["sealed"])), key_id=key_id, device=state.device
@@ -812,6 +841,9 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
     what follows it in the same sync goes under the case's new key, which they never get."""
     me, roles = _my_user(conn, user_id)
     with transaction(conn):
+        if roles & {Role.MANAGER, Role.ADMIN}:  # keys a revoked device held: new ones follow
+            for scope, for_user in revocation.stale_scopes(conn, state.directory):
+                make_key(conn, scope, now, for_user)
         purge.send_facts(conn, state.directory, user_id, now)
         made = ops.outbox(conn, state.sent_upto)
         groups: dict[str, list[ops.Operation]] = {}

@@ -1,8 +1,11 @@
 """Devices (admins): the devices that hold this store, and "Report lost or stolen…", which opens
 a breach record with its 72-hour clock started.
 
-Today the list is this laptop alone; team sync adds the team's other devices here, with
-revocation. Until then the page says plainly that a lost laptop cannot be revoked from here.
+A store on its own lists this laptop alone, and the page says plainly that a lost laptop cannot
+be revoked from here. In a team it lists the team's devices with their state (in use, revoked,
+order sent, destruction confirmed) and when each was last heard from, and "Revoke…" (after a
+confirmation naming the device and its user) cuts the selected device off and orders it to
+destroy its store (app/services/revocation.py).
 """
 
 from __future__ import annotations
@@ -35,9 +38,20 @@ def device_name(device: Device) -> str:
 
 
 def device_state(device: Device) -> str:
+    if device.confirmed:
+        return translate("DevicesPage", "Revoked, destruction confirmed")
+    if device.order_sent:
+        return translate("DevicesPage", "Revoked, order sent")
     if device.revoked:
         return translate("DevicesPage", "Revoked")
     return translate("DevicesPage", "In use")
+
+
+def may_revoke(device: Device | None) -> bool:
+    """Whether "Revoke…" applies to ``device``: another device of the team, not revoked yet."""
+    if device is None:
+        return False
+    return bool(device.device_id) and not device.this_device and not device.revoked
 
 
 class DevicesPage(QWidget):
@@ -68,22 +82,25 @@ class DevicesPage(QWidget):
                     t("DevicesPage", "Added"),
                     lambda d: uk_time(d.first_used) if d.first_used else "",
                 ),
-                Column(
-                    t("DevicesPage", "State"),
-                    lambda d: (
-                        t("DevicesPage", "Revoked") if d.revoked else t("DevicesPage", "In use")
-                    ),
-                ),
+                Column(t("DevicesPage", "State"), device_state),
                 Column(t("DevicesPage", "User"), lambda d: d.user),
+                Column(
+                    t("DevicesPage", "Last seen"),
+                    lambda d: uk_time(d.last_seen) if d.last_seen else "",
+                ),
             ],
             self,
         )
         self.table = table_view(t("DevicesPage", "Devices"), self.model)
-        self.lost_button = button(t("DevicesPage", "Report lost or &stolen…"))
+        self.lost_button = button(t("DevicesPage", "Report lost or s&tolen…"))
+        self.revoke_button = button(t("DevicesPage", "Re&voke…"))
+        self.revoke_button.setEnabled(False)
+        self.revoke_button.setVisible(False)
         self.status_label = message_label(t("DevicesPage", "Status"), "status")
         self.problem_label = message_label(t("DevicesPage", "Problem"))
         row = QHBoxLayout()
         row.addWidget(self.lost_button)
+        row.addWidget(self.revoke_button)
         row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(heading(t("DevicesPage", "Devices")))
@@ -97,21 +114,32 @@ class DevicesPage(QWidget):
                 )
             )
         )
-        layout.addWidget(
-            paragraph(
-                t(
-                    "DevicesPage",
-                    "Revoking a device is not available yet: it comes with team sync. Until "
-                    "then a lost laptop's store stays encrypted under its users' passwords and "
-                    "that laptop's own keyring, and cannot be switched off from here.",
-                )
+        self.alone_note = paragraph(
+            t(
+                "DevicesPage",
+                "Revoking a device is not available yet: it comes with team sync. Until "
+                "then a lost laptop's store stays encrypted under its users' passwords and "
+                "that laptop's own keyring, and cannot be switched off from here.",
             )
         )
+        self.team_note = paragraph(
+            t(
+                "DevicesPage",
+                "Revoke a lost or stolen laptop here, on the team's founding admin laptop: the "
+                "team ignores what it sends from then on, the cases it held get new keys, and "
+                "the next time it syncs it destroys its store and says so.",
+            )
+        )
+        self.team_note.setVisible(False)
+        layout.addWidget(self.alone_note)
+        layout.addWidget(self.team_note)
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status_label)
         layout.addWidget(self.problem_label)
         self.lost_button.clicked.connect(self.report_lost)
+        self.revoke_button.clicked.connect(self.ask_revoke)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection())
 
     def start(self) -> None:
         self.refresh()
@@ -120,10 +148,62 @@ class DevicesPage(QWidget):
         self.calls.run(devices.list_devices, self._arrived, self._failed, receiver=self)
 
     def _arrived(self, found: list[Device]) -> None:
+        in_team = any(d.device_id for d in found)
+        self.alone_note.setVisible(not in_team)
+        self.team_note.setVisible(in_team)
+        self.revoke_button.setVisible(in_team)
         self.model.set_records(found)
         fit_columns(self.table)
         if found:
             self.table.setCurrentIndex(self.model.index(0, 0))
+        self._selection()
+
+    def selected(self) -> Device | None:
+        row = self.table.currentIndex().row()
+        return self.model.record(row) if row >= 0 else None
+
+    def _selection(self) -> None:
+        self.revoke_button.setEnabled(may_revoke(self.selected()))
+
+    def ask_revoke(self) -> None:
+        """Ask first, naming the device and its user; then revoke it."""
+        device = self.selected()
+        if device is None or not may_revoke(device):
+            return
+        t = translate
+        confirm(
+            self,
+            t("DevicesPage", "Revoke device"),
+            t(
+                "DevicesPage",
+                "Revoke device {device}, {user}'s laptop? The team ignores what it sends from "
+                "now on, the cases it held get new keys, and the next time it syncs it destroys "
+                "its store. This cannot be undone.",
+            ).format(device=device.device_id, user=device.user),
+            t("DevicesPage", "Re&voke it"),
+            lambda: self.revoke(device),
+            lock_action=self.lock_action,
+        )
+
+    def revoke(self, device: Device) -> None:
+        from app.services import team  # a store in a team has the team machinery loaded
+
+        self.calls.run(
+            lambda s: team.revoke(s, device.device_id),
+            lambda _done: self._revoked(device),
+            self._failed,
+            receiver=self,
+        )
+
+    def _revoked(self, device: Device) -> None:
+        set_message(
+            self.status_label,
+            translate(
+                "DevicesPage",
+                "Device {device} revoked; it is told to destroy its store when it next syncs.",
+            ).format(device=device.device_id),
+        )
+        self.refresh()
 
     def _failed(self, error: BaseException) -> None:
         set_message(self.problem_label, error_sentence(error))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QWidget
 
 from app.errors import SafecaseError
 from app.services import membership
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 SYNC_SHORTCUT = "Ctrl+Shift+S"
 SYNC_EVERY_MS = 5 * 60 * 1000
+DESTROYED_BOX = "storeDestroyed"
 
 
 class SyncStopped(SafecaseError):
@@ -62,6 +63,7 @@ class TeamSync(QObject):
     """The team part of a main window; inert until the store turns out to be in a team."""
 
     synced = Signal(object)  # the SyncReport; the window refreshes its lists and the status
+    store_destroyed = Signal(str)  # this laptop was revoked and destroyed its store: the sentence
     _progressed = Signal(str, int, int)  # from the worker thread; delivered on the main thread
 
     def __init__(self, calls: StoreCalls, window: QWidget, every_ms: int = SYNC_EVERY_MS) -> None:
@@ -170,6 +172,7 @@ class TeamSync(QObject):
         self.synced.emit(report)  # the window refreshes its lists and this status line
 
     def _failed(self, error: BaseException) -> None:
+        from app.sync.revocation import StoreDestroyed
         from app.sync.transport import TransportUnavailable
 
         self.running = False
@@ -178,6 +181,16 @@ class TeamSync(QObject):
             self.refresh_status()  # the line says the folder is not reachable
             return
         self.label.setText(error_sentence(error))
+        if isinstance(error, StoreDestroyed):  # revoked: the store is gone, nothing more to sync
+            self.in_team = False
+            self.stop()
+            self.store_destroyed.emit(error_sentence(error))
+            title = translate("TeamSync", "Removed from the team")
+            box = QMessageBox(QMessageBox.Icon.Warning, title, error_sentence(error))
+            box.setObjectName(DESTROYED_BOX)
+            box.setParent(self.label.window(), Qt.WindowType.Dialog)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
 
     # -- the status line -------------------------------------------------------------------------
 

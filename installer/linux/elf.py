@@ -41,6 +41,28 @@ def needed(path: Path) -> list[str]:
     return names
 
 
+def with_needed_renamed(path: Path, renames: dict[str, str]) -> bytes:
+    """The bytes of ``path`` with DT_NEEDED names changed (each to a name no longer than the
+    old one, written over it in the string table, so nothing else in the file moves); the
+    version requirements naming those libraries share the string, so they change with it."""
+    blob = bytearray(path.read_bytes())
+    sections = _sections(bytes(blob), path)
+    for _n, kind, _f, _a, offset, size, link, _i, _al, entsize in sections:
+        if kind != SHT_DYNAMIC:
+            continue
+        strings = sections[link][4]
+        for at in range(offset, offset + size, entsize):
+            tag, value = struct.unpack_from("<qQ", blob, at)
+            name = _string(bytes(blob), strings + value) if tag == DT_NEEDED else ""
+            if name in renames:
+                new = renames[name].encode()
+                if len(new) > len(name.encode()):
+                    raise ValueError(f"{renames[name]} is longer than {name}")
+                start = strings + value
+                blob[start : start + len(name) + 1] = new.ljust(len(name) + 1, b"\0")
+    return bytes(blob)
+
+
 def exported_data(path: Path, pattern: str) -> tuple[str, bytes]:
     """The name and bytes of the first dynamic symbol whose name matches ``pattern``."""
     blob = path.read_bytes()

@@ -11,8 +11,10 @@ missing one fails the test instead of skipping it).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -21,6 +23,8 @@ from pathlib import Path
 import pytest
 
 from app import __version__
+from tests import pgcluster
+from tests.pgcluster import Cluster
 
 pytestmark = pytest.mark.bundle
 
@@ -56,13 +60,20 @@ def clean_env(home: Path) -> dict[str, str]:
 
 
 def run_clean(
-    bundle: Path, home: Path, *args: str, cwd: Path | None = None
+    bundle: Path,
+    home: Path,
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdin: str = "",
 ) -> subprocess.CompletedProcess[str]:
-    """Run the bundle as a person's double-click would: no venv, a fresh HOME, offscreen."""
+    """Run the bundle as a person's double-click would: no venv, a fresh HOME, offscreen
+    (and ``env`` besides)."""
     return subprocess.run(
         [str(bundle), *args],
-        env=clean_env(home),
+        env={**clean_env(home), **(env or {})},
         cwd=cwd or home,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -111,7 +122,7 @@ def check_lines(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
     assert "Traceback" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
     names = [line[5:].split(":", 1)[0] for line in lines]
-    assert names == ["store", "keyring", "PDF", "text", "windows"], result.stdout
+    assert names == ["store", "keyring", "PDF", "server", "text", "windows"], result.stdout
     return dict(zip(names, lines, strict=True))
 
 
@@ -124,6 +135,10 @@ def test_the_bundle_passes_every_self_test_check_where_a_secret_service_answers(
     assert "FTS5 present, store encrypted" in by_name["store"]
     assert by_name["keyring"] == "ok   keyring: SecretService backend in use"
     assert by_name["PDF"].startswith("ok   PDF: Unicode font embedded")
+    # psycopg imports Python's ssl on load: the bundle carries it, on libpq's own OpenSSL.
+    assert re.fullmatch(
+        r"ok   server: psycopg 3\.[\d.]+ \(binary\) with libpq [\d.]+", by_name["server"]
+    )
     # Sorting, case and Europe/London's names come from the cut-down ICU data.
     assert by_name["text"].startswith("ok   text: names sort and change case")
     assert by_name["windows"].startswith("ok   windows: Qt 6.")
@@ -179,16 +194,137 @@ def test_the_bundle_keeps_the_device_secret_in_the_keyring_and_verifies_the_trai
     assert "Traceback" not in refused.stderr
 
 
+@pytest.fixture
+def team_database(pg_cluster: Cluster) -> tuple[Cluster, str]:
+    """A new database on the private cluster, owned by a role allowed to create roles."""
+    database = f"bundle_{secrets.token_hex(4)}"
+    pgcluster.owner_database(pg_cluster, database)
+    return pg_cluster, database
+
+
+def schema_of(cluster: Cluster, database: str) -> tuple[list[str], list[str]]:
+    """The team server's tables and group roles in ``database``, as its superuser sees them."""
+    import psycopg
+
+    with psycopg.connect(cluster.owner_conninfo(database), autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'safecase' ORDER BY 1"
+        ).fetchall()
+        groups = conn.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE 'safecase\\_%' "
+            "AND NOT rolcanlogin ORDER BY 1"
+        ).fetchall()
+    return [str(t) for (t,) in tables], [str(g) for (g,) in groups]
+
+
+def test_the_bundle_sets_up_a_team_server(
+    bundle: Path, tmp_path: Path, team_database: tuple[Cluster, str]
+) -> None:
+    """``safecase team server init`` from the bundle, as the database's owner over the
+    server's Unix socket: psycopg, libpq and the server's schema all come from the bundle."""
+    cluster, database = team_database
+    dsn = f"host={cluster.folder} port={cluster.port} dbname={database} user={pgcluster.OWNER}"
+    owner = {"PGPASSWORD": pgcluster.OWNER_PASSWORD}
+    made = run_clean(bundle, tmp_path, "team", "server", "init", "--dsn", dsn, env=owner)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert made.stdout.startswith("Team server set up: made role safecase_device, "), made.stdout
+    assert schema_of(cluster, database) == (
+        ["devices", "envelopes", "orders"],
+        ["safecase_admin", "safecase_compactor", "safecase_device"],
+    )
+    again = run_clean(bundle, tmp_path, "team", "server", "init", "--dsn", dsn, env=owner)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.startswith("The team server was already set up")
+
+
+def test_the_bundle_reaches_a_team_server_over_tls_with_the_pinned_certificate_only(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """Over the network libpq verifies the server's certificate with the OpenSSL it shares with
+    Python's ssl module in the bundle: the server's own certificate is accepted, another
+    refused in one sentence before any password is sent."""
+    cert, key = pgcluster.self_signed()
+    try:
+        tls = pgcluster.start(certificate=(cert, key))
+    except pgcluster.NoPostgres as exc:
+        pgcluster.skip_or_fail(str(exc))
+        return
+    try:
+        pgcluster.owner_database(tls, "bundle_tls")
+        pinned, other = tmp_path / "pinned.pem", tmp_path / "other.pem"
+        pinned.write_bytes(cert)
+        other.write_bytes(pgcluster.self_signed()[0])
+        owner = {"PGPASSWORD": pgcluster.OWNER_PASSWORD}
+
+        def init(root: Path) -> subprocess.CompletedProcess[str]:
+            dsn = (
+                f"host=127.0.0.1 port={tls.port} dbname=bundle_tls user={pgcluster.OWNER} "
+                f"sslmode=verify-full sslrootcert={root}"
+            )
+            return run_clean(bundle, tmp_path, "team", "server", "init", "--dsn", dsn, env=owner)
+
+        refused = init(other)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "did not show the certificate pinned for this team" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        made = init(pinned)
+        assert made.returncode == 0, made.stdout + made.stderr
+        assert made.stdout.startswith("Team server set up: made role safecase_device, ")
+        assert schema_of(tls, "bundle_tls")[0] == ["devices", "envelopes", "orders"]
+    finally:
+        tls.stop()
+
+
+def test_the_bundle_fills_a_training_store_and_writes_an_access_pack_due_after_bank_holidays(
+    tmp_path: Path, bundle: Path
+) -> None:
+    """Faker's British data (the demo), the United Kingdom's bank holidays (the due date) and
+    the subject access pack's PDF, all from the trimmed bundle, with a password-only store."""
+    from app.models.deadlines import due_date
+
+    store = str(tmp_path / "training.safecase")
+    admin = "Tidal-Compass-Orchard-58\n"
+    made = run_clean(
+        bundle, tmp_path, "init", "--store", store, "--admin", "ada", "--training",
+        "--password-only", stdin=admin,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    demo = run_clean(bundle, tmp_path, "demo", "--store", store, "--user", "ada", "--cases", "5",
+                     stdin=admin)  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    assert re.search(r"Added 5 synthetic cases \(\d+ people", demo.stdout)
+    manager = re.search(r"demo-manager-1\tmanager\t(\S+)", demo.stdout)
+    assert manager is not None
+    signed_in = ("--store", store, "--user", "demo-manager-1")
+    password = manager.group(1) + "\n"
+    found = run_clean(bundle, tmp_path, "sar", "find", *signed_in, "--name", "a", stdin=password)
+    person = re.search(r"^(\d+)\t.*\tclient on ", found.stdout, re.MULTILINE)
+    assert person is not None, found.stdout + found.stderr
+    pack = tmp_path / "pack"
+    export = ("sar", "export", *signed_in, "--person", person.group(1), "--out", str(pack))
+    written = run_clean(bundle, tmp_path, *export, stdin=password)
+    assert written.returncode == 0, written.stderr
+    (pdf,) = pack.glob("*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    listed = run_clean(bundle, tmp_path, "sar", "list", *signed_in, stdin=password)
+    dates = re.search(r"received (\d{4}-\d\d-\d\d)\tdue (\d{4}-\d\d-\d\d)", listed.stdout)
+    assert dates is not None, listed.stdout
+    received, due = (dt.date.fromisoformat(day) for day in dates.groups())
+    assert due == due_date(received)
+
+
 # What the Linux bundle asks of the laptop: the C library, what PEP 513 (manylinux) counts on
-# every Linux system having (as PySide6's own wheels do), X11's libxcb and OpenGL, and the
-# desktop's D-Bus and CUPS. Everything else, the xcb helpers Qt's platform plugin needs
-# included, is in the bundle.
+# every Linux system having (as PySide6's own wheels do), X11's libxcb and OpenGL, the
+# desktop's D-Bus and CUPS, and the MIT Kerberos libraries CUPS itself needs (libpq's GSSAPI).
+# Everything else, the xcb helpers Qt's platform plugin needs included, is in the bundle.
 FROM_THE_LAPTOP = {
-    "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1",
+    "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libresolv.so.2",
     "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
     "libstdc++.so.6", "libgcc_s.so.1", "libglib-2.0.so.0", "libgthread-2.0.so.0",
     "libX11.so.6", "libGL.so.1", "libEGL.so.1", "libxcb.so.1",
     "libdbus-1.so.3", "libcups.so.2",
+    "libgssapi_krb5.so.2", "libkrb5.so.3", "libk5crypto.so.3", "libkrb5support.so.0",
+    "libcom_err.so.2",
 }  # fmt: skip
 
 
@@ -217,6 +353,31 @@ def test_the_bundle_carries_every_library_but_those_every_linux_desktop_has(
     }
     carried = {path.name for path in bundle.parent.rglob("libxcb-*")}
     assert {"libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-cursor.so.0"} <= carried
+
+
+def test_the_bundle_fits_in_120_mb_on_disk(bundle: Path) -> None:
+    """What ``make bench-bundle`` reports as the size on disk (blocks, as du counts them)."""
+    from bench.bundle import SIZE_GOAL_MB, size_mb
+
+    assert size_mb(bundle.parent) <= SIZE_GOAL_MB
+
+
+def test_the_bundle_carries_one_copy_of_each_library(bundle: Path) -> None:
+    """A library a wheel carries under a renamed copy (libssl-1a2b3c4d.so.3) and the build
+    machine's copy of it (libssl.so.3, for Python's ssl module) are one file: the second
+    name is a symbolic link to it."""
+    copies: dict[str, list[str]] = {}
+    for path in bundle.parent.rglob("lib*.so*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        match = re.match(r"^(lib[\w+]+?)(?:-[0-9a-f]{8})?\.so\.(\d+)", path.name)
+        if match:
+            key = f"{match.group(1)}.so.{match.group(2)}"
+            copies.setdefault(key, []).append(str(path.relative_to(bundle.parent)))
+    assert {name: where for name, where in copies.items() if len(where) > 1} == {}
+    internal = bundle.parent / "_internal"
+    for name in ("libssl.so.3", "libcrypto.so.3"):
+        assert (internal / name).resolve().parent.name == "psycopg_binary.libs"
 
 
 def test_the_bundle_carries_icu_data_for_its_own_languages_only(bundle: Path) -> None:

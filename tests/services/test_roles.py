@@ -28,6 +28,7 @@ import pytest
 
 import app.services
 from app.crypto.memory_keyring import MemoryKeyring
+from app.crypto.team import DeviceKeys, DirectoryDevice, sign_directory
 from app.errors import PermissionDenied
 from app.models import audit as audit_model
 from app.models import cases as case_model
@@ -97,6 +98,7 @@ from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.sync import engine, ops
+from app.sync.clock import new_gid
 from tests.helpers import (
     ADMIN,
     CASEWORKER,
@@ -585,6 +587,25 @@ def _invite(s: Session, w: World) -> str:
     return team.invite(
         s, CASEWORKER, _folder(w, "invitations") / "cole.invitation", params=TEST_KDF
     )
+
+
+def _revoke(s: Session, w: World) -> None:
+    """A second device in the team's directory (no role check, no audit entry), then revoked."""
+    _in_team(s, w)
+    state = engine.load(s.conn)
+    keys = DeviceKeys.generate(new_gid())
+    other = DirectoryDevice(
+        keys.device_id,
+        state.directory.devices[0].user,
+        keys.encryption_public,
+        keys.signing_public,
+        s.now(),
+    )
+    with transaction(s.conn):
+        directory = state.directory.with_device(other)
+        engine.adopt(s.conn, state, directory, sign_directory(directory, state.device), s.now())
+        engine.save(s.conn, state)
+    team.revoke(s, keys.device_id)
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -1350,6 +1371,7 @@ TABLE: tuple[Row, ...] = (
     _may(devices.may_manage_devices, ADMINS),
     Row(team.create_team, ADMINS, lambda s, w: team.create_team(s, _folder(w, "team"))),
     Row(team.invite, ADMINS, _invite),
+    Row(team.revoke, ADMINS, _revoke),
     Row(team.sync, EVERY_ROLE, _team_call(team.sync)),
     Row(team.status, EVERY_ROLE, _team_call(team.status)),
     Row(membership.in_team, EVERY_ROLE, lambda s, w: membership.in_team(s)),

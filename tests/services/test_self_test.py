@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,11 +72,12 @@ def test_the_command_prints_one_line_per_check_and_exits_0_when_all_pass() -> No
         "ok   store",
         "ok   keyring",
         "ok   PDF",
+        "ok   server",
         "ok   text",
         "ok   windows",
     ]
     assert lines[1] == "ok   keyring: memory_keyring backend in use"
-    assert "offscreen platform plugin" in lines[4]
+    assert "offscreen platform plugin" in lines[5]
     assert code == 0
     assert err.getvalue() == ""
 
@@ -95,4 +98,22 @@ def test_a_keyring_backend_missing_from_the_installation_is_named(
     assert line == (
         "FAIL keyring: the keyring backend is missing from this installation "
         "(keyring.backends.NotBundled); reinstall Safecase"
+    )
+
+
+def test_the_server_check_names_psycopg_and_libpq() -> None:
+    line = run_check("server", self_test.server_check).line()
+    pattern = r"ok   server: psycopg 3\.\d+\.\d+ \((binary|c|python)\) with libpq \d+\.\d+"
+    assert re.fullmatch(pattern, line)
+
+
+def test_the_server_check_fails_in_a_sentence_when_psycopg_cannot_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As a bundle without Python's ssl module (which psycopg imports on load) failed."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    line = run_check("server", self_test.server_check).line()
+    assert line == (
+        "FAIL server: the team server's client is missing from this installation (psycopg); "
+        "reinstall Safecase"
     )

@@ -34,8 +34,9 @@ def test_help_self_test_shows_one_line_per_check(main: MainWindow) -> None:
         "ok   store",
         "ok   keyring",
         "ok   PDF",
+        "ok   server",
         "ok   text",
         "ok   windows",
     ]
-    assert "offscreen platform plugin" in lines[4]
+    assert "offscreen platform plugin" in lines[5]
     box.close()
