@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from app import __version__, paths, policy
 from app.crypto import process, sealing
@@ -49,6 +49,10 @@ from app.services import (
 from app.services.session import UK, Session
 
 log = logging.getLogger("safecase.cli")
+
+
+if TYPE_CHECKING:
+    from app.sync.server import ServerAddress
 
 
 class UsageError(Exception):
@@ -186,12 +190,25 @@ def _parser() -> _Parser:
         p.add_argument("--store", type=Path, required=True, help="the store file")
         p.add_argument("--user", required=True, help="your username")
         if name == "create":
-            p.add_argument("--folder", type=Path, required=True, help="the team's shared folder")
+            where = p.add_mutually_exclusive_group(required=True)
+            where.add_argument("--folder", type=Path, help="the team's shared folder")
+            where.add_argument("--server", help="the team server's address (a PostgreSQL DSN)")
+            _server_arguments(p)
         elif name == "revoke":
             p.add_argument("--device", required=True, help="the device id ('team devices')")
         elif name == "invite":
             p.add_argument("--name", required=True, help="the user to invite")
             p.add_argument("--out", type=Path, required=True, help="the invitation file to write")
+
+    text = (
+        "Move this folder team to its PostgreSQL server (the admin's laptop): each laptop "
+        "follows on its next sync, and nothing published to the folder is lost."
+    )
+    p = team_sub.add_parser("move-to-server", help=text, description=text)
+    p.add_argument("--store", type=Path, required=True, help="the store file")
+    p.add_argument("--user", required=True, help="your username")
+    p.add_argument("--server", required=True, help="the team server's address (a PostgreSQL DSN)")
+    _server_arguments(p)
 
     server = team_sub.add_parser(
         "server", help="Set up a PostgreSQL team server (its owner, once)."
@@ -542,6 +559,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
             "the loss is recorded in the audit trail."
         )
         return EXIT_OK
+    if command == "team" and (args.action == "move-to-server" or getattr(args, "server", None)):
+        args.server_address = _team_server_address(args)
     if command == "purge":
         _check_purge(args)
     if command == "figures":
@@ -632,6 +651,26 @@ def _signed_in(ctx: Context, args: argparse.Namespace, session: Session, passwor
     return EXIT_OK
 
 
+def _server_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cert", type=Path, help="the server's certificate (PEM) to pin, over the network"
+    )
+    p.add_argument(
+        "--admin-dsn",
+        help="the server owner's address (who ran 'team server init'), used once to make the "
+        "laptops' logins; its password from PGPASSWORD or ~/.pgpass",
+    )
+
+
+def _team_server_address(args: argparse.Namespace) -> tuple[ServerAddress, str]:
+    """The server address and the owner's DSN, checked before the password is read."""
+    from app.services import team_server
+
+    if not args.admin_dsn:
+        raise UsageError("Give the server owner's address with --admin-dsn.")
+    return team_server.parse_address(args.server, args.cert), args.admin_dsn
+
+
 def _team_join(ctx: Context, args: argparse.Namespace) -> int:
     from app.services import team as team_service  # only when a team command runs
 
@@ -678,9 +717,35 @@ def _team_server(ctx: Context, args: argparse.Namespace) -> int:
 def _team(ctx: Context, args: argparse.Namespace, session: Session) -> int:
     from app.services import team as team_service  # only when a team command runs
 
-    if args.action == "create":
+    if args.action == "create" and args.server:
+        from app.services import team_server
+
+        address, admin_dsn = args.server_address
+        team_server.create_on_server(session, address, admin_dsn)
+        ctx.say(f"Team created; its laptops sync through {address.describe()}.")
+    elif args.action == "create":
         team_service.create_team(session, args.folder)
         ctx.say(f"Team created; its laptops sync through {args.folder}.")
+    elif args.action == "move-to-server":
+        from app.services import team_server
+
+        address, admin_dsn = args.server_address
+        moved = team_server.move_to_server(session, address, admin_dsn)
+        ctx.say(
+            f"The team now syncs through {address.describe()}: {moved.devices} laptop login(s) "
+            f"made, {moved.copied} envelope(s) copied ({moved.held} there already). Each "
+            "laptop moves on its next sync."
+        )
+        if moved.withdrawn:
+            ctx.say(
+                f"{moved.withdrawn} invitation(s) made on the folder and not used yet were "
+                "withdrawn: invite those users again."
+            )
+        if moved.different:
+            ctx.say(
+                f"{moved.different} envelope(s) in the folder differ from the server's under "
+                "the same number and were not copied; see the sync log."
+            )
     elif args.action == "invite":
         passphrase = team_service.invite(session, args.name, args.out)
         ctx.say(f"Invitation written to {args.out}; it can be used once, within a day.")

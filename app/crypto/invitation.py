@@ -8,7 +8,10 @@ The ciphertext is ChaCha20Poly1305, under an Argon2id key from a passphrase the 
 (ten letters and digits, 50 bits, e.g. ``K7QM2-XW4RD``), of canonical JSON: invitation id, team
 id, transport address, the invited user's global id, the admin's device (id, user, both public
 keys), a random 32-byte enrolment secret, and the expiry, one day after it was made. The
-parameters are its associated data.
+parameters are its associated data. For a team on its server the transport address also holds
+the server (address and pinned certificate) and the joining laptop's login there: the device id
+the admin chose for it and its password (the laptop needs a login to send its request); the
+admin's desk then accepts a request from that device id only.
 
 Why a passphrase: the file travels by the shared folder, email or a USB stick, where others can
 read or replace it. Without the passphrase, whoever copies the file could enrol a laptop of
@@ -98,6 +101,16 @@ class Invitation:
     admin: DirectoryDevice
     secret: bytes = field(repr=False)
     expires_at: datetime
+
+    @property
+    def device(self) -> str | None:
+        """The device id the admin chose for the joining laptop (a team on its server, where
+        the invitation carries that device's login), or None: the laptop chooses its own."""
+        try:
+            chosen = json.loads(self.transport).get("device")
+        except (ValueError, AttributeError):
+            return None
+        return None if chosen is None else str(chosen)
 
     def pinned_directory(self) -> Directory:
         """What the joining laptop trusts before its first directory: the inviting admin."""
@@ -287,6 +300,11 @@ class EnrolmentDesk:
         if not hmac.compare_digest(mac, _request_mac(invitation.secret, body)):
             raise EnrolmentRefused(
                 "The enrolment request was not made from this invitation; no device was added."
+            )
+        if invitation.device is not None and device.id != invitation.device:
+            raise EnrolmentRefused(
+                "The enrolment request comes from another device than the invitation was made "
+                "for; no device was added."
             )
         if team != invitation.team or device.user != invitation.user:
             raise EnrolmentRefused(

@@ -20,11 +20,12 @@ class BreakGlassEntry:
     at: str
 
 
-def insert(conn: Connection, user_id: int, case_id: int, reason: str, now: str) -> None:
-    conn.execute(
+def insert(conn: Connection, user_id: int, case_id: int, reason: str, now: str) -> int:
+    cur = conn.execute(
         "INSERT INTO break_glass (user_id, case_id, reason, at) VALUES (?, ?, ?, ?)",
         (user_id, case_id, reason, now),
     )
+    return int(cur.lastrowid or 0)
 
 
 def for_team(conn: Connection, team_id: int, limit: int) -> list[BreakGlassEntry]:

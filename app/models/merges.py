@@ -88,9 +88,15 @@ def _move_row(conn: Connection, link: _Link, key: list[object], old: int, new: i
 
 
 def move_links(
-    conn: Connection, kept: int, merged: int
+    conn: Connection,
+    kept: int,
+    merged: int,
+    *,
+    clash_stays: bool = False,
 ) -> tuple[dict[str, list[list[object]]], dict[str, list[list[object]]]]:
-    """Move every link of ``merged`` to ``kept``; returns (moved, dropped) keys per table."""
+    """Move every link of ``merged`` to ``kept``; returns (moved, dropped) keys per table.
+    ``clash_stays``: a row that clashes with the kept record's stays on the merged record
+    instead of refusing the merge (a merge made elsewhere cannot be refused)."""
     moved: dict[str, list[list[object]]] = {}
     dropped: dict[str, list[list[object]]] = {}
     for link in LINKS:
@@ -109,6 +115,8 @@ def move_links(
                 f"SELECT 1 FROM {link.table} WHERE {_where(link)} AND {link.person} = ?",
                 (*key, kept),
             )
+            if duplicate and link.clash and clash_stays:
+                continue
             if duplicate and link.clash:
                 raise InvalidInput(link.clash)
             if duplicate:
@@ -124,9 +132,10 @@ def move_links(
 
 
 def put_back(conn: Connection, merge: Merge) -> None:
-    """Undo :func:`move_links` exactly: moved rows go back, dropped duplicates return."""
-    for link in LINKS:
-        for key in merge.moved.get(link.table, []):
+    """Undo :func:`move_links` exactly: moved rows go back, dropped duplicates return (in the
+    reverse order they moved in)."""
+    for link in reversed(LINKS):
+        for key in reversed(merge.moved.get(link.table, [])):
             _move_row(conn, link, key, merge.kept_id, merge.merged_id)
         for key in merge.dropped.get(link.table, []):
             columns = (*link.keys, link.person)

@@ -1045,6 +1045,25 @@ def _v12_registers(conn: Connection) -> None:
     )
 
 
+def _v12_server(conn: Connection) -> None:
+    """The team's server, when the team syncs through one instead of its shared folder, kept
+    in the encrypted store and nowhere else: its address (``ServerAddress`` JSON, with the
+    pinned certificate), this device's login password on it, whether this laptop has moved
+    (``moving``: the admin's notice arrived and its own envelopes are still to be copied;
+    ``moved``: it syncs through the server) and the old folder, still read for what other
+    laptops published there late."""
+    conn.execute(
+        """CREATE TABLE team_server (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            address     TEXT NOT NULL,
+            password    TEXT NOT NULL,
+            state       TEXT NOT NULL CHECK (state IN ('moving', 'moved')),
+            since       TEXT NOT NULL,
+            old_folder  TEXT
+        ) STRICT"""
+    )
+
+
 def _v12_team_audit(conn: Connection) -> None:
     """The team's audit trail (app/sync/audit_travel.py): other devices' entries as they
     arrived, each with its position and hash in its device's chain (never mixed into this
@@ -1099,6 +1118,22 @@ def _v12_revocation(conn: Connection) -> None:
             order_sent  TEXT,
             confirmed   TEXT
         ) STRICT"""
+    )
+
+
+def _v12_merge_ops(conn: Connection) -> None:
+    """Merges travel between a team's laptops: each merge names its two people by global id
+    (a laptop may hold one of them, or neither, when the merge arrives), carries the clock
+    stamp of the operation that made it (merges apply in that order on every laptop), and
+    whether its links are moved on this laptop now (``applied``)."""
+    conn.execute("ALTER TABLE person_merges ADD COLUMN kept_gid TEXT")
+    conn.execute("ALTER TABLE person_merges ADD COLUMN merged_gid TEXT")
+    conn.execute("ALTER TABLE person_merges ADD COLUMN hlc TEXT")
+    conn.execute("ALTER TABLE person_merges ADD COLUMN applied INTEGER NOT NULL DEFAULT 1")
+    conn.execute(
+        "UPDATE person_merges SET applied = (state != 'undone'), "
+        "kept_gid = (SELECT gid FROM people WHERE id = kept_id), "
+        "merged_gid = (SELECT gid FROM people WHERE id = merged_id)"
     )
 
 
@@ -1161,6 +1196,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v12_registers,
     _v12_team_audit,
     _v12_revocation,
+    _v12_merge_ops,
+    _v12_server,
     _v12_guard,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,6 +17,7 @@ from app.models.records import Case, CaseStatus
 from app.models.users import Role
 from app.services import audit
 from app.services.session import Session
+from app.sync import ops
 
 CASE_ROLES = (Role.CASEWORKER, Role.MANAGER)
 NO_CASE_ACCESS = (
@@ -109,8 +110,12 @@ def break_glass(session: Session, case_id: int, reason: str) -> None:
     if case is None:
         raise InvalidInput("There is no such case.")
     with transaction(session.conn):
-        break_glass_model.insert(
+        row_id = break_glass_model.insert(
             session.conn, session.user_id, case_id, reason.strip(), session.now()
+        )
+        # The record managers review travels with the case, so they see it on their laptops.
+        ops.emit_record(
+            session.conn, "break_glass.recorded", row_id, case_id, session.user_id, session.now()
         )
         audit.record(session.conn, session.user_id, audit.BREAK_GLASS, f"case:{case_id}")
     session.break_glass.add(case_id)

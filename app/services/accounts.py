@@ -630,8 +630,13 @@ def _team_signing_state(session: Session) -> State | None:
 
 def _post_team_orders(session: Session, state: State) -> None:
     from app.services import revocation, team
+    from app.sync import moving
 
-    revocation.post_orders(session.conn, session.user_id, session.now(), team.transport_for(state))
+    transport = team.transport_of(session.conn, state)  # its folder or its server
+    try:
+        revocation.post_orders(session.conn, session.user_id, session.now(), transport)
+    finally:
+        moving.close(transport)
 
 
 # Rotation rewrites every page of the store under the new key. Measured: a 41 MB store

@@ -214,8 +214,7 @@ def create_referral(
         search_model.index_person(session.conn, case_id, person, new=True)
         audit.record(session.conn, session.user_id, audit.CASE_CREATED, _case_line(case_id))
         ops.emit_case_created(session.conn, case_id, session.user_id, now)
-        if existing_client_id is None:
-            ops.emit_person_added(session.conn, person_id, case_id, session.user_id, now)
+        ops.emit_person_on_case(session.conn, person_id, case_id, session.user_id, now)
         ops.emit_member(
             session.conn, "case.person_linked", case_id, person_id, "client", session.user_id, now
         )
@@ -407,6 +406,7 @@ def _link(session: Session, case_id: int, person_id: int, role: CaseRole) -> Non
     if person is None:
         raise InvalidInput("There is no such person.")
     case_model.add_member(session.conn, case_id, person_id, role)
+    ops.emit_person_on_case(session.conn, person_id, case_id, session.user_id, session.now())
     ops.emit_member(
         session.conn,
         "case.person_linked",

@@ -60,6 +60,7 @@ from app.services.contact_rules import (
     decide,
 )
 from app.services.session import UK, Session
+from app.sync import ops
 
 TEMPLATE_KINDS = (
     Output.APPOINTMENT,
@@ -387,6 +388,14 @@ def record_overrides(
                 reason=kept.strip(),
                 user_id=session.user_id,
                 now=session.now(),
+            )
+            ops.emit_record(
+                session.conn,
+                "contact_override.recorded",
+                override_id,
+                case_id,
+                session.user_id,
+                session.now(),
             )
             audit.record(
                 session.conn,

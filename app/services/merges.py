@@ -15,6 +15,7 @@ from app.models.merges import Merge, MergeState
 from app.models.users import Role
 from app.services import access, audit
 from app.services.session import Session
+from app.sync import merges as sync_merges
 
 
 def may_merge(session: Session) -> bool:
@@ -68,6 +69,8 @@ def merge_people(session: Session, keep_id: int, other_id: int) -> int:
         merge_id = merge_model.insert(
             conn, keep_id, other_id, moved, dropped, session.user_id, session.now()
         )
+        # The merge reaches every laptop that holds either record.
+        sync_merges.emit_merged(conn, merge_id, session.user_id, session.now())
         audit.record(conn, session.user_id, audit.PEOPLE_MERGED, _line(merge_id, keep_id, other_id))
     return merge_id
 
@@ -92,6 +95,7 @@ def undo_merge(session: Session, merge_id: int) -> None:
             search_model.unindex_person(conn, case_id, merge.kept_id)
         _reindex(session, [merge.kept_id, merge.merged_id], kept_cases)
         merge_model.decide(conn, merge_id, MergeState.UNDONE, session.user_id, session.now())
+        sync_merges.emit_decided(conn, merge_id, sync_merges.UNDONE, session.user_id, session.now())
         audit.record(
             conn,
             session.user_id,
@@ -106,6 +110,9 @@ def confirm_merge(session: Session, merge_id: int) -> None:
     conn = session.conn
     with transaction(conn):
         merge_model.decide(conn, merge_id, MergeState.CONFIRMED, session.user_id, session.now())
+        sync_merges.emit_decided(
+            conn, merge_id, sync_merges.CONFIRMED, session.user_id, session.now()
+        )
         counts = retention_model.delete_people(conn, [merge.merged_id])
         if counts["people"] != 1:
             raise InvalidInput("The merged record is still linked to a case; undo the merge.")

@@ -46,6 +46,7 @@ from app.services import access, accounts, audit, pdf_text, team_purge
 from app.services import backup as backup_service
 from app.services.backup import BackupChoice, BackupsHandled
 from app.services.session import Session
+from app.sync import ops
 
 log = logging.getLogger("safecase.retention")
 
@@ -118,8 +119,12 @@ def _add_decision(
     by: int,
     now: str,
 ) -> None:
-    add = team_model.add_decision if item.gid else model.add_decision
-    add(conn, item, decision, reason, review_date, by, now)
+    if item.gid:
+        team_model.add_decision(conn, item, decision, reason, review_date, by, now)
+        return
+    made = model.add_decision(conn, item, decision, reason, review_date, by, now)
+    # A decision on a case held here travels with the case to every laptop that holds it.
+    ops.emit_record(conn, "retention.decided", made, item.case_id, by, now)
 
 
 # -- the policy ---------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 Every call takes the signed-in session (``join`` makes the new laptop's store and returns its
 session), checks the role and audits by id. The work is done by app/sync/engine.py over the
-transport the team was set up with (the shared folder). Nothing here is imported when the app
-or the command line starts: only when a team command runs.
+team's transport (``transport_of``: its shared folder, or its PostgreSQL server once it moved
+there or started there; app/sync/moving.py and app/services/team_server.py). Nothing here is
+imported when the app or the command line starts: only when a team command runs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from app.models.db import transaction
 from app.models.users import Role
 from app.services import accounts, audit, revocation
 from app.services.session import Session
-from app.sync import engine, ops
+from app.sync import engine, moving, ops
 from app.sync.clock import new_gid
 from app.sync.engine import SyncReport
 from app.sync.folder import FolderTransport
@@ -43,6 +44,7 @@ TEAM_CREATED = "team_created"
 TEAM_INVITED = "team_invited"
 TEAM_JOINED = "team_joined"
 TEAM_SYNCED = "team_synced"
+TEAM_MOVED = "team_moved_to_server"
 
 __all__ = [
     "SyncReport",
@@ -53,7 +55,7 @@ __all__ = [
     "revoke",
     "status",
     "sync",
-    "transport_for",
+    "transport_of",
 ]
 
 
@@ -69,12 +71,14 @@ class Status:
     waiting: int
     conflicts: int
     problems: tuple[str, ...] = ()
+    server: bool = False  # the team syncs through its server, not a shared folder
 
     def line(self) -> str:
         if not self.joined:
             return "Not in a team."
         when = self.last_synced or "never"
-        folder = "shared folder reachable" if self.reachable else "shared folder not reachable"
+        where = "team server" if self.server else "shared folder"
+        folder = f"{where} reachable" if self.reachable else f"{where} not reachable"
         return (
             f"Last synced {when} · {self.waiting} change(s) waiting · "
             f"{self.conflicts} conflict(s) · {folder}"
@@ -129,6 +133,11 @@ def _transport(folder: str) -> FolderTransport:
     return FolderTransport(folder)
 
 
+def transport_of(conn: Connection, state: engine.State) -> Transport:
+    """The transport the team syncs through now: its folder or its server (close it after)."""
+    return moving.transport_for(conn, state.device.device_id, state.folder)
+
+
 def _require_member(session: Session) -> engine.State:
     if not session.active:
         raise SafecaseError("The store is locked. Sign in again to go on.")
@@ -141,18 +150,25 @@ def create_team(session: Session, folder: Path) -> str:
     record the store holds gets the operations that carry it (one transaction), so each
     laptop that joins receives the cases allocated to it by syncing."""
     session.require(Role.ADMIN)
-    conn = session.conn
-    if engine.joined(conn):
+    if engine.joined(session.conn):
         raise AlreadyInTeam()
     transport = _transport(str(folder))
     transport.prepare()
-    with transaction(conn):
-        team_id, device_id = engine.found_team(conn, session.user_id, str(folder), session.now())
-        ops.set_reference_tag(conn, _next_tag(conn))
-        # What the store held before the team travels too: a joining laptop syncs its cases.
-        ops.emit_existing(conn, session.user_id, session.now())
-        audit.record(conn, session.user_id, TEAM_CREATED, f"device:{device_id}")
+    with transaction(session.conn):
+        team_id, _device = _found(session, str(folder))
     return team_id
+
+
+def _found(session: Session, folder: str) -> tuple[str, str]:
+    """The new team's directory, reference tag and first operations, audited (call inside a
+    transaction, as an admin); returns the team id and this device's id."""
+    conn = session.conn
+    team_id, device_id = engine.found_team(conn, session.user_id, folder, session.now())
+    ops.set_reference_tag(conn, _next_tag(conn))
+    # What the store held before the team travels too: a joining laptop syncs its cases.
+    ops.emit_existing(conn, session.user_id, session.now())
+    audit.record(conn, session.user_id, TEAM_CREATED, f"device:{device_id}")
+    return team_id, device_id
 
 
 def invite(
@@ -172,9 +188,13 @@ def invite(
     entry = engine.directory_user(conn, user.id)
     with transaction(conn):
         tag = _next_tag(conn)
+    where: dict[str, object] = {"folder": state.folder}
+    setting = moving.server_setting(conn)
+    if setting is not None and setting.state == moving.MOVED:
+        where = _server_login(state, setting)
     address = json.dumps(
         {
-            "folder": state.folder,
+            **where,
             "username": entry.username,
             "roles": sorted(entry.roles),
             "service": accounts.service_name(session),
@@ -204,6 +224,22 @@ def invite(
     return issued.passphrase
 
 
+def _server_login(state: engine.State, setting: moving.ServerSetting) -> dict[str, object]:
+    """For an invitation to a team on its server: the server (address and pinned certificate)
+    and the new laptop's login there, made now: its device id and a random password. The
+    invitation is encrypted under its read-out passphrase, so the login travels sealed."""
+    from app.sync.server import PostgresTransport, new_device_password
+
+    device, password = new_gid(), new_device_password()
+    with PostgresTransport(setting.address, state.device.device_id, setting.password) as server:
+        server.add_device(device, password)
+    return {
+        "folder": "",
+        moving.NOTICE: moving.notice(setting.address, password),
+        "device": device,
+    }
+
+
 def join(
     invitation_file: Path,
     passphrase: str,
@@ -225,7 +261,9 @@ def join(
     invitation = read_invitation(data, passphrase, now())
     try:
         address = json.loads(invitation.transport)
-        folder, username = str(address["folder"]), str(address["username"])
+        folder, username = str(address.get("folder") or ""), str(address["username"])
+        server = address.get(moving.NOTICE)
+        device_id = str(address["device"]) if server else new_gid()
         roles = frozenset(Role(r) for r in address["roles"])
         service = str(address.get("service") or "Safecase")
         tag = str(address["tag"])
@@ -240,7 +278,7 @@ def join(
     )
     try:
         conn = session.conn
-        keys = DeviceKeys.generate(new_gid())
+        keys = DeviceKeys.generate(device_id)
         request = make_enrolment_request(invitation, keys, now())
         with transaction(conn):
             conn.execute(
@@ -256,12 +294,25 @@ def join(
                 folder=folder,
             )
             ops.set_reference_tag(conn, tag)
+            if server:
+                pinned, admin = invitation.pinned_directory(), invitation.admin.id
+                refused = moving.take_notice(conn, pinned, admin, "", server, session.now())
+                if refused:
+                    raise InvitationRefused(
+                        "The invitation file is damaged; ask your admin for a new one."
+                    )
+                conn.execute("UPDATE team_server SET state = ? WHERE id = 1", (moving.MOVED,))
             conn.execute("INSERT INTO team_outgoing (seq, data) VALUES (0, ?)", (request,))
             audit.record(conn, session.user_id, TEAM_JOINED, f"device:{keys.device_id}")
         session.roles = roles
         # Unreachable now: the request waits in the store and goes with the first sync.
-        with contextlib.suppress(TransportUnavailable):
-            engine.publish(conn, engine.load(conn), _transport(folder))
+        state = engine.load(conn)
+        transport = transport_of(conn, state)
+        try:
+            with contextlib.suppress(TransportUnavailable):
+                engine.publish(conn, state, transport)
+        finally:
+            moving.close(transport)
     except BaseException:
         accounts.sign_out_after_error(session)
         raise
@@ -273,11 +324,17 @@ def sync(session: Session, progress: engine.Progress | None = None) -> SyncRepor
     when anything came or went."""
     session.require(*Role)
     state = _require_member(session)
-    transport = _transport(state.folder)
-    revocation.obey_order(session.vault, state, session.now, transport)  # a revoked one ends
-    report = engine.sync(session.conn, session.user_id, session.now(), transport, progress)
-    revocation.post_orders(session.conn, session.user_id, session.now(), transport)
-    revocation.check_receipts(session.conn, session.user_id, session.now(), transport)
+    transport = transport_of(session.conn, state)
+    try:
+        revocation.obey_order(session.vault, state, session.now, transport)  # a revoked one ends
+        report = engine.sync(session.conn, session.user_id, session.now(), transport, progress)
+        revocation.post_orders(session.conn, session.user_id, session.now(), transport)
+        revocation.check_receipts(session.conn, session.user_id, session.now(), transport)
+    finally:
+        moving.close(transport)
+    setting = moving.server_setting(session.conn)
+    if setting is not None and setting.state == moving.MOVING:
+        report = _move(session, state, setting, report, progress)
     if not (report.received or report.sent or report.rejected or report.destroyed):
         return report  # a sync with nothing new leaves no entry (the app syncs every few minutes)
     with transaction(session.conn):
@@ -292,9 +349,33 @@ def sync(session: Session, progress: engine.Progress | None = None) -> SyncRepor
     return report
 
 
-def transport_for(state: engine.State) -> Transport:
-    """The transport this laptop's team uses."""
-    return _transport(state.folder)
+def _move(
+    session: Session,
+    state: engine.State,
+    setting: moving.ServerSetting,
+    report: SyncReport,
+    progress: engine.Progress | None,
+) -> SyncReport:
+    """The admin moved the team to its server (the notice came with this sync): copy this
+    laptop's own envelopes from the folder to the server, then sync through the server (and
+    the old folder, for what was published there late)."""
+    from app.sync.server import PostgresTransport
+
+    conn, me = session.conn, state.device.device_id
+    with PostgresTransport(setting.address, me, setting.password) as server, transaction(conn):
+        copied = moving.move_own(conn, me, _transport(state.folder), server)
+        audit.record(
+            conn, session.user_id, TEAM_MOVED, f"device:{me}", f"envelopes_copied={copied}"
+        )
+    transport = transport_of(conn, state)
+    try:
+        more = engine.sync(conn, session.user_id, session.now(), transport, progress)
+    finally:
+        moving.close(transport)
+    for name in ("received", "applied", "sent", "rejected", "enrolled", "destroyed"):
+        setattr(more, name, getattr(more, name) + getattr(report, name))
+    more.problems[:0] = report.problems
+    return more
 
 
 def revoke(session: Session, device_id: str) -> None:
@@ -305,7 +386,11 @@ def revoke(session: Session, device_id: str) -> None:
     session.require(Role.ADMIN)
     state = _require_member(session)
     revocation.revoke_device(session.conn, device_id, session.user_id, session.now())
-    revocation.post_orders(session.conn, session.user_id, session.now(), _transport(state.folder))
+    transport = transport_of(session.conn, state)  # the server then refuses the device
+    try:
+        revocation.post_orders(session.conn, session.user_id, session.now(), transport)
+    finally:
+        moving.close(transport)
 
 
 def status(session: Session) -> Status:
@@ -314,13 +399,23 @@ def status(session: Session) -> Status:
     if not engine.joined(conn):
         return Status(False, False, None, 0, 0)
     state = engine.load(conn)
-    reachable = _transport(state.folder).status().reachable
+    transport = transport_of(conn, state)
+    try:
+        reachable = transport.status().reachable
+    finally:
+        moving.close(transport)
     conflicts = int(
         conn.execute("SELECT count(*) FROM conflicts WHERE state = 'open'").fetchone()[0]
     )
     problems = tuple(s for _, s in engine.sync_log(conn, 20))
     return Status(
-        True, reachable, state.last_sync, engine.waiting_to_send(conn), conflicts, problems
+        True,
+        reachable,
+        state.last_sync,
+        engine.waiting_to_send(conn),
+        conflicts,
+        problems,
+        server=not isinstance(transport, FolderTransport),
     )
 
 

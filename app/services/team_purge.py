@@ -127,13 +127,17 @@ def compact(session: Session) -> int:
     if not session.active:
         raise SafecaseError("The store is locked. Sign in again to go on.")
     from app.services import team as team_service
-    from app.sync import engine
+    from app.sync import engine, moving
     from app.sync import purge as team_purge
 
     conn = session.conn
     state = engine.load(conn)  # refuses a laptop not in a team
     scopes = team_purge.compaction_scopes(conn)
-    deleted = team_service._transport(state.folder).compact(scopes) if scopes else 0
+    transport = team_service.transport_of(conn, state)  # the folder or the server
+    try:
+        deleted = transport.compact(scopes) if scopes else 0
+    finally:
+        moving.close(transport)
     with transaction(conn):
         team_purge.mark_compacted(conn, session.now())
         audit.record(

@@ -99,7 +99,7 @@ class HlcClock:
             self._wall, self._counter = now_ms, 0
         else:
             self._counter += 1
-        return self.last
+        return self._carried()
 
     def receive(self, remote: Hlc, now_ms: int) -> Hlc:
         """Take in a foreign stamp: the stamp returned, and every later tick, is after it."""
@@ -113,6 +113,13 @@ class HlcClock:
         else:
             counter = 0
         self._wall, self._counter = wall, counter
+        return self._carried()
+
+    def _carried(self) -> Hlc:
+        """A counter that ran out of digits (a million stamps in one millisecond, as when a
+        store's every record gets its operation at once) carries into the next millisecond."""
+        if self._counter >= 10**_COUNTER_DIGITS:
+            self._wall, self._counter = self._wall + 1, 0
         return self.last
 
 

@@ -94,7 +94,7 @@ from app.models import settings as settings_model
 from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
-from app.sync import audit_travel, ops, purge, registers, resume, revocation
+from app.sync import audit_travel, moving, ops, purge, registers, resume, revocation
 from app.sync import guard as guard_rows
 from app.sync.clock import new_gid
 from app.sync.transport import EnvelopeNumberTaken, Incoming, Problem, Transport
@@ -449,6 +449,12 @@ def _take_grant(conn: Connection, state: State, opened: Opened, now: str) -> boo
                 log(conn, now, sentence, device, None)
             adopt(conn, state, directory, data, now)
             changed = True
+    notice = body.get(moving.NOTICE)
+    if isinstance(notice, dict):  # the admin moved the team to its server
+        sender, folder = opened.sender, state.folder
+        refused = moving.take_notice(conn, state.directory, sender, folder, notice, now)
+        if refused:
+            log(conn, now, refused, opened.sender, opened.seq)
     for item in body.get("keys") or []:
         key_id = str(item["key_id"])
         scope = scope_of_key(key_id)
@@ -716,15 +722,16 @@ def scope_users(directory: Directory, scope: str) -> set[str]:
 
 def destroy_unallocated(conn: Connection, user_id: int, now: str) -> int:
     """On a caseworker's laptop (not a manager's), destroy each case now allocated to someone
-    else, with its keys and waiting changes, as a purge does; audited. Returns how many."""
+    else or to no one, with its keys and waiting changes, as a purge does; audited. Returns how
+    many."""
     from app.services import audit
 
     me, roles = _my_user(conn, user_id)
     if roles & {Role.MANAGER, Role.ADMIN, Role.DPO} or not me:
         return 0
     gone = conn.execute(
-        "SELECT c.id, c.gid FROM cases c JOIN users u ON u.id = c.allocated_user_id "
-        "WHERE u.gid != ?",
+        "SELECT c.id, c.gid FROM cases c LEFT JOIN users u ON u.id = c.allocated_user_id "
+        "WHERE u.gid IS NOT ?",
         (me,),
     ).fetchall()
     for case_id, gid in gone:
@@ -745,15 +752,53 @@ ALLOCATION = "cases.allocated_user_id"
 
 def _rotate(conn: Connection, state: State, roles: frozenset[Role], scope: str, now: str) -> None:
     """On a manager's laptop: a case whose caseworker changed since its newest key was made
-    gets a new key, for what follows; the old worker is never sent it."""
+    (to someone else or to no one) gets a new key, for what follows; the old worker is never
+    sent it."""
+    if scope.startswith("case:"):
+        worker, _ = _case_holders(conn, state.directory, scope.partition(":")[2])
+        _key_for(conn, state, roles, scope, worker, now)
+
+
+def _by_worker(
+    conn: Connection, state: State, scope: str, batch: list[ops.Operation]
+) -> list[tuple[str | None, list[ops.Operation]]]:
+    """``batch`` cut after each re-allocation, each part with the global id of the worker the
+    case was allocated to while it was made (the value the allocation ending it replaced; for
+    the last part, the worker now). Not a case's scope: one part, for no worker."""
+    if not scope.startswith("case:"):
+        return [(None, batch)]
+    parts: list[tuple[str | None, list[ops.Operation]]] = []
+    start = 0
+    for n, op in enumerate(batch):
+        if op.field == ALLOCATION:
+            was = op.payload.get("was")
+            parts.append((None if was is None else str(was), batch[start : n + 1]))
+            start = n + 1
+    if start < len(batch):
+        worker, _ = _case_holders(conn, state.directory, scope.partition(":")[2])
+        parts.append((worker, batch[start:]))
+    return parts
+
+
+def _key_for(
+    conn: Connection,
+    state: State,
+    roles: frozenset[Role],
+    scope: str,
+    worker: str | None,
+    now: str,
+) -> None:
+    """On a manager's laptop, before sealing a part of a case's operations: the newest key of
+    the case must be one made for ``worker``, the caseworker who held the case while the part
+    was made; a new one is made otherwise (a key made for anyone else could reach a worker
+    not entitled to the part). Another laptop seals under the key it holds."""
     if Role.MANAGER not in roles or not scope.startswith("case:"):
         return
     row = conn.execute(
         "SELECT for_user FROM team_keys WHERE scope = ? ORDER BY made_at DESC, key_id DESC LIMIT 1",
         (scope,),
     ).fetchone()
-    worker, _ = _case_holders(conn, state.directory, scope.partition(":")[2])
-    if row is not None and worker is not None and row[0] != worker:
+    if row is None or row[0] != worker:
         make_key(conn, scope, now, worker)
 
 
@@ -837,8 +882,10 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
     """Seal unsent operations per scope, then new keys and grants; one transaction. Returns how
     many operations were sealed.
 
-    A re-allocation travels under the key the old worker holds, so their laptop learns of it;
-    what follows it in the same sync goes under the case's new key, which they never get."""
+    A case's operations are cut after each re-allocation: each part travels under a key made
+    for the worker the case was allocated to while it was made, so a re-allocation and what
+    came before it reach the old worker (who held the case then), and what follows it in the
+    same sync goes under a key they never get."""
     me, roles = _my_user(conn, user_id)
     with transaction(conn):
         if roles & {Role.MANAGER, Role.ADMIN}:  # keys a revoked device held: new ones follow
@@ -850,12 +897,10 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
         for _, op in made:
             groups.setdefault(op.scope, []).append(op)
         for scope, batch in groups.items():
-            cut = max((n + 1 for n, op in enumerate(batch) if op.field == ALLOCATION), default=0)
-            if cut:
-                _seal_ops(conn, state, scope, batch[:cut], now)
+            for worker, segment in _by_worker(conn, state, scope, batch):
+                _key_for(conn, state, roles, scope, worker, now)
+                _seal_ops(conn, state, scope, segment, now)
             _rotate(conn, state, roles, scope, now)
-            if batch[cut:]:
-                _seal_ops(conn, state, scope, batch[cut:], now)
         if made:
             state.sent_upto = made[-1][0]
         for scope, data in audit_travel.outgoing(conn, state.device.device_id):
@@ -865,15 +910,20 @@ def seal_outgoing(conn: Connection, state: State, user_id: int, now: str) -> int
         for (scope,) in held.fetchall():
             _rotate(conn, state, roles, str(scope), now)  # re-allocated by another laptop
         for device_id, body in sorted(_grants(conn, state, now).items()):
-            scope = f"{GRANT}:{device_id}"
-            key_id = f"{scope}#{state.device.device_id}"
-            key = _grant_key(state.device, state.directory, state.device.device_id, device_id)
-            _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
+            seal_grant(conn, state, device_id, body)
         holders = scope_users(state.directory, registers.REGISTER)
         devices = {d.id for d in state.directory.live_devices(holders)}
         registers.forget_unheld_keys(conn, holders, me, devices)
         save(conn, state)
     return len(made)
+
+
+def seal_grant(conn: Connection, state: State, device_id: str, body: Mapping[str, object]) -> None:
+    """One grant envelope to ``device_id``, readable by it alone (call inside a transaction)."""
+    scope = f"{GRANT}:{device_id}"
+    key_id = f"{scope}#{state.device.device_id}"
+    key = _grant_key(state.device, state.directory, state.device.device_id, device_id)
+    _seal(conn, state, scope, key_id, key, json.dumps(body, sort_keys=True).encode())
 
 
 def unpublished(conn: Connection) -> list[tuple[int, bytes]]:

@@ -123,6 +123,9 @@ RECORD_KINDS = {
     "consent.recorded": "consents",
     "share.recorded": "shares",
     "dash.recorded": "dash_assessments",
+    "break_glass.recorded": "break_glass",
+    "retention.decided": "retention_decisions",
+    "contact_override.recorded": "contact_overrides",
 }
 # The records an operation creates whole, beside a case's append-only ones: a case with its
 # reference, referral details and allocation, and a person with every detail (address, whether
@@ -165,6 +168,8 @@ _LINKS = {
     "updated_by": "users",
     "reviewed_by": "users",
     "issued_by": "users",
+    "user_id": "users",
+    "decided_by": "users",
 }
 # The fields a field set may name, as ``table.column``; their rows: cases and people by the
 # target's global id, safe contact details by the case (target) and its client.
@@ -213,6 +218,12 @@ def id_of(conn: Connection, table: str, gid: str | None) -> int | None:
     if gid is None:
         return None
     row = conn.execute(f"SELECT id FROM {table} WHERE gid = ?", (gid,)).fetchone()
+    if row is None and table == "people":  # merged into another record, and destroyed
+        from app.sync import merges
+
+        kept = merges.merged_into(conn, gid)
+        if kept is not None:
+            return id_of(conn, table, kept)
     if row is None:
         raise CannotApply("A change names a record this laptop does not hold.")
     return int(row[0])
@@ -302,12 +313,15 @@ def _new(
     user_id: int,
     now: str,
     kind: str,
-    case_id: int,
+    case_id: int | None,
     target: str,
     payload: dict[str, JsonValue],
     replaced: str | None = None,
     person_id: int | None = None,
+    scope: str | None = None,
 ) -> Operation:
+    """Append this laptop's operation, in the case's scope (or ``scope``: a person on no
+    case travels in ``person:<gid>``)."""
     device = device_id(conn)
     now_ms = _ms(now)
     op = Operation(
@@ -316,7 +330,7 @@ def _new(
         device=device,
         user=gid_of(conn, "users", user_id) or "",
         kind=kind,
-        scope=_case_scope(conn, case_id),
+        scope=scope or _case_scope(conn, int(case_id or 0)),
         target=target,
         payload=payload,
         replaced=replaced,
@@ -375,6 +389,24 @@ def emit_person_added(
     payload: dict[str, JsonValue] = {"row": _row(conn, "people", person_id)}
     target = gid_of(conn, "people", person_id) or ""
     return _new(conn, user_id, now, "person.added", case_id, target, payload, None, person_id)
+
+
+def emit_person_on_case(
+    conn: Connection, person_id: int, case_id: int, user_id: int, now: str
+) -> None:
+    """A person already on record put on a case: the case's holders receive them whole (as
+    they are now), unless the person already travelled with that case."""
+    sent = conn.execute(
+        "SELECT 1 FROM operations WHERE kind = 'person.added' AND target = ? AND scope = ?",
+        (gid_of(conn, "people", person_id), _case_scope(conn, case_id)),
+    ).fetchone()
+    if sent is None:
+        emit_person_added(conn, person_id, case_id, user_id, now)
+
+
+def person_scope(conn: Connection, person_id: int) -> str:
+    """The scope of a person on no case: its key is held by the team's managers."""
+    return f"person:{gid_of(conn, 'people', person_id)}"
 
 
 def emit_member(
@@ -446,7 +478,7 @@ def _stored_value(conn: Connection, name: str, value: JsonValue) -> JsonValue:
 def emit_fields(
     conn: Connection,
     kind: str,
-    case_id: int,
+    case_id: int | None,
     target: str,
     before: Mapping[str, JsonValue],
     after: Mapping[str, JsonValue],
@@ -454,10 +486,12 @@ def emit_fields(
     now: str,
     extra: Mapping[str, JsonValue] | None = None,
     person_id: int | None = None,
+    scope: str | None = None,
 ) -> list[Operation]:
     """Append one field set for each field whose value changed from ``before`` to ``after``
     (names are ``table.column``), each naming the operation whose value it replaced; a
-    person's field (``person_id``) is filed under the person."""
+    person's field (``person_id``) is filed under the person; ``scope`` for a person on no
+    case (``case_id`` is then None)."""
     made = []
     for name in sorted(after):
         if name not in FIELDS:
@@ -473,10 +507,12 @@ def emit_fields(
             # Laptops that set the field alike are no conflict: the change replaces them all.
             payload[ALSO_REPLACED] = sorted(h.op_id for h in heads[:-1])
         replaced = None if shown is None else shown.op_id
-        made.append(_new(conn, user_id, now, kind, case_id, target, payload, replaced, person_id))
+        made.append(
+            _new(conn, user_id, now, kind, case_id, target, payload, replaced, person_id, scope)
+        )
         # The new value is after every one this laptop holds, so the field keeps it; a conflict
         # still open with a value this change did not replace shows the change as its own.
-        _settle_field(conn, _case_scope(conn, case_id), target, name, case_id)
+        _settle_field(conn, made[-1].scope, target, name, case_id)
     return made
 
 
@@ -586,23 +622,24 @@ def _person_fields(person: Person) -> dict[str, JsonValue]:
 def emit_person_name(conn: Connection, before: Person, user_id: int, now: str) -> list[Operation]:
     """Append a field set for each of the person's details (name, address and whether it is
     confidential, phones...), and their restriction and its reason, that the write just
-    changed, travelling
-    with the first case they are on (a person on no case has nothing to travel with) and filed
-    under the person, so that purging that case leaves it while the person stays."""
+    changed, travelling with the first case they are on (a person on no case in their own
+    scope, ``person:<gid>``, to the managers) and filed under the person, so that purging that
+    case leaves it while the person stays."""
     after = people_model.get(conn, before.id)
-    cases = sorted(people_model.case_ids(conn, before.id))
-    if after is None or not cases:
+    if after is None:
         return []
+    cases = sorted(people_model.case_ids(conn, before.id))
     return emit_fields(
         conn,
         "person.field_set",
-        cases[0],
+        cases[0] if cases else None,
         gid_of(conn, "people", before.id) or "",
         _person_fields(before),
         _person_fields(after),
         user_id,
         now,
         person_id=before.id,
+        scope=None if cases else person_scope(conn, before.id),
     )
 
 
@@ -623,6 +660,23 @@ def apply(conn: Connection, op: Operation) -> bool:
         from app.sync import registers
 
         return registers.apply(conn, op)
+    from app.sync import merges
+
+    if op.kind in merges.KINDS:
+        return merges.apply(conn, op, _held_case(conn, op.scope))
+    done = _apply_one(conn, op)
+    if merges.touches(conn, op):  # what arrived for a merged record moves to the kept one
+        merges.settle(conn)
+    return done
+
+
+def _apply_one(conn: Connection, op: Operation) -> bool:
+    filed_under_person = op.kind in _PERSON_KINDS or (
+        op.kind in ROW_KINDS and op.payload.get("table") in _PERSON_ROWS
+    )
+    if filed_under_person and id_of_merged(conn, op.target):
+        # A record merged into another and destroyed here: its own changes went with it.
+        return False
     if op.kind in CREATE_KINDS:
         return _apply_create(conn, op)
     person_id = None
@@ -742,6 +796,14 @@ def _apply_create(conn: Connection, op: Operation) -> bool:
     else:
         _append(conn, op, None, local=False, person_id=row_id)
     return True
+
+
+def id_of_merged(conn: Connection, gid: str) -> bool:
+    """Whether the person ``gid`` is not held here because a confirmed merge destroyed them."""
+    from app.sync import merges
+
+    held_here = conn.execute("SELECT 1 FROM people WHERE gid = ?", (gid,)).fetchone()
+    return held_here is None and merges.merged_into(conn, gid) is not None
 
 
 def _settle_member(conn: Connection, op: Operation, case_id: int, person_id: int) -> None:
@@ -1001,110 +1063,12 @@ def outbox(conn: Connection, after: int = 0) -> list[tuple[int, Operation]]:
 
 # -- a store that becomes a team's first laptop ---------------------------------------------------
 
-# The append-only records in the order they are sent (a revision after its note), each with
-# how to find the case it belongs to.
-_SEED_RECORDS = (
-    ("note.added", "SELECT r.id, r.case_id FROM notes r"),
-    (
-        "note.corrected",
-        "SELECT r.id, n.case_id FROM note_revisions r JOIN notes n ON n.id = r.note_id",
-    ),
-    (
-        "consent.recorded",
-        "SELECT DISTINCT r.id, m.case_id FROM consents r "
-        "JOIN case_people m ON m.person_id = r.person_id",
-    ),
-    ("share.recorded", "SELECT r.id, r.case_id FROM shares r"),
-    ("dash.recorded", "SELECT r.id, r.case_id FROM dash_assessments r"),
-)
-
 
 def emit_existing(conn: Connection, user_id: int, now: str) -> int:
     """Append the operations for every record this store holds that no operation made or
-    carried (records written before operations were kept, or by the demo): each case whole
-    (its row, its people, who is on it, their safe contact details), then its notes,
-    corrections, consents, shares, DASH assessments and the records kept whole. Call inside
-    the transaction that makes the store a team's first laptop; returns how many were made."""
-    known = {str(r[0]) for r in conn.execute("SELECT DISTINCT target FROM operations")}
-    created = {
-        str(r[0]) for r in conn.execute("SELECT target FROM operations WHERE kind = 'case.created'")
-    }
-    made = 0
-    new_cases: set[int] = set()
-    for case_id, gid in conn.execute("SELECT id, gid FROM cases ORDER BY id").fetchall():
-        if str(gid) in created:
-            continue
-        new_cases.add(int(case_id))
-        emit_case_created(conn, int(case_id), user_id, now)
-        members = conn.execute(
-            "SELECT m.person_id, m.role, p.gid FROM case_people m JOIN people p "
-            "ON p.id = m.person_id WHERE m.case_id = ? "
-            "ORDER BY m.role <> 'client', m.person_id, m.role",
-            (case_id,),
-        ).fetchall()
-        added: set[int] = set()
-        for person_id, role, _ in members:
-            # Once for each case the person is on: a laptop may hold only one of them.
-            if int(person_id) not in added:
-                emit_person_added(conn, int(person_id), int(case_id), user_id, now)
-                added.add(int(person_id))
-                made += 1
-            emit_member(
-                conn, "case.person_linked", int(case_id), int(person_id), role, user_id, now
-            )
-        contacts = conn.execute(
-            "SELECT person_id FROM safe_contacts WHERE case_id = ? ORDER BY person_id", (case_id,)
-        ).fetchall()
-        for (person_id,) in contacts:
-            after = case_model.safe_contact(conn, int(case_id), int(person_id))
-            assert after is not None
-            made += len(
-                emit_fields(
-                    conn,
-                    "safe_contact.field_set",
-                    int(case_id),
-                    str(gid),
-                    {},
-                    {f"safe_contacts.{c}": getattr(after, c) for c in _CONTACT_FIELDS},
-                    user_id,
-                    now,
-                    extra={"person": gid_of(conn, "people", int(person_id))},
-                )
-            )
-        made += 1 + len(members)
-    for kind, query in _SEED_RECORDS:
-        rows = conn.execute(f"{query.replace('r.id', 'r.id, r.gid', 1)} ORDER BY r.id")
-        for row_id, row_gid, case_id in rows.fetchall():
-            if case_id is not None and str(row_gid) not in known:
-                emit_record(conn, kind, int(row_id), int(case_id), user_id, now)
-                made += 1
-    for table, keys in ROW_TABLES.items():
-        if keys == ("gid",):
-            names = {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
-            case = (
-                "t.case_id"
-                if "case_id" in names
-                else "(SELECT s.case_id FROM shares s WHERE s.id = t.share_id)"
-            )
-            rows = conn.execute(f"SELECT t.id, t.gid, {case} FROM {table} t ORDER BY t.id")
-            for row_id, row_gid, case_id in rows.fetchall():
-                if case_id is not None and str(row_gid) not in known:
-                    emit_row(conn, table, int(case_id), user_id, now, row_id=int(row_id))
-                    made += 1
-            continue
-        person = "t.person_id" if "person_id" in keys else "NULL"
-        case = "t.case_id" if "case_id" in keys else "m.case_id"
-        order = ", ".join(f"t.{k}" for k in keys)
-        join = "" if "case_id" in keys else " JOIN case_people m ON m.person_id = t.person_id"
-        rows = conn.execute(
-            f"SELECT DISTINCT {case}, {person} FROM {table} t{join} ORDER BY {order}"
-        )
-        for case_id, person_id in rows.fetchall():
-            if case_id is None or int(case_id) not in new_cases:
-                continue
-            pid = None if person_id is None else int(person_id)
-            emit_row(conn, table, int(case_id), user_id, now, person_id=pid)
-            made += 1
-    from app.sync import registers
+    carried, one pass per table (``app.sync.seed``), and the registers' records; returns how
+    many were made."""
+    from app.sync import registers, seed
 
+    made = seed.emit_existing(conn, user_id, now)
     return made + registers.emit_existing(conn, user_id, now)

@@ -509,6 +509,15 @@ class PostgresTransport:
         with self._conn() as conn:
             conn.execute(f"SELECT {SCHEMA}.refuse_device(%s)", (device,))
 
+    def add_device(self, device: str, password: str) -> str:
+        """Make ``device``'s login role in this device's team (an admin's device: a laptop
+        invited to a team on the server); returns the login name."""
+        with self._conn() as conn:
+            row = conn.execute(f"SELECT {SCHEMA}.my_team()").fetchone()
+            if row is None or row[0] is None:
+                raise DeviceRefused()
+            return create_device_role(conn, str(row[0]), device, password)
+
     def _put(self, device: str, kind: str, data: bytes) -> None:
         login_for(device)
         with self._conn() as conn:

@@ -11,6 +11,7 @@ destroy its store (app/services/revocation.py).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
@@ -18,17 +19,31 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.models.breaches import Breach, Facts, Source
 from app.models.drafts import Draft
-from app.services import breaches, devices
+from app.services import breaches, devices, membership
 from app.services.devices import Device
+from app.services.session import Session
 from app.ui.breach_log import BreachDialog, uk_time
 from app.ui.errors import error_sentence
 from app.ui.forms import button, confirm
 from app.ui.i18n import translate
 from app.ui.record_table import Column, RecordTable
 from app.ui.store_calls import StoreCalls
+from app.ui.team_server_dialog import MoveToServerDialog
 from app.ui.widgets import fit_columns, heading, message_label, paragraph, set_message, table_view
 
+if TYPE_CHECKING:
+    from app.services.team_server import Moved, ServerView
+
 DRAFT_LOST = "breach_lost_device"
+
+
+def transport_of(session: Session) -> ServerView | None:
+    """Where the team syncs (None off a team); the team modules load only for a team."""
+    if not membership.in_team(session):
+        return None
+    from app.services import team_server
+
+    return team_server.server_view(session)
 
 
 def device_name(device: Device) -> str:
@@ -58,6 +73,7 @@ class DevicesPage(QWidget):
     """The devices holding this store, and reporting one lost or stolen."""
 
     breach_recorded = Signal(object)  # the Breach the report opened
+    team_moved = Signal()  # the team now syncs through its server: sync through it now
 
     def __init__(
         self,
@@ -97,9 +113,18 @@ class DevicesPage(QWidget):
         self.revoke_button.setEnabled(False)
         self.revoke_button.setVisible(False)
         self.status_label = message_label(t("DevicesPage", "Status"), "status")
+        # The team's transport: its folder or its server, and moving a folder team there.
+        self.transport_label = paragraph("")
+        self.transport_label.setObjectName("teamTransport")
+        self.transport_label.setAccessibleName(t("DevicesPage", "Team transport"))
+        self.transport_label.setVisible(False)
+        self.move_button = button(t("DevicesPage", "&Move to a team server…"))
+        self.move_button.setVisible(False)
+        self.move_dialog: MoveToServerDialog | None = None
         self.problem_label = message_label(t("DevicesPage", "Problem"))
         row = QHBoxLayout()
         row.addWidget(self.lost_button)
+        row.addWidget(self.move_button)
         row.addWidget(self.revoke_button)
         row.addStretch(1)
         layout = QVBoxLayout(self)
@@ -133,11 +158,13 @@ class DevicesPage(QWidget):
         self.team_note.setVisible(False)
         layout.addWidget(self.alone_note)
         layout.addWidget(self.team_note)
+        layout.addWidget(self.transport_label)
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status_label)
         layout.addWidget(self.problem_label)
         self.lost_button.clicked.connect(self.report_lost)
+        self.move_button.clicked.connect(self.open_move)
         self.revoke_button.clicked.connect(self.ask_revoke)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection())
 
@@ -146,6 +173,46 @@ class DevicesPage(QWidget):
 
     def refresh(self) -> None:
         self.calls.run(devices.list_devices, self._arrived, self._failed, receiver=self)
+        self.calls.run(transport_of, self._transport_arrived, self._failed, receiver=self)
+
+    def _transport_arrived(self, view: ServerView | None) -> None:
+        t = translate
+        if view is None:
+            self.transport_label.setVisible(False)
+            self.move_button.setVisible(False)
+            return
+        if view.on_server:
+            text = t("DevicesPage", "This team syncs through {where}.").format(where=view.where)
+            if view.fingerprint:
+                text += " " + t(
+                    "DevicesPage", "Pinned server certificate (SHA-256): {fingerprint}."
+                ).format(fingerprint=view.fingerprint)
+        else:
+            text = t("DevicesPage", "This team syncs through its shared folder {where}.").format(
+                where=view.where
+            )
+        self.transport_label.setText(text)
+        self.transport_label.setVisible(True)
+        self.move_button.setVisible(not view.on_server)
+
+    def open_move(self) -> None:
+        """The move to a server: its address, certificate and owner's login, then confirm."""
+        dialog = MoveToServerDialog(self.calls, self, lock_action=self.lock_action)
+        self.move_dialog = dialog
+        dialog.moved.connect(self._moved)
+        dialog.open()
+
+    def _moved(self, moved: Moved) -> None:
+        set_message(
+            self.status_label,
+            translate(
+                "DevicesPage",
+                "The team now syncs through its server: {devices} laptop login(s) made and "
+                "{copied} envelope(s) copied. Each laptop moves on its next sync.",
+            ).format(devices=moved.devices, copied=moved.copied),
+        )
+        self.refresh()
+        self.team_moved.emit()
 
     def _arrived(self, found: list[Device]) -> None:
         in_team = any(d.device_id for d in found)

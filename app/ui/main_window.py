@@ -386,6 +386,7 @@ class MainWindow(QMainWindow):
                 lock_action=self.lock_action,
             )
             self.add_area(t("MainWindow", "Devices"), self.devices_page)
+            self.devices_page.team_moved.connect(self.team_sync.sync_now)
         for action in (self.new_referral_action, self.find_action, self.new_note_action):
             action.setVisible(self.case_roles)
             self.addAction(action)

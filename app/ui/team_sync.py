@@ -3,13 +3,21 @@
 A laptop not in a team shows none of this and runs no timer; app/services/team.py (and the
 sync engine and team crypto behind it) is imported only once the store is known to be in a
 team. Every sync runs through the window's StoreCalls, so it is off the UI thread and never
-runs beside another store call; a second request while one runs is not queued. A lock stops
-a running sync between two envelopes (each envelope is applied in its own transaction, so
-what was applied stays and the rest comes with the next sync) before the store closes.
+runs beside another store call; a second request while one runs is not queued (one asked for
+by the server's wake-up while a sync runs is run once after it). A lock stops a running sync
+between two envelopes (each envelope is applied in its own transaction, so what was applied
+stays and the rest comes with the next sync) before the store closes.
+
+A team on its PostgreSQL server is heard at once: a thread of its own waits on the server's
+LISTEN/NOTIFY (``PostgresTransport.wait``, with a connection of its own and no store access)
+and, when another laptop publishes, asks for a sync on the main thread, which runs through the
+StoreCalls like any other. It ends at a lock or sign-out; while the server cannot be reached it
+tries again now and then, and the 5-minute timer goes on as for a folder.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING
 
@@ -26,9 +34,14 @@ from app.ui.store_calls import StoreCalls
 
 if TYPE_CHECKING:
     from app.services.team import Status, SyncReport
+    from app.sync.server import PostgresTransport
+
+log = logging.getLogger("safecase.ui")
 
 SYNC_SHORTCUT = "Ctrl+Shift+S"
 SYNC_EVERY_MS = 5 * 60 * 1000
+WAIT_SLICE_S = 1.0  # the wake-up thread looks at the stop flag this often
+RETRY_LISTEN_S = 30.0  # after the server stopped answering
 DESTROYED_BOX = "storeDestroyed"
 
 
@@ -40,7 +53,14 @@ def status_line(status: Status, today: str) -> str:
     """ "Last synced 10:42 · 3 changes waiting · 1 conflict"; the day too when not today."""
     t = translate
     parts = []
-    if not status.reachable:
+    if status.server:
+        reachable = status.reachable
+        parts.append(
+            t("TeamSync", "Team server reachable")
+            if reachable
+            else t("TeamSync", "Team server not reachable")
+        )
+    elif not status.reachable:
         parts.append(t("TeamSync", "Team folder not reachable"))
     if status.last_synced is None:
         parts.append(t("TeamSync", "Never synced"))
@@ -65,6 +85,7 @@ class TeamSync(QObject):
     synced = Signal(object)  # the SyncReport; the window refreshes its lists and the status
     store_destroyed = Signal(str)  # this laptop was revoked and destroyed its store: the sentence
     _progressed = Signal(str, int, int)  # from the worker thread; delivered on the main thread
+    _heard = Signal()  # from the wake-up thread: another laptop published to the server
 
     def __init__(self, calls: StoreCalls, window: QWidget, every_ms: int = SYNC_EVERY_MS) -> None:
         super().__init__(window)
@@ -95,6 +116,9 @@ class TeamSync(QObject):
         self.timer.setInterval(every_ms)
         self.timer.timeout.connect(self._tick)
         self._progressed.connect(self._show_progress)
+        self._heard.connect(self._wake)
+        self._again = False  # the server woke us while a sync ran: sync once more after it
+        self.listener: threading.Thread | None = None
 
     def start(self) -> None:
         """Ask once whether the store is in a team; if so, show the line and sync now."""
@@ -109,7 +133,7 @@ class TeamSync(QObject):
         self.action.setVisible(True)
         self.action.setEnabled(True)
         self.timer.start()
-        self.sync_now()
+        self.sync_now()  # then, on a team on its server, the wake-up thread starts
 
     def stop(self) -> None:
         """At a lock or sign-out, before the store calls close: no more syncs, and a running
@@ -117,6 +141,36 @@ class TeamSync(QObject):
         self._stop.set()
         self.timer.stop()
         self.action.setEnabled(False)
+
+    # -- hearing the server ----------------------------------------------------------------------
+
+    def _listen(self, transport: PostgresTransport | None) -> None:
+        """A team on its server: wait for other laptops' envelopes in a thread of its own."""
+        if transport is None:
+            return
+        if self._stop.is_set() or self.listener is not None:
+            transport.close()
+            return
+        stop, heard = self._stop, self._heard
+
+        def wait() -> None:
+            try:
+                while not stop.is_set():
+                    try:
+                        if transport.wait(WAIT_SLICE_S):
+                            heard.emit()
+                    except Exception as exc:  # unreachable, refused: never end the app
+                        log.info("The team server wake-up waits: %s", type(exc).__name__)
+                        stop.wait(RETRY_LISTEN_S)  # the timer syncs meanwhile, if it can
+            finally:
+                transport.close()
+
+        self.listener = threading.Thread(target=wait, name="safecase-team-wake", daemon=True)
+        self.listener.start()
+
+    def _wake(self) -> None:
+        if not self.sync_now() and self.running:
+            self._again = True
 
     # -- syncing ---------------------------------------------------------------------------------
 
@@ -170,6 +224,13 @@ class TeamSync(QObject):
         self.running = False
         self.bar.setVisible(False)
         self.synced.emit(report)  # the window refreshes its lists and this status line
+        if self.listener is None and not self._stop.is_set():
+            from app.services import team_server  # the team may have moved to its server
+
+            self.calls.run(team_server.listener, self._listen, lambda _e: None, receiver=self.label)
+        if self._again:
+            self._again = False
+            self.sync_now()
 
     def _failed(self, error: BaseException) -> None:
         from app.sync.revocation import StoreDestroyed

@@ -93,12 +93,15 @@ from app.services import (
     sharing,
     team,
     team_purge,
+    team_server,
 )
 from app.services.contact_rules import Output
 from app.services.drafts import NewDraft
 from app.services.session import Session
 from app.sync import engine, ops
 from app.sync.clock import new_gid
+from app.sync.server import ServerAddress
+from app.sync.transport import TransportUnavailable
 from tests.helpers import (
     ADMIN,
     CASEWORKER,
@@ -587,6 +590,22 @@ def _invite(s: Session, w: World) -> str:
     return team.invite(
         s, CASEWORKER, _folder(w, "invitations") / "cole.invitation", params=TEST_KDF
     )
+
+
+def _server_nowhere(call: Callable[[Session, ServerAddress, str], Any]) -> Call:
+    """A team-server call as each role, against a server that is not there: a role that may
+    make it gets as far as connecting (TransportUnavailable), the others are refused first."""
+
+    def run(s: Session, w: World) -> Any:
+        if call is team_server.move_to_server:
+            _in_team(s, w)
+        nowhere = ServerAddress(host=str(w.path.parent / "no-server"), tls="disable")
+        try:
+            return call(s, nowhere, f"host={w.path.parent / 'no-server'} dbname=safecase")
+        except TransportUnavailable:
+            return "not reached"
+
+    return run
 
 
 def _revoke(s: Session, w: World) -> None:
@@ -1385,6 +1404,10 @@ TABLE: tuple[Row, ...] = (
     Row(team_purge.outstanding, ADMINS, _team_call(team_purge.outstanding)),
     Row(team_purge.compact, ADMINS, _team_call(team_purge.compact)),
     _may(team_purge.may_compact, ADMINS),
+    Row(team_server.create_on_server, ADMINS, _server_nowhere(team_server.create_on_server)),
+    Row(team_server.move_to_server, ADMINS, _server_nowhere(team_server.move_to_server)),
+    Row(team_server.server_view, ADMINS, _team_call(team_server.server_view)),
+    Row(team_server.listener, EVERY_ROLE, _team_call(team_server.listener)),
 )
 
 
