@@ -1231,8 +1231,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v12_revocation,
     _v12_merge_ops,
     _v12_server,
-    _v12_guard,
     _v12_shred,
+    _v12_guard,  # last: tests/sync/test_guard.py upgrades a store from just before it
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
