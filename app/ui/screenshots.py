@@ -351,7 +351,8 @@ def _devices_and_retention(
     page.refresh()
     _wait_idle(window, "the team's devices")
     rows = [page.model.record(r) for r in range(page.model.rowCount())]
-    other = next(r for r, d in enumerate(rows) if d is not None and not d.this_device)
+    # Another laptop still in use is selected, so "Revoke…" shows as it can be used.
+    other = next(r for r, d in enumerate(rows) if d and not d.this_device and not d.revoked)
     page.table.setCurrentIndex(page.model.index(other, 0))
     written = [save(window, folder, "devices-team.png")]
 
