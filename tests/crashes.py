@@ -47,8 +47,8 @@ def run(
     ``file_size_limit`` (bytes): no file the child writes may grow past it, as on a disk that
     fills. ``die``: "progress" kills the child with SIGKILL at a purge's first progress call
     after a case; "before-swap" ends it abruptly after a rotation's pending slot file is
-    written, before its copy replaces the store; "read" and "publish" kill a team sync
-    (``_sync_then_die``).
+    written, before its copy replaces the store; "read", "batch" and "publish" kill a team
+    sync (``_sync_then_die``).
     """
     order = {
         "store": str(store.path),
@@ -122,10 +122,11 @@ def _child() -> int:
 
 
 def _sync_then_die(session: object, die: str) -> None:
-    """A team sync killed with SIGKILL: "read" once the first envelope read is committed,
-    "publish" once the first envelope is in the folder but before the store says so."""
+    """A team sync killed with SIGKILL: "read" once the first envelope is read (before its
+    batch commits), "batch" once the first batch of two envelopes is committed, "publish" once
+    the first envelope is in the folder but before the store says so."""
     from app.services import team
-    from app.sync import engine, folder
+    from app.sync import engine, folder, guard
 
     def kill() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -139,6 +140,17 @@ def _sync_then_die(session: object, die: str) -> None:
             return False
 
         engine._read_one = read_then_die  # type: ignore[assignment]
+    elif die == "batch":
+        guard.BATCH_ENVELOPES = 2
+        commit = guard.Batches.commit
+
+        def commit_then_die(self: guard.Batches) -> None:
+            committing = self._open is not None
+            commit(self)
+            if committing:
+                kill()
+
+        guard.Batches.commit = commit_then_die  # type: ignore[method-assign]
     elif die == "publish":
         publish = folder.FolderTransport.publish
 

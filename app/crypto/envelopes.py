@@ -61,7 +61,8 @@ limit for random nonces; case keys also change on re-allocation.
 ``ReplayGuard`` is pure data (``to_json``/``from_json``): the caller records each result
 (``record``) after applying its operations and saves the guard in the same transaction, so a
 laptop killed in between reads the envelope again and the guard, not the operation, decides it
-is new.
+is new. ``take_fresh`` hands over only what was recorded since it was last called, so a store
+can write the guard a row per envelope instead of whole each time.
 """
 
 from __future__ import annotations
@@ -266,6 +267,8 @@ class ReplayGuard:
     """What this laptop has already had from each sender, by envelope number."""
 
     seen: dict[str, dict[int, Held]] = field(default_factory=dict)
+    # (sender, number) recorded since the last ``take_fresh``: what a store must write.
+    fresh: set[tuple[str, int]] = field(default_factory=set, compare=False, repr=False)
 
     def check(self, sender: str, seq: int, digest: str, previous: str) -> SkipReason | None:
         """ALREADY_HAVE for the same envelope opened before, None if it is to be opened; raises
@@ -321,6 +324,14 @@ class ReplayGuard:
         self.seen.setdefault(result.sender, {})[result.seq] = Held(
             result.digest, result.previous, waiting
         )
+        self.fresh.add((result.sender, result.seq))
+
+    def take_fresh(self) -> list[tuple[str, int, Held]]:
+        """What was recorded since the last call (each envelope once, as last recorded), for
+        the caller to write in the transaction that applied it; forgotten here."""
+        out = [(sender, seq, self.seen[sender][seq]) for sender, seq in sorted(self.fresh)]
+        self.fresh.clear()
+        return out
 
     def have(self, reread: Container[str] = frozenset()) -> dict[str, set[int]]:
         """Every (sender, number) already handled, for the transport to leave out; except those
@@ -372,6 +383,7 @@ class _Parsed:
     nonce: bytes
     ciphertext: bytes
     signature: bytes
+    header_end: int  # the header is data[:header_end]
 
 
 def _parse(data: bytes) -> _Parsed:
@@ -399,6 +411,9 @@ def _parse(data: bytes) -> _Parsed:
             nonce,
             ciphertext,
             signature,
+            len(ENVELOPE_MAGIC)
+            + 4 * 6
+            + sum(len(f) for f in (team, sender, seq_raw, previous, scope, key_id)),
         )
     except Malformed as exc:
         reason = RejectReason.TRUNCATED if exc.truncated else RejectReason.CORRUPTED
@@ -452,8 +467,8 @@ def open_envelope(
     if key is None:
         return skipped(SkipReason.NOT_FOR_THIS_LAPTOP)
     try:
-        header = _header(env.team, env.sender, env.seq, env.previous, env.scope, env.key_id)
-        plaintext = ChaCha20Poly1305(key).decrypt(env.nonce, env.ciphertext, header)
+        # The framing is canonical: the header's bytes are those _header() would make again.
+        plaintext = ChaCha20Poly1305(key).decrypt(env.nonce, env.ciphertext, data[: env.header_end])
     except (InvalidTag, ValueError):
         raise refuse(RejectReason.UNDECRYPTABLE) from None
     return Opened(env.sender, env.seq, env.scope, env.key_id, digest, env.previous, plaintext)

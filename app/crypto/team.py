@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import secrets
 import struct
@@ -151,9 +152,14 @@ def text(raw: bytes) -> str:
         raise Malformed(truncated=False) from None
 
 
+@functools.lru_cache(maxsize=1024)
+def _verifier(public: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(public)
+
+
 def verify_signature(public: bytes, signature: bytes, message: bytes) -> bool:
     try:
-        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+        _verifier(public).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True

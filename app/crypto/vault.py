@@ -599,9 +599,10 @@ def copy_under_new_key(conn: Connection, path: Path, key: bytearray) -> Path:
         finally:
             zero(literal)
         try:
-            # The copy is checked and synced before it is used: no journal needed while it
-            # is written.
-            conn.execute("PRAGMA fresh.journal_mode = OFF").fetchall()
+            # The copy is checked and synced before it is used: no journal on disk while it
+            # is written. One in memory still lets a write that fails part-way (a full disk)
+            # roll back cleanly, so the copy can be detached and the store stays usable.
+            conn.execute("PRAGMA fresh.journal_mode = MEMORY").fetchall()
             conn.execute("PRAGMA fresh.synchronous = OFF").fetchall()
             conn.execute("SELECT sqlcipher_export('fresh')").fetchall()
             # sqlcipher_export leaves the schema version behind.

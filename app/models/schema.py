@@ -6,6 +6,7 @@ opening a store newer than this code is refused.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -1136,6 +1137,48 @@ def _v12_merge_ops(conn: Connection) -> None:
     )
 
 
+def _v12_guard(conn: Connection) -> None:
+    """The replay guard and the refused envelopes in rows, written as each envelope is dealt
+    with, instead of JSON in the team row rewritten whole for every envelope (app/sync/guard.py):
+    ``team_guard`` holds per sender and number the envelope's digest, the digest it names as
+    previous, and the scope whose key it waits for (NULL once opened); ``team_refused`` the
+    envelopes refused for good. What the team row held moves here."""
+    conn.execute(
+        """CREATE TABLE team_guard (
+            sender      TEXT NOT NULL,
+            seq         INTEGER NOT NULL,
+            digest      TEXT NOT NULL,
+            previous    TEXT NOT NULL,
+            waiting     TEXT,
+            PRIMARY KEY (sender, seq)
+        ) STRICT, WITHOUT ROWID"""
+    )
+    conn.execute(
+        """CREATE TABLE team_refused (
+            sender      TEXT NOT NULL,
+            seq         INTEGER NOT NULL,
+            PRIMARY KEY (sender, seq)
+        ) STRICT, WITHOUT ROWID"""
+    )
+    row = conn.execute("SELECT guard, refused FROM team WHERE id = 1").fetchone()
+    if row is None:
+        return
+    guard, refused = json.loads(str(row[0])), json.loads(str(row[1]))
+    conn.executemany(
+        "INSERT INTO team_guard (sender, seq, digest, previous, waiting) VALUES (?, ?, ?, ?, ?)",
+        [
+            (str(sender), int(seq), str(held[0]), str(held[1]), held[2])
+            for sender, seqs in guard.items()
+            for seq, held in seqs.items()
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO team_refused (sender, seq) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [(str(sender), int(seq)) for sender, seqs in refused.items() for seq in seqs],
+    )
+    conn.execute("UPDATE team SET guard = '{}', refused = '{}' WHERE id = 1")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     *(_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9),
     *(_v10_outcomes, _v10_marac_actions, _v10_person_merges),
@@ -1155,6 +1198,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v12_revocation,
     _v12_merge_ops,
     _v12_server,
+    _v12_guard,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,14 +1,16 @@
 """The sync engine: what one laptop does to take part in its team (core only, no Qt).
 
 State lives in the encrypted store (schema step ``_v11_team``): the team row (team id, this
-device's keys, the directory it trusts, the replay guard, the envelope number and chain), the
+device's keys, the directory it trusts, the envelope number and chain), the replay guard and
+refused envelopes a row each (``team_guard``, ``team_refused``: app/sync/guard.py), the
 keys it holds (``team_keys``), envelopes sealed before publishing (``team_outgoing``), received
 operations still waiting for a record (``team_pending``) and the sync log.
 
 One sync, in order:
 
 1. Read. Every envelope the transport offers that the guard does not hold is opened and dealt
-   with in its own transaction, which also saves the guard: a laptop killed part-way reads
+   with in a batch's transaction (app/sync/guard.py: up to a thousand envelopes or half a
+   second each), which also writes the batch's guard rows: a laptop killed part-way reads
    again what it had not recorded, and the guard, not the operation, says what is new.
    Envelopes set aside for want of a key are offered again once the key is held. Passes repeat
    while a pass brought a newer directory or a key (a grant may come after what it unlocks).
@@ -59,6 +61,7 @@ from app.crypto.envelopes import (
     Opened,
     RejectReason,
     ReplayGuard,
+    Skipped,
     SkipReason,
     envelope_digest,
     envelope_scope,
@@ -92,6 +95,7 @@ from app.models import users as user_model
 from app.models.db import transaction
 from app.models.users import Role
 from app.sync import audit_travel, moving, ops, purge, registers, resume, revocation
+from app.sync import guard as guard_rows
 from app.sync.clock import new_gid
 from app.sync.transport import EnvelopeNumberTaken, Incoming, Problem, Transport
 
@@ -115,7 +119,6 @@ class State:
     signed_dir: bytes | None
     dir_sent: dict[str, int]
     desk: EnrolmentDesk
-    guard: ReplayGuard
     refused: dict[str, list[int]]
     seq: int
     last_digest: str
@@ -124,6 +127,28 @@ class State:
     last_sync: str | None
     # The grant keys from each device, worked out once per directory version.
     grant_cache: tuple[int, dict[str, bytes]] = field(default=(-1, {}), repr=False)
+    # Envelopes refused since the state was last saved (``save`` writes them).
+    refused_new: list[tuple[str, int]] = field(default_factory=list, repr=False)
+    # The keys envelopes open with, read once per pass; None after anything that may change
+    # them (a grant, a directory, a team order).
+    keys: dict[str, bytes] | None = field(default=None, repr=False)
+    # Per sender, the last envelope read from it since the last save, the newest operation it
+    # sent in that time, and when: ``save`` tells the registers once (``registers.note_seen``).
+    heard: dict[str, tuple[Opened | Skipped, list[ops.Operation], str]] = field(
+        default_factory=dict, repr=False
+    )
+    conn: Connection | None = field(default=None, repr=False, compare=False)
+    loaded_guard: ReplayGuard | None = field(default=None, repr=False)
+
+    @property
+    def guard(self) -> ReplayGuard:
+        """The replay guard, read from the store when first needed: a sync reads it, a caller
+        after the directory or the folder does not."""
+        if self.loaded_guard is None:
+            if self.conn is None:
+                raise NotInTeam()
+            self.loaded_guard = guard_rows.load_guard(self.conn)
+        return self.loaded_guard
 
 
 @dataclass
@@ -147,7 +172,7 @@ def joined(conn: Connection) -> bool:
 
 def load(conn: Connection) -> State:
     row = conn.execute(
-        "SELECT team_id, device_keys, directory, signed_dir, dir_sent, desk, guard, refused, "
+        "SELECT team_id, device_keys, directory, signed_dir, dir_sent, desk, "
         "seq, last_digest, sent_upto, folder, last_sync FROM team WHERE id = 1"
     ).fetchone()
     if row is None:
@@ -159,13 +184,13 @@ def load(conn: Connection) -> State:
         signed_dir=None if row[3] is None else bytes(row[3]),
         dir_sent={str(k): int(v) for k, v in json.loads(str(row[4])).items()},
         desk=EnrolmentDesk.from_json(json.loads(str(row[5]))),
-        guard=ReplayGuard.from_json(json.loads(str(row[6]))),
-        refused={str(k): [int(s) for s in v] for k, v in json.loads(str(row[7])).items()},
-        seq=int(row[8]),
-        last_digest=str(row[9]),
-        sent_upto=int(row[10]),
-        folder=str(row[11]),
-        last_sync=None if row[12] is None else str(row[12]),
+        refused=guard_rows.load_refused(conn),
+        seq=int(row[6]),
+        last_digest=str(row[7]),
+        sent_upto=int(row[8]),
+        folder=str(row[9]),
+        last_sync=None if row[10] is None else str(row[10]),
+        conn=conn,
     )
 
 
@@ -219,17 +244,20 @@ def found_team(conn: Connection, owner: int, folder: str, now: str) -> tuple[str
 
 
 def save(conn: Connection, state: State) -> None:
+    """The team row, and the guard's and refusals' rows recorded since the last save."""
+    guard_rows.write(conn, state.loaded_guard, state.refused_new)
+    for envelope, newest, at in state.heard.values():
+        registers.note_seen(conn, at, envelope, newest)
+    state.heard.clear()
     conn.execute(
-        "UPDATE team SET directory = ?, signed_dir = ?, dir_sent = ?, desk = ?, guard = ?, "
-        "refused = ?, seq = ?, last_digest = ?, sent_upto = ?, folder = ?, last_sync = ? "
+        "UPDATE team SET directory = ?, signed_dir = ?, dir_sent = ?, desk = ?, "
+        "seq = ?, last_digest = ?, sent_upto = ?, folder = ?, last_sync = ? "
         "WHERE id = 1",
         (
             state.directory.body(),
             state.signed_dir,
             json.dumps(state.dir_sent, sort_keys=True),
             json.dumps(state.desk.to_json(), sort_keys=True),
-            json.dumps(state.guard.to_json(), sort_keys=True),
-            json.dumps(state.refused, sort_keys=True),
             state.seq,
             state.last_digest,
             state.sent_upto,
@@ -375,6 +403,7 @@ def _have(state: State, keys: Mapping[str, bytes]) -> dict[str, set[int]]:
 
 def _refuse(state: State, sender: str, seq: int) -> None:
     state.refused.setdefault(sender, []).append(seq)
+    state.refused_new.append((sender, seq))
 
 
 def _enrol(conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport) -> bool:
@@ -480,7 +509,8 @@ def _pending(conn: Connection) -> list[ops.Operation]:
     return [ops.decode_ops(str(r[0]).encode())[0] for r in rows]
 
 
-def _apply(conn: Connection, opened: Opened, now: str, report: SyncReport) -> None:
+def _apply(conn: Connection, opened: Opened, now: str, report: SyncReport) -> list[ops.Operation]:
+    """Apply what an envelope carries; returns every operation it held."""
     incoming = ops.decode_ops(opened.plaintext)
     mine = [op for op in incoming if op.scope == opened.scope]
     if len(mine) != len(incoming):
@@ -497,11 +527,15 @@ def _apply(conn: Connection, opened: Opened, now: str, report: SyncReport) -> No
     waiting = _retry_pending(conn, mine)
     report.applied += len(fresh - {op.op_id for op in waiting})
     report.pending = len(waiting)
+    return incoming
 
 
 def _retry_pending(conn: Connection, more: Iterable[ops.Operation] = ()) -> list[ops.Operation]:
     """Apply what waits and ``more``; keep what still waits for a record."""
-    waiting = ops.apply_all(conn, [*_pending(conn), *more])
+    pending = _pending(conn)
+    waiting = ops.apply_all(conn, [*pending, *more])
+    if not pending and not waiting:
+        return waiting  # nothing waited, nothing waits: no need to write
     conn.execute("DELETE FROM team_pending")
     conn.executemany(
         "INSERT INTO team_pending (op_id, operation) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -518,65 +552,79 @@ UNREADABLE = "An envelope opened but what it held could not be read; it was not 
 
 
 def _read_one(conn: Connection, state: State, inc: Incoming, now: str, report: SyncReport) -> bool:
-    """Deal with one envelope in its own transaction; True when a directory or key arrived.
-    A refused envelope is logged once and never offered again (one whose sender this laptop
-    does not know yet is offered again: the directory naming it may still be on its way)."""
+    """Deal with one envelope inside the open batch's transaction (``read_incoming``); True
+    when a directory or key arrived. A refused envelope is logged once and never offered again
+    (one whose sender this laptop does not know yet is offered again: the directory naming it
+    may still be on its way)."""
 
     def refuse(sentence: str) -> bool:
         log(conn, now, sentence, inc.sender, inc.seq)
         report.rejected += 1
         _refuse(state, inc.sender, inc.seq)
-        save(conn, state)
         return False
 
-    with transaction(conn):
-        if inc.seq == 0:
-            if not _enrol(conn, state, inc, now, report):
-                return False
-            save(conn, state)
-            return True
-        keys = {**held_keys(conn), **_grant_keys(state)}
-        try:
-            result = open_envelope(
-                inc.data, team=state.team_id, directory=state.directory, keys=keys, seen=state.guard
-            )
-        except EnvelopeRejected as exc:
-            if exc.reason is RejectReason.UNKNOWN_SENDER:
-                log(conn, now, str(exc), inc.sender, inc.seq)
-                report.rejected += 1
-                return False
-            return refuse(str(exc))
-        if (result.sender, result.seq) != (inc.sender, inc.seq):
-            return refuse(MOVED)
-        report.received += 1
-        changed = False
-        if isinstance(result, Opened):
-            conn.execute("SAVEPOINT envelope")
-            try:
-                if result.scope.startswith(f"{GRANT}:"):
-                    changed = _take_grant(conn, state, result, now)
-                elif audit_travel.carries(result.scope):
-                    note = result  # the sync log names the envelope
-                    audit_travel.receive(
-                        conn,
-                        state.device.device_id,
-                        result,
-                        now,
-                        lambda s: log(conn, now, s, note.sender, note.seq),
-                    )
-                else:
-                    _apply(conn, result, now, report)
-            except (ValueError, KeyError, TypeError, SafecaseError, DatabaseError):
-                conn.execute("ROLLBACK TO envelope")
-                conn.execute("RELEASE envelope")
-                return refuse(UNREADABLE)
-            conn.execute("RELEASE envelope")
-        elif result.why is SkipReason.AWAITING_CHAIN:
+    if inc.seq == 0:
+        state.keys = None
+        return _enrol(conn, state, inc, now, report)
+    if state.keys is None:
+        state.keys = {**held_keys(conn), **_grant_keys(state)}
+    try:
+        result = open_envelope(
+            inc.data,
+            team=state.team_id,
+            directory=state.directory,
+            keys=state.keys,
+            seen=state.guard,
+        )
+    except EnvelopeRejected as exc:
+        if exc.reason is RejectReason.UNKNOWN_SENDER:
+            log(conn, now, str(exc), inc.sender, inc.seq)
+            report.rejected += 1
             return False
-        registers.note_seen(conn, now, result)
-        state.guard.record(result)
-        save(conn, state)
+        return refuse(str(exc))
+    if (result.sender, result.seq) != (inc.sender, inc.seq):
+        return refuse(MOVED)
+    report.received += 1
+    changed, carried = False, None
+    if isinstance(result, Opened):
+        if not result.scope.startswith("case:") and not audit_travel.carries(result.scope):
+            state.keys = None  # a grant or a team order may add or destroy keys
+        conn.execute("SAVEPOINT envelope")
+        try:
+            if result.scope.startswith(f"{GRANT}:"):
+                changed = _take_grant(conn, state, result, now)
+            elif audit_travel.carries(result.scope):
+                note = result  # the sync log names the envelope
+                audit_travel.receive(
+                    conn,
+                    state.device.device_id,
+                    result,
+                    now,
+                    lambda s: log(conn, now, s, note.sender, note.seq),
+                )
+                carried = []  # audit entries, no operations
+            else:
+                carried = _apply(conn, result, now, report)
+        except (ValueError, KeyError, TypeError, SafecaseError, DatabaseError):
+            conn.execute("ROLLBACK TO envelope")
+            conn.execute("RELEASE envelope")
+            return refuse(UNREADABLE)
+        conn.execute("RELEASE envelope")
+    elif result.why is SkipReason.AWAITING_CHAIN:
+        return False
+    _heard(state, result, carried or [], now)
+    state.guard.record(result)
     return changed
+
+
+def _heard(
+    state: State, envelope: Opened | Skipped, carried: list[ops.Operation], now: str
+) -> None:
+    """Remember that ``envelope`` was accepted now, for ``save`` to record once per sender."""
+    before = state.heard.get(envelope.sender)
+    newest = [*(before[1] if before else []), *carried]
+    top = [max(newest, key=lambda op: op.hlc)] if newest else []
+    state.heard[envelope.sender] = (envelope, top, now)
 
 
 def _expected(transport: Transport, have: Mapping[str, Set[int]], me: str) -> int:
@@ -602,16 +650,19 @@ def read_incoming(
 
     done, expected = 0, 0
     for _ in range(MAX_PASSES):
-        changed = False
+        changed, state.keys = False, None
         keys = held_keys(conn)
         have = _have(state, keys)
-        for inc in transport.incoming(have, problems=problem):
-            if progress is not None:
-                if not expected:  # counted only when something came: a no-op sync stays cheap
-                    expected = done + _expected(transport, have, state.device.device_id)
-                done += 1
-                progress(f"Reading changes from device {inc.sender}", done, max(expected, done))
-            changed = _read_one(conn, state, inc, now, report) or changed
+        with guard_rows.Batches(conn, lambda: save(conn, state)) as batches:
+            for inc in transport.incoming(have, problems=problem):
+                if progress is not None:
+                    if not expected:  # counted only when something came: a no-op stays cheap
+                        expected = done + _expected(transport, have, state.device.device_id)
+                    done += 1
+                    progress(f"Reading changes from device {inc.sender}", done, max(expected, done))
+                batches.begin()
+                changed = _read_one(conn, state, inc, now, report) or changed
+                batches.done()
         if not changed:
             break
     with transaction(conn):

@@ -346,16 +346,20 @@ def settle_subjects(conn: Connection) -> None:
 # -- which laptops this one has heard from -------------------------------------------------------
 
 
-def note_seen(conn: Connection, now: str, envelope: Opened | Skipped) -> None:
+def note_seen(
+    conn: Connection, now: str, envelope: Opened | Skipped, carried: list[Operation] | None = None
+) -> None:
     """Record that an envelope was accepted from its sender now, with the newest stamp of the
-    operations it carried (call inside the envelope's transaction)."""
-    carried: list[Operation] = []
-    plaintext: bytes | None = getattr(envelope, "plaintext", None)  # Opened, not Skipped
-    if plaintext is not None and envelope.scope.partition(":")[0] != "grant":
-        try:
-            carried = ops.decode_ops(plaintext)
-        except (ValueError, KeyError, TypeError):
-            carried = []
+    operations it carried (``carried``, when the caller has them already; call inside the
+    envelope's transaction)."""
+    if carried is None:
+        carried = []
+        plaintext: bytes | None = getattr(envelope, "plaintext", None)  # Opened, not Skipped
+        if plaintext is not None and envelope.scope.partition(":")[0] != "grant":
+            try:
+                carried = ops.decode_ops(plaintext)
+            except (ValueError, KeyError, TypeError):
+                carried = []
     newest = max((op.hlc for op in carried), default=None)
     conn.execute(
         "INSERT INTO team_seen (device, last_hlc, last_at) VALUES (?, ?, ?) "
