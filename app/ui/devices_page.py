@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from app.services.team_server import Moved, ServerView
 
 DRAFT_LOST = "breach_lost_device"
+# Device ids are long and alike at the start (full in each cell's tooltip): their column stays
+# narrow enough for "Last seen" to show beside "Revoked, destruction confirmed" on a laptop.
+DEVICE_EMS = 12
 
 
 def transport_of(session: Session) -> ServerView | None:
@@ -221,6 +224,8 @@ class DevicesPage(QWidget):
         self.revoke_button.setVisible(in_team)
         self.model.set_records(found)
         fit_columns(self.table)
+        narrow = self.table.fontMetrics().horizontalAdvance("M") * DEVICE_EMS
+        self.table.setColumnWidth(0, min(self.table.columnWidth(0), narrow))
         if found:
             self.table.setCurrentIndex(self.model.index(0, 0))
         self._selection()

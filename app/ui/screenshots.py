@@ -14,6 +14,7 @@ is deleted afterwards. Windows are drawn offscreen.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -22,8 +23,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -33,12 +36,14 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.crypto.device import DeviceSecrets
 from app.crypto.kdf import Argon2Params
 from app.crypto.memory_keyring import MemoryKeyring
+from app.errors import SafecaseError
 from app.models.records import CaseRole, CaseStatus, RecipientCategory, RiskLevel
 from app.models.rights import Outcome, RightKind, RightsRequest
 from app.models.users import Role
-from app.services import demo, rights
+from app.services import accounts, demo, retention, rights
 from app.services.contact_rules import Output
 from app.services.demo import DemoAccount, DemoSummary
+from app.services.session import Session
 from app.ui.app import SafecaseApp, load_style, qt_message_handler
 from app.ui.case_dialogs import CloseCaseDialog
 from app.ui.case_list import CaseListPage
@@ -60,6 +65,7 @@ WAIT_SECONDS = 60
 DEMO_CASES = 400
 DEMO_SEED = 7
 Size = tuple[int, int]
+T = TypeVar("T")
 WINDOW_SIZE: Size = (1280, 820)
 # A 1366x768 laptop at 125%: 1093x614 device-independent pixels, 1093x576 above a 48-pixel task
 # bar. Qt's offscreen screen has no task bar, so the screen is made 1366x720 and scaled.
@@ -182,14 +188,20 @@ def render(folder: Path, size: Size | None = WINDOW_SIZE) -> list[Path]:
             summary = fill_demo_store(admin_window)
             start_team(admin_window, Path(temp) / "shared")
             written += devices_screens(admin_window, folder)
+            shots, laptop = team_admin_screens(
+                admin_window, summary, Path(temp) / "laptops", folder
+            )
+            written += shots
             manager = next(a for a in summary.accounts if Role.MANAGER in a.roles)
             switch_user(controller, manager)
             written += case_screens(controller, folder, size)
             written += conflict_screens(controller, folder, size)
+            written.append(sync_progress_screen(controller, folder, size))
             written += figures_screens(controller, folder, size)
             written += subject_access_screens(controller, folder, size)
             switch_user(controller, next(a for a in summary.accounts if Role.DPO in a.roles))
             written += breach_screens(controller, folder, size)
+            written.append(dpo_trail_screen(laptop, folder, size))
         finally:
             controller.shutdown()
             QApplication.processEvents()
@@ -250,6 +262,182 @@ def devices_screens(window: MainWindow, folder: Path) -> list[Path]:
     written.append(save(dialog, folder, "report-lost-laptop.png"))
     dialog.discard()
     return written
+
+
+def _through(window: MainWindow, work: Callable[[Session], T], what: str) -> T:
+    """``work(session)`` through the window's own queue of store calls; its result."""
+    done: list[object] = []
+    window.calls.run(work, done.append, done.append)
+    wait_until(lambda: bool(done), what)
+    if isinstance(done[0], BaseException):
+        raise done[0]
+    return done[0]  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Laptop:
+    """Another laptop of the demo team: its store, its user and its own in-memory keyring."""
+
+    store: Path
+    account: DemoAccount
+    keyring: MemoryKeyring
+
+
+def join_laptops(
+    window: MainWindow, summary: DemoSummary, laptops: Path
+) -> list[tuple[Laptop, Session]]:
+    """The DPO's laptop and a caseworker's join the team, each a store of its own with its own
+    in-memory keyring, invited from the admin's window; all sync twice round."""
+    from app.services import team
+
+    laptops.mkdir()
+    joined: list[tuple[Laptop, Session]] = []
+    dpo = next(a for a in summary.accounts if Role.DPO in a.roles)
+    worker = next(a for a in summary.accounts if a.roles == {Role.CASEWORKER})
+    for account in (dpo, worker):
+        invitation = laptops / f"{account.username}.invitation"
+        words = _through(
+            window,
+            partial(team.invite, username=account.username, out_file=invitation, params=DEMO_KDF),
+            "the invitation",
+        )
+        laptop = Laptop(laptops / account.username / "cases.safecase", account, MemoryKeyring())
+        laptop.store.parent.mkdir()
+        session, _recovery = team.join(
+            invitation,
+            str(words),
+            laptop.store,
+            account.password,
+            device=DeviceSecrets(laptop.keyring),
+            kdf=DEMO_KDF,
+        )
+        joined.append((laptop, session))
+    for _ in range(2):
+        _through(window, team.sync, "the admin's sync")
+        for _laptop, session in joined:
+            team.sync(session)
+    return joined
+
+
+def team_admin_screens(
+    window: MainWindow, summary: DemoSummary, laptops: Path, folder: Path
+) -> tuple[list[Path], Laptop]:
+    """Three laptops in the team, one revoked and its destruction confirmed: the admin's Devices
+    page; then a purge one laptop has not confirmed yet: the Retention page's Team laptops.
+    Returns the screenshots and the laptop still in use."""
+    (laptop, kept), (_, lost) = join_laptops(window, summary, laptops)
+    try:
+        return _devices_and_retention(window, kept, lost, folder), laptop
+    finally:
+        for session in (kept, lost):
+            if session.active:
+                accounts.sign_out(session)
+
+
+def _devices_and_retention(
+    window: MainWindow, kept: Session, lost: Session, folder: Path
+) -> list[Path]:
+    from app.services import team
+    from app.services.backup import BackupChoice
+    from app.sync import engine
+
+    lost_device = engine.load(lost.conn).device.device_id
+    _through(window, partial(team.revoke, device_id=lost_device), "the revocation")
+    with contextlib.suppress(SafecaseError):  # "… its records have been destroyed."
+        team.sync(lost)  # it obeys the order: its store is destroyed, and it says so
+    _through(window, team.sync, "the destruction receipt")
+    page = window.devices_page
+    window.show_area(page)
+    page.refresh()
+    _wait_idle(window, "the team's devices")
+    rows = [page.model.record(r) for r in range(page.model.rowCount())]
+    # Another laptop still in use is selected, so "Revoke…" shows as it can be used.
+    other = next(r for r, d in enumerate(rows) if d and not d.this_device and not d.revoked)
+    page.table.setCurrentIndex(page.model.index(other, 0))
+    written = [save(window, folder, "devices-team.png")]
+
+    due = _through(window, rights_free_due, "the cases due for destruction")
+    _through(
+        window,
+        partial(retention.approve, references=due[:1], reason="Retention period ended; reviewed."),
+        "the approval",
+    )
+    _through(window, partial(retention.purge, backups=BackupChoice.KEEP), "the purge")
+    _through(window, team.sync, "the purge order")  # the kept laptop has not synced since
+    retention_page = window.retention_page
+    window.show_area(retention_page)
+    retention_page.refresh()
+    retention_page.tabs.setCurrentIndex(retention_page.tabs.count() - 1)
+    _wait_idle(window, "the team's laptops")
+    written.append(save(window, folder, "retention-team.png"))
+    return written
+
+
+def rights_free_due(session: Session) -> list[str]:
+    """References of cases due for destruction now, nothing holding them."""
+    return [i.reference for i in retention.due_items(session) if not i.blocked]
+
+
+def sync_progress_screen(controller: SafecaseApp, folder: Path, size: Size | None) -> Path:
+    """The status bar while a sync reads envelopes, as the sync's progress shows it."""
+    window = controller.main_window
+    if window is None:
+        raise RuntimeError("no main window")
+    sized(window, size)
+    sync = window.team_sync
+    window.show_area(window.team_cases)
+    _wait_idle(window, "the team's cases")
+    sync.running = True  # what the sync's progress says, twelve envelopes of forty in
+    sync._show_progress(f"Reading changes from device {_device_of(window)}", 12, 40)
+    written = save(window, folder, "sync-progress.png")
+    sync.running = False
+    sync.bar.setVisible(False)
+    sync.refresh_status()
+    _wait_idle(window, "the status line")
+    return written
+
+
+def dpo_trail_screen(laptop: Laptop, folder: Path, size: Size | None) -> Path:
+    """The DPO's own laptop (it holds every laptop's audit key): the app opens on its store,
+    syncs at sign-in, and the Audit page's Team tab shows every laptop's entries."""
+    app = SafecaseApp(
+        laptop.store,
+        kdf=DEMO_KDF,
+        device_factory=lambda: DeviceSecrets(laptop.keyring),
+        print_document=lambda _document, _parent: False,
+    )
+    try:
+        app.start()
+        sign_in = app.sign_in_window
+        if sign_in is None:
+            raise RuntimeError("the DPO's laptop did not ask to sign in")
+        sign_in.username_field.setText(laptop.account.username)
+        sign_in.password_field.setText(laptop.account.password)
+        sign_in.submit()
+        wait_until(lambda: app.main_window is not None, "the DPO's window")
+        window = app.main_window
+        assert window is not None
+        sized(window, size)
+        wait_until(lambda: window.team_sync.in_team, "the DPO's laptop to see its team")
+        wait_until(lambda: not window.team_sync.running, "the DPO's sync")
+        page = window.audit_page
+        window.show_area(page)
+        _wait_idle(window, "the audit trail")
+        page.tabs.setCurrentWidget(page.team_tab)
+        page.team_tab.refresh()
+        _wait_idle(window, "the team's trail")
+        return save(window, folder, "team-audit.png")
+    finally:
+        app.shutdown()
+        QApplication.processEvents()
+
+
+def _device_of(window: MainWindow) -> str:
+    """Another laptop's device id, as the sync names the laptop it reads from."""
+    from app.services import team
+
+    lines = _through(window, team.devices, "the devices")
+    return next(line.device_id for line in lines if not line.this_laptop and not line.revoked)
 
 
 def breach_screens(controller: SafecaseApp, folder: Path, size: Size | None) -> list[Path]:

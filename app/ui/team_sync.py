@@ -43,6 +43,7 @@ SYNC_EVERY_MS = 5 * 60 * 1000
 WAIT_SLICE_S = 1.0  # the wake-up thread looks at the stop flag this often
 RETRY_LISTEN_S = 30.0  # after the server stopped answering
 DESTROYED_BOX = "storeDestroyed"
+BAR_PADDING = 32  # the progress bar's frame and its text's margins, in pixels
 
 
 class SyncStopped(SafecaseError):
@@ -104,7 +105,6 @@ class TeamSync(QObject):
         self.bar = QProgressBar()
         self.bar.setObjectName("teamSyncProgress")
         self.bar.setAccessibleName(t("TeamSync", "Sync progress"))
-        self.bar.setMaximumWidth(160)
         self.bar.setVisible(False)
         self.action = QAction(t("TeamSync", "S&ync now"), window)
         self.action.setShortcut(QKeySequence(SYNC_SHORTCUT))
@@ -214,6 +214,13 @@ class TeamSync(QObject):
         self.bar.setFormat(counted)
         self.bar.setToolTip(counted)
         self.bar.setVisible(True)
+        # Wide enough for the count on one line, measured in the font it is drawn in; the
+        # widest count of this sync ("40 of 40"), so the bar does not jump as it fills.
+        self.bar.ensurePolished()
+        widest = translate("TeamSync", "{done} of {total} changes read").format(
+            done=total, total=total
+        )
+        self.bar.setFixedWidth(self.bar.fontMetrics().horizontalAdvance(widest) + BAR_PADDING)
         dialog = self.calls.progress_dialog
         if dialog is not None:
             dialog.setLabelText(f"{shown}\n{counted}")

@@ -22,7 +22,7 @@ from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, MemoryKeyring, StoreCopy
 from tests.services.casework import signed_in
 from tests.sync.team_world import join_laptop
 from tests.ui.conftest import WAIT_MS, MakeApp, answer, open_main, sign_in, wait_calls
-from tests.ui.test_case_view import mnemonic_keys
+from tests.ui.test_case_view import mnemonic_keys, styled  # noqa: F401 (a fixture)
 
 WORKER_PW = "saffron-glacier-pillow-31"
 DESTROYED = "This laptop was removed from the team; its records have been destroyed."
@@ -36,6 +36,7 @@ def _cells(main: MainWindow, column: int) -> dict[str, str]:
     }
 
 
+@pytest.mark.usefixtures("styled")  # the product's point sizes, as on a laptop
 def test_an_admin_revokes_a_laptop_from_the_devices_page_and_sees_it_confirmed(
     qtbot: QtBot, make_app: MakeApp, store: StoreCopy, tmp_path: Path
 ) -> None:
@@ -87,6 +88,21 @@ def test_an_admin_revokes_a_laptop_from_the_devices_page_and_sees_it_confirmed(
     page.refresh()
     wait_calls(qtbot, main)
     assert _cells(main, 2)[CASEWORKER] == "Revoked, destruction confirmed"
+    # In the documentation's 1280x820 window, "Last seen" shows in full beside the long state
+    # even for a username of 20 characters (the device id is elided, in full in its tooltip).
+    table, seen = page.table, _cells(main, 4)[CASEWORKER]
+    narrow = table.viewport().width()
+    main.resize(1280, 820)
+    qtbot.waitUntil(lambda: table.viewport().width() > narrow, timeout=WAIT_MS)
+    page.refresh()
+    wait_calls(qtbot, main)
+    metrics = table.fontMetrics()
+    needed = sum(table.columnWidth(c) for c in range(3)) + metrics.horizontalAdvance(
+        "w" * 20 + seen
+    )
+    assert needed <= table.viewport().width()
+    tip = page.model.index(rows[CASEWORKER], 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert worker_device in str(tip)
 
 
 def test_a_revoked_laptops_app_says_its_records_were_destroyed(

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -18,8 +19,10 @@ from tests.helpers import ADMIN, ADMIN_PW, CASEWORKER, MemoryKeyring, StoreCopy
 from tests.services.casework import new_case, person, signed_in
 from tests.sync.team_world import join_laptop
 from tests.ui.conftest import WAIT_MS, MakeApp, open_main, sign_in, wait_calls
+from tests.ui.test_case_view import styled  # noqa: F401 (a fixture)
 
 WORKER_PW = "saffron-glacier-pillow-31"
+MARGIN = 8  # pixels each side of a progress bar's text
 
 
 def _make_team(store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path) -> Path:
@@ -174,7 +177,8 @@ def test_a_laptop_on_its_own_never_loads_the_team_machinery() -> None:
     assert done.stdout.strip().splitlines()[-1] == "none"
 
 
-def test_a_long_sync_shows_how_many_changes_are_read_out_of_how_many(
+@pytest.mark.usefixtures("styled")  # the product's point sizes, as on a laptop
+def test_a_long_sync_shows_how_many_changes_are_read_out_of_how_many_on_one_line(
     qtbot: QtBot, make_app: MakeApp, store: StoreCopy, keyring: MemoryKeyring, tmp_path: Path
 ) -> None:
     shared = tmp_path / "shared"
@@ -192,10 +196,14 @@ def test_a_long_sync_shows_how_many_changes_are_read_out_of_how_many(
     accounts.sign_out(worker)
     seen: list[tuple[int, int]] = []
     shown: list[bool] = []
+    fits: list[bool] = []
 
     def record(_text: str, done: int, total: int) -> None:
         seen.append((done, total))
-        shown.append(main.team_sync.bar.isVisible())
+        bar = main.team_sync.bar
+        shown.append(bar.isVisible())
+        # The count reads on one line: the bar is wider than its text and a margin each side.
+        fits.append(bar.fontMetrics().horizontalAdvance(bar.format()) + 2 * MARGIN <= bar.width())
 
     main.team_sync._progressed.connect(record)
     main.activateWindow()
@@ -208,5 +216,6 @@ def test_a_long_sync_shows_how_many_changes_are_read_out_of_how_many(
     assert seen[-1][0] == seen[-1][1] == len(seen)  # the last read is "N of N"
     assert [done for done, _ in seen] == list(range(1, len(seen) + 1))
     assert all(shown)
+    assert all(fits)
     assert main.team_sync.bar.format() == f"{len(seen)} of {len(seen)} changes read"
     assert not main.team_sync.bar.isVisible()  # gone once the sync ended
