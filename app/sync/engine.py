@@ -42,8 +42,9 @@ cut, which stay applied); on a manager's or admin's laptop each scope whose newe
 sealed to a device now cut off gets a new key before anything more is sealed; each accepted
 envelope updates its sender's last seen.
 
-Left undone: a laptop reads its own device folder never, so a store restored from an old copy
-is caught only by the folder's "number taken".
+Team-wide purge (app/sync/purge.py), registers (app/sync/registers.py) and merges
+(app/sync/merges.py) hook in where operations are applied and sealed. A laptop reads its own
+device folder only when a number it publishes is taken (resume.py above).
 """
 
 from __future__ import annotations
