@@ -34,6 +34,7 @@ from app.models.retention import (
     Block,
     Check,
     Decision,
+    DecisionRecord,
     LogEntry,
     Policy,
     Rule,
@@ -451,21 +452,7 @@ def _destroy_one(
         gid = _gid(conn, case_id)
         counts = model.destroy_case(conn, case_id, model.erased_line(session.now()[:10], run_id))
         _order_team(conn, gid, item.reference, run_id, session.user_id, session.now())
-        entry = LogEntry(
-            run_id=run_id,
-            reference=item.reference,
-            closed_date=item.closed_date,
-            due_date=item.due_date,
-            rule=item.rule,
-            reason=model.rule_text(item.rule, rules),
-            approved_by=approval.decided_by,
-            approved_by_name=approval.decided_by_name,
-            approved_at=approval.decided_at,
-            destroyed_by=session.user_id,
-            destroyed_by_name=session.username,
-            destroyed_at=session.now(),
-            counts=counts,
-        )
+        entry = _log_entry(session, run_id, item, approval, rules, counts)
         model.add_log(conn, entry)
         audit.record(
             conn,
@@ -475,6 +462,32 @@ def _destroy_one(
             f"run={run_id} people={counts['people']} notes={counts['notes']}",
         )
     return entry
+
+
+def _log_entry(
+    session: Session,
+    run_id: str,
+    item: Schedule,
+    approval: DecisionRecord,
+    rules: Policy,
+    counts: dict[str, int],
+) -> LogEntry:
+    """The purge log's row for a case destroyed now by the signed-in admin."""
+    return LogEntry(
+        run_id=run_id,
+        reference=item.reference,
+        closed_date=item.closed_date,
+        due_date=item.due_date,
+        rule=item.rule,
+        reason=model.rule_text(item.rule, rules),
+        approved_by=approval.decided_by,
+        approved_by_name=approval.decided_by_name,
+        approved_at=approval.decided_at,
+        destroyed_by=session.user_id,
+        destroyed_by_name=session.username,
+        destroyed_at=session.now(),
+        counts=counts,
+    )
 
 
 def _destroy_team_case(
@@ -489,21 +502,8 @@ def _destroy_team_case(
             return None
         approval = item.approval
         assert approval is not None
-        entry = LogEntry(
-            run_id=run_id,
-            reference=item.reference,
-            closed_date=item.closed_date,
-            due_date=item.due_date,
-            rule=item.rule,
-            reason=model.rule_text(item.rule, rules),
-            approved_by=approval.decided_by,
-            approved_by_name=approval.decided_by_name,
-            approved_at=approval.decided_at,
-            destroyed_by=session.user_id,
-            destroyed_by_name=session.username,
-            destroyed_at=session.now(),
-            counts={"cases": 1},  # its records are destroyed on the laptops that hold it
-        )
+        # Its records are destroyed on the laptops that hold it.
+        entry = _log_entry(session, run_id, item, approval, rules, {"cases": 1})
         model.add_log(conn, entry)
         _order_team(
             conn, case_gid, item.reference, run_id, session.user_id, session.now(), held=False
